@@ -1,0 +1,262 @@
+//! Alerts: the normalised event every monitoring source is turned into, the generic webhook
+//! format, the dedup rule (one open alert per service and dedup key) and severity mapping.
+
+use crate::incident::{Severity, UnknownValue};
+use crate::validation::{parse_json, FieldError, Fields};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use std::fmt;
+use std::str::FromStr;
+
+/// Largest webhook body accepted, in bytes (PagerDuty's limit too).
+pub const MAX_BODY_BYTES: usize = 512 * 1024;
+pub const MAX_SUMMARY_CHARS: usize = 1024;
+pub const MAX_DEDUP_KEY_CHARS: usize = 255;
+pub const MAX_SOURCE_CHARS: usize = 255;
+
+/// Severity as monitoring tools say it (PagerDuty's vocabulary).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AlertSeverity {
+    Critical,
+    Error,
+    Warning,
+    Info,
+}
+
+impl AlertSeverity {
+    pub const ALL: [AlertSeverity; 4] = [Self::Critical, Self::Error, Self::Warning, Self::Info];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Critical => "critical",
+            Self::Error => "error",
+            Self::Warning => "warning",
+            Self::Info => "info",
+        }
+    }
+
+    /// critical → SEV1, error → SEV2, warning → SEV3, info → SEV4.
+    pub fn incident_severity(self) -> Severity {
+        match self {
+            Self::Critical => Severity::Sev1,
+            Self::Error => Severity::Sev2,
+            Self::Warning => Severity::Sev3,
+            Self::Info => Severity::Sev4,
+        }
+    }
+}
+
+impl fmt::Display for AlertSeverity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for AlertSeverity {
+    type Err = UnknownValue;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|v| v.as_str() == s)
+            .ok_or_else(|| UnknownValue::new("severity", s, "critical, error, warning, info"))
+    }
+}
+
+/// Whether the source says the problem is happening or is over.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AlertStatus {
+    Firing,
+    Resolved,
+}
+
+impl AlertStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Firing => "firing",
+            Self::Resolved => "resolved",
+        }
+    }
+}
+
+impl FromStr for AlertStatus {
+    type Err = UnknownValue;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "firing" => Ok(Self::Firing),
+            "resolved" => Ok(Self::Resolved),
+            _ => Err(UnknownValue::new("status", s, "firing, resolved")),
+        }
+    }
+}
+
+/// One event from a monitoring source, normalised. Every vendor format parses into this.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AlertEvent {
+    pub status: AlertStatus,
+    pub summary: String,
+    /// `None` only for resolve events, which need not repeat the severity.
+    pub severity: Option<AlertSeverity>,
+    pub dedup_key: String,
+    /// True when the sender gave no dedup key and one was derived from the content.
+    pub dedup_key_derived: bool,
+    pub source: Option<String>,
+    pub details: Map<String, Value>,
+}
+
+/// Derives a stable dedup key from what identifies the problem, so that a sender that retries
+/// a webhook without a key does not open a second incident.
+pub fn derived_dedup_key(source: Option<&str>, summary: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(source.unwrap_or("").as_bytes());
+    h.update([0u8]);
+    h.update(summary.as_bytes());
+    let digest = h.finalize();
+    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    format!("auto-{hex}")
+}
+
+/// Parses Tocsin's generic webhook body:
+/// `{"summary","severity","dedup_key"?,"status":"firing|resolved"?,"source"?,"details"?}`.
+pub fn parse_generic(body: &[u8]) -> Result<AlertEvent, FieldError> {
+    let v = parse_json(body)?;
+    let f = Fields::new(&v)?;
+    let status = match f.opt_str("status", 16)? {
+        None => AlertStatus::Firing,
+        Some(s) => s.parse().map_err(|e: UnknownValue| FieldError::new("status", e.to_string()))?,
+    };
+    let summary = f.req_str("summary", MAX_SUMMARY_CHARS)?;
+    let severity = match f.opt_str("severity", 16)? {
+        Some(s) => Some(s.parse().map_err(|e: UnknownValue| FieldError::new("severity", e.to_string()))?),
+        None if status == AlertStatus::Firing => {
+            return Err(FieldError::new("severity", "is required: one of critical, error, warning, info"))
+        }
+        None => None,
+    };
+    let source = f.opt_str("source", MAX_SOURCE_CHARS)?;
+    let (dedup_key, dedup_key_derived) = match f.opt_str("dedup_key", MAX_DEDUP_KEY_CHARS)? {
+        Some(k) => (k, false),
+        None => (derived_dedup_key(source.as_deref(), &summary), true),
+    };
+    let details = f.opt_object("details")?.unwrap_or_default();
+    Ok(AlertEvent { status, summary, severity, dedup_key, dedup_key_derived, source, details })
+}
+
+/// What to do with an incoming event, given whether the service already has an open (firing)
+/// alert with the same dedup key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DedupDecision {
+    /// New problem: create an alert and open an incident for it.
+    OpenIncident,
+    /// Same problem still firing: count the repeat on the existing alert.
+    CountRepeat,
+    /// The source says it is over: resolve the open alert (and its incident if it was the last).
+    ResolveAlert,
+    /// A resolve for something not open (already resolved, or never seen): nothing to change.
+    NothingToResolve,
+}
+
+pub fn dedup(status: AlertStatus, open_alert_exists: bool) -> DedupDecision {
+    match (status, open_alert_exists) {
+        (AlertStatus::Firing, false) => DedupDecision::OpenIncident,
+        (AlertStatus::Firing, true) => DedupDecision::CountRepeat,
+        (AlertStatus::Resolved, true) => DedupDecision::ResolveAlert,
+        (AlertStatus::Resolved, false) => DedupDecision::NothingToResolve,
+    }
+}
+
+/// An incident resolves on its own when the last of its alerts resolves.
+pub fn incident_auto_resolves(alerts_still_firing: u64) -> bool {
+    alerts_still_firing == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(v: serde_json::Value) -> Result<AlertEvent, FieldError> {
+        parse_generic(v.to_string().as_bytes())
+    }
+
+    #[test]
+    fn minimal_firing_event() {
+        let e = parse(serde_json::json!({"summary": "DB down", "severity": "critical", "dedup_key": "db-1"})).unwrap();
+        assert_eq!(e.status, AlertStatus::Firing);
+        assert_eq!(e.severity, Some(AlertSeverity::Critical));
+        assert_eq!(e.dedup_key, "db-1");
+        assert!(!e.dedup_key_derived);
+        assert!(e.details.is_empty());
+    }
+
+    #[test]
+    fn full_event_keeps_source_and_details() {
+        let e = parse(serde_json::json!({
+            "summary": "p99 > 2s", "severity": "warning", "status": "firing",
+            "source": "prom-1", "details": {"value": 2.4}
+        }))
+        .unwrap();
+        assert_eq!(e.source.as_deref(), Some("prom-1"));
+        assert_eq!(e.details["value"], 2.4);
+        assert!(e.dedup_key_derived);
+        assert_eq!(e.dedup_key, derived_dedup_key(Some("prom-1"), "p99 > 2s"));
+    }
+
+    #[test]
+    fn derived_keys_are_stable_and_distinct() {
+        let a = derived_dedup_key(Some("s"), "x");
+        assert_eq!(a, derived_dedup_key(Some("s"), "x"));
+        assert_ne!(a, derived_dedup_key(Some("s"), "y"));
+        assert_ne!(derived_dedup_key(Some("ab"), "c"), derived_dedup_key(Some("a"), "bc"));
+        assert!(a.starts_with("auto-") && a.len() == 37);
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let cases = [
+            (serde_json::json!({"severity": "critical"}), "summary"),
+            (serde_json::json!({"summary": "x"}), "severity"),
+            (serde_json::json!({"summary": "x", "severity": "fatal"}), "severity"),
+            (serde_json::json!({"summary": 5, "severity": "info"}), "summary"),
+            (serde_json::json!({"summary": "x", "severity": "info", "status": "open"}), "status"),
+            (serde_json::json!({"summary": "x", "severity": "info", "details": "no"}), "details"),
+            (serde_json::json!({"summary": "x", "severity": "info", "dedup_key": "k".repeat(256)}), "dedup_key"),
+            (serde_json::json!({"summary": "x".repeat(1025), "severity": "info"}), "summary"),
+            (serde_json::json!([1, 2]), "body"),
+        ];
+        for (body, field) in cases {
+            let err = parse(body.clone()).unwrap_err();
+            assert_eq!(err.field, field, "{body} → {err}");
+        }
+        assert_eq!(parse_generic(b"{not json").unwrap_err().field, "body");
+        let sev = parse(serde_json::json!({"summary": "x", "severity": "fatal"})).unwrap_err();
+        assert!(sev.message.contains("critical, error, warning, info"), "{sev}");
+    }
+
+    #[test]
+    fn resolve_events_need_no_severity() {
+        let e = parse(serde_json::json!({"summary": "x", "status": "resolved", "dedup_key": "k"})).unwrap();
+        assert_eq!(e.status, AlertStatus::Resolved);
+        assert_eq!(e.severity, None);
+    }
+
+    #[test]
+    fn severity_maps_to_sev_levels() {
+        use crate::incident::Severity::*;
+        let got: Vec<_> = AlertSeverity::ALL.iter().map(|s| s.incident_severity()).collect();
+        assert_eq!(got, vec![Sev1, Sev2, Sev3, Sev4]);
+    }
+
+    #[test]
+    fn dedup_rule() {
+        use AlertStatus::*;
+        use DedupDecision::*;
+        assert_eq!(dedup(Firing, false), OpenIncident);
+        assert_eq!(dedup(Firing, true), CountRepeat);
+        assert_eq!(dedup(Resolved, true), ResolveAlert);
+        assert_eq!(dedup(Resolved, false), NothingToResolve);
+        assert!(incident_auto_resolves(0));
+        assert!(!incident_auto_resolves(1));
+    }
+}

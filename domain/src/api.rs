@@ -1,0 +1,274 @@
+//! The JSON wire format between the worker and its clients (the app, scripts, tests).
+//! Both sides use these types, so the two cannot drift apart.
+
+use crate::alert::{AlertSeverity, AlertStatus};
+use crate::auth::Role;
+use crate::ids::{AlertId, IncidentId, OrgId, ServiceId, TokenId, UserId};
+use crate::incident::{IncidentStatus, Severity};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// Every error answer: `{"error":{"code":"…","message":"…"}}`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ErrorDetail {
+    /// Stable machine-readable code, e.g. `invalid_request`, `not_found`, `conflict`.
+    pub code: String,
+    pub message: String,
+    /// The input field at fault, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Health {
+    pub status: String,
+    pub version: String,
+    pub db: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SetupRequest {
+    pub organization: String,
+    pub email: String,
+    pub password: String,
+    pub name: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Organization {
+    pub id: OrgId,
+    pub name: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct User {
+    pub id: UserId,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    /// False while an invitation is pending.
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+/// `GET /api/me`, and the answer to setup and login.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Me {
+    pub user: User,
+    pub organization: Organization,
+    /// The role this request acts with (a token may carry less than its user's role).
+    pub role: Role,
+}
+
+/// `GET /api/setup`: whether the first-run screen applies.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SetupState {
+    pub needs_setup: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CreateUserRequest {
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    #[serde(default)]
+    pub password: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CreatedUser {
+    pub user: User,
+    /// Present when no password was given: a one-time link to set one (shown once).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invite_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invite_expires_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AcceptInviteRequest {
+    pub token: String,
+    pub password: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CreateTokenRequest {
+    pub name: String,
+    /// Defaults to the creator's role; may not exceed it.
+    #[serde(default)]
+    pub role: Option<Role>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ApiToken {
+    pub id: TokenId,
+    pub name: String,
+    pub role: Role,
+    pub created_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CreatedToken {
+    #[serde(flatten)]
+    pub token: ApiToken,
+    /// The secret, shown only in this answer. Send it as `Authorization: Bearer <secret>`.
+    pub secret: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Service {
+    pub id: ServiceId,
+    pub name: String,
+    pub description: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runbook_url: Option<String>,
+    /// The secret part of the integration URL; visible to members, rotatable by admins.
+    pub integration_key: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Incidents of this service that are not resolved.
+    #[serde(default)]
+    pub open_incidents: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ServiceList {
+    pub services: Vec<Service>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Incident {
+    pub id: IncidentId,
+    /// Per-organisation number: #1, #2, …
+    pub number: i64,
+    pub title: String,
+    pub status: IncidentStatus,
+    pub severity: Severity,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<ServiceRef>,
+    pub created_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acknowledged_by: Option<Actor>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved_by: Option<Actor>,
+    pub updated_at: DateTime<Utc>,
+    /// Number of alerts grouped on the incident.
+    #[serde(default)]
+    pub alert_count: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ServiceRef {
+    pub id: ServiceId,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runbook_url: Option<String>,
+}
+
+/// Who or what did something: a person, an integration (by service), or Tocsin itself.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    #[serde(rename = "type")]
+    pub kind: ActorKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    pub name: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ActorKind {
+    User,
+    Integration,
+    System,
+}
+
+impl ActorKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::User => "user",
+            Self::Integration => "integration",
+            Self::System => "system",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct IncidentList {
+    pub incidents: Vec<Incident>,
+    /// Pass as `cursor` to get the next (older) page; absent on the last page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct IncidentDetail {
+    pub incident: Incident,
+    pub alerts: Vec<Alert>,
+    pub timeline: Vec<TimelineEntry>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Alert {
+    pub id: AlertId,
+    pub status: AlertStatus,
+    pub summary: String,
+    pub severity: AlertSeverity,
+    pub dedup_key: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    pub details: Map<String, Value>,
+    /// How many events were received for this alert (repeats are counted, not duplicated).
+    pub event_count: i64,
+    pub first_seen_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TimelineEntry {
+    pub id: String,
+    pub at: DateTime<Utc>,
+    /// What happened, e.g. `incident.triggered`, `incident.acknowledged`, `alert.repeated`.
+    pub kind: String,
+    pub actor: Actor,
+    pub message: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DeclareIncidentRequest {
+    pub title: String,
+    pub severity: Severity,
+    #[serde(default)]
+    pub service_id: Option<ServiceId>,
+}
+
+/// `202` answer to an alert webhook.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AlertAccepted {
+    /// `accepted`, or `ignored` for a resolve that matched no open alert.
+    pub status: String,
+    pub alert_id: Option<AlertId>,
+    pub incident_id: Option<IncidentId>,
+    pub dedup_key: String,
+    pub message: String,
+}

@@ -1,0 +1,184 @@
+//! Who may do what: roles, the password policy, and how repeated login failures are slowed down.
+
+use crate::incident::UnknownValue;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// A user's (or API token's) role. Ordered by power: observer < responder < admin.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Reads everything, changes nothing.
+    Observer,
+    /// Works incidents: acknowledge, resolve, declare, post.
+    Responder,
+    /// Also manages users, services, tokens and settings.
+    Admin,
+}
+
+impl Role {
+    pub const ALL: [Role; 3] = [Self::Admin, Self::Responder, Self::Observer];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Admin => "admin",
+            Self::Responder => "responder",
+            Self::Observer => "observer",
+        }
+    }
+
+    /// A role may act with its own power or less, never more (API tokens, invitations).
+    pub fn may_grant(self, other: Role) -> bool {
+        other <= self
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = UnknownValue;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| UnknownValue::new("role", s, "admin, responder, observer"))
+    }
+}
+
+/// What a request wants to do, checked against the caller's role in one place.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Permission {
+    Read,
+    /// Change incidents and their records.
+    Respond,
+    /// Manage users, services, tokens, settings.
+    Administer,
+}
+
+pub fn allows(role: Role, needed: Permission) -> bool {
+    match needed {
+        Permission::Read => true,
+        Permission::Respond => role >= Role::Responder,
+        Permission::Administer => role == Role::Admin,
+    }
+}
+
+pub const MIN_PASSWORD_CHARS: usize = 10;
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PasswordProblem {
+    #[error("must be at least {MIN_PASSWORD_CHARS} characters")]
+    TooShort,
+    #[error("must be at most {MAX_PASSWORD_BYTES} bytes")]
+    TooLong,
+}
+
+/// Length is what matters (NIST 800-63B): at least 10 characters, no composition rules.
+pub fn check_password(pw: &str) -> Result<(), PasswordProblem> {
+    if pw.chars().count() < MIN_PASSWORD_CHARS {
+        Err(PasswordProblem::TooShort)
+    } else if pw.len() > MAX_PASSWORD_BYTES {
+        Err(PasswordProblem::TooLong)
+    } else {
+        Ok(())
+    }
+}
+
+/// Failed logins are counted over this window, per account and per client address.
+pub const FAILURE_WINDOW_MS: i64 = 15 * 60 * 1000;
+/// Failures allowed in the window before attempts are slowed down.
+pub const FREE_FAILURES_PER_ACCOUNT: u32 = 5;
+pub const FREE_FAILURES_PER_IP: u32 = 20;
+pub const MAX_DELAY_SECS: i64 = 15 * 60;
+
+/// Recent failed logins for one key (an account or an address).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Failures {
+    /// Failures within [`FAILURE_WINDOW_MS`] before now.
+    pub count: u32,
+    /// When the latest of them happened (ms since the epoch).
+    pub last_at_ms: i64,
+}
+
+/// Whether a login attempt may be checked now, or must wait: after the free failures each further
+/// failure doubles the wait (1 s, 2 s, 4 s … up to 15 min) counted from the last failure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LoginGate {
+    Allow,
+    RetryAfter { secs: i64 },
+}
+
+pub fn login_gate(account: Failures, ip: Failures, now_ms: i64) -> LoginGate {
+    let wait = |f: Failures, free: u32| -> i64 {
+        if f.count < free {
+            return 0;
+        }
+        let exp = (f.count - free).min(20);
+        let delay_ms = (1000i64 << exp).min(MAX_DELAY_SECS * 1000);
+        (f.last_at_ms + delay_ms - now_ms).max(0)
+    };
+    let ms = wait(account, FREE_FAILURES_PER_ACCOUNT).max(wait(ip, FREE_FAILURES_PER_IP));
+    if ms == 0 {
+        LoginGate::Allow
+    } else {
+        LoginGate::RetryAfter { secs: (ms + 999) / 1000 }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_order_and_permissions() {
+        use Permission::*;
+        use Role::*;
+        assert!(Admin.may_grant(Observer) && Admin.may_grant(Admin));
+        assert!(Responder.may_grant(Observer) && !Responder.may_grant(Admin));
+        assert!(!Observer.may_grant(Responder));
+        let table = [
+            (Observer, [true, false, false]),
+            (Responder, [true, true, false]),
+            (Admin, [true, true, true]),
+        ];
+        for (role, want) in table {
+            let got = [allows(role, Read), allows(role, Respond), allows(role, Administer)];
+            assert_eq!(got, want, "{role}");
+        }
+        assert_eq!("observer".parse::<Role>().unwrap(), Observer);
+        assert!("root".parse::<Role>().is_err());
+    }
+
+    #[test]
+    fn password_policy() {
+        assert_eq!(check_password("short"), Err(PasswordProblem::TooShort));
+        assert_eq!(check_password("123456789"), Err(PasswordProblem::TooShort));
+        assert_eq!(check_password("1234567890"), Ok(()));
+        assert_eq!(check_password("ééééééééééé"), Ok(()), "counts characters, not bytes");
+        assert_eq!(check_password(&"x".repeat(1025)), Err(PasswordProblem::TooLong));
+    }
+
+    #[test]
+    fn login_gate_slows_down_after_free_failures() {
+        let now = 1_000_000_000;
+        let f = |count, ago_ms| Failures { count, last_at_ms: now - ago_ms };
+        let none = Failures::default();
+        assert_eq!(login_gate(f(4, 0), none, now), LoginGate::Allow);
+        assert_eq!(login_gate(f(5, 0), none, now), LoginGate::RetryAfter { secs: 1 });
+        assert_eq!(login_gate(f(5, 1000), none, now), LoginGate::Allow);
+        assert_eq!(login_gate(f(8, 0), none, now), LoginGate::RetryAfter { secs: 8 });
+        assert_eq!(login_gate(f(8, 3000), none, now), LoginGate::RetryAfter { secs: 5 });
+        assert_eq!(login_gate(f(60, 0), none, now), LoginGate::RetryAfter { secs: MAX_DELAY_SECS });
+        // Per address: many accounts from one IP.
+        assert_eq!(login_gate(none, f(19, 0), now), LoginGate::Allow);
+        assert_eq!(login_gate(none, f(21, 0), now), LoginGate::RetryAfter { secs: 2 });
+        // The stricter of the two wins.
+        assert_eq!(login_gate(f(6, 0), f(20, 0), now), LoginGate::RetryAfter { secs: 2 });
+    }
+}

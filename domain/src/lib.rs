@@ -1,0 +1,11 @@
+//! Tocsin's domain: the types and rules of incident management as plain data and pure functions.
+//!
+//! Nothing in this crate reads a clock, a database, the network or the environment: time comes in
+//! as an argument and decisions go out as values that the worker (IO shell) and the app carry out.
+
+pub mod alert;
+pub mod api;
+pub mod auth;
+pub mod ids;
+pub mod incident;
+pub mod validation;

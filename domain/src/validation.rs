@@ -1,0 +1,150 @@
+//! Field-level validation shared by every input path, so each error names the field that is wrong.
+
+use serde_json::{Map, Value};
+
+/// One input field that is missing or wrong, with a message a person can act on.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { field: field.into(), message: message.into() }
+    }
+}
+
+/// Reads typed fields out of a JSON object and says precisely which one is wrong.
+pub struct Fields<'a> {
+    obj: &'a Map<String, Value>,
+}
+
+impl<'a> Fields<'a> {
+    pub fn new(v: &'a Value) -> Result<Self, FieldError> {
+        v.as_object()
+            .map(|obj| Self { obj })
+            .ok_or_else(|| FieldError::new("body", "must be a JSON object"))
+    }
+
+    /// A string field; `None` when absent or null. Trimmed; empty counts as absent.
+    pub fn opt_str(&self, field: &str, max_chars: usize) -> Result<Option<String>, FieldError> {
+        match self.obj.get(field) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => {
+                let s = s.trim();
+                if s.is_empty() {
+                    Ok(None)
+                } else if s.chars().count() > max_chars {
+                    Err(FieldError::new(field, format!("must be at most {max_chars} characters")))
+                } else {
+                    Ok(Some(s.to_string()))
+                }
+            }
+            Some(_) => Err(FieldError::new(field, "must be a string")),
+        }
+    }
+
+    pub fn req_str(&self, field: &str, max_chars: usize) -> Result<String, FieldError> {
+        self.opt_str(field, max_chars)?.ok_or_else(|| FieldError::new(field, "is required"))
+    }
+
+    /// A JSON object field (free-form details); `None` when absent or null.
+    pub fn opt_object(&self, field: &str) -> Result<Option<Map<String, Value>>, FieldError> {
+        match self.obj.get(field) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Object(m)) => Ok(Some(m.clone())),
+            Some(_) => Err(FieldError::new(field, "must be a JSON object")),
+        }
+    }
+
+    pub fn opt_bool(&self, field: &str) -> Result<Option<bool>, FieldError> {
+        match self.obj.get(field) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(_) => Err(FieldError::new(field, "must be true or false")),
+        }
+    }
+}
+
+/// Parses a JSON request body, turning syntax errors into a message with line and column.
+pub fn parse_json(body: &[u8]) -> Result<Value, FieldError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(FieldError::new("body", "is empty; expected a JSON object"));
+    }
+    serde_json::from_slice(body).map_err(|e| FieldError::new("body", format!("is not valid JSON: {e}")))
+}
+
+/// A plausible e-mail address: one `@`, something on each side, a dot in the domain, no spaces.
+pub fn email(field: &str, raw: &str) -> Result<String, FieldError> {
+    let e = raw.trim().to_ascii_lowercase();
+    let ok = match e.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !domain.contains('@')
+                && !e.chars().any(char::is_whitespace)
+        }
+        None => false,
+    };
+    if ok && e.len() <= 254 {
+        Ok(e)
+    } else {
+        Err(FieldError::new(field, "must be an e-mail address like ana@example.com"))
+    }
+}
+
+/// An absolute http(s) URL (runbooks, links).
+pub fn http_url(field: &str, raw: &str) -> Result<String, FieldError> {
+    let u = raw.trim();
+    let rest = u.strip_prefix("https://").or_else(|| u.strip_prefix("http://"));
+    match rest {
+        Some(r) if !r.is_empty() && !r.starts_with('/') && !u.chars().any(char::is_whitespace) && u.len() <= 2048 => {
+            Ok(u.to_string())
+        }
+        _ => Err(FieldError::new(field, "must be an http:// or https:// URL")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn fields_name_the_wrong_one() {
+        let v = json!({"a": "  x ", "b": 3, "c": "", "d": {"k": 1}, "e": [1]});
+        let f = Fields::new(&v).unwrap();
+        assert_eq!(f.req_str("a", 10).unwrap(), "x");
+        assert_eq!(f.req_str("b", 10).unwrap_err(), FieldError::new("b", "must be a string"));
+        assert_eq!(f.req_str("c", 10).unwrap_err(), FieldError::new("c", "is required"));
+        assert_eq!(f.req_str("zz", 10).unwrap_err().field, "zz");
+        assert_eq!(f.opt_str("a", 0).unwrap_err().message, "must be at most 0 characters");
+        assert!(f.opt_object("d").unwrap().is_some());
+        assert_eq!(f.opt_object("e").unwrap_err().field, "e");
+        assert!(Fields::new(&json!([1])).is_err());
+    }
+
+    #[test]
+    fn json_errors_explain_themselves() {
+        assert!(parse_json(b"  ").unwrap_err().message.contains("empty"));
+        let e = parse_json(b"{\"a\":").unwrap_err();
+        assert_eq!(e.field, "body");
+        assert!(e.message.contains("not valid JSON"), "{e}");
+    }
+
+    #[test]
+    fn emails_and_urls() {
+        assert_eq!(email("email", " Ana@Example.COM ").unwrap(), "ana@example.com");
+        for bad in ["", "ana", "ana@", "@x.io", "ana@localhost", "a b@x.io", "a@b@c.io", "a@.io"] {
+            assert!(email("email", bad).is_err(), "{bad}");
+        }
+        assert!(http_url("u", "https://wiki.example.com/runbooks/db").is_ok());
+        for bad in ["ftp://x", "https://", "javascript:alert(1)", "https:///x", "http://a b"] {
+            assert!(http_url("u", bad).is_err(), "{bad}");
+        }
+    }
+}
