@@ -167,11 +167,6 @@ pub fn dedup(status: AlertStatus, open_alert_exists: bool) -> DedupDecision {
     }
 }
 
-/// An incident resolves on its own when the last of its alerts resolves.
-pub fn incident_auto_resolves(alerts_still_firing: u64) -> bool {
-    alerts_still_firing == 0
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -256,7 +251,5 @@ mod tests {
         assert_eq!(dedup(Firing, true), CountRepeat);
         assert_eq!(dedup(Resolved, true), ResolveAlert);
         assert_eq!(dedup(Resolved, false), NothingToResolve);
-        assert!(incident_auto_resolves(0));
-        assert!(!incident_auto_resolves(1));
     }
 }

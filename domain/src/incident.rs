@@ -100,7 +100,7 @@ impl FromStr for Severity {
 
 /// A text value that is not one of an enum's spellings.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{field}: unknown value {value:?}; expected one of {expected}")]
+#[error("unknown value {value:?}; expected one of {expected}")]
 pub struct UnknownValue {
     pub field: &'static str,
     pub value: String,

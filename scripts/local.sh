@@ -1,0 +1,80 @@
+# shellcheck shell=bash
+# Running Tocsin locally (wrangler dev + local D1) and running the test suites.
+
+wrangler() { PATH="$NODE_BIN:$PATH" node_modules/.bin/wrangler "$@"; }
+
+# Applies migrations to the local D1 kept in $1.
+migrate_local() {
+  XDG_CONFIG_HOME="$1/.config" wrangler d1 migrations apply DB --local --persist-to "$1" >/dev/null \
+    || die "applying migrations failed"
+}
+
+wait_healthy() { # url
+  local i
+  for i in $(seq 1 150); do
+    curl -fsS "$1/healthz" >/dev/null 2>&1 && return 0
+    sleep 0.2
+  done
+  return 1
+}
+
+# Demo data through the public API, so it takes the same paths as real use.
+seed_demo() { # url
+  local url=$1 jar pw
+  jar=$(mktemp)
+  if [ "$(curl -fsS "$url/api/setup")" != '{"needs_setup":true}' ]; then
+    log "existing data kept (log in with the account you created before)"
+    return 0
+  fi
+  pw=$(head -c 15 /dev/urandom | base64 | tr -d '/+=')
+  api() { curl -fsS -b "$jar" -c "$jar" -H 'content-type: application/json' "$@"; }
+  api -X POST "$url/api/setup" -d "{\"organization\":\"Acme Demo\",\"email\":\"admin@example.com\",\"password\":\"$pw\",\"name\":\"Demo Admin\"}" >/dev/null
+  local checkout payments k1 k2
+  checkout=$(api -X POST "$url/api/services" -d '{"name":"Checkout API","description":"Takes orders and payments from the web shop","runbook_url":"https://runbooks.example.com/checkout"}')
+  payments=$(api -X POST "$url/api/services" -d '{"name":"Payments Worker","description":"Settles card payments with the processor"}')
+  k1=$(printf '%s' "$checkout" | sed -E 's/.*"integration_key":"([0-9a-f]+)".*/\1/')
+  k2=$(printf '%s' "$payments" | sed -E 's/.*"integration_key":"([0-9a-f]+)".*/\1/')
+  hook() { curl -fsS -H 'content-type: application/json' -X POST "$url/webhooks/generic/$1" -d "$2"; }
+  local a b
+  hook "$k2" '{"summary":"Card settlement queue older than 15 minutes","severity":"warning","dedup_key":"settle-lag","source":"prometheus"}' >/dev/null
+  a=$(hook "$k1" '{"summary":"Checkout p99 latency above 2s","severity":"error","dedup_key":"checkout-latency","source":"grafana"}')
+  b=$(hook "$k1" '{"summary":"Checkout 5xx rate above 5%","severity":"critical","dedup_key":"checkout-5xx","source":"alertmanager","details":{"rate":"7.2%"}}')
+  hook "$k1" '{"summary":"Checkout 5xx rate above 5%","severity":"critical","dedup_key":"checkout-5xx","source":"alertmanager"}' >/dev/null
+  local ia ib
+  ia=$(printf '%s' "$a" | sed -E 's/.*"incident_id":"([^"]+)".*/\1/')
+  ib=$(printf '%s' "$b" | sed -E 's/.*"incident_id":"([^"]+)".*/\1/')
+  api -X POST "$url/api/incidents/$ia/acknowledge" >/dev/null
+  hook "$k1" '{"summary":"Checkout p99 latency above 2s","status":"resolved","dedup_key":"checkout-latency"}' >/dev/null
+  api -X POST "$url/api/incidents/$ib/acknowledge" >/dev/null
+  api -X POST "$url/api/incidents" -d '{"title":"Status emails delayed for some customers","severity":"SEV3"}' >/dev/null
+  rm -f "$jar"
+  printf '\n  Demo admin:  admin@example.com\n  Password:    %s   (shown once; it is not stored anywhere readable)\n\n' "$pw"
+}
+
+run_local() {
+  local port=${TOCSIN_PORT:-8787} host=${TOCSIN_HOST:-127.0.0.1}
+  local state=${TOCSIN_STATE:-$PWD/.tocsin/state}
+  mkdir -p "$state"
+  state=$(cd "$state" && pwd)
+  migrate_local "$state"
+  log "starting wrangler dev on $host:$port (state in $state)"
+  XDG_CONFIG_HOME="$state/.config" wrangler dev --port "$port" --ip "$host" --persist-to "$state" \
+    --show-interactive-dev-session=false --log-level warn &
+  local pid=$!
+  trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null' EXIT INT TERM
+  local url="http://$host:$port"
+  [ "$host" = 0.0.0.0 ] && url="http://127.0.0.1:$port"
+  wait_healthy "$url" || die "wrangler dev did not become healthy"
+  [ "${TOCSIN_DEMO:-1}" = 0 ] || seed_demo "$url"
+  printf '\n  Tocsin is running at \033[1m%s\033[0m  (Ctrl-C to stop)\n\n' "$url"
+  wait $pid
+}
+
+run_tests() {
+  local status=0
+  log "domain tests (native)"
+  cargo test -q -p tocsin-domain || status=1
+  log "API and browser tests (wrangler dev + local D1 + headless Chromium)"
+  TOCSIN_ROOT=$PWD TOCSIN_NODE_BIN=$NODE_BIN cargo test -p tocsin-tests -- --test-threads=2 || status=1
+  return $status
+}

@@ -1,0 +1,94 @@
+//! Who is calling: session cookies and API tokens, resolved to a [`Caller`] by one guard used by
+//! every authenticated route, and the cookie format.
+
+use tocsin_domain::auth::{allows, Permission, Role};
+use worker::Request;
+
+use crate::crypto::sha256_hex;
+use crate::db::{AuthRow, Db, UserRow};
+use crate::error::{ApiError, ApiResult};
+
+pub const SESSION_COOKIE: &str = "tocsin_session";
+pub const SESSION_TTL_MS: i64 = 30 * 24 * 3600 * 1000;
+
+/// The authenticated user of a request and the role the request acts with.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user: UserRow,
+    pub role: Role,
+}
+
+impl Caller {
+    pub fn org_id(&self) -> &str {
+        &self.user.org_id
+    }
+
+    pub fn require(&self, needed: Permission) -> ApiResult<()> {
+        if allows(self.role, needed) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(match needed {
+                Permission::Administer => "only admins can do this",
+                _ => "your role is read-only (observer)",
+            }))
+        }
+    }
+}
+
+pub fn cookie(req: &Request, name: &str) -> Option<String> {
+    let header = req.headers().get("Cookie").ok().flatten()?;
+    header.split(';').find_map(|kv| {
+        let (k, v) = kv.trim().split_once('=')?;
+        (k == name).then(|| v.to_string())
+    })
+}
+
+fn bearer(req: &Request) -> Option<String> {
+    let h = req.headers().get("Authorization").ok().flatten()?;
+    let (scheme, token) = h.trim().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_string())
+}
+
+/// Resolves the caller from `Authorization: Bearer <token>` or the session cookie; 401 otherwise.
+pub async fn caller(req: &Request, db: &Db, now: i64) -> ApiResult<Caller> {
+    let (row, via_session): (Option<AuthRow>, bool) = if let Some(token) = bearer(req) {
+        (db.token_user(&sha256_hex(&token), now).await?, false)
+    } else if let Some(session) = cookie(req, SESSION_COOKIE) {
+        (db.session_user(&sha256_hex(&session), now).await?, true)
+    } else {
+        return Err(ApiError::Unauthenticated("log in, or send an API token as Authorization: Bearer <token>"));
+    };
+    let row = row.ok_or(ApiError::Unauthenticated("your session or token is invalid, expired or revoked"))?;
+    let user_role: Role = row.user.role.parse()?;
+    let token_role: Role = row.acting_role.parse()?;
+    if via_session && !same_origin(req) {
+        return Err(ApiError::Forbidden("cross-site request refused"));
+    }
+    Ok(Caller { role: user_role.min(token_role), user: row.user })
+}
+
+/// Cookie-authenticated writes from another site are refused (SameSite=Lax covers most browsers;
+/// this covers the rest). Requests without an Origin header (curl, same-origin GET) pass.
+fn same_origin(req: &Request) -> bool {
+    if matches!(req.method(), worker::Method::Get | worker::Method::Head) {
+        return true;
+    }
+    let Some(origin) = req.headers().get("Origin").ok().flatten() else { return true };
+    let Ok(url) = req.url() else { return false };
+    let ours = format!("{}://{}", url.scheme(), url.host_str().unwrap_or(""))
+        + &url.port().map(|p| format!(":{p}")).unwrap_or_default();
+    origin == ours
+}
+
+pub fn session_cookie(value: &str, secure: bool, max_age_secs: i64) -> String {
+    format!(
+        "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{}",
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+/// The address a request came from, for slowing down password guessing. Only Cloudflare's own
+/// header is trusted (X-Forwarded-For is client-controlled).
+pub fn client_ip(req: &Request) -> String {
+    req.headers().get("CF-Connecting-IP").ok().flatten().unwrap_or_else(|| "unknown".to_string())
+}

@@ -1,0 +1,264 @@
+//! Incidents, their alerts and their timeline. Every state change writes its timeline row in the
+//! same batch as the change.
+
+use serde::Deserialize;
+use worker::D1PreparedStatement;
+
+use super::{args, changes, rows, Db};
+use crate::error::ApiResult;
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct IncidentRow {
+    pub id: String,
+    pub number: i64,
+    pub title: String,
+    pub status: String,
+    pub severity: String,
+    pub service_id: Option<String>,
+    pub service_name: Option<String>,
+    pub runbook_url: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub acknowledged_at: Option<i64>,
+    pub acknowledged_by: Option<String>,
+    pub resolved_at: Option<i64>,
+    pub resolved_by: Option<String>,
+    pub alert_count: i64,
+}
+
+const INCIDENT_SELECT: &str = "SELECT i.id, i.org_id, i.number, i.title, i.status, i.severity, i.service_id,
+     s.name AS service_name, s.runbook_url, i.created_at, i.updated_at, i.acknowledged_at, i.acknowledged_by,
+     i.resolved_at, i.resolved_by, (SELECT COUNT(*) FROM alerts a WHERE a.incident_id = i.id) AS alert_count
+     FROM incidents i LEFT JOIN services s ON s.id = i.service_id";
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct AlertRow {
+    pub id: String,
+    pub incident_id: String,
+    pub status: String,
+    pub summary: String,
+    pub severity: String,
+    pub dedup_key: String,
+    pub source: Option<String>,
+    pub details: String,
+    pub event_count: i64,
+    pub first_seen_at: i64,
+    pub last_seen_at: i64,
+    pub resolved_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct TimelineRow {
+    pub id: String,
+    pub at: i64,
+    pub kind: String,
+    pub actor: String,
+    pub message: String,
+}
+
+/// One timeline row to write with a change.
+pub struct NewTimeline<'a> {
+    pub id: &'a str,
+    pub kind: &'a str,
+    /// JSON of an `api::Actor`.
+    pub actor: &'a str,
+    pub message: &'a str,
+}
+
+pub struct NewIncident<'a> {
+    pub id: &'a str,
+    pub org_id: &'a str,
+    pub title: &'a str,
+    pub severity: &'a str,
+    pub service_id: Option<&'a str>,
+}
+
+pub struct NewAlert<'a> {
+    pub id: &'a str,
+    pub service_id: &'a str,
+    pub dedup_key: &'a str,
+    pub summary: &'a str,
+    pub severity: &'a str,
+    pub source: Option<&'a str>,
+    pub details: &'a str,
+}
+
+/// Filters and position for the incident list (newest first).
+pub struct IncidentQuery<'a> {
+    pub statuses: Vec<&'static str>,
+    pub service_id: Option<&'a str>,
+    pub before: Option<(i64, &'a str)>,
+    pub limit: i64,
+}
+
+impl Db {
+    fn timeline_stmt(&self, org_id: &str, incident_id: &str, t: &NewTimeline<'_>, now: i64) -> ApiResult<D1PreparedStatement> {
+        self.stmt(
+            "INSERT INTO timeline (id, org_id, incident_id, at, kind, actor, message) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            args![t.id, org_id, incident_id, now, t.kind, t.actor, t.message],
+        )
+    }
+
+    /// The incident insert; its number is the organisation's next, taken inside the statement
+    /// (SQLite runs one statement at a time, and a unique index backs it up).
+    fn incident_stmt(&self, i: &NewIncident<'_>, now: i64) -> ApiResult<D1PreparedStatement> {
+        self.stmt(
+            "INSERT INTO incidents (id, org_id, number, title, status, severity, service_id, created_at, updated_at)
+             SELECT ?, ?, COALESCE(MAX(number), 0) + 1, ?, 'triggered', ?, ?, ?, ? FROM incidents WHERE org_id = ?",
+            args![i.id, i.org_id, i.title, i.severity, i.service_id, now, now, i.org_id],
+        )
+    }
+
+    /// A hand-declared incident and its first timeline row.
+    pub async fn declare_incident(&self, i: &NewIncident<'_>, t: &NewTimeline<'_>, now: i64) -> ApiResult<()> {
+        self.batch(vec![self.incident_stmt(i, now)?, self.timeline_stmt(i.org_id, i.id, t, now)?]).await?;
+        Ok(())
+    }
+
+    /// A new alert opening a new incident. Fails with a UNIQUE violation when another request
+    /// opened an alert with the same dedup key first (the caller then counts a repeat instead).
+    pub async fn open_incident_with_alert(&self, i: &NewIncident<'_>, a: &NewAlert<'_>, t: &NewTimeline<'_>, now: i64) -> ApiResult<()> {
+        self.batch(vec![
+            self.incident_stmt(i, now)?,
+            self.stmt(
+                "INSERT INTO alerts (id, org_id, service_id, incident_id, dedup_key, status, summary, severity, source, details,
+                  event_count, first_seen_at, last_seen_at) VALUES (?, ?, ?, ?, ?, 'firing', ?, ?, ?, ?, 1, ?, ?)",
+                args![a.id, i.org_id, a.service_id, i.id, a.dedup_key, a.summary, a.severity, a.source, a.details, now, now],
+            )?,
+            self.timeline_stmt(i.org_id, i.id, t, now)?,
+        ])
+        .await?;
+        Ok(())
+    }
+
+    pub async fn open_alert(&self, service_id: &str, dedup_key: &str) -> ApiResult<Option<AlertRow>> {
+        self.first("SELECT * FROM alerts WHERE service_id = ? AND dedup_key = ? AND status = 'firing'", args![service_id, dedup_key])
+            .await
+    }
+
+    /// Counts a repeat of a firing alert, keeping its latest summary and details.
+    pub async fn count_alert_repeat(&self, alert_id: &str, summary: &str, details: &str, now: i64) -> ApiResult<bool> {
+        let n = self
+            .run(
+                "UPDATE alerts SET event_count = event_count + 1, last_seen_at = ?, summary = ?, details = ?
+                 WHERE id = ? AND status = 'firing'",
+                args![now, summary, details, alert_id],
+            )
+            .await?;
+        Ok(n == 1)
+    }
+
+    /// Resolves an alert; when it was the incident's last firing alert, resolves the incident too,
+    /// all in one transaction so concurrent resolves cannot leave the incident open.
+    /// Returns (alert resolved, incident resolved).
+    pub async fn resolve_alert(
+        &self,
+        org_id: &str,
+        alert: &AlertRow,
+        alert_entry: &NewTimeline<'_>,
+        incident_entry: &NewTimeline<'_>,
+        now: i64,
+    ) -> ApiResult<(bool, bool)> {
+        let inc = &alert.incident_id;
+        let res = self
+            .batch(vec![
+                self.stmt(
+                    "UPDATE alerts SET status = 'resolved', resolved_at = ?, last_seen_at = ? WHERE id = ? AND status = 'firing'",
+                    args![now, now, &alert.id],
+                )?,
+                self.stmt(
+                    "INSERT INTO timeline (id, org_id, incident_id, at, kind, actor, message) SELECT ?, ?, ?, ?, ?, ?, ? WHERE changes() = 1",
+                    args![alert_entry.id, org_id, inc, now, alert_entry.kind, alert_entry.actor, alert_entry.message],
+                )?,
+                self.stmt(
+                    "UPDATE incidents SET status = 'resolved', resolved_at = ?, resolved_by = ?, updated_at = ?
+                     WHERE id = ? AND org_id = ? AND status != 'resolved'
+                     AND NOT EXISTS (SELECT 1 FROM alerts WHERE incident_id = ? AND status = 'firing')",
+                    args![now, incident_entry.actor, now, inc, org_id, inc],
+                )?,
+                self.stmt(
+                    "INSERT INTO timeline (id, org_id, incident_id, at, kind, actor, message) SELECT ?, ?, ?, ?, ?, ?, ? WHERE changes() = 1",
+                    args![incident_entry.id, org_id, inc, now, incident_entry.kind, incident_entry.actor, incident_entry.message],
+                )?,
+            ])
+            .await?;
+        Ok((changes(&res[0]) == 1, changes(&res[2]) == 1))
+    }
+
+    /// Moves an incident from `from` to `to` if it is still in `from` (optimistic concurrency),
+    /// with its timeline row. Resolving also resolves its firing alerts. Returns false when the
+    /// incident was no longer in `from`.
+    pub async fn transition_incident(
+        &self,
+        org_id: &str,
+        id: &str,
+        from: &str,
+        to: &str,
+        actor_json: &str,
+        t: &NewTimeline<'_>,
+        now: i64,
+    ) -> ApiResult<bool> {
+        let update = match to {
+            "acknowledged" => "UPDATE incidents SET status = 'acknowledged', acknowledged_at = ?, acknowledged_by = ?, updated_at = ?
+                 WHERE org_id = ? AND id = ? AND status = ?",
+            _ => "UPDATE incidents SET status = 'resolved', resolved_at = ?, resolved_by = ?, updated_at = ?
+                 WHERE org_id = ? AND id = ? AND status = ?",
+        };
+        let mut stmts = vec![
+            self.stmt(update, args![now, actor_json, now, org_id, id, from])?,
+            self.stmt(
+                "INSERT INTO timeline (id, org_id, incident_id, at, kind, actor, message) SELECT ?, ?, ?, ?, ?, ?, ? WHERE changes() = 1",
+                args![t.id, org_id, id, now, t.kind, t.actor, t.message],
+            )?,
+        ];
+        if to == "resolved" {
+            stmts.push(self.stmt(
+                "UPDATE alerts SET status = 'resolved', resolved_at = ? WHERE incident_id = ? AND status = 'firing'
+                 AND EXISTS (SELECT 1 FROM incidents WHERE id = ? AND status = 'resolved' AND resolved_at = ?)",
+                args![now, id, id, now],
+            )?);
+        }
+        let res = self.batch(stmts).await?;
+        Ok(changes(&res[0]) == 1)
+    }
+
+    pub async fn incident(&self, org_id: &str, id: &str) -> ApiResult<Option<IncidentRow>> {
+        self.first(&format!("{INCIDENT_SELECT} WHERE i.org_id = ? AND i.id = ?"), args![org_id, id]).await
+    }
+
+    /// The incident with its alerts and timeline, in one round trip.
+    pub async fn incident_detail(&self, org_id: &str, id: &str) -> ApiResult<Option<(IncidentRow, Vec<AlertRow>, Vec<TimelineRow>)>> {
+        let res = self
+            .batch(vec![
+                self.stmt(&format!("{INCIDENT_SELECT} WHERE i.org_id = ? AND i.id = ?"), args![org_id, id])?,
+                self.stmt("SELECT * FROM alerts WHERE org_id = ? AND incident_id = ? ORDER BY first_seen_at, id", args![org_id, id])?,
+                self.stmt(
+                    "SELECT id, at, kind, actor, message FROM timeline WHERE org_id = ? AND incident_id = ? ORDER BY at, rowid",
+                    args![org_id, id],
+                )?,
+            ])
+            .await?;
+        let Some(incident) = rows::<IncidentRow>(&res[0])?.into_iter().next() else { return Ok(None) };
+        Ok(Some((incident, rows(&res[1])?, rows(&res[2])?)))
+    }
+
+    pub async fn incidents(&self, org_id: &str, q: &IncidentQuery<'_>) -> ApiResult<Vec<IncidentRow>> {
+        let mut sql = format!("{INCIDENT_SELECT} WHERE i.org_id = ?");
+        let mut a: Vec<super::Arg<'_>> = vec![org_id.into()];
+        if !q.statuses.is_empty() {
+            sql.push_str(&format!(" AND i.status IN ({})", vec!["?"; q.statuses.len()].join(", ")));
+            a.extend(q.statuses.iter().map(|s| super::Arg::Text(s)));
+        }
+        if let Some(s) = q.service_id {
+            sql.push_str(" AND i.service_id = ?");
+            a.push(s.into());
+        }
+        if let Some((at, id)) = q.before {
+            sql.push_str(" AND (i.created_at < ? OR (i.created_at = ? AND i.id < ?))");
+            a.extend([at.into(), at.into(), id.into()]);
+        }
+        sql.push_str(" ORDER BY i.created_at DESC, i.id DESC LIMIT ?");
+        a.push(q.limit.into());
+        self.all(&sql, &a).await
+    }
+}

@@ -1,0 +1,73 @@
+//! Services and their integration keys.
+
+use serde::Deserialize;
+
+use super::{args, Db};
+use crate::error::ApiResult;
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ServiceRow {
+    pub id: String,
+    pub org_id: String,
+    pub name: String,
+    pub description: String,
+    pub runbook_url: Option<String>,
+    pub integration_key: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+    #[serde(default)]
+    pub open_incidents: i64,
+}
+
+const SERVICE_COLS: &str = "s.id, s.org_id, s.name, s.description, s.runbook_url, s.integration_key, s.created_at, s.updated_at,
+     (SELECT COUNT(*) FROM incidents i WHERE i.service_id = s.id AND i.status != 'resolved') AS open_incidents";
+
+pub struct ServiceFields<'a> {
+    pub name: &'a str,
+    pub description: &'a str,
+    pub runbook_url: Option<&'a str>,
+}
+
+impl Db {
+    pub async fn insert_service(&self, id: &str, org_id: &str, f: &ServiceFields<'_>, key: &str, now: i64) -> ApiResult<()> {
+        self.run(
+            "INSERT INTO services (id, org_id, name, description, runbook_url, integration_key, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            args![id, org_id, f.name, f.description, f.runbook_url, key, now, now],
+        )
+        .await?;
+        Ok(())
+    }
+
+    pub async fn services(&self, org_id: &str) -> ApiResult<Vec<ServiceRow>> {
+        self.all(&format!("SELECT {SERVICE_COLS} FROM services s WHERE s.org_id = ? ORDER BY s.name COLLATE NOCASE"), args![org_id])
+            .await
+    }
+
+    pub async fn service(&self, org_id: &str, id: &str) -> ApiResult<Option<ServiceRow>> {
+        self.first(&format!("SELECT {SERVICE_COLS} FROM services s WHERE s.org_id = ? AND s.id = ?"), args![org_id, id]).await
+    }
+
+    /// The service an integration key routes to (webhooks carry no other credentials).
+    pub async fn service_by_key(&self, key: &str) -> ApiResult<Option<ServiceRow>> {
+        self.first("SELECT s.*, 0 AS open_incidents FROM services s WHERE s.integration_key = ?", args![key]).await
+    }
+
+    pub async fn update_service(&self, org_id: &str, id: &str, f: &ServiceFields<'_>, now: i64) -> ApiResult<()> {
+        self.run(
+            "UPDATE services SET name = ?, description = ?, runbook_url = ?, updated_at = ? WHERE org_id = ? AND id = ?",
+            args![f.name, f.description, f.runbook_url, now, org_id, id],
+        )
+        .await?;
+        Ok(())
+    }
+
+    pub async fn rotate_integration_key(&self, org_id: &str, id: &str, key: &str, now: i64) -> ApiResult<()> {
+        self.run(
+            "UPDATE services SET integration_key = ?, updated_at = ? WHERE org_id = ? AND id = ?",
+            args![key, now, org_id, id],
+        )
+        .await?;
+        Ok(())
+    }
+}

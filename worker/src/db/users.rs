@@ -1,0 +1,221 @@
+//! Organisations, users, sessions, API tokens, invitations and failed-login records.
+
+use serde::Deserialize;
+
+use super::{args, changes, Db};
+use crate::error::ApiResult;
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct UserRow {
+    pub id: String,
+    pub org_id: String,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub password_hash: Option<String>,
+    pub created_at: i64,
+    pub org_name: String,
+}
+
+const USER_COLS: &str = "u.id, u.org_id, u.email, u.name, u.role, u.password_hash, u.created_at, o.name AS org_name";
+
+/// A user authenticated by a session or a token, with the role the request acts with.
+#[derive(Debug, Clone, Deserialize)]
+pub struct AuthRow {
+    #[serde(flatten)]
+    pub user: UserRow,
+    pub acting_role: String,
+}
+
+pub struct NewUser<'a> {
+    pub id: &'a str,
+    pub org_id: &'a str,
+    pub email: &'a str,
+    pub name: &'a str,
+    pub role: &'a str,
+    pub password_hash: Option<&'a str>,
+}
+
+impl Db {
+    pub async fn user_count(&self) -> ApiResult<i64> {
+        let n: Option<i64> = self.stmt("SELECT COUNT(*) AS n FROM users", &[])?.first(Some("n")).await?;
+        Ok(n.unwrap_or(0))
+    }
+
+    /// Creates the first organisation and its admin, only while no user exists at all.
+    /// Returns false (and writes nothing) when someone got there first.
+    pub async fn create_first_org(&self, org_id: &str, org_name: &str, admin: &NewUser<'_>, now: i64) -> ApiResult<bool> {
+        let res = self
+            .batch(vec![
+                self.stmt(
+                    "INSERT INTO organizations (id, name, created_at) SELECT ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM users)",
+                    args![org_id, org_name, now],
+                )?,
+                self.stmt(
+                    "INSERT INTO users (id, org_id, email, name, role, password_hash, created_at)
+                     SELECT ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM users)",
+                    args![admin.id, admin.org_id, admin.email, admin.name, admin.role, admin.password_hash, now],
+                )?,
+            ])
+            .await?;
+        Ok(changes(&res[1]) == 1)
+    }
+
+    pub async fn insert_user(&self, u: &NewUser<'_>, now: i64) -> ApiResult<()> {
+        self.run(
+            "INSERT INTO users (id, org_id, email, name, role, password_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            args![u.id, u.org_id, u.email, u.name, u.role, u.password_hash, now],
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Inserts an invited user and their one-time link in one transaction.
+    pub async fn insert_invited_user(&self, u: &NewUser<'_>, invite_hash: &str, expires_at: i64, now: i64) -> ApiResult<()> {
+        self.batch(vec![
+            self.stmt(
+                "INSERT INTO users (id, org_id, email, name, role, password_hash, created_at) VALUES (?, ?, ?, ?, ?, NULL, ?)",
+                args![u.id, u.org_id, u.email, u.name, u.role, now],
+            )?,
+            self.stmt(
+                "INSERT INTO invites (token_hash, org_id, user_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+                args![invite_hash, u.org_id, u.id, now, expires_at],
+            )?,
+        ])
+        .await?;
+        Ok(())
+    }
+
+    pub async fn user_by_email(&self, email: &str) -> ApiResult<Option<UserRow>> {
+        self.first(
+            &format!("SELECT {USER_COLS} FROM users u JOIN organizations o ON o.id = u.org_id WHERE u.email = ?"),
+            args![email],
+        )
+        .await
+    }
+
+    pub async fn user_by_id(&self, org_id: &str, id: &str) -> ApiResult<Option<UserRow>> {
+        self.first(
+            &format!("SELECT {USER_COLS} FROM users u JOIN organizations o ON o.id = u.org_id WHERE u.org_id = ? AND u.id = ?"),
+            args![org_id, id],
+        )
+        .await
+    }
+
+    pub async fn insert_session(&self, token_hash: &str, user: &UserRow, now: i64, expires_at: i64) -> ApiResult<()> {
+        self.run(
+            "INSERT INTO sessions (token_hash, org_id, user_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+            args![token_hash, &user.org_id, &user.id, now, expires_at],
+        )
+        .await?;
+        Ok(())
+    }
+
+    pub async fn session_user(&self, token_hash: &str, now: i64) -> ApiResult<Option<AuthRow>> {
+        self.first(
+            &format!(
+                "SELECT {USER_COLS}, u.role AS acting_role FROM sessions s
+                 JOIN users u ON u.id = s.user_id JOIN organizations o ON o.id = u.org_id
+                 WHERE s.token_hash = ? AND s.revoked_at IS NULL AND s.expires_at > ?"
+            ),
+            args![token_hash, now],
+        )
+        .await
+    }
+
+    pub async fn revoke_session(&self, token_hash: &str, now: i64) -> ApiResult<()> {
+        self.run("UPDATE sessions SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL", args![now, token_hash])
+            .await?;
+        Ok(())
+    }
+
+    /// A token acts with the lower of its own role and its user's current role.
+    pub async fn token_user(&self, token_hash: &str, now: i64) -> ApiResult<Option<AuthRow>> {
+        let row: Option<AuthRow> = self
+            .first(
+                &format!(
+                    "SELECT {USER_COLS}, t.role AS acting_role FROM api_tokens t
+                     JOIN users u ON u.id = t.user_id JOIN organizations o ON o.id = u.org_id
+                     WHERE t.token_hash = ? AND t.revoked_at IS NULL"
+                ),
+                args![token_hash],
+            )
+            .await?;
+        if row.is_some() {
+            self.run(
+                "UPDATE api_tokens SET last_used_at = ? WHERE token_hash = ? AND (last_used_at IS NULL OR last_used_at < ?)",
+                args![now, token_hash, now - 60_000],
+            )
+            .await?;
+        }
+        Ok(row)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub async fn insert_token(&self, id: &str, org_id: &str, user_id: &str, name: &str, role: &str, token_hash: &str, now: i64) -> ApiResult<()> {
+        self.run(
+            "INSERT INTO api_tokens (id, org_id, user_id, name, role, token_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            args![id, org_id, user_id, name, role, token_hash, now],
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Sets the password of an invited user and spends the invitation. Returns the user when the
+    /// link was valid, unused and unexpired.
+    pub async fn accept_invite(&self, invite_hash: &str, password_hash: &str, now: i64) -> ApiResult<Option<UserRow>> {
+        #[derive(Deserialize)]
+        struct Inv {
+            user_id: String,
+            org_id: String,
+        }
+        let inv: Option<Inv> = self
+            .first(
+                "SELECT user_id, org_id FROM invites WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?",
+                args![invite_hash, now],
+            )
+            .await?;
+        let Some(inv) = inv else { return Ok(None) };
+        let res = self
+            .batch(vec![
+                self.stmt("UPDATE invites SET used_at = ? WHERE token_hash = ? AND used_at IS NULL", args![now, invite_hash])?,
+                self.stmt(
+                    "UPDATE users SET password_hash = ? WHERE id = ? AND password_hash IS NULL
+                     AND EXISTS (SELECT 1 FROM invites WHERE token_hash = ? AND used_at = ?)",
+                    args![password_hash, &inv.user_id, invite_hash, now],
+                )?,
+            ])
+            .await?;
+        if changes(&res[1]) != 1 {
+            return Ok(None);
+        }
+        self.user_by_id(&inv.org_id, &inv.user_id).await
+    }
+
+    /// Failed logins for a key within the window: (count, latest time).
+    pub async fn login_failures(&self, key: &str, since: i64) -> ApiResult<(u32, i64)> {
+        #[derive(Deserialize)]
+        struct F {
+            n: i64,
+            last: Option<i64>,
+        }
+        let f: Option<F> = self
+            .first("SELECT COUNT(*) AS n, MAX(at) AS last FROM login_failures WHERE key = ? AND at > ?", args![key, since])
+            .await?;
+        Ok(f.map(|f| (f.n as u32, f.last.unwrap_or(0))).unwrap_or((0, 0)))
+    }
+
+    pub async fn record_login_failure(&self, keys: &[&str], now: i64, prune_before: i64) -> ApiResult<()> {
+        let mut stmts = vec![self.stmt("DELETE FROM login_failures WHERE at < ?", args![prune_before])?];
+        for k in keys {
+            stmts.push(self.stmt("INSERT INTO login_failures (key, at) VALUES (?, ?)", args![*k, now])?);
+        }
+        self.batch(stmts).await?;
+        Ok(())
+    }
+
+    pub async fn clear_login_failures(&self, key: &str) -> ApiResult<()> {
+        self.run("DELETE FROM login_failures WHERE key = ?", args![key]).await?;
+        Ok(())
+    }
+}

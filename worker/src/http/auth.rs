@@ -1,0 +1,124 @@
+//! First-run setup, login and logout, invitations, and `GET /api/me`.
+
+use tocsin_domain::api::{AcceptInviteRequest, LoginRequest, SetupRequest, SetupState};
+use tocsin_domain::auth::{check_password, login_gate, Failures, LoginGate, Role, FAILURE_WINDOW_MS};
+use tocsin_domain::validation::{email, FieldError};
+use worker::Response;
+
+use super::{json, views, Cx};
+use crate::auth::{client_ip, cookie, session_cookie, SESSION_COOKIE, SESSION_TTL_MS};
+use crate::crypto::{burn_password_check, hash_password, new_id, new_secret, sha256_hex, verify_password};
+use crate::db::{NewUser, UserRow};
+use crate::error::{ApiError, ApiResult};
+
+/// A required, trimmed, length-limited text field.
+pub fn text(field: &str, value: &str, max: usize) -> ApiResult<String> {
+    let v = value.trim();
+    if v.is_empty() {
+        Err(ApiError::field(field, "is required"))
+    } else if v.chars().count() > max {
+        Err(ApiError::field(field, format!("must be at most {max} characters")))
+    } else {
+        Ok(v.to_string())
+    }
+}
+
+pub async fn setup_state(cx: &Cx) -> ApiResult<Response> {
+    json(200, &SetupState { needs_setup: cx.db.user_count().await? == 0 })
+}
+
+pub async fn setup(cx: &mut Cx) -> ApiResult<Response> {
+    let already = || ApiError::Conflict("Tocsin is already set up; log in instead".into());
+    if cx.db.user_count().await? > 0 {
+        return Err(already());
+    }
+    let r: SetupRequest = cx.json().await?;
+    let org_name = text("organization", &r.organization, 100)?;
+    let name = text("name", &r.name, 100)?;
+    let email = email("email", &r.email)?;
+    check_password(&r.password)?;
+    let hash = hash_password(&r.password)?;
+    let (org_id, user_id) = (new_id(cx.now), new_id(cx.now));
+    let admin = NewUser {
+        id: &user_id,
+        org_id: &org_id,
+        email: &email,
+        name: &name,
+        role: Role::Admin.as_str(),
+        password_hash: Some(&hash),
+    };
+    if !cx.db.create_first_org(&org_id, &org_name, &admin, cx.now).await? {
+        return Err(already());
+    }
+    let user = cx.db.user_by_id(&org_id, &user_id).await?.ok_or(ApiError::Internal("admin vanished after setup".into()))?;
+    start_session(cx, &user, 201).await
+}
+
+async fn start_session(cx: &Cx, user: &UserRow, status: u16) -> ApiResult<Response> {
+    let secret = new_secret("tcs_");
+    cx.db.insert_session(&sha256_hex(&secret), user, cx.now, cx.now + SESSION_TTL_MS).await?;
+    let mut resp = json(status, &views::me(user, user.role.parse()?)?)?;
+    resp.headers_mut().set("Set-Cookie", &session_cookie(&secret, cx.is_https(), SESSION_TTL_MS / 1000))?;
+    Ok(resp)
+}
+
+pub async fn login(cx: &mut Cx) -> ApiResult<Response> {
+    let r: LoginRequest = cx.json().await?;
+    let email = r.email.trim().to_ascii_lowercase();
+    if email.is_empty() {
+        return Err(ApiError::field("email", "is required"));
+    }
+    let account_key = format!("account:{email}");
+    let ip_key = format!("ip:{}", client_ip(&cx.req));
+    let since = cx.now - FAILURE_WINDOW_MS;
+    let failures = |(count, last_at_ms)| Failures { count, last_at_ms };
+    let account = failures(cx.db.login_failures(&account_key, since).await?);
+    let ip = failures(cx.db.login_failures(&ip_key, since).await?);
+    if let LoginGate::RetryAfter { secs } = login_gate(account, ip, cx.now) {
+        return Err(ApiError::RateLimited { retry_after_secs: secs });
+    }
+    let user = cx.db.user_by_email(&email).await?;
+    let ok = match user.as_ref().and_then(|u| u.password_hash.as_deref()) {
+        Some(hash) => verify_password(&r.password, hash),
+        None => {
+            burn_password_check(&r.password);
+            false
+        }
+    };
+    match (ok, user) {
+        (true, Some(user)) => {
+            cx.db.clear_login_failures(&account_key).await?;
+            start_session(cx, &user, 200).await
+        }
+        _ => {
+            cx.db.record_login_failure(&[&account_key, &ip_key], cx.now, since).await?;
+            Err(ApiError::Unauthenticated("e-mail or password is incorrect"))
+        }
+    }
+}
+
+pub async fn logout(cx: &Cx) -> ApiResult<Response> {
+    if let Some(secret) = cookie(&cx.req, SESSION_COOKIE) {
+        cx.db.revoke_session(&sha256_hex(&secret), cx.now).await?;
+    }
+    let mut resp = Response::empty()?.with_status(204);
+    resp.headers_mut().set("Set-Cookie", &session_cookie("", cx.is_https(), 0))?;
+    Ok(resp)
+}
+
+pub async fn me(cx: &Cx) -> ApiResult<Response> {
+    let caller = cx.caller().await?;
+    json(200, &views::me(&caller.user, caller.role)?)
+}
+
+pub async fn accept_invite(cx: &mut Cx) -> ApiResult<Response> {
+    let r: AcceptInviteRequest = cx.json().await?;
+    check_password(&r.password)?;
+    let hash = hash_password(&r.password)?;
+    let user = cx
+        .db
+        .accept_invite(&sha256_hex(r.token.trim()), &hash, cx.now)
+        .await?
+        .ok_or_else(|| ApiError::Invalid(FieldError::new("token", "this invitation link is invalid, expired or already used")))?;
+    start_session(cx, &user, 200).await
+}

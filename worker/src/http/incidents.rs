@@ -1,0 +1,142 @@
+//! Incidents: list (newest first, cursor pages), read with alerts and timeline, declare by hand,
+//! acknowledge and resolve.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use tocsin_domain::api::{DeclareIncidentRequest, IncidentDetail, IncidentList};
+use tocsin_domain::auth::Permission;
+use tocsin_domain::incident::{apply, IncidentAction, IncidentStatus, Transition};
+use worker::Response;
+
+use super::auth::text;
+use super::{json, views, Cx};
+use crate::crypto::new_id;
+use crate::db::{IncidentQuery, NewIncident, NewTimeline};
+use crate::error::{ApiError, ApiResult};
+
+const DEFAULT_LIMIT: i64 = 25;
+const MAX_LIMIT: i64 = 100;
+
+fn encode_cursor(created_at: i64, id: &str) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{created_at}:{id}"))
+}
+
+fn decode_cursor(c: &str) -> ApiResult<(i64, String)> {
+    let bad = || ApiError::field("cursor", "is not a cursor this API returned");
+    let raw = String::from_utf8(URL_SAFE_NO_PAD.decode(c).map_err(|_| bad())?).map_err(|_| bad())?;
+    let (at, id) = raw.split_once(':').ok_or_else(bad)?;
+    Ok((at.parse().map_err(|_| bad())?, id.to_string()))
+}
+
+/// `status=triggered,acknowledged` (or `open`); empty means all.
+fn statuses(raw: Option<String>) -> ApiResult<Vec<&'static str>> {
+    let mut out = Vec::new();
+    for part in raw.iter().flat_map(|r| r.split(',')).map(str::trim).filter(|p| !p.is_empty()) {
+        if part == "open" {
+            out.extend(IncidentStatus::ALL.iter().filter(|s| s.is_open()).map(|s| s.as_str()));
+        } else {
+            out.push(part.parse::<IncidentStatus>()?.as_str());
+        }
+    }
+    out.dedup();
+    Ok(out)
+}
+
+pub async fn list(cx: &Cx) -> ApiResult<Response> {
+    let caller = cx.caller().await?;
+    let limit = match cx.query("limit") {
+        None => DEFAULT_LIMIT,
+        Some(l) => l
+            .parse::<i64>()
+            .ok()
+            .filter(|n| (1..=MAX_LIMIT).contains(n))
+            .ok_or_else(|| ApiError::field("limit", format!("must be a whole number from 1 to {MAX_LIMIT}")))?,
+    };
+    let cursor = cx.query("cursor").filter(|c| !c.is_empty()).map(|c| decode_cursor(&c)).transpose()?;
+    let service_id = cx.query("service_id").filter(|s| !s.is_empty());
+    let q = IncidentQuery {
+        statuses: statuses(cx.query("status"))?,
+        service_id: service_id.as_deref(),
+        before: cursor.as_ref().map(|(at, id)| (*at, id.as_str())),
+        limit: limit + 1,
+    };
+    let mut rows = cx.db.incidents(caller.org_id(), &q).await?;
+    let next_cursor = if rows.len() as i64 > limit {
+        rows.truncate(limit as usize);
+        rows.last().map(|r| encode_cursor(r.created_at, &r.id))
+    } else {
+        None
+    };
+    let incidents = rows.iter().map(views::incident).collect::<ApiResult<_>>()?;
+    json(200, &IncidentList { incidents, next_cursor })
+}
+
+pub async fn get(cx: &Cx, id: &str) -> ApiResult<Response> {
+    let caller = cx.caller().await?;
+    json(200, &detail(cx, caller.org_id(), id).await?)
+}
+
+async fn detail(cx: &Cx, org_id: &str, id: &str) -> ApiResult<IncidentDetail> {
+    let (incident, alerts, timeline) = cx.db.incident_detail(org_id, id).await?.ok_or(ApiError::NotFound("incident"))?;
+    Ok(IncidentDetail {
+        incident: views::incident(&incident)?,
+        alerts: alerts.iter().map(views::alert).collect::<ApiResult<_>>()?,
+        timeline: timeline.iter().map(views::timeline).collect(),
+    })
+}
+
+pub async fn declare(cx: &mut Cx) -> ApiResult<Response> {
+    let caller = cx.caller().await?;
+    caller.require(Permission::Respond)?;
+    let r: DeclareIncidentRequest = cx.json().await?;
+    let title = text("title", &r.title, 255)?;
+    if let Some(sid) = &r.service_id {
+        cx.db.service(caller.org_id(), sid.as_str()).await?.ok_or_else(|| ApiError::field("service_id", "no such service"))?;
+    }
+    let id = new_id(cx.now);
+    let actor = views::actor_json(&views::user_actor(&caller.user));
+    let message = format!("Declared by {} as {}", caller.user.name, r.severity);
+    let t = NewTimeline { id: &new_id(cx.now), kind: "incident.declared", actor: &actor, message: &message };
+    let i = NewIncident {
+        id: &id,
+        org_id: caller.org_id(),
+        title: &title,
+        severity: r.severity.as_str(),
+        service_id: r.service_id.as_ref().map(|s| s.as_str()),
+    };
+    cx.db.declare_incident(&i, &t, cx.now).await?;
+    json(201, &detail(cx, caller.org_id(), &id).await?)
+}
+
+pub async fn acknowledge(cx: &Cx, id: &str) -> ApiResult<Response> {
+    act(cx, id, IncidentAction::Acknowledge).await
+}
+
+pub async fn resolve(cx: &Cx, id: &str) -> ApiResult<Response> {
+    act(cx, id, IncidentAction::Resolve).await
+}
+
+/// Applies a responder's action through the domain's status machine. Repeats are no-ops;
+/// a concurrent change is re-read and the action re-applied to the new state.
+async fn act(cx: &Cx, id: &str, action: IncidentAction) -> ApiResult<Response> {
+    let caller = cx.caller().await?;
+    caller.require(Permission::Respond)?;
+    let actor = views::actor_json(&views::user_actor(&caller.user));
+    for _ in 0..3 {
+        let row = cx.db.incident(caller.org_id(), id).await?.ok_or(ApiError::NotFound("incident"))?;
+        match apply(row.status.parse()?, action)? {
+            Transition::Unchanged(_) => return json(200, &detail(cx, caller.org_id(), id).await?),
+            Transition::Changed { from, to } => {
+                let (kind, message) = match to {
+                    IncidentStatus::Acknowledged => ("incident.acknowledged", format!("Acknowledged by {}", caller.user.name)),
+                    _ => ("incident.resolved", format!("Resolved by {}", caller.user.name)),
+                };
+                let t = NewTimeline { id: &new_id(cx.now), kind, actor: &actor, message: &message };
+                if cx.db.transition_incident(caller.org_id(), id, from.as_str(), to.as_str(), &actor, &t, cx.now).await? {
+                    return json(200, &detail(cx, caller.org_id(), id).await?);
+                }
+            }
+        }
+    }
+    Err(ApiError::Conflict("the incident kept changing while we tried; reload and try again".into()))
+}

@@ -1,0 +1,113 @@
+//! Database rows → wire types (`tocsin_domain::api`).
+
+use chrono::{DateTime, Utc};
+use tocsin_domain::api::{self, Actor, ActorKind};
+use tocsin_domain::ids::{AlertId, IncidentId, OrgId, ServiceId, UserId};
+
+use crate::db::{AlertRow, IncidentRow, ServiceRow, TimelineRow, UserRow};
+use crate::error::{ApiError, ApiResult};
+
+pub fn time(ms: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}
+
+fn actor(json: Option<&str>) -> Option<Actor> {
+    json.and_then(|j| serde_json::from_str(j).ok())
+}
+
+pub fn actor_json(a: &Actor) -> String {
+    serde_json::to_string(a).unwrap_or_default()
+}
+
+pub fn user_actor(u: &UserRow) -> Actor {
+    Actor { kind: ActorKind::User, id: Some(u.id.clone()), name: u.name.clone() }
+}
+
+pub fn integration_actor(s: &ServiceRow, source: Option<&str>) -> Actor {
+    let name = match source {
+        Some(src) => format!("{src} via {} integration", s.name),
+        None => format!("{} integration", s.name),
+    };
+    Actor { kind: ActorKind::Integration, id: Some(s.id.clone()), name }
+}
+
+pub fn user(u: &UserRow) -> ApiResult<api::User> {
+    Ok(api::User {
+        id: UserId(u.id.clone()),
+        email: u.email.clone(),
+        name: u.name.clone(),
+        role: u.role.parse()?,
+        active: u.password_hash.is_some(),
+        created_at: time(u.created_at),
+    })
+}
+
+pub fn me(u: &UserRow, role: tocsin_domain::auth::Role) -> ApiResult<api::Me> {
+    Ok(api::Me {
+        user: user(u)?,
+        organization: api::Organization { id: OrgId(u.org_id.clone()), name: u.org_name.clone() },
+        role,
+    })
+}
+
+pub fn service(s: &ServiceRow) -> api::Service {
+    api::Service {
+        id: ServiceId(s.id.clone()),
+        name: s.name.clone(),
+        description: s.description.clone(),
+        runbook_url: s.runbook_url.clone(),
+        integration_key: s.integration_key.clone(),
+        created_at: time(s.created_at),
+        updated_at: time(s.updated_at),
+        open_incidents: s.open_incidents.max(0) as u64,
+    }
+}
+
+pub fn incident(r: &IncidentRow) -> ApiResult<api::Incident> {
+    Ok(api::Incident {
+        id: IncidentId(r.id.clone()),
+        number: r.number,
+        title: r.title.clone(),
+        status: r.status.parse()?,
+        severity: r.severity.parse()?,
+        service: match (&r.service_id, &r.service_name) {
+            (Some(id), Some(name)) => {
+                Some(api::ServiceRef { id: ServiceId(id.clone()), name: name.clone(), runbook_url: r.runbook_url.clone() })
+            }
+            _ => None,
+        },
+        created_at: time(r.created_at),
+        acknowledged_at: r.acknowledged_at.map(time),
+        acknowledged_by: actor(r.acknowledged_by.as_deref()),
+        resolved_at: r.resolved_at.map(time),
+        resolved_by: actor(r.resolved_by.as_deref()),
+        updated_at: time(r.updated_at),
+        alert_count: r.alert_count.max(0) as u64,
+    })
+}
+
+pub fn alert(a: &AlertRow) -> ApiResult<api::Alert> {
+    Ok(api::Alert {
+        id: AlertId(a.id.clone()),
+        status: a.status.parse().map_err(ApiError::from)?,
+        summary: a.summary.clone(),
+        severity: a.severity.parse()?,
+        dedup_key: a.dedup_key.clone(),
+        source: a.source.clone(),
+        details: serde_json::from_str(&a.details).unwrap_or_default(),
+        event_count: a.event_count,
+        first_seen_at: time(a.first_seen_at),
+        last_seen_at: time(a.last_seen_at),
+        resolved_at: a.resolved_at.map(time),
+    })
+}
+
+pub fn timeline(t: &TimelineRow) -> api::TimelineEntry {
+    api::TimelineEntry {
+        id: t.id.clone(),
+        at: time(t.at),
+        kind: t.kind.clone(),
+        actor: actor(Some(&t.actor)).unwrap_or(Actor { kind: ActorKind::System, id: None, name: "Tocsin".into() }),
+        message: t.message.clone(),
+    }
+}
