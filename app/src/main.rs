@@ -1,0 +1,105 @@
+//! Tocsin's responder app: Leptos, client-side rendered, mobile first.
+//!
+//! `api` is the one typed client, `state` holds the session, `pages` are screens and
+//! `components` small reusable pieces. Rules come from `tocsin_domain`, never re-implemented here.
+
+mod api;
+mod components;
+mod pages;
+mod state;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::components::{Route, Router, Routes, A};
+use leptos_router::hooks::use_location;
+use leptos_router::path;
+
+use pages::{IncidentPage, IncidentsPage, InvitePage, LoginPage, ServicesPage, SetupPage};
+use state::{resolve_session, Session};
+
+fn main() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(App);
+}
+
+#[component]
+fn App() -> impl IntoView {
+    let session = RwSignal::new(Session::Loading);
+    provide_context(session);
+    spawn_local(async move { session.set(resolve_session().await) });
+    view! {
+        <Router>
+            <Shell/>
+        </Router>
+    }
+}
+
+/// Chooses the screen: first-run setup, login (or invitation), or the app itself.
+#[component]
+fn Shell() -> impl IntoView {
+    let session = state::session();
+    let location = use_location();
+    move || match session.get() {
+        Session::Loading => view! { <main class="centered"><p class="muted" aria-live="polite">"Loading…"</p></main> }.into_any(),
+        Session::Unreachable(msg) => view! {
+            <main class="centered">
+                <h1>"Tocsin is unreachable"</h1>
+                <p role="alert">{msg}</p>
+                <button class="btn" on:click=move |_| spawn_local(async move { session.set(resolve_session().await) })>"Try again"</button>
+            </main>
+        }
+        .into_any(),
+        Session::NeedsSetup => view! { <SetupPage/> }.into_any(),
+        Session::LoggedOut if location.pathname.get() == "/invite" => view! { <InvitePage/> }.into_any(),
+        Session::LoggedOut => view! { <LoginPage/> }.into_any(),
+        Session::LoggedIn(me) => view! {
+            <Header org=me.organization.name.clone() user=me.user.name.clone()/>
+            <main id="main">
+                <Routes fallback=|| view! { <h1>"Not found"</h1><p><A href="/">"Back to incidents"</A></p> }>
+                    <Route path=path!("/") view=IncidentsPage/>
+                    <Route path=path!("/incidents/:id") view=IncidentPage/>
+                    <Route path=path!("/services") view=ServicesPage/>
+                    <Route path=path!("/invite") view=IncidentsPage/>
+                </Routes>
+            </main>
+            <NavBar/>
+        }
+        .into_any(),
+    }
+}
+
+#[component]
+fn Header(org: String, user: String) -> impl IntoView {
+    let session = state::session();
+    let logout = move |_| {
+        spawn_local(async move {
+            let _ = api::logout().await;
+            session.set(Session::LoggedOut);
+        })
+    };
+    view! {
+        <header class="topbar">
+            <a class="skip" href="#main">"Skip to content"</a>
+            <span class="brand" aria-label="Tocsin">"🔔 Tocsin"</span>
+            <span class="org">{org}</span>
+            <button class="link-btn" on:click=logout title=format!("Log out {user}")>"Log out"</button>
+        </header>
+    }
+}
+
+/// Bottom navigation: within thumb reach on a phone.
+#[component]
+fn NavBar() -> impl IntoView {
+    let location = use_location();
+    let current = move |p: &'static str| {
+        let path = location.pathname.get();
+        let on = if p == "/" { path == "/" || path.starts_with("/incidents") } else { path.starts_with(p) };
+        if on { "page" } else { "false" }
+    };
+    view! {
+        <nav class="tabbar" aria-label="Main">
+            <A href="/" attr:aria-current=move || current("/")>"Incidents"</A>
+            <A href="/services" attr:aria-current=move || current("/services")>"Services"</A>
+        </nav>
+    }
+}

@@ -1,1 +1,493 @@
+//! API tests against a real `wrangler dev` with a fresh local D1 (one instance per run).
+//! Trials run in the listed order: the first ones check the first-run setup.
 
+use libtest_mimic::{Arguments, Trial};
+use serde_json::{json, Value};
+use std::sync::{Arc, OnceLock};
+use tocsin_tests::{instance::wrangler, Api, Instance};
+
+const ADMIN_EMAIL: &str = "ana@example.com";
+const ADMIN_PASSWORD: &str = "correct horse battery";
+
+struct Ctx {
+    inst: Instance,
+    admin: OnceLock<Api>,
+}
+
+impl Ctx {
+    fn api(&self) -> Api {
+        Api::new(&self.inst.base)
+    }
+
+    /// The first admin, created by the first-run setup on first use.
+    fn admin(&self) -> &Api {
+        self.admin.get_or_init(|| {
+            let api = self.api();
+            let r = api.post(
+                "/api/setup",
+                json!({"organization": "Acme", "email": ADMIN_EMAIL, "password": ADMIN_PASSWORD, "name": "Ana Admin"}),
+            );
+            assert_eq!(r.status, 201, "setup: {}", r.text);
+            api
+        })
+    }
+
+    fn service(&self, name: &str) -> Value {
+        let r = self.admin().post("/api/services", json!({"name": name, "runbook_url": "https://runbooks.example.com/x"}));
+        assert_eq!(r.status, 201, "{}", r.text);
+        r.json
+    }
+
+    /// A logged-in user with `role`.
+    fn user(&self, email: &str, role: &str) -> Api {
+        let r = self.admin().post("/api/users", json!({"email": email, "name": role, "role": role, "password": "a long enough pw"}));
+        assert_eq!(r.status, 201, "{}", r.text);
+        let api = self.api();
+        let r = api.post("/api/auth/login", json!({"email": email, "password": "a long enough pw"}));
+        assert_eq!(r.status, 200, "{}", r.text);
+        api
+    }
+
+    fn hook(&self, key: &str, body: Value) -> tocsin_tests::Reply {
+        self.api().post(&format!("/webhooks/generic/{key}"), body)
+    }
+}
+
+type Test = fn(&Ctx);
+
+fn main() {
+    let mut args = Arguments::from_args();
+    args.test_threads = Some(1);
+    let tests: &[(&str, Test)] = &[
+        ("healthz_queries_d1", healthz_queries_d1),
+        ("setup_rejects_bad_input", setup_rejects_bad_input),
+        ("setup_creates_admin_and_logs_in", setup_creates_admin_and_logs_in),
+        ("setup_again_is_409", setup_again_is_409),
+        ("webhook_alert_opens_incident_1", webhook_alert_opens_incident_1),
+        ("webhook_same_dedup_key_counts_on_open_alert", webhook_same_dedup_key_counts_on_open_alert),
+        ("webhook_resolve_resolves_alert_and_incident", webhook_resolve_resolves_alert_and_incident),
+        ("webhook_bad_input_400_404_413", webhook_bad_input_400_404_413),
+        ("concurrent_duplicate_alerts_open_one_incident", concurrent_duplicate_alerts_open_one_incident),
+        ("login_good_bad_and_logout_revokes", login_good_bad_and_logout_revokes),
+        ("repeated_login_failures_are_slowed_down", repeated_login_failures_are_slowed_down),
+        ("observer_gets_403_on_every_write", observer_gets_403_on_every_write),
+        ("api_tokens_bearer_and_role_cap", api_tokens_bearer_and_role_cap),
+        ("invite_link_sets_password_once", invite_link_sets_password_once),
+        ("services_create_edit_rotate", services_create_edit_rotate),
+        ("incident_acknowledge_resolve_idempotent_409", incident_acknowledge_resolve_idempotent_409),
+        ("incident_list_filters_and_cursor_pages", incident_list_filters_and_cursor_pages),
+        ("unknown_routes_and_methods", unknown_routes_and_methods),
+        ("deploy_dry_run_bundles_offline", deploy_dry_run_bundles_offline),
+    ];
+    let ctx = Arc::new(Ctx { inst: Instance::start("api"), admin: OnceLock::new() });
+    let trials = tests
+        .iter()
+        .map(|&(name, f)| {
+            let ctx = ctx.clone();
+            Trial::test(name, move || {
+                f(&ctx);
+                Ok(())
+            })
+        })
+        .collect();
+    let conclusion = libtest_mimic::run(&args, trials);
+    if conclusion.has_failed() {
+        eprintln!("--- wrangler log ---\n{}", ctx.inst.log());
+    }
+    drop(ctx);
+    conclusion.exit();
+}
+
+fn healthz_queries_d1(c: &Ctx) {
+    let r = c.api().get("/healthz");
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json["status"], "ok");
+    assert_eq!(r.json["db"], "ok");
+    assert_eq!(r.json["version"], env!("CARGO_PKG_VERSION"));
+}
+
+fn setup_rejects_bad_input(c: &Ctx) {
+    let api = c.api();
+    assert_eq!(api.get("/api/setup").json, json!({"needs_setup": true}));
+    let good = json!({"organization": "Acme", "email": "x@example.com", "password": "0123456789", "name": "X"});
+    let with = |k: &str, v: Value| {
+        let mut b = good.clone();
+        b[k] = v;
+        b
+    };
+    for (body, field) in [
+        (with("password", json!("short")), "password"),
+        (with("email", json!("not-an-email")), "email"),
+        (with("organization", json!("  ")), "organization"),
+        (json!({"organization": "Acme", "email": "x@example.com", "password": "0123456789"}), "name"),
+    ] {
+        let r = api.post("/api/setup", body.clone());
+        assert_eq!((r.status, r.field()), (400, field), "{body} → {}", r.text);
+        assert_eq!(r.code(), "invalid_request");
+    }
+    let r = api.post_raw("/api/setup", b"{\"organization\":".to_vec());
+    assert_eq!((r.status, r.field()), (400, "body"), "{}", r.text);
+    assert!(r.json["error"]["message"].as_str().unwrap().contains("not valid JSON"));
+    assert_eq!(api.get("/api/setup").json, json!({"needs_setup": true}), "nothing was created");
+}
+
+fn setup_creates_admin_and_logs_in(c: &Ctx) {
+    let admin = c.admin();
+    let cookie = admin.cookie().expect("setup sets a session cookie");
+    assert!(cookie.starts_with("tocsin_session=tcs_"));
+    let me = admin.get("/api/me");
+    assert_eq!(me.status, 200, "{}", me.text);
+    assert_eq!(me.json["user"]["email"], ADMIN_EMAIL);
+    assert_eq!(me.json["role"], "admin");
+    assert_eq!(me.json["organization"]["name"], "Acme");
+    // Cookie attributes, checked on a fresh login.
+    let r = c.api().post("/api/auth/login", json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}));
+    let sc = r.set_cookie.expect("login sets a cookie");
+    for attr in ["HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(sc.contains(attr), "{sc} lacks {attr}");
+    }
+    assert!(!sc.contains("Secure"), "no Secure flag on plain http (local dev)");
+    assert_eq!(c.api().get("/api/setup").json, json!({"needs_setup": false}));
+}
+
+fn setup_again_is_409(c: &Ctx) {
+    c.admin();
+    let r = c.api().post("/api/setup", json!({"organization": "Evil", "email": "e@example.com", "password": "0123456789", "name": "E"}));
+    assert_eq!(r.status, 409, "{}", r.text);
+    assert_eq!(r.code(), "conflict");
+    let r = c.api().post("/api/auth/login", json!({"email": "e@example.com", "password": "0123456789"}));
+    assert_eq!(r.status, 401, "the second setup created no user");
+}
+
+fn webhook_alert_opens_incident_1(c: &Ctx) {
+    let svc = c.service("Checkout");
+    let key = svc["integration_key"].as_str().unwrap();
+    assert!(key.len() >= 32, "integration key has at least 128 bits: {key}");
+    let r = c.hook(key, json!({"summary": "Checkout 5xx above 5%", "severity": "critical", "dedup_key": "5xx", "source": "prom"}));
+    assert_eq!(r.status, 202, "{}", r.text);
+    assert_eq!(r.json["status"], "accepted");
+    assert_eq!(r.json["dedup_key"], "5xx");
+    let id = r.json["incident_id"].as_str().unwrap();
+    let d = c.admin().get(&format!("/api/incidents/{id}"));
+    assert_eq!(d.status, 200);
+    let inc = &d.json["incident"];
+    assert_eq!(inc["number"], 1);
+    assert_eq!(inc["status"], "triggered");
+    assert_eq!(inc["severity"], "SEV1");
+    assert_eq!(inc["title"], "Checkout 5xx above 5%");
+    assert_eq!(inc["service"]["name"], "Checkout");
+    assert_eq!(inc["service"]["runbook_url"], "https://runbooks.example.com/x");
+    assert_eq!(d.json["alerts"][0]["dedup_key"], "5xx");
+    assert_eq!(d.json["alerts"][0]["source"], "prom");
+    assert_eq!(d.json["timeline"][0]["kind"], "incident.triggered");
+    assert_eq!(d.json["timeline"][0]["actor"]["type"], "integration");
+}
+
+fn webhook_same_dedup_key_counts_on_open_alert(c: &Ctx) {
+    let svc = c.service("Search");
+    let key = svc["integration_key"].as_str().unwrap();
+    let body = json!({"summary": "Search latency high", "severity": "warning", "dedup_key": "lat"});
+    let first = c.hook(key, body.clone());
+    let second = c.hook(key, body.clone());
+    assert_eq!((first.status, second.status), (202, 202));
+    assert_eq!(first.json["incident_id"], second.json["incident_id"]);
+    assert_eq!(first.json["alert_id"], second.json["alert_id"]);
+    let list = c.admin().get(&format!("/api/incidents?service_id={}", svc["id"].as_str().unwrap()));
+    assert_eq!(list.json["incidents"].as_array().unwrap().len(), 1, "one incident, not two");
+    let d = c.admin().get(&format!("/api/incidents/{}", first.json["incident_id"].as_str().unwrap()));
+    assert_eq!(d.json["alerts"].as_array().unwrap().len(), 1);
+    assert_eq!(d.json["alerts"][0]["event_count"], 2);
+    assert_eq!(d.json["incident"]["severity"], "SEV3", "warning → SEV3");
+    // Without a dedup_key, a retried delivery is still recognised (key derived from content).
+    let a = c.hook(key, json!({"summary": "Index build failed", "severity": "error", "source": "cron"}));
+    let b = c.hook(key, json!({"summary": "Index build failed", "severity": "error", "source": "cron"}));
+    assert_eq!(a.json["incident_id"], b.json["incident_id"]);
+    assert!(a.json["dedup_key"].as_str().unwrap().starts_with("auto-"));
+}
+
+fn webhook_resolve_resolves_alert_and_incident(c: &Ctx) {
+    let svc = c.service("Billing");
+    let key = svc["integration_key"].as_str().unwrap();
+    let fired = c.hook(key, json!({"summary": "Invoices stuck", "severity": "error", "dedup_key": "inv"}));
+    let id = fired.json["incident_id"].as_str().unwrap().to_string();
+    let r = c.hook(key, json!({"summary": "Invoices stuck", "status": "resolved", "dedup_key": "inv"}));
+    assert_eq!(r.status, 202, "{}", r.text);
+    assert_eq!(r.json["incident_id"], id.as_str());
+    let d = c.admin().get(&format!("/api/incidents/{id}"));
+    assert_eq!(d.json["incident"]["status"], "resolved");
+    assert_eq!(d.json["incident"]["resolved_by"]["type"], "integration");
+    assert_eq!(d.json["alerts"][0]["status"], "resolved");
+    let kinds: Vec<&str> = d.json["timeline"].as_array().unwrap().iter().map(|t| t["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["incident.triggered", "alert.resolved", "incident.resolved"]);
+    // Resolving again, or something never seen: accepted as a no-op, nothing changes.
+    let again = c.hook(key, json!({"summary": "Invoices stuck", "status": "resolved", "dedup_key": "inv"}));
+    assert_eq!((again.status, again.json["status"].as_str()), (202, Some("ignored")));
+    // The same problem firing again later is a new incident.
+    let refire = c.hook(key, json!({"summary": "Invoices stuck", "severity": "error", "dedup_key": "inv"}));
+    assert_ne!(refire.json["incident_id"], id.as_str());
+}
+
+fn webhook_bad_input_400_404_413(c: &Ctx) {
+    let svc = c.service("Edge");
+    let key = svc["integration_key"].as_str().unwrap();
+    let path = format!("/webhooks/generic/{key}");
+    let api = c.api();
+    let r = api.post_raw(&path, b"{not json".to_vec());
+    assert_eq!((r.status, r.field()), (400, "body"), "{}", r.text);
+    for (body, field) in [
+        (json!({"severity": "critical"}), "summary"),
+        (json!({"summary": "x", "severity": "fatal"}), "severity"),
+        (json!({"summary": "x"}), "severity"),
+        (json!({"summary": "x", "severity": "info", "status": "open"}), "status"),
+        (json!({"summary": "x", "severity": "info", "details": [1]}), "details"),
+    ] {
+        let r = api.post(&path, body.clone());
+        assert_eq!((r.status, r.field()), (400, field), "{body} → {}", r.text);
+        assert!(r.json["error"]["message"].as_str().unwrap().starts_with(field), "{}", r.text);
+    }
+    let r = api.post("/webhooks/generic/0123456789abcdef0123456789abcdef", json!({"summary": "x", "severity": "info"}));
+    assert_eq!((r.status, r.code()), (404, "not_found"), "{}", r.text);
+    let big = format!("{{\"summary\":\"x\",\"severity\":\"info\",\"details\":{{\"blob\":\"{}\"}}}}", "a".repeat(600 * 1024));
+    let r = api.post_raw(&path, big.into_bytes());
+    assert_eq!((r.status, r.code()), (413, "payload_too_large"), "{}", r.text);
+    let list = c.admin().get(&format!("/api/incidents?service_id={}", svc["id"].as_str().unwrap()));
+    assert_eq!(list.json["incidents"], json!([]), "no bad request created anything");
+}
+
+fn concurrent_duplicate_alerts_open_one_incident(c: &Ctx) {
+    let svc = c.service("Queue");
+    let key = svc["integration_key"].as_str().unwrap().to_string();
+    let base = c.inst.base.clone();
+    let handles: Vec<_> = (0..8)
+        .map(|_| {
+            let (key, base) = (key.clone(), base.clone());
+            std::thread::spawn(move || {
+                Api::new(&base).post(
+                    &format!("/webhooks/generic/{key}"),
+                    json!({"summary": "Queue depth", "severity": "critical", "dedup_key": "depth"}),
+                )
+            })
+        })
+        .collect();
+    let replies: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    assert!(replies.iter().all(|r| r.status == 202), "{replies:?}");
+    let list = c.admin().get(&format!("/api/incidents?service_id={}", svc["id"].as_str().unwrap()));
+    let incidents = list.json["incidents"].as_array().unwrap();
+    assert_eq!(incidents.len(), 1, "eight simultaneous deliveries open one incident: {incidents:?}");
+    let d = c.admin().get(&format!("/api/incidents/{}", incidents[0]["id"].as_str().unwrap()));
+    assert_eq!(d.json["alerts"][0]["event_count"], 8);
+}
+
+fn login_good_bad_and_logout_revokes(c: &Ctx) {
+    c.admin();
+    let api = c.api();
+    let wrong_pw = api.post("/api/auth/login", json!({"email": ADMIN_EMAIL, "password": "not the password"}));
+    let no_user = api.post("/api/auth/login", json!({"email": "nobody@example.com", "password": "not the password"}));
+    assert_eq!((wrong_pw.status, no_user.status), (401, 401));
+    assert_eq!(wrong_pw.json, no_user.json, "the answer does not say which part was wrong");
+    assert_eq!(api.get("/api/me").status, 401);
+    let ok = api.post("/api/auth/login", json!({"email": "ANA@example.com ", "password": ADMIN_PASSWORD}));
+    assert_eq!(ok.status, 200, "{}", ok.text);
+    let cookie = api.cookie().unwrap();
+    assert_eq!(api.get("/api/me").status, 200);
+    let out = api.post("/api/auth/logout", json!({}));
+    assert_eq!(out.status, 204);
+    // The old cookie no longer works, even if a client kept it: the session was revoked server-side.
+    let replay = c.api().send("GET", "/api/me", None, &[("Cookie", &cookie)]);
+    assert_eq!(replay.status, 401);
+}
+
+fn repeated_login_failures_are_slowed_down(c: &Ctx) {
+    c.user("slow@example.com", "responder");
+    let api = c.api();
+    let bad = json!({"email": "slow@example.com", "password": "wrong password!"});
+    for i in 0..5 {
+        assert_eq!(api.post("/api/auth/login", bad.clone()).status, 401, "attempt {i}");
+    }
+    let r = api.post("/api/auth/login", bad);
+    assert_eq!(r.status, 429, "{}", r.text);
+    assert!(r.retry_after.as_deref().and_then(|s| s.parse::<u32>().ok()).is_some_and(|s| s >= 1), "{r:?}");
+    // Even the right password waits while the account is slowed down.
+    let right = api.post("/api/auth/login", json!({"email": "slow@example.com", "password": "a long enough pw"}));
+    assert_eq!(right.status, 429);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let right = api.post("/api/auth/login", json!({"email": "slow@example.com", "password": "a long enough pw"}));
+    assert_eq!(right.status, 200, "after the wait, the right password works: {}", right.text);
+}
+
+fn observer_gets_403_on_every_write(c: &Ctx) {
+    let svc = c.service("Observed");
+    let fired = c.hook(svc["integration_key"].as_str().unwrap(), json!({"summary": "x", "severity": "info", "dedup_key": "o"}));
+    let incident = fired.json["incident_id"].as_str().unwrap();
+    let obs = c.user("observer@example.com", "observer");
+    assert_eq!(obs.get("/api/incidents").status, 200);
+    assert_eq!(obs.get(&format!("/api/incidents/{incident}")).status, 200);
+    assert_eq!(obs.get("/api/services").status, 200);
+    let sid = svc["id"].as_str().unwrap();
+    for (method, path, body) in [
+        ("POST", "/api/incidents".to_string(), json!({"title": "t", "severity": "SEV2"})),
+        ("POST", format!("/api/incidents/{incident}/acknowledge"), json!({})),
+        ("POST", format!("/api/incidents/{incident}/resolve"), json!({})),
+        ("POST", "/api/services".to_string(), json!({"name": "n"})),
+        ("PATCH", format!("/api/services/{sid}"), json!({"name": "n"})),
+        ("POST", format!("/api/services/{sid}/rotate-key"), json!({})),
+        ("POST", "/api/users".to_string(), json!({"email": "z@example.com", "name": "z", "role": "admin"})),
+        ("POST", "/api/tokens".to_string(), json!({"name": "t", "role": "admin"})),
+    ] {
+        let r = obs.send(method, &path, Some(body.to_string().into_bytes()), &[]);
+        assert_eq!((r.status, r.code()), (403, "forbidden"), "{method} {path}: {}", r.text);
+    }
+    let d = c.admin().get(&format!("/api/incidents/{incident}"));
+    assert_eq!(d.json["incident"]["status"], "triggered", "nothing changed");
+}
+
+fn api_tokens_bearer_and_role_cap(c: &Ctx) {
+    let r = c.admin().post("/api/tokens", json!({"name": "ci", "role": "responder"}));
+    assert_eq!(r.status, 201, "{}", r.text);
+    let secret = r.json["secret"].as_str().unwrap();
+    assert!(secret.starts_with("tct_") && secret.len() > 40);
+    assert_eq!(r.json["role"], "responder");
+    let bot = Api::with_bearer(&c.inst.base, secret);
+    let me = bot.get("/api/me");
+    assert_eq!((me.status, me.json["role"].as_str()), (200, Some("responder")), "{}", me.text);
+    let declared = bot.post("/api/incidents", json!({"title": "Declared by a script", "severity": "SEV2"}));
+    assert_eq!(declared.status, 201, "{}", declared.text);
+    assert_eq!(bot.post("/api/services", json!({"name": "nope"})).status, 403, "a responder token cannot administer");
+    let escalate = bot.post("/api/tokens", json!({"name": "more", "role": "admin"}));
+    assert_eq!(escalate.status, 403, "no token with more power than its creator");
+    let bad = Api::with_bearer(&c.inst.base, "tct_not-a-real-token");
+    assert_eq!(bad.get("/api/me").status, 401);
+}
+
+fn invite_link_sets_password_once(c: &Ctx) {
+    let r = c.admin().post("/api/users", json!({"email": "new@example.com", "name": "Newbie", "role": "responder"}));
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.json["user"]["active"], false);
+    let url = r.json["invite_url"].as_str().unwrap();
+    let token = url.split_once("/invite#").expect("invite link carries its token in the fragment").1;
+    let dup = c.admin().post("/api/users", json!({"email": "NEW@example.com", "name": "Again", "role": "observer"}));
+    assert_eq!(dup.status, 409, "{}", dup.text);
+    let api = c.api();
+    let short = api.post("/api/invites/accept", json!({"token": token, "password": "short"}));
+    assert_eq!((short.status, short.field()), (400, "password"));
+    let ok = api.post("/api/invites/accept", json!({"token": token, "password": "my new password"}));
+    assert_eq!(ok.status, 200, "{}", ok.text);
+    assert_eq!(api.get("/api/me").json["user"]["active"], true);
+    let again = c.api().post("/api/invites/accept", json!({"token": token, "password": "another password"}));
+    assert_eq!((again.status, again.field()), (400, "token"), "single use: {}", again.text);
+    let login = c.api().post("/api/auth/login", json!({"email": "new@example.com", "password": "my new password"}));
+    assert_eq!(login.status, 200);
+}
+
+fn services_create_edit_rotate(c: &Ctx) {
+    let admin = c.admin();
+    let r = admin.post("/api/services", json!({"name": "Auth", "description": "Login service", "runbook_url": "ftp://x"}));
+    assert_eq!((r.status, r.field()), (400, "runbook_url"));
+    assert_eq!(admin.post("/api/services", json!({"description": "no name"})).field(), "name");
+    let svc = c.service("Auth");
+    assert_eq!(admin.post("/api/services", json!({"name": "auth"})).status, 409, "names are unique per organisation");
+    let id = svc["id"].as_str().unwrap();
+    let p = admin.patch(&format!("/api/services/{id}"), json!({"description": "Sessions and SSO", "runbook_url": null}));
+    assert_eq!(p.status, 200, "{}", p.text);
+    assert_eq!(p.json["name"], "Auth", "absent fields are kept");
+    assert_eq!(p.json["description"], "Sessions and SSO");
+    assert!(p.json.get("runbook_url").is_none(), "null clears the runbook");
+    assert_eq!(admin.get(&format!("/api/services/{id}")).json["description"], "Sessions and SSO");
+    assert_eq!(admin.get("/api/services/does-not-exist").status, 404);
+    let old_key = svc["integration_key"].as_str().unwrap();
+    let rotated = admin.post(&format!("/api/services/{id}/rotate-key"), json!({}));
+    let new_key = rotated.json["integration_key"].as_str().unwrap();
+    assert_ne!(old_key, new_key);
+    let alert = json!({"summary": "x", "severity": "info", "dedup_key": "rot"});
+    assert_eq!(c.hook(old_key, alert.clone()).status, 404, "the old key stops working at once");
+    assert_eq!(c.hook(new_key, alert).status, 202);
+    let names: Vec<String> =
+        admin.get("/api/services").json["services"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap().to_string()).collect();
+    assert!(names.contains(&"Auth".to_string()));
+}
+
+fn incident_acknowledge_resolve_idempotent_409(c: &Ctx) {
+    let admin = c.admin();
+    let r = admin.post("/api/incidents", json!({"title": "Manual incident", "severity": "SEV2"}));
+    assert_eq!(r.status, 201, "{}", r.text);
+    let id = r.json["incident"]["id"].as_str().unwrap();
+    let bad = admin.post("/api/incidents", json!({"title": "x", "severity": "SEV9"}));
+    assert_eq!(bad.status, 400, "{}", bad.text);
+    let bad = admin.post("/api/incidents", json!({"title": "x", "severity": "SEV2", "service_id": "nope"}));
+    assert_eq!((bad.status, bad.field()), (400, "service_id"));
+    let ack = admin.post(&format!("/api/incidents/{id}/acknowledge"), json!({}));
+    assert_eq!(ack.status, 200, "{}", ack.text);
+    assert_eq!(ack.json["incident"]["status"], "acknowledged");
+    assert_eq!(ack.json["incident"]["acknowledged_by"]["name"], "Ana Admin");
+    let again = admin.post(&format!("/api/incidents/{id}/acknowledge"), json!({}));
+    assert_eq!(again.status, 200, "acknowledging twice is fine");
+    assert_eq!(again.json["incident"]["acknowledged_at"], ack.json["incident"]["acknowledged_at"]);
+    let res = admin.post(&format!("/api/incidents/{id}/resolve"), json!({}));
+    assert_eq!(res.json["incident"]["status"], "resolved");
+    assert_eq!(admin.post(&format!("/api/incidents/{id}/resolve"), json!({})).status, 200);
+    let late = admin.post(&format!("/api/incidents/{id}/acknowledge"), json!({}));
+    assert_eq!((late.status, late.code()), (409, "conflict"), "{}", late.text);
+    let d = admin.get(&format!("/api/incidents/{id}"));
+    let kinds: Vec<&str> = d.json["timeline"].as_array().unwrap().iter().map(|t| t["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["incident.declared", "incident.acknowledged", "incident.resolved"], "one entry per real change");
+    assert_eq!(admin.post("/api/incidents/nope/acknowledge", json!({})).status, 404);
+}
+
+fn incident_list_filters_and_cursor_pages(c: &Ctx) {
+    let svc = c.service("Paged");
+    let key = svc["integration_key"].as_str().unwrap();
+    let sid = svc["id"].as_str().unwrap();
+    let mut ids = Vec::new();
+    for n in 0..5 {
+        let r = c.hook(key, json!({"summary": format!("problem {n}"), "severity": "info", "dedup_key": format!("p{n}")}));
+        ids.push(r.json["incident_id"].as_str().unwrap().to_string());
+    }
+    c.admin().post(&format!("/api/incidents/{}/acknowledge", ids[1]), json!({}));
+    c.admin().post(&format!("/api/incidents/{}/resolve", ids[2]), json!({}));
+    let mut seen = Vec::new();
+    let mut path = format!("/api/incidents?service_id={sid}&limit=2");
+    loop {
+        let page = c.admin().get(&path);
+        assert_eq!(page.status, 200, "{}", page.text);
+        let items = page.json["incidents"].as_array().unwrap();
+        assert!(items.len() <= 2);
+        seen.extend(items.iter().map(|i| i["id"].as_str().unwrap().to_string()));
+        match page.json["next_cursor"].as_str() {
+            Some(cur) => path = format!("/api/incidents?service_id={sid}&limit=2&cursor={cur}"),
+            None => break,
+        }
+    }
+    let newest_first: Vec<String> = ids.iter().rev().cloned().collect();
+    assert_eq!(seen, newest_first, "every incident once, newest first");
+    let count = |q: &str| c.admin().get(&format!("/api/incidents?service_id={sid}&status={q}")).json["incidents"].as_array().unwrap().len();
+    assert_eq!(count("triggered"), 3);
+    assert_eq!(count("acknowledged"), 1);
+    assert_eq!(count("resolved"), 1);
+    assert_eq!(count("open"), 4);
+    assert_eq!(count("triggered,resolved"), 4);
+    for (q, field) in [("limit=0", "limit"), ("limit=abc", "limit"), ("status=closed", "status"), ("cursor=!!", "cursor")] {
+        let r = c.admin().get(&format!("/api/incidents?{q}"));
+        assert_eq!((r.status, r.field()), (400, field), "{q}: {}", r.text);
+    }
+}
+
+fn unknown_routes_and_methods(c: &Ctx) {
+    let api = c.api();
+    assert_eq!(api.get("/api/nothing-here").status, 404);
+    let r = api.send("DELETE", "/api/incidents", None, &[]);
+    assert_eq!((r.status, r.code()), (405, "method_not_allowed"));
+    assert_eq!(api.get("/api/incidents").status, 401, "reading needs a login");
+    // The app shell is served for any other path (client-side routing).
+    let page = api.send("GET", "/incidents/some-id", None, &[("Accept", "text/html"), ("Sec-Fetch-Mode", "navigate")]);
+    assert_eq!(page.status, 200);
+    assert!(page.text.contains("/pkg/tocsin_app.js"), "{}", page.text);
+}
+
+fn deploy_dry_run_bundles_offline(c: &Ctx) {
+    let out_dir = c.inst.state.join("deploy-dry-run");
+    let out = wrangler(&c.inst.state).args(["deploy", "--dry-run", "--outdir"]).arg(&out_dir).output().expect("run wrangler");
+    let log = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "wrangler deploy --dry-run failed:\n{log}");
+    assert!(log.contains("env.DB"), "the D1 binding is part of the deploy: {log}");
+    assert!(out_dir.join("entry.js").exists() || std::fs::read_dir(&out_dir).map(|d| d.count() > 0).unwrap_or(false));
+}

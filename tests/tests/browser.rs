@@ -1,1 +1,149 @@
+//! Browser tests: real headless Chromium emulating a 390×844 phone, against a fresh instance.
+//! Screenshots land in target/screenshots/ for people to look at.
 
+use libtest_mimic::{Arguments, Trial};
+use serde_json::json;
+use std::sync::Arc;
+use std::time::Duration;
+use tocsin_tests::browser::Browser;
+use tocsin_tests::{Api, Instance};
+
+const EMAIL: &str = "rosa@example.com";
+const PASSWORD: &str = "pager duty at 3am";
+
+struct Ctx {
+    inst: Instance,
+    browser: Browser,
+}
+
+fn main() {
+    let mut args = Arguments::from_args();
+    args.test_threads = Some(1);
+    let ctx = Arc::new(Ctx { inst: Instance::start("browser"), browser: Browser::phone() });
+    let tests: &[(&str, fn(&Ctx))] = &[
+        ("phone_setup_service_alert_acknowledge", phone_setup_service_alert_acknowledge),
+        ("phone_forms_are_labelled_and_tappable", phone_forms_are_labelled_and_tappable),
+        ("phone_login_error_then_login", phone_login_error_then_login),
+    ];
+    let trials = tests
+        .iter()
+        .map(|&(name, f)| {
+            let ctx = ctx.clone();
+            Trial::test(name, move || {
+                f(&ctx);
+                Ok(())
+            })
+        })
+        .collect();
+    let conclusion = libtest_mimic::run(&args, trials);
+    if conclusion.has_failed() {
+        let _ = ctx.browser.screenshot("failure");
+        eprintln!("--- wrangler log ---\n{}", ctx.inst.log());
+    }
+    drop(ctx);
+    conclusion.exit();
+}
+
+/// The walking skeleton end to end, as a responder on a phone would do it.
+fn phone_setup_service_alert_acknowledge(c: &Ctx) {
+    let b = &c.browser;
+    b.goto(&c.inst.url("/"));
+    b.find_text("h1", "Welcome to Tocsin", Duration::from_secs(15));
+    b.find("#organization").type_text("Acme Ops");
+    b.find("#name").type_text("Rosa Responder");
+    b.find("#email").type_text(EMAIL);
+    b.find("#password").type_text(PASSWORD);
+    b.screenshot("01-setup");
+    b.find("button[type=submit]").click();
+
+    // After setup the admin lands on Services and creates one.
+    b.find_text("button", "New service", Duration::from_secs(10)).click();
+    b.find("#name").type_text("Checkout API");
+    b.find("#runbook_url").type_text("https://runbooks.example.com/checkout");
+    b.screenshot("02-new-service");
+    b.find_text("button[type=submit]", "Create service", Duration::from_secs(5)).click();
+    b.find_text(".service-card h2", "Checkout API", Duration::from_secs(10));
+    let url = b.find(".service-card input.mono").prop("value").as_str().unwrap().to_string();
+    assert!(url.starts_with(&c.inst.url("/webhooks/generic/")), "{url}");
+    b.screenshot("03-services");
+
+    // To the incident list, which is empty.
+    b.find("nav a[href='/']").click();
+    b.find_text(".empty", "No open incidents", Duration::from_secs(10));
+
+    // Monitoring posts an alert (plain HTTP, as curl would); the list shows it without a reload.
+    let agent = ureq::agent();
+    let resp = agent
+        .post(&url)
+        .header("Content-Type", "application/json")
+        .send(json!({"summary": "Checkout 5xx rate above 5%", "severity": "critical", "dedup_key": "5xx"}).to_string())
+        .expect("post alert");
+    assert_eq!(resp.status(), 202);
+    let card = b.find_text(".incident-card", "Checkout 5xx rate above 5%", Duration::from_secs(8));
+    let text = card.text();
+    assert!(text.contains("SEV1") && text.contains("Triggered") && text.contains("#1"), "{text}");
+    b.screenshot("04-incidents");
+
+    // Open it and acknowledge with one tap.
+    card.click();
+    b.find_text("h1.incident-title", "Checkout 5xx rate above 5%", Duration::from_secs(10));
+    assert!(b.find("a.runbook").attr("href").unwrap().contains("runbooks.example.com/checkout"));
+    b.screenshot("05-incident");
+    b.find("button.ack").click();
+    b.find_text(".incident .status", "Acknowledged", Duration::from_secs(10));
+    assert!(b.try_find("button.ack").is_none(), "no Acknowledge button once acknowledged");
+    b.find_text(".timeline", "Acknowledged by Rosa Responder", Duration::from_secs(5));
+    b.screenshot("06-acknowledged");
+
+    // And the API agrees.
+    let api = Api::new(&c.inst.base);
+    assert_eq!(api.post("/api/auth/login", json!({"email": EMAIL, "password": PASSWORD})).status, 200);
+    let list = api.get("/api/incidents");
+    let inc = &list.json["incidents"][0];
+    assert_eq!(inc["status"], "acknowledged", "{}", list.text);
+    assert_eq!(inc["acknowledged_by"]["name"], "Rosa Responder");
+}
+
+/// Every input has a label, and buttons and links are big enough to tap (44 CSS px).
+fn phone_forms_are_labelled_and_tappable(c: &Ctx) {
+    let b = &c.browser;
+    b.goto(&c.inst.url("/services"));
+    b.find_text("button", "New service", Duration::from_secs(10)).click();
+    b.find("#runbook_url");
+    let report = b.script(
+        r#"
+        const unlabelled = [...document.querySelectorAll('input, select, textarea')]
+          .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label'))
+          .map(el => el.outerHTML);
+        const small = [...document.querySelectorAll('button, .btn, nav a')]
+          .filter(el => el.offsetParent !== null)
+          .filter(el => el.getBoundingClientRect().height < 44)
+          .map(el => el.outerHTML.slice(0, 80));
+        const overflow = document.documentElement.scrollWidth > window.innerWidth;
+        return { unlabelled, small, overflow, width: window.innerWidth };
+        "#,
+    );
+    assert_eq!(report["width"], 390, "phone viewport");
+    assert_eq!(report["unlabelled"], json!([]), "{report}");
+    assert_eq!(report["small"], json!([]), "{report}");
+    assert_eq!(report["overflow"], false, "no sideways scrolling at 390 px: {report}");
+}
+
+fn phone_login_error_then_login(c: &Ctx) {
+    let b = &c.browser;
+    b.goto(&c.inst.url("/"));
+    b.find_text("button", "Log out", Duration::from_secs(10)).click();
+    b.find_text("h1", "Log in to Tocsin", Duration::from_secs(10));
+    b.find("#email").type_text(EMAIL);
+    b.find("#password").type_text("wrong password");
+    b.find("button[type=submit]").click();
+    let alert = b.find_text("[role=alert]", "incorrect", Duration::from_secs(10));
+    assert!(alert.text().contains("e-mail or password is incorrect"));
+    b.screenshot("07-login-error");
+    let pw = b.find("#password");
+    b.script("document.getElementById('password').value = ''");
+    pw.type_text(PASSWORD);
+    b.find("button[type=submit]").click();
+    b.find_text("h1", "Incidents", Duration::from_secs(10));
+    b.find_text(".incident-card", "Checkout 5xx", Duration::from_secs(10));
+}

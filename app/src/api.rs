@@ -1,0 +1,112 @@
+//! The app's one API client: typed calls over the wire types in `tocsin_domain::api`.
+
+use gloo_net::http::{Request, RequestBuilder, Response};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use tocsin_domain::api::*;
+
+/// An API failure as the UI needs it: what to say, and which field to point at.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ApiError {
+    /// HTTP status; 0 when the server could not be reached.
+    pub status: u16,
+    pub message: String,
+    pub field: Option<String>,
+}
+
+impl ApiError {
+    pub fn is_unauthenticated(&self) -> bool {
+        self.status == 401
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+fn network(e: gloo_net::Error) -> ApiError {
+    ApiError { status: 0, message: format!("Cannot reach Tocsin ({e}). Check your connection; retrying."), field: None }
+}
+
+async fn read<T: DeserializeOwned>(resp: Response) -> ApiResult<T> {
+    let status = resp.status();
+    if (200..300).contains(&status) {
+        return resp.json::<T>().await.map_err(|e| ApiError { status, message: format!("Unexpected answer: {e}"), field: None });
+    }
+    match resp.json::<ErrorBody>().await {
+        Ok(b) => Err(ApiError { status, message: b.error.message, field: b.error.field }),
+        Err(_) => Err(ApiError { status, message: format!("The server answered {status}."), field: None }),
+    }
+}
+
+async fn send<T: DeserializeOwned>(req: RequestBuilder) -> ApiResult<T> {
+    read(req.send().await.map_err(network)?).await
+}
+
+async fn send_json<T: DeserializeOwned, B: Serialize>(req: RequestBuilder, body: &B) -> ApiResult<T> {
+    let req = req.json(body).map_err(network)?;
+    read(req.send().await.map_err(network)?).await
+}
+
+pub async fn setup_state() -> ApiResult<SetupState> {
+    send(Request::get("/api/setup")).await
+}
+
+pub async fn setup(body: &SetupRequest) -> ApiResult<Me> {
+    send_json(Request::post("/api/setup"), body).await
+}
+
+pub async fn login(body: &LoginRequest) -> ApiResult<Me> {
+    send_json(Request::post("/api/auth/login"), body).await
+}
+
+pub async fn accept_invite(body: &AcceptInviteRequest) -> ApiResult<Me> {
+    send_json(Request::post("/api/invites/accept"), body).await
+}
+
+pub async fn logout() -> ApiResult<()> {
+    let resp = Request::post("/api/auth/logout").send().await.map_err(network)?;
+    if resp.ok() {
+        Ok(())
+    } else {
+        read::<serde_json::Value>(resp).await.map(|_| ())
+    }
+}
+
+pub async fn me() -> ApiResult<Me> {
+    send(Request::get("/api/me")).await
+}
+
+/// `status`: comma-separated statuses or `open`; empty for all.
+pub async fn incidents(status: &str) -> ApiResult<IncidentList> {
+    send(Request::get("/api/incidents").query([("status", status), ("limit", "50")])).await
+}
+
+pub async fn incident(id: &str) -> ApiResult<IncidentDetail> {
+    send(Request::get(&format!("/api/incidents/{id}"))).await
+}
+
+pub async fn acknowledge(id: &str) -> ApiResult<IncidentDetail> {
+    send(Request::post(&format!("/api/incidents/{id}/acknowledge"))).await
+}
+
+pub async fn resolve(id: &str) -> ApiResult<IncidentDetail> {
+    send(Request::post(&format!("/api/incidents/{id}/resolve"))).await
+}
+
+pub async fn services() -> ApiResult<ServiceList> {
+    send(Request::get("/api/services")).await
+}
+
+#[derive(Serialize)]
+pub struct NewService {
+    pub name: String,
+    pub description: String,
+    pub runbook_url: String,
+}
+
+pub async fn create_service(body: &NewService) -> ApiResult<Service> {
+    send_json(Request::post("/api/services"), body).await
+}
+
+pub async fn rotate_key(id: &str) -> ApiResult<Service> {
+    send(Request::post(&format!("/api/services/{id}/rotate-key"))).await
+}

@@ -1,0 +1,152 @@
+//! One incident on a phone screen: what, how bad, which service and runbook, its alerts and
+//! timeline, and Acknowledge / Resolve within thumb reach.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::components::A;
+use leptos_router::hooks::use_params_map;
+use tocsin_domain::api::{Alert, IncidentDetail, TimelineEntry};
+use tocsin_domain::incident::{apply, IncidentAction};
+
+use super::poll;
+use crate::api::{self, ApiError};
+use crate::components::{ago, clock, now_ms, SeverityBadge, StatusBadge};
+use crate::state::{handle_error, session, Session};
+
+#[component]
+pub fn IncidentPage() -> impl IntoView {
+    let session = session();
+    let params = use_params_map();
+    let id = move || params.with(|p| p.get("id").unwrap_or_default());
+    let detail: RwSignal<Option<IncidentDetail>> = RwSignal::new(None);
+    let error: RwSignal<Option<ApiError>> = RwSignal::new(None);
+    let busy = RwSignal::new(false);
+    let load = move || {
+        let id = id();
+        spawn_local(async move {
+            match api::incident(&id).await {
+                Ok(d) => {
+                    detail.set(Some(d));
+                    error.set(None);
+                }
+                Err(e) => {
+                    handle_error(session, &e);
+                    error.set(Some(e));
+                }
+            }
+        })
+    };
+    poll(load, 5);
+    let can_respond = move || matches!(session.get(), Session::LoggedIn(me) if me.role >= tocsin_domain::auth::Role::Responder);
+    let act = move |action: IncidentAction| {
+        let id = id();
+        busy.set(true);
+        spawn_local(async move {
+            let result = match action {
+                IncidentAction::Acknowledge => api::acknowledge(&id).await,
+                IncidentAction::Resolve => api::resolve(&id).await,
+            };
+            match result {
+                Ok(d) => {
+                    detail.set(Some(d));
+                    error.set(None);
+                }
+                Err(e) => {
+                    handle_error(session, &e);
+                    error.set(Some(e));
+                }
+            }
+            busy.set(false);
+        });
+    };
+    view! {
+        <p class="back"><A href="/">"‹ Incidents"</A></p>
+        {move || error.get().map(|e| view! { <p class="error-note" role="alert">{e.message}</p> })}
+        {move || match detail.get() {
+            None => view! { <p class="muted">"Loading…"</p> }.into_any(),
+            Some(d) => {
+                let i = d.incident.clone();
+                let now = now_ms();
+                // The domain's status machine says which actions make sense now.
+                let can = |a| matches!(apply(i.status, a), Ok(tocsin_domain::incident::Transition::Changed { .. }));
+                let (can_ack, can_resolve) = (can(IncidentAction::Acknowledge), can(IncidentAction::Resolve));
+                view! {
+                    <article class="incident">
+                        <div class="card-top">
+                            <SeverityBadge severity=i.severity/>
+                            <StatusBadge status=i.status/>
+                            <span class="num">"#"{i.number}</span>
+                        </div>
+                        <h1 class="incident-title">{i.title.clone()}</h1>
+                        <dl class="facts">
+                            <dt>"Service"</dt>
+                            <dd>{i.service.as_ref().map(|s| s.name.clone()).unwrap_or_else(|| "—".into())}</dd>
+                            <dt>"Opened"</dt>
+                            <dd>{ago(i.created_at, now)}" ("{clock(i.created_at)}")"</dd>
+                            {i.acknowledged_by.clone().map(|a| view! {
+                                <dt>"Acknowledged"</dt>
+                                <dd>{a.name}" · "{i.acknowledged_at.map(clock).unwrap_or_default()}</dd>
+                            })}
+                            {i.resolved_by.clone().map(|a| view! {
+                                <dt>"Resolved"</dt>
+                                <dd>{a.name}" · "{i.resolved_at.map(clock).unwrap_or_default()}</dd>
+                            })}
+                        </dl>
+                        {i.service.as_ref().and_then(|s| s.runbook_url.clone()).map(|url| view! {
+                            <a class="btn runbook" href=url target="_blank" rel="noopener noreferrer">"Open runbook ↗"</a>
+                        })}
+                        <section aria-labelledby="alerts-h">
+                            <h2 id="alerts-h">"Alerts ("{d.alerts.len()}")"</h2>
+                            {if d.alerts.is_empty() {
+                                view! { <p class="muted">"Declared by hand; no alerts."</p> }.into_any()
+                            } else {
+                                view! { <ul class="alerts">{d.alerts.into_iter().map(|a| view! { <AlertItem alert=a now=now/> }).collect_view()}</ul> }.into_any()
+                            }}
+                        </section>
+                        <section aria-labelledby="timeline-h">
+                            <h2 id="timeline-h">"Timeline"</h2>
+                            <ol class="timeline">{d.timeline.into_iter().map(|t| view! { <TimelineItem entry=t/> }).collect_view()}</ol>
+                        </section>
+                    </article>
+                    <Show when=move || can_respond() && (can_ack || can_resolve)>
+                        <div class="actionbar">
+                            {can_ack.then(|| view! {
+                                <button class="btn ack" disabled=move || busy.get() on:click=move |_| act(IncidentAction::Acknowledge)>"Acknowledge"</button>
+                            })}
+                            {can_resolve.then(|| view! {
+                                <button class="btn resolve" disabled=move || busy.get() on:click=move |_| act(IncidentAction::Resolve)>"Resolve"</button>
+                            })}
+                        </div>
+                    </Show>
+                }
+                .into_any()
+            }
+        }}
+    }
+}
+
+#[component]
+fn AlertItem(alert: Alert, now: i64) -> impl IntoView {
+    let repeats = (alert.event_count > 1).then(|| format!(" · ×{}", alert.event_count));
+    view! {
+        <li class=format!("alert {}", alert.status.as_str())>
+            <div class="alert-summary">{alert.summary.clone()}</div>
+            <div class="card-meta">
+                {alert.status.as_str()}" · "{alert.severity.as_str()}
+                {alert.source.clone().map(|s| format!(" · {s}"))}
+                {repeats}
+                " · last "{ago(alert.last_seen_at, now)}
+            </div>
+        </li>
+    }
+}
+
+#[component]
+fn TimelineItem(entry: TimelineEntry) -> impl IntoView {
+    view! {
+        <li>
+            <time datetime=entry.at.to_rfc3339()>{clock(entry.at)}</time>
+            <span class="tl-msg">{entry.message}</span>
+        </li>
+    }
+}

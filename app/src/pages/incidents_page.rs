@@ -1,0 +1,109 @@
+//! The incident list: open incidents first, filter by status, big tap targets, refreshed every 5 s.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::components::A;
+use tocsin_domain::api::Incident;
+
+use super::poll;
+use crate::api::{self, ApiError};
+use crate::components::{ago, now_ms, SeverityBadge, StatusBadge};
+use crate::state::{handle_error, session};
+
+/// Filter tabs: label and the API's `status` parameter.
+const FILTERS: [(&str, &str); 5] = [
+    ("Open", "open"),
+    ("Triggered", "triggered"),
+    ("Acknowledged", "acknowledged"),
+    ("Resolved", "resolved"),
+    ("All", ""),
+];
+
+#[component]
+pub fn IncidentsPage() -> impl IntoView {
+    let session = session();
+    let filter = RwSignal::new("open");
+    let incidents: RwSignal<Option<Vec<Incident>>> = RwSignal::new(None);
+    let error: RwSignal<Option<ApiError>> = RwSignal::new(None);
+    let load = move || {
+        let status = filter.get_untracked();
+        spawn_local(async move {
+            match api::incidents(status).await {
+                Ok(mut list) => {
+                    if filter.get_untracked() != status {
+                        return; // a newer filter was chosen meanwhile
+                    }
+                    // Open incidents first, newest first within each group.
+                    list.incidents.sort_by_key(|i| !i.status.is_open());
+                    incidents.set(Some(list.incidents));
+                    error.set(None);
+                }
+                Err(e) => {
+                    handle_error(session, &e);
+                    error.set(Some(e));
+                }
+            }
+        })
+    };
+    poll(load, 5);
+    let choose = move |status: &'static str| {
+        filter.set(status);
+        incidents.set(None);
+        load();
+    };
+    view! {
+        <h1 class="page-title">"Incidents"</h1>
+        <div class="filters" role="group" aria-label="Filter by status">
+            {FILTERS
+                .into_iter()
+                .map(|(label, status)| {
+                    view! {
+                        <button
+                            class="chip"
+                            aria-pressed=move || if filter.get() == status { "true" } else { "false" }
+                            on:click=move |_| choose(status)
+                        >
+                            {label}
+                        </button>
+                    }
+                })
+                .collect_view()}
+        </div>
+        {move || error.get().map(|e| view! { <p class="error-note" role="alert">{e.message}</p> })}
+        <div aria-live="polite">
+            {move || match incidents.get() {
+                None => view! { <p class="muted">"Loading incidents…"</p> }.into_any(),
+                Some(list) if list.is_empty() => view! {
+                    <p class="empty">{if filter.get() == "open" { "No open incidents. All quiet." } else { "No incidents here." }}</p>
+                }
+                .into_any(),
+                Some(list) => {
+                    let now = now_ms();
+                    view! {
+                        <ul class="incident-list">
+                            {list.into_iter().map(|i| view! { <li><IncidentCard incident=i now=now/></li> }).collect_view()}
+                        </ul>
+                    }
+                    .into_any()
+                }
+            }}
+        </div>
+    }
+}
+
+#[component]
+fn IncidentCard(incident: Incident, now: i64) -> impl IntoView {
+    let href = format!("/incidents/{}", incident.id);
+    let service = incident.service.as_ref().map(|s| s.name.clone()).unwrap_or_else(|| "No service".into());
+    view! {
+        <A href=href attr:class=format!("incident-card {}", incident.status.as_str())>
+            <div class="card-top">
+                <SeverityBadge severity=incident.severity/>
+                <StatusBadge status=incident.status/>
+                <span class="num">"#"{incident.number}</span>
+            </div>
+            <div class="card-title">{incident.title.clone()}</div>
+            <div class="card-meta">{service}" · "{ago(incident.created_at, now)}</div>
+        </A>
+    }
+}

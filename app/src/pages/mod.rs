@@ -1,0 +1,24 @@
+//! One module per screen.
+
+mod incident_page;
+mod incidents_page;
+mod login_page;
+mod services_page;
+mod setup_page;
+
+pub use incident_page::IncidentPage;
+pub use incidents_page::IncidentsPage;
+pub use login_page::{InvitePage, LoginPage};
+pub use services_page::ServicesPage;
+pub use setup_page::SetupPage;
+
+use leptos::prelude::*;
+use std::time::Duration;
+
+/// Calls `load` now and every `secs` seconds while the page is shown (live-ish updates).
+pub fn poll(load: impl Fn() + 'static, secs: u64) {
+    load();
+    if let Ok(handle) = set_interval_with_handle(load, Duration::from_secs(secs)) {
+        on_cleanup(move || handle.clear());
+    }
+}

@@ -1,0 +1,95 @@
+//! A small JSON client for the API that keeps a session cookie like a browser would.
+
+use serde_json::Value;
+use std::sync::Mutex;
+use ureq::Agent;
+
+pub struct Api {
+    base: String,
+    agent: Agent,
+    cookie: Mutex<Option<String>>,
+    bearer: Mutex<Option<String>>,
+}
+
+/// An answer: status, headers we care about, and the body as JSON (Null when not JSON).
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub json: Value,
+    pub text: String,
+    pub set_cookie: Option<String>,
+    pub retry_after: Option<String>,
+}
+
+impl Reply {
+    /// `error.field` of an error answer.
+    pub fn field(&self) -> &str {
+        self.json["error"]["field"].as_str().unwrap_or("")
+    }
+    pub fn code(&self) -> &str {
+        self.json["error"]["code"].as_str().unwrap_or("")
+    }
+}
+
+impl Api {
+    pub fn new(base: &str) -> Api {
+        let agent: Agent = Agent::config_builder().http_status_as_error(false).max_redirects(0).build().into();
+        Api { base: base.to_string(), agent, cookie: Mutex::new(None), bearer: Mutex::new(None) }
+    }
+
+    pub fn with_bearer(base: &str, token: &str) -> Api {
+        let api = Api::new(base);
+        *api.bearer.lock().unwrap() = Some(token.to_string());
+        api
+    }
+
+    pub fn cookie(&self) -> Option<String> {
+        self.cookie.lock().unwrap().clone()
+    }
+
+    pub fn get(&self, path: &str) -> Reply {
+        self.send("GET", path, None, &[])
+    }
+
+    pub fn post(&self, path: &str, body: Value) -> Reply {
+        self.send("POST", path, Some(body.to_string().into_bytes()), &[])
+    }
+
+    pub fn post_raw(&self, path: &str, body: Vec<u8>) -> Reply {
+        self.send("POST", path, Some(body), &[])
+    }
+
+    pub fn patch(&self, path: &str, body: Value) -> Reply {
+        self.send("PATCH", path, Some(body.to_string().into_bytes()), &[])
+    }
+
+    pub fn send(&self, method: &str, path: &str, body: Option<Vec<u8>>, headers: &[(&str, &str)]) -> Reply {
+        let url = format!("{}{path}", self.base);
+        let mut req = ureq::http::Request::builder().method(method).uri(&url);
+        if let Some(c) = self.cookie() {
+            req = req.header("Cookie", c);
+        }
+        if let Some(b) = self.bearer.lock().unwrap().clone() {
+            req = req.header("Authorization", format!("Bearer {b}"));
+        }
+        if body.is_some() {
+            req = req.header("Content-Type", "application/json");
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let req = req.body(body.unwrap_or_default()).unwrap();
+        let mut resp = self.agent.run(req).unwrap_or_else(|e| panic!("{method} {url}: {e}"));
+        let status = resp.status().as_u16();
+        let header = |name: &str| resp.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+        let set_cookie = header("set-cookie");
+        let retry_after = header("retry-after");
+        if let Some(sc) = &set_cookie {
+            let pair = sc.split(';').next().unwrap_or("").to_string();
+            *self.cookie.lock().unwrap() = if pair.ends_with('=') { None } else { Some(pair) };
+        }
+        let text = resp.body_mut().read_to_string().unwrap_or_default();
+        let json = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Reply { status, json, text, set_cookie, retry_after }
+    }
+}

