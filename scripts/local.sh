@@ -78,3 +78,8 @@ run_tests() {
   TOCSIN_ROOT=$PWD TOCSIN_NODE_BIN=$NODE_BIN cargo test -p tocsin-tests -- --test-threads=2 || status=1
   return $status
 }
+
+run_bench() {
+  report_sizes
+  TOCSIN_ROOT=$PWD TOCSIN_NODE_BIN=$NODE_BIN cargo run -q --release -p tocsin-tests --bin bench
+}

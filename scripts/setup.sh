@@ -39,14 +39,17 @@ has_wasm_target() { # toolchain
 setup_rust() {
   command -v rustup >/dev/null || die "rustup not found: install it from https://rustup.rs"
   if [ -n "${TOCSIN_TOOLCHAIN:-}" ] && has_wasm_target "$TOCSIN_TOOLCHAIN"; then return 0; fi
-  if has_wasm_target stable; then TOCSIN_TOOLCHAIN=stable; return 0; fi
-  if timeout 120 rustup target add wasm32-unknown-unknown --toolchain stable >/dev/null 2>&1 && has_wasm_target stable; then
-    TOCSIN_TOOLCHAIN=stable; return 0
+  if [ "${TOCSIN_WASM_TOOLCHAIN:-}" != debian ]; then
+    if has_wasm_target stable; then TOCSIN_TOOLCHAIN=stable; return 0; fi
+    if timeout 120 rustup target add wasm32-unknown-unknown --toolchain stable >/dev/null 2>&1 && has_wasm_target stable; then
+      TOCSIN_TOOLCHAIN=stable; return 0
+    fi
   fi
   log "rustup cannot install the wasm32 target here; using Debian's rustc-web to build std for wasm32"
   apt_install rustc-web cargo-web rust-web-src rust-web-llvm lld-22
   local ver; ver=$(/usr/bin/rustc --version | awk '{print $2}')
-  local name="tocsin-deb-wasm-$ver" dest="$TOCSIN_CACHE/deb-wasm-$ver"
+  local dest="$TOCSIN_CACHE/deb-wasm-$ver"
+  local name; name="tocsin-deb-wasm-$ver-$(printf %s "$dest" | sha256sum | cut -c1-8)"
   if [ ! -f "$dest/.complete" ]; then
     log "building std for wasm32 with rustc $ver (about a minute)"
     local work; work=$(mktemp -d)

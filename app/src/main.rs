@@ -80,7 +80,7 @@ fn Header(org: String, user: String) -> impl IntoView {
     view! {
         <header class="topbar">
             <a class="skip" href="#main">"Skip to content"</a>
-            <span class="brand" aria-label="Tocsin">"🔔 Tocsin"</span>
+            <span class="brand"><img src="/favicon.svg" alt="" width="24" height="24"/>"Tocsin"</span>
             <span class="org">{org}</span>
             <button class="link-btn" on:click=logout title=format!("Log out {user}")>"Log out"</button>
         </header>

@@ -70,7 +70,7 @@ impl Browser {
         }}});
         let mut b = Browser { driver, base, session: String::new(), agent, profile };
         let v = b.call("POST", "/session", Some(caps));
-        b.session = v["sessionId"].as_str().unwrap_or_else(|| panic!("no WebDriver session: {v}")).to_string();
+        b.session = v["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no WebDriver session: {v}")).to_string();
         b
     }
 
