@@ -4,8 +4,10 @@
 use crate::incident::{Severity, UnknownValue};
 use crate::validation::{parse_json, FieldError, Fields};
 use serde::{Deserialize, Serialize};
+use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -92,18 +94,67 @@ impl FromStr for AlertStatus {
     }
 }
 
+/// What a monitoring source asks for with one event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EventAction {
+    /// The problem is happening (new, or still).
+    Trigger,
+    /// Someone at the source has seen it (PagerDuty/Opsgenie acknowledge).
+    Acknowledge,
+    /// The problem is over.
+    Resolve,
+}
+
+impl EventAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Trigger => "trigger",
+            Self::Acknowledge => "acknowledge",
+            Self::Resolve => "resolve",
+        }
+    }
+}
+
+/// A link shown with an alert (dashboard, panel, runbook, source page).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Link {
+    pub href: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub text: String,
+}
+
 /// One event from a monitoring source, normalised. Every vendor format parses into this.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct AlertEvent {
-    pub status: AlertStatus,
+    pub action: EventAction,
+    /// What is wrong, in one line. May be empty on acknowledge/resolve events.
     pub summary: String,
-    /// `None` only for resolve events, which need not repeat the severity.
+    /// `None` when the source did not say (resolve/acknowledge events need not).
     pub severity: Option<AlertSeverity>,
     pub dedup_key: String,
     /// True when the sender gave no dedup key and one was derived from the content.
     pub dedup_key_derived: bool,
     pub source: Option<String>,
     pub details: Map<String, Value>,
+    /// When the problem started according to the source (used for time-to-detect).
+    pub started_at: Option<DateTime<Utc>>,
+    pub links: Vec<Link>,
+    /// Flat key/value labels (Alertmanager labels, tags) that grouping rules can use.
+    pub fields: BTreeMap<String, String>,
+}
+
+impl Default for EventAction {
+    fn default() -> Self {
+        Self::Trigger
+    }
+}
+
+impl AlertEvent {
+    /// The status a stored alert gets from this event, when it changes it.
+    pub fn is_trigger(&self) -> bool {
+        self.action == EventAction::Trigger
+    }
 }
 
 /// Derives a stable dedup key from what identifies the problem, so that a sender that retries
@@ -116,6 +167,26 @@ pub fn derived_dedup_key(source: Option<&str>, summary: &str) -> String {
     let digest = h.finalize();
     let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
     format!("auto-{hex}")
+}
+
+/// Cuts a string to at most `max` characters (on a character boundary), marking the cut.
+pub fn clip(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        s.chars().take(max.saturating_sub(1)).collect::<String>() + "…"
+    }
+}
+
+/// Maps the many ways sources spell severity onto Tocsin's four.
+pub fn severity_from_word(word: &str) -> Option<AlertSeverity> {
+    match word.trim().to_ascii_lowercase().as_str() {
+        "critical" | "crit" | "page" | "fatal" | "emergency" | "alert" | "disaster" | "p1" | "sev1" => Some(AlertSeverity::Critical),
+        "error" | "err" | "high" | "major" | "p2" | "sev2" => Some(AlertSeverity::Error),
+        "warning" | "warn" | "average" | "medium" | "minor" | "p3" | "sev3" => Some(AlertSeverity::Warning),
+        "info" | "information" | "informational" | "low" | "none" | "debug" | "ok" | "p4" | "p5" | "sev4" => Some(AlertSeverity::Info),
+        _ => None,
+    }
 }
 
 /// Parses Tocsin's generic webhook body:
@@ -141,29 +212,37 @@ pub fn parse_generic(body: &[u8]) -> Result<AlertEvent, FieldError> {
         None => (derived_dedup_key(source.as_deref(), &summary), true),
     };
     let details = f.opt_object("details")?.unwrap_or_default();
-    Ok(AlertEvent { status, summary, severity, dedup_key, dedup_key_derived, source, details })
+    let fields = details.iter().filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string()))).collect();
+    let action = match status {
+        AlertStatus::Firing => EventAction::Trigger,
+        AlertStatus::Resolved => EventAction::Resolve,
+    };
+    Ok(AlertEvent { action, summary, severity, dedup_key, dedup_key_derived, source, details, fields, ..Default::default() })
 }
 
 /// What to do with an incoming event, given whether the service already has an open (firing)
 /// alert with the same dedup key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DedupDecision {
-    /// New problem: create an alert and open an incident for it.
-    OpenIncident,
+    /// New problem: create an alert (and group it into an incident).
+    OpenAlert,
     /// Same problem still firing: count the repeat on the existing alert.
     CountRepeat,
+    /// The source acknowledged it: acknowledge the alert's incident.
+    AcknowledgeAlert,
     /// The source says it is over: resolve the open alert (and its incident if it was the last).
     ResolveAlert,
-    /// A resolve for something not open (already resolved, or never seen): nothing to change.
-    NothingToResolve,
+    /// An acknowledge or resolve for something not open: nothing to change.
+    NothingOpen,
 }
 
-pub fn dedup(status: AlertStatus, open_alert_exists: bool) -> DedupDecision {
-    match (status, open_alert_exists) {
-        (AlertStatus::Firing, false) => DedupDecision::OpenIncident,
-        (AlertStatus::Firing, true) => DedupDecision::CountRepeat,
-        (AlertStatus::Resolved, true) => DedupDecision::ResolveAlert,
-        (AlertStatus::Resolved, false) => DedupDecision::NothingToResolve,
+pub fn dedup(action: EventAction, open_alert_exists: bool) -> DedupDecision {
+    match (action, open_alert_exists) {
+        (EventAction::Trigger, false) => DedupDecision::OpenAlert,
+        (EventAction::Trigger, true) => DedupDecision::CountRepeat,
+        (EventAction::Acknowledge, true) => DedupDecision::AcknowledgeAlert,
+        (EventAction::Resolve, true) => DedupDecision::ResolveAlert,
+        (EventAction::Acknowledge | EventAction::Resolve, false) => DedupDecision::NothingOpen,
     }
 }
 
@@ -178,7 +257,7 @@ mod tests {
     #[test]
     fn minimal_firing_event() {
         let e = parse(serde_json::json!({"summary": "DB down", "severity": "critical", "dedup_key": "db-1"})).unwrap();
-        assert_eq!(e.status, AlertStatus::Firing);
+        assert_eq!(e.action, EventAction::Trigger);
         assert_eq!(e.severity, Some(AlertSeverity::Critical));
         assert_eq!(e.dedup_key, "db-1");
         assert!(!e.dedup_key_derived);
@@ -232,7 +311,7 @@ mod tests {
     #[test]
     fn resolve_events_need_no_severity() {
         let e = parse(serde_json::json!({"summary": "x", "status": "resolved", "dedup_key": "k"})).unwrap();
-        assert_eq!(e.status, AlertStatus::Resolved);
+        assert_eq!(e.action, EventAction::Resolve);
         assert_eq!(e.severity, None);
     }
 
@@ -245,11 +324,23 @@ mod tests {
 
     #[test]
     fn dedup_rule() {
-        use AlertStatus::*;
         use DedupDecision::*;
-        assert_eq!(dedup(Firing, false), OpenIncident);
-        assert_eq!(dedup(Firing, true), CountRepeat);
-        assert_eq!(dedup(Resolved, true), ResolveAlert);
-        assert_eq!(dedup(Resolved, false), NothingToResolve);
+        use EventAction::*;
+        assert_eq!(dedup(Trigger, false), OpenAlert);
+        assert_eq!(dedup(Trigger, true), CountRepeat);
+        assert_eq!(dedup(Acknowledge, true), AcknowledgeAlert);
+        assert_eq!(dedup(Acknowledge, false), NothingOpen);
+        assert_eq!(dedup(Resolve, true), ResolveAlert);
+        assert_eq!(dedup(Resolve, false), NothingOpen);
+    }
+
+    #[test]
+    fn severity_words_and_clipping() {
+        assert_eq!(severity_from_word("CRITICAL"), Some(AlertSeverity::Critical));
+        assert_eq!(severity_from_word(" warn "), Some(AlertSeverity::Warning));
+        assert_eq!(severity_from_word("P4"), Some(AlertSeverity::Info));
+        assert_eq!(severity_from_word("purple"), None);
+        assert_eq!(clip("héllo", 10), "héllo");
+        assert_eq!(clip("héllo wörld", 5), "héll…");
     }
 }

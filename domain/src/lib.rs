@@ -6,6 +6,9 @@
 pub mod alert;
 pub mod api;
 pub mod auth;
+pub mod grouping;
 pub mod ids;
 pub mod incident;
 pub mod validation;
+#[cfg(feature = "vendors")]
+pub mod vendors;
