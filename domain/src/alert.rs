@@ -220,6 +220,38 @@ pub fn parse_generic(body: &[u8]) -> Result<AlertEvent, FieldError> {
     Ok(AlertEvent { action, summary, severity, dedup_key, dedup_key_derived, source, details, fields, ..Default::default() })
 }
 
+/// What happened to one received event (shown in the integrations panel and stored per event).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EventResult {
+    /// A new alert opened a new incident.
+    Opened,
+    /// A new alert joined an open incident (grouping).
+    Grouped,
+    /// A repeat of an open alert was counted on it.
+    Deduplicated,
+    Acknowledged,
+    Resolved,
+    /// Valid, but nothing to do (e.g. resolve of an alert that is not open).
+    Ignored,
+    /// Invalid or unauthorised; nothing was changed.
+    Rejected,
+}
+
+impl EventResult {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Opened => "opened",
+            Self::Grouped => "grouped",
+            Self::Deduplicated => "deduplicated",
+            Self::Acknowledged => "acknowledged",
+            Self::Resolved => "resolved",
+            Self::Ignored => "ignored",
+            Self::Rejected => "rejected",
+        }
+    }
+}
+
 /// What to do with an incoming event, given whether the service already has an open (firing)
 /// alert with the same dedup key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

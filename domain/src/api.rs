@@ -1,7 +1,8 @@
 //! The JSON wire format between the worker and its clients (the app, scripts, tests).
 //! Both sides use these types, so the two cannot drift apart.
 
-use crate::alert::{AlertSeverity, AlertStatus};
+use crate::alert::{AlertSeverity, AlertStatus, Link};
+use crate::grouping::GroupingRule;
 use crate::auth::Role;
 use crate::ids::{AlertId, IncidentId, OrgId, ServiceId, TokenId, UserId};
 use crate::incident::{IncidentStatus, Severity};
@@ -143,6 +144,87 @@ pub struct Service {
     /// Incidents of this service that are not resolved.
     #[serde(default)]
     pub open_incidents: u64,
+    /// How new alerts are grouped into incidents.
+    #[serde(default)]
+    pub grouping: GroupingRule,
+    /// Resolve the incident when all of its alerts have resolved.
+    #[serde(default = "yes")]
+    pub auto_resolve: bool,
+    /// Whether a webhook secret (Grafana HMAC, Sentry client secret, Datadog header) is set.
+    /// The secret itself is never returned.
+    #[serde(default)]
+    pub webhook_secret_set: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// `GET /api/services/{id}/integrations`: where each monitoring tool sends, how to configure
+/// it, and what arrived lately.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ServiceIntegrations {
+    pub endpoints: Vec<IntegrationEndpoint>,
+    pub recent_events: Vec<AlertEventLog>,
+    #[serde(default)]
+    pub sns_subscriptions: Vec<SnsSubscription>,
+    #[serde(default)]
+    pub recent_changes: Vec<ChangeEvent>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct IntegrationEndpoint {
+    /// `generic`, `alertmanager`, `grafana`, `datadog`, `cloudwatch`, `sentry`, `pagerduty`, `opsgenie`.
+    pub vendor: String,
+    pub name: String,
+    pub url: String,
+    /// What to paste into the tool (YAML, JSON, settings), with the URL and key filled in.
+    pub snippet: String,
+    pub help: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SnsSubscription {
+    pub topic_arn: String,
+    pub subscribe_url: String,
+    pub status: String,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One event received for a service, with what Tocsin did with it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AlertEventLog {
+    pub id: String,
+    pub received_at: DateTime<Utc>,
+    pub vendor: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dedup_key: Option<String>,
+    /// `opened`, `grouped`, `deduplicated`, `acknowledged`, `resolved`, `ignored` or `rejected`.
+    pub result: String,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alert_id: Option<AlertId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incident_id: Option<IncidentId>,
+    /// The payload as received (cut at 64 KB).
+    #[serde(default)]
+    pub raw: String,
+}
+
+/// A change (deploy, configuration) reported for a service.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ChangeEvent {
+    pub id: String,
+    pub summary: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    pub at: DateTime<Utc>,
+    #[serde(default)]
+    pub details: Map<String, Value>,
+    #[serde(default)]
+    pub links: Vec<Link>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -224,6 +306,9 @@ pub struct IncidentDetail {
     pub incident: Incident,
     pub alerts: Vec<Alert>,
     pub timeline: Vec<TimelineEntry>,
+    /// Changes to the incident's service in the hour before it opened.
+    #[serde(default)]
+    pub recent_changes: Vec<ChangeEvent>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -242,6 +327,17 @@ pub struct Alert {
     pub last_seen_at: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resolved_at: Option<DateTime<Utc>>,
+    /// Which integration sent it.
+    #[serde(default)]
+    pub vendor: String,
+    /// When the problem started according to the source.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub links: Vec<Link>,
+    /// The latest events received for this alert, newest first, with their raw payloads.
+    #[serde(default)]
+    pub events: Vec<AlertEventLog>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -262,13 +358,23 @@ pub struct DeclareIncidentRequest {
     pub service_id: Option<ServiceId>,
 }
 
-/// `202` answer to an alert webhook.
+/// `202` answer to an alert webhook (one per alert for payloads that carry several).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AlertAccepted {
     /// `accepted`, or `ignored` for a resolve that matched no open alert.
     pub status: String,
+    /// What happened: `opened`, `grouped`, `deduplicated`, `acknowledged`, `resolved`, `ignored`.
+    #[serde(default)]
+    pub result: String,
     pub alert_id: Option<AlertId>,
     pub incident_id: Option<IncidentId>,
     pub dedup_key: String,
     pub message: String,
+}
+
+/// `202` answer to a webhook whose payload carries several alerts (Alertmanager, Grafana, SNS).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AlertsAccepted {
+    pub status: String,
+    pub alerts: Vec<AlertAccepted>,
 }

@@ -176,6 +176,17 @@ pub fn cert_url_allowed(url: &str, allowed_test_prefix: Option<&str>) -> bool {
     ok_host && url.ends_with(".pem")
 }
 
+/// Tocsin visits a SubscribeURL only on an SNS host (or the test prefix), never elsewhere.
+pub fn subscribe_url_allowed(url: &str, allowed_test_prefix: Option<&str>) -> bool {
+    if allowed_test_prefix.is_some_and(|p| !p.is_empty() && url.starts_with(p)) {
+        return true;
+    }
+    let host = url.strip_prefix("https://").map(|r| r.split(['/', '?']).next().unwrap_or(""));
+    host.and_then(|h| h.strip_prefix("sns."))
+        .and_then(|h| h.strip_suffix(".amazonaws.com").or_else(|| h.strip_suffix(".amazonaws.com.cn")))
+        .is_some_and(|r| !r.is_empty() && r.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'))
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum SignatureError {
     #[error("SignatureVersion {0:?} is not supported (1 or 2)")]
@@ -277,6 +288,9 @@ mod tests {
             assert!(!cert_url_allowed(bad, None), "{bad}");
         }
         assert!(cert_url_allowed("http://127.0.0.1:9999/cert.pem", Some("http://127.0.0.1:9999/")));
+        assert!(subscribe_url_allowed("https://sns.eu-west-1.amazonaws.com/?Action=ConfirmSubscription&Token=x", None));
+        assert!(!subscribe_url_allowed("https://sns.eu-west-1.amazonaws.com.evil.io/?Action=ConfirmSubscription", None));
+        assert!(!subscribe_url_allowed("http://10.0.0.1/confirm", None));
     }
 
     #[test]

@@ -5,6 +5,7 @@ pub mod alertmanager;
 pub mod cloudwatch;
 pub mod datadog;
 pub mod grafana;
+pub mod integrations;
 pub mod opsgenie;
 pub mod pagerduty;
 pub mod sentry;

@@ -4,7 +4,7 @@
 use serde::Deserialize;
 use worker::D1PreparedStatement;
 
-use super::{args, changes, rows, Db};
+use super::{args, changes, rows, Db, EventLog, OpenAlertRow};
 use crate::error::ApiResult;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -34,7 +34,6 @@ const INCIDENT_SELECT: &str = "SELECT i.id, i.org_id, i.number, i.title, i.statu
 #[derive(Debug, Clone, Deserialize)]
 pub struct AlertRow {
     pub id: String,
-    pub incident_id: String,
     pub status: String,
     pub summary: String,
     pub severity: String,
@@ -45,6 +44,33 @@ pub struct AlertRow {
     pub first_seen_at: i64,
     pub last_seen_at: i64,
     pub resolved_at: Option<i64>,
+    pub vendor: String,
+    pub started_at: Option<i64>,
+    pub links: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct AlertEventRow {
+    pub id: String,
+    pub received_at: i64,
+    pub vendor: String,
+    pub action: Option<String>,
+    pub dedup_key: Option<String>,
+    pub result: String,
+    pub message: String,
+    pub alert_id: Option<String>,
+    pub incident_id: Option<String>,
+    pub raw: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ChangeEventRow {
+    pub id: String,
+    pub summary: String,
+    pub source: Option<String>,
+    pub details: String,
+    pub links: String,
+    pub at: i64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -73,14 +99,20 @@ pub struct NewIncident<'a> {
     pub service_id: Option<&'a str>,
 }
 
-pub struct NewAlert<'a> {
-    pub id: &'a str,
-    pub service_id: &'a str,
-    pub dedup_key: &'a str,
-    pub summary: &'a str,
-    pub severity: &'a str,
-    pub source: Option<&'a str>,
-    pub details: &'a str,
+/// An open incident as grouping sees it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct OpenIncidentRow {
+    pub id: String,
+    pub created_at: i64,
+    pub group_value: Option<String>,
+}
+
+pub struct IncidentDetailRows {
+    pub incident: IncidentRow,
+    pub alerts: Vec<AlertRow>,
+    pub timeline: Vec<TimelineRow>,
+    pub events: Vec<AlertEventRow>,
+    pub changes: Vec<ChangeEventRow>,
 }
 
 /// Filters and position for the incident list (newest first).
@@ -115,74 +147,52 @@ impl Db {
         Ok(())
     }
 
-    /// A new alert opening a new incident. Fails with a UNIQUE violation when another request
-    /// opened an alert with the same dedup key first (the caller then counts a repeat instead).
-    pub async fn open_incident_with_alert(&self, i: &NewIncident<'_>, a: &NewAlert<'_>, t: &NewTimeline<'_>, now: i64) -> ApiResult<()> {
-        self.batch(vec![
-            self.incident_stmt(i, now)?,
-            self.stmt(
-                "INSERT INTO alerts (id, org_id, service_id, incident_id, dedup_key, status, summary, severity, source, details,
-                  event_count, first_seen_at, last_seen_at) VALUES (?, ?, ?, ?, ?, 'firing', ?, ?, ?, ?, 1, ?, ?)",
-                args![a.id, i.org_id, a.service_id, i.id, a.dedup_key, a.summary, a.severity, a.source, a.details, now, now],
-            )?,
-            self.timeline_stmt(i.org_id, i.id, t, now)?,
-        ])
-        .await?;
-        Ok(())
-    }
-
-    pub async fn open_alert(&self, service_id: &str, dedup_key: &str) -> ApiResult<Option<AlertRow>> {
-        self.first("SELECT * FROM alerts WHERE service_id = ? AND dedup_key = ? AND status = 'firing'", args![service_id, dedup_key])
-            .await
-    }
-
-    /// Counts a repeat of a firing alert, keeping its latest summary and details.
-    pub async fn count_alert_repeat(&self, alert_id: &str, summary: &str, details: &str, now: i64) -> ApiResult<bool> {
-        let n = self
-            .run(
-                "UPDATE alerts SET event_count = event_count + 1, last_seen_at = ?, summary = ?, details = ?
-                 WHERE id = ? AND status = 'firing'",
-                args![now, summary, details, alert_id],
-            )
-            .await?;
-        Ok(n == 1)
-    }
-
-    /// Resolves an alert; when it was the incident's last firing alert, resolves the incident too,
-    /// all in one transaction so concurrent resolves cannot leave the incident open.
-    /// Returns (alert resolved, incident resolved).
+    /// Resolves an alert; when it was the incident's last firing alert and the service resolves
+    /// incidents automatically, resolves the incident too — one transaction, so concurrent
+    /// resolves cannot leave the incident open. Returns (alert resolved, incident resolved).
+    #[allow(clippy::too_many_arguments)]
     pub async fn resolve_alert(
         &self,
         org_id: &str,
-        alert: &AlertRow,
+        alert: &OpenAlertRow,
+        auto_resolve: bool,
         alert_entry: &NewTimeline<'_>,
         incident_entry: &NewTimeline<'_>,
+        log: &EventLog<'_>,
         now: i64,
     ) -> ApiResult<(bool, bool)> {
         let inc = &alert.incident_id;
-        let res = self
-            .batch(vec![
-                self.stmt(
-                    "UPDATE alerts SET status = 'resolved', resolved_at = ?, last_seen_at = ? WHERE id = ? AND status = 'firing'",
-                    args![now, now, &alert.id],
-                )?,
-                self.stmt(
-                    "INSERT INTO timeline (id, org_id, incident_id, at, kind, actor, message) SELECT ?, ?, ?, ?, ?, ?, ? WHERE changes() = 1",
-                    args![alert_entry.id, org_id, inc, now, alert_entry.kind, alert_entry.actor, alert_entry.message],
-                )?,
-                self.stmt(
-                    "UPDATE incidents SET status = 'resolved', resolved_at = ?, resolved_by = ?, updated_at = ?
-                     WHERE id = ? AND org_id = ? AND status != 'resolved'
-                     AND NOT EXISTS (SELECT 1 FROM alerts WHERE incident_id = ? AND status = 'firing')",
-                    args![now, incident_entry.actor, now, inc, org_id, inc],
-                )?,
-                self.stmt(
-                    "INSERT INTO timeline (id, org_id, incident_id, at, kind, actor, message) SELECT ?, ?, ?, ?, ?, ?, ? WHERE changes() = 1",
-                    args![incident_entry.id, org_id, inc, now, incident_entry.kind, incident_entry.actor, incident_entry.message],
-                )?,
-            ])
-            .await?;
-        Ok((changes(&res[0]) == 1, changes(&res[2]) == 1))
+        let mut stmts = vec![
+            self.stmt(
+                "UPDATE alerts SET status = 'resolved', resolved_at = ?, last_seen_at = ? WHERE id = ? AND status = 'firing'",
+                args![now, now, &alert.id],
+            )?,
+            self.stmt(
+                "INSERT INTO timeline (id, org_id, incident_id, at, kind, actor, message) SELECT ?, ?, ?, ?, ?, ?, ? WHERE changes() = 1",
+                args![alert_entry.id, org_id, inc, now, alert_entry.kind, alert_entry.actor, alert_entry.message],
+            )?,
+            self.stmt(
+                "INSERT INTO alert_events (id, org_id, service_id, vendor, action, dedup_key, alert_id, incident_id, result, message, raw, received_at)
+                 SELECT ?, ?, ?, ?, ?, ?, ?, ?, 'resolved', ?, ?, ? WHERE EXISTS (SELECT 1 FROM alerts WHERE id = ? AND resolved_at = ?)",
+                args![log.id, log.org_id, log.service_id, log.vendor, log.action, log.dedup_key, &alert.id, inc,
+                      if auto_resolve { "alert resolved" } else { "alert resolved; the service does not resolve incidents automatically" },
+                      log.raw, now, &alert.id, now],
+            )?,
+        ];
+        if auto_resolve {
+            stmts.push(self.stmt(
+                "UPDATE incidents SET status = 'resolved', resolved_at = ?, resolved_by = ?, updated_at = ?
+                 WHERE id = ? AND org_id = ? AND status != 'resolved'
+                 AND NOT EXISTS (SELECT 1 FROM alerts WHERE incident_id = ? AND status = 'firing')",
+                args![now, incident_entry.actor, now, inc, org_id, inc],
+            )?);
+            stmts.push(self.stmt(
+                "INSERT INTO timeline (id, org_id, incident_id, at, kind, actor, message) SELECT ?, ?, ?, ?, ?, ?, ? WHERE changes() = 1",
+                args![incident_entry.id, org_id, inc, now, incident_entry.kind, incident_entry.actor, incident_entry.message],
+            )?);
+        }
+        let res = self.batch(stmts).await?;
+        Ok((changes(&res[0]) == 1, auto_resolve && changes(&res[3]) == 1))
     }
 
     /// Moves an incident from `from` to `to` if it is still in `from` (optimistic concurrency),
@@ -226,8 +236,9 @@ impl Db {
         self.first(&format!("{INCIDENT_SELECT} WHERE i.org_id = ? AND i.id = ?"), args![org_id, id]).await
     }
 
-    /// The incident with its alerts and timeline, in one round trip.
-    pub async fn incident_detail(&self, org_id: &str, id: &str) -> ApiResult<Option<(IncidentRow, Vec<AlertRow>, Vec<TimelineRow>)>> {
+    /// The incident with its alerts, their latest events, its timeline and the service's changes
+    /// in the hour before it opened, in one round trip.
+    pub async fn incident_detail(&self, org_id: &str, id: &str) -> ApiResult<Option<IncidentDetailRows>> {
         let res = self
             .batch(vec![
                 self.stmt(&format!("{INCIDENT_SELECT} WHERE i.org_id = ? AND i.id = ?"), args![org_id, id])?,
@@ -236,10 +247,20 @@ impl Db {
                     "SELECT id, at, kind, actor, message FROM timeline WHERE org_id = ? AND incident_id = ? ORDER BY at, rowid",
                     args![org_id, id],
                 )?,
+                self.stmt(
+                    "SELECT * FROM (SELECT e.*, ROW_NUMBER() OVER (PARTITION BY e.alert_id ORDER BY e.received_at DESC, e.rowid DESC) AS n
+                       FROM alert_events e WHERE e.org_id = ? AND e.incident_id = ?) WHERE n <= 5 ORDER BY received_at DESC",
+                    args![org_id, id],
+                )?,
+                self.stmt(
+                    "SELECT c.id, c.summary, c.source, c.details, c.links, c.at FROM change_events c JOIN incidents i ON i.service_id = c.service_id
+                     WHERE i.org_id = ? AND i.id = ? AND c.at BETWEEN i.created_at - 3600000 AND i.created_at ORDER BY c.at DESC LIMIT 20",
+                    args![org_id, id],
+                )?,
             ])
             .await?;
         let Some(incident) = rows::<IncidentRow>(&res[0])?.into_iter().next() else { return Ok(None) };
-        Ok(Some((incident, rows(&res[1])?, rows(&res[2])?)))
+        Ok(Some(IncidentDetailRows { incident, alerts: rows(&res[1])?, timeline: rows(&res[2])?, events: rows(&res[3])?, changes: rows(&res[4])? }))
     }
 
     pub async fn incidents(&self, org_id: &str, q: &IncidentQuery<'_>) -> ApiResult<Vec<IncidentRow>> {

@@ -2,10 +2,12 @@
 //! writes go in one D1 `batch` (one round trip, one transaction).
 
 mod incidents;
+mod ingest;
 mod services;
 mod users;
 
 pub use incidents::*;
+pub use ingest::*;
 pub use services::*;
 pub use users::*;
 

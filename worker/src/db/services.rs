@@ -17,23 +17,31 @@ pub struct ServiceRow {
     pub updated_at: i64,
     #[serde(default)]
     pub open_incidents: i64,
+    /// JSON of `GroupingRule`.
+    pub grouping: String,
+    pub auto_resolve: i64,
+    pub webhook_secret: Option<String>,
 }
 
 const SERVICE_COLS: &str = "s.id, s.org_id, s.name, s.description, s.runbook_url, s.integration_key, s.created_at, s.updated_at,
+     s.grouping, s.auto_resolve, s.webhook_secret,
      (SELECT COUNT(*) FROM incidents i WHERE i.service_id = s.id AND i.status != 'resolved') AS open_incidents";
 
 pub struct ServiceFields<'a> {
     pub name: &'a str,
     pub description: &'a str,
     pub runbook_url: Option<&'a str>,
+    pub grouping: &'a str,
+    pub auto_resolve: bool,
+    pub webhook_secret: Option<&'a str>,
 }
 
 impl Db {
     pub async fn insert_service(&self, id: &str, org_id: &str, f: &ServiceFields<'_>, key: &str, now: i64) -> ApiResult<()> {
         self.run(
-            "INSERT INTO services (id, org_id, name, description, runbook_url, integration_key, created_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            args![id, org_id, f.name, f.description, f.runbook_url, key, now, now],
+            "INSERT INTO services (id, org_id, name, description, runbook_url, integration_key, created_at, updated_at, grouping, auto_resolve, webhook_secret)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            args![id, org_id, f.name, f.description, f.runbook_url, key, now, now, f.grouping, f.auto_resolve as i64, f.webhook_secret],
         )
         .await?;
         Ok(())
@@ -55,8 +63,9 @@ impl Db {
 
     pub async fn update_service(&self, org_id: &str, id: &str, f: &ServiceFields<'_>, now: i64) -> ApiResult<()> {
         self.run(
-            "UPDATE services SET name = ?, description = ?, runbook_url = ?, updated_at = ? WHERE org_id = ? AND id = ?",
-            args![f.name, f.description, f.runbook_url, now, org_id, id],
+            "UPDATE services SET name = ?, description = ?, runbook_url = ?, grouping = ?, auto_resolve = ?, webhook_secret = ?, updated_at = ?
+             WHERE org_id = ? AND id = ?",
+            args![f.name, f.description, f.runbook_url, f.grouping, f.auto_resolve as i64, f.webhook_secret, now, org_id, id],
         )
         .await?;
         Ok(())
@@ -69,5 +78,20 @@ impl Db {
         )
         .await?;
         Ok(())
+    }
+}
+
+impl Db {
+    /// The latest events received for a service, newest first.
+    pub async fn service_events(&self, service_id: &str, limit: i64) -> ApiResult<Vec<super::AlertEventRow>> {
+        self.all("SELECT * FROM alert_events WHERE service_id = ? ORDER BY received_at DESC, rowid DESC LIMIT ?", args![service_id, limit]).await
+    }
+
+    pub async fn service_changes(&self, service_id: &str, limit: i64) -> ApiResult<Vec<super::ChangeEventRow>> {
+        self.all(
+            "SELECT id, summary, source, details, links, at FROM change_events WHERE service_id = ? ORDER BY at DESC LIMIT ?",
+            args![service_id, limit],
+        )
+        .await
     }
 }

@@ -77,11 +77,12 @@ pub async fn get(cx: &Cx, id: &str) -> ApiResult<Response> {
 }
 
 async fn detail(cx: &Cx, org_id: &str, id: &str) -> ApiResult<IncidentDetail> {
-    let (incident, alerts, timeline) = cx.db.incident_detail(org_id, id).await?.ok_or(ApiError::NotFound("incident"))?;
+    let d = cx.db.incident_detail(org_id, id).await?.ok_or(ApiError::NotFound("incident"))?;
     Ok(IncidentDetail {
-        incident: views::incident(&incident)?,
-        alerts: alerts.iter().map(views::alert).collect::<ApiResult<_>>()?,
-        timeline: timeline.iter().map(views::timeline).collect(),
+        incident: views::incident(&d.incident)?,
+        alerts: d.alerts.iter().map(|a| views::alert(a, &d.events)).collect::<ApiResult<_>>()?,
+        timeline: d.timeline.iter().map(views::timeline).collect(),
+        recent_changes: d.changes.iter().map(views::change).collect(),
     })
 }
 

@@ -4,13 +4,16 @@
 mod auth;
 mod health;
 mod incidents;
+mod opsgenie;
+mod pagerduty;
 mod services;
 mod users;
 mod views;
 mod webhooks;
 
 use serde::Serialize;
-use worker::{Method, Request, Response};
+use tocsin_domain::alert::EventAction;
+use worker::{Env, Method, Request, Response};
 
 use crate::auth::{caller, Caller};
 use crate::db::Db;
@@ -21,6 +24,7 @@ pub struct Cx {
     pub req: Request,
     pub db: Db,
     pub now: i64,
+    pub env: Env,
 }
 
 impl Cx {
@@ -59,6 +63,15 @@ impl Cx {
         url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
     }
 
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.req.headers().get(name).ok().flatten()
+    }
+
+    /// A plain-text variable from wrangler.toml `[vars]` or `--var`.
+    pub fn var(&self, name: &str) -> Option<String> {
+        self.env.var(name).ok().map(|v| v.to_string()).filter(|v| !v.is_empty())
+    }
+
     pub fn is_https(&self) -> bool {
         self.req.url().map(|u| u.scheme() == "https").unwrap_or(false)
     }
@@ -74,63 +87,51 @@ pub fn json<T: Serialize>(status: u16, body: &T) -> ApiResult<Response> {
     Ok(resp)
 }
 
-pub async fn handle(req: Request, db: Db, now: i64) -> Response {
+pub async fn handle(req: Request, db: Db, env: Env, now: i64) -> Response {
     let method = req.method();
     let path = req.path();
     let segs: Vec<String> = path.trim_matches('/').split('/').map(str::to_string).collect();
     let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
-    let mut cx = Cx { req, db, now };
+    let mut cx = Cx { req, db, now, env };
     use Method::*;
-    let result = match (&method, segs.as_slice()) {
-        (Get, ["healthz"]) => health::get(&cx).await,
-        (Get, ["api", "setup"]) => auth::setup_state(&cx).await,
-        (Post, ["api", "setup"]) => auth::setup(&mut cx).await,
-        (Post, ["api", "auth", "login"]) => auth::login(&mut cx).await,
-        (Post, ["api", "auth", "logout"]) => auth::logout(&cx).await,
-        (Post, ["api", "invites", "accept"]) => auth::accept_invite(&mut cx).await,
-        (Get, ["api", "me"]) => auth::me(&cx).await,
-        (Post, ["api", "users"]) => users::create(&mut cx).await,
-        (Post, ["api", "tokens"]) => users::create_token(&mut cx).await,
-        (Get, ["api", "services"]) => services::list(&cx).await,
-        (Post, ["api", "services"]) => services::create(&mut cx).await,
-        (Get, ["api", "services", id]) => services::get(&cx, id).await,
-        (Patch, ["api", "services", id]) => services::patch(&mut cx, id).await,
-        (Post, ["api", "services", id, "rotate-key"]) => services::rotate_key(&cx, id).await,
-        (Get, ["api", "incidents"]) => incidents::list(&cx).await,
-        (Post, ["api", "incidents"]) => incidents::declare(&mut cx).await,
-        (Get, ["api", "incidents", id]) => incidents::get(&cx, id).await,
-        (Post, ["api", "incidents", id, "acknowledge"]) => incidents::acknowledge(&cx, id).await,
-        (Post, ["api", "incidents", id, "resolve"]) => incidents::resolve(&cx, id).await,
-        (Post, ["webhooks", "generic", key]) => webhooks::generic(&mut cx, key).await,
-        (_, segs) => Err(not_routed(&method, segs)),
+    let wrong = || ApiError::MethodNotAllowed { method: method.to_string() };
+    let result = match (segs.as_slice(), &method) {
+        (["healthz"], Get) => health::get(&cx).await,
+        (["api", "setup"], Get) => auth::setup_state(&cx).await,
+        (["api", "setup"], Post) => auth::setup(&mut cx).await,
+        (["api", "auth", "login"], Post) => auth::login(&mut cx).await,
+        (["api", "auth", "logout"], Post) => auth::logout(&cx).await,
+        (["api", "invites", "accept"], Post) => auth::accept_invite(&mut cx).await,
+        (["api", "me"], Get) => auth::me(&cx).await,
+        (["api", "users"], Post) => users::create(&mut cx).await,
+        (["api", "tokens"], Post) => users::create_token(&mut cx).await,
+        (["api", "services"], Get) => services::list(&cx).await,
+        (["api", "services"], Post) => services::create(&mut cx).await,
+        (["api", "services", id], Get) => services::get(&cx, id).await,
+        (["api", "services", id], Patch) => services::patch(&mut cx, id).await,
+        (["api", "services", id, "rotate-key"], Post) => services::rotate_key(&cx, id).await,
+        (["api", "services", id, "integrations"], Get) => services::integrations(&cx, id).await,
+        (["api", "incidents"], Get) => incidents::list(&cx).await,
+        (["api", "incidents"], Post) => incidents::declare(&mut cx).await,
+        (["api", "incidents", id], Get) => incidents::get(&cx, id).await,
+        (["api", "incidents", id, "acknowledge"], Post) => incidents::acknowledge(&cx, id).await,
+        (["api", "incidents", id, "resolve"], Post) => incidents::resolve(&cx, id).await,
+        (["webhooks", vendor, key], Post) => webhooks::receive(&mut cx, vendor, key).await,
+        (["v2", "enqueue"], Post) => pagerduty::enqueue(&mut cx).await,
+        (["v2", "change", "enqueue"], Post) => pagerduty::change_enqueue(&mut cx).await,
+        (["v2", "alerts"], Post) => opsgenie::create(&mut cx).await,
+        (["v2", "alerts", "requests", id], Get) => opsgenie::request_status(&cx, id).await,
+        (["v2", "alerts", id, "close"], Post) => opsgenie::act(&mut cx, id, EventAction::Resolve).await,
+        (["v2", "alerts", id, "acknowledge"], Post) => opsgenie::act(&mut cx, id, EventAction::Acknowledge).await,
+        // Known paths with another method.
+        (
+            ["healthz"] | ["api", "setup" | "me" | "users" | "tokens" | "services" | "incidents"] | ["api", "auth", _] | ["api", "invites", "accept"]
+            | ["api", "services", _] | ["api", "services", _, "rotate-key" | "integrations"] | ["api", "incidents", _]
+            | ["api", "incidents", _, "acknowledge" | "resolve"] | ["webhooks", _, _] | ["v2", "enqueue"] | ["v2", "change", "enqueue"]
+            | ["v2", "alerts"] | ["v2", "alerts", _, _],
+            _,
+        ) => Err(wrong()),
+        _ => Err(ApiError::NotFound("route")),
     };
     result.unwrap_or_else(ApiError::into_response)
-}
-
-/// 405 when the path exists with another method, 404 otherwise.
-fn not_routed(method: &Method, segs: &[&str]) -> ApiError {
-    let known: &[&[&str]] = &[
-        &["healthz"],
-        &["api", "setup"],
-        &["api", "auth", "login"],
-        &["api", "auth", "logout"],
-        &["api", "invites", "accept"],
-        &["api", "me"],
-        &["api", "users"],
-        &["api", "tokens"],
-        &["api", "services"],
-        &["api", "services", "*"],
-        &["api", "services", "*", "rotate-key"],
-        &["api", "incidents"],
-        &["api", "incidents", "*"],
-        &["api", "incidents", "*", "acknowledge"],
-        &["api", "incidents", "*", "resolve"],
-        &["webhooks", "generic", "*"],
-    ];
-    let matches = |pat: &[&str]| pat.len() == segs.len() && pat.iter().zip(segs).all(|(p, s)| *p == "*" || p == s);
-    if known.iter().any(|p| matches(p)) {
-        ApiError::MethodNotAllowed { method: method.to_string() }
-    } else {
-        ApiError::NotFound("route")
-    }
 }

@@ -1,9 +1,11 @@
 //! Services: create, list, read, edit, and rotate the integration key.
 
 use serde_json::Value;
-use tocsin_domain::api::ServiceList;
+use tocsin_domain::api::{ServiceIntegrations, ServiceList};
 use tocsin_domain::auth::Permission;
-use tocsin_domain::validation::{http_url, parse_json, Fields};
+use tocsin_domain::grouping::GroupingRule;
+use tocsin_domain::validation::{http_url, parse_json, FieldError, Fields};
+use tocsin_domain::vendors::integrations::endpoints;
 use worker::Response;
 
 use super::auth::text;
@@ -12,9 +14,31 @@ use crate::crypto::{new_id, new_integration_key};
 use crate::db::{is_unique_violation, ServiceFields, ServiceRow};
 use crate::error::{ApiError, ApiResult};
 
-/// Name, description and runbook from a JSON body. When editing, absent fields keep their
+/// A service's editable settings, from a JSON body. When editing, absent fields keep their
 /// `current` value; `null` or `""` clears the optional ones.
-fn fields(body: &Value, current: Option<&ServiceRow>) -> ApiResult<(String, String, Option<String>)> {
+struct Settings {
+    name: String,
+    description: String,
+    runbook_url: Option<String>,
+    grouping: String,
+    auto_resolve: bool,
+    webhook_secret: Option<String>,
+}
+
+impl Settings {
+    fn fields(&self) -> ServiceFields<'_> {
+        ServiceFields {
+            name: &self.name,
+            description: &self.description,
+            runbook_url: self.runbook_url.as_deref(),
+            grouping: &self.grouping,
+            auto_resolve: self.auto_resolve,
+            webhook_secret: self.webhook_secret.as_deref(),
+        }
+    }
+}
+
+fn settings(body: &Value, current: Option<&ServiceRow>) -> ApiResult<Settings> {
     let f = Fields::new(body)?;
     let keep = |key: &str| current.filter(|_| body.get(key).is_none());
     let name = match (f.opt_str("name", 100)?, keep("name")) {
@@ -32,7 +56,29 @@ fn fields(body: &Value, current: Option<&ServiceRow>) -> ApiResult<(String, Stri
         (None, Some(c)) => c.runbook_url.clone(),
         (None, None) => None,
     };
-    Ok((text("name", &name, 100)?, description, runbook_url))
+    let grouping = match (body.get("grouping"), keep("grouping")) {
+        (Some(v), _) if !v.is_null() => {
+            let rule: GroupingRule = serde_json::from_value(v.clone()).map_err(|e| {
+                FieldError::new("grouping", format!("must be {{\"type\":\"none\"}}, {{\"type\":\"time_window\",\"minutes\":N}} or {{\"type\":\"by_field\",\"field\":\"label\"}} ({e})"))
+            })?;
+            rule.validate()?;
+            serde_json::to_string(&rule)?
+        }
+        (_, Some(c)) => c.grouping.clone(),
+        _ => serde_json::to_string(&GroupingRule::None)?,
+    };
+    let auto_resolve = match (f.opt_bool("auto_resolve")?, keep("auto_resolve")) {
+        (Some(b), _) => b,
+        (None, Some(c)) => c.auto_resolve != 0,
+        (None, None) => true,
+    };
+    let webhook_secret = match (f.opt_str("webhook_secret", 200)?, keep("webhook_secret")) {
+        (Some(s), _) if s.chars().count() < 16 => return Err(ApiError::field("webhook_secret", "must be at least 16 characters")),
+        (Some(s), _) => Some(s),
+        (None, Some(c)) => c.webhook_secret.clone(),
+        (None, None) => None,
+    };
+    Ok(Settings { name: text("name", &name, 100)?, description, runbook_url, grouping, auto_resolve, webhook_secret })
 }
 
 fn name_taken(name: &str) -> impl Fn(ApiError) -> ApiError + '_ {
@@ -55,10 +101,9 @@ pub async fn create(cx: &mut Cx) -> ApiResult<Response> {
     let caller = cx.caller().await?;
     caller.require(Permission::Administer)?;
     let body = parse_json(&cx.body(64 * 1024).await?)?;
-    let (name, description, runbook_url) = fields(&body, None)?;
+    let s = settings(&body, None)?;
     let id = new_id(cx.now);
-    let f = ServiceFields { name: &name, description: &description, runbook_url: runbook_url.as_deref() };
-    cx.db.insert_service(&id, caller.org_id(), &f, &new_integration_key(), cx.now).await.map_err(name_taken(&name))?;
+    cx.db.insert_service(&id, caller.org_id(), &s.fields(), &new_integration_key(), cx.now).await.map_err(name_taken(&s.name))?;
     let row = cx.db.service(caller.org_id(), &id).await?.ok_or(ApiError::Internal("service vanished".into()))?;
     json(201, &views::service(&row))
 }
@@ -77,9 +122,8 @@ pub async fn patch(cx: &mut Cx, id: &str) -> ApiResult<Response> {
     caller.require(Permission::Administer)?;
     let current = load(cx, caller.org_id(), id).await?;
     let body = parse_json(&cx.body(64 * 1024).await?)?;
-    let (name, description, runbook_url) = fields(&body, Some(&current))?;
-    let f = ServiceFields { name: &name, description: &description, runbook_url: runbook_url.as_deref() };
-    cx.db.update_service(caller.org_id(), id, &f, cx.now).await.map_err(name_taken(&name))?;
+    let s = settings(&body, Some(&current))?;
+    cx.db.update_service(caller.org_id(), id, &s.fields(), cx.now).await.map_err(name_taken(&s.name))?;
     json(200, &views::service(&load(cx, caller.org_id(), id).await?))
 }
 
@@ -90,4 +134,23 @@ pub async fn rotate_key(cx: &Cx, id: &str) -> ApiResult<Response> {
     load(cx, caller.org_id(), id).await?;
     cx.db.rotate_integration_key(caller.org_id(), id, &new_integration_key(), cx.now).await?;
     json(200, &views::service(&load(cx, caller.org_id(), id).await?))
+}
+
+/// Where each monitoring tool sends for this service, ready-to-paste configuration, and the
+/// latest events received with what became of them.
+pub async fn integrations(cx: &Cx, id: &str) -> ApiResult<Response> {
+    let caller = cx.caller().await?;
+    let service = load(cx, caller.org_id(), id).await?;
+    let events = cx.db.service_events(&service.id, 20).await?;
+    let subs = cx.db.sns_subscriptions(&service.id).await?;
+    let changes = cx.db.service_changes(&service.id, 10).await?;
+    json(
+        200,
+        &ServiceIntegrations {
+            endpoints: endpoints(&cx.origin(), &service.integration_key),
+            recent_events: events.iter().map(views::event_log).collect(),
+            sns_subscriptions: subs.iter().map(views::sns_subscription).collect(),
+            recent_changes: changes.iter().map(views::change).collect(),
+        },
+    )
 }

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use tocsin_domain::api::{self, Actor, ActorKind};
 use tocsin_domain::ids::{AlertId, IncidentId, OrgId, ServiceId, UserId};
 
-use crate::db::{AlertRow, IncidentRow, ServiceRow, TimelineRow, UserRow};
+use crate::db::{AlertEventRow, AlertRow, ChangeEventRow, IncidentRow, ServiceRow, SnsSubscriptionRow, TimelineRow, UserRow};
 use crate::error::{ApiError, ApiResult};
 
 pub fn time(ms: i64) -> DateTime<Utc> {
@@ -21,14 +21,6 @@ pub fn actor_json(a: &Actor) -> String {
 
 pub fn user_actor(u: &UserRow) -> Actor {
     Actor { kind: ActorKind::User, id: Some(u.id.clone()), name: u.name.clone() }
-}
-
-pub fn integration_actor(s: &ServiceRow, source: Option<&str>) -> Actor {
-    let name = match source {
-        Some(src) => format!("{src} via {} integration", s.name),
-        None => format!("{} integration", s.name),
-    };
-    Actor { kind: ActorKind::Integration, id: Some(s.id.clone()), name }
 }
 
 pub fn user(u: &UserRow) -> ApiResult<api::User> {
@@ -60,6 +52,44 @@ pub fn service(s: &ServiceRow) -> api::Service {
         created_at: time(s.created_at),
         updated_at: time(s.updated_at),
         open_incidents: s.open_incidents.max(0) as u64,
+        grouping: serde_json::from_str(&s.grouping).unwrap_or_default(),
+        auto_resolve: s.auto_resolve != 0,
+        webhook_secret_set: s.webhook_secret.as_deref().is_some_and(|w| !w.is_empty()),
+    }
+}
+
+pub fn event_log(e: &AlertEventRow) -> api::AlertEventLog {
+    api::AlertEventLog {
+        id: e.id.clone(),
+        received_at: time(e.received_at),
+        vendor: e.vendor.clone(),
+        action: e.action.clone(),
+        dedup_key: e.dedup_key.clone(),
+        result: e.result.clone(),
+        message: e.message.clone(),
+        alert_id: e.alert_id.clone().map(AlertId),
+        incident_id: e.incident_id.clone().map(IncidentId),
+        raw: e.raw.clone(),
+    }
+}
+
+pub fn change(c: &ChangeEventRow) -> api::ChangeEvent {
+    api::ChangeEvent {
+        id: c.id.clone(),
+        summary: c.summary.clone(),
+        source: c.source.clone(),
+        at: time(c.at),
+        details: serde_json::from_str(&c.details).unwrap_or_default(),
+        links: serde_json::from_str(&c.links).unwrap_or_default(),
+    }
+}
+
+pub fn sns_subscription(s: &SnsSubscriptionRow) -> api::SnsSubscription {
+    api::SnsSubscription {
+        topic_arn: s.topic_arn.clone(),
+        subscribe_url: s.subscribe_url.clone(),
+        status: s.status.clone(),
+        updated_at: time(s.updated_at),
     }
 }
 
@@ -86,7 +116,8 @@ pub fn incident(r: &IncidentRow) -> ApiResult<api::Incident> {
     })
 }
 
-pub fn alert(a: &AlertRow) -> ApiResult<api::Alert> {
+/// An alert with its latest events (taken from `events`, which may hold other alerts' too).
+pub fn alert(a: &AlertRow, events: &[AlertEventRow]) -> ApiResult<api::Alert> {
     Ok(api::Alert {
         id: AlertId(a.id.clone()),
         status: a.status.parse().map_err(ApiError::from)?,
@@ -99,6 +130,10 @@ pub fn alert(a: &AlertRow) -> ApiResult<api::Alert> {
         first_seen_at: time(a.first_seen_at),
         last_seen_at: time(a.last_seen_at),
         resolved_at: a.resolved_at.map(time),
+        vendor: a.vendor.clone(),
+        started_at: a.started_at.map(time),
+        links: serde_json::from_str(&a.links).unwrap_or_default(),
+        events: events.iter().filter(|e| e.alert_id.as_deref() == Some(a.id.as_str())).map(event_log).collect(),
     })
 }
 

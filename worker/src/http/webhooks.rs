@@ -1,101 +1,165 @@
-//! Alert webhooks from monitoring tools, keyed by a service's integration key.
-//! `POST /webhooks/generic/{key}`: Tocsin's own JSON format (see `tocsin_domain::alert`).
+//! Alert webhooks from monitoring tools: `POST /webhooks/{vendor}/{integration_key}`.
+//! Authenticity is checked per vendor (HMAC for Grafana and Sentry, a shared header for
+//! Datadog, SNS signatures for CloudWatch); the payload is parsed by the vendor's domain module
+//! and every alert in it is applied by `ingest`.
 
-use tocsin_domain::alert::{dedup, parse_generic, AlertEvent, DedupDecision, MAX_BODY_BYTES};
-use tocsin_domain::api::AlertAccepted;
+use tocsin_domain::alert::{AlertEvent, EventResult, MAX_BODY_BYTES};
+use tocsin_domain::api::{AlertAccepted, AlertsAccepted};
 use tocsin_domain::ids::{AlertId, IncidentId};
+use tocsin_domain::vendors::signature::constant_time_eq;
+use tocsin_domain::vendors::{self, cloudwatch, datadog, grafana, sentry, Vendor};
 use worker::Response;
 
-use super::{json, views, Cx};
-use crate::crypto::new_id;
-use crate::db::{is_unique_violation, NewAlert, NewIncident, NewTimeline, ServiceRow};
+use super::{json, Cx};
+use crate::db::ServiceRow;
 use crate::error::{ApiError, ApiResult};
+use crate::ingest::{apply_event, raw_text, reject, Applied};
+use crate::outbound;
 
-pub async fn generic(cx: &mut Cx, key: &str) -> ApiResult<Response> {
+pub fn accepted(a: &Applied) -> AlertAccepted {
+    AlertAccepted {
+        status: if a.result == EventResult::Ignored { "ignored" } else { "accepted" }.into(),
+        result: a.result.as_str().into(),
+        alert_id: a.alert_id.clone().map(AlertId),
+        incident_id: a.incident_id.clone().map(IncidentId),
+        dedup_key: a.dedup_key.clone(),
+        message: a.message.clone(),
+    }
+}
+
+pub async fn receive(cx: &mut Cx, vendor: &str, key: &str) -> ApiResult<Response> {
+    let vendor: Vendor = vendor
+        .parse()
+        .ok()
+        .filter(|v| Vendor::WEBHOOKS.contains(v))
+        .ok_or(ApiError::NotFound("integration type (use generic, alertmanager, grafana, datadog, cloudwatch or sentry)"))?;
     let body = cx.body(MAX_BODY_BYTES).await?;
     let service = cx.db.service_by_key(key).await?.ok_or(ApiError::NotFound("integration key"))?;
-    let event = parse_generic(&body)?;
-    let accepted = ingest(cx, &service, &event).await?;
-    json(202, &accepted)
-}
-
-/// Applies one normalised event to a service: the domain's dedup rule decides, the database
-/// enforces it (a unique index on firing alerts), and a lost race is retried as a repeat.
-pub async fn ingest(cx: &Cx, service: &ServiceRow, event: &AlertEvent) -> ApiResult<AlertAccepted> {
-    let actor = views::actor_json(&views::integration_actor(service, event.source.as_deref()));
-    let details = serde_json::to_string(&event.details)?;
-    for _ in 0..3 {
-        let open = cx.db.open_alert(&service.id, &event.dedup_key).await?;
-        let answer = |alert_id: Option<&str>, incident_id: Option<&str>, status: &str, message: &str| AlertAccepted {
-            status: status.into(),
-            alert_id: alert_id.map(|a| AlertId(a.into())),
-            incident_id: incident_id.map(|i| IncidentId(i.into())),
-            dedup_key: event.dedup_key.clone(),
-            message: message.into(),
-        };
-        match (dedup(event.status, open.is_some()), open) {
-            (DedupDecision::OpenIncident, _) => {
-                let Some(severity) = event.severity else {
-                    return Err(ApiError::field("severity", "is required for a firing alert"));
-                };
-                let (incident_id, alert_id) = (new_id(cx.now), new_id(cx.now));
-                let incident = NewIncident {
-                    id: &incident_id,
-                    org_id: &service.org_id,
-                    title: &truncate(&event.summary, 255),
-                    severity: severity.incident_severity().as_str(),
-                    service_id: Some(&service.id),
-                };
-                let alert = NewAlert {
-                    id: &alert_id,
-                    service_id: &service.id,
-                    dedup_key: &event.dedup_key,
-                    summary: &event.summary,
-                    severity: severity.as_str(),
-                    source: event.source.as_deref(),
-                    details: &details,
-                };
-                let message = format!("Triggered by {}: {}", views::integration_actor(service, event.source.as_deref()).name, truncate(&event.summary, 200));
-                let t = NewTimeline { id: &new_id(cx.now), kind: "incident.triggered", actor: &actor, message: &message };
-                match cx.db.open_incident_with_alert(&incident, &alert, &t, cx.now).await {
-                    Ok(()) => return Ok(answer(Some(&alert_id), Some(&incident_id), "accepted", "incident opened")),
-                    Err(e) if is_unique_violation(&e) => continue, // another delivery opened it first
-                    Err(e) => return Err(e),
-                }
-            }
-            (DedupDecision::CountRepeat, Some(alert)) => {
-                if cx.db.count_alert_repeat(&alert.id, &event.summary, &details, cx.now).await? {
-                    return Ok(answer(Some(&alert.id), Some(&alert.incident_id), "accepted", "repeat counted on the open alert"));
-                }
-            }
-            (DedupDecision::ResolveAlert, Some(alert)) => {
-                let alert_msg = format!("Alert resolved by source: {}", truncate(&alert.summary, 200));
-                let alert_entry = NewTimeline { id: &new_id(cx.now), kind: "alert.resolved", actor: &actor, message: &alert_msg };
-                let inc_entry = NewTimeline {
-                    id: &new_id(cx.now),
-                    kind: "incident.resolved",
-                    actor: &actor,
-                    message: "Resolved automatically: all of its alerts have resolved",
-                };
-                let (alert_done, incident_done) = cx.db.resolve_alert(&service.org_id, &alert, &alert_entry, &inc_entry, cx.now).await?;
-                if alert_done {
-                    let msg = if incident_done { "alert and incident resolved" } else { "alert resolved; the incident has other firing alerts" };
-                    return Ok(answer(Some(&alert.id), Some(&alert.incident_id), "accepted", msg));
-                }
-            }
-            (DedupDecision::NothingToResolve, _) => {
-                return Ok(answer(None, None, "ignored", "no firing alert has this dedup_key; nothing to resolve"));
-            }
-            (DedupDecision::CountRepeat | DedupDecision::ResolveAlert, None) => unreachable!("dedup() saw an open alert"),
+    let raw = raw_text(&body);
+    if let Err(reason) = authentic(cx, &service, vendor, &body) {
+        reject(&cx.db, cx.now, &service, vendor, reason, &raw).await?;
+        return Err(ApiError::Unauthenticated(reason));
+    }
+    // Senders that number their deliveries get the first answer again on a retry.
+    let delivery_id = match vendor {
+        Vendor::Sentry => cx.header(sentry::REQUEST_ID_HEADER).filter(|d| !d.is_empty() && d.len() <= 200),
+        _ => None,
+    };
+    if let Some(id) = &delivery_id {
+        if let Some(stored) = cx.db.delivery(&service.id, id).await? {
+            let mut resp = Response::ok(stored)?.with_status(202);
+            resp.headers_mut().set("Content-Type", "application/json")?;
+            return Ok(resp);
         }
     }
-    Err(ApiError::Conflict("the alert kept changing while we processed the event; retry it".into()))
+    let events = match parse(cx, &service, vendor, &body).await {
+        Ok(Parsed::Events(events)) => events,
+        Ok(Parsed::Answer(resp)) => return Ok(resp),
+        Err(e) => {
+            reject(&cx.db, cx.now, &service, vendor, &e.to_string(), &raw).await?;
+            return Err(e);
+        }
+    };
+    let mut applied = Vec::with_capacity(events.len());
+    for e in &events {
+        applied.push(accepted(&apply_event(&cx.db, cx.now, &service, vendor, e, &raw).await?));
+    }
+    let body = match (vendor, applied.len()) {
+        (Vendor::Generic | Vendor::Datadog | Vendor::Sentry, 1) => serde_json::to_string(&applied[0])?,
+        _ => serde_json::to_string(&AlertsAccepted { status: "accepted".into(), alerts: applied })?,
+    };
+    if let Some(id) = &delivery_id {
+        cx.db.record_delivery(&service.id, id, &body, cx.now).await?;
+    }
+    let mut resp = Response::ok(body)?.with_status(202);
+    resp.headers_mut().set("Content-Type", "application/json")?;
+    Ok(resp)
 }
 
-fn truncate(s: &str, max_chars: usize) -> String {
-    if s.chars().count() <= max_chars {
-        s.to_string()
+/// Checks that a delivery comes from the configured sender. SNS is always checked (in `parse`);
+/// the others when the service has a webhook secret.
+fn authentic(cx: &Cx, service: &ServiceRow, vendor: Vendor, body: &[u8]) -> Result<(), &'static str> {
+    let Some(secret) = service.webhook_secret.as_deref().filter(|s| !s.is_empty()) else { return Ok(()) };
+    let ok = match vendor {
+        Vendor::Grafana => grafana::verify(
+            secret,
+            body,
+            cx.header(grafana::SIGNATURE_HEADER).as_deref(),
+            cx.header(grafana::TIMESTAMP_HEADER).as_deref(),
+        ),
+        Vendor::Sentry => sentry::verify(secret, body, cx.header(sentry::SIGNATURE_HEADER).as_deref()),
+        Vendor::Cloudwatch => true,
+        // Datadog, Alertmanager and generic senders present the secret itself, as a header or bearer token.
+        _ => {
+            let given = cx
+                .header(datadog::SECRET_HEADER)
+                .or_else(|| cx.header("Authorization").and_then(|h| h.strip_prefix("Bearer ").map(str::to_string)))
+                .unwrap_or_default();
+            constant_time_eq(given.trim().as_bytes(), secret.as_bytes())
+        }
+    };
+    if ok {
+        Ok(())
     } else {
-        s.chars().take(max_chars - 1).collect::<String>() + "…"
+        Err(match vendor {
+            Vendor::Grafana | Vendor::Sentry => "the webhook signature is missing or does not match the service's webhook secret",
+            _ => "the webhook secret is missing or wrong",
+        })
+    }
+}
+
+enum Parsed {
+    Events(Vec<AlertEvent>),
+    /// A delivery answered without alerts (SNS subscription handshakes).
+    Answer(Response),
+}
+
+async fn parse(cx: &Cx, service: &ServiceRow, vendor: Vendor, body: &[u8]) -> ApiResult<Parsed> {
+    match vendor {
+        Vendor::Sentry => {
+            let resource = cx.header(sentry::RESOURCE_HEADER);
+            Ok(Parsed::Events(sentry::parse(body, resource.as_deref())?.into_iter().collect()))
+        }
+        Vendor::Cloudwatch => sns(cx, service, body).await,
+        other => Ok(Parsed::Events(vendors::parse_webhook(other, body)?)),
+    }
+}
+
+/// SNS: verify the signature with the certificate from an SNS host, then handle the handshake
+/// or hand the alarm on.
+async fn sns(cx: &Cx, service: &ServiceRow, body: &[u8]) -> ApiResult<Parsed> {
+    let msg = cloudwatch::parse(body)?;
+    let env = msg.envelope();
+    let test_prefix = cx.var("SNS_TEST_URL_PREFIX");
+    if !cloudwatch::cert_url_allowed(&env.signing_cert_url, test_prefix.as_deref()) {
+        return Err(ApiError::Unauthenticated("SigningCertURL is not an Amazon SNS certificate URL"));
+    }
+    let pem = outbound::sns_certificate(&env.signing_cert_url).await?;
+    if let Err(e) = cloudwatch::verify(env, &pem) {
+        return Err(ApiError::Unauthenticated(match e {
+            cloudwatch::SignatureError::Mismatch => "the SNS signature does not match the message",
+            _ => "the SNS signature could not be checked",
+        }));
+    }
+    match msg {
+        cloudwatch::SnsMessage::Notification { events, .. } => Ok(Parsed::Events(events)),
+        cloudwatch::SnsMessage::SubscriptionConfirmation { envelope } => {
+            let url = envelope.subscribe_url.clone().unwrap_or_default();
+            cx.db.upsert_sns_subscription(&service.id, &envelope.topic_arn, &url, "pending", cx.now).await?;
+            let confirmed = cloudwatch::subscribe_url_allowed(&url, test_prefix.as_deref()) && outbound::visit(&url).await;
+            if confirmed {
+                cx.db.set_sns_status(&service.id, &envelope.topic_arn, "confirmed", cx.now).await?;
+            }
+            let answer = serde_json::json!({
+                "status": if confirmed { "confirmed" } else { "pending" },
+                "topic_arn": envelope.topic_arn,
+                "message": if confirmed { "subscription confirmed" } else { "subscription recorded; confirm it from the service's integrations panel" },
+            });
+            Ok(Parsed::Answer(json(200, &answer)?))
+        }
+        cloudwatch::SnsMessage::UnsubscribeConfirmation { envelope } => {
+            cx.db.set_sns_status(&service.id, &envelope.topic_arn, "unsubscribed", cx.now).await?;
+            Ok(Parsed::Answer(json(200, &serde_json::json!({"status": "unsubscribed"}))?))
+        }
     }
 }

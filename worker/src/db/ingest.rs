@@ -1,0 +1,295 @@
+//! SQL of alert ingestion. A trigger is applied by one batch whose statements are guarded so
+//! that the batch itself decides, atomically, between "new alert" and "repeat of the open alert"
+//! (D1 runs a batch as one transaction): concurrent copies of a new alert give exactly one alert.
+
+use serde::Deserialize;
+use worker::D1PreparedStatement;
+
+use super::{args, changes, rows, Db, OpenIncidentRow};
+use crate::error::ApiResult;
+
+/// The event log row written with every event.
+pub struct EventLog<'a> {
+    pub id: &'a str,
+    pub org_id: &'a str,
+    pub service_id: &'a str,
+    pub vendor: &'a str,
+    pub action: Option<&'a str>,
+    pub dedup_key: Option<&'a str>,
+    pub raw: &'a str,
+}
+
+/// A new alert as the trigger batch writes it.
+pub struct TriggerAlert<'a> {
+    pub alert_id: &'a str,
+    pub dedup_key: &'a str,
+    pub summary: &'a str,
+    pub severity: &'a str,
+    pub incident_severity: &'a str,
+    pub source: Option<&'a str>,
+    pub details: &'a str,
+    pub links: &'a str,
+    pub started_at: Option<i64>,
+    pub vendor: &'a str,
+}
+
+/// Where a new alert goes: a new incident, or an open one (grouping).
+pub enum Target<'a> {
+    NewIncident { id: &'a str, title: &'a str, group_value: Option<&'a str>, timeline_id: &'a str, actor: &'a str, message: &'a str },
+    Existing { id: &'a str, timeline_id: &'a str, actor: &'a str, message: &'a str },
+}
+
+/// The firing alert for a key after a trigger batch, and whether this batch created it.
+#[derive(Debug, Deserialize)]
+pub struct FiringAlert {
+    pub id: String,
+    pub incident_id: String,
+    pub mine: i64,
+}
+
+/// The open alert for a key with its incident's status (for acknowledge and resolve).
+#[derive(Debug, Clone, Deserialize)]
+pub struct OpenAlertRow {
+    pub id: String,
+    pub incident_id: String,
+    pub summary: String,
+    pub incident_status: String,
+}
+
+impl Db {
+    fn event_log_stmt(&self, e: &EventLog<'_>, alert_id: Option<&str>, incident_id: Option<&str>, result: &str, message: &str, now: i64) -> ApiResult<D1PreparedStatement> {
+        self.stmt(
+            "INSERT INTO alert_events (id, org_id, service_id, vendor, action, dedup_key, alert_id, incident_id, result, message, raw, received_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            args![e.id, e.org_id, e.service_id, e.vendor, e.action, e.dedup_key, alert_id, incident_id, result, message, e.raw, now],
+        )
+    }
+
+    /// Records an event that changed nothing (ignored or rejected), with why.
+    pub async fn log_event(&self, e: &EventLog<'_>, result: &str, message: &str, alert_id: Option<&str>, incident_id: Option<&str>, now: i64) -> ApiResult<()> {
+        self.batch(vec![self.event_log_stmt(e, alert_id, incident_id, result, message, now)?]).await?;
+        Ok(())
+    }
+
+    /// Open incidents of a service, newest first (for grouping).
+    pub async fn open_incidents_of(&self, service_id: &str, limit: i64) -> ApiResult<Vec<OpenIncidentRow>> {
+        self.all(
+            "SELECT id, created_at, group_value FROM incidents WHERE service_id = ? AND status != 'resolved'
+             ORDER BY created_at DESC LIMIT ?",
+            args![service_id, limit],
+        )
+        .await
+    }
+
+    pub async fn open_alert_with_incident(&self, service_id: &str, dedup_key: &str) -> ApiResult<Option<OpenAlertRow>> {
+        self.first(
+            "SELECT a.id, a.incident_id, a.summary, i.status AS incident_status FROM alerts a JOIN incidents i ON i.id = a.incident_id
+             WHERE a.service_id = ? AND a.dedup_key = ? AND a.status = 'firing'",
+            args![service_id, dedup_key],
+        )
+        .await
+    }
+
+    /// Applies a trigger in one transaction: opens the alert (into a new or an existing incident)
+    /// unless one is already firing for the key, in which case the repeat is counted on it.
+    /// Returns the firing alert afterwards, or `None` when the chosen incident was resolved
+    /// meanwhile (the caller decides again).
+    pub async fn apply_trigger(&self, org_id: &str, service_id: &str, a: &TriggerAlert<'_>, target: &Target<'_>, log: &EventLog<'_>, now: i64) -> ApiResult<Option<FiringAlert>> {
+        let firing = "SELECT 1 FROM alerts WHERE service_id = ? AND dedup_key = ? AND status = 'firing'";
+        let mut stmts = Vec::with_capacity(7);
+        let (incident_id, opened_result, opened_message) = match target {
+            Target::NewIncident { id, title, group_value, timeline_id, actor, message } => {
+                stmts.push(self.stmt(
+                    &format!(
+                        "INSERT INTO incidents (id, org_id, number, title, status, severity, service_id, created_at, updated_at, group_value)
+                         SELECT ?, ?, (SELECT COALESCE(MAX(number), 0) + 1 FROM incidents WHERE org_id = ?), ?, 'triggered', ?, ?, ?, ?, ?
+                         WHERE NOT EXISTS ({firing})"
+                    ),
+                    args![*id, org_id, org_id, *title, a.incident_severity, service_id, now, now, *group_value, service_id, a.dedup_key],
+                )?);
+                stmts.push(self.alert_insert(org_id, service_id, a, id, &format!("EXISTS (SELECT 1 FROM incidents WHERE id = '{}')", sql_id(id)), now)?);
+                stmts.push(self.guarded_timeline(org_id, id, timeline_id, "incident.triggered", actor, message, a.alert_id, now)?);
+                (*id, "opened", "incident opened")
+            }
+            Target::Existing { id, timeline_id, actor, message } => {
+                let guard = format!("NOT EXISTS ({firing_sql}) AND EXISTS (SELECT 1 FROM incidents WHERE id = '{inc}' AND status != 'resolved')",
+                    firing_sql = "SELECT 1 FROM alerts WHERE service_id = ?9 AND dedup_key = ?10 AND status = 'firing'", inc = sql_id(id));
+                stmts.push(self.alert_insert(org_id, service_id, a, id, &guard, now)?);
+                stmts.push(self.guarded_timeline(org_id, id, timeline_id, "alert.grouped", actor, message, a.alert_id, now)?);
+                stmts.push(self.stmt(
+                    "UPDATE incidents SET updated_at = ?, severity = MIN(severity, ?) WHERE id = ? AND EXISTS (SELECT 1 FROM alerts WHERE id = ?)",
+                    args![now, a.incident_severity, *id, a.alert_id],
+                )?);
+                (*id, "grouped", "alert added to an open incident")
+            }
+        };
+        let _ = incident_id;
+        stmts.push(self.stmt(
+            "UPDATE alerts SET event_count = event_count + 1, last_seen_at = ?, summary = ?, details = ?, links = ?
+             WHERE service_id = ? AND dedup_key = ? AND status = 'firing' AND id != ?",
+            args![now, a.summary, a.details, a.links, service_id, a.dedup_key, a.alert_id],
+        )?);
+        stmts.push(self.stmt(
+            "INSERT INTO alert_events (id, org_id, service_id, vendor, action, dedup_key, alert_id, incident_id, result, message, raw, received_at)
+             SELECT ?, ?, ?, ?, ?, ?, a.id, a.incident_id,
+                    CASE WHEN a.id = ? THEN ? ELSE 'deduplicated' END,
+                    CASE WHEN a.id = ? THEN ? ELSE 'repeat counted on the open alert' END, ?, ?
+             FROM alerts a WHERE a.service_id = ? AND a.dedup_key = ? AND a.status = 'firing'",
+            args![log.id, log.org_id, log.service_id, log.vendor, log.action, log.dedup_key, a.alert_id, opened_result, a.alert_id, opened_message, log.raw, now, service_id, a.dedup_key],
+        )?);
+        stmts.push(self.stmt(
+            "SELECT id, incident_id, id = ? AS mine FROM alerts WHERE service_id = ? AND dedup_key = ? AND status = 'firing'",
+            args![a.alert_id, service_id, a.dedup_key],
+        )?);
+        let n = stmts.len();
+        let res = self.batch(stmts).await?;
+        Ok(rows::<FiringAlert>(&res[n - 1])?.into_iter().next())
+    }
+
+    fn alert_insert(&self, org_id: &str, service_id: &str, a: &TriggerAlert<'_>, incident_id: &str, guard: &str, now: i64) -> ApiResult<D1PreparedStatement> {
+        // Numbered placeholders: ?9/?10 are reused by guards written with them.
+        self.stmt(
+            &format!(
+                "INSERT INTO alerts (id, org_id, service_id, incident_id, dedup_key, status, summary, severity, source, details,
+                   event_count, first_seen_at, last_seen_at, vendor, started_at, links)
+                 SELECT ?1, ?2, ?9, ?3, ?10, 'firing', ?4, ?5, ?6, ?7, 1, ?8, ?8, ?11, ?12, ?13 WHERE {guard}"
+            ),
+            args![a.alert_id, org_id, incident_id, a.summary, a.severity, a.source, a.details, now, service_id, a.dedup_key, a.vendor, a.started_at, a.links],
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn guarded_timeline(&self, org_id: &str, incident_id: &str, id: &str, kind: &str, actor: &str, message: &str, alert_id: &str, now: i64) -> ApiResult<D1PreparedStatement> {
+        self.stmt(
+            "INSERT INTO timeline (id, org_id, incident_id, at, kind, actor, message) SELECT ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM alerts WHERE id = ?)",
+            args![id, org_id, incident_id, now, kind, actor, message, alert_id],
+        )
+    }
+
+    /// An acknowledge from the source: marks the alert, and acknowledges its incident if it is
+    /// still triggered. Returns whether the incident changed.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn acknowledge_from_source(&self, org_id: &str, alert: &OpenAlertRow, actor: &str, timeline_id: &str, message: &str, log: &EventLog<'_>, now: i64) -> ApiResult<bool> {
+        let res = self
+            .batch(vec![
+                self.stmt(
+                    "UPDATE incidents SET status = 'acknowledged', acknowledged_at = ?, acknowledged_by = ?, updated_at = ?
+                     WHERE id = ? AND org_id = ? AND status = 'triggered'",
+                    args![now, actor, now, &alert.incident_id, org_id],
+                )?,
+                self.stmt(
+                    "INSERT INTO timeline (id, org_id, incident_id, at, kind, actor, message) SELECT ?, ?, ?, ?, 'incident.acknowledged', ?, ? WHERE changes() = 1",
+                    args![timeline_id, org_id, &alert.incident_id, now, actor, message],
+                )?,
+                self.stmt("UPDATE alerts SET acknowledged_at = COALESCE(acknowledged_at, ?), last_seen_at = ? WHERE id = ?", args![now, now, &alert.id])?,
+                self.event_log_stmt(log, Some(&alert.id), Some(&alert.incident_id), "acknowledged", "acknowledged by the source", now)?,
+            ])
+            .await?;
+        Ok(changes(&res[0]) == 1)
+    }
+
+    pub async fn insert_change_event(&self, id: &str, org_id: &str, service_id: &str, summary: &str, source: Option<&str>, details: &str, links: &str, at: i64, now: i64) -> ApiResult<()> {
+        self.run(
+            "INSERT INTO change_events (id, org_id, service_id, summary, source, details, links, at, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            args![id, org_id, service_id, summary, source, details, links, at, now],
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// The stored answer to a delivery already applied (Sentry's Request-ID), if any.
+    pub async fn delivery(&self, service_id: &str, delivery_id: &str) -> ApiResult<Option<String>> {
+        self.stmt("SELECT response FROM deliveries WHERE service_id = ? AND delivery_id = ?", args![service_id, delivery_id])?
+            .first::<String>(Some("response"))
+            .await
+            .map_err(Into::into)
+    }
+
+    pub async fn record_delivery(&self, service_id: &str, delivery_id: &str, response: &str, now: i64) -> ApiResult<()> {
+        self.run(
+            "INSERT INTO deliveries (service_id, delivery_id, response, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            args![service_id, delivery_id, response, now],
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+/// Ids are generated by us (UUIDv7 text), but quote-escape anyway before inlining one.
+fn sql_id(id: &str) -> String {
+    id.replace('\'', "''")
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SnsSubscriptionRow {
+    pub topic_arn: String,
+    pub subscribe_url: String,
+    pub status: String,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct OpsgenieRequestRow {
+    pub request_id: String,
+    pub action: String,
+    pub success: i64,
+    pub status: String,
+    pub alert_id: Option<String>,
+    pub alias: Option<String>,
+    pub created_at: i64,
+}
+
+impl Db {
+    pub async fn upsert_sns_subscription(&self, service_id: &str, topic_arn: &str, subscribe_url: &str, status: &str, now: i64) -> ApiResult<()> {
+        self.run(
+            "INSERT INTO sns_subscriptions (service_id, topic_arn, subscribe_url, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+             ON CONFLICT (service_id, topic_arn) DO UPDATE SET subscribe_url = excluded.subscribe_url, status = excluded.status, updated_at = excluded.updated_at",
+            args![service_id, topic_arn, subscribe_url, status, now, now],
+        )
+        .await?;
+        Ok(())
+    }
+
+    pub async fn set_sns_status(&self, service_id: &str, topic_arn: &str, status: &str, now: i64) -> ApiResult<()> {
+        self.run(
+            "UPDATE sns_subscriptions SET status = ?, updated_at = ? WHERE service_id = ? AND topic_arn = ?",
+            args![status, now, service_id, topic_arn],
+        )
+        .await?;
+        Ok(())
+    }
+
+    pub async fn sns_subscriptions(&self, service_id: &str) -> ApiResult<Vec<SnsSubscriptionRow>> {
+        self.all(
+            "SELECT topic_arn, subscribe_url, status, updated_at FROM sns_subscriptions WHERE service_id = ? ORDER BY updated_at DESC",
+            args![service_id],
+        )
+        .await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub async fn insert_opsgenie_request(&self, request_id: &str, service_id: &str, action: &str, success: bool, status: &str, alert_id: Option<&str>, alias: Option<&str>, now: i64) -> ApiResult<()> {
+        self.run(
+            "INSERT INTO opsgenie_requests (request_id, service_id, action, success, status, alert_id, alias, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            args![request_id, service_id, action, success as i64, status, alert_id, alias, now],
+        )
+        .await?;
+        Ok(())
+    }
+
+    pub async fn opsgenie_request(&self, service_id: &str, request_id: &str) -> ApiResult<Option<OpsgenieRequestRow>> {
+        self.first(
+            "SELECT request_id, action, success, status, alert_id, alias, created_at FROM opsgenie_requests WHERE service_id = ? AND request_id = ?",
+            args![service_id, request_id],
+        )
+        .await
+    }
+
+    /// The dedup key of a service's alert, by the alert's id.
+    pub async fn alert_dedup_key(&self, service_id: &str, alert_id: &str) -> ApiResult<Option<String>> {
+        self.stmt("SELECT dedup_key FROM alerts WHERE service_id = ? AND id = ?", args![service_id, alert_id])?
+            .first::<String>(Some("dedup_key"))
+            .await
+            .map_err(Into::into)
+    }
+}

@@ -1,0 +1,131 @@
+//! Opsgenie Alert API v2 at Opsgenie's paths (`/v2/alerts…`), authenticated with
+//! `Authorization: GenieKey <integration key>`. Like Opsgenie, requests are answered 202 with a
+//! `requestId` whose outcome `GET /v2/alerts/requests/{id}` reports.
+
+use serde_json::{json, Value};
+use tocsin_domain::alert::{AlertEvent, EventAction, EventResult, MAX_BODY_BYTES};
+use tocsin_domain::vendors::opsgenie::{self, IdentifierType};
+use tocsin_domain::vendors::Vendor;
+use worker::{Date, Response};
+
+use super::{json as json_response, views, Cx};
+use crate::crypto::new_id;
+use crate::db::ServiceRow;
+use crate::error::{ApiError, ApiResult};
+use crate::ingest::{apply_event, raw_text, reject, Applied};
+
+/// An Opsgenie-shaped answer: every body carries `took` (seconds) and `requestId`.
+fn answer(cx: &Cx, status: u16, mut body: Value, request_id: &str) -> ApiResult<Response> {
+    let took = ((Date::now().as_millis() as i64 - cx.now).max(0) as f64) / 1000.0;
+    body["took"] = json!(took);
+    body["requestId"] = json!(request_id);
+    json_response(status, &body)
+}
+
+async fn service(cx: &Cx, request_id: &str) -> ApiResult<Result<ServiceRow, Response>> {
+    let key = cx.header("Authorization");
+    let found = match opsgenie::genie_key(key.as_deref()) {
+        Some(k) => cx.db.service_by_key(k).await?,
+        None => None,
+    };
+    match found {
+        Some(s) => Ok(Ok(s)),
+        None => Ok(Err(answer(cx, 401, json!({"message": "Could not authenticate"}), request_id)?)),
+    }
+}
+
+pub async fn create(cx: &mut Cx) -> ApiResult<Response> {
+    let request_id = new_id(cx.now);
+    let service = match service(cx, &request_id).await? {
+        Ok(s) => s,
+        Err(resp) => return Ok(resp),
+    };
+    let body = match cx.body(MAX_BODY_BYTES).await {
+        Ok(b) => b,
+        Err(ApiError::TooLarge { .. }) => return answer(cx, 413, json!({"message": "Request entity too large"}), &request_id),
+        Err(e) => return Err(e),
+    };
+    let raw = raw_text(&body);
+    let event = match opsgenie::parse_create(&body) {
+        Ok(e) => e,
+        Err(e) => {
+            reject(&cx.db, cx.now, &service, Vendor::Opsgenie, &e.message, &raw).await?;
+            let mut errors = serde_json::Map::new();
+            errors.insert(e.field.clone(), json!(e.message));
+            return answer(cx, 422, json!({"message": "Request body is not processable. Please check the errors.", "errors": errors}), &request_id);
+        }
+    };
+    let applied = apply_event(&cx.db, cx.now, &service, Vendor::Opsgenie, &event, &raw).await?;
+    let status = match applied.result {
+        EventResult::Deduplicated => "Alert is deduplicated",
+        _ => "Created alert",
+    };
+    record(cx, &request_id, &service, "Create", true, status, &applied).await?;
+    answer(cx, 202, json!({"result": "Request will be processed"}), &request_id)
+}
+
+/// `POST /v2/alerts/{identifier}/close|acknowledge?identifierType=id|alias`.
+pub async fn act(cx: &mut Cx, identifier: &str, action: EventAction) -> ApiResult<Response> {
+    let request_id = new_id(cx.now);
+    let service = match service(cx, &request_id).await? {
+        Ok(s) => s,
+        Err(resp) => return Ok(resp),
+    };
+    let kind = match opsgenie::identifier_type(cx.query("identifierType").as_deref()) {
+        Ok(k) => k,
+        Err(e) => return answer(cx, 422, json!({"message": e.message}), &request_id),
+    };
+    let body = cx.body(64 * 1024).await.unwrap_or_default();
+    if let Err(e) = opsgenie::parse_action_body(&body) {
+        return answer(cx, 422, json!({"message": "Request body is not processable. Please check the errors.", "errors": {"body": e.message}}), &request_id);
+    }
+    let name = if action == EventAction::Resolve { "Close" } else { "Acknowledge" };
+    let dedup_key = match kind {
+        IdentifierType::Alias => Some(identifier.to_string()),
+        IdentifierType::Id => cx.db.alert_dedup_key(&service.id, identifier).await?,
+        IdentifierType::Tiny => None,
+    };
+    let Some(dedup_key) = dedup_key else {
+        let applied = Applied { result: EventResult::Ignored, alert_id: None, incident_id: None, dedup_key: String::new(), message: String::new() };
+        record(cx, &request_id, &service, name, false, "Alert does not exist", &applied).await?;
+        return answer(cx, 202, json!({"result": "Request will be processed"}), &request_id);
+    };
+    let event = AlertEvent { action, dedup_key: dedup_key.clone(), ..Default::default() };
+    let applied = apply_event(&cx.db, cx.now, &service, Vendor::Opsgenie, &event, &raw_text(&body)).await?;
+    let (success, status) = match (applied.result, action) {
+        (EventResult::Ignored, _) => (false, "Alert does not exist or is already closed"),
+        (_, EventAction::Resolve) => (true, "Closed alert"),
+        _ => (true, "Acknowledged alert"),
+    };
+    record(cx, &request_id, &service, name, success, status, &applied).await?;
+    answer(cx, 202, json!({"result": "Request will be processed"}), &request_id)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn record(cx: &Cx, request_id: &str, service: &ServiceRow, action: &str, success: bool, status: &str, a: &Applied) -> ApiResult<()> {
+    let alias = (!a.dedup_key.is_empty()).then_some(a.dedup_key.as_str());
+    cx.db.insert_opsgenie_request(request_id, &service.id, action, success, status, a.alert_id.as_deref(), alias, cx.now).await
+}
+
+pub async fn request_status(cx: &Cx, id: &str) -> ApiResult<Response> {
+    let request_id = new_id(cx.now);
+    let service = match service(cx, &request_id).await? {
+        Ok(s) => s,
+        Err(resp) => return Ok(resp),
+    };
+    let Some(r) = cx.db.opsgenie_request(&service.id, id).await? else {
+        return answer(cx, 404, json!({"message": "Request not found. It might not be processed, yet."}), &request_id);
+    };
+    let data = json!({
+        "success": r.success != 0,
+        "action": r.action,
+        "processedAt": views::time(r.created_at).to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        "integrationId": service.id,
+        "isSuccess": r.success != 0,
+        "status": r.status,
+        "alertId": r.alert_id.unwrap_or_default(),
+        "alias": r.alias.unwrap_or_default(),
+    });
+    let _ = r.request_id;
+    answer(cx, 200, json!({"data": data}), &request_id)
+}

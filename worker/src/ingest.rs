@@ -1,0 +1,177 @@
+//! Applying normalised alert events (from any vendor) to a service: the domain's dedup and
+//! grouping rules decide, `db` writes each outcome in one batch together with the event's log
+//! row (and raw payload), so what the integrations panel shows is what happened.
+
+use tocsin_domain::alert::{clip, dedup, AlertEvent, AlertSeverity, DedupDecision, EventAction, EventResult};
+use tocsin_domain::api::{Actor, ActorKind};
+use tocsin_domain::grouping::{choose_incident, GroupingRule, OpenIncident};
+use tocsin_domain::incident::{apply, IncidentAction, Transition};
+use tocsin_domain::vendors::Vendor;
+
+use crate::crypto::new_id;
+use crate::db::{Db, EventLog, NewTimeline, ServiceRow, Target, TriggerAlert};
+use crate::error::{ApiError, ApiResult};
+
+/// Raw payloads are kept for debugging, cut at this many bytes.
+pub const MAX_RAW_BYTES: usize = 16 * 1024;
+
+/// What applying one event did.
+#[derive(Debug, Clone)]
+pub struct Applied {
+    pub result: EventResult,
+    pub alert_id: Option<String>,
+    pub incident_id: Option<String>,
+    pub dedup_key: String,
+    pub message: String,
+}
+
+pub fn raw_text(body: &[u8]) -> String {
+    let cut = body.len().min(MAX_RAW_BYTES);
+    String::from_utf8_lossy(&body[..cut]).into_owned()
+}
+
+pub fn vendor_actor(service: &ServiceRow, vendor: Vendor) -> Actor {
+    Actor { kind: ActorKind::Integration, id: Some(service.id.clone()), name: format!("{} ({})", vendor.display_name(), service.name) }
+}
+
+fn actor_json(a: &Actor) -> String {
+    serde_json::to_string(a).unwrap_or_default()
+}
+
+/// Records a payload that was refused (bad format, bad signature), so admins can see why.
+pub async fn reject(db: &Db, now: i64, service: &ServiceRow, vendor: Vendor, reason: &str, raw: &str) -> ApiResult<()> {
+    let log = EventLog { id: &new_id(now), org_id: &service.org_id, service_id: &service.id, vendor: vendor.as_str(), action: None, dedup_key: None, raw };
+    db.log_event(&log, EventResult::Rejected.as_str(), &clip(reason, 500), None, None, now).await
+}
+
+pub async fn apply_event(db: &Db, now: i64, service: &ServiceRow, vendor: Vendor, event: &AlertEvent, raw: &str) -> ApiResult<Applied> {
+    // PagerDuty semantics: a trigger without a dedup key gets a fresh one (returned to the sender).
+    let dedup_key = if event.dedup_key.is_empty() { new_id(now) } else { event.dedup_key.clone() };
+    let log_id = new_id(now);
+    let log = EventLog {
+        id: &log_id,
+        org_id: &service.org_id,
+        service_id: &service.id,
+        vendor: vendor.as_str(),
+        action: Some(event.action.as_str()),
+        dedup_key: Some(&dedup_key),
+        raw,
+    };
+    let actor = vendor_actor(service, vendor);
+    let actor_json = actor_json(&actor);
+    match event.action {
+        EventAction::Trigger => trigger(db, now, service, vendor, event, &dedup_key, &actor, &actor_json, &log).await,
+        EventAction::Acknowledge | EventAction::Resolve => {
+            let open = db.open_alert_with_incident(&service.id, &dedup_key).await?;
+            let done = |result: EventResult, alert: Option<&crate::db::OpenAlertRow>, message: &str| Applied {
+                result,
+                alert_id: alert.map(|a| a.id.clone()),
+                incident_id: alert.map(|a| a.incident_id.clone()),
+                dedup_key: dedup_key.clone(),
+                message: message.into(),
+            };
+            match (dedup(event.action, open.is_some()), open) {
+                (DedupDecision::AcknowledgeAlert, Some(alert)) => {
+                    let message = format!("Acknowledged by {}", actor.name);
+                    // The status machine says whether the incident moves (a triggered one does).
+                    let changes = matches!(apply(alert.incident_status.parse()?, IncidentAction::Acknowledge), Ok(Transition::Changed { .. }));
+                    let t_id = new_id(now);
+                    let moved = changes && db.acknowledge_from_source(&service.org_id, &alert, &actor_json, &t_id, &message, &log, now).await?;
+                    if !changes {
+                        db.log_event(&log, EventResult::Acknowledged.as_str(), "already acknowledged", Some(&alert.id), Some(&alert.incident_id), now).await?;
+                    }
+                    Ok(done(EventResult::Acknowledged, Some(&alert), if moved { "incident acknowledged" } else { "alert acknowledged" }))
+                }
+                (DedupDecision::ResolveAlert, Some(alert)) => {
+                    let alert_msg = format!("Alert resolved by {}: {}", actor.name, clip(&alert.summary, 200));
+                    let inc_msg = "Resolved automatically: all of its alerts have resolved";
+                    let (a_id, i_id) = (new_id(now), new_id(now));
+                    let alert_entry = NewTimeline { id: &a_id, kind: "alert.resolved", actor: &actor_json, message: &alert_msg };
+                    let inc_entry = NewTimeline { id: &i_id, kind: "incident.resolved", actor: &actor_json, message: inc_msg };
+                    let (alert_done, incident_done) =
+                        db.resolve_alert(&service.org_id, &alert, service.auto_resolve != 0, &alert_entry, &inc_entry, &log, now).await?;
+                    if !alert_done {
+                        db.log_event(&log, EventResult::Ignored.as_str(), "the alert resolved meanwhile", Some(&alert.id), Some(&alert.incident_id), now).await?;
+                        return Ok(done(EventResult::Ignored, Some(&alert), "the alert was already resolved"));
+                    }
+                    let msg = if incident_done { "alert and incident resolved" } else { "alert resolved; the incident stays open" };
+                    Ok(done(EventResult::Resolved, Some(&alert), msg))
+                }
+                _ => {
+                    let msg = format!("no open alert has this dedup key; nothing to {}", event.action.as_str());
+                    db.log_event(&log, EventResult::Ignored.as_str(), &msg, None, None, now).await?;
+                    Ok(done(EventResult::Ignored, None, &msg))
+                }
+            }
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn trigger(
+    db: &Db,
+    now: i64,
+    service: &ServiceRow,
+    vendor: Vendor,
+    event: &AlertEvent,
+    dedup_key: &str,
+    actor: &Actor,
+    actor_json: &str,
+    log: &EventLog<'_>,
+) -> ApiResult<Applied> {
+    let rule: GroupingRule = serde_json::from_str(&service.grouping).unwrap_or_default();
+    let severity = event.severity.unwrap_or(AlertSeverity::Error);
+    let details = serde_json::to_string(&event.details)?;
+    let links = serde_json::to_string(&event.links)?;
+    let summary = if event.summary.is_empty() { format!("Alert {dedup_key}") } else { event.summary.clone() };
+    for _ in 0..3 {
+        let open: Vec<OpenIncident> = if rule == GroupingRule::None {
+            Vec::new()
+        } else {
+            db.open_incidents_of(&service.id, 50)
+                .await?
+                .into_iter()
+                .map(|r| OpenIncident { id: r.id, created_at_ms: r.created_at, group_value: r.group_value })
+                .collect()
+        };
+        let chosen = choose_incident(&rule, event, &open, now);
+        let (alert_id, incident_id, timeline_id) = (new_id(now), new_id(now), new_id(now));
+        let alert = TriggerAlert {
+            alert_id: &alert_id,
+            dedup_key,
+            summary: &summary,
+            severity: severity.as_str(),
+            incident_severity: severity.incident_severity().as_str(),
+            source: event.source.as_deref(),
+            details: &details,
+            links: &links,
+            started_at: event.started_at.map(|t| t.timestamp_millis()),
+            vendor: vendor.as_str(),
+        };
+        let title = clip(&summary, 255);
+        let opened_msg = format!("Triggered by {}: {}", actor.name, clip(&summary, 200));
+        let grouped_msg = format!("Alert added by {}: {}", actor.name, clip(&summary, 200));
+        let group_value = rule.group_value(event);
+        let target = match chosen {
+            None => Target::NewIncident {
+                id: &incident_id,
+                title: &title,
+                group_value: group_value.as_deref(),
+                timeline_id: &timeline_id,
+                actor: actor_json,
+                message: &opened_msg,
+            },
+            Some(i) => Target::Existing { id: &i.id, timeline_id: &timeline_id, actor: actor_json, message: &grouped_msg },
+        };
+        if let Some(f) = db.apply_trigger(&service.org_id, &service.id, &alert, &target, log, now).await? {
+            let (result, message) = match (f.mine == 1, chosen.is_some()) {
+                (true, false) => (EventResult::Opened, "incident opened"),
+                (true, true) => (EventResult::Grouped, "alert added to an open incident"),
+                (false, _) => (EventResult::Deduplicated, "repeat counted on the open alert"),
+            };
+            return Ok(Applied { result, alert_id: Some(f.id), incident_id: Some(f.incident_id), dedup_key: dedup_key.to_string(), message: message.into() });
+        }
+        // The incident chosen for grouping was resolved meanwhile: decide again.
+    }
+    Err(ApiError::Conflict("the service's incidents kept changing while the alert was processed; retry it".into()))
+}
