@@ -37,6 +37,11 @@ pub fn wrangler(state: &std::path::Path) -> Command {
 impl Instance {
     /// Starts a fresh instance: new state directory, migrations applied, server healthy.
     pub fn start(label: &str) -> Instance {
+        Self::start_with(label, &[])
+    }
+
+    /// Same, with worker variables (`wrangler dev --var NAME:VALUE`).
+    pub fn start_with(label: &str, vars: &[(&str, &str)]) -> Instance {
         let root = root();
         assert!(
             root.join("dist/worker/entry.js").exists() && root.join("dist/app/index.html").exists(),
@@ -57,6 +62,7 @@ impl Instance {
         cmd.args(["dev", "--ip", "127.0.0.1", "--port", &port.to_string(), "--persist-to"])
             .arg(&state)
             .args(["--show-interactive-dev-session=false", "--log-level", "warn"])
+            .args(vars.iter().flat_map(|(k, v)| ["--var".to_string(), format!("{k}:{v}")]))
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log);

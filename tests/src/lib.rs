@@ -5,6 +5,7 @@
 
 pub mod browser;
 pub mod http;
+pub mod peer;
 pub mod instance;
 
 pub use http::{Api, Reply};

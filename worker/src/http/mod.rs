@@ -90,7 +90,7 @@ pub fn json<T: Serialize>(status: u16, body: &T) -> ApiResult<Response> {
 pub async fn handle(req: Request, db: Db, env: Env, now: i64) -> Response {
     let method = req.method();
     let path = req.path();
-    let segs: Vec<String> = path.trim_matches('/').split('/').map(str::to_string).collect();
+    let segs: Vec<String> = path.trim_matches('/').split('/').map(percent_decode).collect();
     let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
     let mut cx = Cx { req, db, now, env };
     use Method::*;
@@ -134,4 +134,26 @@ pub async fn handle(req: Request, db: Db, env: Env, now: i64) -> Response {
         _ => Err(ApiError::NotFound("route")),
     };
     result.unwrap_or_else(ApiError::into_response)
+}
+
+/// Decodes `%XX` escapes in one path segment (identifiers such as Opsgenie aliases may hold
+/// spaces); invalid escapes are kept as they are.
+fn percent_decode(seg: &str) -> String {
+    let bytes = seg.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (bytes[i], bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).unwrap_or_else(|_| seg.to_string())
 }

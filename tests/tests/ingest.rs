@@ -1,0 +1,504 @@
+//! Alert ingestion end to end against a real `wrangler dev` + D1: PagerDuty Events v2, Opsgenie,
+//! Alertmanager, Grafana, Datadog, CloudWatch via SNS and Sentry payloads shaped as their
+//! documentation shows (tests/fixtures), with real signatures.
+
+use base64::Engine;
+use libtest_mimic::{Arguments, Trial};
+use rsa::pkcs1v15::SigningKey;
+use rsa::pkcs8::DecodePrivateKey;
+use rsa::signature::{SignatureEncoding, Signer};
+use serde_json::{json, Value};
+use std::sync::{Arc, OnceLock};
+use tocsin_domain::vendors::cloudwatch;
+use tocsin_domain::vendors::signature::hmac_sha256_hex;
+use tocsin_tests::peer::Peer;
+use tocsin_tests::{Api, Instance, Reply};
+
+const CERT: &str = include_str!("../fixtures/sns/test-cert.pem");
+const KEY: &str = include_str!("../fixtures/sns/test-key.pem");
+
+struct Ctx {
+    inst: Instance,
+    peer: Peer,
+    admin: OnceLock<Api>,
+}
+
+impl Ctx {
+    fn admin(&self) -> &Api {
+        self.admin.get_or_init(|| {
+            let api = Api::new(&self.inst.base);
+            let r = api.post("/api/setup", json!({"organization": "Ingest", "email": "ops@example.com", "password": "ingest password", "name": "Ops"}));
+            assert_eq!(r.status, 201, "{}", r.text);
+            api
+        })
+    }
+
+    /// A new service; returns (id, integration key).
+    fn service(&self, name: &str, settings: Value) -> (String, String) {
+        let mut body = settings;
+        body["name"] = json!(name);
+        let r = self.admin().post("/api/services", body);
+        assert_eq!(r.status, 201, "{}", r.text);
+        (r.json["id"].as_str().unwrap().into(), r.json["integration_key"].as_str().unwrap().into())
+    }
+
+    fn post(&self, path: &str, body: &[u8], headers: &[(&str, &str)]) -> Reply {
+        Api::new(&self.inst.base).send("POST", path, Some(body.to_vec()), headers)
+    }
+
+    fn incident(&self, id: &str) -> Value {
+        let r = self.admin().get(&format!("/api/incidents/{id}"));
+        assert_eq!(r.status, 200, "{}", r.text);
+        r.json
+    }
+
+    fn incidents_of(&self, service_id: &str) -> Vec<Value> {
+        self.admin().get(&format!("/api/incidents?service_id={service_id}&limit=100")).json["incidents"].as_array().unwrap().clone()
+    }
+
+    fn events_of(&self, service_id: &str) -> Vec<Value> {
+        let r = self.admin().get(&format!("/api/services/{service_id}/integrations"));
+        assert_eq!(r.status, 200, "{}", r.text);
+        r.json["recent_events"].as_array().unwrap().clone()
+    }
+}
+
+fn fixture(name: &str) -> Value {
+    let path = tocsin_tests::instance::root().join("tests/fixtures").join(name);
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn main() {
+    let mut args = Arguments::from_args();
+    args.test_threads = Some(1);
+    let peer = Peer::start(vec![("/cert.pem".into(), CERT.into()), ("/confirm".into(), "<ConfirmSubscriptionResponse/>".into())]);
+    let inst = Instance::start_with("ingest", &[("SNS_TEST_URL_PREFIX", &peer.base)]);
+    let ctx = Arc::new(Ctx { inst, peer, admin: OnceLock::new() });
+    let tests: &[(&str, fn(&Ctx))] = &[
+        ("pagerduty_documented_trigger_then_acknowledge_and_resolve", pagerduty_lifecycle),
+        ("pagerduty_trigger_without_dedup_key_gets_one", pagerduty_generates_key),
+        ("pagerduty_invalid_events_unknown_key_and_too_large", pagerduty_errors),
+        ("pagerduty_change_events_show_on_incidents", pagerduty_change_events),
+        ("concurrent_identical_new_alerts_give_one_alert_and_incident", concurrent_identical),
+        ("opsgenie_create_acknowledge_close_and_request_status", opsgenie_lifecycle),
+        ("opsgenie_auth_and_validation", opsgenie_errors),
+        ("alertmanager_each_alert_keyed_by_fingerprint", alertmanager_per_alert),
+        ("grafana_signature_checked_when_secret_set", grafana_signed),
+        ("datadog_template_secret_and_recovery", datadog_flow),
+        ("sentry_signature_and_request_id_retries", sentry_flow),
+        ("cloudwatch_sns_subscription_signature_and_alarms", cloudwatch_flow),
+        ("grouping_time_window_and_by_field", grouping_rules),
+        ("auto_resolve_can_be_switched_off", auto_resolve_off),
+        ("integrations_panel_endpoints_and_event_log", integrations_panel),
+    ];
+    let trials = tests
+        .iter()
+        .map(|&(name, f)| {
+            let ctx = ctx.clone();
+            Trial::test(name, move || {
+                f(&ctx);
+                Ok(())
+            })
+        })
+        .collect();
+    let conclusion = libtest_mimic::run(&args, trials);
+    if conclusion.has_failed() {
+        eprintln!("--- wrangler log ---\n{}", ctx.inst.log());
+    }
+    drop(ctx);
+    conclusion.exit();
+}
+
+fn pd(c: &Ctx, body: Value) -> Reply {
+    c.post("/v2/enqueue", body.to_string().as_bytes(), &[("Content-Type", "application/json")])
+}
+
+fn pagerduty_lifecycle(c: &Ctx) {
+    let (sid, key) = c.service("PD service", json!({}));
+    let mut trigger = fixture("pagerduty_trigger.json");
+    trigger["routing_key"] = json!(key);
+    let r = pd(c, trigger.clone());
+    assert_eq!(r.status, 202, "{}", r.text);
+    assert_eq!(r.json, json!({"status": "success", "message": "Event processed", "dedup_key": "samplekeyhere"}));
+    let incidents = c.incidents_of(&sid);
+    assert_eq!(incidents.len(), 1);
+    let id = incidents[0]["id"].as_str().unwrap();
+    let d = c.incident(id);
+    assert_eq!(d["incident"]["severity"], "SEV4", "info → SEV4");
+    let alert = &d["alerts"][0];
+    assert_eq!(alert["vendor"], "pagerduty");
+    assert_eq!(alert["source"], "monitoringtool:cloudvendor:central-region-dc-01:852559987:cluster/api-stats-prod-003");
+    assert_eq!(alert["started_at"], "2015-07-17T08:42:58.315Z");
+    assert_eq!(alert["details"]["ping time"], "1500ms");
+    assert_eq!(alert["links"][0]["href"], "https://example.com/");
+    assert!(alert["events"][0]["raw"].as_str().unwrap().contains("Example alert on host1.example.com"), "raw payload kept");
+    // Retried delivery: counted, not duplicated.
+    assert_eq!(pd(c, trigger).status, 202);
+    assert_eq!(c.incidents_of(&sid).len(), 1);
+    let ack = pd(c, json!({"routing_key": key, "event_action": "acknowledge", "dedup_key": "samplekeyhere"}));
+    assert_eq!(ack.status, 202, "{}", ack.text);
+    let d = c.incident(id);
+    assert_eq!(d["incident"]["status"], "acknowledged");
+    assert_eq!(d["incident"]["acknowledged_by"]["name"], "PagerDuty Events API (PD service)");
+    let res = pd(c, json!({"routing_key": key, "event_action": "resolve", "dedup_key": "samplekeyhere"}));
+    assert_eq!(res.json["status"], "success");
+    let d = c.incident(id);
+    assert_eq!(d["incident"]["status"], "resolved");
+    assert_eq!(d["alerts"][0]["event_count"], 2);
+    let kinds: Vec<&str> = d["timeline"].as_array().unwrap().iter().map(|t| t["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["incident.triggered", "incident.acknowledged", "alert.resolved", "incident.resolved"]);
+}
+
+fn pagerduty_generates_key(c: &Ctx) {
+    let (sid, key) = c.service("PD keyless", json!({}));
+    let body = json!({"routing_key": key, "event_action": "trigger", "payload": {"summary": "Queue stuck", "source": "worker-1", "severity": "error"}});
+    let a = pd(c, body.clone());
+    let b = pd(c, body);
+    let (ka, kb) = (a.json["dedup_key"].as_str().unwrap(), b.json["dedup_key"].as_str().unwrap());
+    assert!(!ka.is_empty() && ka != kb, "each keyless trigger is a new alert, as with PagerDuty");
+    assert_eq!(c.incidents_of(&sid).len(), 2);
+    let r = pd(c, json!({"routing_key": key, "event_action": "resolve", "dedup_key": ka}));
+    assert_eq!(r.status, 202);
+    let open: Vec<_> = c.incidents_of(&sid).into_iter().filter(|i| i["status"] != "resolved").collect();
+    assert_eq!(open.len(), 1);
+}
+
+fn pagerduty_errors(c: &Ctx) {
+    let (sid, key) = c.service("PD errors", json!({}));
+    let r = pd(c, json!({"routing_key": key, "event_action": "trigger", "payload": {"summary": "x", "severity": "fatal"}}));
+    assert_eq!(r.status, 400);
+    assert_eq!(r.json["status"], "invalid event");
+    assert_eq!(r.json["message"], "Event object is invalid");
+    let errors: Vec<&str> = r.json["errors"].as_array().unwrap().iter().map(|e| e.as_str().unwrap()).collect();
+    assert!(errors.iter().any(|e| e.starts_with("'payload.source'")), "{errors:?}");
+    assert!(errors.iter().any(|e| e.starts_with("'payload.severity' is invalid")), "{errors:?}");
+    let bad_key = pd(c, json!({"routing_key": "0000000000000000000000000000dead", "event_action": "trigger",
+        "payload": {"summary": "x", "source": "y", "severity": "info"}}));
+    assert_eq!((bad_key.status, bad_key.json["errors"][0].as_str()), (400, Some("Invalid routing key")));
+    let big = format!(r#"{{"routing_key":"{key}","event_action":"trigger","payload":{{"summary":"x","source":"y","severity":"info","custom_details":{{"b":"{}"}}}}}}"#, "a".repeat(520 * 1024));
+    let r = c.post("/v2/enqueue", big.as_bytes(), &[]);
+    assert_eq!(r.status, 413, "{}", r.text);
+    assert_eq!(r.json["status"], "invalid event");
+    assert!(c.incidents_of(&sid).is_empty());
+    let log = c.events_of(&sid);
+    assert_eq!(log[0]["result"], "rejected", "refused events are logged with why: {log:?}");
+    assert!(log[0]["message"].as_str().unwrap().contains("payload.severity"));
+}
+
+fn pagerduty_change_events(c: &Ctx) {
+    let (sid, key) = c.service("PD changes", json!({}));
+    let r = c.post(
+        "/v2/change/enqueue",
+        json!({"routing_key": key, "payload": {"summary": "Deployed checkout v2.14.0", "source": "github-actions",
+            "custom_details": {"commit": "4f2a9c1"}}, "links": [{"href": "https://ci.example.com/runs/812", "text": "CI run"}]}).to_string().as_bytes(),
+        &[],
+    );
+    assert_eq!(r.status, 202, "{}", r.text);
+    assert_eq!(r.json, json!({"status": "success", "message": "Change event processed"}));
+    let fired = pd(c, json!({"routing_key": key, "event_action": "trigger", "dedup_key": "after-deploy",
+        "payload": {"summary": "Checkout errors after deploy", "source": "prom", "severity": "critical"}}));
+    assert_eq!(fired.status, 202);
+    let id = c.incidents_of(&sid)[0]["id"].as_str().unwrap().to_string();
+    let d = c.incident(&id);
+    assert_eq!(d["recent_changes"][0]["summary"], "Deployed checkout v2.14.0");
+    assert_eq!(d["recent_changes"][0]["links"][0]["text"], "CI run");
+    let panel = c.admin().get(&format!("/api/services/{sid}/integrations"));
+    assert_eq!(panel.json["recent_changes"][0]["details"]["commit"], "4f2a9c1");
+}
+
+fn concurrent_identical(c: &Ctx) {
+    let (sid, key) = c.service("Concurrent", json!({}));
+    let body = json!({"routing_key": key, "event_action": "trigger", "dedup_key": "same-instant",
+        "payload": {"summary": "Everything is on fire", "source": "prom", "severity": "critical"}})
+    .to_string();
+    let base = c.inst.base.clone();
+    let barrier = Arc::new(std::sync::Barrier::new(8));
+    let handles: Vec<_> = (0..8)
+        .map(|_| {
+            let (body, base, barrier) = (body.clone(), base.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                let api = Api::new(&base);
+                barrier.wait();
+                api.send("POST", "/v2/enqueue", Some(body.into_bytes()), &[])
+            })
+        })
+        .collect();
+    let replies: Vec<Reply> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    assert!(replies.iter().all(|r| r.status == 202), "all eight get a 2xx: {replies:?}");
+    let incidents = c.incidents_of(&sid);
+    assert_eq!(incidents.len(), 1, "exactly one incident");
+    let d = c.incident(incidents[0]["id"].as_str().unwrap());
+    assert_eq!(d["alerts"].as_array().unwrap().len(), 1, "exactly one alert");
+    assert_eq!(d["alerts"][0]["event_count"], 8);
+    let mut results: Vec<String> = c.events_of(&sid).iter().map(|e| e["result"].as_str().unwrap().to_string()).collect();
+    results.sort();
+    let mut want = vec!["deduplicated".to_string(); 7];
+    want.push("opened".into());
+    assert_eq!(results, want, "one opened it, seven were counted on it");
+}
+
+fn og(c: &Ctx, method: &str, path: &str, key: &str, body: Option<Value>) -> Reply {
+    let auth = format!("GenieKey {key}");
+    Api::new(&c.inst.base).send(method, path, body.map(|b| b.to_string().into_bytes()), &[("Authorization", &auth)])
+}
+
+fn opsgenie_lifecycle(c: &Ctx) {
+    let (sid, key) = c.service("Opsgenie service", json!({}));
+    let r = og(c, "POST", "/v2/alerts", &key, Some(fixture("opsgenie_create.json")));
+    assert_eq!(r.status, 202, "{}", r.text);
+    assert_eq!(r.json["result"], "Request will be processed");
+    assert!(r.json["took"].is_number());
+    let request_id = r.json["requestId"].as_str().unwrap();
+    let status = og(c, "GET", &format!("/v2/alerts/requests/{request_id}"), &key, None);
+    assert_eq!(status.status, 200, "{}", status.text);
+    let data = &status.json["data"];
+    assert_eq!((data["success"].as_bool(), data["action"].as_str(), data["status"].as_str()), (Some(true), Some("Create"), Some("Created alert")));
+    assert_eq!(data["alias"], "Life is too short for no alias");
+    assert_eq!(data["integrationId"], sid.as_str());
+    let alert_id = data["alertId"].as_str().unwrap().to_string();
+    let incidents = c.incidents_of(&sid);
+    assert_eq!(incidents[0]["severity"], "SEV1", "P1 → SEV1");
+    let iid = incidents[0]["id"].as_str().unwrap().to_string();
+    let ack = og(c, "POST", "/v2/alerts/Life%20is%20too%20short%20for%20no%20alias/acknowledge?identifierType=alias", &key, Some(json!({"user": "Monitoring Script", "note": "on it"})));
+    assert_eq!(ack.status, 202, "{}", ack.text);
+    assert_eq!(c.incident(&iid)["incident"]["status"], "acknowledged");
+    let close = og(c, "POST", &format!("/v2/alerts/{alert_id}/close"), &key, None);
+    assert_eq!(close.status, 202);
+    let closed = og(c, "GET", &format!("/v2/alerts/requests/{}", close.json["requestId"].as_str().unwrap()), &key, None);
+    assert_eq!(closed.json["data"]["status"], "Closed alert");
+    assert_eq!(c.incident(&iid)["incident"]["status"], "resolved");
+    let again = og(c, "POST", &format!("/v2/alerts/{alert_id}/close"), &key, None);
+    let again = og(c, "GET", &format!("/v2/alerts/requests/{}", again.json["requestId"].as_str().unwrap()), &key, None);
+    assert_eq!(again.json["data"]["success"], false, "closing a closed alert is reported, not applied twice");
+}
+
+fn opsgenie_errors(c: &Ctx) {
+    let (_, key) = c.service("Opsgenie errors", json!({}));
+    let r = og(c, "POST", "/v2/alerts", "not-a-key", Some(json!({"message": "x"})));
+    assert_eq!(r.status, 401);
+    assert!(r.json["requestId"].is_string() && r.json["took"].is_number());
+    let r = Api::new(&c.inst.base).post("/v2/alerts", json!({"message": "x"}));
+    assert_eq!(r.status, 401, "no GenieKey header");
+    let r = og(c, "POST", "/v2/alerts", &key, Some(json!({"alias": "no message"})));
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert_eq!(r.json["errors"]["message"], "Message can not be empty.");
+    let r = og(c, "GET", "/v2/alerts/requests/unknown", &key, None);
+    assert_eq!(r.status, 404);
+    let r = og(c, "POST", "/v2/alerts/x/close?identifierType=name", &key, None);
+    assert_eq!(r.status, 422);
+}
+
+fn alertmanager_per_alert(c: &Ctx) {
+    let (sid, key) = c.service("Prometheus", json!({}));
+    let path = format!("/webhooks/alertmanager/{key}");
+    let mut payload = fixture("alertmanager.json");
+    // First both alerts fire in one group notification.
+    payload["alerts"][1]["status"] = json!("firing");
+    payload["alerts"][1]["endsAt"] = json!("0001-01-01T00:00:00Z");
+    let r = c.post(&path, payload.to_string().as_bytes(), &[]);
+    assert_eq!(r.status, 202, "{}", r.text);
+    let results: Vec<&str> = r.json["alerts"].as_array().unwrap().iter().map(|a| a["result"].as_str().unwrap()).collect();
+    assert_eq!(results, ["opened", "opened"]);
+    assert_eq!(c.incidents_of(&sid).len(), 2, "two alerts (grouping none) → two incidents");
+    // Then the group notification says db-2 resolved while db-1 keeps firing.
+    let r = c.post(&path, fixture("alertmanager.json").to_string().as_bytes(), &[]);
+    let results: Vec<&str> = r.json["alerts"].as_array().unwrap().iter().map(|a| a["result"].as_str().unwrap()).collect();
+    assert_eq!(results, ["deduplicated", "resolved"]);
+    let incidents = c.incidents_of(&sid);
+    let status_of = |title: &str| incidents.iter().find(|i| i["title"] == title).unwrap()["status"].as_str().unwrap().to_string();
+    assert_eq!(status_of("Disk on db-1 is 95% full"), "triggered");
+    assert_eq!(status_of("Disk on db-2 is 85% full"), "resolved");
+    let firing = incidents.iter().find(|i| i["title"] == "Disk on db-1 is 95% full").unwrap();
+    let d = c.incident(firing["id"].as_str().unwrap());
+    assert_eq!(d["alerts"][0]["dedup_key"], "b1c0ad3b5a9f1c2e");
+    assert_eq!(d["alerts"][0]["started_at"], "2026-11-24T10:00:00Z", "startsAt kept for time-to-detect");
+    assert_eq!(d["alerts"][0]["event_count"], 2);
+    assert_eq!(d["incident"]["severity"], "SEV1");
+    let bad = c.post(&path, br#"{"version":"4","alerts":[{"status":"firing"}]}"#, &[]);
+    assert_eq!((bad.status, bad.field()), (400, "alerts[0].fingerprint"), "{}", bad.text);
+}
+
+fn grafana_signed(c: &Ctx) {
+    let secret = "grafana-shared-secret-123";
+    let (sid, key) = c.service("Grafana", json!({"webhook_secret": secret}));
+    let svc = c.admin().get(&format!("/api/services/{sid}"));
+    assert_eq!(svc.json["webhook_secret_set"], true);
+    assert!(!svc.text.contains(secret), "the secret is never returned");
+    let path = format!("/webhooks/grafana/{key}");
+    let body = fixture("grafana.json").to_string();
+    let r = c.post(&path, body.as_bytes(), &[]);
+    assert_eq!(r.status, 401, "unsigned → 401: {}", r.text);
+    let r = c.post(&path, body.as_bytes(), &[("X-Grafana-Alerting-Signature", &hmac_sha256_hex(b"wrong-secret-000000", body.as_bytes()))]);
+    assert_eq!(r.status, 401, "wrong signature → 401");
+    assert!(c.incidents_of(&sid).is_empty());
+    let sig = hmac_sha256_hex(secret.as_bytes(), body.as_bytes());
+    let r = c.post(&path, body.as_bytes(), &[("X-Grafana-Alerting-Signature", &sig)]);
+    assert_eq!(r.status, 202, "{}", r.text);
+    let id = c.incidents_of(&sid)[0]["id"].as_str().unwrap().to_string();
+    let d = c.incident(&id);
+    assert_eq!(d["alerts"][0]["details"]["values"]["B"], 92.3);
+    let links: Vec<&str> = d["alerts"][0]["links"].as_array().unwrap().iter().map(|l| l["text"].as_str().unwrap()).collect();
+    assert_eq!(links, ["Dashboard", "Panel", "Alert rule", "Silence"]);
+    let results: Vec<String> = c.events_of(&sid).iter().map(|e| e["result"].as_str().unwrap().to_string()).collect();
+    assert_eq!(results, ["opened", "rejected", "rejected"]);
+}
+
+fn datadog_flow(c: &Ctx) {
+    let secret = "datadog-header-secret-42";
+    let (sid, key) = c.service("Datadog", json!({"webhook_secret": secret}));
+    let path = format!("/webhooks/datadog/{key}");
+    let body = fixture("datadog.json");
+    assert_eq!(c.post(&path, body.to_string().as_bytes(), &[]).status, 401);
+    let r = c.post(&path, body.to_string().as_bytes(), &[("X-Tocsin-Webhook-Secret", secret)]);
+    assert_eq!(r.status, 202, "{}", r.text);
+    assert_eq!(r.json["result"], "opened");
+    let mut recovered = body.clone();
+    recovered["alert_transition"] = json!("Recovered");
+    let r = c.post(&path, recovered.to_string().as_bytes(), &[("X-Tocsin-Webhook-Secret", secret)]);
+    assert_eq!(r.json["result"], "resolved", "{}", r.text);
+    assert_eq!(c.incidents_of(&sid)[0]["status"], "resolved");
+}
+
+fn sentry_flow(c: &Ctx) {
+    let secret = "sentry-client-secret-abcdef";
+    let (sid, key) = c.service("Sentry", json!({"webhook_secret": secret}));
+    let path = format!("/webhooks/sentry/{key}");
+    let body = fixture("sentry_event_alert.json").to_string();
+    let sig = hmac_sha256_hex(secret.as_bytes(), body.as_bytes());
+    let headers = [("Sentry-Hook-Resource", "event_alert"), ("Sentry-Hook-Signature", sig.as_str()), ("Request-ID", "req-0001")];
+    let first = c.post(&path, body.as_bytes(), &headers);
+    assert_eq!(first.status, 202, "{}", first.text);
+    let retry = c.post(&path, body.as_bytes(), &headers);
+    assert_eq!((retry.status, &retry.json), (202, &first.json), "a retry gets the first answer");
+    let id = c.incidents_of(&sid)[0]["id"].as_str().unwrap().to_string();
+    assert_eq!(c.incident(&id)["alerts"][0]["event_count"], 1, "and is not applied twice");
+    let bad = c.post(&path, body.as_bytes(), &[("Sentry-Hook-Resource", "event_alert"), ("Sentry-Hook-Signature", "00ff")]);
+    assert_eq!(bad.status, 401);
+    let metric = fixture("sentry_metric_alert.json").to_string();
+    let sig = hmac_sha256_hex(secret.as_bytes(), metric.as_bytes());
+    let r = c.post(&path, metric.as_bytes(), &[("Sentry-Hook-Resource", "metric_alert"), ("Sentry-Hook-Signature", &sig)]);
+    assert_eq!(r.json["result"], "opened", "{}", r.text);
+    let resolved = metric.replace("\"action\":\"critical\"", "\"action\":\"resolved\"");
+    let sig = hmac_sha256_hex(secret.as_bytes(), resolved.as_bytes());
+    let r = c.post(&path, resolved.as_bytes(), &[("Sentry-Hook-Resource", "metric_alert"), ("Sentry-Hook-Signature", &sig)]);
+    assert_eq!(r.json["result"], "resolved", "{}", r.text);
+}
+
+/// Signs an SNS envelope the way SNS does, with the test certificate's key.
+fn sns_sign(mut msg: Value, version: &str, cert_url: &str) -> String {
+    msg["SignatureVersion"] = json!(version);
+    msg["SigningCertURL"] = json!(cert_url);
+    msg["Signature"] = json!("unsigned");
+    let parsed = cloudwatch::parse(msg.to_string().as_bytes()).unwrap();
+    let text = cloudwatch::string_to_sign(parsed.envelope());
+    let key = rsa::RsaPrivateKey::from_pkcs8_pem(KEY).unwrap();
+    let sig = match version {
+        "1" => SigningKey::<sha1::Sha1>::new(key).sign(text.as_bytes()).to_vec(),
+        _ => SigningKey::<sha2::Sha256>::new(key).sign(text.as_bytes()).to_vec(),
+    };
+    msg["Signature"] = json!(base64::engine::general_purpose::STANDARD.encode(sig));
+    msg.to_string()
+}
+
+fn cloudwatch_flow(c: &Ctx) {
+    let (sid, key) = c.service("AWS", json!({}));
+    let path = format!("/webhooks/cloudwatch/{key}");
+    let cert_url = format!("{}cert.pem", c.peer.base);
+    let confirm_url = format!("{}confirm?Action=ConfirmSubscription&Token=tok123", c.peer.base);
+    let sub = json!({"Type": "SubscriptionConfirmation", "MessageId": "165545c9-2a5c-472c-8df2-7ff2be2b3b1b", "Token": "tok123",
+        "TopicArn": "arn:aws:sns:eu-west-1:123456789012:tocsin-alarms",
+        "Message": "You have chosen to subscribe to the topic arn:aws:sns:eu-west-1:123456789012:tocsin-alarms.",
+        "SubscribeURL": confirm_url, "Timestamp": "2026-11-24T09:00:00.000Z"});
+    let r = c.post(&path, sns_sign(sub, "1", &cert_url).as_bytes(), &[("x-amz-sns-message-type", "SubscriptionConfirmation")]);
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json["status"], "confirmed");
+    assert!(c.peer.hits().iter().any(|h| h.starts_with("/confirm?Action=ConfirmSubscription&Token=tok123")), "{:?}", c.peer.hits());
+    let panel = c.admin().get(&format!("/api/services/{sid}/integrations"));
+    assert_eq!(panel.json["sns_subscriptions"][0]["status"], "confirmed");
+    let alarm = fixture("sns_notification.json");
+    let r = c.post(&path, sns_sign(alarm.clone(), "1", &cert_url).as_bytes(), &[]);
+    assert_eq!(r.status, 202, "{}", r.text);
+    assert_eq!(r.json["alerts"][0]["result"], "opened");
+    let mut tampered: Value = serde_json::from_str(&sns_sign(alarm.clone(), "2", &cert_url)).unwrap();
+    tampered["Message"] = json!(tampered["Message"].as_str().unwrap().replace("\"NewStateValue\":\"ALARM\"", "\"NewStateValue\":\"OK\""));
+    let r = c.post(&path, tampered.to_string().as_bytes(), &[]);
+    assert_eq!(r.status, 401, "a tampered message is refused: {}", r.text);
+    let foreign = sns_sign(alarm.clone(), "1", "https://evil.example.com/cert.pem");
+    assert_eq!(c.post(&path, foreign.as_bytes(), &[]).status, 401, "certificates only from SNS hosts");
+    let mut ok = alarm;
+    ok["Message"] = json!(ok["Message"].as_str().unwrap().replace("\"NewStateValue\":\"ALARM\"", "\"NewStateValue\":\"OK\""));
+    let r = c.post(&path, sns_sign(ok, "2", &cert_url).as_bytes(), &[]);
+    assert_eq!(r.json["alerts"][0]["result"], "resolved", "{}", r.text);
+    let incidents = c.incidents_of(&sid);
+    assert_eq!(incidents.len(), 1);
+    assert_eq!(incidents[0]["status"], "resolved");
+}
+
+fn grouping_rules(c: &Ctx) {
+    let (sid, key) = c.service("Grouped by time", json!({"grouping": {"type": "time_window", "minutes": 10}}));
+    let hook = |k: &str, body: Value| c.post(&format!("/webhooks/generic/{k}"), body.to_string().as_bytes(), &[]);
+    let a = hook(&key, json!({"summary": "API latency high", "severity": "warning", "dedup_key": "lat"}));
+    let b = hook(&key, json!({"summary": "API errors high", "severity": "critical", "dedup_key": "err"}));
+    assert_eq!((a.json["result"].as_str(), b.json["result"].as_str()), (Some("opened"), Some("grouped")));
+    assert_eq!(a.json["incident_id"], b.json["incident_id"]);
+    let d = c.incident(a.json["incident_id"].as_str().unwrap());
+    assert_eq!(d["alerts"].as_array().unwrap().len(), 2);
+    assert_eq!(d["incident"]["severity"], "SEV1", "the incident takes its most severe alert's severity");
+    assert_eq!(d["incident"]["alert_count"], 2);
+    // The incident resolves only when both alerts have.
+    hook(&key, json!({"summary": "x", "status": "resolved", "dedup_key": "lat"}));
+    assert_eq!(c.incident(a.json["incident_id"].as_str().unwrap())["incident"]["status"], "triggered");
+    hook(&key, json!({"summary": "x", "status": "resolved", "dedup_key": "err"}));
+    assert_eq!(c.incident(a.json["incident_id"].as_str().unwrap())["incident"]["status"], "resolved");
+    assert_eq!(c.incidents_of(&sid).len(), 1);
+
+    let (_, key2) = c.service("Grouped by cluster", json!({"grouping": {"type": "by_field", "field": "cluster"}}));
+    let am = |fp: &str, cluster: &str| {
+        json!({"version": "4", "status": "firing", "alerts": [{"status": "firing", "fingerprint": fp,
+            "labels": {"alertname": format!("Alert {fp}"), "cluster": cluster}, "startsAt": "2026-11-24T10:00:00Z"}]})
+    };
+    let post_am = |body: Value| c.post(&format!("/webhooks/alertmanager/{key2}"), body.to_string().as_bytes(), &[]).json["alerts"][0].clone();
+    let e1 = post_am(am("f1", "eu-1"));
+    let e2 = post_am(am("f2", "us-1"));
+    let e3 = post_am(am("f3", "eu-1"));
+    assert_eq!(e3["incident_id"], e1["incident_id"], "same cluster → same incident");
+    assert_ne!(e2["incident_id"], e1["incident_id"]);
+    let bad = c.admin().patch(&format!("/api/services/{sid}"), json!({"grouping": {"type": "time_window", "minutes": 0}}));
+    assert_eq!((bad.status, bad.field()), (400, "grouping.minutes"), "{}", bad.text);
+}
+
+fn auto_resolve_off(c: &Ctx) {
+    let (sid, key) = c.service("Manual resolve", json!({"auto_resolve": false}));
+    let hook = |body: Value| c.post(&format!("/webhooks/generic/{key}"), body.to_string().as_bytes(), &[]);
+    hook(json!({"summary": "Replica lag", "severity": "error", "dedup_key": "lag"}));
+    let r = hook(json!({"summary": "Replica lag", "status": "resolved", "dedup_key": "lag"}));
+    assert_eq!(r.json["result"], "resolved");
+    let incidents = c.incidents_of(&sid);
+    assert_eq!(incidents[0]["status"], "triggered", "a person resolves it");
+    let d = c.incident(incidents[0]["id"].as_str().unwrap());
+    assert_eq!(d["alerts"][0]["status"], "resolved");
+}
+
+fn integrations_panel(c: &Ctx) {
+    let (sid, key) = c.service("Panel", json!({}));
+    let r = c.admin().get(&format!("/api/services/{sid}/integrations"));
+    let endpoints = r.json["endpoints"].as_array().unwrap();
+    let vendors: Vec<&str> = endpoints.iter().map(|e| e["vendor"].as_str().unwrap()).collect();
+    assert_eq!(vendors, ["generic", "alertmanager", "grafana", "datadog", "cloudwatch", "sentry", "pagerduty", "opsgenie"]);
+    for e in endpoints {
+        assert!(e["url"].as_str().unwrap().starts_with(&c.inst.base), "{e}");
+        assert!(e["snippet"].as_str().unwrap().contains(&key) || e["url"].as_str().unwrap().contains(&key), "{e}");
+    }
+    let hook = |body: &str| c.post(&format!("/webhooks/generic/{key}"), body.as_bytes(), &[]);
+    hook(r#"{"summary":"A","severity":"info","dedup_key":"a"}"#);
+    hook(r#"{"summary":"A","severity":"info","dedup_key":"a"}"#);
+    hook(r#"{"summary":"A","severity":"nope"}"#);
+    hook(r#"{"summary":"B","status":"resolved","dedup_key":"b"}"#);
+    let log = c.events_of(&sid);
+    let got: Vec<(&str, &str)> = log.iter().map(|e| (e["result"].as_str().unwrap(), e["vendor"].as_str().unwrap())).collect();
+    assert_eq!(got, [("ignored", "generic"), ("rejected", "generic"), ("deduplicated", "generic"), ("opened", "generic")]);
+    assert!(log[1]["message"].as_str().unwrap().contains("severity"));
+    assert_eq!(log[3]["raw"], r#"{"summary":"A","severity":"info","dedup_key":"a"}"#);
+    let obs = Api::new(&c.inst.base);
+    assert_eq!(obs.get(&format!("/api/services/{sid}/integrations")).status, 401);
+}
