@@ -83,3 +83,7 @@ run_bench() {
   report_sizes
   TOCSIN_ROOT=$PWD TOCSIN_NODE_BIN=$NODE_BIN cargo run -q --release -p tocsin-tests --bin bench
 }
+
+run_ingest_bench() {
+  TOCSIN_ROOT=$PWD TOCSIN_NODE_BIN=$NODE_BIN cargo run -q --release -p tocsin-tests --bin ingest_bench -- "$@"
+}

@@ -103,6 +103,23 @@ setup_node() {
   [ -x "$NODE_BIN/node" ] || die "node 22 missing from $NODE_BIN"
 }
 
+# Real monitoring tools for the acceptance tests: Prometheus Alertmanager from apt, and the
+# vendors' Python client libraries (PagerDuty, Opsgenie) in a cached virtualenv.
+setup_realtools() {
+  apt_install prometheus-alertmanager python3-venv
+  local key; key=$(sha256sum tests/requirements.txt | cut -c1-12)
+  local dir="$TOCSIN_CACHE/py-$key"
+  if [ ! -f "$dir/.complete" ]; then
+    log "installing the vendors' Python clients (tests/requirements.txt)"
+    rm -rf "$dir"
+    /usr/bin/python3 -m venv "$dir" || die "python3 -m venv failed"
+    "$dir/bin/pip" install -q --disable-pip-version-check -r tests/requirements.txt || die "pip install failed"
+    touch "$dir/.complete"
+  fi
+  export TOCSIN_PYTHON="$dir/bin/python"
+  export TOCSIN_ALERTMANAGER=/usr/bin/prometheus-alertmanager
+}
+
 setup_chromium() {
   if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then return 0; fi
   apt_install chromium chromium-driver

@@ -9,7 +9,7 @@ use tocsin_domain::incident::{apply, IncidentAction, Transition};
 use tocsin_domain::vendors::Vendor;
 
 use crate::crypto::new_id;
-use crate::db::{Db, EventLog, NewTimeline, ServiceRow, Target, TriggerAlert};
+use crate::db::{Db, EventLog, ServiceRow, Target, TriggerAlert};
 use crate::error::{ApiError, ApiResult};
 
 /// Raw payloads are kept for debugging, cut at this many bytes.
@@ -61,7 +61,20 @@ pub async fn apply_event(db: &Db, now: i64, service: &ServiceRow, vendor: Vendor
     let actor_json = actor_json(&actor);
     match event.action {
         EventAction::Trigger => trigger(db, now, service, vendor, event, &dedup_key, &actor, &actor_json, &log).await,
-        EventAction::Acknowledge | EventAction::Resolve => {
+        EventAction::Resolve => {
+            // One batch decides (see `Db::resolve_by_key`); the domain's rule that an incident
+            // resolves with its last alert is applied there, under the service's switch.
+            let prefix = format!("Alert resolved by {}: ", actor.name);
+            let (a_id, i_id) = (new_id(now), new_id(now));
+            let o = db.resolve_by_key(&service.id, &dedup_key, service.auto_resolve != 0, &actor_json, &prefix, (&a_id, &i_id), &log, now).await?;
+            let (result, message) = match (o.result.as_str(), o.incident_status.as_deref()) {
+                ("resolved", Some("resolved")) => (EventResult::Resolved, "alert and incident resolved".to_string()),
+                ("resolved", _) => (EventResult::Resolved, "alert resolved; the incident stays open".to_string()),
+                _ => (EventResult::Ignored, "no open alert has this dedup key; nothing to resolve".to_string()),
+            };
+            Ok(Applied { result, alert_id: o.alert_id, incident_id: o.incident_id, dedup_key, message })
+        }
+        EventAction::Acknowledge => {
             let open = db.open_alert_with_incident(&service.id, &dedup_key).await?;
             let done = |result: EventResult, alert: Option<&crate::db::OpenAlertRow>, message: &str| Applied {
                 result,
@@ -81,21 +94,6 @@ pub async fn apply_event(db: &Db, now: i64, service: &ServiceRow, vendor: Vendor
                         db.log_event(&log, EventResult::Acknowledged.as_str(), "already acknowledged", Some(&alert.id), Some(&alert.incident_id), now).await?;
                     }
                     Ok(done(EventResult::Acknowledged, Some(&alert), if moved { "incident acknowledged" } else { "alert acknowledged" }))
-                }
-                (DedupDecision::ResolveAlert, Some(alert)) => {
-                    let alert_msg = format!("Alert resolved by {}: {}", actor.name, clip(&alert.summary, 200));
-                    let inc_msg = "Resolved automatically: all of its alerts have resolved";
-                    let (a_id, i_id) = (new_id(now), new_id(now));
-                    let alert_entry = NewTimeline { id: &a_id, kind: "alert.resolved", actor: &actor_json, message: &alert_msg };
-                    let inc_entry = NewTimeline { id: &i_id, kind: "incident.resolved", actor: &actor_json, message: inc_msg };
-                    let (alert_done, incident_done) =
-                        db.resolve_alert(&service.org_id, &alert, service.auto_resolve != 0, &alert_entry, &inc_entry, &log, now).await?;
-                    if !alert_done {
-                        db.log_event(&log, EventResult::Ignored.as_str(), "the alert resolved meanwhile", Some(&alert.id), Some(&alert.incident_id), now).await?;
-                        return Ok(done(EventResult::Ignored, Some(&alert), "the alert was already resolved"));
-                    }
-                    let msg = if incident_done { "alert and incident resolved" } else { "alert resolved; the incident stays open" };
-                    Ok(done(EventResult::Resolved, Some(&alert), msg))
                 }
                 _ => {
                     let msg = format!("no open alert has this dedup key; nothing to {}", event.action.as_str());

@@ -4,7 +4,7 @@
 use serde::Deserialize;
 use worker::D1PreparedStatement;
 
-use super::{args, changes, rows, Db, EventLog, OpenAlertRow};
+use super::{args, changes, rows, Db};
 use crate::error::ApiResult;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -145,54 +145,6 @@ impl Db {
     pub async fn declare_incident(&self, i: &NewIncident<'_>, t: &NewTimeline<'_>, now: i64) -> ApiResult<()> {
         self.batch(vec![self.incident_stmt(i, now)?, self.timeline_stmt(i.org_id, i.id, t, now)?]).await?;
         Ok(())
-    }
-
-    /// Resolves an alert; when it was the incident's last firing alert and the service resolves
-    /// incidents automatically, resolves the incident too — one transaction, so concurrent
-    /// resolves cannot leave the incident open. Returns (alert resolved, incident resolved).
-    #[allow(clippy::too_many_arguments)]
-    pub async fn resolve_alert(
-        &self,
-        org_id: &str,
-        alert: &OpenAlertRow,
-        auto_resolve: bool,
-        alert_entry: &NewTimeline<'_>,
-        incident_entry: &NewTimeline<'_>,
-        log: &EventLog<'_>,
-        now: i64,
-    ) -> ApiResult<(bool, bool)> {
-        let inc = &alert.incident_id;
-        let mut stmts = vec![
-            self.stmt(
-                "UPDATE alerts SET status = 'resolved', resolved_at = ?, last_seen_at = ? WHERE id = ? AND status = 'firing'",
-                args![now, now, &alert.id],
-            )?,
-            self.stmt(
-                "INSERT INTO timeline (id, org_id, incident_id, at, kind, actor, message) SELECT ?, ?, ?, ?, ?, ?, ? WHERE changes() = 1",
-                args![alert_entry.id, org_id, inc, now, alert_entry.kind, alert_entry.actor, alert_entry.message],
-            )?,
-            self.stmt(
-                "INSERT INTO alert_events (id, org_id, service_id, vendor, action, dedup_key, alert_id, incident_id, result, message, raw, received_at)
-                 SELECT ?, ?, ?, ?, ?, ?, ?, ?, 'resolved', ?, ?, ? WHERE EXISTS (SELECT 1 FROM alerts WHERE id = ? AND resolved_at = ?)",
-                args![log.id, log.org_id, log.service_id, log.vendor, log.action, log.dedup_key, &alert.id, inc,
-                      if auto_resolve { "alert resolved" } else { "alert resolved; the service does not resolve incidents automatically" },
-                      log.raw, now, &alert.id, now],
-            )?,
-        ];
-        if auto_resolve {
-            stmts.push(self.stmt(
-                "UPDATE incidents SET status = 'resolved', resolved_at = ?, resolved_by = ?, updated_at = ?
-                 WHERE id = ? AND org_id = ? AND status != 'resolved'
-                 AND NOT EXISTS (SELECT 1 FROM alerts WHERE incident_id = ? AND status = 'firing')",
-                args![now, incident_entry.actor, now, inc, org_id, inc],
-            )?);
-            stmts.push(self.stmt(
-                "INSERT INTO timeline (id, org_id, incident_id, at, kind, actor, message) SELECT ?, ?, ?, ?, ?, ?, ? WHERE changes() = 1",
-                args![incident_entry.id, org_id, inc, now, incident_entry.kind, incident_entry.actor, incident_entry.message],
-            )?);
-        }
-        let res = self.batch(stmts).await?;
-        Ok((changes(&res[0]) == 1, auto_resolve && changes(&res[3]) == 1))
     }
 
     /// Moves an incident from `from` to `to` if it is still in `from` (optimistic concurrency),

@@ -47,12 +47,21 @@ pub struct FiringAlert {
     pub mine: i64,
 }
 
-/// The open alert for a key with its incident's status (for acknowledge and resolve).
+/// What a resolve batch did, read back from its own event-log row.
+#[derive(Debug, Deserialize)]
+pub struct ResolveOutcome {
+    /// `resolved`, or `ignored` when no alert was firing for the key.
+    pub result: String,
+    pub alert_id: Option<String>,
+    pub incident_id: Option<String>,
+    pub incident_status: Option<String>,
+}
+
+/// The open alert for a key with its incident's status (for acknowledge).
 #[derive(Debug, Clone, Deserialize)]
 pub struct OpenAlertRow {
     pub id: String,
     pub incident_id: String,
-    pub summary: String,
     pub incident_status: String,
 }
 
@@ -83,7 +92,7 @@ impl Db {
 
     pub async fn open_alert_with_incident(&self, service_id: &str, dedup_key: &str) -> ApiResult<Option<OpenAlertRow>> {
         self.first(
-            "SELECT a.id, a.incident_id, a.summary, i.status AS incident_status FROM alerts a JOIN incidents i ON i.id = a.incident_id
+            "SELECT a.id, a.incident_id, i.status AS incident_status FROM alerts a JOIN incidents i ON i.id = a.incident_id
              WHERE a.service_id = ? AND a.dedup_key = ? AND a.status = 'firing'",
             args![service_id, dedup_key],
         )
@@ -186,6 +195,71 @@ impl Db {
             ])
             .await?;
         Ok(changes(&res[0]) == 1)
+    }
+
+    /// Applies a resolve in one transaction without reading first: resolves the key's firing
+    /// alert if there is one, logs the event with the outcome, writes the timeline, and — when
+    /// the service resolves incidents automatically — resolves the incident once none of its
+    /// alerts is firing any more. The event-log row records the outcome for the later
+    /// statements (and the answer).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn resolve_by_key(
+        &self,
+        service_id: &str,
+        dedup_key: &str,
+        auto_resolve: bool,
+        actor: &str,
+        alert_message_prefix: &str,
+        ids: (&str, &str),
+        log: &EventLog<'_>,
+        now: i64,
+    ) -> ApiResult<ResolveOutcome> {
+        let target = "(SELECT id FROM alerts WHERE service_id = ?1 AND dedup_key = ?2 AND status = 'resolved' AND resolved_at = ?3 ORDER BY rowid DESC LIMIT 1)";
+        let mut stmts = vec![
+            self.stmt(
+                "UPDATE alerts SET status = 'resolved', resolved_at = ?3, last_seen_at = ?3 WHERE service_id = ?1 AND dedup_key = ?2 AND status = 'firing'",
+                args![service_id, dedup_key, now],
+            )?,
+            // changes() is the UPDATE's count here: it says whether an alert was resolved.
+            self.stmt(
+                &format!(
+                    "INSERT INTO alert_events (id, org_id, service_id, vendor, action, dedup_key, alert_id, incident_id, result, message, raw, received_at)
+                     SELECT ?4, ?5, ?1, ?6, ?7, ?2, t.id, (SELECT incident_id FROM alerts WHERE id = t.id),
+                            CASE WHEN c = 1 THEN 'resolved' ELSE 'ignored' END,
+                            CASE WHEN c = 1 THEN 'alert resolved' ELSE 'no open alert has this dedup key; nothing to resolve' END, ?8, ?3
+                     FROM (SELECT changes() AS c) LEFT JOIN (SELECT {target} AS id) t ON c = 1"
+                ),
+                args![service_id, dedup_key, now, log.id, log.org_id, log.vendor, log.action, log.raw],
+            )?,
+            self.stmt(
+                "INSERT INTO timeline (id, org_id, incident_id, at, kind, actor, message)
+                 SELECT ?1, a.org_id, a.incident_id, ?2, 'alert.resolved', ?3, ?4 || a.summary
+                 FROM alert_events e JOIN alerts a ON a.id = e.alert_id WHERE e.id = ?5 AND e.result = 'resolved'",
+                args![ids.0, now, actor, alert_message_prefix, log.id],
+            )?,
+        ];
+        if auto_resolve {
+            stmts.push(self.stmt(
+                "UPDATE incidents SET status = 'resolved', resolved_at = ?1, resolved_by = ?2, updated_at = ?1
+                 WHERE id = (SELECT incident_id FROM alert_events WHERE id = ?3 AND result = 'resolved') AND status != 'resolved'
+                 AND NOT EXISTS (SELECT 1 FROM alerts WHERE incident_id = incidents.id AND status = 'firing')",
+                args![now, actor, log.id],
+            )?);
+            stmts.push(self.stmt(
+                "INSERT INTO timeline (id, org_id, incident_id, at, kind, actor, message)
+                 SELECT ?1, org_id, incident_id, ?2, 'incident.resolved', ?3, 'Resolved automatically: all of its alerts have resolved'
+                 FROM alert_events WHERE id = ?4 AND changes() = 1",
+                args![ids.1, now, actor, log.id],
+            )?);
+        }
+        stmts.push(self.stmt(
+            "SELECT e.result, e.alert_id, e.incident_id, i.status AS incident_status FROM alert_events e
+             LEFT JOIN incidents i ON i.id = e.incident_id WHERE e.id = ?",
+            args![log.id],
+        )?);
+        let n = stmts.len();
+        let res = self.batch(stmts).await?;
+        rows::<ResolveOutcome>(&res[n - 1])?.into_iter().next().ok_or_else(|| crate::error::ApiError::Internal("resolve left no event row".into()))
     }
 
     pub async fn insert_change_event(&self, id: &str, org_id: &str, service_id: &str, summary: &str, source: Option<&str>, details: &str, links: &str, at: i64, now: i64) -> ApiResult<()> {

@@ -4,6 +4,19 @@ use serde::Deserialize;
 
 use super::{args, Db};
 use crate::error::ApiResult;
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+/// How long a looked-up integration key is trusted without asking D1 again.
+pub const KEY_CACHE_TTL_MS: i64 = 5_000;
+
+thread_local! {
+    static KEY_CACHE: RefCell<HashMap<String, (i64, Option<ServiceRow>)>> = RefCell::new(HashMap::new());
+}
+
+fn forget_keys() {
+    KEY_CACHE.with(|c| c.borrow_mut().clear());
+}
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct ServiceRow {
@@ -57,11 +70,27 @@ impl Db {
     }
 
     /// The service an integration key routes to (webhooks carry no other credentials).
-    pub async fn service_by_key(&self, key: &str) -> ApiResult<Option<ServiceRow>> {
-        self.first("SELECT s.*, 0 AS open_incidents FROM services s WHERE s.integration_key = ?", args![key]).await
+    /// Ingestion's hot path: answers come from a per-isolate cache for up to
+    /// [`KEY_CACHE_TTL_MS`]; edits and rotations made through this isolate clear it at once,
+    /// other isolates see them within the TTL.
+    pub async fn service_by_key(&self, key: &str, now: i64) -> ApiResult<Option<ServiceRow>> {
+        if let Some(hit) = KEY_CACHE.with(|c| c.borrow().get(key).filter(|(at, _)| now - at < KEY_CACHE_TTL_MS).map(|(_, row)| row.clone())) {
+            return Ok(hit);
+        }
+        let row: Option<ServiceRow> =
+            self.first("SELECT s.*, 0 AS open_incidents FROM services s WHERE s.integration_key = ?", args![key]).await?;
+        KEY_CACHE.with(|c| {
+            let mut c = c.borrow_mut();
+            if c.len() >= 1024 {
+                c.clear();
+            }
+            c.insert(key.to_string(), (now, row.clone()));
+        });
+        Ok(row)
     }
 
     pub async fn update_service(&self, org_id: &str, id: &str, f: &ServiceFields<'_>, now: i64) -> ApiResult<()> {
+        forget_keys();
         self.run(
             "UPDATE services SET name = ?, description = ?, runbook_url = ?, grouping = ?, auto_resolve = ?, webhook_secret = ?, updated_at = ?
              WHERE org_id = ? AND id = ?",
@@ -72,6 +101,7 @@ impl Db {
     }
 
     pub async fn rotate_integration_key(&self, org_id: &str, id: &str, key: &str, now: i64) -> ApiResult<()> {
+        forget_keys();
         self.run(
             "UPDATE services SET integration_key = ?, updated_at = ? WHERE org_id = ? AND id = ?",
             args![key, now, org_id, id],

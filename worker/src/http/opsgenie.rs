@@ -25,7 +25,7 @@ fn answer(cx: &Cx, status: u16, mut body: Value, request_id: &str) -> ApiResult<
 async fn service(cx: &Cx, request_id: &str) -> ApiResult<Result<ServiceRow, Response>> {
     let key = cx.header("Authorization");
     let found = match opsgenie::genie_key(key.as_deref()) {
-        Some(k) => cx.db.service_by_key(k).await?,
+        Some(k) => cx.db.service_by_key(k, cx.now).await?,
         None => None,
     };
     match found {

@@ -32,7 +32,7 @@ async fn read(cx: &mut Cx) -> ApiResult<Result<Vec<u8>, Response>> {
 async fn service_of(cx: &Cx, body: &[u8]) -> ApiResult<Option<ServiceRow>> {
     let key = serde_json::from_slice::<Value>(body).ok().and_then(|v| v.get("routing_key").and_then(Value::as_str).map(str::to_string));
     match key {
-        Some(k) if !k.is_empty() => cx.db.service_by_key(&k).await,
+        Some(k) if !k.is_empty() => cx.db.service_by_key(&k, cx.now).await,
         _ => Ok(None),
     }
 }
@@ -68,7 +68,7 @@ pub async fn change_enqueue(cx: &mut Cx) -> ApiResult<Response> {
         Ok(c) => c,
         Err(errors) => return invalid(errors),
     };
-    let Some(service) = cx.db.service_by_key(&change.routing_key).await? else {
+    let Some(service) = cx.db.service_by_key(&change.routing_key, cx.now).await? else {
         return invalid(vec!["Invalid routing key".into()]);
     };
     let at = change.timestamp.map(|t| t.timestamp_millis()).unwrap_or(cx.now);

@@ -34,7 +34,7 @@ pub async fn receive(cx: &mut Cx, vendor: &str, key: &str) -> ApiResult<Response
         .filter(|v| Vendor::WEBHOOKS.contains(v))
         .ok_or(ApiError::NotFound("integration type (use generic, alertmanager, grafana, datadog, cloudwatch or sentry)"))?;
     let body = cx.body(MAX_BODY_BYTES).await?;
-    let service = cx.db.service_by_key(key).await?.ok_or(ApiError::NotFound("integration key"))?;
+    let service = cx.db.service_by_key(key, cx.now).await?.ok_or(ApiError::NotFound("integration key"))?;
     let raw = raw_text(&body);
     if let Err(reason) = authentic(cx, &service, vendor, &body) {
         reject(&cx.db, cx.now, &service, vendor, reason, &raw).await?;
