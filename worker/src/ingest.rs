@@ -25,6 +25,34 @@ pub struct Applied {
     pub message: String,
 }
 
+enum Hint {
+    Check,
+    Remember,
+    Forget,
+}
+
+thread_local! {
+    /// (service, dedup key) pairs this isolate last saw firing. Only a hint for choosing the
+    /// cheaper batch; the database's guards make every outcome exact whatever it says.
+    static OPEN_HINTS: std::cell::RefCell<std::collections::HashSet<String>> = Default::default();
+}
+
+fn open_hint(key: &str, op: Hint) -> bool {
+    OPEN_HINTS.with(|h| {
+        let mut h = h.borrow_mut();
+        match op {
+            Hint::Check => h.contains(key),
+            Hint::Remember => {
+                if h.len() >= 50_000 {
+                    h.clear();
+                }
+                h.insert(key.to_string())
+            }
+            Hint::Forget => h.remove(key),
+        }
+    })
+}
+
 pub fn raw_text(body: &[u8]) -> String {
     let cut = body.len().min(MAX_RAW_BYTES);
     String::from_utf8_lossy(&body[..cut]).into_owned()
@@ -66,9 +94,10 @@ pub async fn apply_event(db: &Db, now: i64, service: &ServiceRow, vendor: Vendor
             // resolves with its last alert is applied there, under the service's switch.
             let prefix = format!("Alert resolved by {}: ", actor.name);
             let (a_id, i_id) = (new_id(now), new_id(now));
+            open_hint(&format!("{}\u{0}{dedup_key}", service.id), Hint::Forget);
             let o = db.resolve_by_key(&service.id, &dedup_key, service.auto_resolve != 0, &actor_json, &prefix, (&a_id, &i_id), &log, now).await?;
-            let (result, message) = match (o.result.as_str(), o.incident_status.as_deref()) {
-                ("resolved", Some("resolved")) => (EventResult::Resolved, "alert and incident resolved".to_string()),
+            let (result, message) = match (o.result.as_str(), o.incident_resolved) {
+                ("resolved", true) => (EventResult::Resolved, "alert and incident resolved".to_string()),
                 ("resolved", _) => (EventResult::Resolved, "alert resolved; the incident stays open".to_string()),
                 _ => (EventResult::Ignored, "no open alert has this dedup key; nothing to resolve".to_string()),
             };
@@ -122,6 +151,21 @@ async fn trigger(
     let details = serde_json::to_string(&event.details)?;
     let links = serde_json::to_string(&event.links)?;
     let summary = if event.summary.is_empty() { format!("Alert {dedup_key}") } else { event.summary.clone() };
+    // Repeats are the bulk of traffic: when this isolate saw the alert open, try the two-statement
+    // repeat first (the database still decides; a miss falls through to the full batch).
+    let hint = format!("{}\u{0}{dedup_key}", service.id);
+    if open_hint(&hint, Hint::Check) {
+        if let Some(f) = db.count_repeat(&service.id, dedup_key, &summary, &details, &links, log, now).await? {
+            return Ok(Applied {
+                result: EventResult::Deduplicated,
+                alert_id: Some(f.id),
+                incident_id: Some(f.incident_id),
+                dedup_key: dedup_key.to_string(),
+                message: "repeat counted on the open alert".into(),
+            });
+        }
+        open_hint(&hint, Hint::Forget);
+    }
     for _ in 0..3 {
         let open: Vec<OpenIncident> = if rule == GroupingRule::None {
             Vec::new()
@@ -162,6 +206,7 @@ async fn trigger(
             Some(i) => Target::Existing { id: &i.id, timeline_id: &timeline_id, actor: actor_json, message: &grouped_msg },
         };
         if let Some(f) = db.apply_trigger(&service.org_id, &service.id, &alert, &target, log, now).await? {
+            open_hint(&hint, Hint::Remember);
             let (result, message) = match (f.mine == 1, chosen.is_some()) {
                 (true, false) => (EventResult::Opened, "incident opened"),
                 (true, true) => (EventResult::Grouped, "alert added to an open incident"),

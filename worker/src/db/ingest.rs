@@ -54,7 +54,9 @@ pub struct ResolveOutcome {
     pub result: String,
     pub alert_id: Option<String>,
     pub incident_id: Option<String>,
-    pub incident_status: Option<String>,
+    /// Whether the incident resolved with this alert (set from the batch, not a column).
+    #[serde(default)]
+    pub incident_resolved: bool,
 }
 
 /// The open alert for a key with its incident's status (for acknowledge).
@@ -138,21 +140,41 @@ impl Db {
              WHERE service_id = ? AND dedup_key = ? AND status = 'firing' AND id != ?",
             args![now, a.summary, a.details, a.links, service_id, a.dedup_key, a.alert_id],
         )?);
+        // The log row says what happened, and RETURNING hands it back: no extra read.
         stmts.push(self.stmt(
             "INSERT INTO alert_events (id, org_id, service_id, vendor, action, dedup_key, alert_id, incident_id, result, message, raw, received_at)
              SELECT ?, ?, ?, ?, ?, ?, a.id, a.incident_id,
                     CASE WHEN a.id = ? THEN ? ELSE 'deduplicated' END,
                     CASE WHEN a.id = ? THEN ? ELSE 'repeat counted on the open alert' END, ?, ?
-             FROM alerts a WHERE a.service_id = ? AND a.dedup_key = ? AND a.status = 'firing'",
+             FROM alerts a WHERE a.service_id = ? AND a.dedup_key = ? AND a.status = 'firing'
+             RETURNING alert_id AS id, incident_id, result != 'deduplicated' AS mine",
             args![log.id, log.org_id, log.service_id, log.vendor, log.action, log.dedup_key, a.alert_id, opened_result, a.alert_id, opened_message, log.raw, now, service_id, a.dedup_key],
-        )?);
-        stmts.push(self.stmt(
-            "SELECT id, incident_id, id = ? AS mine FROM alerts WHERE service_id = ? AND dedup_key = ? AND status = 'firing'",
-            args![a.alert_id, service_id, a.dedup_key],
         )?);
         let n = stmts.len();
         let res = self.batch(stmts).await?;
         Ok(rows::<FiringAlert>(&res[n - 1])?.into_iter().next())
+    }
+
+    /// The fast path for a repeat of an alert believed open: count it and log it (two
+    /// statements). `None` when no alert is firing for the key any more.
+    pub async fn count_repeat(&self, service_id: &str, dedup_key: &str, summary: &str, details: &str, links: &str, log: &EventLog<'_>, now: i64) -> ApiResult<Option<FiringAlert>> {
+        let res = self
+            .batch(vec![
+                self.stmt(
+                    "UPDATE alerts SET event_count = event_count + 1, last_seen_at = ?, summary = ?, details = ?, links = ?
+                     WHERE service_id = ? AND dedup_key = ? AND status = 'firing'",
+                    args![now, summary, details, links, service_id, dedup_key],
+                )?,
+                self.stmt(
+                    "INSERT INTO alert_events (id, org_id, service_id, vendor, action, dedup_key, alert_id, incident_id, result, message, raw, received_at)
+                     SELECT ?, ?, ?, ?, ?, ?, a.id, a.incident_id, 'deduplicated', 'repeat counted on the open alert', ?, ?
+                     FROM alerts a WHERE a.service_id = ? AND a.dedup_key = ? AND a.status = 'firing'
+                     RETURNING alert_id AS id, incident_id, 0 AS mine",
+                    args![log.id, log.org_id, log.service_id, log.vendor, log.action, log.dedup_key, log.raw, now, service_id, dedup_key],
+                )?,
+            ])
+            .await?;
+        Ok(rows::<FiringAlert>(&res[1])?.into_iter().next())
     }
 
     fn alert_insert(&self, org_id: &str, service_id: &str, a: &TriggerAlert<'_>, incident_id: &str, guard: &str, now: i64) -> ApiResult<D1PreparedStatement> {
@@ -227,7 +249,8 @@ impl Db {
                      SELECT ?4, ?5, ?1, ?6, ?7, ?2, t.id, (SELECT incident_id FROM alerts WHERE id = t.id),
                             CASE WHEN c = 1 THEN 'resolved' ELSE 'ignored' END,
                             CASE WHEN c = 1 THEN 'alert resolved' ELSE 'no open alert has this dedup key; nothing to resolve' END, ?8, ?3
-                     FROM (SELECT changes() AS c) LEFT JOIN (SELECT {target} AS id) t ON c = 1"
+                     FROM (SELECT changes() AS c) LEFT JOIN (SELECT {target} AS id) t ON c = 1
+                     RETURNING result, alert_id, incident_id"
                 ),
                 args![service_id, dedup_key, now, log.id, log.org_id, log.vendor, log.action, log.raw],
             )?,
@@ -252,14 +275,13 @@ impl Db {
                 args![ids.1, now, actor, log.id],
             )?);
         }
-        stmts.push(self.stmt(
-            "SELECT e.result, e.alert_id, e.incident_id, i.status AS incident_status FROM alert_events e
-             LEFT JOIN incidents i ON i.id = e.incident_id WHERE e.id = ?",
-            args![log.id],
-        )?);
-        let n = stmts.len();
         let res = self.batch(stmts).await?;
-        rows::<ResolveOutcome>(&res[n - 1])?.into_iter().next().ok_or_else(|| crate::error::ApiError::Internal("resolve left no event row".into()))
+        let mut o = rows::<ResolveOutcome>(&res[1])?
+            .into_iter()
+            .next()
+            .ok_or_else(|| crate::error::ApiError::Internal("resolve left no event row".into()))?;
+        o.incident_resolved = auto_resolve && changes(&res[3]) == 1;
+        Ok(o)
     }
 
     pub async fn insert_change_event(&self, id: &str, org_id: &str, service_id: &str, summary: &str, source: Option<&str>, details: &str, links: &str, at: i64, now: i64) -> ApiResult<()> {
