@@ -31,10 +31,16 @@ impl Reply {
     }
 }
 
+/// The tests' HTTP agent. For https test instances (self-signed certificates) it does not verify
+/// the certificate; the vendors' clients under test do, with the instance's certificate.
+pub fn agent(https: bool) -> Agent {
+    let tls = ureq::tls::TlsConfig::builder().disable_verification(https).build();
+    Agent::config_builder().http_status_as_error(false).max_redirects(0).tls_config(tls).build().into()
+}
+
 impl Api {
     pub fn new(base: &str) -> Api {
-        let agent: Agent = Agent::config_builder().http_status_as_error(false).max_redirects(0).build().into();
-        Api { base: base.to_string(), agent, cookie: Mutex::new(None), bearer: Mutex::new(None) }
+        Api { base: base.to_string(), agent: agent(base.starts_with("https://")), cookie: Mutex::new(None), bearer: Mutex::new(None) }
     }
 
     pub fn with_bearer(base: &str, token: &str) -> Api {

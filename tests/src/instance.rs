@@ -10,6 +10,8 @@ pub struct Instance {
     pub base: String,
     pub port: u16,
     pub state: PathBuf,
+    /// The self-signed certificate the instance serves, when it speaks https.
+    pub tls_cert: Option<PathBuf>,
     child: Child,
 }
 
@@ -42,6 +44,16 @@ impl Instance {
 
     /// Same, with worker variables (`wrangler dev --var NAME:VALUE`).
     pub fn start_with(label: &str, vars: &[(&str, &str)]) -> Instance {
+        Self::launch(label, vars, false)
+    }
+
+    /// Serves https on 127.0.0.1 with a fresh self-signed certificate (for clients that refuse
+    /// plain http, and to see what changes on https).
+    pub fn start_https(label: &str) -> Instance {
+        Self::launch(label, &[], true)
+    }
+
+    fn launch(label: &str, vars: &[(&str, &str)], https: bool) -> Instance {
         let root = root();
         assert!(
             root.join("dist/worker/entry.js").exists() && root.join("dist/app/index.html").exists(),
@@ -57,12 +69,32 @@ impl Instance {
             .output()
             .expect("run wrangler d1 migrations apply");
         assert!(out.status.success(), "migrations failed: {}", String::from_utf8_lossy(&out.stderr));
+        let tls_cert = https.then(|| {
+            let (key, cert) = (state.join("tls-key.pem"), state.join("tls-cert.pem"));
+            let ok = Command::new("openssl")
+                .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost"])
+                .args(["-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost", "-keyout"])
+                .arg(&key)
+                .arg("-out")
+                .arg(&cert)
+                .stderr(Stdio::null())
+                .status()
+                .map(|s| s.success())
+                .unwrap_or(false);
+            assert!(ok, "openssl could not make a test certificate");
+            cert
+        });
         let log = std::fs::File::create(state.join("wrangler.log")).unwrap();
         let mut cmd = wrangler(&state);
         cmd.args(["dev", "--ip", "127.0.0.1", "--port", &port.to_string(), "--persist-to"])
             .arg(&state)
             .args(["--show-interactive-dev-session=false", "--log-level", "warn"])
             .args(vars.iter().flat_map(|(k, v)| ["--var".to_string(), format!("{k}:{v}")]))
+            .args(tls_cert.iter().flat_map(|c| {
+                let key = c.with_file_name("tls-key.pem");
+                ["--local-protocol".to_string(), "https".into(), "--https-key-path".into(), key.display().to_string(),
+                 "--https-cert-path".into(), c.display().to_string()]
+            }))
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log);
@@ -72,10 +104,12 @@ impl Instance {
             cmd.process_group(0); // so that stopping it also stops workerd
         }
         let child = cmd.spawn().expect("start wrangler dev");
-        let inst = Instance { base: format!("http://127.0.0.1:{port}"), port, state, child };
+        let scheme = if https { "https" } else { "http" };
+        let inst = Instance { base: format!("{scheme}://127.0.0.1:{port}"), port, state, tls_cert, child };
         let health = format!("{}/healthz", inst.base);
+        let agent = crate::http::agent(https);
         wait_for("wrangler dev to answer /healthz", Duration::from_secs(60), || {
-            ureq::get(&health).call().ok().filter(|r| r.status() == 200)
+            agent.get(&health).call().ok().filter(|r| r.status() == 200)
         });
         inst
     }
