@@ -110,3 +110,16 @@ pub async fn create_service(body: &NewService) -> ApiResult<Service> {
 pub async fn rotate_key(id: &str) -> ApiResult<Service> {
     send(Request::post(&format!("/api/services/{id}/rotate-key"))).await
 }
+
+pub async fn service(id: &str) -> ApiResult<Service> {
+    send(Request::get(&format!("/api/services/{id}"))).await
+}
+
+pub async fn integrations(id: &str) -> ApiResult<ServiceIntegrations> {
+    send(Request::get(&format!("/api/services/{id}/integrations"))).await
+}
+
+/// Partial update: only the fields present in `body` change.
+pub async fn patch_service(id: &str, body: &serde_json::Value) -> ApiResult<Service> {
+    send_json(Request::patch(&format!("/api/services/{id}")), body).await
+}

@@ -14,7 +14,7 @@ use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::hooks::use_location;
 use leptos_router::path;
 
-use pages::{IncidentPage, IncidentsPage, InvitePage, LoginPage, ServicesPage, SetupPage};
+use pages::{IncidentPage, IncidentsPage, InvitePage, LoginPage, ServicePage, ServicesPage, SetupPage};
 use state::{resolve_session, Session};
 
 fn main() {
@@ -59,6 +59,7 @@ fn Shell() -> impl IntoView {
                     <Route path=path!("/") view=IncidentsPage/>
                     <Route path=path!("/incidents/:id") view=IncidentPage/>
                     <Route path=path!("/services") view=ServicesPage/>
+                    <Route path=path!("/services/:id") view=ServicePage/>
                     <Route path=path!("/invite") view=IncidentsPage/>
                 </Routes>
             </main>

@@ -24,6 +24,7 @@ fn main() {
         ("phone_setup_service_alert_acknowledge", phone_setup_service_alert_acknowledge),
         ("phone_forms_are_labelled_and_tappable", phone_forms_are_labelled_and_tappable),
         ("phone_login_error_then_login", phone_login_error_then_login),
+        ("phone_service_integrations_settings_and_events", phone_service_integrations),
     ];
     let trials = tests
         .iter()
@@ -146,4 +147,47 @@ fn phone_login_error_then_login(c: &Ctx) {
     b.find("button[type=submit]").click();
     b.find_text("h1", "Incidents", Duration::from_secs(10));
     b.find_text(".incident-card", "Checkout 5xx", Duration::from_secs(10));
+}
+
+/// The integrations panel: every endpoint with its snippet, settings that take effect, and the
+/// event log updating as monitoring sends.
+fn phone_service_integrations(c: &Ctx) {
+    let b = &c.browser;
+    b.goto(&c.inst.url("/services"));
+    b.find_text("a.btn", "Integrations and events", Duration::from_secs(10)).click();
+    b.find_text("h1", "Checkout API", Duration::from_secs(10));
+    let names: Vec<String> = b.find_all(".service-card h3").iter().map(|e| e.text()).collect();
+    assert_eq!(
+        names,
+        ["Generic JSON webhook", "Prometheus Alertmanager", "Grafana alerting", "Datadog", "Amazon CloudWatch (SNS)", "Sentry",
+         "PagerDuty Events API v2", "Opsgenie Alert API"]
+    );
+    b.find_text(".events .badge", "opened", Duration::from_secs(5));
+    b.screenshot("08-integrations");
+
+    // Group new alerts into the open incident of the last 15 minutes.
+    b.find_text("summary", "Alert settings", Duration::from_secs(5)).click();
+    b.find("#grouping option[value=time_window]").click();
+    let minutes = b.find("input[name='grouping.minutes']");
+    b.script("document.querySelector(\"input[name='grouping.minutes']\").value = ''");
+    minutes.type_text("15");
+    b.find_text("button[type=submit]", "Save settings", Duration::from_secs(5)).click();
+    b.find_text("[role=status]", "Saved", Duration::from_secs(10));
+    b.screenshot("09-settings");
+    let api = Api::new(&c.inst.base);
+    assert_eq!(api.post("/api/auth/login", json!({"email": EMAIL, "password": PASSWORD})).status, 200);
+    let services = api.get("/api/services");
+    let svc = &services.json["services"][0];
+    assert_eq!(svc["grouping"], json!({"type": "time_window", "minutes": 15}), "{}", services.text);
+
+    // A PagerDuty-format event joins the open incident, and shows up in the log without a reload.
+    let key = svc["integration_key"].as_str().unwrap();
+    let r = api.post("/v2/enqueue", json!({"routing_key": key, "event_action": "trigger", "dedup_key": "p99",
+        "payload": {"summary": "Checkout p99 above 2s", "source": "prometheus", "severity": "error"}}));
+    assert_eq!(r.status, 202, "{}", r.text);
+    b.find_text(".events .badge", "grouped", Duration::from_secs(15));
+    b.screenshot("10-event-log");
+    let list = api.get("/api/incidents");
+    assert_eq!(list.json["incidents"].as_array().unwrap().len(), 1, "grouped into the open incident");
+    assert_eq!(list.json["incidents"][0]["alert_count"], 2);
 }

@@ -103,6 +103,19 @@ pub fn IncidentPage() -> impl IntoView {
                                 view! { <ul class="alerts">{d.alerts.into_iter().map(|a| view! { <AlertItem alert=a now=now/> }).collect_view()}</ul> }.into_any()
                             }}
                         </section>
+                        {(!d.recent_changes.is_empty()).then(|| view! {
+                            <section aria-labelledby="changes-h">
+                                <h2 id="changes-h">"Changes in the hour before"</h2>
+                                <ul class="events">
+                                    {d.recent_changes.iter().map(|c| view! {
+                                        <li>
+                                            <div class="alert-summary">{c.summary.clone()}</div>
+                                            <div class="card-meta">{c.source.clone().unwrap_or_default()}" · "{clock(c.at)}</div>
+                                        </li>
+                                    }).collect_view()}
+                                </ul>
+                            </section>
+                        })}
                         <section aria-labelledby="timeline-h">
                             <h2 id="timeline-h">"Timeline"</h2>
                             <ol class="timeline">{d.timeline.into_iter().map(|t| view! { <TimelineItem entry=t/> }).collect_view()}</ol>
@@ -132,11 +145,33 @@ fn AlertItem(alert: Alert, now: i64) -> impl IntoView {
         <li class=format!("alert {}", alert.status.as_str())>
             <div class="alert-summary">{alert.summary.clone()}</div>
             <div class="card-meta">
-                {alert.status.as_str()}" · "{alert.severity.as_str()}
+                {alert.status.as_str()}" · "{alert.severity.as_str()}" · "{alert.vendor.clone()}
                 {alert.source.clone().map(|s| format!(" · {s}"))}
                 {repeats}
                 " · last "{ago(alert.last_seen_at, now)}
             </div>
+            {(!alert.links.is_empty()).then(|| view! {
+                <p class="links">
+                    {alert.links.iter().map(|l| view! {
+                        <a href=l.href.clone() target="_blank" rel="noopener noreferrer">
+                            {if l.text.is_empty() { "Link".to_string() } else { l.text.clone() }}" ↗"
+                        </a>
+                    }).collect_view()}
+                </p>
+            })}
+            {(!alert.events.is_empty()).then(|| view! {
+                <details>
+                    <summary>{format!("Received events ({})", alert.events.len())}</summary>
+                    <ul class="events">
+                        {alert.events.iter().map(|e| view! {
+                            <li>
+                                <div class="card-meta">{e.result.clone()}" · "{e.action.clone().unwrap_or_default()}" · "{ago(e.received_at, now)}</div>
+                                <pre class="mono">{e.raw.clone()}</pre>
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                </details>
+            })}
         </li>
     }
 }

@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use leptos_router::components::A;
 use tocsin_domain::api::Service;
 use tocsin_domain::auth::Role;
 
@@ -121,9 +122,10 @@ fn ServiceCard(service: Service, admin: bool, on_change: impl Fn() + Copy + 'sta
             });
         }
     };
+    let (page, title) = (format!("/services/{}", service.id), service.name.clone());
     view! {
         <article class="service-card" aria-label=service.name.clone()>
-            <h2>{service.name.clone()}</h2>
+            <h2><A href=page.clone()>{title}</A></h2>
             {(!service.description.is_empty()).then(|| view! { <p>{service.description.clone()}</p> })}
             <p class="card-meta">
                 {format!("{} open incident{}", service.open_incidents, if service.open_incidents == 1 { "" } else { "s" })}
@@ -138,7 +140,10 @@ fn ServiceCard(service: Service, admin: bool, on_change: impl Fn() + Copy + 'sta
                 <summary>"Send a test alert with curl"</summary>
                 <pre class="mono">{curl}</pre>
             </details>
-            {admin.then(|| view! { <button class="link-btn danger" on:click=rotate.clone()>"Rotate integration key"</button> })}
+            <div class="row">
+                <A href=page attr:class="btn">"Integrations and events"</A>
+                {admin.then(|| view! { <button class="link-btn danger" on:click=rotate.clone()>"Rotate key"</button> })}
+            </div>
         </article>
     }
 }
