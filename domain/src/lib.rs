@@ -9,6 +9,7 @@ pub mod auth;
 pub mod grouping;
 pub mod ids;
 pub mod incident;
+pub mod rate_limit;
 pub mod validation;
 #[cfg(feature = "vendors")]
 pub mod vendors;

@@ -72,7 +72,7 @@ fn main() {
     let mut args = Arguments::from_args();
     args.test_threads = Some(1);
     let peer = Peer::start(vec![("/cert.pem".into(), CERT.into()), ("/confirm".into(), "<ConfirmSubscriptionResponse/>".into())]);
-    let inst = Instance::start_with("ingest", &[("SNS_TEST_URL_PREFIX", &peer.base)]);
+    let inst = Instance::start_with("ingest", &[("SNS_TEST_URL_PREFIX", &peer.base), ("EVENTS_PER_MINUTE_PER_KEY", "60")]);
     let ctx = Arc::new(Ctx { inst, peer, admin: OnceLock::new() });
     let tests: &[(&str, fn(&Ctx))] = &[
         ("pagerduty_documented_trigger_then_acknowledge_and_resolve", pagerduty_lifecycle),
@@ -90,6 +90,7 @@ fn main() {
         ("grouping_time_window_and_by_field", grouping_rules),
         ("auto_resolve_can_be_switched_off", auto_resolve_off),
         ("integrations_panel_endpoints_and_event_log", integrations_panel),
+        ("per_key_rate_limit_answers_429", rate_limited),
     ];
     let trials = tests
         .iter()
@@ -501,4 +502,24 @@ fn integrations_panel(c: &Ctx) {
     assert_eq!(log[3]["raw"], r#"{"summary":"A","severity":"info","dedup_key":"a"}"#);
     let obs = Api::new(&c.inst.base);
     assert_eq!(obs.get(&format!("/api/services/{sid}/integrations")).status, 401);
+}
+
+fn rate_limited(c: &Ctx) {
+    let (_, key) = c.service("Noisy", json!({}));
+    let (_, other) = c.service("Quiet", json!({}));
+    let body = |n: usize| json!({"routing_key": key, "event_action": "trigger", "dedup_key": format!("n{n}"),
+        "payload": {"summary": "flood", "source": "loop", "severity": "info"}});
+    for n in 0..60 {
+        assert_eq!(pd(c, body(n)).status, 202, "event {n} is within the limit (60 per minute in this test instance)");
+    }
+    let r = pd(c, body(60));
+    assert_eq!(r.status, 429, "{}", r.text);
+    assert_eq!(r.json["status"], "throttle event");
+    assert!(r.retry_after.as_deref().and_then(|s| s.parse::<u32>().ok()).is_some_and(|s| (1..=60).contains(&s)), "{r:?}");
+    let hook = c.post(&format!("/webhooks/generic/{key}"), br#"{"summary":"x","severity":"info"}"#, &[]);
+    assert_eq!((hook.status, hook.code()), (429, "rate_limited"), "the limit is per key, for every format");
+    let og = og(c, "POST", "/v2/alerts", &key, Some(json!({"message": "x"})));
+    assert_eq!(og.status, 429);
+    let quiet = c.post(&format!("/webhooks/generic/{other}"), br#"{"summary":"x","severity":"info"}"#, &[]);
+    assert_eq!(quiet.status, 202, "other keys are not affected");
 }

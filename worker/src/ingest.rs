@@ -53,6 +53,28 @@ fn open_hint(key: &str, op: Hint) -> bool {
     })
 }
 
+/// Events accepted per integration key per minute unless `EVENTS_PER_MINUTE_PER_KEY` says
+/// otherwise. Counted per isolate: a bound against floods, not an exact global quota.
+pub const DEFAULT_EVENTS_PER_MINUTE: u32 = 12_000;
+
+thread_local! {
+    static WINDOWS: std::cell::RefCell<std::collections::HashMap<String, tocsin_domain::rate_limit::Window>> = Default::default();
+}
+
+/// Counts one delivery for `key`; `Err(retry_after_secs)` when the key is over its limit.
+pub fn admit(key: &str, limit: u32, now: i64) -> Result<(), i64> {
+    WINDOWS.with(|w| {
+        let mut w = w.borrow_mut();
+        if w.len() > 10_000 {
+            w.clear();
+        }
+        let current = w.get(key).copied().unwrap_or_default();
+        let (next, refused) = tocsin_domain::rate_limit::admit(current, limit, now);
+        w.insert(key.to_string(), next);
+        refused.map_or(Ok(()), Err)
+    })
+}
+
 pub fn raw_text(body: &[u8]) -> String {
     let cut = body.len().min(MAX_RAW_BYTES);
     String::from_utf8_lossy(&body[..cut]).into_owned()

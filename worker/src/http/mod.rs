@@ -72,6 +72,12 @@ impl Cx {
         self.env.var(name).ok().map(|v| v.to_string()).filter(|v| !v.is_empty())
     }
 
+    /// Counts an event for an integration key against its per-minute limit.
+    pub fn admit_event(&self, key: &str) -> Result<(), i64> {
+        let limit = self.var("EVENTS_PER_MINUTE_PER_KEY").and_then(|v| v.parse().ok()).unwrap_or(crate::ingest::DEFAULT_EVENTS_PER_MINUTE);
+        crate::ingest::admit(key, limit, self.now)
+    }
+
     pub fn is_https(&self) -> bool {
         self.req.url().map(|u| u.scheme() == "https").unwrap_or(false)
     }

@@ -29,7 +29,10 @@ async fn service(cx: &Cx, request_id: &str) -> ApiResult<Result<ServiceRow, Resp
         None => None,
     };
     match found {
-        Some(s) => Ok(Ok(s)),
+        Some(s) => match cx.admit_event(&s.integration_key) {
+            Ok(()) => Ok(Ok(s)),
+            Err(_) => Ok(Err(answer(cx, 429, json!({"message": "You are making too many requests! To avoid errors, we recommend you limit requests."}), request_id)?)),
+        },
         None => Ok(Err(answer(cx, 401, json!({"message": "Could not authenticate"}), request_id)?)),
     }
 }

@@ -17,6 +17,13 @@ fn invalid(errors: Vec<String>) -> ApiResult<Response> {
     json(400, &json!({"status": "invalid event", "message": "Event object is invalid", "errors": errors}))
 }
 
+/// PagerDuty's answer when a routing key sends too fast.
+fn throttled(retry_after_secs: i64) -> ApiResult<Response> {
+    let mut resp = json(429, &json!({"status": "throttle event", "message": "Requests for this service are arriving too quickly.  Please retry later."}))?;
+    resp.headers_mut().set("Retry-After", &retry_after_secs.to_string())?;
+    Ok(resp)
+}
+
 async fn read(cx: &mut Cx) -> ApiResult<Result<Vec<u8>, Response>> {
     match cx.body(MAX_BODY_BYTES).await {
         Ok(b) => Ok(Ok(b)),
@@ -55,6 +62,9 @@ pub async fn enqueue(cx: &mut Cx) -> ApiResult<Response> {
     let Some(service) = service_of(cx, &body).await? else {
         return invalid(vec!["Invalid routing key".into()]);
     };
+    if let Err(secs) = cx.admit_event(&service.integration_key) {
+        return throttled(secs);
+    }
     let applied = apply_event(&cx.db, cx.now, &service, Vendor::PagerDuty, &event, &raw).await?;
     json(202, &json!({"status": "success", "message": "Event processed", "dedup_key": applied.dedup_key}))
 }
@@ -71,6 +81,9 @@ pub async fn change_enqueue(cx: &mut Cx) -> ApiResult<Response> {
     let Some(service) = cx.db.service_by_key(&change.routing_key, cx.now).await? else {
         return invalid(vec!["Invalid routing key".into()]);
     };
+    if let Err(secs) = cx.admit_event(&service.integration_key) {
+        return throttled(secs);
+    }
     let at = change.timestamp.map(|t| t.timestamp_millis()).unwrap_or(cx.now);
     cx.db
         .insert_change_event(

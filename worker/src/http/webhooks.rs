@@ -35,6 +35,7 @@ pub async fn receive(cx: &mut Cx, vendor: &str, key: &str) -> ApiResult<Response
         .ok_or(ApiError::NotFound("integration type (use generic, alertmanager, grafana, datadog, cloudwatch or sentry)"))?;
     let body = cx.body(MAX_BODY_BYTES).await?;
     let service = cx.db.service_by_key(key, cx.now).await?.ok_or(ApiError::NotFound("integration key"))?;
+    cx.admit_event(key).map_err(|secs| ApiError::RateLimited { retry_after_secs: secs })?;
     let raw = raw_text(&body);
     if let Err(reason) = authentic(cx, &service, vendor, &body) {
         reject(&cx.db, cx.now, &service, vendor, reason, &raw).await?;
