@@ -73,6 +73,19 @@ pub fn ServicePage() -> impl IntoView {
                         view! { <ul class="events">{i.recent_events.into_iter().map(|e| view! { <EventItem event=e now=now/> }).collect_view()}</ul> }.into_any()
                     }}
                 </section>
+                {(!i.recent_changes.is_empty()).then(|| view! {
+                    <section aria-labelledby="changes-h">
+                        <h2 id="changes-h">"Recent changes"</h2>
+                        <ul class="events">
+                            {i.recent_changes.into_iter().map(|ch| view! {
+                                <li>
+                                    <div class="alert-summary">{ch.summary}</div>
+                                    <div class="card-meta">{ch.source.unwrap_or_default()}" · "{ago(ch.at, now)}</div>
+                                </li>
+                            }).collect_view()}
+                        </ul>
+                    </section>
+                })}
                 {(!i.sns_subscriptions.is_empty()).then(|| view! {
                     <section aria-labelledby="sns-h">
                         <h2 id="sns-h">"SNS subscriptions"</h2>
