@@ -1,9 +1,8 @@
 //! API tests against a real `wrangler dev` with a fresh local D1 (one instance per run).
 //! Trials run in the listed order: the first ones check the first-run setup.
 
-use libtest_mimic::{Arguments, Trial};
 use serde_json::{json, Value};
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 use tocsin_tests::{instance::wrangler, Api, Instance};
 
 const ADMIN_EMAIL: &str = "ana@example.com";
@@ -21,15 +20,7 @@ impl Ctx {
 
     /// The first admin, created by the first-run setup on first use.
     fn admin(&self) -> &Api {
-        self.admin.get_or_init(|| {
-            let api = self.api();
-            let r = api.post(
-                "/api/setup",
-                json!({"organization": "Acme", "email": ADMIN_EMAIL, "password": ADMIN_PASSWORD, "name": "Ana Admin"}),
-            );
-            assert_eq!(r.status, 201, "setup: {}", r.text);
-            api
-        })
+        self.admin.get_or_init(|| Api::setup(&self.inst.base, "Acme", ADMIN_EMAIL, ADMIN_PASSWORD, "Ana Admin"))
     }
 
     fn service(&self, name: &str) -> Value {
@@ -56,8 +47,6 @@ impl Ctx {
 type Test = fn(&Ctx);
 
 fn main() {
-    let mut args = Arguments::from_args();
-    args.test_threads = Some(1);
     let tests: &[(&str, Test)] = &[
         ("healthz_queries_d1", healthz_queries_d1),
         ("setup_rejects_bad_input", setup_rejects_bad_input),
@@ -79,23 +68,8 @@ fn main() {
         ("unknown_routes_and_methods", unknown_routes_and_methods),
         ("deploy_dry_run_bundles_offline", deploy_dry_run_bundles_offline),
     ];
-    let ctx = Arc::new(Ctx { inst: Instance::start("api"), admin: OnceLock::new() });
-    let trials = tests
-        .iter()
-        .map(|&(name, f)| {
-            let ctx = ctx.clone();
-            Trial::test(name, move || {
-                f(&ctx);
-                Ok(())
-            })
-        })
-        .collect();
-    let conclusion = libtest_mimic::run(&args, trials);
-    if conclusion.has_failed() {
-        eprintln!("--- wrangler log ---\n{}", ctx.inst.log());
-    }
-    drop(ctx);
-    conclusion.exit();
+    let ctx = Ctx { inst: Instance::start("api"), admin: OnceLock::new() };
+    tocsin_tests::run_suite(ctx, tests, |c| eprintln!("--- wrangler log ---\n{}", c.inst.log()))
 }
 
 fn healthz_queries_d1(c: &Ctx) {

@@ -1,9 +1,7 @@
 //! Browser tests: real headless Chromium emulating a 390×844 phone, against a fresh instance.
 //! Screenshots land in target/screenshots/ for people to look at.
 
-use libtest_mimic::{Arguments, Trial};
 use serde_json::json;
-use std::sync::Arc;
 use std::time::Duration;
 use tocsin_tests::browser::Browser;
 use tocsin_tests::{Api, Instance};
@@ -17,32 +15,17 @@ struct Ctx {
 }
 
 fn main() {
-    let mut args = Arguments::from_args();
-    args.test_threads = Some(1);
-    let ctx = Arc::new(Ctx { inst: Instance::start("browser"), browser: Browser::phone() });
+    let ctx = Ctx { inst: Instance::start("browser"), browser: Browser::phone() };
     let tests: &[(&str, fn(&Ctx))] = &[
         ("phone_setup_service_alert_acknowledge", phone_setup_service_alert_acknowledge),
         ("phone_forms_are_labelled_and_tappable", phone_forms_are_labelled_and_tappable),
         ("phone_login_error_then_login", phone_login_error_then_login),
         ("phone_service_integrations_settings_and_events", phone_service_integrations),
     ];
-    let trials = tests
-        .iter()
-        .map(|&(name, f)| {
-            let ctx = ctx.clone();
-            Trial::test(name, move || {
-                f(&ctx);
-                Ok(())
-            })
-        })
-        .collect();
-    let conclusion = libtest_mimic::run(&args, trials);
-    if conclusion.has_failed() {
-        let _ = ctx.browser.screenshot("failure");
-        eprintln!("--- wrangler log ---\n{}", ctx.inst.log());
-    }
-    drop(ctx);
-    conclusion.exit();
+    tocsin_tests::run_suite(ctx, tests, |c| {
+        let _ = c.browser.screenshot("failure");
+        eprintln!("--- wrangler log ---\n{}", c.inst.log());
+    })
 }
 
 /// The walking skeleton end to end, as a responder on a phone would do it.

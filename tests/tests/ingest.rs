@@ -3,7 +3,6 @@
 //! documentation shows (tests/fixtures), with real signatures.
 
 use base64::Engine;
-use libtest_mimic::{Arguments, Trial};
 use rsa::pkcs1v15::SigningKey;
 use rsa::pkcs8::DecodePrivateKey;
 use rsa::signature::{SignatureEncoding, Signer};
@@ -25,12 +24,7 @@ struct Ctx {
 
 impl Ctx {
     fn admin(&self) -> &Api {
-        self.admin.get_or_init(|| {
-            let api = Api::new(&self.inst.base);
-            let r = api.post("/api/setup", json!({"organization": "Ingest", "email": "ops@example.com", "password": "ingest password", "name": "Ops"}));
-            assert_eq!(r.status, 201, "{}", r.text);
-            api
-        })
+        self.admin.get_or_init(|| Api::setup(&self.inst.base, "Ingest", "ops@example.com", "ingest password", "Ops"))
     }
 
     /// A new service; returns (id, integration key).
@@ -69,11 +63,9 @@ fn fixture(name: &str) -> Value {
 }
 
 fn main() {
-    let mut args = Arguments::from_args();
-    args.test_threads = Some(1);
     let peer = Peer::start(vec![("/cert.pem".into(), CERT.into()), ("/confirm".into(), "<ConfirmSubscriptionResponse/>".into())]);
     let inst = Instance::start_with("ingest", &[("SNS_TEST_URL_PREFIX", &peer.base), ("EVENTS_PER_MINUTE_PER_KEY", "60")]);
-    let ctx = Arc::new(Ctx { inst, peer, admin: OnceLock::new() });
+    let ctx = Ctx { inst, peer, admin: OnceLock::new() };
     let tests: &[(&str, fn(&Ctx))] = &[
         ("pagerduty_documented_trigger_then_acknowledge_and_resolve", pagerduty_lifecycle),
         ("pagerduty_trigger_without_dedup_key_gets_one", pagerduty_generates_key),
@@ -92,22 +84,7 @@ fn main() {
         ("integrations_panel_endpoints_and_event_log", integrations_panel),
         ("per_key_rate_limit_answers_429", rate_limited),
     ];
-    let trials = tests
-        .iter()
-        .map(|&(name, f)| {
-            let ctx = ctx.clone();
-            Trial::test(name, move || {
-                f(&ctx);
-                Ok(())
-            })
-        })
-        .collect();
-    let conclusion = libtest_mimic::run(&args, trials);
-    if conclusion.has_failed() {
-        eprintln!("--- wrangler log ---\n{}", ctx.inst.log());
-    }
-    drop(ctx);
-    conclusion.exit();
+    tocsin_tests::run_suite(ctx, tests, |c| eprintln!("--- wrangler log ---\n{}", c.inst.log()))
 }
 
 fn pd(c: &Ctx, body: Value) -> Reply {

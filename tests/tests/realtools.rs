@@ -3,10 +3,9 @@
 //! and Opsgenie's official Python SDK, all against a fresh instance served over https.
 //! `./tocsin test` installs them (TOCSIN_ALERTMANAGER, TOCSIN_PYTHON).
 
-use libtest_mimic::{Arguments, Trial};
 use serde_json::{json, Value};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 use std::time::Duration;
 use tocsin_tests::{free_port, wait_for, Api, Instance};
 
@@ -17,12 +16,7 @@ struct Ctx {
 
 impl Ctx {
     fn admin(&self) -> &Api {
-        self.admin.get_or_init(|| {
-            let api = Api::new(&self.inst.base);
-            let r = api.post("/api/setup", json!({"organization": "Real tools", "email": "sre@example.com", "password": "real tools password", "name": "SRE"}));
-            assert_eq!(r.status, 201, "{}", r.text);
-            api
-        })
+        self.admin.get_or_init(|| Api::setup(&self.inst.base, "Real tools", "sre@example.com", "real tools password", "SRE"))
     }
 
     fn service(&self, name: &str) -> (String, String) {
@@ -45,31 +39,14 @@ fn tool(var: &str) -> String {
 }
 
 fn main() {
-    let mut args = Arguments::from_args();
-    args.test_threads = Some(1);
-    let ctx = Arc::new(Ctx { inst: Instance::start_https("realtools"), admin: OnceLock::new() });
+    let ctx = Ctx { inst: Instance::start_https("realtools"), admin: OnceLock::new() };
     let tests: &[(&str, fn(&Ctx))] = &[
         ("https_sessions_get_secure_cookies", https_secure_cookie),
         ("alertmanager_webhook_and_pagerduty_receivers", alertmanager),
         ("pagerduty_official_python_client", pagerduty_client),
         ("opsgenie_official_python_sdk", opsgenie_sdk),
     ];
-    let trials = tests
-        .iter()
-        .map(|&(name, f)| {
-            let ctx = ctx.clone();
-            Trial::test(name, move || {
-                f(&ctx);
-                Ok(())
-            })
-        })
-        .collect();
-    let conclusion = libtest_mimic::run(&args, trials);
-    if conclusion.has_failed() {
-        eprintln!("--- wrangler log ---\n{}", ctx.inst.log());
-    }
-    drop(ctx);
-    conclusion.exit();
+    tocsin_tests::run_suite(ctx, tests, |c| eprintln!("--- wrangler log ---\n{}", c.inst.log()))
 }
 
 fn https_secure_cookie(c: &Ctx) {
