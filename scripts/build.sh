@@ -29,11 +29,11 @@ build_worker() {
   cat > dist/worker/entry.js <<'JS'
 // Entry module for workerd: instantiate the Rust worker once per isolate, export its handlers.
 import wasmModule from "./index_bg.wasm";
-import { initSync, fetch } from "./index.js";
+import { initSync, fetch, scheduled } from "./index.js";
 
 initSync({ module: wasmModule });
 
-export default { fetch };
+export default { fetch, scheduled };
 JS
 }
 

@@ -378,3 +378,32 @@ pub struct AlertsAccepted {
     pub status: String,
     pub alerts: Vec<AlertAccepted>,
 }
+
+/// `GET /api/status`: the status page as its editors see it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StatusAdmin {
+    pub page: StatusPageSettings,
+    pub groups: Vec<crate::status_page::Group>,
+    pub components: Vec<AdminComponent>,
+    /// Newest first (unresolved ones and the latest 20).
+    pub incidents: Vec<crate::status_page::PublicIncident>,
+    pub maintenances: Vec<crate::status_page::Maintenance>,
+    pub indicator: crate::status_page::Indicator,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StatusPageSettings {
+    pub name: String,
+    pub time_zone: String,
+    /// Public address; defaults to this instance's `/status`.
+    pub url: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AdminComponent {
+    #[serde(flatten)]
+    pub component: crate::status_page::Component,
+    pub service_ids: Vec<String>,
+    /// What the linked services' open incidents suggest; confirm it with one tap.
+    pub suggested_status: crate::status_page::ComponentStatus,
+}

@@ -11,7 +11,7 @@ mod http;
 mod ingest;
 mod outbound;
 
-use worker::{event, Context, Date, Env, Request, Response, Result};
+use worker::{event, Context, Date, Env, Request, Response, Result, ScheduleContext, ScheduledEvent};
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
@@ -21,4 +21,19 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         Err(e) => return Ok(error::ApiError::Internal(format!("D1 binding DB missing: {e}")).into_response()),
     };
     Ok(http::handle(req, db, env, now).await)
+}
+
+/// Cron trigger (every minute): uses the event's scheduled time as "now" and applies what is
+/// due — today, maintenance entering progress and completing.
+#[event(scheduled)]
+async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    let now = event.schedule() as i64;
+    let Ok(d1) = env.d1("DB") else {
+        worker::console_error!("scheduled: D1 binding DB missing");
+        return;
+    };
+    let db = db::Db::new(d1);
+    if let Err(e) = http::status_page_sweep(&db, now).await {
+        worker::console_error!("scheduled: maintenance sweep failed: {e}");
+    }
 }

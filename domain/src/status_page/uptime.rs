@@ -18,6 +18,11 @@ pub fn parse_tz(name: &str) -> Option<Tz> {
     name.parse().ok()
 }
 
+/// The page's zone, UTC when the name is not a known one.
+pub fn tz_or_utc(name: &str) -> Tz {
+    parse_tz(name).unwrap_or(chrono_tz::UTC)
+}
+
 /// The UTC instant a local day starts (the first valid instant when midnight falls in a gap).
 pub fn day_start(tz: Tz, day: NaiveDate) -> i64 {
     let mut local = day.and_hms_opt(0, 0, 0).expect("midnight exists");

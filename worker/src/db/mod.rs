@@ -4,11 +4,13 @@
 mod incidents;
 mod ingest;
 mod services;
+mod status;
 mod users;
 
 pub use incidents::*;
 pub use ingest::*;
 pub use services::*;
+pub use status::*;
 pub use users::*;
 
 use serde::de::DeserializeOwned;

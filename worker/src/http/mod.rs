@@ -7,6 +7,8 @@ mod incidents;
 mod opsgenie;
 mod pagerduty;
 mod services;
+mod status_admin;
+pub mod status_page;
 mod users;
 mod views;
 mod webhooks;
@@ -20,6 +22,11 @@ use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
 
 /// What a handler gets: the request, the database, and the request's "now".
+/// The cron's status-page work (maintenance transitions).
+pub async fn status_page_sweep(db: &Db, now: i64) -> ApiResult<usize> {
+    status_admin::sweep_maintenance(db, now).await
+}
+
 pub struct Cx {
     pub req: Request,
     pub db: Db,
@@ -103,6 +110,25 @@ pub async fn handle(req: Request, db: Db, env: Env, now: i64) -> Response {
     let wrong = || ApiError::MethodNotAllowed { method: method.to_string() };
     let result = match (segs.as_slice(), &method) {
         (["healthz"], Get) => health::get(&cx).await,
+        // The public status page (no login).
+        (["status"], Get) => status_page::serve(&cx, "/status").await,
+        (["status", "history"], Get) => status_page::serve(&cx, "/status/history").await,
+        (["status", "incidents", id], Get) => status_page::serve(&cx, &format!("/status/incidents/{id}")).await,
+        (["history.atom"], Get) => status_page::serve(&cx, "/history.atom").await,
+        (["history.rss"], Get) => status_page::serve(&cx, "/history.rss").await,
+        (["api", "v2", doc @ ..], Get) if !doc.is_empty() && doc.last().is_some_and(|d| d.ends_with(".json")) => {
+            status_page::serve(&cx, &format!("/api/v2/{}", doc.join("/"))).await
+        }
+        // Editing it.
+        (["api", "status"], Get) => status_admin::get(&cx).await,
+        (["api", "status", "page"], Put) => status_admin::put_page(&mut cx).await,
+        (["api", "status", "groups"], Post) => status_admin::create_group(&mut cx).await,
+        (["api", "status", "components"], Post) => status_admin::create_component(&mut cx).await,
+        (["api", "status", "components", id], Patch) => status_admin::patch_component(&mut cx, id).await,
+        (["api", "status", "incidents"], Post) => status_admin::publish_incident(&mut cx).await,
+        (["api", "status", "incidents", id, "updates"], Post) => status_admin::post_incident_update(&mut cx, id).await,
+        (["api", "status", "maintenances"], Post) => status_admin::schedule_maintenance(&mut cx).await,
+        (["api", "status", "maintenances", id, "updates"], Post) => status_admin::post_maintenance_update(&mut cx, id).await,
         (["api", "setup"], Get) => auth::setup_state(&cx).await,
         (["api", "setup"], Post) => auth::setup(&mut cx).await,
         (["api", "auth", "login"], Post) => auth::login(&mut cx).await,
@@ -134,7 +160,9 @@ pub async fn handle(req: Request, db: Db, env: Env, now: i64) -> Response {
             ["healthz"] | ["api", "setup" | "me" | "users" | "tokens" | "services" | "incidents"] | ["api", "auth", _] | ["api", "invites", "accept"]
             | ["api", "services", _] | ["api", "services", _, "rotate-key" | "integrations"] | ["api", "incidents", _]
             | ["api", "incidents", _, "acknowledge" | "resolve"] | ["webhooks", _, _] | ["v2", "enqueue"] | ["v2", "change", "enqueue"]
-            | ["v2", "alerts"] | ["v2", "alerts", _, _],
+            | ["v2", "alerts"] | ["v2", "alerts", _, _] | ["status"] | ["status", "history"] | ["status", "incidents", _]
+            | ["history.atom" | "history.rss"] | ["api", "status"] | ["api", "status", "page" | "groups" | "components" | "incidents" | "maintenances"]
+            | ["api", "status", "components", _] | ["api", "status", "incidents" | "maintenances", _, "updates"],
             _,
         ) => Err(wrong()),
         _ => Err(ApiError::NotFound("route")),

@@ -1,0 +1,327 @@
+//! Editing the status page: settings, components and groups (linked to services), publishing
+//! incidents and posting their updates, scheduling maintenance. Every change purges the public
+//! cache.
+
+use serde_json::Value;
+use tocsin_domain::api::{AdminComponent, StatusAdmin, StatusPageSettings};
+use tocsin_domain::auth::Permission;
+use tocsin_domain::incident::Severity;
+use tocsin_domain::status_page::{self as sp, maintenance_transition_text, uptime, ComponentStatus, Impact, MaintenanceStatus, UpdateStatus};
+use tocsin_domain::validation::{http_url, parse_json, FieldError, Fields};
+use worker::Response;
+
+use super::status_page::{purge, snapshot};
+use super::{json, Cx};
+use crate::crypto::new_id;
+use crate::db::{MaintenanceRow, PublicIncidentRow, UpdateRow};
+use crate::error::{ApiError, ApiResult};
+
+const DAY_MS: i64 = 86_400_000;
+
+async fn body(cx: &mut Cx) -> ApiResult<Value> {
+    Ok(parse_json(&cx.body(64 * 1024).await?)?)
+}
+
+fn parse_enum<T: std::str::FromStr<Err = tocsin_domain::incident::UnknownValue>>(f: &Fields<'_>, field: &str) -> ApiResult<Option<T>> {
+    match f.opt_str(field, 40)? {
+        None => Ok(None),
+        Some(s) => s.parse::<T>().map(Some).map_err(|e| ApiError::Invalid(FieldError::new(field, e.to_string()))),
+    }
+}
+
+fn string_list(v: &Value, field: &str) -> ApiResult<Option<Vec<String>>> {
+    match v.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|i| i.as_str().map(str::to_string).ok_or_else(|| ApiError::field(field, "must be a list of ids")))
+            .collect::<ApiResult<Vec<_>>>()
+            .map(Some),
+        Some(_) => Err(ApiError::field(field, "must be a list of ids")),
+    }
+}
+
+fn time_field(f: &Fields<'_>, field: &str) -> ApiResult<i64> {
+    let raw = f.req_str(field, 40)?;
+    chrono::DateTime::parse_from_rfc3339(&raw)
+        .map(|t| t.timestamp_millis())
+        .map_err(|_| ApiError::field(field, "must be an RFC 3339 time such as 2026-12-01T02:00:00Z"))
+}
+
+pub async fn get(cx: &Cx) -> ApiResult<Response> {
+    let caller = cx.caller().await?;
+    let org = caller.org_id();
+    let rows = cx.db.status_snapshot(org, cx.now - 91 * DAY_MS, cx.now - 30 * DAY_MS, 20, 0).await?.ok_or(ApiError::NotFound("organisation"))?;
+    let s = snapshot(rows, cx.now, &cx.origin());
+    let admin_rows = cx.db.components_admin(org).await?;
+    let components = s
+        .components
+        .iter()
+        .map(|c| {
+            let row = admin_rows.iter().find(|r| r.id == c.id);
+            let split = |v: Option<&String>| v.map(|x| x.split(',').map(str::to_string).collect::<Vec<_>>()).unwrap_or_default();
+            let severities: Vec<Severity> = split(row.and_then(|r| r.open_severities.as_ref())).iter().filter_map(|x| x.parse().ok()).collect();
+            AdminComponent {
+                component: c.clone(),
+                service_ids: split(row.and_then(|r| r.service_ids.as_ref())),
+                suggested_status: sp::suggested_status(&severities),
+            }
+        })
+        .collect();
+    let indicator = s.indicator();
+    let maintenances = s.effective_maintenances();
+    json(
+        200,
+        &StatusAdmin {
+            page: StatusPageSettings { name: s.page.name.clone(), time_zone: s.page.time_zone.clone(), url: s.page.url.clone() },
+            groups: s.groups,
+            components,
+            incidents: s.incidents,
+            maintenances,
+            indicator,
+        },
+    )
+}
+
+pub async fn put_page(cx: &mut Cx) -> ApiResult<Response> {
+    let caller = cx.caller().await?;
+    caller.require(Permission::Administer)?;
+    let v = body(cx).await?;
+    let f = Fields::new(&v)?;
+    let name = f.req_str("name", 100)?;
+    let tz = f.opt_str("time_zone", 64)?.unwrap_or_else(|| "UTC".into());
+    if uptime::parse_tz(&tz).is_none() {
+        return Err(ApiError::field("time_zone", "must be an IANA time zone such as Europe/Berlin or UTC"));
+    }
+    let url = f.opt_str("url", 300)?.map(|u| http_url("url", &u)).transpose()?;
+    cx.db.upsert_status_page(caller.org_id(), &name, &tz, url.as_deref(), cx.now).await?;
+    purge(&cx.origin()).await;
+    get(cx).await
+}
+
+pub async fn create_group(cx: &mut Cx) -> ApiResult<Response> {
+    let caller = cx.caller().await?;
+    caller.require(Permission::Administer)?;
+    let v = body(cx).await?;
+    let f = Fields::new(&v)?;
+    let name = f.req_str("name", 100)?;
+    let position = v.get("position").and_then(Value::as_i64).unwrap_or(0);
+    let id = new_id(cx.now);
+    cx.db.insert_group(&id, caller.org_id(), &name, position, cx.now).await?;
+    purge(&cx.origin()).await;
+    json(201, &serde_json::json!({"id": id, "name": name, "position": position}))
+}
+
+pub async fn create_component(cx: &mut Cx) -> ApiResult<Response> {
+    let caller = cx.caller().await?;
+    caller.require(Permission::Administer)?;
+    let v = body(cx).await?;
+    let f = Fields::new(&v)?;
+    let name = f.req_str("name", 100)?;
+    let description = f.opt_str("description", 500)?.unwrap_or_default();
+    let group_id = f.opt_str("group_id", 64)?;
+    if let Some(g) = &group_id {
+        if !cx.db.group_exists(caller.org_id(), g).await? {
+            return Err(ApiError::field("group_id", "no such group"));
+        }
+    }
+    let position = v.get("position").and_then(Value::as_i64).unwrap_or(0);
+    let services = string_list(&v, "service_ids")?.unwrap_or_default();
+    let id = new_id(cx.now);
+    cx.db.insert_component(&id, caller.org_id(), &name, &description, group_id.as_deref(), position, &services, cx.now).await?;
+    purge(&cx.origin()).await;
+    json(201, &serde_json::json!({"id": id, "name": name}))
+}
+
+/// Edits a component. Its status may be set by responders (one tap on a suggestion); the rest
+/// is for admins.
+pub async fn patch_component(cx: &mut Cx, id: &str) -> ApiResult<Response> {
+    let caller = cx.caller().await?;
+    caller.require(Permission::Respond)?;
+    let v = body(cx).await?;
+    let f = Fields::new(&v)?;
+    let current = cx.db.components_admin(caller.org_id()).await?.into_iter().find(|c| c.id == id).ok_or(ApiError::NotFound("component"))?;
+    let structural = ["name", "description", "group_id", "position", "service_ids"].iter().any(|k| v.get(*k).is_some());
+    if structural {
+        caller.require(Permission::Administer)?;
+        let name = f.opt_str("name", 100)?.unwrap_or(current.name.clone());
+        let description = if v.get("description").is_some() { f.opt_str("description", 500)?.unwrap_or_default() } else { current.description.clone() };
+        let group_id = if v.get("group_id").is_some() { f.opt_str("group_id", 64)? } else { current.group_id.clone() };
+        if let Some(g) = &group_id {
+            if !cx.db.group_exists(caller.org_id(), g).await? {
+                return Err(ApiError::field("group_id", "no such group"));
+            }
+        }
+        let position = v.get("position").and_then(Value::as_i64).unwrap_or(current.position);
+        let services = string_list(&v, "service_ids")?;
+        cx.db.update_component(caller.org_id(), id, &name, &description, group_id.as_deref(), position, services.as_deref(), cx.now).await?;
+    }
+    if let Some(status) = parse_enum::<ComponentStatus>(&f, "status")? {
+        cx.db.set_component_statuses(caller.org_id(), &[(id.to_string(), status.as_str().to_string())], cx.now).await?;
+    }
+    purge(&cx.origin()).await;
+    get(cx).await
+}
+
+/// The component status changes an update asks for, with what they were (for the update's record).
+async fn status_changes(cx: &Cx, org: &str, ids: &[String], to: Option<ComponentStatus>) -> ApiResult<(Vec<(String, String)>, String)> {
+    let Some(to) = to else { return Ok((vec![], "[]".into())) };
+    let all = cx.db.component_names(org).await?;
+    let mut changes = Vec::new();
+    let mut affected = Vec::new();
+    for id in ids {
+        let (_, name, old) = all.iter().find(|(cid, _, _)| cid == id).ok_or_else(|| ApiError::field("component_ids", format!("no such component: {id}")))?;
+        if old != to.as_str() {
+            changes.push((id.clone(), to.as_str().to_string()));
+            affected.push(sp::AffectedComponent { code: id.clone(), name: name.clone(), old_status: old.parse().unwrap_or(ComponentStatus::Operational), new_status: to });
+        }
+    }
+    Ok((changes, serde_json::to_string(&affected)?))
+}
+
+pub async fn publish_incident(cx: &mut Cx) -> ApiResult<Response> {
+    let caller = cx.caller().await?;
+    caller.require(Permission::Respond)?;
+    let v = body(cx).await?;
+    let f = Fields::new(&v)?;
+    let name = f.req_str("name", 255)?;
+    let body_text = f.req_str("body", 10_000)?;
+    let status = parse_enum::<UpdateStatus>(&f, "status")?.unwrap_or(UpdateStatus::Investigating);
+    let impact = parse_enum::<Impact>(&f, "impact")?.unwrap_or(Impact::Minor);
+    let incident_id = f.opt_str("incident_id", 64)?;
+    if let Some(i) = &incident_id {
+        cx.db.incident(caller.org_id(), i).await?.ok_or_else(|| ApiError::field("incident_id", "no such incident"))?;
+    }
+    let component_ids = string_list(&v, "component_ids")?.unwrap_or_default();
+    let (changes, affected) = status_changes(cx, caller.org_id(), &component_ids, parse_enum(&f, "component_status")?).await?;
+    let id = new_id(cx.now);
+    let row = PublicIncidentRow {
+        id: id.clone(),
+        incident_id,
+        name,
+        status: status.as_str().into(),
+        impact: impact.as_str().into(),
+        component_ids: serde_json::to_string(&component_ids)?,
+        created_at: cx.now,
+        updated_at: cx.now,
+        monitoring_at: (status == UpdateStatus::Monitoring).then_some(cx.now),
+        resolved_at: status.is_resolved().then_some(cx.now),
+    };
+    let update = UpdateRow { id: new_id(cx.now), parent_id: id.clone(), status: status.as_str().into(), body: body_text, affected, created_at: cx.now };
+    cx.db.write_public_incident(caller.org_id(), &row, true, &update, &changes, cx.now).await?;
+    purge(&cx.origin()).await;
+    json(201, &serde_json::json!({"id": id, "url": format!("{}/status/incidents/{id}", cx.origin())}))
+}
+
+pub async fn post_incident_update(cx: &mut Cx, id: &str) -> ApiResult<Response> {
+    let caller = cx.caller().await?;
+    caller.require(Permission::Respond)?;
+    let mut row = cx.db.public_incident(caller.org_id(), id).await?.ok_or(ApiError::NotFound("public incident"))?;
+    let v = body(cx).await?;
+    let f = Fields::new(&v)?;
+    let status = parse_enum::<UpdateStatus>(&f, "status")?.ok_or_else(|| ApiError::field("status", "is required"))?;
+    let body_text = f.req_str("body", 10_000)?;
+    if let Some(impact) = parse_enum::<Impact>(&f, "impact")? {
+        row.impact = impact.as_str().into();
+    }
+    if let Some(name) = f.opt_str("name", 255)? {
+        row.name = name;
+    }
+    // Resolving sets the affected components back to operational unless told otherwise.
+    let to = parse_enum::<ComponentStatus>(&f, "component_status")?.or(status.is_resolved().then_some(ComponentStatus::Operational));
+    let ids: Vec<String> = serde_json::from_str(&row.component_ids).unwrap_or_default();
+    let (changes, affected) = status_changes(cx, caller.org_id(), &ids, to).await?;
+    row.status = status.as_str().into();
+    row.updated_at = cx.now;
+    if status == UpdateStatus::Monitoring && row.monitoring_at.is_none() {
+        row.monitoring_at = Some(cx.now);
+    }
+    row.resolved_at = if status.is_resolved() { row.resolved_at.or(Some(cx.now)) } else { None };
+    let update = UpdateRow { id: new_id(cx.now), parent_id: row.id.clone(), status: status.as_str().into(), body: body_text, affected, created_at: cx.now };
+    cx.db.write_public_incident(caller.org_id(), &row, false, &update, &changes, cx.now).await?;
+    purge(&cx.origin()).await;
+    json(201, &serde_json::json!({"id": update.id}))
+}
+
+pub async fn schedule_maintenance(cx: &mut Cx) -> ApiResult<Response> {
+    let caller = cx.caller().await?;
+    caller.require(Permission::Respond)?;
+    let v = body(cx).await?;
+    let f = Fields::new(&v)?;
+    let name = f.req_str("name", 255)?;
+    let body_text = f.opt_str("body", 10_000)?.unwrap_or_else(|| maintenance_transition_text(MaintenanceStatus::Scheduled).into());
+    let (from, until) = (time_field(&f, "scheduled_for")?, time_field(&f, "scheduled_until")?);
+    if until <= from {
+        return Err(ApiError::field("scheduled_until", "must be after scheduled_for"));
+    }
+    let impact = parse_enum::<Impact>(&f, "impact")?.unwrap_or(Impact::None);
+    let component_ids = string_list(&v, "component_ids")?.unwrap_or_default();
+    let known = cx.db.component_names(caller.org_id()).await?;
+    if let Some(bad) = component_ids.iter().find(|id| !known.iter().any(|(k, _, _)| k == *id)) {
+        return Err(ApiError::field("component_ids", format!("no such component: {bad}")));
+    }
+    let id = new_id(cx.now);
+    let status = sp::maintenance_status(MaintenanceStatus::Scheduled, from, until, cx.now);
+    let m = MaintenanceRow {
+        id: id.clone(),
+        org_id: caller.org_id().into(),
+        name,
+        status: status.as_str().into(),
+        impact: impact.as_str().into(),
+        component_ids: serde_json::to_string(&component_ids)?,
+        scheduled_for: from,
+        scheduled_until: until,
+        created_at: cx.now,
+        updated_at: cx.now,
+    };
+    let update = UpdateRow { id: new_id(cx.now), parent_id: id.clone(), status: "scheduled".into(), body: body_text, affected: "[]".into(), created_at: cx.now };
+    cx.db.write_maintenance(&m, true, Some(&update), &[], cx.now).await?;
+    purge(&cx.origin()).await;
+    json(201, &serde_json::json!({"id": id, "status": status.as_str()}))
+}
+
+pub async fn post_maintenance_update(cx: &mut Cx, id: &str) -> ApiResult<Response> {
+    let caller = cx.caller().await?;
+    caller.require(Permission::Respond)?;
+    let mut m = cx.db.maintenance(caller.org_id(), id).await?.ok_or(ApiError::NotFound("maintenance"))?;
+    let v = body(cx).await?;
+    let f = Fields::new(&v)?;
+    let status = parse_enum::<MaintenanceStatus>(&f, "status")?.unwrap_or(m.status.parse().unwrap_or(MaintenanceStatus::Scheduled));
+    let body_text = f.opt_str("body", 10_000)?.unwrap_or_else(|| maintenance_transition_text(status).into());
+    m.status = status.as_str().into();
+    m.updated_at = cx.now;
+    let update = UpdateRow { id: new_id(cx.now), parent_id: m.id.clone(), status: status.as_str().into(), body: body_text, affected: "[]".into(), created_at: cx.now };
+    cx.db.write_maintenance(&m, false, Some(&update), &[], cx.now).await?;
+    purge(&cx.origin()).await;
+    json(201, &serde_json::json!({"id": update.id, "status": status.as_str()}))
+}
+
+/// The cron sweep: moves maintenance into progress and to completion at its times, marks its
+/// components under maintenance meanwhile, and writes the update that says so.
+pub async fn sweep_maintenance(db: &crate::db::Db, now: i64) -> ApiResult<usize> {
+    let mut moved = 0;
+    for mut m in db.open_maintenances(200).await? {
+        let stored: MaintenanceStatus = m.status.parse().unwrap_or(MaintenanceStatus::Scheduled);
+        let to = sp::maintenance_status(stored, m.scheduled_for, m.scheduled_until, now);
+        if to == stored {
+            continue;
+        }
+        let ids: Vec<String> = serde_json::from_str(&m.component_ids).unwrap_or_default();
+        let current = db.component_names(&m.org_id).await?;
+        let statuses: Vec<(String, String)> = ids
+            .iter()
+            .filter_map(|id| current.iter().find(|(c, _, _)| c == id))
+            .filter_map(|(id, _, status)| match (to, status.as_str()) {
+                (MaintenanceStatus::InProgress, "operational") => Some((id.clone(), "under_maintenance".into())),
+                (MaintenanceStatus::Completed, "under_maintenance") => Some((id.clone(), "operational".into())),
+                _ => None,
+            })
+            .collect();
+        m.status = to.as_str().into();
+        m.updated_at = now;
+        let update = UpdateRow { id: new_id(now), parent_id: m.id.clone(), status: to.as_str().into(), body: maintenance_transition_text(to).into(), affected: "[]".into(), created_at: now };
+        db.write_maintenance(&m, false, Some(&update), &statuses, now).await?;
+        moved += 1;
+    }
+    Ok(moved)
+}

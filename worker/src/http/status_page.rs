@@ -1,0 +1,214 @@
+//! The public status page: `/status` (HTML without JavaScript), `/status/incidents/{id}`,
+//! `/status/history`, Statuspage v2 JSON under `/api/v2/`, and `/history.atom` / `/history.rss`.
+//! No login; only the public snapshot is read; answers are cached (Workers Cache API, purged on
+//! every change) and carry ETag / Last-Modified for CDNs and conditional requests.
+
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+use tocsin_domain::status_page::{self as sp, feeds, html, statuspage, uptime};
+use worker::{Cache, Response};
+
+use super::{json, views::time, Cx};
+use crate::db::{Db, SnapshotRows};
+use crate::error::{ApiError, ApiResult};
+
+const DAY_MS: i64 = 86_400_000;
+const HISTORY_PAGE: i64 = 20;
+/// How long a cached answer may be served before it is built again (changes purge it at once).
+pub const MAX_AGE_SECS: u32 = 30;
+
+/// The public paths this module answers, for purging after a change.
+pub const PURGE_PATHS: &[&str] = &[
+    "/status",
+    "/status/history",
+    "/history.atom",
+    "/history.rss",
+    "/api/v2/summary.json",
+    "/api/v2/status.json",
+    "/api/v2/components.json",
+    "/api/v2/incidents.json",
+    "/api/v2/incidents/unresolved.json",
+    "/api/v2/scheduled-maintenances.json",
+    "/api/v2/scheduled-maintenances/upcoming.json",
+    "/api/v2/scheduled-maintenances/active.json",
+];
+
+fn list(json_text: &str) -> Vec<String> {
+    serde_json::from_str(json_text).unwrap_or_default()
+}
+
+/// Rows → the domain's public snapshot (statuses parsed, uptime computed in the page's zone).
+pub fn snapshot(r: SnapshotRows, now: i64, origin: &str) -> sp::Snapshot {
+    let now_t: DateTime<Utc> = time(now);
+    let tz = uptime::tz_or_utc(&r.page.time_zone);
+    let updates_of = |parent: &str| -> Vec<sp::Update> {
+        r.updates
+            .iter()
+            .filter(|u| u.parent_id == parent)
+            .map(|u| sp::Update { id: u.id.clone(), status: u.status.clone(), body: u.body.clone(), created_at: time(u.created_at), affected: serde_json::from_str(&u.affected).unwrap_or_default() })
+            .collect()
+    };
+    let components = r
+        .components
+        .iter()
+        .map(|c| {
+            let history: Vec<uptime::StatusChange> = r
+                .changes
+                .iter()
+                .filter(|h| h.component_id == c.id)
+                .filter_map(|h| Some(uptime::StatusChange { at_ms: h.at, status: h.status.parse().ok()? }))
+                .collect();
+            sp::Component {
+                id: c.id.clone(),
+                name: c.name.clone(),
+                description: c.description.clone(),
+                status: c.status.parse().unwrap_or(sp::ComponentStatus::Operational),
+                position: c.position,
+                group_id: c.group_id.clone(),
+                created_at: time(c.created_at),
+                updated_at: time(c.updated_at),
+                uptime: uptime::daily(c.created_at, &history, tz, now_t, 90),
+            }
+        })
+        .collect();
+    let url = r.page.url.clone().filter(|u| !u.is_empty()).unwrap_or_else(|| format!("{origin}/status"));
+    sp::Snapshot {
+        page: sp::Page { id: r.page.org_id.clone(), name: r.page.name.clone(), url, time_zone: r.page.time_zone.clone(), updated_at: time(r.page.updated_at) },
+        groups: r.groups.iter().map(|g| sp::Group { id: g.id.clone(), name: g.name.clone(), position: g.position, created_at: time(g.created_at), updated_at: time(g.updated_at) }).collect(),
+        components,
+        incidents: r
+            .incidents
+            .iter()
+            .filter_map(|i| {
+                Some(sp::PublicIncident {
+                    id: i.id.clone(),
+                    name: i.name.clone(),
+                    status: i.status.parse().ok()?,
+                    impact: i.impact.parse().ok()?,
+                    created_at: time(i.created_at),
+                    updated_at: time(i.updated_at),
+                    monitoring_at: i.monitoring_at.map(time),
+                    resolved_at: i.resolved_at.map(time),
+                    component_ids: list(&i.component_ids),
+                    updates: updates_of(&i.id),
+                })
+            })
+            .collect(),
+        maintenances: r
+            .maintenances
+            .iter()
+            .filter_map(|m| {
+                Some(sp::Maintenance {
+                    id: m.id.clone(),
+                    name: m.name.clone(),
+                    status: m.status.parse().ok()?,
+                    impact: m.impact.parse().ok()?,
+                    scheduled_for: time(m.scheduled_for),
+                    scheduled_until: time(m.scheduled_until),
+                    created_at: time(m.created_at),
+                    updated_at: time(m.updated_at),
+                    component_ids: list(&m.component_ids),
+                    updates: updates_of(&m.id),
+                })
+            })
+            .collect(),
+        now: now_t,
+    }
+}
+
+async fn load(db: &Db, now: i64, origin: &str, limit: i64, skip: i64) -> ApiResult<sp::Snapshot> {
+    let org = db.public_org().await?.ok_or(ApiError::NotFound("status page (Tocsin is not set up yet)"))?;
+    let rows = db.status_snapshot(&org, now - 91 * DAY_MS, now - 14 * DAY_MS, limit, skip).await?.ok_or(ApiError::NotFound("status page"))?;
+    Ok(snapshot(rows, now, origin))
+}
+
+/// The public answer for `path`, built from a fresh snapshot.
+async fn build(cx: &Cx, path: &str) -> ApiResult<Response> {
+    let origin = cx.origin();
+    if let Some(doc) = path.strip_prefix("/api/v2/") {
+        let s = load(&cx.db, cx.now, &origin, 50, 0).await?;
+        let v = statuspage::document(&s, doc).ok_or(ApiError::NotFound("Statuspage document"))?;
+        return public(json(200, &v)?, "application/json", &s);
+    }
+    match path {
+        "/status" => {
+            let s = load(&cx.db, cx.now, &origin, 50, 0).await?;
+            public(Response::from_html(html::page(&s))?, "text/html; charset=utf-8", &s)
+        }
+        "/status/history" => {
+            let page_no: i64 = cx.query("page").and_then(|p| p.parse().ok()).filter(|p| (1..=500).contains(p)).unwrap_or(1);
+            let mut s = load(&cx.db, cx.now, &origin, page_no * HISTORY_PAGE + 1, 0).await?;
+            let mut all = std::mem::take(&mut s.incidents);
+            all.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+            let has_more = all.len() as i64 > page_no * HISTORY_PAGE;
+            s.incidents = all.into_iter().skip(((page_no - 1) * HISTORY_PAGE) as usize).take(HISTORY_PAGE as usize).collect();
+            public(Response::from_html(html::history(&s, page_no as u32, has_more))?, "text/html; charset=utf-8", &s)
+        }
+        "/history.atom" => {
+            let s = load(&cx.db, cx.now, &origin, 50, 0).await?;
+            public(Response::ok(feeds::atom(&s))?, "application/atom+xml; charset=utf-8", &s)
+        }
+        "/history.rss" => {
+            let s = load(&cx.db, cx.now, &origin, 50, 0).await?;
+            public(Response::ok(feeds::rss(&s))?, "application/rss+xml; charset=utf-8", &s)
+        }
+        p => {
+            let id = p.strip_prefix("/status/incidents/").filter(|id| !id.is_empty() && !id.contains('/')).ok_or(ApiError::NotFound("page"))?;
+            let s = load(&cx.db, cx.now, &origin, 200, 0).await?;
+            let page = html::incident(&s, id).ok_or(ApiError::NotFound("incident"))?;
+            public(Response::from_html(page)?, "text/html; charset=utf-8", &s)
+        }
+    }
+}
+
+/// Headers every public answer carries: type, CORS, CDN caching, validators.
+fn public(mut resp: Response, content_type: &str, s: &sp::Snapshot) -> ApiResult<Response> {
+    let h = resp.headers_mut();
+    h.set("Content-Type", content_type)?;
+    h.set("Access-Control-Allow-Origin", "*")?;
+    h.set("Cache-Control", &format!("public, max-age={MAX_AGE_SECS}"))?;
+    let modified = s.incidents.iter().map(|i| i.updated_at).chain(s.maintenances.iter().map(|m| m.updated_at)).chain([s.page.updated_at]).max().unwrap_or(s.now);
+    h.set("Last-Modified", &modified.format("%a, %d %b %Y %H:%M:%S GMT").to_string())?;
+    Ok(resp)
+}
+
+/// Serves a public path: from the cache when possible, else built, validated and cached.
+pub async fn serve(cx: &Cx, path: &str) -> ApiResult<Response> {
+    let cache = Cache::default();
+    let key = cx.req.url()?.to_string();
+    let resp = match cache.get(key.as_str(), false).await.ok().flatten() {
+        Some(hit) => {
+            let headers = hit.headers().clone();
+            headers.set("X-Tocsin-Cache", "hit").ok();
+            hit.with_headers(headers)
+        }
+        None => {
+            let mut built = build(cx, path).await?;
+            let body = built.bytes().await?;
+            let etag = format!("\"{}\"", Sha256::digest(&body).iter().take(12).map(|b| format!("{b:02x}")).collect::<String>());
+            let headers = built.headers().clone();
+            headers.set("ETag", &etag)?;
+            let fresh = Response::from_bytes(body)?.with_headers(headers).with_status(built.status_code());
+            let mut fresh = fresh;
+            let _ = cache.put(key.as_str(), fresh.cloned()?).await;
+            fresh.headers_mut().set("X-Tocsin-Cache", "miss").ok();
+            fresh
+        }
+    };
+    let etag = resp.headers().get("ETag").ok().flatten();
+    if let (Some(etag), Some(asked)) = (etag, cx.header("If-None-Match")) {
+        if asked.split(',').any(|t| t.trim() == etag) {
+            let headers = resp.headers().clone();
+            return Ok(Response::empty()?.with_status(304).with_headers(headers));
+        }
+    }
+    Ok(resp)
+}
+
+/// After any change to what the page shows: drop the cached answers for this origin.
+pub async fn purge(origin: &str) {
+    let cache = Cache::default();
+    for p in PURGE_PATHS {
+        let _ = cache.delete(format!("{origin}{p}"), false).await;
+    }
+}
