@@ -39,6 +39,15 @@ fn find_binary(env: &str, candidates: &[&str]) -> String {
 impl Browser {
     /// Starts chromedriver and a headless Chromium emulating a 390×844 phone.
     pub fn phone() -> Browser {
+        Self::launch(true)
+    }
+
+    /// The same phone with JavaScript switched off (pages that must work without it).
+    pub fn phone_without_javascript() -> Browser {
+        Self::launch(false)
+    }
+
+    fn launch(javascript: bool) -> Browser {
         let chromedriver = find_binary("CHROMEDRIVER", &["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]);
         let chromium = find_binary("CHROMIUM", &["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"]);
         let port = free_port();
@@ -62,6 +71,7 @@ impl Browser {
                          "--disable-background-networking", "--disable-component-update", "--disable-sync",
                          "--disable-quic", "--no-first-run", "--hide-scrollbars",
                          format!("--user-data-dir={}", profile.display())],
+                "prefs": {"profile.managed_default_content_settings.javascript": if javascript { 1 } else { 2 }},
                 "mobileEmulation": {
                     "deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 2, "touch": true, "mobile": true},
                     "userAgent": "Mozilla/5.0 (Linux; Android 15; Pixel 9) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Mobile Safari/537.36"
@@ -137,6 +147,17 @@ impl Browser {
 
     pub fn script(&self, js: &str) -> Value {
         self.session_call("POST", "/execute/sync", Some(json!({"script": js, "args": []})))
+    }
+
+    /// A number the page computes. Uses the DevTools protocol's evaluation, so it works with
+    /// JavaScript switched off for the page itself.
+    pub fn script_value(&self, expression: &str) -> i64 {
+        let v = self.session_call(
+            "POST",
+            "/goog/cdp/execute",
+            Some(json!({"cmd": "Runtime.evaluate", "params": {"expression": expression, "returnByValue": true}})),
+        );
+        v["result"]["value"].as_i64().unwrap_or_else(|| panic!("no number from {expression}: {v}"))
     }
 
     pub fn current_path(&self) -> String {

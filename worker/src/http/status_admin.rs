@@ -95,7 +95,7 @@ pub async fn put_page(cx: &mut Cx) -> ApiResult<Response> {
     }
     let url = f.opt_str("url", 300)?.map(|u| http_url("url", &u)).transpose()?;
     cx.db.upsert_status_page(caller.org_id(), &name, &tz, url.as_deref(), cx.now).await?;
-    purge(&cx.origin()).await;
+    purge().await;
     get(cx).await
 }
 
@@ -108,7 +108,7 @@ pub async fn create_group(cx: &mut Cx) -> ApiResult<Response> {
     let position = v.get("position").and_then(Value::as_i64).unwrap_or(0);
     let id = new_id(cx.now);
     cx.db.insert_group(&id, caller.org_id(), &name, position, cx.now).await?;
-    purge(&cx.origin()).await;
+    purge().await;
     json(201, &serde_json::json!({"id": id, "name": name, "position": position}))
 }
 
@@ -129,7 +129,7 @@ pub async fn create_component(cx: &mut Cx) -> ApiResult<Response> {
     let services = string_list(&v, "service_ids")?.unwrap_or_default();
     let id = new_id(cx.now);
     cx.db.insert_component(&id, caller.org_id(), &name, &description, group_id.as_deref(), position, &services, cx.now).await?;
-    purge(&cx.origin()).await;
+    purge().await;
     json(201, &serde_json::json!({"id": id, "name": name}))
 }
 
@@ -159,7 +159,7 @@ pub async fn patch_component(cx: &mut Cx, id: &str) -> ApiResult<Response> {
     if let Some(status) = parse_enum::<ComponentStatus>(&f, "status")? {
         cx.db.set_component_statuses(caller.org_id(), &[(id.to_string(), status.as_str().to_string())], cx.now).await?;
     }
-    purge(&cx.origin()).await;
+    purge().await;
     get(cx).await
 }
 
@@ -209,7 +209,7 @@ pub async fn publish_incident(cx: &mut Cx) -> ApiResult<Response> {
     };
     let update = UpdateRow { id: new_id(cx.now), parent_id: id.clone(), status: status.as_str().into(), body: body_text, affected, created_at: cx.now };
     cx.db.write_public_incident(caller.org_id(), &row, true, &update, &changes, cx.now).await?;
-    purge(&cx.origin()).await;
+    purge().await;
     json(201, &serde_json::json!({"id": id, "url": format!("{}/status/incidents/{id}", cx.origin())}))
 }
 
@@ -239,7 +239,7 @@ pub async fn post_incident_update(cx: &mut Cx, id: &str) -> ApiResult<Response> 
     row.resolved_at = if status.is_resolved() { row.resolved_at.or(Some(cx.now)) } else { None };
     let update = UpdateRow { id: new_id(cx.now), parent_id: row.id.clone(), status: status.as_str().into(), body: body_text, affected, created_at: cx.now };
     cx.db.write_public_incident(caller.org_id(), &row, false, &update, &changes, cx.now).await?;
-    purge(&cx.origin()).await;
+    purge().await;
     json(201, &serde_json::json!({"id": update.id}))
 }
 
@@ -276,7 +276,7 @@ pub async fn schedule_maintenance(cx: &mut Cx) -> ApiResult<Response> {
     };
     let update = UpdateRow { id: new_id(cx.now), parent_id: id.clone(), status: "scheduled".into(), body: body_text, affected: "[]".into(), created_at: cx.now };
     cx.db.write_maintenance(&m, true, Some(&update), &[], cx.now).await?;
-    purge(&cx.origin()).await;
+    purge().await;
     json(201, &serde_json::json!({"id": id, "status": status.as_str()}))
 }
 
@@ -292,7 +292,7 @@ pub async fn post_maintenance_update(cx: &mut Cx, id: &str) -> ApiResult<Respons
     m.updated_at = cx.now;
     let update = UpdateRow { id: new_id(cx.now), parent_id: m.id.clone(), status: status.as_str().into(), body: body_text, affected: "[]".into(), created_at: cx.now };
     cx.db.write_maintenance(&m, false, Some(&update), &[], cx.now).await?;
-    purge(&cx.origin()).await;
+    purge().await;
     json(201, &serde_json::json!({"id": update.id, "status": status.as_str()}))
 }
 
@@ -322,6 +322,9 @@ pub async fn sweep_maintenance(db: &crate::db::Db, now: i64) -> ApiResult<usize>
         let update = UpdateRow { id: new_id(now), parent_id: m.id.clone(), status: to.as_str().into(), body: maintenance_transition_text(to).into(), affected: "[]".into(), created_at: now };
         db.write_maintenance(&m, false, Some(&update), &statuses, now).await?;
         moved += 1;
+    }
+    if moved > 0 {
+        purge().await;
     }
     Ok(moved)
 }

@@ -175,7 +175,7 @@ fn public(mut resp: Response, content_type: &str, s: &sp::Snapshot) -> ApiResult
 /// Serves a public path: from the cache when possible, else built, validated and cached.
 pub async fn serve(cx: &Cx, path: &str) -> ApiResult<Response> {
     let cache = Cache::default();
-    let key = cx.req.url()?.to_string();
+    let key = cache_key(path, cx.req.url()?.query());
     let resp = match cache.get(key.as_str(), false).await.ok().flatten() {
         Some(hit) => {
             let headers = hit.headers().clone();
@@ -205,10 +205,20 @@ pub async fn serve(cx: &Cx, path: &str) -> ApiResult<Response> {
     Ok(resp)
 }
 
-/// After any change to what the page shows: drop the cached answers for this origin.
-pub async fn purge(origin: &str) {
+/// Cached answers are keyed by path and query only, so that a change made anywhere (a request,
+/// the cron) can purge them. (Set the page's URL so that links in cached answers are right for
+/// every hostname the instance answers on.)
+fn cache_key(path: &str, query: Option<&str>) -> String {
+    match query {
+        Some(q) if !q.is_empty() => format!("https://tocsin-status.cache{path}?{q}"),
+        _ => format!("https://tocsin-status.cache{path}"),
+    }
+}
+
+/// After any change to what the page shows: drop the cached answers.
+pub async fn purge() {
     let cache = Cache::default();
     for p in PURGE_PATHS {
-        let _ = cache.delete(format!("{origin}{p}"), false).await;
+        let _ = cache.delete(cache_key(p, None), false).await;
     }
 }
