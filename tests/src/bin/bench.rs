@@ -6,6 +6,7 @@ use serde_json::json;
 use std::time::Instant;
 use tocsin_tests::{Api, Instance};
 
+
 fn percentiles(label: &str, mut ms: Vec<f64>) {
     ms.sort_by(|a, b| a.partial_cmp(b).unwrap());
     let p = |q: f64| ms[((ms.len() as f64 - 1.0) * q).round() as usize];
@@ -75,4 +76,38 @@ fn main() {
     percentiles("GET /api/incidents (50 of 200 open)", list);
     let health: Vec<f64> = (0..100).map(|_| timed(|| admin.get("/healthz")).0).collect();
     percentiles("GET /healthz", health);
+    status_page(&inst, &admin);
+}
+
+/// The public page with 20 components and 5 recent incidents: its gzipped size, and how fast it
+/// is served from the cache (warm) and built from D1 (cold: a query string the cache has not seen).
+fn status_page(inst: &Instance, admin: &Api) {
+    for n in 0..20 {
+        admin.post("/api/status/components", json!({"name": format!("Component {n:02}"), "description": "Public description", "position": n}));
+    }
+    let ids: Vec<String> = admin.get("/api/status").json["components"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap().to_string()).collect();
+    for n in 0..5 {
+        let r = admin.post("/api/status/incidents", json!({"name": format!("Incident number {n} with a realistic title"), "impact": "minor",
+            "body": "We are investigating reports of elevated error rates for some customers.", "component_ids": [ids[n]], "component_status": "degraded_performance"}));
+        let id = r.json["id"].as_str().unwrap().to_string();
+        admin.post(&format!("/api/status/incidents/{id}/updates"), json!({"status": "identified", "body": "The cause is a misconfigured load balancer; a fix is rolling out."}));
+        if n < 4 {
+            admin.post(&format!("/api/status/incidents/{id}/updates"), json!({"status": "resolved", "body": "This incident has been resolved."}));
+        }
+    }
+    let page = Api::new(&inst.base).get("/status").text;
+    let gz = {
+        use std::io::Write;
+        let mut child = std::process::Command::new("gzip").arg("-9c").stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).spawn().unwrap();
+        child.stdin.take().unwrap().write_all(page.as_bytes()).unwrap();
+        child.wait_with_output().unwrap().stdout.len()
+    };
+    println!("{:<44} {} bytes raw, {} bytes gzip -9 (20 components, 5 incidents)", "GET /status size", page.len(), gz);
+    for path in ["/status", "/api/v2/summary.json"] {
+        let api = Api::new(&inst.base);
+        let warm: Vec<f64> = (0..300).map(|_| timed(|| api.get(path)).0).collect();
+        percentiles(&format!("{path} warm (cache hit)"), warm);
+        let cold: Vec<f64> = (0..100).map(|n| timed(|| api.get(&format!("{path}?cold={n}"))).0).collect();
+        percentiles(&format!("{path} cold (built from D1)"), cold);
+    }
 }
