@@ -123,3 +123,16 @@ pub async fn integrations(id: &str) -> ApiResult<ServiceIntegrations> {
 pub async fn patch_service(id: &str, body: &serde_json::Value) -> ApiResult<Service> {
     send_json(Request::patch(&format!("/api/services/{id}")), body).await
 }
+
+pub async fn status_admin() -> ApiResult<StatusAdmin> {
+    send(Request::get("/api/status")).await
+}
+
+/// `POST /api/status/…` with a JSON body; answers `{"id": …}`.
+pub async fn status_post(path: &str, body: &serde_json::Value) -> ApiResult<serde_json::Value> {
+    send_json(Request::post(&format!("/api/status/{path}")), body).await
+}
+
+pub async fn status_component(id: &str, body: &serde_json::Value) -> ApiResult<StatusAdmin> {
+    send_json(Request::patch(&format!("/api/status/components/{id}")), body).await
+}

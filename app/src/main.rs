@@ -14,7 +14,7 @@ use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::hooks::use_location;
 use leptos_router::path;
 
-use pages::{IncidentPage, IncidentsPage, InvitePage, LoginPage, ServicePage, ServicesPage, SetupPage};
+use pages::{IncidentPage, IncidentsPage, InvitePage, LoginPage, ServicePage, ServicesPage, SetupPage, StatusAdminPage};
 use state::{resolve_session, Session};
 
 fn main() {
@@ -60,6 +60,7 @@ fn Shell() -> impl IntoView {
                     <Route path=path!("/incidents/:id") view=IncidentPage/>
                     <Route path=path!("/services") view=ServicesPage/>
                     <Route path=path!("/services/:id") view=ServicePage/>
+                    <Route path=path!("/status-admin") view=StatusAdminPage/>
                     <Route path=path!("/invite") view=IncidentsPage/>
                 </Routes>
             </main>
@@ -101,6 +102,7 @@ fn NavBar() -> impl IntoView {
         <nav class="tabbar" aria-label="Main">
             <A href="/" attr:aria-current=move || current("/")>"Incidents"</A>
             <A href="/services" attr:aria-current=move || current("/services")>"Services"</A>
+            <A href="/status-admin" attr:aria-current=move || current("/status-admin")>"Status"</A>
         </nav>
     }
 }

@@ -129,7 +129,8 @@ impl Browser {
     /// Waits for an element matching `css` whose text contains `text`.
     pub fn find_text(&self, css: &str, text: &str, timeout: Duration) -> Element<'_> {
         wait_for(&format!("{css} containing {text:?}"), timeout, || {
-            self.find_all(css).into_iter().find(|e| e.text().contains(text))
+            // Elements may be replaced while we look (live pages re-render): skip stale ones.
+            self.find_all(css).into_iter().find(|e| e.try_text().is_some_and(|t| t.contains(text)))
         })
     }
 
@@ -177,12 +178,28 @@ impl Browser {
 }
 
 impl Element<'_> {
+    /// Taps the element, scrolling it to the middle of the screen first as a person would
+    /// (WebDriver alone does not scroll what a fixed bar covers).
     pub fn click(&self) {
+        self.browser.session_call(
+            "POST",
+            "/execute/sync",
+            Some(json!({"script": "arguments[0].scrollIntoView({block: 'center'})", "args": [{ELEMENT_KEY: self.id}]})),
+        );
         self.browser.session_call("POST", &format!("/element/{}/click", self.id), Some(json!({})));
     }
 
     pub fn type_text(&self, text: &str) {
         self.browser.session_call("POST", &format!("/element/{}/value", self.id), Some(json!({ "text": text })));
+    }
+
+    /// The text, or `None` when the element went stale meanwhile.
+    pub fn try_text(&self) -> Option<String> {
+        let v = self.browser.call("GET", &format!("/session/{}/element/{}/text", self.browser.session, self.id), None);
+        if v.get("error").is_some() {
+            return None;
+        }
+        v["value"].as_str().map(str::to_string)
     }
 
     pub fn text(&self) -> String {

@@ -21,6 +21,7 @@ fn main() {
         ("phone_forms_are_labelled_and_tappable", phone_forms_are_labelled_and_tappable),
         ("phone_login_error_then_login", phone_login_error_then_login),
         ("phone_service_integrations_settings_and_events", phone_service_integrations),
+        ("phone_publish_to_status_page_and_resolve", phone_status_page),
     ];
     tocsin_tests::run_suite(ctx, tests, |c| {
         let _ = c.browser.screenshot("failure");
@@ -173,4 +174,44 @@ fn phone_service_integrations(c: &Ctx) {
     let list = api.get("/api/incidents");
     assert_eq!(list.json["incidents"].as_array().unwrap().len(), 1, "grouped into the open incident");
     assert_eq!(list.json["incidents"][0]["alert_count"], 2);
+}
+
+/// From an internal incident to the public page and back to green, on a phone.
+fn phone_status_page(c: &Ctx) {
+    let b = &c.browser;
+    b.goto(&c.inst.url("/status-admin"));
+    b.find_text("h1", "Status page", Duration::from_secs(10));
+    b.find("#component-name").type_text("Checkout");
+    b.find_text("button", "Add component", Duration::from_secs(5)).click();
+    b.find_text("label", "Checkout", Duration::from_secs(10));
+    // Publish from the internal incident: the form opens prefilled with its title.
+    b.find("nav a[href='/']").click();
+    b.find(".incident-card").click();
+    b.find_text("a.btn", "Publish to status page", Duration::from_secs(10)).click();
+    let title = b.find("#publish-name");
+    assert_eq!(title.prop("value"), json!("Checkout 5xx rate above 5%"));
+    b.script("document.getElementById('publish-name').value = ''");
+    title.type_text("Checkout is failing for some customers");
+    b.find("input[type=checkbox][id^=pc-]").click();
+    b.screenshot("11-publish");
+    b.find_text("button[type=submit]", "Publish", Duration::from_secs(5)).click();
+    b.find_text(".events .alert-summary", "Checkout is failing for some customers", Duration::from_secs(10));
+    let api = Api::new(&c.inst.base);
+    let summary = api.get("/api/v2/summary.json");
+    assert_eq!(summary.json["incidents"][0]["name"], "Checkout is failing for some customers");
+    assert_eq!(summary.json["status"]["indicator"], "major", "{}", summary.text);
+    b.goto(&c.inst.url("/status"));
+    b.find_text("p.banner", "Partial System Outage", Duration::from_secs(10));
+    b.screenshot("12-public-page");
+    // Resolve from the template.
+    b.goto(&c.inst.url("/status-admin"));
+    b.find_text("button", "Post update", Duration::from_secs(10)).click();
+    b.find("select[id^=us-] option[value=resolved]").click();
+    let body = b.find("#update-body").prop("value");
+    assert!(body.as_str().unwrap().contains("resolved"), "the template fills the message: {body}");
+    b.find_text("button[type=submit]", "Post update", Duration::from_secs(5)).click();
+    b.find_text(".card-meta", "Resolved", Duration::from_secs(10));
+    b.goto(&c.inst.url("/status"));
+    b.find_text("p.banner", "All Systems Operational", Duration::from_secs(10));
+    b.screenshot("13-public-resolved");
 }

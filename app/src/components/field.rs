@@ -6,8 +6,10 @@ use crate::api::ApiError;
 
 #[component]
 pub fn Field(
-    /// The API field name; also the input's id and name.
+    /// The API field name; also the input's name, and its id unless `id` is given.
     name: &'static str,
+    /// A page-unique id, where two forms on one page share field names.
+    #[prop(optional)] id: Option<&'static str>,
     label: &'static str,
     #[prop(default = "text")] kind: &'static str,
     #[prop(optional)] autocomplete: &'static str,
@@ -16,8 +18,9 @@ pub fn Field(
     value: RwSignal<String>,
     error: RwSignal<Option<ApiError>>,
 ) -> impl IntoView {
-    let err_id = format!("{name}-error");
-    let hint_id = format!("{name}-hint");
+    let id = id.unwrap_or(name);
+    let err_id = format!("{id}-error");
+    let hint_id = format!("{id}-hint");
     let my_error = move || error.get().filter(|e| e.field.as_deref() == Some(name)).map(|e| e.message);
     let described = {
         let (err_id, hint_id, has_hint) = (err_id.clone(), hint_id.clone(), !hint.is_empty());
@@ -34,9 +37,9 @@ pub fn Field(
     };
     view! {
         <div class="field">
-            <label for=name>{label}</label>
+            <label for=id>{label}</label>
             <input
-                id=name
+                id=id
                 name=name
                 type=kind
                 autocomplete=autocomplete

@@ -92,6 +92,11 @@ pub fn IncidentPage() -> impl IntoView {
                                 <dd>{a.name}" · "{i.resolved_at.map(clock).unwrap_or_default()}</dd>
                             })}
                         </dl>
+                        <p>
+                            <A href=format!("/status-admin?incident={}&title={}", i.id, js_sys::encode_uri_component(&i.title)) attr:class="btn">
+                                "Publish to status page"
+                            </A>
+                        </p>
                         {i.service.as_ref().and_then(|s| s.runbook_url.clone()).map(|url| view! {
                             <a class="btn runbook" href=url target="_blank" rel="noopener noreferrer">"Open runbook ↗"</a>
                         })}

@@ -6,6 +6,7 @@ mod login_page;
 mod service_page;
 mod services_page;
 mod setup_page;
+mod status_admin_page;
 
 pub use incident_page::IncidentPage;
 pub use incidents_page::IncidentsPage;
@@ -13,6 +14,7 @@ pub use login_page::{InvitePage, LoginPage};
 pub use service_page::ServicePage;
 pub use services_page::ServicesPage;
 pub use setup_page::SetupPage;
+pub use status_admin_page::StatusAdminPage;
 
 use leptos::prelude::*;
 use std::time::Duration;

@@ -166,7 +166,8 @@ fn public(mut resp: Response, content_type: &str, s: &sp::Snapshot) -> ApiResult
     let h = resp.headers_mut();
     h.set("Content-Type", content_type)?;
     h.set("Access-Control-Allow-Origin", "*")?;
-    h.set("Cache-Control", &format!("public, max-age={MAX_AGE_SECS}"))?;
+    // Browsers revalidate every time (a cheap 304 from the cache); CDNs may keep it briefly.
+    h.set("Cache-Control", &format!("public, max-age=0, s-maxage={MAX_AGE_SECS}, must-revalidate"))?;
     let modified = s.incidents.iter().map(|i| i.updated_at).chain(s.maintenances.iter().map(|m| m.updated_at)).chain([s.page.updated_at]).max().unwrap_or(s.now);
     h.set("Last-Modified", &modified.format("%a, %d %b %Y %H:%M:%S GMT").to_string())?;
     Ok(resp)

@@ -1,0 +1,330 @@
+//! Running the public status page from a phone: the indicator, component statuses (with the
+//! status linked services suggest, applied in one tap), publishing an incident (prefilled from an
+//! internal one), posting updates from templates, scheduling maintenance, and adding components.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::hooks::use_query_map;
+use serde_json::json;
+use tocsin_domain::api::{AdminComponent, StatusAdmin};
+use tocsin_domain::auth::Role;
+use tocsin_domain::status_page::{ComponentStatus, PublicIncident, UpdateStatus};
+
+use crate::api::{self, ApiError};
+use crate::components::{clock, ErrorNote, Field};
+use crate::state::{handle_error, session, Session};
+
+fn select_options<T: Copy + 'static>(all: &'static [T], text: fn(T) -> &'static str, label: fn(T) -> &'static str) -> impl IntoView {
+    all.iter().map(move |v| view! { <option value=text(*v)>{label(*v)}</option> }).collect_view()
+}
+
+#[component]
+pub fn StatusAdminPage() -> impl IntoView {
+    let session = session();
+    let state: RwSignal<Option<StatusAdmin>> = RwSignal::new(None);
+    let error: RwSignal<Option<ApiError>> = RwSignal::new(None);
+    let load = move || {
+        spawn_local(async move {
+            match api::status_admin().await {
+                Ok(s) => state.set(Some(s)),
+                Err(e) => {
+                    handle_error(session, &e);
+                    error.set(Some(e));
+                }
+            }
+        })
+    };
+    load();
+    let is_admin = move || matches!(session.get(), Session::LoggedIn(me) if me.role == Role::Admin);
+    let can_edit = move || matches!(session.get(), Session::LoggedIn(me) if me.role >= Role::Responder);
+    view! {
+        <h1 class="page-title">"Status page"</h1>
+        <p><a class="btn" href="/status" target="_blank" rel="noopener">"Open the public page ↗"</a></p>
+        <ErrorNote error=error/>
+        {move || state.get().map(|s| {
+            let indicator = s.indicator;
+            let (for_publish, for_maintenance) = (s.components.clone(), s.components.clone());
+            view! {
+                <p class=format!("banner-small i-{}", indicator.as_str()) role="status">{indicator.description()}</p>
+                <Show when=can_edit>
+                    <PublishForm components=for_publish.clone() on_done=move || load()/>
+                </Show>
+                <section aria-labelledby="pi-h">
+                    <h2 id="pi-h">"Public incidents"</h2>
+                    {if s.incidents.is_empty() {
+                        view! { <p class="muted">"Nothing published."</p> }.into_any()
+                    } else {
+                        view! { <ul class="events">{s.incidents.iter().cloned().map(|i| view! { <PublicIncidentItem incident=i on_done=move || load()/> }).collect_view()}</ul> }.into_any()
+                    }}
+                </section>
+                <section aria-labelledby="cm-h">
+                    <h2 id="cm-h">"Components"</h2>
+                    <ul class="events">{s.components.iter().cloned().map(|c| view! { <ComponentItem component=c state=state/> }).collect_view()}</ul>
+                </section>
+                <Show when=can_edit>
+                    <MaintenanceForm components=for_maintenance.clone() on_done=move || load()/>
+                </Show>
+                <section aria-labelledby="mt-h">
+                    <h2 id="mt-h">"Maintenance"</h2>
+                    <ul class="events">
+                        {s.maintenances.iter().map(|m| view! {
+                            <li>
+                                <div class="alert-summary">{m.name.clone()}</div>
+                                <div class="card-meta">{m.status.label()}" · "{clock(m.scheduled_for)}" – "{clock(m.scheduled_until)}</div>
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                </section>
+                <Show when=is_admin>
+                    <NewComponentForm on_done=move || load()/>
+                </Show>
+            }
+        })}
+    }
+}
+
+#[component]
+fn ComponentItem(component: AdminComponent, state: RwSignal<Option<StatusAdmin>>) -> impl IntoView {
+    let id = component.component.id.clone();
+    let status = component.component.status;
+    let suggested = component.suggested_status;
+    let error: RwSignal<Option<ApiError>> = RwSignal::new(None);
+    let set = move |to: String| {
+        let id = id.clone();
+        spawn_local(async move {
+            match api::status_component(&id, &json!({"status": to})).await {
+                Ok(s) => state.set(Some(s)),
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    let set2 = set.clone();
+    let select_id = format!("cs-{}", component.component.id);
+    view! {
+        <li>
+            <label for=select_id.clone()>{component.component.name.clone()}</label>
+            <select id=select_id prop:value=status.as_str() on:change=move |ev| set(event_target_value(&ev))>
+                {select_options(ComponentStatus::ALL, ComponentStatus::as_str, ComponentStatus::label)}
+            </select>
+            {(suggested != status && !component.service_ids.is_empty()).then(|| view! {
+                <button class="btn suggest" on:click=move |_| set2(suggested.as_str().to_string())>
+                    {format!("Apply suggested: {}", suggested.label())}
+                </button>
+            })}
+            <ErrorNote error=error/>
+        </li>
+    }
+}
+
+#[component]
+fn PublicIncidentItem(incident: PublicIncident, on_done: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+    let open = RwSignal::new(false);
+    let status = RwSignal::new(UpdateStatus::Identified.as_str().to_string());
+    let body = RwSignal::new(UpdateStatus::Identified.template().to_string());
+    let error: RwSignal<Option<ApiError>> = RwSignal::new(None);
+    let id = incident.id.clone();
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let (id, payload) = (id.clone(), json!({"status": status.get(), "body": body.get()}));
+        spawn_local(async move {
+            match api::status_post(&format!("incidents/{id}/updates"), &payload).await {
+                Ok(_) => {
+                    open.set(false);
+                    on_done();
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    let resolved = incident.status.is_resolved();
+    let select_id = format!("us-{}", incident.id);
+    view! {
+        <li>
+            <div class="alert-summary">{incident.name.clone()}</div>
+            <div class="card-meta">{incident.status.label()}" · impact "{incident.impact.as_str()}" · "{clock(incident.updated_at)}</div>
+            {(!resolved).then(|| view! {
+                <Show when=move || open.get() fallback=move || view! { <button class="btn" on:click=move |_| open.set(true)>"Post update"</button> }>
+                    <form on:submit=submit.clone() aria-label="Post update">
+                        <div class="field">
+                            <label for=select_id.clone()>"State"</label>
+                            <select id=select_id.clone() prop:value=move || status.get() on:change=move |ev| {
+                                let v = event_target_value(&ev);
+                                if let Ok(s) = v.parse::<UpdateStatus>() {
+                                    body.set(s.template().to_string());
+                                }
+                                status.set(v);
+                            }>
+                                {select_options(UpdateStatus::ALL, UpdateStatus::as_str, UpdateStatus::label)}
+                            </select>
+                        </div>
+                        <Field name="body" id="update-body" label="Message" value=body error=error/>
+                        <ErrorNote error=error/>
+                        <button class="btn primary" type="submit">"Post update"</button>
+                    </form>
+                </Show>
+            })}
+        </li>
+    }
+}
+
+#[component]
+fn PublishForm(components: Vec<AdminComponent>, on_done: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+    // Prefilled when opened from an internal incident: /status-admin?incident=<id>&title=<title>
+    let query = use_query_map();
+    let incident_id = query.with_untracked(|q| q.get("incident"));
+    let name = RwSignal::new(query.with_untracked(|q| q.get("title")).unwrap_or_default());
+    let body = RwSignal::new(UpdateStatus::Investigating.template().to_string());
+    let impact = RwSignal::new("minor".to_string());
+    let comp_status = RwSignal::new("partial_outage".to_string());
+    let chosen: RwSignal<Vec<String>> = RwSignal::new(Vec::new());
+    let error: RwSignal<Option<ApiError>> = RwSignal::new(None);
+    let open = RwSignal::new(incident_id.is_some());
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let payload = json!({"incident_id": incident_id.clone(), "name": name.get(), "body": body.get(), "impact": impact.get(),
+            "component_ids": chosen.get(), "component_status": comp_status.get()});
+        spawn_local(async move {
+            match api::status_post("incidents", &payload).await {
+                Ok(_) => {
+                    open.set(false);
+                    error.set(None);
+                    on_done();
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    view! {
+        <Show when=move || open.get() fallback=move || view! { <button class="btn primary" on:click=move |_| open.set(true)>"Publish an incident"</button> }>
+            <form class="panel" on:submit=submit.clone() aria-label="Publish an incident">
+                <Field name="name" id="publish-name" label="Public title" value=name error=error hint="Say what customers see, not what broke inside."/>
+                <Field name="body" id="publish-body" label="First update" value=body error=error/>
+                <div class="field">
+                    <label for="impact">"Impact"</label>
+                    <select id="impact" prop:value=move || impact.get() on:change=move |ev| impact.set(event_target_value(&ev))>
+                        <option value="none">"None"</option><option value="minor">"Minor"</option>
+                        <option value="major">"Major"</option><option value="critical">"Critical"</option>
+                    </select>
+                </div>
+                <fieldset class="field">
+                    <legend>"Affected components"</legend>
+                    {components.iter().map(|c| {
+                        let id = c.component.id.clone();
+                        let id2 = id.clone();
+                        let box_id = format!("pc-{id}");
+                        view! {
+                            <div class="field check">
+                                <input type="checkbox" id=box_id.clone() on:change=move |ev| {
+                                    let on = event_target_checked(&ev);
+                                    chosen.update(|v| { v.retain(|x| x != &id); if on { v.push(id.clone()); } });
+                                } prop:checked=move || chosen.with(|v| v.contains(&id2))/>
+                                <label for=box_id>{c.component.name.clone()}</label>
+                            </div>
+                        }
+                    }).collect_view()}
+                </fieldset>
+                <div class="field">
+                    <label for="comp-status">"Set them to"</label>
+                    <select id="comp-status" prop:value=move || comp_status.get() on:change=move |ev| comp_status.set(event_target_value(&ev))>
+                        {select_options(ComponentStatus::ALL, ComponentStatus::as_str, ComponentStatus::label)}
+                    </select>
+                </div>
+                <ErrorNote error=error/>
+                <button class="btn primary" type="submit">"Publish"</button>
+            </form>
+        </Show>
+    }
+}
+
+/// `datetime-local` input text (browser's zone) → RFC 3339 UTC.
+fn local_to_rfc3339(v: &str) -> String {
+    let ms = js_sys::Date::new(&wasm_bindgen::JsValue::from_str(v)).get_time();
+    if ms.is_nan() {
+        return v.to_string();
+    }
+    String::from(js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms)).to_iso_string())
+}
+
+#[component]
+fn MaintenanceForm(components: Vec<AdminComponent>, on_done: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+    let name = RwSignal::new(String::new());
+    let body = RwSignal::new(String::new());
+    let from = RwSignal::new(String::new());
+    let until = RwSignal::new(String::new());
+    let chosen: RwSignal<Vec<String>> = RwSignal::new(Vec::new());
+    let error: RwSignal<Option<ApiError>> = RwSignal::new(None);
+    let open = RwSignal::new(false);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let payload = json!({"name": name.get(), "body": if body.get().is_empty() { None } else { Some(body.get()) },
+            "scheduled_for": local_to_rfc3339(&from.get()), "scheduled_until": local_to_rfc3339(&until.get()), "component_ids": chosen.get()});
+        spawn_local(async move {
+            match api::status_post("maintenances", &payload).await {
+                Ok(_) => {
+                    open.set(false);
+                    on_done();
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    view! {
+        <Show when=move || open.get() fallback=move || view! { <button class="btn" on:click=move |_| open.set(true)>"Schedule maintenance"</button> }>
+            <form class="panel" on:submit=submit.clone() aria-label="Schedule maintenance">
+                <Field name="name" id="maintenance-name" label="Title" value=name error=error/>
+                <Field name="body" id="maintenance-body" label="Details" value=body error=error/>
+                <Field name="scheduled_for" label="Starts" kind="datetime-local" value=from error=error/>
+                <Field name="scheduled_until" label="Ends" kind="datetime-local" value=until error=error/>
+                <fieldset class="field">
+                    <legend>"Components"</legend>
+                    {components.iter().map(|c| {
+                        let id = c.component.id.clone();
+                        let box_id = format!("mc-{id}");
+                        view! {
+                            <div class="field check">
+                                <input type="checkbox" id=box_id.clone() on:change=move |ev| {
+                                    let on = event_target_checked(&ev);
+                                    chosen.update(|v| { v.retain(|x| x != &id); if on { v.push(id.clone()); } });
+                                }/>
+                                <label for=box_id>{c.component.name.clone()}</label>
+                            </div>
+                        }
+                    }).collect_view()}
+                </fieldset>
+                <ErrorNote error=error/>
+                <button class="btn primary" type="submit">"Schedule"</button>
+            </form>
+        </Show>
+    }
+}
+
+#[component]
+fn NewComponentForm(on_done: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+    let name = RwSignal::new(String::new());
+    let description = RwSignal::new(String::new());
+    let error: RwSignal<Option<ApiError>> = RwSignal::new(None);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let payload = json!({"name": name.get(), "description": description.get()});
+        spawn_local(async move {
+            match api::status_post("components", &payload).await {
+                Ok(_) => {
+                    name.set(String::new());
+                    description.set(String::new());
+                    error.set(None);
+                    on_done();
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    view! {
+        <form class="panel" on:submit=submit aria-label="Add a component">
+            <h2>"Add a component"</h2>
+            <Field name="name" id="component-name" label="Public name" value=name error=error/>
+            <Field name="description" id="component-description" label="Description" value=description error=error/>
+            <ErrorNote error=error/>
+            <button class="btn" type="submit">"Add component"</button>
+        </form>
+    }
+}
