@@ -182,8 +182,17 @@ fn phone_status_page(c: &Ctx) {
     b.goto(&c.inst.url("/status-admin"));
     b.find_text("h1", "Status page", Duration::from_secs(10));
     b.find("#component-name").type_text("Checkout");
+    b.find("#component-new-group").type_text("Shop");
+    b.find_text("label", "Checkout API", Duration::from_secs(10)).click();
     b.find_text("button", "Add component", Duration::from_secs(5)).click();
-    b.find_text("label", "Checkout", Duration::from_secs(10));
+    // Linked to a service with an open SEV1 incident: Tocsin suggests a major outage; one tap applies it.
+    b.find_text("button.suggest", "Apply suggested: Major outage", Duration::from_secs(10)).click();
+    let api = Api::new(&c.inst.base);
+    let comps = tocsin_tests::wait_for("the suggested status applied", Duration::from_secs(10), || {
+        let v = api.get("/api/v2/components.json").json;
+        v["components"].as_array().filter(|cs| cs.iter().any(|c| c["name"] == "Checkout" && c["status"] == "major_outage")).cloned()
+    });
+    assert!(comps.iter().any(|c| c["name"] == "Shop" && c["group"] == true), "{comps:?}");
     // Publish from the internal incident: the form opens prefilled with its title.
     b.find("nav a[href='/']").click();
     b.find(".incident-card").click();
@@ -196,7 +205,6 @@ fn phone_status_page(c: &Ctx) {
     b.screenshot("11-publish");
     b.find_text("button[type=submit]", "Publish", Duration::from_secs(5)).click();
     b.find_text(".events .alert-summary", "Checkout is failing for some customers", Duration::from_secs(10));
-    let api = Api::new(&c.inst.base);
     let summary = api.get("/api/v2/summary.json");
     assert_eq!(summary.json["incidents"][0]["name"], "Checkout is failing for some customers");
     assert_eq!(summary.json["status"]["indicator"], "major", "{}", summary.text);

@@ -38,17 +38,36 @@ pub fn Field(
     view! {
         <div class="field">
             <label for=id>{label}</label>
-            <input
-                id=id
-                name=name
-                type=kind
-                autocomplete=autocomplete
-                required=required
-                aria-invalid=move || if my_error().is_some() { "true" } else { "false" }
-                aria-describedby=described
-                prop:value=move || value.get()
-                on:input=move |ev| value.set(event_target_value(&ev))
-            />
+            {if kind == "textarea" {
+                view! {
+                    <textarea
+                        id=id
+                        name=name
+                        rows="4"
+                        required=required
+                        aria-invalid=move || if my_error().is_some() { "true" } else { "false" }
+                        aria-describedby=described.clone()
+                        prop:value=move || value.get()
+                        on:input=move |ev| value.set(event_target_value(&ev))
+                    ></textarea>
+                }
+                .into_any()
+            } else {
+                view! {
+                    <input
+                        id=id
+                        name=name
+                        type=kind
+                        autocomplete=autocomplete
+                        required=required
+                        aria-invalid=move || if my_error().is_some() { "true" } else { "false" }
+                        aria-describedby=described.clone()
+                        prop:value=move || value.get()
+                        on:input=move |ev| value.set(event_target_value(&ev))
+                    />
+                }
+                .into_any()
+            }}
             {(!hint.is_empty()).then(|| view! { <p class="hint" id=hint_id.clone()>{hint.clone()}</p> })}
             {move || my_error().map(|m| view! { <p class="field-error" id=err_id.clone()>{m}</p> })}
         </div>

@@ -44,6 +44,7 @@ pub fn StatusAdminPage() -> impl IntoView {
         {move || state.get().map(|s| {
             let indicator = s.indicator;
             let (for_publish, for_maintenance) = (s.components.clone(), s.components.clone());
+            let groups = s.groups.clone();
             view! {
                 <p class=format!("banner-small i-{}", indicator.as_str()) role="status">{indicator.description()}</p>
                 <Show when=can_edit>
@@ -76,7 +77,7 @@ pub fn StatusAdminPage() -> impl IntoView {
                     </ul>
                 </section>
                 <Show when=is_admin>
-                    <NewComponentForm on_done=move || load()/>
+                    <NewComponentForm groups=groups.clone() on_done=move || load()/>
                 </Show>
             }
         })}
@@ -157,7 +158,7 @@ fn PublicIncidentItem(incident: PublicIncident, on_done: impl Fn() + Copy + Send
                                 {select_options(UpdateStatus::ALL, UpdateStatus::as_str, UpdateStatus::label)}
                             </select>
                         </div>
-                        <Field name="body" id="update-body" label="Message" value=body error=error/>
+                        <Field name="body" id="update-body" label="Message" kind="textarea" value=body error=error/>
                         <ErrorNote error=error/>
                         <button class="btn primary" type="submit">"Post update"</button>
                     </form>
@@ -198,7 +199,7 @@ fn PublishForm(components: Vec<AdminComponent>, on_done: impl Fn() + Copy + Send
         <Show when=move || open.get() fallback=move || view! { <button class="btn primary" on:click=move |_| open.set(true)>"Publish an incident"</button> }>
             <form class="panel" on:submit=submit.clone() aria-label="Publish an incident">
                 <Field name="name" id="publish-name" label="Public title" value=name error=error hint="Say what customers see, not what broke inside."/>
-                <Field name="body" id="publish-body" label="First update" value=body error=error/>
+                <Field name="body" id="publish-body" label="First update" kind="textarea" value=body error=error/>
                 <div class="field">
                     <label for="impact">"Impact"</label>
                     <select id="impact" prop:value=move || impact.get() on:change=move |ev| impact.set(event_target_value(&ev))>
@@ -272,7 +273,7 @@ fn MaintenanceForm(components: Vec<AdminComponent>, on_done: impl Fn() + Copy + 
         <Show when=move || open.get() fallback=move || view! { <button class="btn" on:click=move |_| open.set(true)>"Schedule maintenance"</button> }>
             <form class="panel" on:submit=submit.clone() aria-label="Schedule maintenance">
                 <Field name="name" id="maintenance-name" label="Title" value=name error=error/>
-                <Field name="body" id="maintenance-body" label="Details" value=body error=error/>
+                <Field name="body" id="maintenance-body" label="Details" kind="textarea" value=body error=error/>
                 <Field name="scheduled_for" label="Starts" kind="datetime-local" value=from error=error/>
                 <Field name="scheduled_until" label="Ends" kind="datetime-local" value=until error=error/>
                 <fieldset class="field">
@@ -299,18 +300,38 @@ fn MaintenanceForm(components: Vec<AdminComponent>, on_done: impl Fn() + Copy + 
 }
 
 #[component]
-fn NewComponentForm(on_done: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+fn NewComponentForm(groups: Vec<tocsin_domain::status_page::Group>, on_done: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
     let name = RwSignal::new(String::new());
     let description = RwSignal::new(String::new());
+    let group = RwSignal::new(String::new());
+    let new_group = RwSignal::new(String::new());
+    let linked: RwSignal<Vec<String>> = RwSignal::new(Vec::new());
+    let services: RwSignal<Vec<tocsin_domain::api::Service>> = RwSignal::new(Vec::new());
+    spawn_local(async move {
+        if let Ok(list) = api::services().await {
+            services.set(list.services);
+        }
+    });
     let error: RwSignal<Option<ApiError>> = RwSignal::new(None);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let payload = json!({"name": name.get(), "description": description.get()});
         spawn_local(async move {
+            // A new group first, when one is named.
+            let mut group_id = group.get_untracked();
+            if !new_group.get_untracked().trim().is_empty() {
+                match api::status_post("groups", &json!({"name": new_group.get_untracked()})).await {
+                    Ok(g) => group_id = g["id"].as_str().unwrap_or_default().to_string(),
+                    Err(e) => return error.set(Some(e)),
+                }
+            }
+            let payload = json!({"name": name.get_untracked(), "description": description.get_untracked(),
+                "group_id": if group_id.is_empty() { None } else { Some(group_id) }, "service_ids": linked.get_untracked()});
             match api::status_post("components", &payload).await {
                 Ok(_) => {
                     name.set(String::new());
                     description.set(String::new());
+                    new_group.set(String::new());
+                    linked.set(Vec::new());
                     error.set(None);
                     on_done();
                 }
@@ -323,6 +344,30 @@ fn NewComponentForm(on_done: impl Fn() + Copy + Send + Sync + 'static) -> impl I
             <h2>"Add a component"</h2>
             <Field name="name" id="component-name" label="Public name" value=name error=error/>
             <Field name="description" id="component-description" label="Description" value=description error=error/>
+            <div class="field">
+                <label for="component-group">"Group"</label>
+                <select id="component-group" on:change=move |ev| group.set(event_target_value(&ev))>
+                    <option value="">"No group"</option>
+                    {groups.into_iter().map(|g| view! { <option value=g.id.clone()>{g.name.clone()}</option> }).collect_view()}
+                </select>
+            </div>
+            <Field name="group_name" id="component-new-group" label="…or a new group" value=new_group error=error/>
+            <fieldset class="field">
+                <legend>"Services whose incidents suggest its status"</legend>
+                {move || services.get().into_iter().map(|s| {
+                    let id = s.id.to_string();
+                    let box_id = format!("ls-{id}");
+                    view! {
+                        <div class="field check">
+                            <input type="checkbox" id=box_id.clone() on:change=move |ev| {
+                                let on = event_target_checked(&ev);
+                                linked.update(|v| { v.retain(|x| x != &id); if on { v.push(id.clone()); } });
+                            }/>
+                            <label for=box_id>{s.name.clone()}</label>
+                        </div>
+                    }
+                }).collect_view()}
+            </fieldset>
             <ErrorNote error=error/>
             <button class="btn" type="submit">"Add component"</button>
         </form>
