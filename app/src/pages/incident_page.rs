@@ -21,20 +21,20 @@ pub fn IncidentPage() -> impl IntoView {
     let detail: RwSignal<Option<IncidentDetail>> = RwSignal::new(None);
     let error: RwSignal<Option<ApiError>> = RwSignal::new(None);
     let busy = RwSignal::new(false);
+    // Every answer (a refresh or an action) replaces the page's data or shows the error.
+    let show = move |result: Result<IncidentDetail, ApiError>| match result {
+        Ok(d) => {
+            detail.set(Some(d));
+            error.set(None);
+        }
+        Err(e) => {
+            handle_error(session, &e);
+            error.set(Some(e));
+        }
+    };
     let load = move || {
         let id = id();
-        spawn_local(async move {
-            match api::incident(&id).await {
-                Ok(d) => {
-                    detail.set(Some(d));
-                    error.set(None);
-                }
-                Err(e) => {
-                    handle_error(session, &e);
-                    error.set(Some(e));
-                }
-            }
-        })
+        spawn_local(async move { show(api::incident(&id).await) })
     };
     poll(load, 5);
     let can_respond = move || matches!(session.get(), Session::LoggedIn(me) if me.role >= tocsin_domain::auth::Role::Responder);
@@ -42,20 +42,10 @@ pub fn IncidentPage() -> impl IntoView {
         let id = id();
         busy.set(true);
         spawn_local(async move {
-            let result = match action {
+            show(match action {
                 IncidentAction::Acknowledge => api::acknowledge(&id).await,
                 IncidentAction::Resolve => api::resolve(&id).await,
-            };
-            match result {
-                Ok(d) => {
-                    detail.set(Some(d));
-                    error.set(None);
-                }
-                Err(e) => {
-                    handle_error(session, &e);
-                    error.set(Some(e));
-                }
-            }
+            });
             busy.set(false);
         });
     };

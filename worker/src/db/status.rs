@@ -211,14 +211,22 @@ impl Db {
             self.stmt("INSERT INTO component_status_changes (component_id, status, at) VALUES (?, 'operational', ?)", args![id, now])?,
             self.touch_page_stmt(org_id, now)?,
         ];
-        for s in service_ids {
-            stmts.push(self.stmt(
-                "INSERT INTO component_services (component_id, service_id) SELECT ?, id FROM services WHERE id = ? AND org_id = ?",
-                args![id, s, org_id],
-            )?);
-        }
+        stmts.extend(self.link_services_stmts(org_id, id, service_ids)?);
         self.batch(stmts).await?;
         Ok(())
+    }
+
+    /// Links a component to services of the same organisation (others are ignored).
+    fn link_services_stmts(&self, org_id: &str, component_id: &str, service_ids: &[String]) -> ApiResult<Vec<worker::D1PreparedStatement>> {
+        service_ids
+            .iter()
+            .map(|s| {
+                self.stmt(
+                    "INSERT INTO component_services (component_id, service_id) SELECT ?, id FROM services WHERE id = ? AND org_id = ?",
+                    args![component_id, s, org_id],
+                )
+            })
+            .collect()
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -232,12 +240,7 @@ impl Db {
         ];
         if let Some(ids) = service_ids {
             stmts.push(self.stmt("DELETE FROM component_services WHERE component_id = ?", args![id])?);
-            for s in ids {
-                stmts.push(self.stmt(
-                    "INSERT INTO component_services (component_id, service_id) SELECT ?, id FROM services WHERE id = ? AND org_id = ?",
-                    args![id, s, org_id],
-                )?);
-            }
+            stmts.extend(self.link_services_stmts(org_id, id, ids)?);
         }
         self.batch(stmts).await?;
         Ok(())
