@@ -114,6 +114,7 @@ fn main() {
         ("answers_are_cached_validated_and_purged", caching),
         ("editing_needs_the_right_role_and_valid_input", validation),
         ("phone_without_javascript_renders_the_page", phone_no_js),
+        ("own_domain_root_serves_the_page", own_domain_root),
     ];
     tocsin_tests::run_suite(ctx, tests, |c| eprintln!("--- wrangler log ---\n{}", c.inst.log()))
 }
@@ -319,4 +320,20 @@ fn phone_no_js(c: &Ctx) {
     let width = b.script_value("document.documentElement.scrollWidth");
     assert_eq!(width, 390, "nothing wider than the phone");
     b.screenshot("status-page-no-js");
+}
+
+/// With the page's URL set to its own host, `/` on that host is the status page; on any other
+/// host `/` stays the responder app.
+fn own_domain_root(c: &Ctx) {
+    c.world();
+    let own = format!("http://localhost:{}", c.inst.port);
+    let r = c.admin().send("PUT", "/api/status/page", Some(json!({"name": "Acme Status", "time_zone": "Europe/Berlin", "url": own}).to_string().into_bytes()), &[]);
+    assert_eq!(r.status, 200, "{}", r.text);
+    let page = Api::new(&own).get("/");
+    assert_eq!(page.status, 200);
+    assert!(page.text.contains("class=\"banner"), "the status page on its own domain: {}", &page.text[..page.text.len().min(300)]);
+    let app = Api::new(&c.inst.base).get("/");
+    assert!(app.text.contains("/pkg/tocsin_app.js"), "the app elsewhere");
+    let summary = Api::new(&own).get("/api/v2/summary.json");
+    assert_eq!(summary.json["page"]["url"], own.as_str());
 }

@@ -165,6 +165,10 @@ impl Db {
         .await
     }
 
+    pub async fn status_page_url(&self, org_id: &str) -> ApiResult<Option<String>> {
+        Ok(self.first::<serde_json::Value>("SELECT url FROM status_pages WHERE org_id = ?", args![org_id]).await?.and_then(|v| v["url"].as_str().map(str::to_string)))
+    }
+
     pub async fn upsert_status_page(&self, org_id: &str, name: &str, time_zone: &str, url: Option<&str>, now: i64) -> ApiResult<()> {
         self.run(
             "INSERT INTO status_pages (org_id, name, time_zone, url, updated_at) VALUES (?, ?, ?, ?, ?)

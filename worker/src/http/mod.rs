@@ -110,7 +110,8 @@ pub async fn handle(req: Request, db: Db, env: Env, now: i64) -> Response {
     let wrong = || ApiError::MethodNotAllowed { method: method.to_string() };
     let result = match (segs.as_slice(), &method) {
         (["healthz"], Get) => health::get(&cx).await,
-        // The public status page (no login).
+        // The public status page (no login); at the root of its own domain when one is set.
+        ([""], Get) => status_page::root(&cx).await,
         (["status"], Get) => status_page::serve(&cx, "/status").await,
         (["status", "history"], Get) => status_page::serve(&cx, "/status/history").await,
         (["status", "incidents", id], Get) => status_page::serve(&cx, &format!("/status/incidents/{id}")).await,

@@ -95,6 +95,7 @@ pub async fn put_page(cx: &mut Cx) -> ApiResult<Response> {
     }
     let url = f.opt_str("url", 300)?.map(|u| http_url("url", &u)).transpose()?;
     cx.db.upsert_status_page(caller.org_id(), &name, &tz, url.as_deref(), cx.now).await?;
+    super::status_page::forget_page_host();
     purge().await;
     get(cx).await
 }

@@ -223,3 +223,37 @@ pub async fn purge() {
         let _ = cache.delete(cache_key(p, None), false).await;
     }
 }
+
+thread_local! {
+    /// The public page's configured URL host, looked up at most every 30 s per isolate.
+    static PAGE_HOST: std::cell::RefCell<Option<(i64, Option<String>)>> = const { std::cell::RefCell::new(None) };
+}
+
+async fn page_host(db: &Db, now: i64) -> ApiResult<Option<String>> {
+    if let Some((at, host)) = PAGE_HOST.with(|h| h.borrow().clone()) {
+        if now - at < 30_000 {
+            return Ok(host);
+        }
+    }
+    let host = match db.public_org().await? {
+        Some(org) => db.status_page_url(&org).await?.and_then(|u| worker::Url::parse(&u).ok()).and_then(|u| u.host_str().map(str::to_string)),
+        None => None,
+    };
+    PAGE_HOST.with(|h| *h.borrow_mut() = Some((now, host.clone())));
+    Ok(host)
+}
+
+/// `GET /`: the status page when the request arrives on the page's own domain (its configured
+/// URL's host), the responder app otherwise.
+pub async fn root(cx: &Cx) -> ApiResult<Response> {
+    let host = cx.req.url()?.host_str().map(str::to_string);
+    if host.is_some() && page_host(&cx.db, cx.now).await? == host {
+        return serve(cx, "/status").await;
+    }
+    Ok(cx.env.assets("ASSETS")?.fetch_request(cx.req.clone()?).await?)
+}
+
+/// Forget the cached page host (after the page's settings change).
+pub fn forget_page_host() {
+    PAGE_HOST.with(|h| *h.borrow_mut() = None);
+}
