@@ -10,6 +10,7 @@ pub mod grouping;
 pub mod ids;
 pub mod incident;
 pub mod rate_limit;
+pub mod schedule;
 pub mod status_page;
 pub mod validation;
 #[cfg(feature = "vendors")]
