@@ -6,6 +6,7 @@
 pub mod alert;
 pub mod api;
 pub mod auth;
+pub mod escalation;
 pub mod grouping;
 pub mod ids;
 pub mod incident;
