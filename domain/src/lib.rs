@@ -8,6 +8,7 @@ pub mod api;
 pub mod auth;
 pub mod escalation;
 pub mod grouping;
+pub mod ics;
 pub mod ids;
 pub mod incident;
 pub mod rate_limit;

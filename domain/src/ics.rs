@@ -1,0 +1,95 @@
+//! iCalendar (RFC 5545) feeds of on-call shifts, for calendar apps to subscribe to: times in UTC,
+//! stable UIDs (the same shift keeps its UID between fetches), escaped text, folded lines, CRLF.
+
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+
+use crate::schedule::Shift;
+
+fn stamp(t: DateTime<Utc>) -> String {
+    t.format("%Y%m%dT%H%M%SZ").to_string()
+}
+
+/// TEXT escaping (RFC 5545 §3.3.11).
+pub fn escape(s: &str) -> String {
+    s.replace('\\', "\\\\").replace(';', "\\;").replace(',', "\\,").replace("\r\n", "\\n").replace('\n', "\\n")
+}
+
+/// Folds a content line at 75 octets (continuation lines start with a space), on char boundaries.
+fn fold(line: &str, out: &mut String) {
+    let mut width = 0;
+    for c in line.chars() {
+        let len = c.len_utf8();
+        if width + len > 75 {
+            out.push_str("\r\n ");
+            width = 1;
+        }
+        out.push(c);
+        width += len;
+    }
+    out.push_str("\r\n");
+}
+
+/// A calendar of `shifts`; `names` gives a person's display name for a user id; `scope`
+/// (a schedule or user id) keeps UIDs distinct between feeds.
+pub fn calendar(title: &str, scope: &str, shifts: &[Shift], names: impl Fn(&str) -> String, now: DateTime<Utc>) -> String {
+    let mut out = String::new();
+    let mut line = |s: &str| fold(s, &mut out);
+    line("BEGIN:VCALENDAR");
+    line("VERSION:2.0");
+    line("PRODID:-//Tocsin//On-call//EN");
+    line("CALSCALE:GREGORIAN");
+    line("METHOD:PUBLISH");
+    line(&format!("X-WR-CALNAME:{}", escape(title)));
+    for s in shifts {
+        let who: Vec<String> = s.users.iter().map(|u| names(u.as_str())).collect();
+        let key = format!("{scope}|{}|{}|{}", s.start.timestamp(), s.end.timestamp(), s.users.iter().map(|u| u.as_str()).collect::<Vec<_>>().join(","));
+        let uid: String = Sha256::digest(key.as_bytes()).iter().take(16).map(|b| format!("{b:02x}")).collect();
+        line("BEGIN:VEVENT");
+        line(&format!("UID:{uid}@tocsin"));
+        line(&format!("DTSTAMP:{}", stamp(now)));
+        line(&format!("DTSTART:{}", stamp(s.start)));
+        line(&format!("DTEND:{}", stamp(s.end)));
+        line(&format!("SUMMARY:{}", escape(&format!("On call: {} ({title})", who.join(", ")))));
+        line("TRANSP:TRANSPARENT");
+        line("END:VEVENT");
+    }
+    line("END:VCALENDAR");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::UserId;
+
+    fn t(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn valid_stable_and_escaped() {
+        let shifts = vec![Shift { users: vec![UserId("u1".into())], start: t("2026-11-24T09:00:00Z"), end: t("2026-11-25T09:00:00Z") }];
+        let name = |_: &str| "Ana; the, \\boss".to_string();
+        let a = calendar("Primary, EU", "sched1", &shifts, name, t("2026-11-24T00:00:00Z"));
+        let b = calendar("Primary, EU", "sched1", &shifts, name, t("2026-11-25T00:00:00Z"));
+        assert!(a.starts_with("BEGIN:VCALENDAR\r\nVERSION:2.0\r\n") && a.ends_with("END:VCALENDAR\r\n"));
+        assert!(a.contains("DTSTART:20261124T090000Z\r\nDTEND:20261125T090000Z\r\n"));
+        assert!(a.contains("SUMMARY:On call: Ana\\; the\\, \\\\boss (Primary\\, EU)"));
+        let uid = |s: &str| s.lines().find(|l| l.starts_with("UID:")).unwrap().to_string();
+        assert_eq!(uid(&a), uid(&b), "the same shift keeps its UID");
+        assert!(a.split("\r\n").all(|l| l.len() <= 75), "folded");
+        assert!(!a.replace("\r\n", "").contains('\n'), "CRLF only");
+    }
+
+    #[test]
+    fn long_lines_fold_on_character_boundaries() {
+        let mut out = String::new();
+        fold(&format!("SUMMARY:{}", "é".repeat(60)), &mut out);
+        let lines: Vec<&str> = out.trim_end_matches("\r\n").split("\r\n").collect();
+        assert!(lines.len() > 1 && lines.iter().all(|l| l.len() <= 75));
+        assert!(lines[1..].iter().all(|l| l.starts_with(' ')));
+        let unfolded: String = lines.iter().enumerate().map(|(i, l)| if i == 0 { *l } else { &l[1..] }).collect();
+        assert_eq!(unfolded, format!("SUMMARY:{}", "é".repeat(60)));
+    }
+}
