@@ -229,6 +229,9 @@ async fn trigger(
         };
         if let Some(f) = db.apply_trigger(&service.org_id, &service.id, &alert, &target, log, now).await? {
             open_hint(&hint, Hint::Remember);
+            if f.mine == 1 && chosen.is_none() && service.escalation_policy_id.is_some() && db.start_escalation(&f.incident_id, &service.id, now).await? {
+                crate::escalate::run_incident(db, &f.incident_id, now).await?;
+            }
             let (result, message) = match (f.mine == 1, chosen.is_some()) {
                 (true, false) => (EventResult::Opened, "incident opened"),
                 (true, true) => (EventResult::Grouped, "alert added to an open incident"),

@@ -7,6 +7,7 @@ mod auth;
 mod crypto;
 mod db;
 mod error;
+mod escalate;
 mod http;
 mod ingest;
 mod outbound;
@@ -24,7 +25,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
 }
 
 /// Cron trigger (every minute): uses the event's scheduled time as "now" and applies what is
-/// due — today, maintenance entering progress and completing.
+/// due: escalation steps (catching up any missed ones) and maintenance transitions.
 #[event(scheduled)]
 async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     let now = event.schedule() as i64;
@@ -33,6 +34,9 @@ async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
         return;
     };
     let db = db::Db::new(d1);
+    if let Err(e) = escalate::run_due(&db, now).await {
+        worker::console_error!("scheduled: escalation sweep failed: {e}");
+    }
     if let Err(e) = http::status_page_sweep(&db, now).await {
         worker::console_error!("scheduled: maintenance sweep failed: {e}");
     }

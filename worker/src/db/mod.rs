@@ -3,12 +3,14 @@
 
 mod incidents;
 mod ingest;
+mod oncall;
 mod services;
 mod status;
 mod users;
 
 pub use incidents::*;
 pub use ingest::*;
+pub use oncall::*;
 pub use services::*;
 pub use status::*;
 pub use users::*;

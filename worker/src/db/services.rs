@@ -34,10 +34,12 @@ pub struct ServiceRow {
     pub grouping: String,
     pub auto_resolve: i64,
     pub webhook_secret: Option<String>,
+    #[serde(default)]
+    pub escalation_policy_id: Option<String>,
 }
 
 const SERVICE_COLS: &str = "s.id, s.org_id, s.name, s.description, s.runbook_url, s.integration_key, s.created_at, s.updated_at,
-     s.grouping, s.auto_resolve, s.webhook_secret,
+     s.grouping, s.auto_resolve, s.webhook_secret, s.escalation_policy_id,
      (SELECT COUNT(*) FROM incidents i WHERE i.service_id = s.id AND i.status != 'resolved') AS open_incidents";
 
 pub struct ServiceFields<'a> {

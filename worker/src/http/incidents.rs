@@ -106,6 +106,11 @@ pub async fn declare(cx: &mut Cx) -> ApiResult<Response> {
         service_id: r.service_id.as_ref().map(|s| s.as_str()),
     };
     cx.db.declare_incident(&i, &t, cx.now).await?;
+    if let Some(sid) = &r.service_id {
+        if cx.db.start_escalation(&id, sid.as_str(), cx.now).await? {
+            crate::escalate::run_incident(&cx.db, &id, cx.now).await?;
+        }
+    }
     json(201, &detail(cx, caller.org_id(), &id).await?)
 }
 

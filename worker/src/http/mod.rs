@@ -4,6 +4,7 @@
 mod auth;
 mod health;
 mod incidents;
+mod oncall;
 mod opsgenie;
 mod pagerduty;
 mod services;
@@ -149,6 +150,14 @@ pub async fn handle(req: Request, db: Db, env: Env, now: i64) -> Response {
         (["api", "incidents", id], Get) => incidents::get(&cx, id).await,
         (["api", "incidents", id, "acknowledge"], Post) => incidents::acknowledge(&cx, id).await,
         (["api", "incidents", id, "resolve"], Post) => incidents::resolve(&cx, id).await,
+        (["api", "incidents", id, "escalate"], Post) => oncall::escalate_now(&cx, id).await,
+        (["api", "incidents", id, "notifications"], Get) => oncall::notifications(&cx, id).await,
+        (["api", "schedules"], Post) => oncall::create_schedule(&mut cx).await,
+        (["api", "schedules", id, "overrides"], Post) => oncall::create_override(&mut cx, id).await,
+        (["api", "oncall"], Get) => oncall::who_is_on_call(&cx).await,
+        (["api", "escalation-policies"], Post) => oncall::create_policy(&mut cx).await,
+        (["api", "escalation-policies"], Get) => oncall::list_policies(&cx).await,
+        (["api", "services", id, "escalation-policy"], Put) => oncall::set_service_policy(&mut cx, id).await,
         (["webhooks", vendor, key], Post) => webhooks::receive(&mut cx, vendor, key).await,
         (["v2", "enqueue"], Post) => pagerduty::enqueue(&mut cx).await,
         (["v2", "change", "enqueue"], Post) => pagerduty::change_enqueue(&mut cx).await,
@@ -160,7 +169,8 @@ pub async fn handle(req: Request, db: Db, env: Env, now: i64) -> Response {
         (
             ["healthz"] | ["api", "setup" | "me" | "users" | "tokens" | "services" | "incidents"] | ["api", "auth", _] | ["api", "invites", "accept"]
             | ["api", "services", _] | ["api", "services", _, "rotate-key" | "integrations"] | ["api", "incidents", _]
-            | ["api", "incidents", _, "acknowledge" | "resolve"] | ["webhooks", _, _] | ["v2", "enqueue"] | ["v2", "change", "enqueue"]
+            | ["api", "incidents", _, "acknowledge" | "resolve" | "escalate" | "notifications"] | ["api", "schedules" | "oncall" | "escalation-policies"]
+            | ["api", "schedules", _, "overrides"] | ["api", "services", _, "escalation-policy"] | ["webhooks", _, _] | ["v2", "enqueue"] | ["v2", "change", "enqueue"]
             | ["v2", "alerts"] | ["v2", "alerts", _, _] | ["status"] | ["status", "history"] | ["status", "incidents", _]
             | ["history.atom" | "history.rss"] | ["api", "status"] | ["api", "status", "page" | "groups" | "components" | "incidents" | "maintenances"]
             | ["api", "status", "components", _] | ["api", "status", "incidents" | "maintenances", _, "updates"],

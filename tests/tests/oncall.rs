@@ -1,0 +1,168 @@
+//! Schedules and escalation end to end against wrangler dev: the policy snapshot on a new
+//! incident, level 1 in the outbox at once, the cron trigger (driven with explicit times) firing
+//! level 2 exactly once, acknowledge stopping it, overrides, "escalate now".
+
+use serde_json::{json, Value};
+use std::sync::OnceLock;
+use tocsin_tests::{Api, Instance};
+
+struct Ctx {
+    inst: Instance,
+    world: OnceLock<World>,
+}
+
+#[derive(Clone)]
+struct World {
+    admin: std::sync::Arc<Api>,
+    key: String,
+    ana: String,
+    bo: String,
+    schedule: String,
+}
+
+impl Ctx {
+    fn world(&self) -> World {
+        self.world
+            .get_or_init(|| {
+                let admin = Api::setup(&self.inst.base, "Acme", "admin@example.com", "on-call password", "Admin");
+                let user = |email: &str, name: &str| {
+                    let r = admin.post("/api/users", json!({"email": email, "name": name, "role": "responder", "password": "responder password"}));
+                    assert_eq!(r.status, 201, "{}", r.text);
+                    r.json["user"]["id"].as_str().unwrap().to_string()
+                };
+                let (ana, bo) = (user("ana@example.com", "Ana"), user("bo@example.com", "Bo"));
+                let s = admin.post("/api/schedules", json!({"name": "Primary", "time_zone": "Europe/Berlin", "layers": [
+                    {"name": "Week", "participants": [ana], "start": "2026-01-01T09:00:00", "turn": {"type": "weekly"}}]}));
+                assert_eq!(s.status, 201, "{}", s.text);
+                let schedule = s.json["id"].as_str().unwrap().to_string();
+                let p = admin.post("/api/escalation-policies", json!({"name": "Checkout", "repeats": 0, "levels": [
+                    {"targets": [{"type": "schedule", "id": schedule}], "delay_minutes": 5},
+                    {"targets": [{"type": "user", "id": bo}, {"type": "schedule", "id": schedule}], "delay_minutes": 5}]}));
+                assert_eq!(p.status, 201, "{}", p.text);
+                let svc = admin.post("/api/services", json!({"name": "Checkout"}));
+                let sid = svc.json["id"].as_str().unwrap();
+                let r = admin.send("PUT", &format!("/api/services/{sid}/escalation-policy"), Some(json!({"policy_id": p.json["id"]}).to_string().into_bytes()), &[]);
+                assert_eq!(r.status, 200, "{}", r.text);
+                World { admin: std::sync::Arc::new(admin), key: svc.json["integration_key"].as_str().unwrap().into(), ana, bo, schedule }
+            })
+            .clone()
+    }
+
+    fn fire(&self, w: &World, dedup: &str) -> String {
+        let r = w.admin.post(&format!("/webhooks/generic/{}", w.key), json!({"summary": format!("Problem {dedup}"), "severity": "critical", "dedup_key": dedup}));
+        assert_eq!(r.status, 202, "{}", r.text);
+        r.json["incident_id"].as_str().unwrap().to_string()
+    }
+
+    fn notifications(&self, w: &World, incident: &str) -> Vec<Value> {
+        w.admin.get(&format!("/api/incidents/{incident}/notifications")).json["notifications"].as_array().cloned().unwrap_or_default()
+    }
+
+    fn cron(&self, at_ms: i64) {
+        let r = Api::new(&self.inst.base).get(&format!("/cdn-cgi/handler/scheduled?cron=*+*+*+*+*&time={at_ms}"));
+        assert!(r.status < 300, "{} {}", r.status, r.text);
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
+}
+
+fn main() {
+    let ctx = Ctx { inst: Instance::start("oncall"), world: OnceLock::new() };
+    let tests: &[(&str, fn(&Ctx))] = &[
+        ("level_one_at_once_level_two_once_after_the_timeout", two_levels),
+        ("acknowledge_stops_escalation", acknowledge_stops),
+        ("overrides_change_who_is_on_call", overrides),
+        ("escalate_now_runs_the_next_level", escalate_now),
+        ("policies_and_schedules_are_validated", validation),
+    ];
+    tocsin_tests::run_suite(ctx, tests, |c| eprintln!("--- wrangler log ---\n{}", c.inst.log()))
+}
+
+fn two_levels(c: &Ctx) {
+    let w = c.world();
+    let opened = now_ms();
+    let incident = c.fire(&w, "two-levels");
+    let n = c.notifications(&w, &incident);
+    assert_eq!(n.len(), 1, "level 1 at once: {n:?}");
+    assert_eq!((n[0]["user_id"].as_str(), n[0]["level"].as_i64()), (Some(w.ana.as_str()), Some(1)));
+    assert_eq!(n[0]["reason"], "level 1: on call in Primary");
+    let d = w.admin.get(&format!("/api/incidents/{incident}"));
+    assert!(d.text.contains("Escalated to level 1: notified Ana (on call in Primary)"), "{}", d.text);
+    c.cron(opened + 4 * 60_000);
+    assert_eq!(c.notifications(&w, &incident).len(), 1, "not yet");
+    c.cron(opened + 5 * 60_000 + 2_000);
+    let n = c.notifications(&w, &incident);
+    let level2: Vec<&str> = n.iter().filter(|x| x["level"] == 2).map(|x| x["user_id"].as_str().unwrap()).collect();
+    assert_eq!(level2, [w.bo.as_str(), w.ana.as_str()], "level 2: Bo, and Ana via the schedule — each once");
+    c.cron(opened + 5 * 60_000 + 2_000);
+    assert_eq!(c.notifications(&w, &incident).len(), 3, "the same scheduled time again: nothing new");
+    c.cron(opened + 60 * 60_000);
+    assert_eq!(c.notifications(&w, &incident).len(), 3, "no repeats configured: done");
+    let d = w.admin.get(&format!("/api/incidents/{incident}"));
+    let escalations = d.json["timeline"].as_array().unwrap().iter().filter(|t| t["kind"] == "incident.escalated").count();
+    assert_eq!(escalations, 2, "one timeline entry per step");
+}
+
+fn acknowledge_stops(c: &Ctx) {
+    let w = c.world();
+    let opened = now_ms();
+    let incident = c.fire(&w, "acked");
+    assert_eq!(c.notifications(&w, &incident).len(), 1);
+    assert_eq!(w.admin.post(&format!("/api/incidents/{incident}/acknowledge"), json!({})).status, 200);
+    c.cron(opened + 30 * 60_000);
+    assert_eq!(c.notifications(&w, &incident).len(), 1, "acknowledged: no further steps");
+    let esc = &w.admin.get(&format!("/api/incidents/{incident}/notifications")).json["escalation"];
+    assert!(esc["next_at"].is_null(), "{esc}");
+}
+
+fn overrides(c: &Ctx) {
+    let w = c.world();
+    let who = |c: &Ctx| -> Vec<String> {
+        let r = w.admin.get("/api/oncall");
+        r.json["schedules"][0]["on_call"].as_array().unwrap().iter().map(|u| u["name"].as_str().unwrap().to_string()).collect()
+    };
+    let _ = c;
+    assert_eq!(who(c), ["Ana"]);
+    // Bo covers the next hour himself, in two taps' worth of API.
+    let bo = Api::new(&c.inst.base);
+    assert_eq!(bo.post("/api/auth/login", json!({"email": "bo@example.com", "password": "responder password"})).status, 200);
+    let start = now_ms() - 1_000;
+    let iso = |ms: i64| chrono_like(ms);
+    let r = bo.post(&format!("/api/schedules/{}/overrides", w.schedule), json!({"start": iso(start), "end": iso(start + 3_600_000)}));
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(who(c), ["Bo"]);
+    let r = bo.post(&format!("/api/schedules/{}/overrides", w.schedule), json!({"user_id": w.ana, "start": iso(start), "end": iso(start + 60_000)}));
+    assert_eq!(r.status, 403, "responders put only themselves on call");
+    let later = w.admin.get(&format!("/api/oncall?at={}", iso(start + 2 * 3_600_000)));
+    assert_eq!(later.json["schedules"][0]["on_call"][0]["name"], "Ana", "after the override, the rotation again");
+}
+
+fn escalate_now(c: &Ctx) {
+    let w = c.world();
+    let incident = c.fire(&w, "escalate-now");
+    assert_eq!(c.notifications(&w, &incident).len(), 1);
+    let r = w.admin.post(&format!("/api/incidents/{incident}/escalate"), json!({}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    let n = c.notifications(&w, &incident);
+    assert!(n.iter().any(|x| x["level"] == 2), "{n:?}");
+}
+
+fn validation(c: &Ctx) {
+    let w = c.world();
+    let r = w.admin.post("/api/escalation-policies", json!({"name": "x", "levels": [{"targets": [], "delay_minutes": 5}]}));
+    assert_eq!((r.status, r.field()), (400, "levels[0].targets"), "{}", r.text);
+    let r = w.admin.post("/api/escalation-policies", json!({"name": "x", "levels": [{"targets": [{"type": "user", "id": "nobody"}], "delay_minutes": 5}]}));
+    assert_eq!((r.status, r.field()), (400, "levels[0].targets"));
+    let r = w.admin.post("/api/schedules", json!({"name": "x", "time_zone": "Nowhere/Land", "layers": []}));
+    assert_eq!((r.status, r.field()), (400, "time_zone"));
+    let r = w.admin.post("/api/schedules", json!({"name": "x", "layers": [{"name": "l", "participants": [], "start": "2026-01-01T00:00:00", "turn": {"type": "daily"}}]}));
+    assert_eq!(r.status, 400, "{}", r.text);
+}
+
+/// Milliseconds since the epoch → RFC 3339 UTC (via `date`, to stay independent of the code under test).
+fn chrono_like(ms: i64) -> String {
+    let out = std::process::Command::new("date").args(["-u", "-d", &format!("@{}", ms / 1000), "+%Y-%m-%dT%H:%M:%SZ"]).output().unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}

@@ -1,0 +1,129 @@
+//! Running escalations: the domain's `next_step` decides, this writes each decision (timeline
+//! and outbox) idempotently. Called right after an incident opens, by "escalate now", and by the
+//! cron sweep with the event's scheduled time as "now" (catching up every missed step once).
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use tocsin_domain::api::{Actor, ActorKind};
+use tocsin_domain::escalation::{next_step, Decision, Policy, Position};
+use tocsin_domain::ids::UserId;
+use tocsin_domain::schedule::{Layer, Override, Schedule};
+use tocsin_domain::status_page::uptime::tz_or_utc;
+
+use crate::crypto::new_id;
+use crate::db::{Db, EscalationRow, NewNotification};
+use crate::error::ApiResult;
+
+fn time(ms: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}
+
+/// The organisation's schedules with their overrides, as the domain sees them, and their names.
+pub async fn load_schedules(db: &Db, org_id: &str, now: i64) -> ApiResult<HashMap<String, (String, Schedule)>> {
+    let overrides = db.overrides(org_id, now - 86_400_000).await?;
+    Ok(db
+        .schedules(org_id)
+        .await?
+        .into_iter()
+        .map(|s| {
+            let layers: Vec<Layer> = serde_json::from_str(&s.layers).unwrap_or_default();
+            let ovr = overrides
+                .iter()
+                .filter(|o| o.schedule_id == s.id)
+                .map(|o| Override { user: UserId(o.user_id.clone()), start: time(o.starts_at), end: time(o.ends_at) })
+                .collect();
+            (s.id.clone(), (s.name.clone(), Schedule { time_zone: tz_or_utc(&s.time_zone), layers, overrides: ovr }))
+        })
+        .collect())
+}
+
+/// Runs every step of one escalation that is due at `now`. Returns how many were written.
+pub async fn advance(db: &Db, mut e: EscalationRow, now: i64) -> ApiResult<usize> {
+    let Ok(policy) = serde_json::from_str::<Policy>(&e.policy) else { return Ok(0) };
+    let schedules = load_schedules(db, &e.org_id, now).await?;
+    let names: HashMap<String, String> = db.user_names(&e.org_id).await?.into_iter().collect();
+    let status = e.status.parse().unwrap_or(tocsin_domain::incident::IncidentStatus::Triggered);
+    let system = serde_json::to_string(&Actor { kind: ActorKind::System, id: None, name: "Escalation".into() })?;
+    let mut written = 0;
+    // Bounded: a policy has at most 10 passes of its levels.
+    for _ in 0..200 {
+        let pos = e.next_at.map(|at| Position { cycle: e.cycle as u32, level: e.level as usize, due_at: time(at) });
+        match next_step(&policy, status, pos, |id| schedules.get(id).map(|(_, s)| s), time(now)) {
+            Decision::Wait { .. } => break,
+            Decision::Stop(_) => {
+                if e.next_at.is_some() {
+                    db.record_step(&e, None, None, &[], now).await?;
+                }
+                break;
+            }
+            Decision::Notify(step) => {
+                let who: Vec<String> = step
+                    .pages
+                    .iter()
+                    .map(|p| {
+                        let name = names.get(p.user.as_str()).cloned().unwrap_or_else(|| p.user.to_string());
+                        match &p.via_schedule {
+                            Some(s) => format!("{name} (on call in {})", schedules.get(s).map(|(n, _)| n.as_str()).unwrap_or(s)),
+                            None => name,
+                        }
+                    })
+                    .collect();
+                let level = step.position.level + 1;
+                let pass = if step.position.cycle > 0 { format!(" (repeat {})", step.position.cycle) } else { String::new() };
+                let mut message = if step.fell_through {
+                    format!("Level {level}{pass}: nobody on call; going on to the next level")
+                } else {
+                    format!("Escalated to level {level}{pass}: notified {}", who.join(", "))
+                };
+                if !step.empty_schedules.is_empty() && !step.fell_through {
+                    message.push_str(&format!(" — nobody on call in {}", step.empty_schedules.join(", ")));
+                }
+                let pages: Vec<NewNotification<'_>> = step
+                    .pages
+                    .iter()
+                    .map(|p| NewNotification {
+                        id: new_id(now),
+                        user_id: p.user.as_str(),
+                        reason: match &p.via_schedule {
+                            Some(s) => format!("level {level}: on call in {}", schedules.get(s).map(|(n, _)| n.as_str()).unwrap_or(s)),
+                            None => format!("level {level}"),
+                        },
+                    })
+                    .collect();
+                let next = step.next.map(|n| (i64::from(n.cycle), n.level as i64, n.due_at.timestamp_millis()));
+                let t_id = new_id(now);
+                if !db.record_step(&e, next, Some((&t_id, &system, &message)), &pages, now).await? {
+                    break; // another runner took this step
+                }
+                written += 1;
+                match next {
+                    Some((c, l, at)) => {
+                        e.cycle = c;
+                        e.level = l;
+                        e.next_at = Some(at);
+                    }
+                    None => break,
+                }
+            }
+        }
+    }
+    Ok(written)
+}
+
+/// The cron sweep: every escalation with a due step, in bounded batches.
+pub async fn run_due(db: &Db, now: i64) -> ApiResult<usize> {
+    let mut total = 0;
+    for e in db.due_escalations(now, 100).await? {
+        total += advance(db, e, now).await?;
+    }
+    Ok(total)
+}
+
+/// Right after an incident opens (or "escalate now").
+pub async fn run_incident(db: &Db, incident_id: &str, now: i64) -> ApiResult<usize> {
+    match db.escalation(incident_id).await? {
+        Some(e) => advance(db, e, now).await,
+        None => Ok(0),
+    }
+}

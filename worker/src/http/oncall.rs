@@ -1,0 +1,171 @@
+//! On-call API: schedules and overrides, escalation policies, who is on call, and an incident's
+//! escalation (escalate now, the notifications decided for it).
+
+use serde_json::{json, Value};
+use tocsin_domain::auth::{Permission, Role};
+use tocsin_domain::escalation::{Policy, Target};
+use tocsin_domain::ids::UserId;
+use tocsin_domain::schedule::{on_call, Layer};
+use tocsin_domain::status_page::uptime::parse_tz;
+use tocsin_domain::validation::{parse_json, FieldError, Fields};
+use worker::Response;
+
+use super::{json, views, Cx};
+use crate::crypto::new_id;
+use crate::error::{ApiError, ApiResult};
+use crate::escalate::{load_schedules, run_incident};
+
+async fn body(cx: &mut Cx) -> ApiResult<Value> {
+    Ok(parse_json(&cx.body(256 * 1024).await?)?)
+}
+
+fn parse<T: serde::de::DeserializeOwned>(v: &Value, field: &str) -> ApiResult<T> {
+    serde_json::from_value(v.get(field).cloned().unwrap_or(Value::Null)).map_err(|e| ApiError::Invalid(FieldError::new(field, e.to_string())))
+}
+
+pub async fn create_schedule(cx: &mut Cx) -> ApiResult<Response> {
+    let caller = cx.caller().await?;
+    caller.require(Permission::Administer)?;
+    let v = body(cx).await?;
+    let f = Fields::new(&v)?;
+    let name = f.req_str("name", 100)?;
+    let tz = f.opt_str("time_zone", 64)?.unwrap_or_else(|| "UTC".into());
+    if parse_tz(&tz).is_none() {
+        return Err(ApiError::field("time_zone", "must be an IANA time zone such as Europe/Berlin"));
+    }
+    let layers: Vec<Layer> = parse(&v, "layers")?;
+    let users: Vec<String> = cx.db.user_names(caller.org_id()).await?.into_iter().map(|(id, _)| id).collect();
+    for (i, l) in layers.iter().enumerate() {
+        if l.participants.is_empty() {
+            return Err(ApiError::field(&format!("layers[{i}].participants"), "needs at least one person"));
+        }
+        if let Some(p) = l.participants.iter().find(|p| !users.contains(&p.0)) {
+            return Err(ApiError::field(&format!("layers[{i}].participants"), format!("no such user: {p}")));
+        }
+    }
+    let id = new_id(cx.now);
+    cx.db.insert_schedule(&id, caller.org_id(), &name, &tz, &serde_json::to_string(&layers)?, cx.now).await?;
+    json(201, &json!({"id": id, "name": name}))
+}
+
+/// `GET /api/oncall?at=…` (default now): who is on call in every schedule.
+pub async fn who_is_on_call(cx: &Cx) -> ApiResult<Response> {
+    let caller = cx.caller().await?;
+    let at = match cx.query("at") {
+        Some(a) => chrono::DateTime::parse_from_rfc3339(&a).map(|t| t.timestamp_millis()).map_err(|_| ApiError::field("at", "must be an RFC 3339 time"))?,
+        None => cx.now,
+    };
+    let names: std::collections::HashMap<String, String> = cx.db.user_names(caller.org_id()).await?.into_iter().collect();
+    let mut out: Vec<Value> = load_schedules(&cx.db, caller.org_id(), at)
+        .await?
+        .into_iter()
+        .map(|(id, (name, s))| {
+            let users: Vec<Value> = on_call(&s, views::time(at))
+                .into_iter()
+                .map(|u| json!({"id": u, "name": names.get(u.as_str()).cloned().unwrap_or_default()}))
+                .collect();
+            json!({"schedule_id": id, "name": name, "on_call": users})
+        })
+        .collect();
+    out.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
+    json(200, &json!({"at": views::time(at), "schedules": out}))
+}
+
+/// Overrides: responders may cover a span themselves; admins may put anyone on call.
+pub async fn create_override(cx: &mut Cx, schedule_id: &str) -> ApiResult<Response> {
+    let caller = cx.caller().await?;
+    caller.require(Permission::Respond)?;
+    let v = body(cx).await?;
+    let f = Fields::new(&v)?;
+    let user = f.opt_str("user_id", 64)?.unwrap_or_else(|| caller.user.id.clone());
+    if user != caller.user.id && caller.role != Role::Admin {
+        return Err(ApiError::Forbidden("responders may only put themselves on call"));
+    }
+    let time = |k: &str| -> ApiResult<i64> {
+        let raw = f.req_str(k, 40)?;
+        chrono::DateTime::parse_from_rfc3339(&raw).map(|t| t.timestamp_millis()).map_err(|_| ApiError::field(k, "must be an RFC 3339 time"))
+    };
+    let (start, end) = (time("start")?, time("end")?);
+    if end <= start {
+        return Err(ApiError::field("end", "must be after start"));
+    }
+    if !cx.db.schedules(caller.org_id()).await?.iter().any(|s| s.id == schedule_id) {
+        return Err(ApiError::NotFound("schedule"));
+    }
+    let id = new_id(cx.now);
+    cx.db.insert_override(&id, caller.org_id(), schedule_id, &user, start, end, &caller.user.id, cx.now).await?;
+    json(201, &json!({"id": id, "user_id": user}))
+}
+
+pub async fn create_policy(cx: &mut Cx) -> ApiResult<Response> {
+    let caller = cx.caller().await?;
+    caller.require(Permission::Administer)?;
+    let v = body(cx).await?;
+    let name = Fields::new(&v)?.req_str("name", 100)?;
+    let policy = Policy { levels: parse(&v, "levels")?, repeats: v.get("repeats").and_then(Value::as_u64).unwrap_or(0) as u32 };
+    policy.validate()?;
+    let users: Vec<String> = cx.db.user_names(caller.org_id()).await?.into_iter().map(|(id, _)| id).collect();
+    let schedules: Vec<String> = cx.db.schedules(caller.org_id()).await?.into_iter().map(|s| s.id).collect();
+    for (i, l) in policy.levels.iter().enumerate() {
+        for t in &l.targets {
+            let known = match t {
+                Target::User(UserId(u)) => users.contains(u),
+                Target::Schedule(s) => schedules.contains(s),
+            };
+            if !known {
+                return Err(ApiError::field(&format!("levels[{i}].targets"), format!("no such user or schedule: {t:?}")));
+            }
+        }
+    }
+    let id = new_id(cx.now);
+    cx.db.insert_policy(&id, caller.org_id(), &name, &serde_json::to_string(&policy)?, cx.now).await?;
+    json(201, &json!({"id": id, "name": name}))
+}
+
+pub async fn list_policies(cx: &Cx) -> ApiResult<Response> {
+    let caller = cx.caller().await?;
+    let list: Vec<Value> = cx
+        .db
+        .policies(caller.org_id())
+        .await?
+        .into_iter()
+        .map(|p| json!({"id": p.id, "name": p.name, "policy": serde_json::from_str::<Value>(&p.policy).unwrap_or(Value::Null)}))
+        .collect();
+    json(200, &json!({"escalation_policies": list}))
+}
+
+/// `PUT /api/services/{id}/escalation-policy` `{"policy_id": "…" | null}`.
+pub async fn set_service_policy(cx: &mut Cx, service_id: &str) -> ApiResult<Response> {
+    let caller = cx.caller().await?;
+    caller.require(Permission::Administer)?;
+    let v = body(cx).await?;
+    let policy = Fields::new(&v)?.opt_str("policy_id", 64)?;
+    if !cx.db.set_service_policy(caller.org_id(), service_id, policy.as_deref(), cx.now).await? {
+        return Err(ApiError::NotFound("service or escalation policy"));
+    }
+    json(200, &json!({"service_id": service_id, "policy_id": policy}))
+}
+
+pub async fn escalate_now(cx: &Cx, incident_id: &str) -> ApiResult<Response> {
+    let caller = cx.caller().await?;
+    caller.require(Permission::Respond)?;
+    if !cx.db.escalate_now(caller.org_id(), incident_id, cx.now).await? {
+        return Err(ApiError::Conflict("this incident has no escalation step left to run".into()));
+    }
+    let steps = run_incident(&cx.db, incident_id, cx.now).await?;
+    json(200, &json!({"steps": steps}))
+}
+
+pub async fn notifications(cx: &Cx, incident_id: &str) -> ApiResult<Response> {
+    let caller = cx.caller().await?;
+    let e = cx.db.escalation(incident_id).await?;
+    let rows: Vec<Value> = cx
+        .db
+        .outbox_of(caller.org_id(), incident_id)
+        .await?
+        .into_iter()
+        .map(|o| json!({"id": o.id, "user_id": o.user_id, "cycle": o.cycle, "level": o.level + 1, "reason": o.reason, "state": o.state, "created_at": views::time(o.created_at), "incident_id": o.incident_id}))
+        .collect();
+    let escalation = e.filter(|e| e.org_id == caller.org_id()).map(|e| json!({"cycle": e.cycle, "level": e.level + 1, "next_at": e.next_at.map(views::time), "incident_number": e.number}));
+    json(200, &json!({"notifications": rows, "escalation": escalation}))
+}
