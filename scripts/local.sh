@@ -66,6 +66,14 @@ run_local() {
   [ "$host" = 0.0.0.0 ] && url="http://127.0.0.1:$port"
   wait_healthy "$url" || die "wrangler dev did not become healthy"
   [ "${TOCSIN_DEMO:-1}" = 0 ] || seed_demo "$url"
+  # Cron triggers do not fire by themselves under wrangler dev: tick the scheduled handler every
+  # minute with the current time (escalation steps, maintenance transitions).
+  ( while kill -0 "$pid" 2>/dev/null; do
+      sleep "${TOCSIN_TICK_SECS:-60}"
+      curl -fsS "$url/cdn-cgi/handler/scheduled?cron=*+*+*+*+*&time=$(date +%s%3N)" >/dev/null 2>&1 || true
+    done ) &
+  local ticker=$!
+  trap 'kill $ticker 2>/dev/null; kill $pid 2>/dev/null; wait $pid 2>/dev/null' EXIT INT TERM
   printf '\n  Tocsin is running at \033[1m%s\033[0m  (Ctrl-C to stop)\n\n' "$url"
   wait $pid
 }
