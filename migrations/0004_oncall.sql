@@ -62,3 +62,15 @@ CREATE TABLE notification_outbox (
   UNIQUE (incident_id, cycle, level, user_id)
 );
 CREATE INDEX notification_outbox_state ON notification_outbox(state, created_at);
+
+-- Calendar subscriptions (ICS) of a schedule or of one person's shifts: long random tokens,
+-- stored hashed, revocable.
+CREATE TABLE calendar_feeds (
+  id          TEXT PRIMARY KEY,
+  org_id      TEXT NOT NULL,
+  kind        TEXT NOT NULL CHECK (kind IN ('schedule', 'user')),
+  subject_id  TEXT NOT NULL,
+  token_hash  TEXT NOT NULL UNIQUE,
+  created_at  INTEGER NOT NULL,
+  revoked_at  INTEGER
+);

@@ -76,6 +76,7 @@ fn main() {
         ("overrides_change_who_is_on_call", overrides),
         ("escalate_now_runs_the_next_level", escalate_now),
         ("policies_and_schedules_are_validated", validation),
+        ("calendar_feeds_read_by_a_calendar_library", calendars),
     ];
     tocsin_tests::run_suite(ctx, tests, |c| eprintln!("--- wrangler log ---\n{}", c.inst.log()))
 }
@@ -165,4 +166,46 @@ fn validation(c: &Ctx) {
 fn chrono_like(ms: i64) -> String {
     let out = std::process::Command::new("date").args(["-u", "-d", &format!("@{}", ms / 1000), "+%Y-%m-%dT%H:%M:%SZ"]).output().unwrap();
     String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+fn read_calendar(url: &str) -> Value {
+    let python = std::env::var("TOCSIN_PYTHON").expect("TOCSIN_PYTHON: run with ./tocsin test");
+    let out = std::process::Command::new(python)
+        .arg(tocsin_tests::instance::root().join("tests/clients/read_calendar.py"))
+        .arg(url)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn calendars(c: &Ctx) {
+    let w = c.world();
+    let r = w.admin.post(&format!("/api/schedules/{}/calendar-feed", w.schedule), json!({}));
+    assert_eq!(r.status, 201, "{}", r.text);
+    let url = r.json["url"].as_str().unwrap().to_string();
+    assert!(url.contains("token=tcf_"));
+    let cal = read_calendar(&url);
+    assert_eq!(cal["name"], "Primary");
+    assert_eq!(cal["version"], "2.0");
+    let events = cal["events"].as_array().unwrap();
+    // Bo's one-hour override (from the overrides test) first, then Ana's rotation (one person:
+    // her weeks merge into one shift) for the rest of the 60 days.
+    let who: Vec<&str> = events.iter().map(|e| e["summary"].as_str().unwrap()).collect();
+    assert_eq!(who, ["On call: Bo (Primary)", "On call: Ana (Primary)"], "{events:?}");
+    assert_eq!(events[0]["end"], events[1]["start"]);
+    assert!(events[1]["start"].as_str().unwrap().ends_with("+00:00"), "UTC times: {}", events[1]["start"]);
+    let again = read_calendar(&url);
+    assert_eq!(again["events"], cal["events"], "stable UIDs and times between fetches");
+    // Revoked links stop working.
+    let id = r.json["id"].as_str().unwrap();
+    assert_eq!(w.admin.send("DELETE", &format!("/api/calendar-feeds/{id}"), None, &[]).status, 204);
+    assert_eq!(Api::new(&c.inst.base).get(url.trim_start_matches(&c.inst.base)).status, 404);
+    // A person's own shifts across schedules.
+    let ana = Api::new(&c.inst.base);
+    ana.post("/api/auth/login", json!({"email": "ana@example.com", "password": "responder password"}));
+    let mine = ana.post("/api/users/me/calendar-feed", json!({}));
+    let cal = read_calendar(mine.json["url"].as_str().unwrap());
+    assert!(cal["events"].as_array().unwrap().iter().all(|e| e["summary"].as_str().unwrap().contains("Ana")));
+    assert_eq!(Api::new(&c.inst.base).get(&format!("/api/users/{}/oncall.ics?token=wrong", w.ana)).status, 404);
 }

@@ -208,3 +208,30 @@ impl Db {
         Ok(r.into_iter().map(|r| (r.id, r.name)).collect())
     }
 }
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct CalendarFeedRow {
+    pub id: String,
+    pub org_id: String,
+    pub kind: String,
+    pub subject_id: String,
+}
+
+impl Db {
+    pub async fn insert_calendar_feed(&self, id: &str, org_id: &str, kind: &str, subject: &str, token_hash: &str, now: i64) -> ApiResult<()> {
+        self.run(
+            "INSERT INTO calendar_feeds (id, org_id, kind, subject_id, token_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            args![id, org_id, kind, subject, token_hash, now],
+        )
+        .await?;
+        Ok(())
+    }
+
+    pub async fn calendar_feed(&self, token_hash: &str) -> ApiResult<Option<CalendarFeedRow>> {
+        self.first("SELECT id, org_id, kind, subject_id FROM calendar_feeds WHERE token_hash = ? AND revoked_at IS NULL", args![token_hash]).await
+    }
+
+    pub async fn revoke_calendar_feed(&self, org_id: &str, id: &str, now: i64) -> ApiResult<bool> {
+        Ok(self.run("UPDATE calendar_feeds SET revoked_at = ? WHERE org_id = ? AND id = ? AND revoked_at IS NULL", args![now, org_id, id]).await? == 1)
+    }
+}

@@ -169,3 +169,72 @@ pub async fn notifications(cx: &Cx, incident_id: &str) -> ApiResult<Response> {
     let escalation = e.filter(|e| e.org_id == caller.org_id()).map(|e| json!({"cycle": e.cycle, "level": e.level + 1, "next_at": e.next_at.map(views::time), "incident_number": e.number}));
     json(200, &json!({"notifications": rows, "escalation": escalation}))
 }
+
+const FEED_DAYS: i64 = 60;
+
+/// `POST /api/schedules/{id}/calendar-feed` or `POST /api/users/me/calendar-feed`: a new
+/// subscription URL (its token is shown once).
+pub async fn create_calendar_feed(cx: &Cx, kind: &str, subject: Option<&str>) -> ApiResult<Response> {
+    let caller = cx.caller().await?;
+    let subject = match (kind, subject) {
+        ("schedule", Some(id)) => {
+            if !cx.db.schedules(caller.org_id()).await?.iter().any(|s| s.id == id) {
+                return Err(ApiError::NotFound("schedule"));
+            }
+            id.to_string()
+        }
+        _ => caller.user.id.clone(),
+    };
+    let secret = crate::crypto::new_secret("tcf_");
+    let id = new_id(cx.now);
+    cx.db.insert_calendar_feed(&id, caller.org_id(), kind, &subject, &crate::crypto::sha256_hex(&secret), cx.now).await?;
+    let path = match kind {
+        "schedule" => format!("/api/schedules/{subject}/calendar.ics"),
+        _ => format!("/api/users/{subject}/oncall.ics"),
+    };
+    json(201, &json!({"id": id, "url": format!("{}{path}?token={secret}", cx.origin())}))
+}
+
+pub async fn revoke_calendar_feed(cx: &Cx, id: &str) -> ApiResult<Response> {
+    let caller = cx.caller().await?;
+    if !cx.db.revoke_calendar_feed(caller.org_id(), id, cx.now).await? {
+        return Err(ApiError::NotFound("calendar feed"));
+    }
+    Ok(Response::empty()?.with_status(204))
+}
+
+/// The ICS document for a subscription: calendar apps fetch it without a session, with the token.
+pub async fn calendar(cx: &Cx, kind: &str, subject: &str) -> ApiResult<Response> {
+    let token = cx.query("token").unwrap_or_default();
+    let feed = cx
+        .db
+        .calendar_feed(&crate::crypto::sha256_hex(&token))
+        .await?
+        .filter(|f| f.kind == kind && f.subject_id == subject)
+        .ok_or(ApiError::NotFound("calendar (the link is wrong or was revoked)"))?;
+    let schedules = load_schedules(&cx.db, &feed.org_id, cx.now).await?;
+    let names: std::collections::HashMap<String, String> = cx.db.user_names(&feed.org_id).await?.into_iter().collect();
+    let (from, to) = (views::time(cx.now), views::time(cx.now + FEED_DAYS * 86_400_000));
+    let (title, shifts) = match kind {
+        "schedule" => {
+            let (name, s) = schedules.get(subject).ok_or(ApiError::NotFound("schedule"))?;
+            (name.clone(), tocsin_domain::schedule::shifts(s, from, to))
+        }
+        _ => {
+            let me = UserId(subject.to_string());
+            let mut all: Vec<tocsin_domain::schedule::Shift> = schedules
+                .values()
+                .flat_map(|(_, s)| tocsin_domain::schedule::shifts(s, from, to))
+                .filter(|sh| sh.users.contains(&me))
+                .map(|sh| tocsin_domain::schedule::Shift { users: vec![me.clone()], ..sh })
+                .collect();
+            all.sort_by_key(|s| s.start);
+            (format!("{} on call", names.get(subject).cloned().unwrap_or_default()), all)
+        }
+    };
+    let body = tocsin_domain::ics::calendar(&title, subject, &shifts, |u| names.get(u).cloned().unwrap_or_else(|| u.to_string()), views::time(cx.now));
+    let mut resp = Response::ok(body)?;
+    resp.headers_mut().set("Content-Type", "text/calendar; charset=utf-8")?;
+    resp.headers_mut().set("Cache-Control", "private, max-age=300")?;
+    Ok(resp)
+}
