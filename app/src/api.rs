@@ -136,3 +136,20 @@ pub async fn status_post(path: &str, body: &serde_json::Value) -> ApiResult<serd
 pub async fn status_component(id: &str, body: &serde_json::Value) -> ApiResult<StatusAdmin> {
     send_json(Request::patch(&format!("/api/status/components/{id}")), body).await
 }
+
+pub async fn on_call_now() -> ApiResult<OnCallNow> {
+    send(Request::get("/api/oncall")).await
+}
+
+/// Puts the caller on call in a schedule from now for `hours`.
+pub async fn cover(schedule_id: &str, start: &str, end: &str) -> ApiResult<serde_json::Value> {
+    send_json(Request::post(&format!("/api/schedules/{schedule_id}/overrides")), &serde_json::json!({"start": start, "end": end})).await
+}
+
+pub async fn notifications(incident_id: &str) -> ApiResult<IncidentNotifications> {
+    send(Request::get(&format!("/api/incidents/{incident_id}/notifications"))).await
+}
+
+pub async fn escalate_now(incident_id: &str) -> ApiResult<serde_json::Value> {
+    send(Request::post(&format!("/api/incidents/{incident_id}/escalate"))).await
+}

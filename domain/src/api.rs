@@ -407,3 +407,53 @@ pub struct AdminComponent {
     /// What the linked services' open incidents suggest; confirm it with one tap.
     pub suggested_status: crate::status_page::ComponentStatus,
 }
+
+/// `GET /api/oncall`: who is on call in every schedule at `at`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OnCallNow {
+    pub at: DateTime<Utc>,
+    pub schedules: Vec<OnCallSchedule>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OnCallSchedule {
+    pub schedule_id: String,
+    pub name: String,
+    pub on_call: Vec<Person>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Person {
+    pub id: UserId,
+    pub name: String,
+}
+
+/// `GET /api/incidents/{id}/notifications`: the escalation's position and what it decided.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct IncidentNotifications {
+    pub notifications: Vec<Notification>,
+    pub escalation: Option<EscalationState>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Notification {
+    pub id: String,
+    pub incident_id: IncidentId,
+    pub user_id: UserId,
+    pub cycle: i64,
+    /// 1-based, as people count levels.
+    pub level: i64,
+    pub reason: String,
+    pub state: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EscalationState {
+    pub cycle: i64,
+    /// The level due next (1-based).
+    pub level: i64,
+    /// When it is due; absent when the escalation has stopped.
+    pub next_at: Option<DateTime<Utc>>,
+    pub incident_number: i64,
+}

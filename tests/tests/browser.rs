@@ -22,6 +22,7 @@ fn main() {
         ("phone_login_error_then_login", phone_login_error_then_login),
         ("phone_service_integrations_settings_and_events", phone_service_integrations),
         ("phone_publish_to_status_page_and_resolve", phone_status_page),
+        ("phone_on_call_card_and_two_tap_override", phone_on_call),
     ];
     tocsin_tests::run_suite(ctx, tests, |c| {
         let _ = c.browser.screenshot("failure");
@@ -222,4 +223,24 @@ fn phone_status_page(c: &Ctx) {
     b.goto(&c.inst.url("/status"));
     b.find_text("p.banner", "All Systems Operational", Duration::from_secs(10));
     b.screenshot("13-public-resolved");
+}
+
+/// The home screen says who is on call; taking over is two taps.
+fn phone_on_call(c: &Ctx) {
+    let api = Api::new(&c.inst.base);
+    assert_eq!(api.post("/api/auth/login", json!({"email": EMAIL, "password": PASSWORD})).status, 200);
+    let sam = api.post("/api/users", json!({"email": "sam@example.com", "name": "Sam Night", "role": "responder", "password": "sam's password"}));
+    let sam_id = sam.json["user"]["id"].as_str().unwrap().to_string();
+    let r = api.post("/api/schedules", json!({"name": "Primary", "time_zone": "Europe/Berlin",
+        "layers": [{"name": "Week", "participants": [sam_id], "start": "2026-01-01T09:00:00", "turn": {"type": "weekly"}}]}));
+    assert_eq!(r.status, 201, "{}", r.text);
+    let b = &c.browser;
+    b.goto(&c.inst.url("/"));
+    b.find_text(".oncall li", "Sam Night", Duration::from_secs(10));
+    b.find_text(".oncall button", "Take over", Duration::from_secs(5)).click();
+    b.find_text(".oncall .take button", "1 hour", Duration::from_secs(5)).click();
+    b.find_text(".oncall-who", "Rosa Responder", Duration::from_secs(10));
+    b.screenshot("14-on-call");
+    let now = api.get("/api/oncall");
+    assert_eq!(now.json["schedules"][0]["on_call"][0]["name"], "Rosa Responder", "{}", now.text);
 }

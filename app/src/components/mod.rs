@@ -2,8 +2,10 @@
 
 mod badges;
 mod field;
+mod oncall;
 mod time;
 
 pub use badges::{SeverityBadge, StatusBadge};
 pub use field::{ErrorNote, Field};
+pub use oncall::OnCallCard;
 pub use time::{ago, clock, now_ms};

@@ -36,7 +36,25 @@ pub fn IncidentPage() -> impl IntoView {
         let id = id();
         spawn_local(async move { show(api::incident(&id).await) })
     };
-    poll(load, 5);
+    let escalation: RwSignal<Option<tocsin_domain::api::IncidentNotifications>> = RwSignal::new(None);
+    let load_escalation = move || {
+        let id = id();
+        spawn_local(async move {
+            if let Ok(n) = api::notifications(&id).await {
+                escalation.set(Some(n));
+            }
+        })
+    };
+    poll(move || { load(); load_escalation(); }, 5);
+    let escalate = move |_| {
+        let id = id();
+        spawn_local(async move {
+            match api::escalate_now(&id).await {
+                Ok(_) => load_escalation(),
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
     let can_respond = move || matches!(session.get(), Session::LoggedIn(me) if me.role >= tocsin_domain::auth::Role::Responder);
     let act = move |action: IncidentAction| {
         let id = id();
@@ -89,6 +107,19 @@ pub fn IncidentPage() -> impl IntoView {
                         </p>
                         {i.service.as_ref().and_then(|s| s.runbook_url.clone()).map(|url| view! {
                             <a class="btn runbook" href=url target="_blank" rel="noopener noreferrer">"Open runbook ↗"</a>
+                        })}
+                        {move || escalation.get().and_then(|n| n.escalation.map(|e| (e, n.notifications.len()))).map(|(e, sent)| view! {
+                            <section class="panel escalation" aria-labelledby="esc-h">
+                                <h2 id="esc-h">"Escalation"</h2>
+                                <p>{format!("{sent} notification{} sent", if sent == 1 { "" } else { "s" })}</p>
+                                {match e.next_at {
+                                    Some(at) => view! {
+                                        <p>"Next: level "{e.level}" at "{clock(at)}</p>
+                                        <button class="btn" on:click=escalate>"Escalate now"</button>
+                                    }.into_any(),
+                                    None => view! { <p class="muted">"No further steps."</p> }.into_any(),
+                                }}
+                            </section>
                         })}
                         <section aria-labelledby="alerts-h">
                             <h2 id="alerts-h">"Alerts ("{d.alerts.len()}")"</h2>

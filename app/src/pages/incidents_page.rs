@@ -7,7 +7,7 @@ use tocsin_domain::api::Incident;
 
 use super::poll;
 use crate::api::{self, ApiError};
-use crate::components::{ago, now_ms, SeverityBadge, StatusBadge};
+use crate::components::{ago, now_ms, OnCallCard, SeverityBadge, StatusBadge};
 use crate::state::{handle_error, session};
 
 /// Filter tabs: label and the API's `status` parameter.
@@ -52,6 +52,7 @@ pub fn IncidentsPage() -> impl IntoView {
         load();
     };
     view! {
+        <OnCallCard/>
         <h1 class="page-title">"Incidents"</h1>
         <div class="filters" role="group" aria-label="Filter by status">
             {FILTERS

@@ -211,7 +211,6 @@ impl Db {
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct CalendarFeedRow {
-    pub id: String,
     pub org_id: String,
     pub kind: String,
     pub subject_id: String,
@@ -228,7 +227,7 @@ impl Db {
     }
 
     pub async fn calendar_feed(&self, token_hash: &str) -> ApiResult<Option<CalendarFeedRow>> {
-        self.first("SELECT id, org_id, kind, subject_id FROM calendar_feeds WHERE token_hash = ? AND revoked_at IS NULL", args![token_hash]).await
+        self.first("SELECT org_id, kind, subject_id FROM calendar_feeds WHERE token_hash = ? AND revoked_at IS NULL", args![token_hash]).await
     }
 
     pub async fn revoke_calendar_feed(&self, org_id: &str, id: &str, now: i64) -> ApiResult<bool> {

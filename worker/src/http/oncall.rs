@@ -2,7 +2,9 @@
 //! escalation (escalate now, the notifications decided for it).
 
 use serde_json::{json, Value};
+use tocsin_domain::api::{EscalationState, IncidentNotifications, Notification, OnCallNow, OnCallSchedule, Person};
 use tocsin_domain::auth::{Permission, Role};
+use tocsin_domain::ids::IncidentId;
 use tocsin_domain::escalation::{Policy, Target};
 use tocsin_domain::ids::UserId;
 use tocsin_domain::schedule::{on_call, Layer};
@@ -56,19 +58,20 @@ pub async fn who_is_on_call(cx: &Cx) -> ApiResult<Response> {
         None => cx.now,
     };
     let names: std::collections::HashMap<String, String> = cx.db.user_names(caller.org_id()).await?.into_iter().collect();
-    let mut out: Vec<Value> = load_schedules(&cx.db, caller.org_id(), at)
+    let mut schedules: Vec<OnCallSchedule> = load_schedules(&cx.db, caller.org_id(), at)
         .await?
         .into_iter()
-        .map(|(id, (name, s))| {
-            let users: Vec<Value> = on_call(&s, views::time(at))
+        .map(|(id, (name, s))| OnCallSchedule {
+            schedule_id: id,
+            name,
+            on_call: on_call(&s, views::time(at))
                 .into_iter()
-                .map(|u| json!({"id": u, "name": names.get(u.as_str()).cloned().unwrap_or_default()}))
-                .collect();
-            json!({"schedule_id": id, "name": name, "on_call": users})
+                .map(|u| Person { name: names.get(u.as_str()).cloned().unwrap_or_default(), id: u })
+                .collect(),
         })
         .collect();
-    out.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
-    json(200, &json!({"at": views::time(at), "schedules": out}))
+    schedules.sort_by(|a, b| a.name.cmp(&b.name));
+    json(200, &OnCallNow { at: views::time(at), schedules })
 }
 
 /// Overrides: responders may cover a span themselves; admins may put anyone on call.
@@ -159,15 +162,29 @@ pub async fn escalate_now(cx: &Cx, incident_id: &str) -> ApiResult<Response> {
 pub async fn notifications(cx: &Cx, incident_id: &str) -> ApiResult<Response> {
     let caller = cx.caller().await?;
     let e = cx.db.escalation(incident_id).await?;
-    let rows: Vec<Value> = cx
+    let notifications = cx
         .db
         .outbox_of(caller.org_id(), incident_id)
         .await?
         .into_iter()
-        .map(|o| json!({"id": o.id, "user_id": o.user_id, "cycle": o.cycle, "level": o.level + 1, "reason": o.reason, "state": o.state, "created_at": views::time(o.created_at), "incident_id": o.incident_id}))
+        .map(|o| Notification {
+            id: o.id,
+            incident_id: IncidentId(o.incident_id),
+            user_id: UserId(o.user_id),
+            cycle: o.cycle,
+            level: o.level + 1,
+            reason: o.reason,
+            state: o.state,
+            created_at: views::time(o.created_at),
+        })
         .collect();
-    let escalation = e.filter(|e| e.org_id == caller.org_id()).map(|e| json!({"cycle": e.cycle, "level": e.level + 1, "next_at": e.next_at.map(views::time), "incident_number": e.number}));
-    json(200, &json!({"notifications": rows, "escalation": escalation}))
+    let escalation = e.filter(|e| e.org_id == caller.org_id()).map(|e| EscalationState {
+        cycle: e.cycle,
+        level: e.level + 1,
+        next_at: e.next_at.map(views::time),
+        incident_number: e.number,
+    });
+    json(200, &IncidentNotifications { notifications, escalation })
 }
 
 const FEED_DAYS: i64 = 60;
