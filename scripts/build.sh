@@ -34,6 +34,8 @@ import { initSync, fetch, scheduled } from "./index.js";
 initSync({ module: wasmModule });
 
 export default { fetch, scheduled };
+// Durable Object classes.
+export { EscalationClock } from "./index.js";
 JS
 }
 

@@ -95,3 +95,7 @@ run_bench() {
 run_ingest_bench() {
   TOCSIN_ROOT=$PWD TOCSIN_NODE_BIN=$NODE_BIN cargo run -q --release -p tocsin-tests --bin ingest_bench -- "$@"
 }
+
+run_escalation_bench() {
+  TOCSIN_ROOT=$PWD TOCSIN_NODE_BIN=$NODE_BIN cargo run -q --release -p tocsin-tests --bin escalation_bench -- "$@"
+}

@@ -15,6 +15,15 @@ use crate::crypto::new_id;
 use crate::db::{Db, EscalationRow, NewNotification};
 use crate::error::ApiResult;
 
+thread_local! {
+    static CHANGED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether an escalation step was written since the last call (then the clock is re-armed).
+pub fn take_changed() -> bool {
+    CHANGED.with(|c| c.replace(false))
+}
+
 fn time(ms: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(ms).unwrap_or_default()
 }
@@ -97,6 +106,7 @@ pub async fn advance(db: &Db, mut e: EscalationRow, now: i64) -> ApiResult<usize
                     break; // another runner took this step
                 }
                 written += 1;
+                CHANGED.with(|c| c.set(true));
                 match next {
                     Some((c, l, at)) => {
                         e.cycle = c;

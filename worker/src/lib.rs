@@ -11,6 +11,7 @@ mod escalate;
 mod http;
 mod ingest;
 mod outbound;
+mod realtime;
 
 use worker::{event, Context, Date, Env, Request, Response, Result, ScheduleContext, ScheduledEvent};
 
@@ -21,7 +22,14 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         Ok(d1) => db::Db::new(d1),
         Err(e) => return Ok(error::ApiError::Internal(format!("D1 binding DB missing: {e}")).into_response()),
     };
-    Ok(http::handle(req, db, env, now).await)
+    let resp = http::handle(req, db, env.clone(), now).await;
+    // When the request started or moved an escalation, the clock learns the earliest due step.
+    if escalate::take_changed() {
+        if let Ok(d1) = env.d1("DB") {
+            realtime::arm(&env, &db::Db::new(d1)).await;
+        }
+    }
+    Ok(resp)
 }
 
 /// Cron trigger (every minute): uses the event's scheduled time as "now" and applies what is
@@ -37,7 +45,10 @@ async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     if let Err(e) = escalate::run_due(&db, now).await {
         worker::console_error!("scheduled: escalation sweep failed: {e}");
     }
+    realtime::arm(&env, &db).await;
     if let Err(e) = http::status_page_sweep(&db, now).await {
         worker::console_error!("scheduled: maintenance sweep failed: {e}");
     }
 }
+
+pub use realtime::EscalationClock;

@@ -234,3 +234,10 @@ impl Db {
         Ok(self.run("UPDATE calendar_feeds SET revoked_at = ? WHERE org_id = ? AND id = ? AND revoked_at IS NULL", args![now, org_id, id]).await? == 1)
     }
 }
+
+impl Db {
+    /// The earliest due step of any running escalation.
+    pub async fn earliest_escalation(&self) -> ApiResult<Option<i64>> {
+        Ok(self.first::<serde_json::Value>("SELECT MIN(next_at) AS at FROM incident_escalations WHERE next_at IS NOT NULL", &[]).await?.and_then(|v| v["at"].as_i64()))
+    }
+}
