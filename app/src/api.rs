@@ -153,3 +153,7 @@ pub async fn notifications(incident_id: &str) -> ApiResult<IncidentNotifications
 pub async fn escalate_now(incident_id: &str) -> ApiResult<serde_json::Value> {
     send(Request::post(&format!("/api/incidents/{incident_id}/escalate"))).await
 }
+
+pub async fn schedule_timeline(id: &str, days: u32) -> ApiResult<ScheduleTimeline> {
+    send(Request::get(&format!("/api/schedules/{id}/timeline")).query([("days", days.to_string())])).await
+}

@@ -457,3 +457,30 @@ pub struct EscalationState {
     pub next_at: Option<DateTime<Utc>>,
     pub incident_number: i64,
 }
+
+/// `GET /api/schedules/{id}/timeline?days=N`: each layer's turns and the final rota.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ScheduleTimeline {
+    pub schedule_id: String,
+    pub name: String,
+    pub time_zone: String,
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub layers: Vec<TimelineRow>,
+    /// What actually applies: layers combined, restrictions and overrides included.
+    #[serde(rename = "final")]
+    pub final_row: TimelineRow,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TimelineRow {
+    pub name: String,
+    pub shifts: Vec<TimelineShift>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TimelineShift {
+    pub people: Vec<Person>,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+}

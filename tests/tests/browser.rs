@@ -241,6 +241,12 @@ fn phone_on_call(c: &Ctx) {
     b.find_text(".oncall .take button", "1 hour", Duration::from_secs(5)).click();
     b.find_text(".oncall-who", "Rosa Responder", Duration::from_secs(10));
     b.screenshot("14-on-call");
+    // The schedule's two weeks: the final rota shows the take-over, then Sam again.
+    b.find_text(".oncall a", "Primary", Duration::from_secs(5)).click();
+    let final_row = b.find_text(".timeline-row.final", "Rosa Responder", Duration::from_secs(10));
+    assert!(final_row.text().contains("Sam Night"), "{}", final_row.text());
+    b.find_text(".timeline-row h2", "Week", Duration::from_secs(5));
+    b.screenshot("15-schedule");
     let now = api.get("/api/oncall");
     assert_eq!(now.json["schedules"][0]["on_call"][0]["name"], "Rosa Responder", "{}", now.text);
 }

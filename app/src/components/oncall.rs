@@ -54,7 +54,10 @@ pub fn OnCallCard() -> impl IntoView {
                             view! {
                                 <li>
                                     <div class="row">
-                                        <span><span class="muted">{s.name.clone()}": "</span><strong class="oncall-who">{who}</strong></span>
+                                        <span>
+                                            <leptos_router::components::A href=format!("/schedules/{}", s.schedule_id)>{s.name.clone()}</leptos_router::components::A>
+                                            ": "<strong class="oncall-who">{who}</strong>
+                                        </span>
                                         <button class="btn" on:click=move |_| choosing.set(Some(id.clone()))>"Take over"</button>
                                     </div>
                                     <Show when=move || choosing.get().as_deref() == Some(id2.as_str())>

@@ -155,6 +155,7 @@ pub async fn handle(req: Request, db: Db, env: Env, now: i64) -> Response {
         (["api", "schedules"], Post) => oncall::create_schedule(&mut cx).await,
         (["api", "schedules", id, "overrides"], Post) => oncall::create_override(&mut cx, id).await,
         (["api", "oncall"], Get) => oncall::who_is_on_call(&cx).await,
+        (["api", "schedules", id, "timeline"], Get) => oncall::timeline(&cx, id).await,
         (["api", "schedules", id, "calendar-feed"], Post) => oncall::create_calendar_feed(&cx, "schedule", Some(id)).await,
         (["api", "users", "me", "calendar-feed"], Post) => oncall::create_calendar_feed(&cx, "user", None).await,
         (["api", "calendar-feeds", id], Delete) => oncall::revoke_calendar_feed(&cx, id).await,
@@ -175,7 +176,7 @@ pub async fn handle(req: Request, db: Db, env: Env, now: i64) -> Response {
             ["healthz"] | ["api", "setup" | "me" | "users" | "tokens" | "services" | "incidents"] | ["api", "auth", _] | ["api", "invites", "accept"]
             | ["api", "services", _] | ["api", "services", _, "rotate-key" | "integrations"] | ["api", "incidents", _]
             | ["api", "incidents", _, "acknowledge" | "resolve" | "escalate" | "notifications"] | ["api", "schedules" | "oncall" | "escalation-policies"]
-            | ["api", "schedules", _, "overrides" | "calendar-feed" | "calendar.ics"] | ["api", "services", _, "escalation-policy"]
+            | ["api", "schedules", _, "overrides" | "calendar-feed" | "calendar.ics" | "timeline"] | ["api", "services", _, "escalation-policy"]
             | ["api", "users", _, "calendar-feed" | "oncall.ics"] | ["api", "calendar-feeds", _] | ["webhooks", _, _] | ["v2", "enqueue"] | ["v2", "change", "enqueue"]
             | ["v2", "alerts"] | ["v2", "alerts", _, _] | ["status"] | ["status", "history"] | ["status", "incidents", _]
             | ["history.atom" | "history.rss"] | ["api", "status"] | ["api", "status", "page" | "groups" | "components" | "incidents" | "maintenances"]

@@ -255,3 +255,43 @@ pub async fn calendar(cx: &Cx, kind: &str, subject: &str) -> ApiResult<Response>
     resp.headers_mut().set("Cache-Control", "private, max-age=300")?;
     Ok(resp)
 }
+
+/// Each layer's turns and the final rota for the next `days` (default 14, at most 60).
+pub async fn timeline(cx: &Cx, id: &str) -> ApiResult<Response> {
+    use tocsin_domain::api::{ScheduleTimeline, TimelineRow, TimelineShift};
+    use tocsin_domain::schedule::{shifts, Schedule};
+    let caller = cx.caller().await?;
+    let days: i64 = cx.query("days").and_then(|d| d.parse().ok()).filter(|d| (1..=60).contains(d)).unwrap_or(14);
+    let schedules = load_schedules(&cx.db, caller.org_id(), cx.now).await?;
+    let (name, s) = schedules.get(id).ok_or(ApiError::NotFound("schedule"))?;
+    let names: std::collections::HashMap<String, String> = cx.db.user_names(caller.org_id()).await?.into_iter().collect();
+    let (from, to) = (views::time(cx.now), views::time(cx.now + days * 86_400_000));
+    let row = |label: String, list: Vec<tocsin_domain::schedule::Shift>| TimelineRow {
+        name: label,
+        shifts: list
+            .into_iter()
+            .map(|sh| TimelineShift {
+                people: sh.users.into_iter().map(|u| Person { name: names.get(u.as_str()).cloned().unwrap_or_default(), id: u }).collect(),
+                start: sh.start,
+                end: sh.end,
+            })
+            .collect(),
+    };
+    let layers = s
+        .layers
+        .iter()
+        .map(|l| row(l.name.clone(), shifts(&Schedule { time_zone: s.time_zone, layers: vec![l.clone()], overrides: vec![] }, from, to)))
+        .collect();
+    json(
+        200,
+        &ScheduleTimeline {
+            schedule_id: id.to_string(),
+            name: name.clone(),
+            time_zone: s.time_zone.name().to_string(),
+            from,
+            to,
+            layers,
+            final_row: row("Final".into(), shifts(s, from, to)),
+        },
+    )
+}
