@@ -157,3 +157,15 @@ pub async fn escalate_now(incident_id: &str) -> ApiResult<serde_json::Value> {
 pub async fn schedule_timeline(id: &str, days: u32) -> ApiResult<ScheduleTimeline> {
     send(Request::get(&format!("/api/schedules/{id}/timeline")).query([("days", days.to_string())])).await
 }
+
+pub async fn policies() -> ApiResult<PolicyList> {
+    send(Request::get("/api/escalation-policies")).await
+}
+
+pub async fn create_policy(body: &serde_json::Value) -> ApiResult<serde_json::Value> {
+    send_json(Request::post("/api/escalation-policies"), body).await
+}
+
+pub async fn set_service_policy(service_id: &str, policy_id: Option<&str>) -> ApiResult<serde_json::Value> {
+    send_json(Request::put(&format!("/api/services/{service_id}/escalation-policy")), &serde_json::json!({"policy_id": policy_id})).await
+}

@@ -14,7 +14,7 @@ use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::hooks::use_location;
 use leptos_router::path;
 
-use pages::{IncidentPage, IncidentsPage, InvitePage, LoginPage, SchedulePage, ServicePage, ServicesPage, SetupPage, StatusAdminPage};
+use pages::{IncidentPage, IncidentsPage, InvitePage, LoginPage, PoliciesPage, SchedulePage, ServicePage, ServicesPage, SetupPage, StatusAdminPage};
 use state::{resolve_session, Session};
 
 fn main() {
@@ -62,6 +62,7 @@ fn Shell() -> impl IntoView {
                     <Route path=path!("/services/:id") view=ServicePage/>
                     <Route path=path!("/status-admin") view=StatusAdminPage/>
                     <Route path=path!("/schedules/:id") view=SchedulePage/>
+                    <Route path=path!("/escalation-policies") view=PoliciesPage/>
                     <Route path=path!("/invite") view=IncidentsPage/>
                 </Routes>
             </main>

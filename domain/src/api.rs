@@ -154,6 +154,9 @@ pub struct Service {
     /// The secret itself is never returned.
     #[serde(default)]
     pub webhook_secret_set: bool,
+    /// Who is paged when it opens an incident.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escalation_policy_id: Option<String>,
 }
 
 fn yes() -> bool {
@@ -483,4 +486,17 @@ pub struct TimelineShift {
     pub people: Vec<Person>,
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
+}
+
+/// `GET /api/escalation-policies`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PolicyList {
+    pub escalation_policies: Vec<PolicyView>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PolicyView {
+    pub id: String,
+    pub name: String,
+    pub policy: crate::escalation::Policy,
 }

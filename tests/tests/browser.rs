@@ -23,6 +23,7 @@ fn main() {
         ("phone_service_integrations_settings_and_events", phone_service_integrations),
         ("phone_publish_to_status_page_and_resolve", phone_status_page),
         ("phone_on_call_card_and_two_tap_override", phone_on_call),
+        ("phone_policy_editor_and_service_policy", phone_policy),
     ];
     tocsin_tests::run_suite(ctx, tests, |c| {
         let _ = c.browser.screenshot("failure");
@@ -249,4 +250,29 @@ fn phone_on_call(c: &Ctx) {
     b.screenshot("15-schedule");
     let now = api.get("/api/oncall");
     assert_eq!(now.json["schedules"][0]["on_call"][0]["name"], "Rosa Responder", "{}", now.text);
+}
+
+/// Build a policy on the phone and give it to a service.
+fn phone_policy(c: &Ctx) {
+    let b = &c.browser;
+    b.goto(&c.inst.url("/escalation-policies"));
+    b.find("#policy-name").type_text("Checkout on-call");
+    b.find_text("label", "Whoever is on call in Primary", Duration::from_secs(10)).click();
+    b.find_text("button[type=submit]", "Create policy", Duration::from_secs(5)).click();
+    b.find_text(".levels li", "on call in Primary", Duration::from_secs(10));
+    b.screenshot("16-policies");
+    let api = Api::new(&c.inst.base);
+    assert_eq!(api.post("/api/auth/login", json!({"email": EMAIL, "password": PASSWORD})).status, 200);
+    let policies = api.get("/api/escalation-policies");
+    let policy = &policies.json["escalation_policies"][0];
+    assert_eq!(policy["policy"]["levels"][0]["targets"][0]["type"], "schedule", "{}", policies.text);
+    assert_eq!(policy["policy"]["levels"][0]["delay_minutes"], 5);
+    // Give it to the service from its page.
+    let sid = api.get("/api/services").json["services"][0]["id"].as_str().unwrap().to_string();
+    b.goto(&c.inst.url(&format!("/services/{sid}")));
+    b.find_text("summary", "Alert settings", Duration::from_secs(10)).click();
+    b.find_text("#escalation_policy option", "Checkout on-call", Duration::from_secs(10)).click();
+    tocsin_tests::wait_for("the service's policy saved", Duration::from_secs(10), || {
+        api.get(&format!("/api/services/{sid}")).json["escalation_policy_id"].as_str().map(str::to_string)
+    });
 }

@@ -9,7 +9,7 @@ pub fn Field(
     /// The API field name; also the input's name, and its id unless `id` is given.
     name: &'static str,
     /// A page-unique id, where two forms on one page share field names.
-    #[prop(optional)] id: Option<&'static str>,
+    #[prop(optional, into)] id: Option<String>,
     label: &'static str,
     #[prop(default = "text")] kind: &'static str,
     #[prop(optional)] autocomplete: &'static str,
@@ -18,7 +18,7 @@ pub fn Field(
     value: RwSignal<String>,
     error: RwSignal<Option<ApiError>>,
 ) -> impl IntoView {
-    let id = id.unwrap_or(name);
+    let id = id.unwrap_or_else(|| name.to_string());
     let err_id = format!("{id}-error");
     let hint_id = format!("{id}-hint");
     let my_error = move || error.get().filter(|e| e.field.as_deref() == Some(name)).map(|e| e.message);
@@ -37,11 +37,11 @@ pub fn Field(
     };
     view! {
         <div class="field">
-            <label for=id>{label}</label>
+            <label for=id.clone()>{label}</label>
             {if kind == "textarea" {
                 view! {
                     <textarea
-                        id=id
+                        id=id.clone()
                         name=name
                         rows="4"
                         required=required
@@ -55,7 +55,7 @@ pub fn Field(
             } else {
                 view! {
                     <input
-                        id=id
+                        id=id.clone()
                         name=name
                         type=kind
                         autocomplete=autocomplete

@@ -39,7 +39,7 @@ pub fn OnCallCard() -> impl IntoView {
     };
     view! {
         <section class="oncall" aria-labelledby="oncall-h">
-            <h2 id="oncall-h">"Who's on call"</h2>
+            <h2 id="oncall-h">"Who's on call" <leptos_router::components::A href="/escalation-policies" attr:class="small-link">"Escalation policies"</leptos_router::components::A></h2>
             {move || error.get().map(|e| view! { <p class="error-note" role="alert">{e.message}</p> })}
             {move || data.get().map(|d| {
                 if d.schedules.is_empty() {

@@ -3,6 +3,7 @@
 mod incident_page;
 mod incidents_page;
 mod login_page;
+mod policies_page;
 mod schedule_page;
 mod service_page;
 mod services_page;
@@ -12,6 +13,7 @@ mod status_admin_page;
 pub use incident_page::IncidentPage;
 pub use incidents_page::IncidentsPage;
 pub use login_page::{InvitePage, LoginPage};
+pub use policies_page::PoliciesPage;
 pub use schedule_page::SchedulePage;
 pub use service_page::ServicePage;
 pub use services_page::ServicesPage;

@@ -176,6 +176,24 @@ fn Settings(service: Service, on_saved: impl Fn(Service) + Copy + Send + Sync + 
     let saved = RwSignal::new(false);
     let id = service.id.to_string();
     let secret_set = service.webhook_secret_set;
+    let policies: RwSignal<Vec<tocsin_domain::api::PolicyView>> = RwSignal::new(Vec::new());
+    spawn_local(async move {
+        if let Ok(p) = api::policies().await {
+            policies.set(p.escalation_policies);
+        }
+    });
+    let current_policy = service.escalation_policy_id.clone().unwrap_or_default();
+    let policy_service = id.clone();
+    let choose_policy = move |ev: leptos::ev::Event| {
+        let value = event_target_value(&ev);
+        let sid = policy_service.clone();
+        spawn_local(async move {
+            let chosen = (!value.is_empty()).then_some(value);
+            if let Err(e) = api::set_service_policy(&sid, chosen.as_deref()).await {
+                error.set(Some(e));
+            }
+        });
+    };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let grouping = match kind.get().as_str() {
@@ -218,6 +236,16 @@ fn Settings(service: Service, on_saved: impl Fn(Service) + Copy + Send + Sync + 
                 <Show when=move || kind.get() == "by_field">
                     <Field name="grouping.field" label="Label (e.g. cluster, alertname)" value=field error=error/>
                 </Show>
+                <div class="field">
+                    <label for="escalation_policy">"Escalation policy"</label>
+                    <select id="escalation_policy" on:change=choose_policy>
+                        <option value="">"Nobody is paged"</option>
+                        {move || policies.get().into_iter().map(|p| {
+                            let selected = p.id == current_policy;
+                            view! { <option value=p.id.clone() selected=selected>{p.name.clone()}</option> }
+                        }).collect_view()}
+                    </select>
+                </div>
                 <div class="field check">
                     <input id="auto_resolve" type="checkbox" prop:checked=move || auto_resolve.get()
                         on:change=move |ev| auto_resolve.set(event_target_checked(&ev))/>

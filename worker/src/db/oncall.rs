@@ -107,6 +107,7 @@ impl Db {
     }
 
     pub async fn set_service_policy(&self, org_id: &str, service_id: &str, policy_id: Option<&str>, now: i64) -> ApiResult<bool> {
+        super::forget_keys();
         let n = self
             .run(
                 "UPDATE services SET escalation_policy_id = ?, updated_at = ? WHERE org_id = ? AND id = ?

@@ -14,7 +14,7 @@ thread_local! {
     static KEY_CACHE: RefCell<HashMap<String, (i64, Option<ServiceRow>)>> = RefCell::new(HashMap::new());
 }
 
-fn forget_keys() {
+pub(crate) fn forget_keys() {
     KEY_CACHE.with(|c| c.borrow_mut().clear());
 }
 

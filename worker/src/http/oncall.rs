@@ -127,14 +127,14 @@ pub async fn create_policy(cx: &mut Cx) -> ApiResult<Response> {
 
 pub async fn list_policies(cx: &Cx) -> ApiResult<Response> {
     let caller = cx.caller().await?;
-    let list: Vec<Value> = cx
+    let escalation_policies = cx
         .db
         .policies(caller.org_id())
         .await?
         .into_iter()
-        .map(|p| json!({"id": p.id, "name": p.name, "policy": serde_json::from_str::<Value>(&p.policy).unwrap_or(Value::Null)}))
+        .filter_map(|p| Some(tocsin_domain::api::PolicyView { policy: serde_json::from_str(&p.policy).ok()?, id: p.id, name: p.name }))
         .collect();
-    json(200, &json!({"escalation_policies": list}))
+    json(200, &tocsin_domain::api::PolicyList { escalation_policies })
 }
 
 /// `PUT /api/services/{id}/escalation-policy` `{"policy_id": "…" | null}`.
