@@ -97,6 +97,15 @@ pub fn email(field: &str, raw: &str) -> Result<String, FieldError> {
     }
 }
 
+/// An IANA time zone name (schedules, status pages); `UTC` when absent.
+pub fn time_zone(field: &str, raw: Option<String>) -> Result<String, FieldError> {
+    let tz = raw.unwrap_or_else(|| "UTC".into());
+    match tz.parse::<chrono_tz::Tz>() {
+        Ok(_) => Ok(tz),
+        Err(_) => Err(FieldError::new(field, "must be an IANA time zone such as Europe/Berlin or UTC")),
+    }
+}
+
 /// An absolute http(s) URL (runbooks, links).
 pub fn http_url(field: &str, raw: &str) -> Result<String, FieldError> {
     let u = raw.trim();
@@ -143,6 +152,9 @@ mod tests {
             assert!(email("email", bad).is_err(), "{bad}");
         }
         assert!(http_url("u", "https://wiki.example.com/runbooks/db").is_ok());
+        assert_eq!(time_zone("tz", None).unwrap(), "UTC");
+        assert_eq!(time_zone("tz", Some("Europe/Berlin".into())).unwrap(), "Europe/Berlin");
+        assert_eq!(time_zone("tz", Some("Mars/Olympus".into())).unwrap_err().field, "tz");
         for bad in ["ftp://x", "https://", "javascript:alert(1)", "https:///x", "http://a b"] {
             assert!(http_url("u", bad).is_err(), "{bad}");
         }

@@ -66,6 +66,11 @@ impl Cx {
         })
     }
 
+    /// Reads a JSON body as a value (for handlers that read fields one by one).
+    pub async fn json_value(&mut self) -> ApiResult<serde_json::Value> {
+        Ok(tocsin_domain::validation::parse_json(&self.body(256 * 1024).await?)?)
+    }
+
     pub fn query(&self, name: &str) -> Option<String> {
         let url = self.req.url().ok()?;
         url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned())

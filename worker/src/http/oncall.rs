@@ -8,8 +8,7 @@ use tocsin_domain::ids::IncidentId;
 use tocsin_domain::escalation::{Policy, Target};
 use tocsin_domain::ids::UserId;
 use tocsin_domain::schedule::{on_call, Layer};
-use tocsin_domain::status_page::uptime::parse_tz;
-use tocsin_domain::validation::{parse_json, FieldError, Fields};
+use tocsin_domain::validation::{time_zone, FieldError, Fields};
 use worker::Response;
 
 use super::{json, views, Cx};
@@ -17,9 +16,6 @@ use crate::crypto::new_id;
 use crate::error::{ApiError, ApiResult};
 use crate::escalate::{load_schedules, run_incident};
 
-async fn body(cx: &mut Cx) -> ApiResult<Value> {
-    Ok(parse_json(&cx.body(256 * 1024).await?)?)
-}
 
 fn parse<T: serde::de::DeserializeOwned>(v: &Value, field: &str) -> ApiResult<T> {
     serde_json::from_value(v.get(field).cloned().unwrap_or(Value::Null)).map_err(|e| ApiError::Invalid(FieldError::new(field, e.to_string())))
@@ -28,13 +24,10 @@ fn parse<T: serde::de::DeserializeOwned>(v: &Value, field: &str) -> ApiResult<T>
 pub async fn create_schedule(cx: &mut Cx) -> ApiResult<Response> {
     let caller = cx.caller().await?;
     caller.require(Permission::Administer)?;
-    let v = body(cx).await?;
+    let v = cx.json_value().await?;
     let f = Fields::new(&v)?;
     let name = f.req_str("name", 100)?;
-    let tz = f.opt_str("time_zone", 64)?.unwrap_or_else(|| "UTC".into());
-    if parse_tz(&tz).is_none() {
-        return Err(ApiError::field("time_zone", "must be an IANA time zone such as Europe/Berlin"));
-    }
+    let tz = time_zone("time_zone", f.opt_str("time_zone", 64)?)?;
     let layers: Vec<Layer> = parse(&v, "layers")?;
     let users: Vec<String> = cx.db.user_names(caller.org_id()).await?.into_iter().map(|(id, _)| id).collect();
     for (i, l) in layers.iter().enumerate() {
@@ -78,7 +71,7 @@ pub async fn who_is_on_call(cx: &Cx) -> ApiResult<Response> {
 pub async fn create_override(cx: &mut Cx, schedule_id: &str) -> ApiResult<Response> {
     let caller = cx.caller().await?;
     caller.require(Permission::Respond)?;
-    let v = body(cx).await?;
+    let v = cx.json_value().await?;
     let f = Fields::new(&v)?;
     let user = f.opt_str("user_id", 64)?.unwrap_or_else(|| caller.user.id.clone());
     if user != caller.user.id && caller.role != Role::Admin {
@@ -103,7 +96,7 @@ pub async fn create_override(cx: &mut Cx, schedule_id: &str) -> ApiResult<Respon
 pub async fn create_policy(cx: &mut Cx) -> ApiResult<Response> {
     let caller = cx.caller().await?;
     caller.require(Permission::Administer)?;
-    let v = body(cx).await?;
+    let v = cx.json_value().await?;
     let name = Fields::new(&v)?.req_str("name", 100)?;
     let policy = Policy { levels: parse(&v, "levels")?, repeats: v.get("repeats").and_then(Value::as_u64).unwrap_or(0) as u32 };
     policy.validate()?;
@@ -141,7 +134,7 @@ pub async fn list_policies(cx: &Cx) -> ApiResult<Response> {
 pub async fn set_service_policy(cx: &mut Cx, service_id: &str) -> ApiResult<Response> {
     let caller = cx.caller().await?;
     caller.require(Permission::Administer)?;
-    let v = body(cx).await?;
+    let v = cx.json_value().await?;
     let policy = Fields::new(&v)?.opt_str("policy_id", 64)?;
     if !cx.db.set_service_policy(caller.org_id(), service_id, policy.as_deref(), cx.now).await? {
         return Err(ApiError::NotFound("service or escalation policy"));

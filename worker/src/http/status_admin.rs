@@ -6,8 +6,8 @@ use serde_json::Value;
 use tocsin_domain::api::{AdminComponent, StatusAdmin, StatusPageSettings};
 use tocsin_domain::auth::Permission;
 use tocsin_domain::incident::Severity;
-use tocsin_domain::status_page::{self as sp, maintenance_transition_text, uptime, ComponentStatus, Impact, MaintenanceStatus, UpdateStatus};
-use tocsin_domain::validation::{http_url, parse_json, FieldError, Fields};
+use tocsin_domain::status_page::{self as sp, maintenance_transition_text, ComponentStatus, Impact, MaintenanceStatus, UpdateStatus};
+use tocsin_domain::validation::{http_url, time_zone, FieldError, Fields};
 use worker::Response;
 
 use super::status_page::{purge, snapshot};
@@ -18,9 +18,6 @@ use crate::error::{ApiError, ApiResult};
 
 const DAY_MS: i64 = 86_400_000;
 
-async fn body(cx: &mut Cx) -> ApiResult<Value> {
-    Ok(parse_json(&cx.body(64 * 1024).await?)?)
-}
 
 fn parse_enum<T: std::str::FromStr<Err = tocsin_domain::incident::UnknownValue>>(f: &Fields<'_>, field: &str) -> ApiResult<Option<T>> {
     match f.opt_str(field, 40)? {
@@ -86,13 +83,10 @@ pub async fn get(cx: &Cx) -> ApiResult<Response> {
 pub async fn put_page(cx: &mut Cx) -> ApiResult<Response> {
     let caller = cx.caller().await?;
     caller.require(Permission::Administer)?;
-    let v = body(cx).await?;
+    let v = cx.json_value().await?;
     let f = Fields::new(&v)?;
     let name = f.req_str("name", 100)?;
-    let tz = f.opt_str("time_zone", 64)?.unwrap_or_else(|| "UTC".into());
-    if uptime::parse_tz(&tz).is_none() {
-        return Err(ApiError::field("time_zone", "must be an IANA time zone such as Europe/Berlin or UTC"));
-    }
+    let tz = time_zone("time_zone", f.opt_str("time_zone", 64)?)?;
     let url = f.opt_str("url", 300)?.map(|u| http_url("url", &u)).transpose()?;
     cx.db.upsert_status_page(caller.org_id(), &name, &tz, url.as_deref(), cx.now).await?;
     super::status_page::forget_page_host();
@@ -103,7 +97,7 @@ pub async fn put_page(cx: &mut Cx) -> ApiResult<Response> {
 pub async fn create_group(cx: &mut Cx) -> ApiResult<Response> {
     let caller = cx.caller().await?;
     caller.require(Permission::Administer)?;
-    let v = body(cx).await?;
+    let v = cx.json_value().await?;
     let f = Fields::new(&v)?;
     let name = f.req_str("name", 100)?;
     let position = v.get("position").and_then(Value::as_i64).unwrap_or(0);
@@ -116,7 +110,7 @@ pub async fn create_group(cx: &mut Cx) -> ApiResult<Response> {
 pub async fn create_component(cx: &mut Cx) -> ApiResult<Response> {
     let caller = cx.caller().await?;
     caller.require(Permission::Administer)?;
-    let v = body(cx).await?;
+    let v = cx.json_value().await?;
     let f = Fields::new(&v)?;
     let name = f.req_str("name", 100)?;
     let description = f.opt_str("description", 500)?.unwrap_or_default();
@@ -139,7 +133,7 @@ pub async fn create_component(cx: &mut Cx) -> ApiResult<Response> {
 pub async fn patch_component(cx: &mut Cx, id: &str) -> ApiResult<Response> {
     let caller = cx.caller().await?;
     caller.require(Permission::Respond)?;
-    let v = body(cx).await?;
+    let v = cx.json_value().await?;
     let f = Fields::new(&v)?;
     let current = cx.db.components_admin(caller.org_id()).await?.into_iter().find(|c| c.id == id).ok_or(ApiError::NotFound("component"))?;
     let structural = ["name", "description", "group_id", "position", "service_ids"].iter().any(|k| v.get(*k).is_some());
@@ -183,7 +177,7 @@ async fn status_changes(cx: &Cx, org: &str, ids: &[String], to: Option<Component
 pub async fn publish_incident(cx: &mut Cx) -> ApiResult<Response> {
     let caller = cx.caller().await?;
     caller.require(Permission::Respond)?;
-    let v = body(cx).await?;
+    let v = cx.json_value().await?;
     let f = Fields::new(&v)?;
     let name = f.req_str("name", 255)?;
     let body_text = f.req_str("body", 10_000)?;
@@ -218,7 +212,7 @@ pub async fn post_incident_update(cx: &mut Cx, id: &str) -> ApiResult<Response> 
     let caller = cx.caller().await?;
     caller.require(Permission::Respond)?;
     let mut row = cx.db.public_incident(caller.org_id(), id).await?.ok_or(ApiError::NotFound("public incident"))?;
-    let v = body(cx).await?;
+    let v = cx.json_value().await?;
     let f = Fields::new(&v)?;
     let status = parse_enum::<UpdateStatus>(&f, "status")?.ok_or_else(|| ApiError::field("status", "is required"))?;
     let body_text = f.req_str("body", 10_000)?;
@@ -247,7 +241,7 @@ pub async fn post_incident_update(cx: &mut Cx, id: &str) -> ApiResult<Response> 
 pub async fn schedule_maintenance(cx: &mut Cx) -> ApiResult<Response> {
     let caller = cx.caller().await?;
     caller.require(Permission::Respond)?;
-    let v = body(cx).await?;
+    let v = cx.json_value().await?;
     let f = Fields::new(&v)?;
     let name = f.req_str("name", 255)?;
     let body_text = f.opt_str("body", 10_000)?.unwrap_or_else(|| maintenance_transition_text(MaintenanceStatus::Scheduled).into());
@@ -285,7 +279,7 @@ pub async fn post_maintenance_update(cx: &mut Cx, id: &str) -> ApiResult<Respons
     let caller = cx.caller().await?;
     caller.require(Permission::Respond)?;
     let mut m = cx.db.maintenance(caller.org_id(), id).await?.ok_or(ApiError::NotFound("maintenance"))?;
-    let v = body(cx).await?;
+    let v = cx.json_value().await?;
     let f = Fields::new(&v)?;
     let status = parse_enum::<MaintenanceStatus>(&f, "status")?.unwrap_or(m.status.parse().unwrap_or(MaintenanceStatus::Scheduled));
     let body_text = f.opt_str("body", 10_000)?.unwrap_or_else(|| maintenance_transition_text(status).into());
