@@ -33,6 +33,9 @@ CREATE TABLE escalation_policies (
 );
 
 ALTER TABLE services ADD COLUMN escalation_policy_id TEXT REFERENCES escalation_policies(id);
+-- When set, an acknowledged incident that is not resolved within this many minutes goes back to
+-- triggered and escalation starts again.
+ALTER TABLE services ADD COLUMN unack_timeout_minutes INTEGER;
 
 -- One running escalation per incident: the policy as it was when the incident opened, and the
 -- step due next (NULL when there is none).
@@ -40,6 +43,8 @@ CREATE TABLE incident_escalations (
   incident_id  TEXT PRIMARY KEY REFERENCES incidents(id),
   org_id       TEXT NOT NULL,
   policy       TEXT NOT NULL,
+  -- Restarts (acknowledgement timed out, reassigned to a policy) begin a new round.
+  round        INTEGER NOT NULL DEFAULT 0,
   cycle        INTEGER NOT NULL DEFAULT 0,
   level        INTEGER NOT NULL DEFAULT 0,
   next_at      INTEGER,
@@ -48,18 +53,19 @@ CREATE TABLE incident_escalations (
 CREATE INDEX incident_escalations_due ON incident_escalations(next_at) WHERE next_at IS NOT NULL;
 
 -- Every decision to notify someone, written before any delivery is tried, so nothing decided is
--- lost. One row per incident, pass, level and person: replays cannot page twice.
+-- lost. One row per incident, round, pass, level and person: replays cannot page twice.
 CREATE TABLE notification_outbox (
   id           TEXT PRIMARY KEY,
   org_id       TEXT NOT NULL,
   incident_id  TEXT NOT NULL REFERENCES incidents(id),
   user_id      TEXT NOT NULL,
+  round        INTEGER NOT NULL DEFAULT 0,
   cycle        INTEGER NOT NULL,
   level        INTEGER NOT NULL,
   reason       TEXT NOT NULL,
   state        TEXT NOT NULL DEFAULT 'pending',
   created_at   INTEGER NOT NULL,
-  UNIQUE (incident_id, cycle, level, user_id)
+  UNIQUE (incident_id, round, cycle, level, user_id)
 );
 CREATE INDEX notification_outbox_state ON notification_outbox(state, created_at);
 

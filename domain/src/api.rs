@@ -157,6 +157,9 @@ pub struct Service {
     /// Who is paged when it opens an incident.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub escalation_policy_id: Option<String>,
+    /// Acknowledged incidents go back to triggered after this many minutes (when set).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unack_timeout_minutes: Option<i64>,
 }
 
 fn yes() -> bool {

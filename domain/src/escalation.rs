@@ -162,6 +162,11 @@ pub fn next_step<'a>(
     Decision::Notify(Step { position: pos, pages, empty_schedules, fell_through, next })
 }
 
+/// When an acknowledgement lapses, for services that un-acknowledge after a timeout.
+pub fn acknowledgement_expires(acknowledged_at: DateTime<Utc>, timeout_minutes: Option<u32>) -> Option<DateTime<Utc>> {
+    timeout_minutes.filter(|m| *m >= 1).map(|m| acknowledged_at + Duration::minutes(i64::from(m)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -275,6 +280,14 @@ mod tests {
             [("a".into(), open), ("b".into(), t("2026-11-24T10:01:00Z")), ("c".into(), t("2026-11-24T10:02:00Z"))],
             "due times come from the policy, not from when the sweep ran"
         );
+    }
+
+    #[test]
+    fn acknowledgements_lapse_only_when_the_service_says_so() {
+        let at = t("2026-11-24T10:00:00Z");
+        assert_eq!(acknowledgement_expires(at, None), None);
+        assert_eq!(acknowledgement_expires(at, Some(0)), None);
+        assert_eq!(acknowledgement_expires(at, Some(30)), Some(t("2026-11-24T10:30:00Z")));
     }
 
     #[test]

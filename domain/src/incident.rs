@@ -118,6 +118,8 @@ impl UnknownValue {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum IncidentAction {
     Acknowledge,
+    /// Back to triggered: the acknowledgement timed out, or the incident was reassigned.
+    Unacknowledge,
     Resolve,
 }
 
@@ -125,6 +127,7 @@ impl IncidentAction {
     pub fn verb(self) -> &'static str {
         match self {
             Self::Acknowledge => "acknowledge",
+            Self::Unacknowledge => "unacknowledge",
             Self::Resolve => "resolve",
         }
     }
@@ -152,7 +155,9 @@ pub fn apply(status: IncidentStatus, action: IncidentAction) -> Result<Transitio
     let to = match (status, action) {
         (Triggered, Acknowledge) => Acknowledged,
         (Acknowledged, Acknowledge) => return Ok(Transition::Unchanged(status)),
-        (Resolved, Acknowledge) => return Err(InvalidTransition { status, action }),
+        (Resolved, Acknowledge | Unacknowledge) => return Err(InvalidTransition { status, action }),
+        (Acknowledged, Unacknowledge) => Triggered,
+        (Triggered, Unacknowledge) => return Ok(Transition::Unchanged(status)),
         (Triggered | Acknowledged, Resolve) => Resolved,
         (Resolved, Resolve) => return Ok(Transition::Unchanged(status)),
     };
@@ -174,6 +179,9 @@ mod tests {
             (Acknowledged, Resolve, Ok(Transition::Changed { from: Acknowledged, to: Resolved })),
             (Resolved, Acknowledge, Err(InvalidTransition { status: Resolved, action: Acknowledge })),
             (Resolved, Resolve, Ok(Transition::Unchanged(Resolved))),
+            (Acknowledged, Unacknowledge, Ok(Transition::Changed { from: Acknowledged, to: Triggered })),
+            (Triggered, Unacknowledge, Ok(Transition::Unchanged(Triggered))),
+            (Resolved, Unacknowledge, Err(InvalidTransition { status: Resolved, action: Unacknowledge })),
         ];
         for (status, action, want) in cases {
             assert_eq!(apply(status, action), want, "{status} + {action:?}");

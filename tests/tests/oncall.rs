@@ -77,6 +77,9 @@ fn main() {
         ("escalate_now_runs_the_next_level", escalate_now),
         ("policies_and_schedules_are_validated", validation),
         ("calendar_feeds_read_by_a_calendar_library", calendars),
+        ("acknowledgement_times_out_and_escalation_restarts", unack_timeout),
+        ("reassign_to_a_person_or_a_policy", reassign),
+        ("editing_a_policy_leaves_running_escalations_alone", snapshot_and_crud),
     ];
     tocsin_tests::run_suite(ctx, tests, |c| eprintln!("--- wrangler log ---\n{}", c.inst.log()))
 }
@@ -208,4 +211,97 @@ fn calendars(c: &Ctx) {
     let cal = read_calendar(mine.json["url"].as_str().unwrap());
     assert!(cal["events"].as_array().unwrap().iter().all(|e| e["summary"].as_str().unwrap().contains("Ana")));
     assert_eq!(Api::new(&c.inst.base).get(&format!("/api/users/{}/oncall.ics?token=wrong", w.ana)).status, 404);
+}
+
+fn service_with_policy(w: &World, name: &str, settings: Value) -> (String, String) {
+    let svc = w.admin.post("/api/services", json!({"name": name}));
+    let sid = svc.json["id"].as_str().unwrap().to_string();
+    let policy = w.admin.get("/api/escalation-policies").json["escalation_policies"][0]["id"].as_str().unwrap().to_string();
+    w.admin.send("PUT", &format!("/api/services/{sid}/escalation-policy"), Some(json!({"policy_id": policy}).to_string().into_bytes()), &[]);
+    if !settings.is_null() {
+        assert_eq!(w.admin.patch(&format!("/api/services/{sid}"), settings).status, 200);
+    }
+    (sid, svc.json["integration_key"].as_str().unwrap().to_string())
+}
+
+fn unack_timeout(c: &Ctx) {
+    let w = c.world();
+    let bad = w.admin.post("/api/services", json!({"name": "bad timeout", "unack_timeout_minutes": 0}));
+    assert_eq!((bad.status, bad.field()), (400, "unack_timeout_minutes"));
+    let (_, key) = service_with_policy(&w, "Unack", json!({"unack_timeout_minutes": 10}));
+    let r = w.admin.post(&format!("/webhooks/generic/{key}"), json!({"summary": "lapses", "severity": "critical", "dedup_key": "u1"}));
+    let incident = r.json["incident_id"].as_str().unwrap().to_string();
+    let acked = w.admin.post(&format!("/api/incidents/{incident}/acknowledge"), json!({}));
+    let acked_at = acked.json["incident"]["acknowledged_at"].as_str().unwrap().to_string();
+    let ack_ms = chrono_ms(&acked_at);
+    c.cron(ack_ms + 9 * 60_000);
+    assert_eq!(w.admin.get(&format!("/api/incidents/{incident}")).json["incident"]["status"], "acknowledged", "not yet");
+    c.cron(ack_ms + 10 * 60_000 + 1_000);
+    let d = w.admin.get(&format!("/api/incidents/{incident}"));
+    assert_eq!(d.json["incident"]["status"], "triggered", "{}", d.text);
+    assert!(d.text.contains("Acknowledgement timed out after 10 minutes"));
+    let n = c.notifications(&w, &incident);
+    assert_eq!(n.iter().filter(|x| x["level"] == 1).count(), 2, "level 1 paged again in a new round: {n:?}");
+    c.cron(ack_ms + 10 * 60_000 + 1_000);
+    assert_eq!(c.notifications(&w, &incident).len(), n.len(), "and only once");
+}
+
+fn reassign(c: &Ctx) {
+    let w = c.world();
+    let incident = c.fire(&w, "reassign");
+    w.admin.post(&format!("/api/incidents/{incident}/acknowledge"), json!({}));
+    let r = w.admin.post(&format!("/api/incidents/{incident}/reassign"), json!({"user_id": w.bo}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    let d = w.admin.get(&format!("/api/incidents/{incident}"));
+    assert_eq!(d.json["incident"]["status"], "triggered", "the new assignee acknowledges");
+    assert!(d.text.contains("Reassigned to Bo by Admin"));
+    let n = c.notifications(&w, &incident);
+    assert_eq!(n.last().unwrap()["user_id"], w.bo.as_str(), "{n:?}");
+    assert!(r.json["escalation"]["next_at"].is_null(), "nothing further after a person: {}", r.json);
+    let policy = w.admin.get("/api/escalation-policies").json["escalation_policies"][0]["id"].as_str().unwrap().to_string();
+    let r = w.admin.post(&format!("/api/incidents/{incident}/reassign"), json!({"policy_id": policy}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    let n2 = c.notifications(&w, &incident);
+    assert_eq!(n2.len(), n.len() + 1, "the policy's level 1 at once");
+    let on_call_now = w.admin.get("/api/oncall").json["schedules"][0]["on_call"][0]["id"].clone();
+    assert_eq!(n2.last().unwrap()["user_id"], on_call_now, "whoever is on call in Primary now (an override may be running)");
+    assert_eq!(w.admin.post(&format!("/api/incidents/{incident}/reassign"), json!({})).status, 400);
+}
+
+fn snapshot_and_crud(c: &Ctx) {
+    let w = c.world();
+    let opened = now_ms();
+    let incident = c.fire(&w, "snapshot");
+    let list = w.admin.get("/api/escalation-policies");
+    let p = &list.json["escalation_policies"][0];
+    let pid = p["id"].as_str().unwrap().to_string();
+    // The policy now pages only Ana at level 2 instead of Bo: the running escalation keeps Bo.
+    let r = w.admin.send("PUT", &format!("/api/escalation-policies/{pid}"), Some(json!({"name": "Checkout v2", "levels": [
+        {"targets": [{"type": "schedule", "id": w.schedule}], "delay_minutes": 5},
+        {"targets": [{"type": "user", "id": w.ana}], "delay_minutes": 5}]}).to_string().into_bytes()), &[]);
+    assert_eq!(r.status, 200, "{}", r.text);
+    c.cron(opened + 5 * 60_000 + 2_000);
+    let level2: Vec<String> = c.notifications(&w, &incident).iter().filter(|x| x["level"] == 2).map(|x| x["user_id"].as_str().unwrap().to_string()).collect();
+    assert!(level2.contains(&w.bo), "the snapshot taken at opening still pages Bo: {level2:?}");
+    // Schedules: list, replace, delete; overrides: delete.
+    let scheds = w.admin.get("/api/schedules");
+    assert_eq!(scheds.json["schedules"][0]["layers"][0]["turn"]["type"], "weekly");
+    let extra = w.admin.post("/api/schedules", json!({"name": "Temp", "layers": [{"name": "l", "participants": [w.bo], "start": "2026-01-01T00:00:00", "turn": {"type": "daily"}}]}));
+    let tid = extra.json["id"].as_str().unwrap().to_string();
+    let put = w.admin.send("PUT", &format!("/api/schedules/{tid}"), Some(json!({"name": "Temp 2", "time_zone": "Asia/Tokyo",
+        "layers": [{"name": "l", "participants": [w.ana], "start": "2026-01-01T00:00:00", "turn": {"type": "hours", "hours": 8}}]}).to_string().into_bytes()), &[]);
+    assert_eq!(put.status, 200, "{}", put.text);
+    let o = w.admin.post(&format!("/api/schedules/{tid}/overrides"), json!({"user_id": w.bo, "start": "2026-12-01T00:00:00Z", "end": "2026-12-02T00:00:00Z"}));
+    let oid = o.json["id"].as_str().unwrap();
+    assert_eq!(w.admin.send("DELETE", &format!("/api/schedules/{tid}/overrides/{oid}"), None, &[]).status, 204);
+    assert_eq!(w.admin.send("DELETE", &format!("/api/schedules/{tid}"), None, &[]).status, 204);
+    assert_eq!(w.admin.send("DELETE", &format!("/api/schedules/{tid}"), None, &[]).status, 404);
+    let temp_policy = w.admin.post("/api/escalation-policies", json!({"name": "temp", "levels": [{"targets": [{"type": "user", "id": w.bo}], "delay_minutes": 1}]}));
+    let tp = temp_policy.json["id"].as_str().unwrap();
+    assert_eq!(w.admin.send("DELETE", &format!("/api/escalation-policies/{tp}"), None, &[]).status, 204);
+}
+
+fn chrono_ms(s: &str) -> i64 {
+    let out = std::process::Command::new("date").args(["-u", "-d", s, "+%s%3N"]).output().unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().parse().unwrap()
 }

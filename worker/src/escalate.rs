@@ -121,9 +121,20 @@ pub async fn advance(db: &Db, mut e: EscalationRow, now: i64) -> ApiResult<usize
     Ok(written)
 }
 
-/// The cron sweep: every escalation with a due step, in bounded batches.
+/// The cron sweep: acknowledgements that lapsed go back to triggered (a new round of escalation),
+/// then every escalation with a due step runs, in bounded batches.
 pub async fn run_due(db: &Db, now: i64) -> ApiResult<usize> {
     let mut total = 0;
+    let system = serde_json::to_string(&Actor { kind: ActorKind::System, id: None, name: "Escalation".into() })?;
+    for lapsed in db.lapsed_acknowledgements(now, 100).await? {
+        let due = tocsin_domain::escalation::acknowledgement_expires(time(lapsed.acknowledged_at), u32::try_from(lapsed.timeout).ok());
+        if due.is_some_and(|d| d <= time(now)) {
+            let message = format!("Acknowledgement timed out after {} minutes: back to triggered, escalating again", lapsed.timeout);
+            if db.unacknowledge(&lapsed.org_id, &lapsed.incident_id, Some(lapsed.acknowledged_at), &new_id(now), &system, &message, now).await? {
+                CHANGED.with(|c| c.set(true));
+            }
+        }
+    }
     for e in db.due_escalations(now, 100).await? {
         total += advance(db, e, now).await?;
     }

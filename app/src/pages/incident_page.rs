@@ -63,6 +63,11 @@ pub fn IncidentPage() -> impl IntoView {
             show(match action {
                 IncidentAction::Acknowledge => api::acknowledge(&id).await,
                 IncidentAction::Resolve => api::resolve(&id).await,
+                // Not offered here: it happens when an acknowledgement times out or on reassignment.
+                IncidentAction::Unacknowledge => {
+                    busy.set(false);
+                    return;
+                }
             });
             busy.set(false);
         });

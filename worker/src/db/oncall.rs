@@ -35,6 +35,7 @@ pub struct EscalationRow {
     pub incident_id: String,
     pub org_id: String,
     pub policy: String,
+    pub round: i64,
     pub cycle: i64,
     pub level: i64,
     pub next_at: Option<i64>,
@@ -61,7 +62,7 @@ pub struct NewNotification<'a> {
     pub reason: String,
 }
 
-const ESCALATION_SELECT: &str = "SELECT e.incident_id, e.org_id, e.policy, e.cycle, e.level, e.next_at, i.status, i.number
+const ESCALATION_SELECT: &str = "SELECT e.incident_id, e.org_id, e.policy, e.round, e.cycle, e.level, e.next_at, i.status, i.number
      FROM incident_escalations e JOIN incidents i ON i.id = e.incident_id";
 
 impl Db {
@@ -170,9 +171,9 @@ impl Db {
         }
         for p in pages {
             stmts.push(self.stmt(
-                "INSERT INTO notification_outbox (id, org_id, incident_id, user_id, cycle, level, reason, state, created_at)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?) ON CONFLICT DO NOTHING",
-                args![&p.id, &e.org_id, &e.incident_id, p.user_id, e.cycle, e.level, &p.reason, now],
+                "INSERT INTO notification_outbox (id, org_id, incident_id, user_id, round, cycle, level, reason, state, created_at)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?) ON CONFLICT DO NOTHING",
+                args![&p.id, &e.org_id, &e.incident_id, p.user_id, e.round, e.cycle, e.level, &p.reason, now],
             )?);
         }
         let res = self.batch(stmts).await?;
@@ -240,5 +241,140 @@ impl Db {
     /// The earliest due step of any running escalation.
     pub async fn earliest_escalation(&self) -> ApiResult<Option<i64>> {
         Ok(self.first::<serde_json::Value>("SELECT MIN(next_at) AS at FROM incident_escalations WHERE next_at IS NOT NULL", &[]).await?.and_then(|v| v["at"].as_i64()))
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct LapsedAckRow {
+    pub incident_id: String,
+    pub org_id: String,
+    pub acknowledged_at: i64,
+    pub timeout: i64,
+}
+
+impl Db {
+    /// Acknowledged incidents of services with an acknowledgement timeout that has passed.
+    pub async fn lapsed_acknowledgements(&self, now: i64, limit: i64) -> ApiResult<Vec<LapsedAckRow>> {
+        self.all(
+            "SELECT i.id AS incident_id, i.org_id, i.acknowledged_at, s.unack_timeout_minutes AS timeout
+             FROM incidents i JOIN services s ON s.id = i.service_id
+             WHERE i.status = 'acknowledged' AND s.unack_timeout_minutes IS NOT NULL
+               AND i.acknowledged_at + s.unack_timeout_minutes * 60000 <= ? LIMIT ?",
+            args![now, limit],
+        )
+        .await
+    }
+
+    /// Puts an acknowledged incident back to triggered (if it still is acknowledged as read) and
+    /// starts a new round of its escalation at level 1. Returns whether it happened.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn unacknowledge(&self, org_id: &str, incident_id: &str, acknowledged_at: Option<i64>, timeline_id: &str, actor: &str, message: &str, now: i64) -> ApiResult<bool> {
+        let res = self
+            .batch(vec![
+                self.stmt(
+                    "UPDATE incidents SET status = 'triggered', acknowledged_at = NULL, acknowledged_by = NULL, updated_at = ?
+                     WHERE org_id = ? AND id = ? AND status = 'acknowledged' AND (? IS NULL OR acknowledged_at = ?)",
+                    args![now, org_id, incident_id, acknowledged_at, acknowledged_at],
+                )?,
+                self.stmt(
+                    "INSERT INTO timeline (id, org_id, incident_id, at, kind, actor, message) SELECT ?, ?, ?, ?, 'incident.unacknowledged', ?, ? WHERE changes() = 1",
+                    args![timeline_id, org_id, incident_id, now, actor, message],
+                )?,
+                self.stmt(
+                    "UPDATE incident_escalations SET round = round + 1, cycle = 0, level = 0, next_at = ?, updated_at = ?
+                     WHERE incident_id = ? AND EXISTS (SELECT 1 FROM incidents WHERE id = ? AND status = 'triggered' AND updated_at = ?)",
+                    args![now, now, incident_id, incident_id, now],
+                )?,
+            ])
+            .await?;
+        Ok(changes(&res[0]) == 1)
+    }
+
+    /// Replaces an incident's escalation with `policy` (a new round from level 1, due now).
+    pub async fn restart_escalation(&self, org_id: &str, incident_id: &str, policy: &str, now: i64) -> ApiResult<()> {
+        self.run(
+            "INSERT INTO incident_escalations (incident_id, org_id, policy, round, cycle, level, next_at, updated_at) VALUES (?, ?, ?, 0, 0, 0, ?, ?)
+             ON CONFLICT (incident_id) DO UPDATE SET policy = excluded.policy, round = incident_escalations.round + 1, cycle = 0, level = 0,
+               next_at = excluded.next_at, updated_at = excluded.updated_at",
+            args![incident_id, org_id, policy, now, now],
+        )
+        .await?;
+        Ok(())
+    }
+
+    pub async fn policy(&self, org_id: &str, id: &str) -> ApiResult<Option<PolicyRow>> {
+        self.first("SELECT id, name, policy FROM escalation_policies WHERE org_id = ? AND id = ?", args![org_id, id]).await
+    }
+
+    pub async fn update_policy(&self, org_id: &str, id: &str, name: &str, policy: &str, now: i64) -> ApiResult<bool> {
+        Ok(self.run("UPDATE escalation_policies SET name = ?, policy = ?, updated_at = ? WHERE org_id = ? AND id = ?", args![name, policy, now, org_id, id]).await? == 1)
+    }
+
+    /// Deletes a policy; services using it page nobody until they get another one. Running
+    /// escalations keep their snapshot.
+    pub async fn delete_policy(&self, org_id: &str, id: &str, now: i64) -> ApiResult<bool> {
+        super::forget_keys();
+        let res = self
+            .batch(vec![
+                self.stmt("UPDATE services SET escalation_policy_id = NULL, updated_at = ? WHERE org_id = ? AND escalation_policy_id = ?", args![now, org_id, id])?,
+                self.stmt("DELETE FROM escalation_policies WHERE org_id = ? AND id = ?", args![org_id, id])?,
+            ])
+            .await?;
+        Ok(changes(&res[1]) == 1)
+    }
+
+    pub async fn update_schedule(&self, org_id: &str, id: &str, name: &str, tz: &str, layers: &str, now: i64) -> ApiResult<bool> {
+        Ok(self
+            .run("UPDATE schedules SET name = ?, time_zone = ?, layers = ?, updated_at = ? WHERE org_id = ? AND id = ?", args![name, tz, layers, now, org_id, id])
+            .await?
+            == 1)
+    }
+
+    /// Deletes a schedule and its overrides and feeds. Policies naming it find nobody there
+    /// (their steps fall through to the next level, flagged).
+    pub async fn delete_schedule(&self, org_id: &str, id: &str) -> ApiResult<bool> {
+        let res = self
+            .batch(vec![
+                self.stmt("DELETE FROM schedule_overrides WHERE org_id = ? AND schedule_id = ?", args![org_id, id])?,
+                self.stmt("DELETE FROM calendar_feeds WHERE org_id = ? AND kind = 'schedule' AND subject_id = ?", args![org_id, id])?,
+                self.stmt("DELETE FROM schedules WHERE org_id = ? AND id = ?", args![org_id, id])?,
+            ])
+            .await?;
+        Ok(changes(&res[2]) == 1)
+    }
+
+    pub async fn delete_override(&self, org_id: &str, schedule_id: &str, id: &str, user_id: Option<&str>) -> ApiResult<bool> {
+        Ok(self
+            .run(
+                "DELETE FROM schedule_overrides WHERE org_id = ? AND schedule_id = ? AND id = ? AND (? IS NULL OR user_id = ?)",
+                args![org_id, schedule_id, id, user_id, user_id],
+            )
+            .await?
+            == 1)
+    }
+
+    /// Pages one person now for an incident (reassignment), in a new round of its escalation
+    /// that does nothing further.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn reassign_to_user(&self, org_id: &str, incident_id: &str, user_id: &str, outbox_id: &str, reason: &str, timeline_id: &str, actor: &str, message: &str, now: i64) -> ApiResult<()> {
+        self.batch(vec![
+            self.stmt(
+                "INSERT INTO incident_escalations (incident_id, org_id, policy, round, cycle, level, next_at, updated_at)
+                 VALUES (?, ?, '{\"levels\":[],\"repeats\":0}', 0, 0, 0, NULL, ?)
+                 ON CONFLICT (incident_id) DO UPDATE SET round = incident_escalations.round + 1, cycle = 0, level = 0, next_at = NULL, updated_at = excluded.updated_at",
+                args![incident_id, org_id, now],
+            )?,
+            self.stmt(
+                "INSERT INTO notification_outbox (id, org_id, incident_id, user_id, round, cycle, level, reason, state, created_at)
+                 SELECT ?, ?, ?, ?, round, 0, 0, ?, 'pending', ? FROM incident_escalations WHERE incident_id = ? ON CONFLICT DO NOTHING",
+                args![outbox_id, org_id, incident_id, user_id, reason, now, incident_id],
+            )?,
+            self.stmt(
+                "INSERT INTO timeline (id, org_id, incident_id, at, kind, actor, message) VALUES (?, ?, ?, ?, 'incident.reassigned', ?, ?)",
+                args![timeline_id, org_id, incident_id, now, actor, message],
+            )?,
+        ])
+        .await?;
+        Ok(())
     }
 }

@@ -36,10 +36,12 @@ pub struct ServiceRow {
     pub webhook_secret: Option<String>,
     #[serde(default)]
     pub escalation_policy_id: Option<String>,
+    #[serde(default)]
+    pub unack_timeout_minutes: Option<i64>,
 }
 
 const SERVICE_COLS: &str = "s.id, s.org_id, s.name, s.description, s.runbook_url, s.integration_key, s.created_at, s.updated_at,
-     s.grouping, s.auto_resolve, s.webhook_secret, s.escalation_policy_id,
+     s.grouping, s.auto_resolve, s.webhook_secret, s.escalation_policy_id, s.unack_timeout_minutes,
      (SELECT COUNT(*) FROM incidents i WHERE i.service_id = s.id AND i.status != 'resolved') AS open_incidents";
 
 pub struct ServiceFields<'a> {
@@ -49,14 +51,16 @@ pub struct ServiceFields<'a> {
     pub grouping: &'a str,
     pub auto_resolve: bool,
     pub webhook_secret: Option<&'a str>,
+    pub unack_timeout_minutes: Option<i64>,
 }
 
 impl Db {
     pub async fn insert_service(&self, id: &str, org_id: &str, f: &ServiceFields<'_>, key: &str, now: i64) -> ApiResult<()> {
         self.run(
-            "INSERT INTO services (id, org_id, name, description, runbook_url, integration_key, created_at, updated_at, grouping, auto_resolve, webhook_secret)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            args![id, org_id, f.name, f.description, f.runbook_url, key, now, now, f.grouping, f.auto_resolve as i64, f.webhook_secret],
+            "INSERT INTO services (id, org_id, name, description, runbook_url, integration_key, created_at, updated_at, grouping, auto_resolve,
+               webhook_secret, unack_timeout_minutes)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            args![id, org_id, f.name, f.description, f.runbook_url, key, now, now, f.grouping, f.auto_resolve as i64, f.webhook_secret, f.unack_timeout_minutes],
         )
         .await?;
         Ok(())
@@ -94,9 +98,9 @@ impl Db {
     pub async fn update_service(&self, org_id: &str, id: &str, f: &ServiceFields<'_>, now: i64) -> ApiResult<()> {
         forget_keys();
         self.run(
-            "UPDATE services SET name = ?, description = ?, runbook_url = ?, grouping = ?, auto_resolve = ?, webhook_secret = ?, updated_at = ?
-             WHERE org_id = ? AND id = ?",
-            args![f.name, f.description, f.runbook_url, f.grouping, f.auto_resolve as i64, f.webhook_secret, now, org_id, id],
+            "UPDATE services SET name = ?, description = ?, runbook_url = ?, grouping = ?, auto_resolve = ?, webhook_secret = ?,
+             unack_timeout_minutes = ?, updated_at = ? WHERE org_id = ? AND id = ?",
+            args![f.name, f.description, f.runbook_url, f.grouping, f.auto_resolve as i64, f.webhook_secret, f.unack_timeout_minutes, now, org_id, id],
         )
         .await?;
         Ok(())

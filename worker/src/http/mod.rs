@@ -158,6 +158,13 @@ pub async fn handle(req: Request, db: Db, env: Env, now: i64) -> Response {
         (["api", "incidents", id, "escalate"], Post) => oncall::escalate_now(&cx, id).await,
         (["api", "incidents", id, "notifications"], Get) => oncall::notifications(&cx, id).await,
         (["api", "schedules"], Post) => oncall::create_schedule(&mut cx).await,
+        (["api", "schedules"], Get) => oncall::list_schedules(&cx).await,
+        (["api", "schedules", id], Put) => oncall::update_schedule(&mut cx, id).await,
+        (["api", "schedules", id], Delete) => oncall::delete_schedule(&cx, id).await,
+        (["api", "schedules", sid, "overrides", id], Delete) => oncall::delete_override(&cx, sid, id).await,
+        (["api", "escalation-policies", id], Put) => oncall::update_policy(&mut cx, id).await,
+        (["api", "escalation-policies", id], Delete) => oncall::delete_policy(&cx, id).await,
+        (["api", "incidents", id, "reassign"], Post) => oncall::reassign(&mut cx, id).await,
         (["api", "schedules", id, "overrides"], Post) => oncall::create_override(&mut cx, id).await,
         (["api", "oncall"], Get) => oncall::who_is_on_call(&cx).await,
         (["api", "schedules", id, "timeline"], Get) => oncall::timeline(&cx, id).await,
@@ -180,7 +187,8 @@ pub async fn handle(req: Request, db: Db, env: Env, now: i64) -> Response {
         (
             ["healthz"] | ["api", "setup" | "me" | "users" | "tokens" | "services" | "incidents"] | ["api", "auth", _] | ["api", "invites", "accept"]
             | ["api", "services", _] | ["api", "services", _, "rotate-key" | "integrations"] | ["api", "incidents", _]
-            | ["api", "incidents", _, "acknowledge" | "resolve" | "escalate" | "notifications"] | ["api", "schedules" | "oncall" | "escalation-policies"]
+            | ["api", "incidents", _, "acknowledge" | "resolve" | "escalate" | "notifications" | "reassign"]
+            | ["api", "schedules" | "escalation-policies", _] | ["api", "schedules", _, "overrides", _] | ["api", "schedules" | "oncall" | "escalation-policies"]
             | ["api", "schedules", _, "overrides" | "calendar-feed" | "calendar.ics" | "timeline"] | ["api", "services", _, "escalation-policy"]
             | ["api", "users", _, "calendar-feed" | "oncall.ics"] | ["api", "calendar-feeds", _] | ["webhooks", _, _] | ["v2", "enqueue"] | ["v2", "change", "enqueue"]
             | ["v2", "alerts"] | ["v2", "alerts", _, _] | ["status"] | ["status", "history"] | ["status", "incidents", _]

@@ -29,15 +29,7 @@ pub async fn create_schedule(cx: &mut Cx) -> ApiResult<Response> {
     let name = f.req_str("name", 100)?;
     let tz = time_zone("time_zone", f.opt_str("time_zone", 64)?)?;
     let layers: Vec<Layer> = parse(&v, "layers")?;
-    let users: Vec<String> = cx.db.user_names(caller.org_id()).await?.into_iter().map(|(id, _)| id).collect();
-    for (i, l) in layers.iter().enumerate() {
-        if l.participants.is_empty() {
-            return Err(ApiError::field(&format!("layers[{i}].participants"), "needs at least one person"));
-        }
-        if let Some(p) = l.participants.iter().find(|p| !users.contains(&p.0)) {
-            return Err(ApiError::field(&format!("layers[{i}].participants"), format!("no such user: {p}")));
-        }
-    }
+    check_layers(cx, caller.org_id(), &layers).await?;
     let id = new_id(cx.now);
     cx.db.insert_schedule(&id, caller.org_id(), &name, &tz, &serde_json::to_string(&layers)?, cx.now).await?;
     json(201, &json!({"id": id, "name": name}))
@@ -97,22 +89,7 @@ pub async fn create_policy(cx: &mut Cx) -> ApiResult<Response> {
     let caller = cx.caller().await?;
     caller.require(Permission::Administer)?;
     let v = cx.json_value().await?;
-    let name = Fields::new(&v)?.req_str("name", 100)?;
-    let policy = Policy { levels: parse(&v, "levels")?, repeats: v.get("repeats").and_then(Value::as_u64).unwrap_or(0) as u32 };
-    policy.validate()?;
-    let users: Vec<String> = cx.db.user_names(caller.org_id()).await?.into_iter().map(|(id, _)| id).collect();
-    let schedules: Vec<String> = cx.db.schedules(caller.org_id()).await?.into_iter().map(|s| s.id).collect();
-    for (i, l) in policy.levels.iter().enumerate() {
-        for t in &l.targets {
-            let known = match t {
-                Target::User(UserId(u)) => users.contains(u),
-                Target::Schedule(s) => schedules.contains(s),
-            };
-            if !known {
-                return Err(ApiError::field(&format!("levels[{i}].targets"), format!("no such user or schedule: {t:?}")));
-            }
-        }
-    }
+    let (name, policy) = policy_from(cx, caller.org_id(), &v).await?;
     let id = new_id(cx.now);
     cx.db.insert_policy(&id, caller.org_id(), &name, &serde_json::to_string(&policy)?, cx.now).await?;
     json(201, &json!({"id": id, "name": name}))
@@ -287,4 +264,140 @@ pub async fn timeline(cx: &Cx, id: &str) -> ApiResult<Response> {
             final_row: row("Final".into(), shifts(s, from, to)),
         },
     )
+}
+
+pub async fn list_schedules(cx: &Cx) -> ApiResult<Response> {
+    let caller = cx.caller().await?;
+    let list: Vec<Value> = cx
+        .db
+        .schedules(caller.org_id())
+        .await?
+        .into_iter()
+        .map(|s| json!({"id": s.id, "name": s.name, "time_zone": s.time_zone, "layers": serde_json::from_str::<Value>(&s.layers).unwrap_or(Value::Null)}))
+        .collect();
+    json(200, &json!({"schedules": list}))
+}
+
+/// `PUT /api/schedules/{id}`: replaces name, time zone and layers.
+pub async fn update_schedule(cx: &mut Cx, id: &str) -> ApiResult<Response> {
+    let caller = cx.caller().await?;
+    caller.require(Permission::Administer)?;
+    let v = cx.json_value().await?;
+    let f = Fields::new(&v)?;
+    let name = f.req_str("name", 100)?;
+    let tz = time_zone("time_zone", f.opt_str("time_zone", 64)?)?;
+    let layers: Vec<Layer> = parse(&v, "layers")?;
+    check_layers(cx, caller.org_id(), &layers).await?;
+    if !cx.db.update_schedule(caller.org_id(), id, &name, &tz, &serde_json::to_string(&layers)?, cx.now).await? {
+        return Err(ApiError::NotFound("schedule"));
+    }
+    json(200, &json!({"id": id, "name": name}))
+}
+
+pub async fn delete_schedule(cx: &Cx, id: &str) -> ApiResult<Response> {
+    let caller = cx.caller().await?;
+    caller.require(Permission::Administer)?;
+    if !cx.db.delete_schedule(caller.org_id(), id).await? {
+        return Err(ApiError::NotFound("schedule"));
+    }
+    Ok(Response::empty()?.with_status(204))
+}
+
+/// Removing an override: your own, or anyone's as an admin.
+pub async fn delete_override(cx: &Cx, schedule_id: &str, id: &str) -> ApiResult<Response> {
+    let caller = cx.caller().await?;
+    caller.require(Permission::Respond)?;
+    let only_mine = (caller.role != Role::Admin).then_some(caller.user.id.as_str());
+    if !cx.db.delete_override(caller.org_id(), schedule_id, id, only_mine).await? {
+        return Err(ApiError::NotFound("override (or it is someone else's)"));
+    }
+    Ok(Response::empty()?.with_status(204))
+}
+
+async fn policy_from(cx: &Cx, org: &str, v: &Value) -> ApiResult<(String, Policy)> {
+    let name = Fields::new(v)?.req_str("name", 100)?;
+    let policy = Policy { levels: parse(v, "levels")?, repeats: v.get("repeats").and_then(Value::as_u64).unwrap_or(0) as u32 };
+    policy.validate()?;
+    let users: Vec<String> = cx.db.user_names(org).await?.into_iter().map(|(id, _)| id).collect();
+    let schedules: Vec<String> = cx.db.schedules(org).await?.into_iter().map(|s| s.id).collect();
+    for (i, l) in policy.levels.iter().enumerate() {
+        for t in &l.targets {
+            let known = match t {
+                Target::User(UserId(u)) => users.contains(u),
+                Target::Schedule(s) => schedules.contains(s),
+            };
+            if !known {
+                return Err(ApiError::field(&format!("levels[{i}].targets"), format!("no such user or schedule: {t:?}")));
+            }
+        }
+    }
+    Ok((name, policy))
+}
+
+/// `PUT /api/escalation-policies/{id}`: later incidents use the new version; running escalations
+/// keep the snapshot they started with.
+pub async fn update_policy(cx: &mut Cx, id: &str) -> ApiResult<Response> {
+    let caller = cx.caller().await?;
+    caller.require(Permission::Administer)?;
+    let v = cx.json_value().await?;
+    let (name, policy) = policy_from(cx, caller.org_id(), &v).await?;
+    if !cx.db.update_policy(caller.org_id(), id, &name, &serde_json::to_string(&policy)?, cx.now).await? {
+        return Err(ApiError::NotFound("escalation policy"));
+    }
+    json(200, &json!({"id": id, "name": name}))
+}
+
+pub async fn delete_policy(cx: &Cx, id: &str) -> ApiResult<Response> {
+    let caller = cx.caller().await?;
+    caller.require(Permission::Administer)?;
+    if !cx.db.delete_policy(caller.org_id(), id, cx.now).await? {
+        return Err(ApiError::NotFound("escalation policy"));
+    }
+    Ok(Response::empty()?.with_status(204))
+}
+
+/// `POST /api/incidents/{id}/reassign` `{"user_id"}` (page that person now, nothing further) or
+/// `{"policy_id"}` (run that policy from level 1). An acknowledged incident goes back to
+/// triggered, so the new assignee acknowledges it.
+pub async fn reassign(cx: &mut Cx, incident_id: &str) -> ApiResult<Response> {
+    let caller = cx.caller().await?;
+    caller.require(Permission::Respond)?;
+    let org = caller.org_id().to_string();
+    let incident = cx.db.incident(&org, incident_id).await?.ok_or(ApiError::NotFound("incident"))?;
+    let status: tocsin_domain::incident::IncidentStatus = incident.status.parse()?;
+    let transition = tocsin_domain::incident::apply(status, tocsin_domain::incident::IncidentAction::Unacknowledge)?;
+    let v = cx.json_value().await?;
+    let f = Fields::new(&v)?;
+    let actor = views::actor_json(&views::user_actor(&caller.user));
+    let names: std::collections::HashMap<String, String> = cx.db.user_names(&org).await?.into_iter().collect();
+    if matches!(transition, tocsin_domain::incident::Transition::Changed { .. }) {
+        cx.db.unacknowledge(&org, incident_id, None, &new_id(cx.now), &actor, &format!("Back to triggered: reassigned by {}", caller.user.name), cx.now).await?;
+    }
+    match (f.opt_str("user_id", 64)?, f.opt_str("policy_id", 64)?) {
+        (Some(user), None) => {
+            let name = names.get(&user).cloned().ok_or_else(|| ApiError::field("user_id", "no such user"))?;
+            let message = format!("Reassigned to {name} by {}", caller.user.name);
+            cx.db.reassign_to_user(&org, incident_id, &user, &new_id(cx.now), "reassigned", &new_id(cx.now), &actor, &message, cx.now).await?;
+        }
+        (None, Some(policy_id)) => {
+            let p = cx.db.policy(&org, &policy_id).await?.ok_or_else(|| ApiError::field("policy_id", "no such escalation policy"))?;
+            cx.db.restart_escalation(&org, incident_id, &p.policy, cx.now).await?;
+            run_incident(&cx.db, incident_id, cx.now).await?;
+        }
+        _ => return Err(ApiError::field("body", "give either user_id or policy_id")),
+    }
+    notifications(cx, incident_id).await
+}
+
+async fn check_layers(cx: &Cx, org: &str, layers: &[Layer]) -> ApiResult<()> {
+    let users: Vec<String> = cx.db.user_names(org).await?.into_iter().map(|(id, _)| id).collect();
+    for (i, l) in layers.iter().enumerate() {
+        if l.participants.is_empty() {
+            return Err(ApiError::field(&format!("layers[{i}].participants"), "needs at least one person"));
+        }
+        if let Some(p) = l.participants.iter().find(|p| !users.contains(&p.0)) {
+            return Err(ApiError::field(&format!("layers[{i}].participants"), format!("no such user: {p}")));
+        }
+    }
+    Ok(())
 }

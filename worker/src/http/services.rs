@@ -23,6 +23,7 @@ struct Settings {
     grouping: String,
     auto_resolve: bool,
     webhook_secret: Option<String>,
+    unack_timeout_minutes: Option<i64>,
 }
 
 impl Settings {
@@ -34,6 +35,7 @@ impl Settings {
             grouping: &self.grouping,
             auto_resolve: self.auto_resolve,
             webhook_secret: self.webhook_secret.as_deref(),
+            unack_timeout_minutes: self.unack_timeout_minutes,
         }
     }
 }
@@ -78,7 +80,13 @@ fn settings(body: &Value, current: Option<&ServiceRow>) -> ApiResult<Settings> {
         (None, Some(c)) => c.webhook_secret.clone(),
         (None, None) => None,
     };
-    Ok(Settings { name: text("name", &name, 100)?, description, runbook_url, grouping, auto_resolve, webhook_secret })
+    let unack_timeout_minutes = match (body.get("unack_timeout_minutes"), keep("unack_timeout_minutes")) {
+        (Some(Value::Null), _) => None,
+        (Some(v), _) => Some(v.as_i64().filter(|m| (1..=1440).contains(m)).ok_or_else(|| ApiError::field("unack_timeout_minutes", "must be from 1 to 1440 minutes, or null"))?),
+        (None, Some(c)) => c.unack_timeout_minutes,
+        (None, None) => None,
+    };
+    Ok(Settings { name: text("name", &name, 100)?, description, runbook_url, grouping, auto_resolve, webhook_secret, unack_timeout_minutes })
 }
 
 fn name_taken(name: &str) -> impl Fn(ApiError) -> ApiError + '_ {

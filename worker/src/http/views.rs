@@ -56,6 +56,7 @@ pub fn service(s: &ServiceRow) -> api::Service {
         auto_resolve: s.auto_resolve != 0,
         webhook_secret_set: s.webhook_secret.as_deref().is_some_and(|w| !w.is_empty()),
         escalation_policy_id: s.escalation_policy_id.clone(),
+        unack_timeout_minutes: s.unack_timeout_minutes,
     }
 }
 
