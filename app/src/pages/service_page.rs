@@ -171,6 +171,7 @@ fn Settings(service: Service, on_saved: impl Fn(Service) + Copy + Send + Sync + 
     let minutes = RwSignal::new(minutes.to_string());
     let field = RwSignal::new(field);
     let auto_resolve = RwSignal::new(service.auto_resolve);
+    let unack = RwSignal::new(service.unack_timeout_minutes.map(|m| m.to_string()).unwrap_or_default());
     let secret = RwSignal::new(String::new());
     let error: RwSignal<Option<ApiError>> = RwSignal::new(None);
     let saved = RwSignal::new(false);
@@ -201,7 +202,8 @@ fn Settings(service: Service, on_saved: impl Fn(Service) + Copy + Send + Sync + 
             "by_field" => json!({"type": "by_field", "field": field.get()}),
             _ => json!({"type": "none"}),
         };
-        let mut body = json!({"grouping": grouping, "auto_resolve": auto_resolve.get()});
+        let unack_value = unack.get().trim().parse::<i64>().ok();
+        let mut body = json!({"grouping": grouping, "auto_resolve": auto_resolve.get(), "unack_timeout_minutes": unack_value});
         if !secret.get().is_empty() {
             body["webhook_secret"] = json!(secret.get());
         }
@@ -251,6 +253,8 @@ fn Settings(service: Service, on_saved: impl Fn(Service) + Copy + Send + Sync + 
                         on:change=move |ev| auto_resolve.set(event_target_checked(&ev))/>
                     <label for="auto_resolve">"Resolve the incident when all its alerts resolve"</label>
                 </div>
+                <Field name="unack_timeout_minutes" label="Un-acknowledge after (minutes)" kind="number"
+                    hint="Optional: an acknowledged incident not resolved by then goes back to triggered and pages again." value=unack error=error/>
                 <Field name="webhook_secret" label="Webhook secret" kind="password" autocomplete="off"
                     hint=if secret_set { "A secret is set. Type a new one to replace it." } else { "Optional, 16+ characters: Grafana HMAC, Sentry client secret, Datadog header." }
                     value=secret error=error/>
