@@ -17,3 +17,5 @@ pub mod status_page;
 pub mod validation;
 #[cfg(feature = "vendors")]
 pub mod vendors;
+#[cfg(feature = "vendors")]
+pub mod webpush;
