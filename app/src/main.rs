@@ -97,7 +97,9 @@ fn NavBar() -> impl IntoView {
     let location = use_location();
     let current = move |p: &'static str| {
         let path = location.pathname.get();
-        let on = if p == "/" { path == "/" || path.starts_with("/incidents") } else { path.starts_with(p) };
+        // On-call pages (schedules, policies) hang off the incidents home screen.
+        let home = path == "/" || ["/incidents", "/schedules", "/escalation-policies"].iter().any(|x| path.starts_with(x));
+        let on = if p == "/" { home } else { path.starts_with(p) };
         if on { "page" } else { "false" }
     };
     view! {
