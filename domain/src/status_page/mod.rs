@@ -209,6 +209,23 @@ pub fn maintenance_status(stored: MaintenanceStatus, starts_ms: i64, ends_ms: i6
     }
 }
 
+/// What a maintenance moving to `to` does to one of its components now at `current`: taken
+/// under maintenance when work starts (if it was operational — an outage is not hidden), and
+/// given back when it completes (if it is still under maintenance).
+pub fn maintenance_component_status(to: MaintenanceStatus, current: ComponentStatus) -> Option<ComponentStatus> {
+    match (to, current) {
+        (MaintenanceStatus::InProgress, ComponentStatus::Operational) => Some(ComponentStatus::UnderMaintenance),
+        (MaintenanceStatus::Completed, ComponentStatus::UnderMaintenance) => Some(ComponentStatus::Operational),
+        _ => None,
+    }
+}
+
+/// The status an incident update sets on the incident's components: the one asked for, else
+/// operational when the update resolves the incident, else none (left as they are).
+pub fn update_component_status(update: UpdateStatus, asked: Option<ComponentStatus>) -> Option<ComponentStatus> {
+    asked.or(update.is_resolved().then_some(ComponentStatus::Operational))
+}
+
 /// What automatically entering a maintenance state says on the page.
 pub fn maintenance_transition_text(to: MaintenanceStatus) -> &'static str {
     match to {
@@ -382,6 +399,19 @@ mod tests {
         assert_eq!(maintenance_status(Verifying, start, end, 2_000), Completed);
         assert_eq!(maintenance_status(Scheduled, start, end, 5_000), Completed, "a missed start still completes");
         assert_eq!(maintenance_status(Completed, start, end, 1_500), Completed, "completed early stays completed");
+    }
+
+    #[test]
+    fn maintenance_takes_components_and_gives_them_back() {
+        use MaintenanceStatus::*;
+        assert_eq!(maintenance_component_status(InProgress, Operational), Some(UnderMaintenance));
+        assert_eq!(maintenance_component_status(InProgress, MajorOutage), None, "an outage stays visible");
+        assert_eq!(maintenance_component_status(Completed, UnderMaintenance), Some(Operational));
+        assert_eq!(maintenance_component_status(Completed, PartialOutage), None);
+        assert_eq!(maintenance_component_status(Verifying, Operational), None);
+        assert_eq!(update_component_status(UpdateStatus::Resolved, None), Some(Operational));
+        assert_eq!(update_component_status(UpdateStatus::Monitoring, None), None);
+        assert_eq!(update_component_status(UpdateStatus::Resolved, Some(DegradedPerformance)), Some(DegradedPerformance));
     }
 
     #[test]

@@ -223,7 +223,7 @@ pub async fn post_incident_update(cx: &mut Cx, id: &str) -> ApiResult<Response> 
         row.name = name;
     }
     // Resolving sets the affected components back to operational unless told otherwise.
-    let to = parse_enum::<ComponentStatus>(&f, "component_status")?.or(status.is_resolved().then_some(ComponentStatus::Operational));
+    let to = sp::update_component_status(status, parse_enum::<ComponentStatus>(&f, "component_status")?);
     let ids: Vec<String> = serde_json::from_str(&row.component_ids).unwrap_or_default();
     let (changes, affected) = status_changes(cx, caller.org_id(), &ids, to).await?;
     row.status = status.as_str().into();
@@ -306,10 +306,9 @@ pub async fn sweep_maintenance(db: &crate::db::Db, now: i64) -> ApiResult<usize>
         let statuses: Vec<(String, String)> = ids
             .iter()
             .filter_map(|id| current.iter().find(|(c, _, _)| c == id))
-            .filter_map(|(id, _, status)| match (to, status.as_str()) {
-                (MaintenanceStatus::InProgress, "operational") => Some((id.clone(), "under_maintenance".into())),
-                (MaintenanceStatus::Completed, "under_maintenance") => Some((id.clone(), "operational".into())),
-                _ => None,
+            .filter_map(|(id, _, status)| {
+                let current = status.parse::<ComponentStatus>().ok()?;
+                sp::maintenance_component_status(to, current).map(|next| (id.clone(), next.as_str().to_string()))
             })
             .collect();
         m.status = to.as_str().into();
