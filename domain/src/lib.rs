@@ -3,6 +3,8 @@
 //! Nothing in this crate reads a clock, a database, the network or the environment: time comes in
 //! as an argument and decisions go out as values that the worker (IO shell) and the app carry out.
 
+#[cfg(feature = "vendors")]
+pub mod action_token;
 pub mod alert;
 pub mod api;
 pub mod auth;
@@ -11,6 +13,8 @@ pub mod grouping;
 pub mod ics;
 pub mod ids;
 pub mod incident;
+pub mod notification;
+pub mod outbound;
 pub mod rate_limit;
 pub mod schedule;
 pub mod status_page;

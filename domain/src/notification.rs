@@ -1,0 +1,182 @@
+//! Paging a person: what a push message says (and how urgently it travels), and the person's
+//! notification rule — page at once, then repeat every N minutes until someone acknowledges.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::incident::{IncidentStatus, Severity};
+
+/// Repeat a page every `every_minutes` until acknowledged, for incidents at least as severe as
+/// `min_severity` (SEV1 is the most severe).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RepeatRule {
+    pub every_minutes: u32,
+    pub min_severity: Severity,
+}
+
+impl RepeatRule {
+    /// The rule a person has until they choose: repeat SEV1 pages every 5 minutes.
+    pub const DEFAULT: RepeatRule = RepeatRule { every_minutes: 5, min_severity: Severity::Sev1 };
+    /// At most this many repeats of one page (an hour at the default rate).
+    pub const MAX_REPEATS: u32 = 12;
+
+    pub fn validate(&self) -> Result<(), crate::validation::FieldError> {
+        if !(1..=120).contains(&self.every_minutes) {
+            return Err(crate::validation::FieldError::new("repeat.every_minutes", "must be between 1 and 120 minutes"));
+        }
+        Ok(())
+    }
+
+    pub fn applies_to(&self, severity: Severity) -> bool {
+        severity <= self.min_severity
+    }
+}
+
+/// When the next repeat of a page is due, if any: the incident must still be triggered, the
+/// rule must cover its severity, and fewer than [`RepeatRule::MAX_REPEATS`] repeats sent.
+/// `repeats_sent` counts repeats only (not the first page).
+pub fn next_repeat(rule: Option<RepeatRule>, severity: Severity, status: IncidentStatus, first_paged_at: DateTime<Utc>, repeats_sent: u32) -> Option<DateTime<Utc>> {
+    let rule = rule?;
+    if status != IncidentStatus::Triggered || !rule.applies_to(severity) || repeats_sent >= RepeatRule::MAX_REPEATS {
+        return None;
+    }
+    Some(first_paged_at + Duration::minutes(i64::from(rule.every_minutes) * i64::from(repeats_sent + 1)))
+}
+
+/// What a push message carries. The service worker shows it and acts on it; `token` lets the
+/// Acknowledge action work from the lock screen without a session.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PushPayload {
+    /// `page` for incidents, `test` for "send test notification".
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub body: String,
+    /// Notifications with the same tag replace each other (one per incident).
+    pub tag: String,
+    /// Where "Open" goes, relative to the app.
+    pub url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incident_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severity: Option<Severity>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    /// Repeats of a page ask the phone to make a sound again.
+    #[serde(default)]
+    pub renotify: bool,
+}
+
+/// The incident a page is about, as the payload needs it.
+pub struct PageSubject<'a> {
+    pub incident_id: &'a str,
+    pub number: i64,
+    pub title: &'a str,
+    pub severity: Severity,
+    pub service: Option<&'a str>,
+}
+
+/// Longest title kept in a push message (the whole message must fit one 4 KB record).
+const TITLE_CHARS: usize = 160;
+
+pub fn page_payload(s: &PageSubject<'_>, token: Option<String>, reason: &str, repeat: bool) -> PushPayload {
+    let title: String = s.title.chars().take(TITLE_CHARS).collect();
+    let service = s.service.map(|n| format!(" · {n}")).unwrap_or_default();
+    PushPayload {
+        kind: "page".into(),
+        title: format!("{} #{} {}", s.severity, s.number, title),
+        body: format!("Triggered{service} — {reason}. Tap Acknowledge to take it."),
+        tag: format!("incident-{}", s.incident_id),
+        url: format!("/incidents/{}", s.incident_id),
+        incident_id: Some(s.incident_id.to_string()),
+        number: Some(s.number),
+        severity: Some(s.severity),
+        service: s.service.map(str::to_string),
+        token,
+        renotify: repeat,
+    }
+}
+
+pub fn test_payload(device: &str) -> PushPayload {
+    PushPayload {
+        kind: "test".into(),
+        title: "Tocsin test notification".into(),
+        body: format!("Pages will reach {device} like this."),
+        tag: "tocsin-test".into(),
+        url: "/me".into(),
+        incident_id: None,
+        number: None,
+        severity: None,
+        service: None,
+        token: None,
+        renotify: false,
+    }
+}
+
+/// RFC 8030 `Urgency`: SEV1–2 pages must wake the phone; the rest may wait for a good moment.
+pub fn urgency(severity: Option<Severity>) -> &'static str {
+    match severity {
+        Some(Severity::Sev1 | Severity::Sev2) => "high",
+        Some(_) => "normal",
+        None => "normal",
+    }
+}
+
+/// RFC 8030 `TTL` in seconds: a page older than an hour is stale (escalation has moved on).
+pub const PUSH_TTL_SECS: u32 = 3600;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn t0() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 12, 1, 3, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn repeats_until_acknowledged_for_covered_severities() {
+        let r = Some(RepeatRule::DEFAULT);
+        assert_eq!(next_repeat(r, Severity::Sev1, IncidentStatus::Triggered, t0(), 0), Some(t0() + Duration::minutes(5)));
+        assert_eq!(next_repeat(r, Severity::Sev1, IncidentStatus::Triggered, t0(), 2), Some(t0() + Duration::minutes(15)));
+        assert_eq!(next_repeat(r, Severity::Sev2, IncidentStatus::Triggered, t0(), 0), None, "default covers SEV1 only");
+        assert_eq!(next_repeat(r, Severity::Sev1, IncidentStatus::Acknowledged, t0(), 0), None);
+        assert_eq!(next_repeat(r, Severity::Sev1, IncidentStatus::Resolved, t0(), 0), None);
+        assert_eq!(next_repeat(r, Severity::Sev1, IncidentStatus::Triggered, t0(), RepeatRule::MAX_REPEATS), None);
+        assert_eq!(next_repeat(None, Severity::Sev1, IncidentStatus::Triggered, t0(), 0), None);
+        let wide = Some(RepeatRule { every_minutes: 2, min_severity: Severity::Sev3 });
+        assert_eq!(next_repeat(wide, Severity::Sev2, IncidentStatus::Triggered, t0(), 0), Some(t0() + Duration::minutes(2)));
+        assert_eq!(next_repeat(wide, Severity::Sev4, IncidentStatus::Triggered, t0(), 0), None);
+    }
+
+    #[test]
+    fn rules_are_validated() {
+        assert!(RepeatRule { every_minutes: 0, min_severity: Severity::Sev1 }.validate().is_err());
+        assert!(RepeatRule { every_minutes: 121, min_severity: Severity::Sev1 }.validate().is_err());
+        assert!(RepeatRule::DEFAULT.validate().is_ok());
+    }
+
+    #[test]
+    fn payloads_fit_one_record_and_carry_what_the_service_worker_needs() {
+        let long = "x".repeat(10_000);
+        let s = PageSubject { incident_id: "0190-abc", number: 42, title: &long, severity: Severity::Sev1, service: Some("Checkout API") };
+        let p = page_payload(&s, Some("tok".into()), "level 1", false);
+        let json = serde_json::to_string(&p).unwrap();
+        assert!(json.len() < 1000, "{}", json.len());
+        assert_eq!(p.url, "/incidents/0190-abc");
+        assert_eq!(p.tag, "incident-0190-abc");
+        assert!(p.title.starts_with("SEV1 #42 "));
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(v["type"], "page");
+        assert_eq!(v["token"], "tok");
+        assert_eq!(v["severity"], "SEV1");
+        assert_eq!(urgency(Some(Severity::Sev1)), "high");
+        assert_eq!(urgency(Some(Severity::Sev2)), "high");
+        assert_eq!(urgency(Some(Severity::Sev3)), "normal");
+        assert_eq!(urgency(None), "normal");
+    }
+}
