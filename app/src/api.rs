@@ -1,6 +1,8 @@
 //! The app's one API client: typed calls over the wire types in `tocsin_domain::api`.
 
+use chrono::{DateTime, Utc};
 use gloo_net::http::{Request, RequestBuilder, Response};
+use leptos::prelude::{GetUntracked, RwSignal, Set};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tocsin_domain::api::*;
@@ -26,9 +28,35 @@ fn network(e: gloo_net::Error) -> ApiError {
     ApiError { status: 0, message: format!("Cannot reach Tocsin ({e}). Check your connection; retrying."), field: None }
 }
 
+thread_local! {
+    static STALE: RwSignal<Option<DateTime<Utc>>> = RwSignal::new(None);
+}
+
+/// When the app is offline and shows what the service worker stored: the time that copy was
+/// stored (public/sw.js answers cached reads with `X-Tocsin-Stale: <RFC 3339>`). `None` while
+/// answers come from the server.
+pub fn stale() -> RwSignal<Option<DateTime<Utc>>> {
+    STALE.with(|s| *s)
+}
+
+/// The cache the service worker keeps API reads in (public/sw.js `API_CACHE`).
+const API_CACHE: &str = "tocsin-api";
+
+/// Deletes the offline copies of API answers (on logout: a shared phone keeps nothing).
+pub async fn forget_offline_copies() {
+    if let Some(caches) = web_sys::window().and_then(|w| w.caches().ok()) {
+        let _ = wasm_bindgen_futures::JsFuture::from(caches.delete(API_CACHE)).await;
+    }
+    stale().set(None);
+}
+
 async fn read<T: DeserializeOwned>(resp: Response) -> ApiResult<T> {
     let status = resp.status();
     if (200..300).contains(&status) {
+        let stored = resp.headers().get("x-tocsin-stale").and_then(|v| DateTime::parse_from_rfc3339(&v).ok()).map(|t| t.with_timezone(&Utc));
+        if stale().get_untracked() != stored {
+            stale().set(stored);
+        }
         return resp.json::<T>().await.map_err(|e| ApiError { status, message: format!("Unexpected answer: {e}"), field: None });
     }
     match resp.json::<ErrorBody>().await {
@@ -63,6 +91,7 @@ pub async fn accept_invite(body: &AcceptInviteRequest) -> ApiResult<Me> {
 }
 
 pub async fn logout() -> ApiResult<()> {
+    forget_offline_copies().await;
     let resp = Request::post("/api/auth/logout").send().await.map_err(network)?;
     if resp.ok() {
         Ok(())
@@ -168,4 +197,82 @@ pub async fn create_policy(body: &serde_json::Value) -> ApiResult<serde_json::Va
 
 pub async fn set_service_policy(service_id: &str, policy_id: Option<&str>) -> ApiResult<serde_json::Value> {
     send_json(Request::put(&format!("/api/services/{service_id}/escalation-policy")), &serde_json::json!({"policy_id": policy_id})).await
+}
+
+/// `POST` or `DELETE` answering 202/204 without a body we need.
+async fn send_empty(req: RequestBuilder) -> ApiResult<()> {
+    let resp = req.send().await.map_err(network)?;
+    if resp.ok() {
+        Ok(())
+    } else {
+        read::<serde_json::Value>(resp).await.map(|_| ())
+    }
+}
+
+pub async fn add_note(incident_id: &str, body: &NoteRequest) -> ApiResult<TimelineEntry> {
+    send_json(Request::post(&format!("/api/incidents/{incident_id}/notes")), body).await
+}
+
+// ---- Paging: push devices, contact preferences, outbound webhooks ----
+
+pub async fn vapid_public_key() -> ApiResult<VapidPublicKey> {
+    send(Request::get("/api/push/vapid-public-key")).await
+}
+
+pub async fn push_devices() -> ApiResult<PushDeviceList> {
+    send(Request::get("/api/push/subscriptions")).await
+}
+
+/// Registers this browser's subscription (the same endpoint again answers the existing device).
+pub async fn add_push_device(body: &PushSubscriptionRequest) -> ApiResult<PushDevice> {
+    send_json(Request::post("/api/push/subscriptions"), body).await
+}
+
+pub async fn remove_push_device(id: &str) -> ApiResult<()> {
+    send_empty(Request::delete(&format!("/api/push/subscriptions/{id}"))).await
+}
+
+pub async fn test_push_device(id: &str) -> ApiResult<TestQueued> {
+    send(Request::post(&format!("/api/push/subscriptions/{id}/test"))).await
+}
+
+pub async fn push_deliveries() -> ApiResult<DeliveryLog> {
+    send(Request::get("/api/push/deliveries")).await
+}
+
+pub async fn contact_preferences() -> ApiResult<ContactPreferences> {
+    send(Request::get("/api/users/me/contact-preferences")).await
+}
+
+/// Saves the preferences; the second value is a generic personal webhook's signing secret,
+/// present once, when it is first set.
+pub async fn put_contact_preferences(body: &ContactPreferences) -> ApiResult<(ContactPreferences, Option<String>)> {
+    let v: serde_json::Value = send_json(Request::put("/api/users/me/contact-preferences"), body).await?;
+    let secret = v["webhook"]["signing_secret"].as_str().map(str::to_string);
+    let prefs = serde_json::from_value(v).map_err(|e| ApiError { status: 200, message: format!("Unexpected answer: {e}"), field: None })?;
+    Ok((prefs, secret))
+}
+
+pub async fn destinations() -> ApiResult<DestinationList> {
+    send(Request::get("/api/webhook-destinations")).await
+}
+
+pub async fn create_destination(body: &DestinationRequest) -> ApiResult<CreatedDestination> {
+    send_json(Request::post("/api/webhook-destinations"), body).await
+}
+
+pub async fn update_destination(id: &str, body: &DestinationRequest) -> ApiResult<Destination> {
+    send_json(Request::put(&format!("/api/webhook-destinations/{id}")), body).await
+}
+
+pub async fn delete_destination(id: &str) -> ApiResult<()> {
+    send_empty(Request::delete(&format!("/api/webhook-destinations/{id}"))).await
+}
+
+pub async fn test_destination(id: &str) -> ApiResult<TestQueued> {
+    send(Request::post(&format!("/api/webhook-destinations/{id}/test"))).await
+}
+
+pub async fn destination_deliveries(id: &str) -> ApiResult<DeliveryLog> {
+    send(Request::get(&format!("/api/webhook-destinations/{id}/deliveries"))).await
 }

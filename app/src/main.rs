@@ -6,6 +6,7 @@
 mod api;
 mod components;
 mod pages;
+mod push;
 mod state;
 
 use leptos::prelude::*;
@@ -14,7 +15,7 @@ use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::hooks::use_location;
 use leptos_router::path;
 
-use pages::{IncidentPage, IncidentsPage, InvitePage, LoginPage, PoliciesPage, SchedulePage, ServicePage, ServicesPage, SetupPage, StatusAdminPage};
+use pages::{IncidentPage, IncidentsPage, InvitePage, LoginPage, MePage, PoliciesPage, SchedulePage, ServicePage, ServicesPage, SetupPage, StatusAdminPage, WebhooksPage};
 use state::{resolve_session, Session};
 
 fn main() {
@@ -54,6 +55,7 @@ fn Shell() -> impl IntoView {
         Session::LoggedOut => view! { <LoginPage/> }.into_any(),
         Session::LoggedIn(me) => view! {
             <Header org=me.organization.name.clone() user=me.user.name.clone()/>
+            <OfflineBanner/>
             <main id="main">
                 <Routes fallback=|| view! { <h1>"Not found"</h1><p><A href="/">"Back to incidents"</A></p> }>
                     <Route path=path!("/") view=IncidentsPage/>
@@ -63,6 +65,8 @@ fn Shell() -> impl IntoView {
                     <Route path=path!("/status-admin") view=StatusAdminPage/>
                     <Route path=path!("/schedules/:id") view=SchedulePage/>
                     <Route path=path!("/escalation-policies") view=PoliciesPage/>
+                    <Route path=path!("/me") view=MePage/>
+                    <Route path=path!("/settings/webhooks") view=WebhooksPage/>
                     <Route path=path!("/invite") view=IncidentsPage/>
                 </Routes>
             </main>
@@ -99,7 +103,11 @@ fn NavBar() -> impl IntoView {
         let path = location.pathname.get();
         // On-call pages (schedules, policies) hang off the incidents home screen.
         let home = path == "/" || ["/incidents", "/schedules", "/escalation-policies"].iter().any(|x| path.starts_with(x));
-        let on = if p == "/" { home } else { path.starts_with(p) };
+        let on = match p {
+            "/" => home,
+            "/me" => path.starts_with("/me") || path.starts_with("/settings"),
+            _ => path.starts_with(p),
+        };
         if on { "page" } else { "false" }
     };
     view! {
@@ -107,6 +115,24 @@ fn NavBar() -> impl IntoView {
             <A href="/" attr:aria-current=move || current("/")>"Incidents"</A>
             <A href="/services" attr:aria-current=move || current("/services")>"Services"</A>
             <A href="/status-admin" attr:aria-current=move || current("/status-admin")>"Status"</A>
+            <A href="/me" attr:aria-current=move || current("/me")>"Me"</A>
         </nav>
+    }
+}
+
+/// While the service worker answers from its copies (no network): say so, and since when.
+#[component]
+fn OfflineBanner() -> impl IntoView {
+    let stale = api::stale();
+    let location = use_location();
+    move || {
+        stale.get().map(|t| {
+            let what = if location.pathname.get().starts_with("/incidents/") { "this incident" } else { "incidents" };
+            view! {
+                <p class="offline-banner" role="status">
+                    <strong>"Offline"</strong>{format!(" — showing {what} as of {}. Actions wait for the connection.", components::clock(t))}
+                </p>
+            }
+        })
     }
 }

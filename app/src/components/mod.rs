@@ -1,11 +1,13 @@
 //! Small reusable pieces of the UI.
 
 mod badges;
+mod deliveries;
 mod field;
 mod oncall;
 mod time;
 
 pub use badges::{SeverityBadge, StatusBadge};
+pub use deliveries::{DeliveryList, SecretOnce};
 pub use field::{ErrorNote, Field};
 pub use oncall::OnCallCard;
 pub use time::{ago, clock, now_ms};

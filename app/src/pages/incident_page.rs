@@ -5,12 +5,12 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
-use tocsin_domain::api::{Alert, IncidentDetail, TimelineEntry};
+use tocsin_domain::api::{Alert, IncidentDetail, NoteRequest, TimelineEntry};
 use tocsin_domain::incident::{apply, IncidentAction};
 
 use super::poll;
 use crate::api::{self, ApiError};
-use crate::components::{ago, clock, now_ms, SeverityBadge, StatusBadge};
+use crate::components::{ago, clock, now_ms, Field, SeverityBadge, StatusBadge};
 use crate::state::{handle_error, session, Session};
 
 #[component]
@@ -151,6 +151,9 @@ pub fn IncidentPage() -> impl IntoView {
                             <h2 id="timeline-h">"Timeline"</h2>
                             <ol class="timeline">{d.timeline.into_iter().map(|t| view! { <TimelineItem entry=t/> }).collect_view()}</ol>
                         </section>
+                        <Show when=can_respond>
+                            <NoteForm incident_id=i.id.to_string() on_added=load/>
+                        </Show>
                     </article>
                     <Show when=move || can_respond() && (can_ack || can_resolve)>
                         <div class="actionbar">
@@ -214,5 +217,41 @@ fn TimelineItem(entry: TimelineEntry) -> impl IntoView {
             <time datetime=entry.at.to_rfc3339()>{clock(entry.at)}</time>
             <span class="tl-msg">{entry.message}</span>
         </li>
+    }
+}
+
+/// "Add a note" under the timeline: what was tried, what was learned (chat destinations hear it).
+#[component]
+fn NoteForm(incident_id: String, on_added: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+    let body = RwSignal::new(String::new());
+    let error: RwSignal<Option<ApiError>> = RwSignal::new(None);
+    let busy = RwSignal::new(false);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let text = body.get_untracked().trim().to_string();
+        if text.is_empty() {
+            error.set(Some(ApiError { status: 400, message: "Write the note first.".into(), field: Some("body".into()) }));
+            return;
+        }
+        let id = incident_id.clone();
+        busy.set(true);
+        spawn_local(async move {
+            match api::add_note(&id, &NoteRequest { body: text }).await {
+                Ok(_) => {
+                    body.set(String::new());
+                    error.set(None);
+                    on_added();
+                }
+                Err(e) => error.set(Some(e)),
+            }
+            busy.set(false);
+        });
+    };
+    view! {
+        <form class="panel note-form" on:submit=submit novalidate aria-label="Add a note">
+            <Field name="body" id="note-body" label="Add a note" kind="textarea" value=body error=error/>
+            {move || error.get().filter(|e| e.field.is_none()).map(|e| view! { <p class="error-note" role="alert">{e.message}</p> })}
+            <button class="btn" type="submit" disabled=move || busy.get()>"Add note"</button>
+        </form>
     }
 }

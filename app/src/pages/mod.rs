@@ -3,22 +3,26 @@
 mod incident_page;
 mod incidents_page;
 mod login_page;
+mod me_page;
 mod policies_page;
 mod schedule_page;
 mod service_page;
 mod services_page;
 mod setup_page;
 mod status_admin_page;
+mod webhooks_page;
 
 pub use incident_page::IncidentPage;
 pub use incidents_page::IncidentsPage;
 pub use login_page::{InvitePage, LoginPage};
+pub use me_page::MePage;
 pub use policies_page::PoliciesPage;
 pub use schedule_page::SchedulePage;
 pub use service_page::ServicePage;
 pub use services_page::ServicesPage;
 pub use setup_page::SetupPage;
 pub use status_admin_page::StatusAdminPage;
+pub use webhooks_page::WebhooksPage;
 
 use leptos::prelude::*;
 use std::time::Duration;

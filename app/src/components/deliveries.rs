@@ -1,0 +1,77 @@
+//! What happened to outbound messages (push pages, chat and webhook posts): each delivery and
+//! its attempts, newest first; and a secret shown once with a copy button.
+
+use leptos::prelude::*;
+use tocsin_domain::api::DeliveryView;
+
+use super::clock;
+
+fn state_label(state: &str) -> &str {
+    match state {
+        "pending" => "Retrying",
+        "sent" => "Delivered",
+        "failed" => "Failed",
+        "gone" => "Gone (receiver no longer exists)",
+        other => other,
+    }
+}
+
+#[component]
+pub fn DeliveryList(deliveries: Vec<DeliveryView>, #[prop(into)] empty: String) -> impl IntoView {
+    if deliveries.is_empty() {
+        return view! { <p class="muted">{empty}</p> }.into_any();
+    }
+    view! {
+        <ul class="events deliveries">
+            {deliveries.into_iter().map(|d| view! {
+                <li data-state=d.state.clone()>
+                    <div class="row spread">
+                        <span class="alert-summary">{d.event.clone()}</span>
+                        <span class=format!("badge delivery-{}", d.state)>{state_label(&d.state).to_string()}</span>
+                    </div>
+                    <div class="card-meta">"Queued "{clock(d.created_at)}</div>
+                    {if d.attempts.is_empty() {
+                        view! { <p class="card-meta">"No attempt yet."</p> }.into_any()
+                    } else {
+                        view! {
+                            <ol class="attempts">
+                                {d.attempts.iter().map(|a| view! {
+                                    <li>
+                                        <time datetime=a.at.to_rfc3339()>{clock(a.at)}</time>
+                                        " · "{a.status.map(|s| format!("HTTP {s}")).unwrap_or_else(|| "no answer".into())}
+                                        " · "{a.outcome.clone()}
+                                        <span class="muted">{format!(" · {} ms", a.duration_ms)}</span>
+                                    </li>
+                                }).collect_view()}
+                            </ol>
+                        }.into_any()
+                    }}
+                </li>
+            }).collect_view()}
+        </ul>
+    }
+    .into_any()
+}
+
+/// A secret the server shows once: a read-only field, a Copy button and the warning.
+#[component]
+pub fn SecretOnce(#[prop(into)] id: String, #[prop(into)] label: String, secret: String) -> impl IntoView {
+    let copied = RwSignal::new(false);
+    let copy = {
+        let secret = secret.clone();
+        move |_| {
+            let _ = window().navigator().clipboard().write_text(&secret);
+            copied.set(true);
+        }
+    };
+    view! {
+        <div class="secret-once" role="status">
+            <label class="small-label" for=id.clone()>{label}</label>
+            <div class="copy-row">
+                <input class="mono" id=id readonly value=secret/>
+                <button class="btn" type="button" on:click=copy>{move || if copied.get() { "Copied" } else { "Copy" }}</button>
+            </div>
+            <p class="hint"><strong>"Shown once."</strong>" Copy it now: Tocsin keeps it encrypted and never shows it again."</p>
+        </div>
+    }
+}
