@@ -101,6 +101,32 @@ pub fn decrypt(body: &[u8], ua_private: &[u8], auth: &[u8]) -> Result<Vec<u8>, P
     }
 }
 
+/// The uncompressed public point (65 bytes) of a P-256 private key (32 bytes); an error when
+/// the bytes are not a valid key (zero, or not below the curve order).
+pub fn public_key_of(private: &[u8]) -> Result<Vec<u8>, PushError> {
+    let secret = SecretKey::from_slice(private).map_err(|_| PushError::BadServerKey)?;
+    Ok(secret.public_key().to_encoded_point(false).as_bytes().to_vec())
+}
+
+/// Checks a subscription's keys as the browser sent them (base64url): `p256dh` must be a
+/// P-256 point, `auth` 16 bytes.
+pub fn check_subscription_keys(p256dh: &str, auth: &str) -> Result<(), PushError> {
+    let point = URL_SAFE_NO_PAD.decode(p256dh.trim_end_matches('=')).map_err(|_| PushError::BadUserAgentKey)?;
+    PublicKey::from_sec1_bytes(&point).map_err(|_| PushError::BadUserAgentKey)?;
+    let secret = URL_SAFE_NO_PAD.decode(auth.trim_end_matches('=')).map_err(|_| PushError::BadAuthSecret)?;
+    if secret.len() != 16 {
+        return Err(PushError::BadAuthSecret);
+    }
+    Ok(())
+}
+
+/// The `aud` claim for an endpoint: its origin (`https://fcm.googleapis.com`).
+pub fn endpoint_origin(endpoint: &str) -> Option<String> {
+    let (scheme, rest) = endpoint.split_once("://")?;
+    let host = rest.split(['/', '?', '#']).next()?;
+    (!host.is_empty() && (scheme == "https" || scheme == "http")).then(|| format!("{scheme}://{host}"))
+}
+
 /// `Authorization: vapid t=<JWT>, k=<public key>` for a push endpoint's origin (RFC 8292).
 /// `vapid_private` is the organisation's 32-byte P-256 key; the token is valid for 12 hours.
 pub fn vapid_authorization(endpoint_origin: &str, subject: &str, vapid_private: &[u8], now_secs: i64) -> Result<String, PushError> {
@@ -151,6 +177,19 @@ mod tests {
         assert_eq!(encrypt(b"x", b"not a key", &b64(AUTH), &b64(AS_PRIVATE), &salt), Err(PushError::BadUserAgentKey));
         assert_eq!(encrypt(b"x", &b64(UA_PUBLIC), b"short", &b64(AS_PRIVATE), &salt), Err(PushError::BadAuthSecret));
         assert_eq!(encrypt(&vec![0u8; MAX_PLAINTEXT + 1], &b64(UA_PUBLIC), &b64(AUTH), &b64(AS_PRIVATE), &salt), Err(PushError::TooLong));
+    }
+
+    #[test]
+    fn keys_and_origins() {
+        assert_eq!(URL_SAFE_NO_PAD.encode(public_key_of(&b64(UA_PRIVATE)).unwrap()), UA_PUBLIC);
+        assert_eq!(public_key_of(&[0u8; 32]), Err(PushError::BadServerKey));
+        assert_eq!(check_subscription_keys(UA_PUBLIC, AUTH), Ok(()));
+        assert_eq!(check_subscription_keys("AAAA", AUTH), Err(PushError::BadUserAgentKey));
+        assert_eq!(check_subscription_keys(UA_PUBLIC, "AAAA"), Err(PushError::BadAuthSecret));
+        assert_eq!(endpoint_origin("https://fcm.googleapis.com/fcm/send/abc").as_deref(), Some("https://fcm.googleapis.com"));
+        assert_eq!(endpoint_origin("http://127.0.0.1:9000/push/1").as_deref(), Some("http://127.0.0.1:9000"));
+        assert_eq!(endpoint_origin("ftp://x/y"), None);
+        assert_eq!(endpoint_origin("not a url"), None);
     }
 
     #[test]

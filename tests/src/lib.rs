@@ -6,6 +6,7 @@
 pub mod browser;
 pub mod http;
 pub mod peer;
+pub mod receiver;
 pub mod instance;
 
 pub use http::{Api, Reply};

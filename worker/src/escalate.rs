@@ -107,6 +107,7 @@ pub async fn advance(db: &Db, mut e: EscalationRow, now: i64) -> ApiResult<usize
                 }
                 written += 1;
                 CHANGED.with(|c| c.set(true));
+                crate::deliver::kick();
                 match next {
                     Some((c, l, at)) => {
                         e.cycle = c;

@@ -95,6 +95,16 @@ pub async fn reject(db: &Db, now: i64, service: &ServiceRow, vendor: Vendor, rea
 }
 
 pub async fn apply_event(db: &Db, now: i64, service: &ServiceRow, vendor: Vendor, event: &AlertEvent, raw: &str) -> ApiResult<Applied> {
+    let applied = apply_event_inner(db, now, service, vendor, event, raw).await?;
+    // Opening, acknowledging and resolving are events for webhooks (and may have paged someone):
+    // deliver after the response. Repeats and ignored events write nothing to deliver.
+    if matches!(applied.result, EventResult::Opened | EventResult::Grouped | EventResult::Acknowledged | EventResult::Resolved) {
+        crate::deliver::kick();
+    }
+    Ok(applied)
+}
+
+async fn apply_event_inner(db: &Db, now: i64, service: &ServiceRow, vendor: Vendor, event: &AlertEvent, raw: &str) -> ApiResult<Applied> {
     // PagerDuty semantics: a trigger without a dedup key gets a fresh one (returned to the sender).
     let dedup_key = if event.dedup_key.is_empty() { new_id(now) } else { event.dedup_key.clone() };
     let log_id = new_id(now);

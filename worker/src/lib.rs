@@ -6,6 +6,7 @@
 mod auth;
 mod crypto;
 mod db;
+mod deliver;
 mod error;
 mod escalate;
 mod http;
@@ -16,7 +17,7 @@ mod realtime;
 use worker::{event, Context, Date, Env, Request, Response, Result, ScheduleContext, ScheduledEvent};
 
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     let now = Date::now().as_millis() as i64;
     let db = match env.d1("DB") {
         Ok(d1) => db::Db::new(d1),
@@ -27,6 +28,13 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     if escalate::take_changed() {
         if let Ok(d1) = env.d1("DB") {
             realtime::arm(&env, &db::Db::new(d1)).await;
+        }
+    }
+    // Pages and events are sent after the response: ingestion and escalation never wait.
+    if deliver::take_kick() {
+        if let Ok(d1) = env.d1("DB") {
+            let app_url = app_url(&env);
+            ctx.wait_until(async move { deliver::pump(&db::Db::new(d1), app_url, || Date::now().as_millis() as i64).await });
         }
     }
     Ok(resp)
@@ -49,6 +57,13 @@ async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     if let Err(e) = http::status_page_sweep(&db, now).await {
         worker::console_error!("scheduled: maintenance sweep failed: {e}");
     }
+    // Retries, repeats and anything a request's own run left behind.
+    deliver::pump(&db, app_url(&env), || now).await;
+}
+
+/// `APP_URL` (the app's public address, for links in messages) when set.
+pub(crate) fn app_url(env: &Env) -> Option<String> {
+    env.var("APP_URL").ok().map(|v| v.to_string()).filter(|v| !v.is_empty())
 }
 
 pub use realtime::EscalationClock;

@@ -1,5 +1,5 @@
-//! Outbound HTTP: fetching SNS signing certificates (cached per isolate) and visiting SNS
-//! subscription-confirmation URLs.
+//! Outbound HTTP: fetching SNS signing certificates (cached per isolate), visiting SNS
+//! subscription-confirmation URLs, and POSTing deliveries (push, webhooks) with a time limit.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -35,4 +35,49 @@ pub async fn sns_certificate(url: &str) -> ApiResult<String> {
 pub async fn visit(url: &str) -> bool {
     let Ok(parsed) = Url::parse(url) else { return false };
     matches!(Fetch::Url(parsed).send().await, Ok(r) if (200..300).contains(&r.status_code()))
+}
+
+/// What a receiver answered: its status and `Retry-After` (seconds), or why there was no answer.
+pub struct Answer {
+    pub status: Option<u16>,
+    pub retry_after_secs: Option<i64>,
+    pub error: Option<String>,
+}
+
+/// POSTs `body` with `headers`, giving up after `timeout_ms` (then `status` is `None`).
+pub async fn post(url: &str, headers: &[(&str, String)], body: Vec<u8>, timeout_ms: u64) -> Answer {
+    use futures_util::future::{select, Either};
+    let fail = |e: String| Answer { status: None, retry_after_secs: None, error: Some(e) };
+    let h = worker::Headers::new();
+    for (k, v) in headers {
+        if h.set(k, v).is_err() {
+            return fail(format!("header {k} is not valid"));
+        }
+    }
+    let mut init = worker::RequestInit::new();
+    let bytes = js_sys::Uint8Array::from(body.as_slice());
+    init.with_method(worker::Method::Post).with_headers(h).with_body(Some(bytes.into()));
+    let req = match worker::Request::new_with_init(url, &init) {
+        Ok(r) => r,
+        Err(e) => return fail(format!("the URL cannot be requested: {e}")),
+    };
+    let controller = worker::AbortController::default();
+    let signal = controller.signal();
+    let fetch = Fetch::Request(req);
+    let sending = Box::pin(fetch.send_with_signal(&signal));
+    let timer = Box::pin(worker::Delay::from(std::time::Duration::from_millis(timeout_ms)));
+    let raced = select(sending, timer).await;
+    match raced {
+        Either::Left((Ok(mut resp), _)) => {
+            let retry_after_secs = resp.headers().get("Retry-After").ok().flatten().and_then(|v| v.trim().parse().ok());
+            // Read the body so the connection is released.
+            let _ = resp.bytes().await;
+            Answer { status: Some(resp.status_code()), retry_after_secs, error: None }
+        }
+        Either::Left((Err(e), _)) => fail(format!("connection failed: {e}")),
+        Either::Right(_) => {
+            controller.abort();
+            fail(format!("no answer within {} s", timeout_ms / 1000))
+        }
+    }
 }

@@ -63,6 +63,18 @@ impl EventKind {
         }
     }
 
+    /// The incident's status right after this event (what a message about it should show, even
+    /// when it is sent after later changes).
+    pub fn status_after(self) -> Option<crate::incident::IncidentStatus> {
+        use crate::incident::IncidentStatus::*;
+        match self {
+            Self::IncidentOpened => Some(Triggered),
+            Self::IncidentAcknowledged => Some(Acknowledged),
+            Self::IncidentResolved => Some(Resolved),
+            _ => None,
+        }
+    }
+
     /// The event a timeline entry of this kind announces, if any. The timeline is written in
     /// the same transaction as every change, so it is the outbox events are read from.
     pub fn from_timeline(kind: &str) -> Option<EventKind> {

@@ -4,6 +4,7 @@
 mod incidents;
 mod ingest;
 mod oncall;
+mod paging;
 mod services;
 mod status;
 mod users;
@@ -11,6 +12,7 @@ mod users;
 pub use incidents::*;
 pub use ingest::*;
 pub use oncall::*;
+pub use paging::*;
 pub use services::*;
 pub use status::*;
 pub use users::*;

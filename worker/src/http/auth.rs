@@ -50,6 +50,9 @@ pub async fn setup(cx: &mut Cx) -> ApiResult<Response> {
     if !cx.db.create_first_org(&org_id, &org_name, &admin, cx.now).await? {
         return Err(already());
     }
+    // The organisation's VAPID key pair and action-token key are made now, kept server-side.
+    let subject = cx.var("VAPID_SUBJECT").unwrap_or_else(|| format!("mailto:{email}"));
+    crate::deliver::ensure_keys(&cx.db, &org_id, &subject, &cx.origin(), cx.now).await?;
     let user = cx.db.user_by_id(&org_id, &user_id).await?.ok_or(ApiError::Internal("admin vanished after setup".into()))?;
     start_session(cx, &user, 201).await
 }

@@ -3,7 +3,7 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use tocsin_domain::api::{DeclareIncidentRequest, IncidentDetail, IncidentList};
+use tocsin_domain::api::{DeclareIncidentRequest, IncidentDetail, IncidentList, NoteRequest};
 use tocsin_domain::auth::Permission;
 use tocsin_domain::incident::{apply, IncidentAction, IncidentStatus, Transition};
 use worker::Response;
@@ -11,7 +11,7 @@ use worker::Response;
 use super::auth::text;
 use super::{json, views, Cx};
 use crate::crypto::new_id;
-use crate::db::{IncidentQuery, NewIncident, NewTimeline};
+use crate::db::{IncidentQuery, NewIncident, NewTimeline, UserRow};
 use crate::error::{ApiError, ApiResult};
 
 const DEFAULT_LIMIT: i64 = 25;
@@ -127,22 +127,47 @@ pub async fn resolve(cx: &Cx, id: &str) -> ApiResult<Response> {
 async fn act(cx: &Cx, id: &str, action: IncidentAction) -> ApiResult<Response> {
     let caller = cx.caller().await?;
     caller.require(Permission::Respond)?;
-    let actor = views::actor_json(&views::user_actor(&caller.user));
+    act_as(cx, &caller.user, id, action, "").await?;
+    json(200, &detail(cx, caller.org_id(), id).await?)
+}
+
+/// The action on behalf of `user` (already allowed to respond); `via` is appended to the
+/// timeline message (" from a notification"). Returns whether the incident changed.
+pub async fn act_as(cx: &Cx, user: &UserRow, id: &str, action: IncidentAction, via: &str) -> ApiResult<bool> {
+    let actor = views::actor_json(&views::user_actor(user));
     for _ in 0..3 {
-        let row = cx.db.incident(caller.org_id(), id).await?.ok_or(ApiError::NotFound("incident"))?;
+        let row = cx.db.incident(&user.org_id, id).await?.ok_or(ApiError::NotFound("incident"))?;
         match apply(row.status.parse()?, action)? {
-            Transition::Unchanged(_) => return json(200, &detail(cx, caller.org_id(), id).await?),
+            Transition::Unchanged(_) => return Ok(false),
             Transition::Changed { from, to } => {
                 let (kind, message) = match to {
-                    IncidentStatus::Acknowledged => ("incident.acknowledged", format!("Acknowledged by {}", caller.user.name)),
-                    _ => ("incident.resolved", format!("Resolved by {}", caller.user.name)),
+                    IncidentStatus::Acknowledged => ("incident.acknowledged", format!("Acknowledged by {}{via}", user.name)),
+                    _ => ("incident.resolved", format!("Resolved by {}{via}", user.name)),
                 };
                 let t = NewTimeline { id: &new_id(cx.now), kind, actor: &actor, message: &message };
-                if cx.db.transition_incident(caller.org_id(), id, from.as_str(), to.as_str(), &actor, &t, cx.now).await? {
-                    return json(200, &detail(cx, caller.org_id(), id).await?);
+                if cx.db.transition_incident(&user.org_id, id, from.as_str(), to.as_str(), &actor, &t, cx.now).await? {
+                    crate::deliver::kick();
+                    return Ok(true);
                 }
             }
         }
     }
     Err(ApiError::Conflict("the incident kept changing while we tried; reload and try again".into()))
+}
+
+/// `POST /api/incidents/{id}/notes`: a note on the shared record (and to chat, if subscribed).
+pub async fn add_note(cx: &mut Cx, id: &str) -> ApiResult<Response> {
+    let caller = cx.caller().await?;
+    caller.require(Permission::Respond)?;
+    let r: NoteRequest = cx.json().await?;
+    let body = text("body", &r.body, 4000)?;
+    let actor = views::actor_json(&views::user_actor(&caller.user));
+    let note_id = new_id(cx.now);
+    if !cx.db.add_note(caller.org_id(), id, &note_id, &actor, &body, cx.now).await? {
+        return Err(ApiError::NotFound("incident"));
+    }
+    crate::deliver::kick();
+    let d = detail(cx, caller.org_id(), id).await?;
+    let entry = d.timeline.into_iter().find(|t| t.id == note_id).ok_or(ApiError::Internal("note vanished".into()))?;
+    json(201, &entry)
 }

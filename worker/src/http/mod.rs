@@ -2,11 +2,13 @@
 //! ask the domain, persist through `db`, answer.
 
 mod auth;
+mod destinations;
 mod health;
 mod incidents;
 mod oncall;
 mod opsgenie;
 mod pagerduty;
+mod push;
 mod services;
 mod status_admin;
 pub mod status_page;
@@ -58,10 +60,18 @@ impl Cx {
     pub async fn json<T: serde::de::DeserializeOwned>(&mut self) -> ApiResult<T> {
         let bytes = self.body(64 * 1024).await?;
         let value = tocsin_domain::validation::parse_json(&bytes)?;
-        serde_json::from_value(value).map_err(|e| {
-            let msg = e.to_string();
-            // serde says "missing field `x`" / "unknown variant `y`, expected one of …"
-            let field = msg.split('`').nth(1).filter(|_| msg.starts_with("missing field")).unwrap_or("body").to_string();
+        serde_path_to_error::deserialize(value).map_err(|e| {
+            // The path names the field at fault ("kind", "keys.p256dh", "events[0]"); a missing
+            // field is named by serde's message ("missing field `x`").
+            let path = e.path().to_string();
+            let msg = e.inner().to_string();
+            let missing = msg.split('`').nth(1).filter(|_| msg.starts_with("missing field"));
+            let field = match (path.as_str(), missing) {
+                (".", Some(m)) => m.to_string(),
+                (".", None) => "body".to_string(),
+                (p, Some(m)) => format!("{p}.{m}"),
+                (p, None) => p.to_string(),
+            };
             ApiError::field(&field, msg)
         })
     }
@@ -176,6 +186,22 @@ pub async fn handle(req: Request, db: Db, env: Env, now: i64) -> Response {
         (["api", "escalation-policies"], Post) => oncall::create_policy(&mut cx).await,
         (["api", "escalation-policies"], Get) => oncall::list_policies(&cx).await,
         (["api", "services", id, "escalation-policy"], Put) => oncall::set_service_policy(&mut cx, id).await,
+        (["api", "incidents", id, "notes"], Post) => incidents::add_note(&mut cx, id).await,
+        (["api", "push", "vapid-public-key"], Get) => push::vapid_public_key(&cx).await,
+        (["api", "push", "subscriptions"], Get) => push::list_subscriptions(&cx).await,
+        (["api", "push", "subscriptions"], Post) => push::subscribe(&mut cx).await,
+        (["api", "push", "subscriptions", id], Delete) => push::unsubscribe(&cx, id).await,
+        (["api", "push", "subscriptions", id, "test"], Post) => push::test(&cx, id).await,
+        (["api", "push", "deliveries"], Get) => push::deliveries(&cx).await,
+        (["api", "actions", "acknowledge"], Post) => push::acknowledge_action(&mut cx).await,
+        (["api", "users", "me", "contact-preferences"], Get) => push::get_preferences(&cx).await,
+        (["api", "users", "me", "contact-preferences"], Put) => push::put_preferences(&mut cx).await,
+        (["api", "webhook-destinations"], Get) => destinations::list(&cx).await,
+        (["api", "webhook-destinations"], Post) => destinations::create(&mut cx).await,
+        (["api", "webhook-destinations", id], Put) => destinations::update(&mut cx, id).await,
+        (["api", "webhook-destinations", id], Delete) => destinations::delete(&cx, id).await,
+        (["api", "webhook-destinations", id, "test"], Post) => destinations::test(&cx, id).await,
+        (["api", "webhook-destinations", id, "deliveries"], Get) => destinations::deliveries(&cx, id).await,
         (["webhooks", vendor, key], Post) => webhooks::receive(&mut cx, vendor, key).await,
         (["v2", "enqueue"], Post) => pagerduty::enqueue(&mut cx).await,
         (["v2", "change", "enqueue"], Post) => pagerduty::change_enqueue(&mut cx).await,
@@ -187,7 +213,10 @@ pub async fn handle(req: Request, db: Db, env: Env, now: i64) -> Response {
         (
             ["healthz"] | ["api", "setup" | "me" | "users" | "tokens" | "services" | "incidents"] | ["api", "auth", _] | ["api", "invites", "accept"]
             | ["api", "services", _] | ["api", "services", _, "rotate-key" | "integrations"] | ["api", "incidents", _]
-            | ["api", "incidents", _, "acknowledge" | "resolve" | "escalate" | "notifications" | "reassign"]
+            | ["api", "incidents", _, "acknowledge" | "resolve" | "escalate" | "notifications" | "reassign" | "notes"]
+            | ["api", "push", "vapid-public-key" | "subscriptions" | "deliveries"] | ["api", "push", "subscriptions", _] | ["api", "push", "subscriptions", _, "test"]
+            | ["api", "actions", "acknowledge"] | ["api", "users", "me", "contact-preferences"] | ["api", "webhook-destinations"]
+            | ["api", "webhook-destinations", _] | ["api", "webhook-destinations", _, "test" | "deliveries"]
             | ["api", "schedules" | "escalation-policies", _] | ["api", "schedules", _, "overrides", _] | ["api", "schedules" | "oncall" | "escalation-policies"]
             | ["api", "schedules", _, "overrides" | "calendar-feed" | "calendar.ics" | "timeline"] | ["api", "services", _, "escalation-policy"]
             | ["api", "users", _, "calendar-feed" | "oncall.ics"] | ["api", "calendar-feeds", _] | ["webhooks", _, _] | ["v2", "enqueue"] | ["v2", "change", "enqueue"]
@@ -198,6 +227,11 @@ pub async fn handle(req: Request, db: Db, env: Env, now: i64) -> Response {
         ) => Err(wrong()),
         _ => Err(ApiError::NotFound("route")),
     };
+    // A successful change may have written something to deliver (a timeline row, a page, a
+    // public update): the delivery pump runs after the response.
+    if method != Get && result.as_ref().is_ok_and(|r| r.status_code() < 300) && segs.first() == Some(&"api") {
+        crate::deliver::kick();
+    }
     result.unwrap_or_else(ApiError::into_response)
 }
 

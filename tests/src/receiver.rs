@@ -1,0 +1,186 @@
+//! A recording HTTP receiver on 127.0.0.1 playing a push service (RFC 8030) or a webhook
+//! receiver (Slack, Teams, a generic endpoint): it keeps every request with its headers, body
+//! and arrival time, and answers with scripted statuses (default 201).
+//!
+//! [`TestSubscription`] is what a browser holds for one push subscription: a real P-256 key
+//! pair and auth secret, so a test can decrypt what Tocsin sent (RFC 8291) like the browser would.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde_json::{json, Value};
+
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub method: String,
+    pub path: String,
+    /// Header names in lower case.
+    pub headers: HashMap<String, String>,
+    pub body: Vec<u8>,
+    pub at: Instant,
+    pub wall: SystemTime,
+}
+
+impl Received {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(&name.to_ascii_lowercase()).map(String::as_str)
+    }
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
+    }
+}
+
+#[derive(Default)]
+struct State {
+    received: Vec<Received>,
+    /// Path prefix → statuses to answer, in order (then 201).
+    script: Vec<(String, Vec<u16>)>,
+}
+
+pub struct Receiver {
+    pub base: String,
+    state: Arc<Mutex<State>>,
+}
+
+impl Receiver {
+    pub fn start() -> Receiver {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let state = Arc::new(Mutex::new(State::default()));
+        let st = state.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let st = st.clone();
+                std::thread::spawn(move || {
+                    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+                    let mut reader = BufReader::new(stream.try_clone().unwrap());
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).is_err() || line.is_empty() {
+                        return;
+                    }
+                    let mut parts = line.split_whitespace();
+                    let method = parts.next().unwrap_or("").to_string();
+                    let path = parts.next().unwrap_or("/").to_string();
+                    let mut headers = HashMap::new();
+                    loop {
+                        let mut h = String::new();
+                        if reader.read_line(&mut h).map(|n| n == 0).unwrap_or(true) || h == "\r\n" {
+                            break;
+                        }
+                        if let Some((k, v)) = h.trim_end().split_once(':') {
+                            headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
+                        }
+                    }
+                    let len: usize = headers.get("content-length").and_then(|l| l.parse().ok()).unwrap_or(0);
+                    let mut body = vec![0u8; len];
+                    if reader.read_exact(&mut body).is_err() {
+                        return;
+                    }
+                    let status = {
+                        let mut s = st.lock().unwrap();
+                        s.received.push(Received { method, path: path.clone(), headers, body, at: Instant::now(), wall: SystemTime::now() });
+                        match s.script.iter_mut().find(|(p, q)| path.starts_with(p.as_str()) && !q.is_empty()) {
+                            Some((_, q)) => q.remove(0),
+                            None => 201,
+                        }
+                    };
+                    let mut s = stream;
+                    let _ = write!(s, "HTTP/1.1 {status} Scripted\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+                });
+            }
+        });
+        Receiver { base, state }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// The next requests to paths starting with `prefix` are answered with `statuses`, in order.
+    pub fn answer(&self, prefix: &str, statuses: &[u16]) {
+        self.state.lock().unwrap().script.push((prefix.to_string(), statuses.to_vec()));
+    }
+
+    pub fn received(&self, prefix: &str) -> Vec<Received> {
+        self.state.lock().unwrap().received.iter().filter(|r| r.path.starts_with(prefix)).cloned().collect()
+    }
+
+    /// Waits until at least `n` requests to `prefix` have arrived; returns them all.
+    pub fn wait_for(&self, prefix: &str, n: usize, timeout: Duration) -> Vec<Received> {
+        crate::wait_for(&format!("{n} request(s) to {prefix}"), timeout, || {
+            let r = self.received(prefix);
+            (r.len() >= n).then_some(r)
+        })
+    }
+}
+
+fn urandom<const N: usize>() -> [u8; N] {
+    let mut b = [0u8; N];
+    std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut b)).expect("/dev/urandom");
+    b
+}
+
+/// One browser push subscription: endpoint on the receiver, with its own keys.
+pub struct TestSubscription {
+    pub endpoint: String,
+    pub path: String,
+    private: [u8; 32],
+    pub p256dh: String,
+    pub auth: [u8; 16],
+}
+
+impl TestSubscription {
+    pub fn new(receiver: &Receiver, name: &str) -> TestSubscription {
+        let (private, public) = loop {
+            let k: [u8; 32] = urandom();
+            if let Ok(p) = tocsin_domain::webpush::public_key_of(&k) {
+                break (k, p);
+            }
+        };
+        let path = format!("/push/{name}-{}", URL_SAFE_NO_PAD.encode(urandom::<6>()));
+        TestSubscription { endpoint: receiver.url(&path), path, private, p256dh: URL_SAFE_NO_PAD.encode(public), auth: urandom() }
+    }
+
+    /// The JSON `PushSubscription.toJSON()` gives, as the app posts it.
+    pub fn json(&self, device: &str) -> Value {
+        json!({"endpoint": self.endpoint, "expirationTime": null, "keys": {"p256dh": self.p256dh, "auth": URL_SAFE_NO_PAD.encode(self.auth)}, "device": device})
+    }
+
+    /// What the browser does with a push message: decrypt (RFC 8291) and parse the JSON.
+    pub fn decrypt(&self, r: &Received) -> Value {
+        assert_eq!(r.header("content-encoding"), Some("aes128gcm"), "push message content coding");
+        let plain = tocsin_domain::webpush::decrypt(&r.body, &self.private, &self.auth).expect("the push message decrypts with the subscription's keys");
+        serde_json::from_slice(&plain).expect("the push payload is JSON")
+    }
+}
+
+/// Checks a push request's VAPID header (RFC 8292) against the organisation's public key:
+/// `vapid t=<JWT>, k=<key>`, ES256 signature valid, `aud` the push service's origin, `exp`
+/// within 24 hours, `sub` a mailto: or https: contact. Returns the claims.
+pub fn check_vapid(r: &Received, vapid_public: &str, audience: &str) -> Value {
+    use p256::ecdsa::signature::Verifier;
+    let h = r.header("authorization").expect("Authorization header on the push request");
+    let rest = h.strip_prefix("vapid t=").unwrap_or_else(|| panic!("not a vapid Authorization: {h}"));
+    let (jwt, k) = rest.split_once(", k=").expect("t= and k=");
+    assert_eq!(k, vapid_public, "k= is the organisation's VAPID public key");
+    let parts: Vec<&str> = jwt.split('.').collect();
+    assert_eq!(parts.len(), 3, "a JWT has three parts");
+    let header: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[0]).unwrap()).unwrap();
+    assert_eq!(header["alg"], "ES256");
+    let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
+    assert_eq!(claims["aud"], audience);
+    let exp = claims["exp"].as_i64().unwrap();
+    let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs() as i64;
+    assert!(exp > now && exp <= now + 24 * 3600, "exp {exp} must be in the next 24 h (now {now})");
+    let sub = claims["sub"].as_str().unwrap();
+    assert!(sub.starts_with("mailto:") || sub.starts_with("https:"), "sub {sub}");
+    let key = p256::ecdsa::VerifyingKey::from_sec1_bytes(&URL_SAFE_NO_PAD.decode(vapid_public).unwrap()).unwrap();
+    let sig = p256::ecdsa::Signature::from_slice(&URL_SAFE_NO_PAD.decode(parts[2]).unwrap()).unwrap();
+    key.verify(format!("{}.{}", parts[0], parts[1]).as_bytes(), &sig).expect("the VAPID JWT's signature verifies with the public key");
+    claims
+}

@@ -1,0 +1,531 @@
+//! Paging and outbound webhooks: organisation keys, push subscriptions, contact preferences,
+//! webhook destinations, and the delivery log (one row per message to send, one per attempt).
+
+use serde::Deserialize;
+use worker::D1PreparedStatement;
+
+use super::{args, changes, rows, Db};
+use crate::error::ApiResult;
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct OrgKeysRow {
+    pub org_id: String,
+    pub vapid_private: String,
+    pub vapid_public: String,
+    pub vapid_subject: String,
+    pub action_key: String,
+    pub app_url: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SubscriptionRow {
+    pub id: String,
+    pub user_id: String,
+    pub endpoint: String,
+    pub p256dh: String,
+    pub auth: String,
+    pub device: String,
+    pub created_at: i64,
+    pub last_success_at: Option<i64>,
+    pub last_failure: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct PreferencesRow {
+    pub push: i64,
+    pub webhook_kind: Option<String>,
+    pub webhook_url: Option<String>,
+    pub webhook_secret: Option<String>,
+    pub repeat_minutes: Option<i64>,
+    pub repeat_severity: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DestinationRow {
+    pub id: String,
+    pub org_id: String,
+    pub name: String,
+    pub kind: String,
+    pub url: String,
+    pub secret: Option<String>,
+    pub events: String,
+    pub service_ids: String,
+    pub enabled: i64,
+    pub created_at: i64,
+}
+
+/// A delivery as the sender claims it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct DeliveryRow {
+    pub id: String,
+    pub org_id: String,
+    pub channel: String,
+    pub target_id: String,
+    pub incident_id: Option<String>,
+    pub event: String,
+    pub payload: String,
+    pub state: String,
+    pub attempts: i64,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct AttemptRow {
+    pub delivery_id: String,
+    pub at: i64,
+    pub status: Option<i64>,
+    pub outcome: String,
+    pub duration_ms: i64,
+}
+
+/// An outbox entry (a decided page) with what the message needs.
+#[derive(Debug, Clone, Deserialize)]
+pub struct OutboxPageRow {
+    pub id: String,
+    pub org_id: String,
+    pub incident_id: String,
+    pub user_id: String,
+    pub reason: String,
+    pub created_at: i64,
+    pub repeats: i64,
+    pub next_repeat_at: Option<i64>,
+    pub number: i64,
+    pub title: String,
+    pub status: String,
+    pub severity: String,
+    pub service_name: Option<String>,
+}
+
+/// A timeline row or public update not yet dispatched to webhooks, with its incident.
+#[derive(Debug, Clone, Deserialize)]
+pub struct EventSourceRow {
+    pub id: String,
+    pub org_id: String,
+    pub kind: String,
+    pub at: i64,
+    pub actor: Option<String>,
+    pub message: String,
+    pub incident_id: Option<String>,
+    pub number: Option<i64>,
+    pub title: Option<String>,
+    pub status: Option<String>,
+    pub severity: Option<String>,
+    pub service_id: Option<String>,
+    pub service_name: Option<String>,
+}
+
+/// One message to queue.
+pub struct NewDelivery<'a> {
+    pub id: String,
+    pub org_id: &'a str,
+    pub channel: &'a str,
+    pub target_id: String,
+    pub user_id: Option<&'a str>,
+    pub incident_id: Option<&'a str>,
+    pub source: String,
+    pub event: &'a str,
+    pub payload: String,
+}
+
+const PAGE_SELECT: &str = "SELECT o.id, o.org_id, o.incident_id, o.user_id, o.reason, o.created_at, o.repeats, o.next_repeat_at,
+       i.number, i.title, i.status, i.severity, s.name AS service_name
+     FROM notification_outbox o JOIN incidents i ON i.id = o.incident_id LEFT JOIN services s ON s.id = i.service_id";
+
+impl Db {
+    // ---- organisation keys ----
+
+    /// Stores the organisation's keys unless it has them already; returns the stored ones.
+    pub async fn ensure_org_keys(&self, k: &OrgKeysRow, now: i64) -> ApiResult<OrgKeysRow> {
+        let res = self
+            .batch(vec![
+                self.stmt(
+                    "INSERT OR IGNORE INTO org_keys (org_id, vapid_private, vapid_public, vapid_subject, action_key, app_url, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    args![&k.org_id, &k.vapid_private, &k.vapid_public, &k.vapid_subject, &k.action_key, &k.app_url, now],
+                )?,
+                // Learn the app's address when it was not known yet.
+                self.stmt("UPDATE org_keys SET app_url = ? WHERE org_id = ? AND app_url = '' AND ? != ''", args![&k.app_url, &k.org_id, &k.app_url])?,
+                self.stmt("SELECT org_id, vapid_private, vapid_public, vapid_subject, action_key, app_url FROM org_keys WHERE org_id = ?", args![&k.org_id])?,
+            ])
+            .await?;
+        rows::<OrgKeysRow>(&res[2])?.into_iter().next().ok_or_else(|| crate::error::ApiError::Internal("organisation keys missing after insert".into()))
+    }
+
+    pub async fn org_keys(&self, org_id: &str) -> ApiResult<Option<OrgKeysRow>> {
+        self.first("SELECT org_id, vapid_private, vapid_public, vapid_subject, action_key, app_url FROM org_keys WHERE org_id = ?", args![org_id]).await
+    }
+
+    // ---- push subscriptions ----
+
+    /// Stores a subscription, or moves an existing endpoint to this user with fresh keys.
+    /// Returns the row and whether it was new.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn upsert_subscription(&self, id: &str, org_id: &str, user_id: &str, endpoint: &str, p256dh: &str, auth: &str, device: &str, now: i64) -> ApiResult<(SubscriptionRow, bool)> {
+        let res = self
+            .batch(vec![
+                self.stmt(
+                    "INSERT INTO push_subscriptions (id, org_id, user_id, endpoint, p256dh, auth, device, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                     ON CONFLICT (endpoint) DO UPDATE SET org_id = ?2, user_id = ?3, p256dh = ?5, auth = ?6, device = ?7, last_failure = NULL",
+                    args![id, org_id, user_id, endpoint, p256dh, auth, device, now],
+                )?,
+                self.stmt(
+                    "SELECT id, user_id, endpoint, p256dh, auth, device, created_at, last_success_at, last_failure FROM push_subscriptions WHERE endpoint = ?",
+                    args![endpoint],
+                )?,
+            ])
+            .await?;
+        let row = rows::<SubscriptionRow>(&res[1])?.into_iter().next().ok_or_else(|| crate::error::ApiError::Internal("subscription missing after insert".into()))?;
+        let new = row.id == id;
+        Ok((row, new))
+    }
+
+    pub async fn subscriptions_of(&self, org_id: &str, user_id: &str) -> ApiResult<Vec<SubscriptionRow>> {
+        self.all(
+            "SELECT id, user_id, endpoint, p256dh, auth, device, created_at, last_success_at, last_failure FROM push_subscriptions
+             WHERE org_id = ? AND user_id = ? ORDER BY created_at",
+            args![org_id, user_id],
+        )
+        .await
+    }
+
+    pub async fn subscription(&self, org_id: &str, id: &str) -> ApiResult<Option<SubscriptionRow>> {
+        self.first(
+            "SELECT id, user_id, endpoint, p256dh, auth, device, created_at, last_success_at, last_failure FROM push_subscriptions WHERE org_id = ? AND id = ?",
+            args![org_id, id],
+        )
+        .await
+    }
+
+    pub async fn delete_subscription(&self, org_id: &str, user_id: &str, id: &str) -> ApiResult<bool> {
+        Ok(self.run("DELETE FROM push_subscriptions WHERE org_id = ? AND user_id = ? AND id = ?", args![org_id, user_id, id]).await? == 1)
+    }
+
+    // ---- contact preferences ----
+
+    pub async fn preferences(&self, user_id: &str) -> ApiResult<Option<PreferencesRow>> {
+        self.first(
+            "SELECT push, webhook_kind, webhook_url, webhook_secret, repeat_minutes, repeat_severity FROM contact_preferences WHERE user_id = ?",
+            args![user_id],
+        )
+        .await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub async fn put_preferences(&self, org_id: &str, user_id: &str, push: bool, webhook: Option<(&str, &str, Option<&str>)>, repeat: Option<(i64, &str)>, now: i64) -> ApiResult<()> {
+        let (kind, url, secret) = match webhook {
+            Some((k, u, s)) => (Some(k), Some(u), s),
+            None => (None, None, None),
+        };
+        self.run(
+            "INSERT INTO contact_preferences (user_id, org_id, push, webhook_kind, webhook_url, webhook_secret, repeat_minutes, repeat_severity, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+             ON CONFLICT (user_id) DO UPDATE SET push = ?3, webhook_kind = ?4, webhook_url = ?5, webhook_secret = ?6, repeat_minutes = ?7,
+               repeat_severity = ?8, updated_at = ?9",
+            args![user_id, org_id, push as i64, kind, url, secret, repeat.map(|r| r.0), repeat.map(|r| r.1).unwrap_or("SEV1"), now],
+        )
+        .await?;
+        Ok(())
+    }
+
+    // ---- webhook destinations ----
+
+    #[allow(clippy::too_many_arguments)]
+    pub async fn insert_destination(&self, d: &DestinationRow, now: i64) -> ApiResult<()> {
+        self.run(
+            "INSERT INTO webhook_destinations (id, org_id, name, kind, url, secret, events, service_ids, enabled, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            args![&d.id, &d.org_id, &d.name, &d.kind, &d.url, d.secret.as_deref(), &d.events, &d.service_ids, d.enabled, now, now],
+        )
+        .await?;
+        Ok(())
+    }
+
+    pub async fn update_destination(&self, d: &DestinationRow, now: i64) -> ApiResult<bool> {
+        Ok(self
+            .run(
+                "UPDATE webhook_destinations SET name = ?, kind = ?, url = ?, secret = ?, events = ?, service_ids = ?, enabled = ?, updated_at = ?
+                 WHERE id = ? AND org_id = ? AND deleted_at IS NULL",
+                args![&d.name, &d.kind, &d.url, d.secret.as_deref(), &d.events, &d.service_ids, d.enabled, now, &d.id, &d.org_id],
+            )
+            .await?
+            == 1)
+    }
+
+    /// Soft delete: its delivery log stays readable for the record; nothing more is sent.
+    pub async fn delete_destination(&self, org_id: &str, id: &str, now: i64) -> ApiResult<bool> {
+        let res = self
+            .batch(vec![
+                self.stmt("UPDATE webhook_destinations SET deleted_at = ? WHERE id = ? AND org_id = ? AND deleted_at IS NULL", args![now, id, org_id])?,
+                self.stmt("UPDATE outbound_deliveries SET state = 'failed' WHERE target_id = ? AND org_id = ? AND state = 'pending' AND channel = 'webhook'", args![id, org_id])?,
+            ])
+            .await?;
+        Ok(changes(&res[0]) == 1)
+    }
+
+    pub async fn destinations(&self, org_id: &str) -> ApiResult<Vec<DestinationRow>> {
+        self.all(
+            "SELECT id, org_id, name, kind, url, secret, events, service_ids, enabled, created_at FROM webhook_destinations
+             WHERE org_id = ? AND deleted_at IS NULL ORDER BY created_at",
+            args![org_id],
+        )
+        .await
+    }
+
+    pub async fn destination(&self, org_id: &str, id: &str) -> ApiResult<Option<DestinationRow>> {
+        self.first(
+            "SELECT id, org_id, name, kind, url, secret, events, service_ids, enabled, created_at FROM webhook_destinations
+             WHERE org_id = ? AND id = ? AND deleted_at IS NULL",
+            args![org_id, id],
+        )
+        .await
+    }
+
+    // ---- dispatching: outboxes → deliveries ----
+
+    fn delivery_insert(&self, d: &NewDelivery<'_>, now: i64) -> ApiResult<D1PreparedStatement> {
+        self.stmt(
+            "INSERT OR IGNORE INTO outbound_deliveries (id, org_id, channel, target_id, user_id, incident_id, source, event, payload, state, attempts, next_attempt_at, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)",
+            args![&d.id, d.org_id, d.channel, &d.target_id, d.user_id, d.incident_id, &d.source, d.event, &d.payload, now, now],
+        )
+    }
+
+    pub async fn queue_deliveries(&self, ds: &[NewDelivery<'_>], now: i64) -> ApiResult<()> {
+        if ds.is_empty() {
+            return Ok(());
+        }
+        let stmts = ds.iter().map(|d| self.delivery_insert(d, now)).collect::<ApiResult<Vec<_>>>()?;
+        self.batch(stmts).await?;
+        Ok(())
+    }
+
+    /// Whether anything waits: decided pages, due repeats, undispatched events, due deliveries.
+    pub async fn delivery_work(&self, now: i64) -> ApiResult<bool> {
+        let n: Option<i64> = self
+            .stmt(
+                "SELECT (EXISTS (SELECT 1 FROM notification_outbox WHERE state = 'pending'))
+                      + (EXISTS (SELECT 1 FROM notification_outbox WHERE next_repeat_at <= ?1))
+                      + (EXISTS (SELECT 1 FROM timeline WHERE dispatched = 0))
+                      + (EXISTS (SELECT 1 FROM public_updates WHERE dispatched = 0))
+                      + (EXISTS (SELECT 1 FROM outbound_deliveries WHERE state = 'pending' AND next_attempt_at <= ?1 AND (lease_until IS NULL OR lease_until < ?1))) AS n",
+                args![now],
+            )?
+            .first(Some("n"))
+            .await?;
+        Ok(n.unwrap_or(0) > 0)
+    }
+
+    pub async fn pending_pages(&self, limit: i64) -> ApiResult<Vec<OutboxPageRow>> {
+        self.all(&format!("{PAGE_SELECT} WHERE o.state = 'pending' ORDER BY o.created_at LIMIT ?"), args![limit]).await
+    }
+
+    pub async fn due_repeats(&self, now: i64, limit: i64) -> ApiResult<Vec<OutboxPageRow>> {
+        self.all(&format!("{PAGE_SELECT} WHERE o.next_repeat_at <= ? ORDER BY o.next_repeat_at LIMIT ?"), args![now, limit]).await
+    }
+
+    /// Marks a page handled (`dispatched`, `skipped`, `expired`) with its deliveries, in one
+    /// batch guarded on the page still being pending: two dispatchers cannot both queue it.
+    pub async fn dispatch_page(&self, page_id: &str, state: &str, next_repeat_at: Option<i64>, ds: &[NewDelivery<'_>], now: i64) -> ApiResult<()> {
+        let mut stmts = vec![self.stmt(
+            "UPDATE notification_outbox SET state = ?, next_repeat_at = ? WHERE id = ? AND state = 'pending'",
+            args![state, next_repeat_at, page_id],
+        )?];
+        for d in ds {
+            stmts.push(self.stmt(
+                "INSERT OR IGNORE INTO outbound_deliveries (id, org_id, channel, target_id, user_id, incident_id, source, event, payload, state, attempts, next_attempt_at, created_at)
+                 SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ? WHERE EXISTS (SELECT 1 FROM notification_outbox WHERE id = ? AND state = ?)",
+                args![&d.id, d.org_id, d.channel, &d.target_id, d.user_id, d.incident_id, &d.source, d.event, &d.payload, now, now, page_id, state],
+            )?);
+        }
+        self.batch(stmts).await?;
+        Ok(())
+    }
+
+    /// Records a repeat (or that repeating stopped) with its deliveries, guarded on the repeat
+    /// still being due as read.
+    pub async fn record_repeat(&self, page_id: &str, was_due: i64, repeats: i64, next_repeat_at: Option<i64>, ds: &[NewDelivery<'_>], now: i64) -> ApiResult<()> {
+        let mut stmts = vec![self.stmt(
+            "UPDATE notification_outbox SET repeats = ?, next_repeat_at = ? WHERE id = ? AND next_repeat_at = ?",
+            args![repeats, next_repeat_at, page_id, was_due],
+        )?];
+        for d in ds {
+            stmts.push(self.delivery_insert(d, now)?);
+        }
+        // Inserts are idempotent by (source, channel, target): a replay writes nothing twice.
+        self.batch(stmts).await?;
+        Ok(())
+    }
+
+    pub async fn undispatched_events(&self, limit: i64) -> ApiResult<Vec<EventSourceRow>> {
+        self.all(
+            "SELECT * FROM (
+               SELECT t.id, t.org_id, t.kind, t.at, t.actor, t.message, t.incident_id, i.number, i.title, i.status, i.severity,
+                      i.service_id, s.name AS service_name
+               FROM timeline t JOIN incidents i ON i.id = t.incident_id LEFT JOIN services s ON s.id = i.service_id
+               WHERE t.dispatched = 0
+               UNION ALL
+               SELECT u.id, u.org_id, 'public_update' AS kind, u.created_at AS at, NULL AS actor, u.body AS message, u.parent_id AS incident_id,
+                      NULL AS number, COALESCE(p.name, m.name) AS title, u.status, NULL AS severity, NULL AS service_id, NULL AS service_name
+               FROM public_updates u LEFT JOIN public_incidents p ON p.id = u.parent_id LEFT JOIN maintenances m ON m.id = u.parent_id
+               WHERE u.dispatched = 0
+             ) ORDER BY at LIMIT ?",
+            args![limit],
+        )
+        .await
+    }
+
+    /// Marks events dispatched together with the deliveries they produced.
+    pub async fn dispatch_events(&self, timeline_ids: &[&str], update_ids: &[&str], ds: &[NewDelivery<'_>], now: i64) -> ApiResult<()> {
+        let mut stmts = Vec::new();
+        for d in ds {
+            stmts.push(self.delivery_insert(d, now)?);
+        }
+        for id in timeline_ids {
+            stmts.push(self.stmt("UPDATE timeline SET dispatched = 1 WHERE id = ?", args![*id])?);
+        }
+        for id in update_ids {
+            stmts.push(self.stmt("UPDATE public_updates SET dispatched = 1 WHERE id = ?", args![*id])?);
+        }
+        if !stmts.is_empty() {
+            self.batch(stmts).await?;
+        }
+        Ok(())
+    }
+
+    pub async fn destinations_of_orgs(&self, org_ids: &[&str]) -> ApiResult<Vec<DestinationRow>> {
+        if org_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let marks = vec!["?"; org_ids.len()].join(", ");
+        let args: Vec<super::Arg<'_>> = org_ids.iter().map(|o| super::Arg::Text(o)).collect();
+        self.all(
+            &format!(
+                "SELECT id, org_id, name, kind, url, secret, events, service_ids, enabled, created_at FROM webhook_destinations
+                 WHERE org_id IN ({marks}) AND deleted_at IS NULL AND enabled = 1"
+            ),
+            &args,
+        )
+        .await
+    }
+
+    // ---- sending ----
+
+    /// Claims up to `limit` due deliveries for `lease_ms` (other runners skip them meanwhile).
+    pub async fn claim_deliveries(&self, now: i64, lease_ms: i64, limit: i64) -> ApiResult<Vec<DeliveryRow>> {
+        self.all(
+            "UPDATE outbound_deliveries SET lease_until = ?1 + ?2
+             WHERE id IN (SELECT id FROM outbound_deliveries WHERE state = 'pending' AND next_attempt_at <= ?1
+                          AND (lease_until IS NULL OR lease_until < ?1) ORDER BY next_attempt_at LIMIT ?3)
+             RETURNING id, org_id, channel, target_id, user_id, incident_id, event, payload, state, attempts, created_at",
+            args![now, lease_ms, limit],
+        )
+        .await
+    }
+
+    pub async fn subscriptions_by_id(&self, ids: &[&str]) -> ApiResult<Vec<SubscriptionRow>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let marks = vec!["?"; ids.len()].join(", ");
+        let args: Vec<super::Arg<'_>> = ids.iter().map(|o| super::Arg::Text(o)).collect();
+        self.all(
+            &format!("SELECT id, user_id, endpoint, p256dh, auth, device, created_at, last_success_at, last_failure FROM push_subscriptions WHERE id IN ({marks})"),
+            &args,
+        )
+        .await
+    }
+
+    /// Writes one attempt's result: the attempt row, the delivery's new state, and what it
+    /// means for a push subscription (success noted, failure described, gone → removed).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn record_attempt(
+        &self,
+        d: &DeliveryRow,
+        attempt_id: &str,
+        status: Option<u16>,
+        outcome: &str,
+        duration_ms: i64,
+        state: &str,
+        next_attempt_at: Option<i64>,
+        now: i64,
+    ) -> ApiResult<()> {
+        let attempt = d.attempts + 1;
+        let mut stmts = vec![
+            self.stmt(
+                "INSERT INTO delivery_attempts (id, delivery_id, org_id, attempt, at, status, outcome, duration_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                args![attempt_id, &d.id, &d.org_id, attempt, now, status.map(i64::from), outcome, duration_ms],
+            )?,
+            self.stmt(
+                "UPDATE outbound_deliveries SET attempts = ?, state = ?, next_attempt_at = ?, lease_until = NULL WHERE id = ?",
+                args![attempt, state, next_attempt_at, &d.id],
+            )?,
+        ];
+        if d.channel == "push" {
+            stmts.push(match state {
+                "sent" => self.stmt("UPDATE push_subscriptions SET last_success_at = ?, last_failure = NULL WHERE id = ?", args![now, &d.target_id])?,
+                "gone" => self.stmt("DELETE FROM push_subscriptions WHERE id = ?", args![&d.target_id])?,
+                _ => self.stmt("UPDATE push_subscriptions SET last_failure = ? WHERE id = ?", args![outcome, &d.target_id])?,
+            });
+            if state == "gone" {
+                // Nothing else can reach a removed device.
+                stmts.push(self.stmt(
+                    "UPDATE outbound_deliveries SET state = 'gone', lease_until = NULL WHERE target_id = ? AND channel = 'push' AND state = 'pending'",
+                    args![&d.target_id],
+                )?);
+            }
+        }
+        self.batch(stmts).await?;
+        Ok(())
+    }
+
+    /// A delivery whose target no longer exists.
+    pub async fn drop_delivery(&self, id: &str, state: &str) -> ApiResult<()> {
+        self.run("UPDATE outbound_deliveries SET state = ?, lease_until = NULL WHERE id = ?", args![state, id]).await?;
+        Ok(())
+    }
+
+    // ---- reading the log ----
+
+    pub async fn deliveries_of_target(&self, org_id: &str, target_id: &str, limit: i64) -> ApiResult<Vec<DeliveryRow>> {
+        self.all(
+            "SELECT id, org_id, channel, target_id, user_id, incident_id, event, payload, state, attempts, created_at FROM outbound_deliveries
+             WHERE org_id = ? AND target_id = ? ORDER BY created_at DESC LIMIT ?",
+            args![org_id, target_id, limit],
+        )
+        .await
+    }
+
+    pub async fn push_deliveries_of_user(&self, org_id: &str, user_id: &str, limit: i64) -> ApiResult<Vec<DeliveryRow>> {
+        self.all(
+            "SELECT id, org_id, channel, target_id, user_id, incident_id, event, payload, state, attempts, created_at FROM outbound_deliveries
+             WHERE org_id = ? AND user_id = ? ORDER BY created_at DESC LIMIT ?",
+            args![org_id, user_id, limit],
+        )
+        .await
+    }
+
+    pub async fn attempts_of(&self, delivery_ids: &[&str]) -> ApiResult<Vec<AttemptRow>> {
+        if delivery_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let marks = vec!["?"; delivery_ids.len()].join(", ");
+        let args: Vec<super::Arg<'_>> = delivery_ids.iter().map(|o| super::Arg::Text(o)).collect();
+        self.all(
+            &format!("SELECT delivery_id, at, status, outcome, duration_ms FROM delivery_attempts WHERE delivery_id IN ({marks}) ORDER BY attempt"),
+            &args,
+        )
+        .await
+    }
+
+    // ---- notes ----
+
+    pub async fn add_note(&self, org_id: &str, incident_id: &str, id: &str, actor: &str, body: &str, now: i64) -> ApiResult<bool> {
+        Ok(self
+            .run(
+                "INSERT INTO timeline (id, org_id, incident_id, at, kind, actor, message)
+                 SELECT ?, ?, ?, ?, 'note', ?, ? WHERE EXISTS (SELECT 1 FROM incidents WHERE id = ? AND org_id = ?)",
+                args![id, org_id, incident_id, now, actor, body, incident_id, org_id],
+            )
+            .await?
+            == 1)
+    }
+}

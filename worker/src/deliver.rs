@@ -1,0 +1,432 @@
+//! Delivery: turns decided pages (the notification outbox) and recorded events (timeline rows,
+//! public updates) into queued deliveries, then sends what is due — Web Push requests encrypted
+//! per RFC 8291 with VAPID (RFC 8292), and webhooks to chat and ticketing — logging each attempt
+//! and retrying per the domain's rule. Runs after the response (`wait_until`), from the cron,
+//! and from the escalation clock; every step is idempotent, so overlapping runs are safe.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use chrono::DateTime;
+use tocsin_domain::action_token::{self, Claims, Purpose};
+use tocsin_domain::api::Actor;
+use tocsin_domain::incident::{IncidentStatus, Severity};
+use tocsin_domain::notification::{self, next_repeat, PageSubject, RepeatRule};
+use tocsin_domain::outbound::body::{render, EventIncident, EventStatusUpdate, OutboundEvent};
+use tocsin_domain::outbound::retry::{self, Next};
+use tocsin_domain::outbound::{self as out, DestinationKind, EventKind};
+use tocsin_domain::webpush;
+
+use crate::crypto::{new_id, random_bytes};
+use crate::db::{Db, DeliveryRow, NewDelivery, OrgKeysRow, OutboxPageRow, PreferencesRow};
+use crate::error::{ApiError, ApiResult};
+use crate::outbound::{post, Answer};
+
+/// How long one send may take before it counts as "no answer".
+const SEND_TIMEOUT_MS: u64 = 10_000;
+/// A claimed delivery is left alone by other runners for this long.
+const LEASE_MS: i64 = 60_000;
+const BATCH: i64 = 25;
+
+thread_local! {
+    static KICKED: Cell<bool> = const { Cell::new(false) };
+    static KEYS: RefCell<HashMap<String, OrgKeysRow>> = RefCell::new(HashMap::new());
+}
+
+/// Something was written that may need delivering: run the pump after this response.
+pub fn kick() {
+    KICKED.with(|k| k.set(true));
+}
+
+pub fn take_kick() -> bool {
+    KICKED.with(|k| k.replace(false))
+}
+
+fn time(ms: i64) -> DateTime<chrono::Utc> {
+    DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}
+
+/// The organisation's keys, generated on first use (setup does it first).
+pub async fn ensure_keys(db: &Db, org_id: &str, subject: &str, app_url: &str, now: i64) -> ApiResult<OrgKeysRow> {
+    if let Some(k) = KEYS.with(|c| c.borrow().get(org_id).cloned()).filter(|k| !k.app_url.is_empty() || app_url.is_empty()) {
+        return Ok(k);
+    }
+    let private = loop {
+        let candidate: [u8; 32] = random_bytes();
+        if let Ok(public) = webpush::public_key_of(&candidate) {
+            break (candidate, public);
+        }
+    };
+    let fresh = OrgKeysRow {
+        org_id: org_id.to_string(),
+        vapid_private: URL_SAFE_NO_PAD.encode(private.0),
+        vapid_public: URL_SAFE_NO_PAD.encode(private.1),
+        vapid_subject: subject.to_string(),
+        action_key: URL_SAFE_NO_PAD.encode(random_bytes::<32>()),
+        app_url: app_url.to_string(),
+    };
+    let stored = db.ensure_org_keys(&fresh, now).await?;
+    KEYS.with(|c| c.borrow_mut().insert(org_id.to_string(), stored.clone()));
+    Ok(stored)
+}
+
+async fn keys(db: &Db, org_id: &str) -> ApiResult<Option<OrgKeysRow>> {
+    if let Some(k) = KEYS.with(|c| c.borrow().get(org_id).cloned()) {
+        return Ok(Some(k));
+    }
+    let k = db.org_keys(org_id).await?;
+    if let Some(k) = &k {
+        KEYS.with(|c| c.borrow_mut().insert(org_id.to_string(), k.clone()));
+    }
+    Ok(k)
+}
+
+fn decode(b64: &str) -> ApiResult<Vec<u8>> {
+    URL_SAFE_NO_PAD.decode(b64.trim_end_matches('=')).map_err(|_| ApiError::Internal("stored key is not base64url".into()))
+}
+
+/// A person's rule as stored, or the default when they never chose.
+pub fn repeat_rule(p: Option<&PreferencesRow>) -> Option<RepeatRule> {
+    match p {
+        None => Some(RepeatRule::DEFAULT),
+        Some(p) => p.repeat_minutes.map(|m| RepeatRule {
+            every_minutes: u32::try_from(m).unwrap_or(RepeatRule::DEFAULT.every_minutes),
+            min_severity: p.repeat_severity.parse().unwrap_or(Severity::Sev1),
+        }),
+    }
+}
+
+/// Runs everything due, a few rounds at most. Errors are logged; the cron retries.
+pub async fn pump(db: &Db, app_url_var: Option<String>, now: impl Fn() -> i64) {
+    for _ in 0..3 {
+        let t = now();
+        match db.delivery_work(t).await {
+            Ok(true) => {}
+            Ok(false) => return,
+            Err(e) => {
+                worker::console_error!("delivery: {e}");
+                return;
+            }
+        }
+        let steps = async {
+            dispatch_pages(db, app_url_var.as_deref(), t).await?;
+            dispatch_repeats(db, app_url_var.as_deref(), t).await?;
+            dispatch_events(db, app_url_var.as_deref(), t).await?;
+            send_due(db, &now).await
+        };
+        match steps.await {
+            Ok(0) => return,
+            Ok(_) => {}
+            Err(e) => {
+                worker::console_error!("delivery: {e}");
+                return;
+            }
+        }
+    }
+}
+
+fn app_url(keys: Option<&OrgKeysRow>, var: Option<&str>) -> String {
+    var.map(str::to_string).or_else(|| keys.map(|k| k.app_url.clone())).unwrap_or_default()
+}
+
+fn subject(p: &OutboxPageRow) -> PageSubject<'_> {
+    PageSubject {
+        incident_id: &p.incident_id,
+        number: p.number,
+        title: &p.title,
+        severity: p.severity.parse().unwrap_or(Severity::Sev1),
+        service: p.service_name.as_deref(),
+    }
+}
+
+/// The deliveries one page (or one repeat of it) makes: each push device of the person, and
+/// their personal webhook.
+async fn page_deliveries<'a>(db: &Db, p: &'a OutboxPageRow, prefs: Option<&'a PreferencesRow>, source: &str, repeat: bool, app_url_var: Option<&str>, now: i64) -> ApiResult<Vec<NewDelivery<'a>>> {
+    let keys = keys(db, &p.org_id).await?;
+    let mut out = Vec::new();
+    let push_on = prefs.map(|x| x.push != 0).unwrap_or(true);
+    if let (true, Some(k)) = (push_on, &keys) {
+        let token = action_token::issue(
+            &decode(&k.action_key)?,
+            &Claims {
+                purpose: Purpose::Acknowledge,
+                org_id: p.org_id.clone(),
+                incident_id: p.incident_id.clone(),
+                user_id: p.user_id.clone(),
+                expires_at: now / 1000 + action_token::LIFETIME_SECS,
+            },
+        );
+        let payload = serde_json::to_string(&notification::page_payload(&subject(p), Some(token), &p.reason, repeat))?;
+        for s in db.subscriptions_of(&p.org_id, &p.user_id).await? {
+            out.push(NewDelivery {
+                id: new_id(now),
+                org_id: &p.org_id,
+                channel: "push",
+                target_id: s.id,
+                user_id: Some(&p.user_id),
+                incident_id: Some(&p.incident_id),
+                source: source.to_string(),
+                event: "page",
+                payload: payload.clone(),
+            });
+        }
+    }
+    if let Some(kind) = prefs.and_then(|x| x.webhook_kind.as_deref()).and_then(|k| k.parse::<DestinationKind>().ok()) {
+        let e = OutboundEvent {
+            id: source.to_string(),
+            kind: Some(EventKind::IncidentEscalated),
+            at: time(now),
+            message: format!("You are paged ({}){}", p.reason, if repeat { ", again: nobody has acknowledged yet" } else { "" }),
+            actor: None,
+            incident: Some(EventIncident {
+                id: p.incident_id.clone(),
+                number: p.number,
+                title: p.title.clone(),
+                status: IncidentStatus::Triggered,
+                severity: p.severity.parse().unwrap_or(Severity::Sev1),
+                service: p.service_name.clone().map(|n| (String::new(), n)),
+            }),
+            status_update: None,
+            app_url: app_url(keys.as_ref(), app_url_var),
+        };
+        out.push(NewDelivery {
+            id: new_id(now),
+            org_id: &p.org_id,
+            channel: "personal_webhook",
+            target_id: p.user_id.clone(),
+            user_id: Some(&p.user_id),
+            incident_id: Some(&p.incident_id),
+            source: source.to_string(),
+            event: "page",
+            payload: render(kind, &e).to_string(),
+        });
+    }
+    Ok(out)
+}
+
+async fn dispatch_pages(db: &Db, app_url_var: Option<&str>, now: i64) -> ApiResult<()> {
+    for p in db.pending_pages(BATCH).await? {
+        let status: IncidentStatus = p.status.parse().unwrap_or(IncidentStatus::Triggered);
+        if p.created_at < now - i64::from(notification::PUSH_TTL_SECS) * 1000 {
+            db.dispatch_page(&p.id, "expired", None, &[], now).await?;
+            continue;
+        }
+        if status != IncidentStatus::Triggered {
+            db.dispatch_page(&p.id, "skipped", None, &[], now).await?;
+            continue;
+        }
+        let prefs = db.preferences(&p.user_id).await?;
+        let ds = page_deliveries(db, &p, prefs.as_ref(), &format!("outbox:{}", p.id), false, app_url_var, now).await?;
+        let next = next_repeat(repeat_rule(prefs.as_ref()), subject(&p).severity, status, time(p.created_at), 0).map(|t| t.timestamp_millis());
+        db.dispatch_page(&p.id, "dispatched", next, &ds, now).await?;
+    }
+    Ok(())
+}
+
+async fn dispatch_repeats(db: &Db, app_url_var: Option<&str>, now: i64) -> ApiResult<()> {
+    for p in db.due_repeats(now, BATCH).await? {
+        let Some(was_due) = p.next_repeat_at else { continue };
+        let status: IncidentStatus = p.status.parse().unwrap_or(IncidentStatus::Resolved);
+        let prefs = db.preferences(&p.user_id).await?;
+        let rule = repeat_rule(prefs.as_ref());
+        let sent = u32::try_from(p.repeats).unwrap_or(u32::MAX);
+        // Still due by the rule as it is now (acknowledged, resolved or rule changed: stop).
+        if next_repeat(rule, subject(&p).severity, status, time(p.created_at), sent).is_none() {
+            db.record_repeat(&p.id, was_due, p.repeats, None, &[], now).await?;
+            continue;
+        }
+        let n = p.repeats + 1;
+        let ds = page_deliveries(db, &p, prefs.as_ref(), &format!("repeat:{}:{n}", p.id), true, app_url_var, now).await?;
+        let next = next_repeat(rule, subject(&p).severity, status, time(p.created_at), sent + 1).map(|t| t.timestamp_millis());
+        db.record_repeat(&p.id, was_due, n, next, &ds, now).await?;
+    }
+    Ok(())
+}
+
+async fn dispatch_events(db: &Db, app_url_var: Option<&str>, now: i64) -> ApiResult<()> {
+    let events = db.undispatched_events(50).await?;
+    if events.is_empty() {
+        return Ok(());
+    }
+    let mut orgs: Vec<&str> = events.iter().map(|e| e.org_id.as_str()).collect();
+    orgs.sort_unstable();
+    orgs.dedup();
+    let destinations = db.destinations_of_orgs(&orgs).await?;
+    let mut org_urls = HashMap::new();
+    for o in &orgs {
+        org_urls.insert(*o, app_url(keys(db, o).await?.as_ref(), app_url_var));
+    }
+    let (mut timeline_ids, mut update_ids, mut ds) = (Vec::new(), Vec::new(), Vec::new());
+    for e in &events {
+        let kind = if e.kind == "public_update" {
+            update_ids.push(e.id.as_str());
+            Some(EventKind::StatusUpdatePublished)
+        } else {
+            timeline_ids.push(e.id.as_str());
+            EventKind::from_timeline(&e.kind)
+        };
+        let Some(kind) = kind else { continue };
+        let actor = e.actor.as_deref().and_then(|a| serde_json::from_str::<Actor>(a).ok()).map(|a| a.name);
+        let event = OutboundEvent {
+            id: e.id.clone(),
+            kind: Some(kind),
+            at: time(e.at),
+            message: e.message.clone(),
+            actor,
+            incident: match (kind, &e.incident_id, e.number) {
+                (EventKind::StatusUpdatePublished, _, _) | (_, None, _) | (_, _, None) => None,
+                (_, Some(id), Some(number)) => Some(EventIncident {
+                    id: id.clone(),
+                    number,
+                    title: e.title.clone().unwrap_or_default(),
+                    status: kind.status_after().or_else(|| e.status.as_deref().and_then(|s| s.parse().ok())).unwrap_or(IncidentStatus::Triggered),
+                    severity: e.severity.as_deref().and_then(|s| s.parse().ok()).unwrap_or(Severity::Sev1),
+                    service: e.service_id.clone().zip(e.service_name.clone()),
+                }),
+            },
+            status_update: (kind == EventKind::StatusUpdatePublished).then(|| EventStatusUpdate {
+                status_incident_id: e.incident_id.clone().unwrap_or_default(),
+                title: e.title.clone().unwrap_or_default(),
+                status: e.status.clone().unwrap_or_default(),
+                body: e.message.clone(),
+            }),
+            app_url: org_urls.get(e.org_id.as_str()).cloned().unwrap_or_default(),
+        };
+        for d in destinations.iter().filter(|d| d.org_id == e.org_id) {
+            let events: Vec<EventKind> = serde_json::from_str(&d.events).unwrap_or_default();
+            let services: Vec<String> = serde_json::from_str(&d.service_ids).unwrap_or_default();
+            if !out::wants(&events, &services, kind, e.service_id.as_deref()) {
+                continue;
+            }
+            let Ok(dk) = d.kind.parse::<DestinationKind>() else { continue };
+            ds.push(NewDelivery {
+                id: new_id(now),
+                org_id: &e.org_id,
+                channel: "webhook",
+                target_id: d.id.clone(),
+                user_id: None,
+                incident_id: e.incident_id.as_deref().filter(|_| kind != EventKind::StatusUpdatePublished),
+                source: format!("event:{}", e.id),
+                event: kind.as_str(),
+                payload: render(dk, &event).to_string(),
+            });
+        }
+    }
+    db.dispatch_events(&timeline_ids, &update_ids, &ds, now).await
+}
+
+/// Sends every due delivery (concurrently) and records the outcomes. Returns how many.
+async fn send_due(db: &Db, now: &impl Fn() -> i64) -> ApiResult<usize> {
+    let claimed = db.claim_deliveries(now(), LEASE_MS, BATCH).await?;
+    if claimed.is_empty() {
+        return Ok(0);
+    }
+    let push_ids: Vec<&str> = claimed.iter().filter(|d| d.channel == "push").map(|d| d.target_id.as_str()).collect();
+    let subs: HashMap<String, crate::db::SubscriptionRow> = db.subscriptions_by_id(&push_ids).await?.into_iter().map(|s| (s.id.clone(), s)).collect();
+    let sends = claimed.iter().map(|d| send_one(db, d, &subs, now));
+    let results = futures_util::future::join_all(sends).await;
+    for r in results {
+        if let Err(e) = r {
+            worker::console_error!("delivery: {e}");
+        }
+    }
+    Ok(claimed.len())
+}
+
+async fn send_one(db: &Db, d: &DeliveryRow, subs: &HashMap<String, crate::db::SubscriptionRow>, now: &impl Fn() -> i64) -> ApiResult<()> {
+    let started = now();
+    let answer = match d.channel.as_str() {
+        "push" => {
+            let Some(sub) = subs.get(&d.target_id) else {
+                return db.drop_delivery(&d.id, "gone").await;
+            };
+            let Some(keys) = keys(db, &d.org_id).await? else {
+                return db.drop_delivery(&d.id, "failed").await;
+            };
+            send_push(&keys, sub, d, started).await?
+        }
+        "webhook" => {
+            let Some(dest) = db.destination(&d.org_id, &d.target_id).await? else {
+                return db.drop_delivery(&d.id, "failed").await;
+            };
+            let kind = dest.kind.parse::<DestinationKind>().unwrap_or(DestinationKind::Generic);
+            send_webhook(kind, &dest.url, dest.secret.as_deref(), d, started).await
+        }
+        _ => {
+            let prefs = db.preferences(&d.target_id).await?;
+            let Some((kind, url)) = prefs.as_ref().and_then(|p| Some((p.webhook_kind.as_deref()?.parse::<DestinationKind>().ok()?, p.webhook_url.clone()?))) else {
+                return db.drop_delivery(&d.id, "failed").await;
+            };
+            send_webhook(kind, &url, prefs.as_ref().and_then(|p| p.webhook_secret.as_deref()), d, started).await
+        }
+    };
+    let finished = now();
+    let attempt = u32::try_from(d.attempts + 1).unwrap_or(u32::MAX);
+    let outcome = retry::classify(answer.status);
+    let (state, next) = match retry::after_attempt(outcome, attempt, answer.retry_after_secs, time(finished)) {
+        Next::Done => ("sent", None),
+        Next::RetryAt(at) => ("pending", Some(at.timestamp_millis())),
+        Next::GiveUp => ("failed", None),
+        Next::Forget => (if d.channel == "push" { "gone" } else { "failed" }, None),
+    };
+    let words = match (&answer.error, state) {
+        (Some(e), "pending") => format!("{e}; will retry"),
+        (Some(e), _) => format!("{e}; gave up after {attempt} attempts"),
+        (None, "failed") if outcome == retry::Outcome::Retry => format!("{}; gave up after {attempt} attempts", answer.status.unwrap_or(0)),
+        (None, "gone") => format!("{}: the push service says this subscription is gone; removed", answer.status.unwrap_or(0)),
+        (None, _) => retry::describe(answer.status),
+    };
+    db.record_attempt(d, &new_id(finished), answer.status, &words, finished - started, state, next, finished).await
+}
+
+async fn send_push(keys: &OrgKeysRow, sub: &crate::db::SubscriptionRow, d: &DeliveryRow, now: i64) -> ApiResult<Answer> {
+    let payload: notification::PushPayload = serde_json::from_str(&d.payload)?;
+    let fail = |e: String| Answer { status: None, retry_after_secs: None, error: Some(e) };
+    let Some(origin) = webpush::endpoint_origin(&sub.endpoint) else {
+        return Ok(fail("the subscription's endpoint is not an http(s) URL".into()));
+    };
+    let ua_public = decode(&sub.p256dh)?;
+    let auth = decode(&sub.auth)?;
+    let ephemeral = loop {
+        let k: [u8; 32] = random_bytes();
+        if webpush::public_key_of(&k).is_ok() {
+            break k;
+        }
+    };
+    let salt: [u8; 16] = random_bytes();
+    let body = match webpush::encrypt(d.payload.as_bytes(), &ua_public, &auth, &ephemeral, &salt) {
+        Ok(b) => b,
+        Err(e) => return Ok(fail(e.to_string())),
+    };
+    let authorization = webpush::vapid_authorization(&origin, &keys.vapid_subject, &decode(&keys.vapid_private)?, now / 1000)
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    // Topic: a newer message about the same incident replaces an undelivered older one.
+    let topic: String = payload.incident_id.as_deref().unwrap_or("tocsin-test").chars().filter(|c| c.is_ascii_alphanumeric()).take(32).collect();
+    let headers = [
+        ("Authorization", authorization),
+        ("Content-Encoding", "aes128gcm".to_string()),
+        ("Content-Type", "application/octet-stream".to_string()),
+        ("TTL", notification::PUSH_TTL_SECS.to_string()),
+        ("Urgency", notification::urgency(payload.severity).to_string()),
+        ("Topic", topic),
+    ];
+    Ok(post(&sub.endpoint, &headers, body, SEND_TIMEOUT_MS).await)
+}
+
+async fn send_webhook(kind: DestinationKind, url: &str, secret: Option<&str>, d: &DeliveryRow, now: i64) -> Answer {
+    let body = d.payload.clone().into_bytes();
+    let mut headers = vec![
+        ("Content-Type", "application/json".to_string()),
+        ("User-Agent", format!("Tocsin-Webhooks/{}", env!("CARGO_PKG_VERSION"))),
+    ];
+    if kind == DestinationKind::Generic {
+        headers.push(("Tocsin-Event", d.event.clone()));
+        headers.push(("Tocsin-Delivery", d.id.clone()));
+        if let Some(s) = secret {
+            headers.push((out::signature::HEADER, out::signature::sign(s, now / 1000, &body)));
+        }
+    }
+    post(url, &headers, body, SEND_TIMEOUT_MS).await
+}
