@@ -146,6 +146,11 @@ impl TestSubscription {
         TestSubscription { endpoint: receiver.url(&path), path, private, p256dh: URL_SAFE_NO_PAD.encode(public), auth: urandom() }
     }
 
+    /// The subscription's private key (what only the browser has).
+    pub fn private_key(&self) -> &[u8] {
+        &self.private
+    }
+
     /// The JSON `PushSubscription.toJSON()` gives, as the app posts it.
     pub fn json(&self, device: &str) -> Value {
         json!({"endpoint": self.endpoint, "expirationTime": null, "keys": {"p256dh": self.p256dh, "auth": URL_SAFE_NO_PAD.encode(self.auth)}, "device": device})

@@ -86,12 +86,33 @@ impl Ctx {
     }
 }
 
+/// Runs one of tests/clients/*.py (independent implementations) with `input` on stdin.
+fn python(script: &str, args: &[&str], input: &Value) -> Value {
+    use std::io::Write;
+    let py = std::env::var("TOCSIN_PYTHON").expect("TOCSIN_PYTHON is not set: run the suite with ./tocsin test, which installs the Python clients");
+    let path = tocsin_tests::instance::root().join("tests/clients").join(script);
+    let mut child = std::process::Command::new(py)
+        .arg(path)
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run python");
+    child.stdin.take().unwrap().write_all(input.to_string().as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{script} failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_str(stdout.lines().last().unwrap_or("")).unwrap_or_else(|_| panic!("no JSON from {script}: {stdout}"))
+}
+
 fn main() {
     let rx = Receiver::start();
     let ctx = Ctx { inst: Instance::start("paging"), rx, world: OnceLock::new() };
     let tests: &[(&str, fn(&Ctx))] = &[
         ("vapid_key_and_subscriptions_are_validated", subscriptions),
         ("a_page_reaches_the_phone_encrypted_and_signed", page_reaches_phone),
+        ("mozillas_http_ece_decrypts_and_cryptography_verifies_vapid", independent_reader),
         ("the_action_token_acknowledges_without_a_session", action_token),
         ("gone_subscriptions_are_removed", gone),
         ("server_errors_are_retried_with_backoff_and_bounded", retries),
@@ -189,6 +210,29 @@ fn page_reaches_phone(c: &Ctx) {
     assert!(dev.json["devices"].as_array().unwrap().iter().any(|x| x["id"] == sub_id.as_str() && x["last_success_at"].is_string()), "{}", dev.text);
     w.admin.post(&format!("/api/incidents/{incident}/resolve"), json!({}));
     w.admin.post(&format!("/api/incidents/{low}/resolve"), json!({}));
+    c.unsubscribe(&w, &sub_id);
+}
+
+/// The same page read by independent code (Mozilla's http_ece, the cryptography library).
+fn independent_reader(c: &Ctx) {
+    use base64::Engine;
+    let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+    let w = c.world();
+    let (s, sub_id) = c.subscribe(&w, "independent");
+    let vapid = w.ana.get("/api/push/vapid-public-key").json["public_key"].as_str().unwrap().to_string();
+    let incident = c.fire(&w.key, "independent-1", "critical");
+    let r = &c.rx.wait_for(&s.path, 1, WAIT)[0];
+    let out = python(
+        "webpush_receive.py",
+        &[],
+        &json!({"body": b64(&r.body), "private_key": b64(s.private_key()), "auth": b64(&s.auth),
+                "authorization": r.header("authorization").unwrap(), "audience": c.rx.base}),
+    );
+    assert_eq!(out["payload"]["incident_id"], incident, "{out}");
+    assert_eq!(out["payload"]["type"], "page");
+    assert_eq!(out["k"], vapid);
+    assert_eq!(out["payload"], s.decrypt(r), "both readings agree");
+    w.admin.post(&format!("/api/incidents/{incident}/resolve"), json!({}));
     c.unsubscribe(&w, &sub_id);
 }
 
@@ -374,6 +418,10 @@ fn webhooks(c: &Ctx) {
     let now_s = now_ms() / 1000;
     assert_eq!(tocsin_domain::outbound::signature::verify(&secret, &sig, &g[0].body, now_s, 300), Ok(()), "{sig}");
     assert!(tocsin_domain::outbound::signature::verify("wrong", &sig, &g[0].body, now_s, 300).is_err());
+    // The README's Python receiver (standard library only) agrees.
+    let req = json!({"header": sig, "body": String::from_utf8(g[0].body.clone()).unwrap()});
+    assert_eq!(python("verify_signature.py", &[&secret], &req)["valid"], true);
+    assert_eq!(python("verify_signature.py", &["whsec_wrong"], &req)["valid"], false);
     let ev = g[0].json();
     assert_eq!((ev["type"].as_str(), ev["incident"]["id"].as_str(), ev["incident"]["status"].as_str()), (Some("incident.opened"), Some(incident.as_str()), Some("triggered")));
     assert_eq!(g[0].header("tocsin-event"), Some("incident.opened"));
