@@ -121,17 +121,20 @@ async function apiRead(req) {
 // ---- Push: show the page ----
 
 self.addEventListener("push", (event) => {
-  let payload;
-  try {
-    payload = event.data ? event.data.json() : null;
-  } catch (e) {
-    payload = null;
-  }
-  if (!payload || typeof payload !== "object") {
-    payload = { type: "test", title: "Tocsin", body: event.data ? event.data.text() : "", tag: "tocsin", url: "/" };
-  }
-  event.waitUntil(Promise.all([showPayload(payload), flushAckQueue()]));
+  event.waitUntil(onPush(event.data ? event.data.text() : ""));
 });
+
+// A push message's text (JSON, see PushPayload in domain/src/notification.rs) → a notification.
+function onPush(text) {
+  let payload = null;
+  try {
+    payload = JSON.parse(text);
+  } catch (e) { /* not JSON: still show something, as userVisibleOnly promises */ }
+  if (!payload || typeof payload !== "object") {
+    payload = { type: "test", title: "Tocsin", body: text, tag: "tocsin", url: "/" };
+  }
+  return Promise.all([showPayload(payload), flushAckQueue()]);
+}
 
 function showPayload(p) {
   const page = p.type === "page";
@@ -149,7 +152,8 @@ function showPayload(p) {
   });
 }
 
-// A follow-up notification about the same incident (same tag: it replaces the page).
+// A follow-up notification about the same incident (same tag: it replaces the page). Failing
+// to show it (no permission any more) does not change what happened to the acknowledgement.
 function showResult(p, title, body, withOpen) {
   return self.registration.showNotification(title, {
     body,
@@ -158,7 +162,7 @@ function showResult(p, title, body, withOpen) {
     icon: ICON,
     badge: BADGE,
     actions: withOpen ? [{ action: "open", title: "Open" }] : [],
-  });
+  }).catch((e) => console.warn("Tocsin: could not show a notification", e));
 }
 
 // ---- Notification actions ----
@@ -286,6 +290,8 @@ self.addEventListener("sync", (event) => {
 // Test hook (and the app's way in): postMessage({type: "tocsin-notification-action",
 // action: "ack" | "open", payload}) runs exactly what tapping that notification button runs and
 // replies {ok, status, text} on event.ports[0] when given a MessageChannel, else to the sender.
+// {type: "tocsin-push", data: "<the push message's text>"} runs what a push event runs (headless
+// browsers have no push service to deliver one); it replies {ok: true} once shown.
 // {type: "tocsin-flush-acks"} sends queued acknowledgements now; it replies {queued: n} after.
 self.addEventListener("message", (event) => {
   const msg = event.data || {};
@@ -296,6 +302,10 @@ self.addEventListener("message", (event) => {
   if (msg.type === "tocsin-notification-action") {
     event.waitUntil(notificationAction(msg.action, msg.payload || {})
       .catch((e) => ({ ok: false, status: 0, text: String(e) }))
+      .then(reply));
+  } else if (msg.type === "tocsin-push") {
+    event.waitUntil(onPush(String(msg.data || ""))
+      .then(() => ({ ok: true }), (e) => ({ ok: false, text: String(e) }))
       .then(reply));
   } else {
     event.waitUntil(flushAckQueue().then(async () => {

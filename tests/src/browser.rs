@@ -11,6 +11,7 @@ use ureq::Agent;
 use crate::{free_port, wait_for};
 
 const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
+const ANDROID_UA: &str = "Mozilla/5.0 (Linux; Android 15; Pixel 9) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Mobile Safari/537.36";
 
 pub struct Browser {
     driver: Child,
@@ -39,15 +40,20 @@ fn find_binary(env: &str, candidates: &[&str]) -> String {
 impl Browser {
     /// Starts chromedriver and a headless Chromium emulating a 390×844 phone.
     pub fn phone() -> Browser {
-        Self::launch(true)
+        Self::launch(true, ANDROID_UA)
     }
 
     /// The same phone with JavaScript switched off (pages that must work without it).
     pub fn phone_without_javascript() -> Browser {
-        Self::launch(false)
+        Self::launch(false, ANDROID_UA)
     }
 
-    fn launch(javascript: bool) -> Browser {
+    /// A 390×844 phone that says it is another one (e.g. an iPhone's Safari).
+    pub fn phone_with_user_agent(user_agent: &str) -> Browser {
+        Self::launch(true, user_agent)
+    }
+
+    fn launch(javascript: bool, user_agent: &str) -> Browser {
         let chromedriver = find_binary("CHROMEDRIVER", &["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]);
         let chromium = find_binary("CHROMIUM", &["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"]);
         let port = free_port();
@@ -74,7 +80,7 @@ impl Browser {
                 "prefs": {"profile.managed_default_content_settings.javascript": if javascript { 1 } else { 2 }},
                 "mobileEmulation": {
                     "deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 2, "touch": true, "mobile": true},
-                    "userAgent": "Mozilla/5.0 (Linux; Android 15; Pixel 9) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Mobile Safari/537.36"
+                    "userAgent": user_agent
                 }
             }
         }}});
@@ -148,6 +154,22 @@ impl Browser {
 
     pub fn script(&self, js: &str) -> Value {
         self.session_call("POST", "/execute/sync", Some(json!({"script": js, "args": []})))
+    }
+
+    /// Runs the body of an async function in the page and returns what it returns (WebDriver's
+    /// execute/async). Panics when it throws or takes longer than 30 s.
+    pub fn script_async(&self, body: &str) -> Value {
+        let js = format!("const done = arguments[arguments.length - 1]; (async () => {{ {body} }})().then(done, e => done({{thrown: String(e)}}));");
+        let v = self.session_call("POST", "/execute/async", Some(json!({"script": js, "args": []})));
+        if let Some(t) = v.get("thrown") {
+            panic!("script threw {t}: {body}");
+        }
+        v
+    }
+
+    /// A Chrome DevTools Protocol command on the page's target (chromedriver's goog/cdp/execute).
+    pub fn cdp(&self, cmd: &str, params: Value) -> Value {
+        self.session_call("POST", "/goog/cdp/execute", Some(json!({"cmd": cmd, "params": params})))
     }
 
     /// A number the page computes. Uses the DevTools protocol's evaluation, so it works with

@@ -1,9 +1,13 @@
 //! Browser tests: real headless Chromium emulating a 390×844 phone, against a fresh instance.
 //! Screenshots land in target/screenshots/ for people to look at.
 
-use serde_json::json;
+use serde_json::{json, Value};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tocsin_tests::browser::Browser;
+use tocsin_tests::receiver::{Receiver, TestSubscription};
 use tocsin_tests::{Api, Instance};
 
 const EMAIL: &str = "rosa@example.com";
@@ -12,10 +16,16 @@ const PASSWORD: &str = "pager duty at 3am";
 struct Ctx {
     inst: Instance,
     browser: Browser,
+    /// A local push service and webhook receiver.
+    rx: Receiver,
+    /// The phone's network to the instance, which tests can cut.
+    link: Link,
 }
 
 fn main() {
-    let ctx = Ctx { inst: Instance::start("browser"), browser: Browser::phone() };
+    let inst = Instance::start("browser");
+    let link = Link::start(inst.port);
+    let ctx = Ctx { inst, browser: Browser::phone(), rx: Receiver::start(), link };
     let tests: &[(&str, fn(&Ctx))] = &[
         ("phone_setup_service_alert_acknowledge", phone_setup_service_alert_acknowledge),
         ("phone_forms_are_labelled_and_tappable", phone_forms_are_labelled_and_tappable),
@@ -24,6 +34,12 @@ fn main() {
         ("phone_publish_to_status_page_and_resolve", phone_status_page),
         ("phone_on_call_card_and_two_tap_override", phone_on_call),
         ("phone_policy_editor_and_service_policy", phone_policy),
+        ("pwa_manifest_icons_and_service_worker", pwa_manifest_and_service_worker),
+        ("phone_offline_shows_cached_incidents_marked_stale", phone_offline),
+        ("phone_acknowledge_from_the_notification", phone_acknowledge_from_notification),
+        ("phone_me_screen_devices_preferences_deliveries", phone_me_screen),
+        ("iphone_in_safari_is_told_to_add_to_home_screen", iphone_home_screen),
+        ("phone_chat_and_webhooks_screen", phone_webhooks_screen),
     ];
     tocsin_tests::run_suite(ctx, tests, |c| {
         let _ = c.browser.screenshot("failure");
@@ -275,4 +291,570 @@ fn phone_policy(c: &Ctx) {
     tocsin_tests::wait_for("the service's policy saved", Duration::from_secs(10), || {
         api.get(&format!("/api/services/{sid}")).json["escalation_policy_id"].as_str().map(str::to_string)
     });
+}
+
+// ---- Paging on the phone: the installable app, offline, notifications, Me, webhooks ----
+
+const WAIT: Duration = Duration::from_secs(15);
+
+fn admin_api(c: &Ctx) -> Api {
+    let api = Api::new(&c.inst.base);
+    assert_eq!(api.post("/api/auth/login", json!({"email": EMAIL, "password": PASSWORD})).status, 200);
+    api
+}
+
+/// Opens the app and logs in through the form if the browser has no session.
+fn ensure_logged_in(b: &Browser, origin: &str) {
+    b.goto(&format!("{origin}/"));
+    let screen = tocsin_tests::wait_for("the incidents list or the login form", WAIT, || {
+        b.try_find("nav.tabbar").map(|_| "app").or_else(|| b.try_find("#password").map(|_| "login"))
+    });
+    if screen == "login" {
+        b.find("#email").type_text(EMAIL);
+        b.find("#password").type_text(PASSWORD);
+        b.find("button[type=submit]").click();
+        b.find("nav.tabbar");
+    }
+}
+
+/// Waits until the service worker is active and controls the page.
+fn wait_controlled(b: &Browser) {
+    let v = b.script_async(
+        "const reg = await navigator.serviceWorker.ready;
+         if (!navigator.serviceWorker.controller) {
+           await new Promise((ok, fail) => {
+             navigator.serviceWorker.addEventListener('controllerchange', ok, {once: true});
+             setTimeout(() => fail(new Error('no controller after 10 s')), 10000);
+           });
+         }
+         return navigator.serviceWorker.controller.scriptURL;",
+    );
+    assert!(v.as_str().is_some_and(|u| u.ends_with("/sw.js")), "controlled by {v}");
+}
+
+/// A TCP relay to the instance that can go offline: then it closes every open connection and
+/// refuses new ones, so every request from the browser fails — the service worker's too.
+/// (Chromium's DevTools offline emulation applies to the page only, not to its service worker.)
+struct Link {
+    base: String,
+    offline: Arc<AtomicBool>,
+    open: Arc<Mutex<Vec<TcpStream>>>,
+}
+
+impl Link {
+    fn start(upstream: u16) -> Link {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let offline = Arc::new(AtomicBool::new(false));
+        let open: Arc<Mutex<Vec<TcpStream>>> = Arc::default();
+        let (off, conns) = (offline.clone(), open.clone());
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                if off.load(Ordering::SeqCst) {
+                    let _ = client.shutdown(Shutdown::Both);
+                    continue;
+                }
+                let Ok(server) = TcpStream::connect(("127.0.0.1", upstream)) else { continue };
+                let mut list = conns.lock().unwrap();
+                list.extend([client.try_clone().unwrap(), server.try_clone().unwrap()]);
+                drop(list);
+                for (mut from, mut to) in [(client.try_clone().unwrap(), server.try_clone().unwrap()), (server, client)] {
+                    std::thread::spawn(move || {
+                        let _ = std::io::copy(&mut from, &mut to);
+                        let _ = to.shutdown(Shutdown::Write);
+                    });
+                }
+            }
+        });
+        Link { base, offline, open }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    fn set_offline(&self, offline: bool) {
+        self.offline.store(offline, Ordering::SeqCst);
+        let mut open = self.open.lock().unwrap();
+        if offline {
+            for s in open.drain(..) {
+                let _ = s.shutdown(Shutdown::Both);
+            }
+        }
+    }
+}
+
+/// What a fetch from the page gets, through the service worker (which passes /healthz on).
+fn probe_network(b: &Browser) -> String {
+    b.script_async("try { const r = await fetch('/healthz', {cache: 'no-store'}); return 'online ' + r.status; } catch (e) { return 'offline'; }")
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Posts a notification action to the service worker the way its test hook expects; returns
+/// the worker's `{ok, status, text}`.
+fn notification_action(b: &Browser, action: &str, payload: &Value) -> Value {
+    b.script_async(&format!(
+        "const reg = await navigator.serviceWorker.ready;
+         const ch = new MessageChannel();
+         const answer = new Promise((ok) => ch.port1.onmessage = (e) => ok(e.data));
+         (navigator.serviceWorker.controller || reg.active).postMessage(
+           {{type: 'tocsin-notification-action', action: {action}, payload: {payload}}}, [ch.port2]);
+         return await answer;",
+        action = json!(action),
+        payload = payload
+    ))
+}
+
+fn sw_message(b: &Browser, msg: &Value) -> Value {
+    b.script_async(&format!(
+        "const reg = await navigator.serviceWorker.ready;
+         const ch = new MessageChannel();
+         const answer = new Promise((ok) => ch.port1.onmessage = (e) => ok(e.data));
+         (navigator.serviceWorker.controller || reg.active).postMessage({msg}, [ch.port2]);
+         return await answer;"
+    ))
+}
+
+/// Width and height of a PNG, from its IHDR chunk.
+fn png_size(bytes: &[u8]) -> (u32, u32) {
+    assert!(bytes.len() > 24 && bytes.starts_with(b"\x89PNG\r\n\x1a\n") && &bytes[12..16] == b"IHDR", "not a PNG");
+    let be = |i: usize| u32::from_be_bytes(bytes[i..i + 4].try_into().unwrap());
+    (be(16), be(20))
+}
+
+/// `(status, content type, body)` of a plain GET.
+fn fetch(c: &Ctx, path: &str) -> (u16, String, Vec<u8>) {
+    let agent = tocsin_tests::http::agent(false);
+    let mut r = agent.get(&c.inst.url(path)).call().unwrap_or_else(|e| panic!("GET {path}: {e}"));
+    let ct = r.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let body = r.body_mut().with_config().limit(10 << 20).read_to_vec().unwrap();
+    (r.status().as_u16(), ct, body)
+}
+
+fn between<'a>(s: &'a str, start: &str, end: &str) -> &'a str {
+    let i = s.find(start).unwrap_or_else(|| panic!("{start:?} not in {s}")) + start.len();
+    let j = s[i..].find(end).unwrap() + i;
+    &s[i..j]
+}
+
+/// The web app manifest is complete and every icon it names is there, at its stated size and
+/// type; the service worker registers, activates, controls the page and caches this build.
+fn pwa_manifest_and_service_worker(c: &Ctx) {
+    let (status, _, index) = fetch(c, "/");
+    assert_eq!(status, 200);
+    let index = String::from_utf8(index).unwrap();
+    assert!(index.contains(r#"<link rel="manifest" href="/manifest.webmanifest">"#), "{index}");
+    assert!(index.contains(r#"<link rel="apple-touch-icon" href="/apple-touch-icon.png">"#));
+    assert!(index.contains(r#"<meta name="apple-mobile-web-app-capable" content="yes">"#));
+    let version = between(&index, "/tocsin.css?v=", "\"").to_string();
+    assert_eq!(version.len(), 12, "{version}");
+    let theme = between(&index, r#"<meta name="theme-color" content=""#, "\"").to_string();
+
+    let (status, ct, body) = fetch(c, "/manifest.webmanifest");
+    assert_eq!(status, 200);
+    assert!(ct.contains("json"), "manifest content type {ct}");
+    let m: Value = serde_json::from_slice(&body).expect("the manifest is JSON");
+    assert_eq!(m["name"], "Tocsin");
+    assert!(m["short_name"].as_str().is_some_and(|s| !s.is_empty() && s.len() <= 12), "{m}");
+    assert!(m["description"].as_str().is_some_and(|s| !s.is_empty()));
+    for (k, v) in [("start_url", "/"), ("scope", "/"), ("id", "/"), ("display", "standalone")] {
+        assert_eq!(m[k], v, "{k}");
+    }
+    assert_eq!(m["theme_color"], theme.as_str(), "the manifest's theme matches index.html");
+    assert!(m["background_color"].as_str().is_some_and(|s| s.starts_with('#')));
+    let icons = m["icons"].as_array().expect("icons");
+    let mut have = Vec::new();
+    for icon in icons {
+        let (src, sizes, kind) = (icon["src"].as_str().unwrap(), icon["sizes"].as_str().unwrap(), icon["type"].as_str().unwrap());
+        let purpose = icon["purpose"].as_str().unwrap_or("any");
+        let (status, ct, body) = fetch(c, src);
+        assert_eq!(status, 200, "{src}");
+        assert!(ct.starts_with(kind), "{src}: served as {ct}, manifest says {kind}");
+        if kind == "image/png" {
+            let (w, h) = png_size(&body);
+            assert_eq!(format!("{w}x{h}"), sizes, "{src}");
+            have.extend(purpose.split(' ').map(|p| format!("{sizes} {p}")));
+        } else {
+            assert_eq!(kind, "image/svg+xml");
+            assert!(String::from_utf8_lossy(&body).contains("<svg"), "{src}");
+        }
+    }
+    for need in ["192x192 any", "512x512 any", "512x512 maskable"] {
+        assert!(have.iter().any(|h| h == need), "a {need} icon: {have:?}");
+    }
+    let (status, ct, body) = fetch(c, "/apple-touch-icon.png");
+    assert_eq!((status, ct.as_str(), png_size(&body)), (200, "image/png", (180, 180)));
+
+    // The service worker of this build.
+    let (status, ct, sw) = fetch(c, "/sw.js");
+    assert_eq!(status, 200);
+    assert!(ct.contains("javascript"), "{ct}");
+    let sw = String::from_utf8(sw).unwrap();
+    assert!(sw.contains(&format!("const VERSION = \"{version}\"")) && !sw.contains("__VERSION__"), "build.sh stamps the version");
+
+    let b = &c.browser;
+    b.goto(&c.inst.url("/"));
+    b.find("nav.tabbar");
+    wait_controlled(b);
+    let v = b.script_async(
+        "const reg = await navigator.serviceWorker.ready;
+         const w = reg.active;
+         if (w.state !== 'activated') await new Promise((ok) => w.addEventListener('statechange', () => w.state === 'activated' && ok()));
+         const names = await caches.keys();
+         const shell = names.filter((n) => n.startsWith('tocsin-shell-'));
+         const keys = shell.length ? (await (await caches.open(shell[0])).keys()).map((r) => { const u = new URL(r.url); return u.pathname + u.search; }) : [];
+         return {scope: reg.scope, state: w.state, script: w.scriptURL, shell, keys,
+                 manifest: document.querySelector('link[rel=manifest]').href};",
+    );
+    assert_eq!(v["scope"], c.inst.url("/"), "{v}");
+    assert_eq!(v["state"], "activated");
+    assert_eq!(v["script"], c.inst.url("/sw.js"));
+    assert_eq!(v["manifest"], c.inst.url("/manifest.webmanifest"));
+    assert_eq!(v["shell"], json!([format!("tocsin-shell-{version}")]), "one shell cache, this build's");
+    let keys: Vec<&str> = v["keys"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    for k in ["/".to_string(), "/index.html".into(), format!("/tocsin.css?v={version}"), format!("/pkg/tocsin_app.js?v={version}"),
+              format!("/pkg/tocsin_app_bg.wasm?v={version}"), "/manifest.webmanifest".into(), "/icon-192.png".into()] {
+        assert!(keys.contains(&k.as_str()), "the shell cache holds {k}: {keys:?}");
+    }
+}
+
+/// Offline, the app still opens from the service worker's cache and shows the incidents it saw
+/// last, saying clearly that they are stale; back online the banner goes; logging out deletes
+/// the copies.
+fn phone_offline(c: &Ctx) {
+    let api = admin_api(c);
+    let title = "Payments queue backed up";
+    let r = api.post("/api/incidents", json!({"title": title, "severity": "SEV2"}));
+    assert_eq!(r.status, 201, "{}", r.text);
+    let id = r.json["incident"]["id"].as_str().unwrap().to_string();
+    let b = &c.browser;
+    ensure_logged_in(b, &c.link.url(""));
+    wait_controlled(b);
+    b.goto(&c.link.url(&format!("/incidents/{id}")));
+    b.find_text(".incident-title", title, WAIT);
+    b.goto(&c.link.url("/"));
+    b.find_text(".incident-card", title, WAIT);
+    assert!(b.try_find(".offline-banner").is_none(), "online: no banner");
+    assert!(probe_network(b).starts_with("online"), "online before");
+
+    c.link.set_offline(true);
+    // The service worker's own requests fail too: what follows really is offline.
+    assert_eq!(probe_network(b), "offline");
+    b.goto(&c.link.url("/"));
+    let banner = b.find_text(".offline-banner", "Offline", WAIT);
+    let text = banner.text();
+    assert!(text.contains("showing incidents as of "), "{text}");
+    let at = between(&text, "as of ", ".");
+    assert!(at.len() == 5 && at.as_bytes()[2] == b':', "a time of day: {text}");
+    b.find_text(".incident-card", title, WAIT);
+    b.screenshot("20-offline-incidents");
+    b.find_text(".incident-card", title, WAIT).click();
+    b.find_text(".incident-title", title, WAIT);
+    b.find_text(".offline-banner", "showing this incident as of", WAIT);
+
+    c.link.set_offline(false);
+    b.goto(&c.link.url("/"));
+    b.find_text(".incident-card", title, WAIT);
+    tocsin_tests::wait_for("the offline banner to go", WAIT, || b.try_find(".offline-banner").is_none().then_some(()));
+
+    // Logging out deletes the copies (a shared phone keeps nothing of the organisation).
+    assert_eq!(b.script_async("return await caches.has('tocsin-api');"), json!(true));
+    b.find_text("button", "Log out", WAIT).click();
+    b.find_text("h1", "Log in to Tocsin", WAIT);
+    tocsin_tests::wait_for("the API cache deleted", WAIT, || {
+        (b.script_async("return await caches.has('tocsin-api');") == json!(false)).then_some(())
+    });
+    ensure_logged_in(b, &c.link.url(""));
+}
+
+/// Monitoring fires, the page reaches the phone's push service encrypted; the service worker
+/// shows it with Acknowledge and Open; tapping Acknowledge offline queues it, back online it is
+/// sent and the incident is acknowledged by the person, without a session.
+fn phone_acknowledge_from_notification(c: &Ctx) {
+    let api = admin_api(c);
+    let me = api.get("/api/me");
+    let my_id = me.json["user"]["id"].as_str().unwrap().to_string();
+    let p = api.post("/api/escalation-policies", json!({"name": "Rosa directly", "repeats": 0, "levels": [
+        {"targets": [{"type": "user", "id": my_id}], "delay_minutes": 30}]}));
+    assert_eq!(p.status, 201, "{}", p.text);
+    let svc = api.post("/api/services", json!({"name": "Payments"}));
+    assert_eq!(svc.status, 201, "{}", svc.text);
+    let sid = svc.json["id"].as_str().unwrap().to_string();
+    let r = api.send("PUT", &format!("/api/services/{sid}/escalation-policy"), Some(json!({"policy_id": p.json["id"]}).to_string().into_bytes()), &[]);
+    assert_eq!(r.status, 200, "{}", r.text);
+    // The phone's subscription (real keys, on the local push service), as the app posts it.
+    let sub = TestSubscription::new(&c.rx, "rosa-pixel");
+    let r = api.post("/api/push/subscriptions", sub.json("Rosa's Pixel"));
+    assert_eq!(r.status, 201, "{}", r.text);
+
+    let key = svc.json["integration_key"].as_str().unwrap();
+    let r = Api::new(&c.inst.base).post(&format!("/webhooks/generic/{key}"), json!({"summary": "Card payments failing", "severity": "critical", "dedup_key": "cards"}));
+    assert_eq!(r.status, 202, "{}", r.text);
+    let incident_id = r.json["incident_id"].as_str().unwrap().to_string();
+    let got = c.rx.wait_for(&sub.path, 1, Duration::from_secs(30));
+    let payload = sub.decrypt(&got[0]);
+    assert_eq!(payload["type"], "page", "{payload}");
+    assert_eq!(payload["incident_id"], incident_id.as_str());
+    assert!(payload["token"].as_str().is_some_and(|t| t.len() > 20), "{payload}");
+
+    let b = &c.browser;
+    ensure_logged_in(b, &c.link.url(""));
+    wait_controlled(b);
+    let origin = c.link.url("");
+    b.cdp("Browser.grantPermissions", json!({"origin": origin, "permissions": ["notifications"]}));
+    // The service worker shows the page as the push event would.
+    let shown = sw_message(b, &json!({"type": "tocsin-push", "data": payload.to_string()}));
+    assert_eq!(shown["ok"], true, "{shown}");
+    let tag = payload["tag"].as_str().unwrap().to_string();
+    let notes = |b: &Browser| {
+        b.script_async(&format!(
+            "const reg = await navigator.serviceWorker.ready;
+             return (await reg.getNotifications({{tag: {tag}}})).map((n) => ({{title: n.title, body: n.body, requireInteraction: n.requireInteraction,
+               actions: n.actions.map((a) => a.action), data: n.data}}));",
+            tag = json!(tag)
+        ))
+    };
+    let shown = notes(b);
+    assert_eq!(shown[0]["title"], payload["title"], "{shown}");
+    assert_eq!(shown[0]["actions"], json!(["ack", "open"]));
+    assert_eq!(shown[0]["requireInteraction"], true);
+    assert_eq!(shown[0]["data"]["token"], payload["token"]);
+
+    // Acknowledge while offline: queued, nothing sent yet.
+    c.link.set_offline(true);
+    let res = notification_action(b, "ack", &payload);
+    assert_eq!(res["status"], 0, "{res}");
+    assert!(res["text"].as_str().unwrap().starts_with("queued"), "{res}");
+    assert_eq!(b.script_async("return (await (await caches.open('tocsin-ack-queue')).keys()).length;"), json!(1));
+    assert_eq!(notes(b)[0]["title"], "Will acknowledge when back online");
+    let status = |api: &Api| api.get(&format!("/api/incidents/{incident_id}")).json["incident"]["status"].as_str().unwrap_or("").to_string();
+    assert_eq!(status(&api), "triggered");
+
+    // Back online: the queued acknowledgement goes out.
+    c.link.set_offline(false);
+    assert_eq!(sw_message(b, &json!({"type": "tocsin-flush-acks"})), json!({"queued": 0}));
+    let detail = api.get(&format!("/api/incidents/{incident_id}"));
+    assert_eq!(detail.json["incident"]["status"], "acknowledged", "{}", detail.text);
+    assert_eq!(detail.json["incident"]["acknowledged_by"]["name"], "Rosa Responder");
+    let after = notes(b);
+    let number = detail.json["incident"]["number"].as_i64().unwrap();
+    assert_eq!(after[0]["title"], format!("Acknowledged — #{number} Card payments failing"), "{after}");
+
+    // Tapping Acknowledge again (another device was quicker, or a retry) says so.
+    let again = notification_action(b, "ack", &payload);
+    assert_eq!(again["status"], 200, "{again}");
+    let body: Value = serde_json::from_str(again["text"].as_str().unwrap()).unwrap();
+    assert_eq!(body["changed"], false);
+    assert!(notes(b)[0]["body"].as_str().unwrap().contains("already acknowledged"));
+    // A forged token does nothing.
+    let forged = notification_action(b, "ack", &json!({"tag": "x", "number": number, "token": "not-a-token"}));
+    assert_eq!(forged["status"], 401, "{forged}");
+
+    // Open goes to the incident in the open window; the app shows it acknowledged.
+    b.goto(&c.link.url("/me"));
+    b.find_text("h1", "Me", WAIT);
+    b.script(&format!(
+        "navigator.serviceWorker.controller.postMessage({{type: 'tocsin-notification-action', action: 'open', payload: {payload}}})"
+    ));
+    tocsin_tests::wait_for("Open to navigate to the incident", WAIT, || (b.current_path() == format!("/incidents/{incident_id}")).then_some(()));
+    b.find_text(".badge.status", "Acknowledged", WAIT);
+    b.screenshot("21-acknowledged-from-notification");
+}
+
+/// The Me screen: this device's notification state and the Enable button (headless Chromium has
+/// no push service, so the browser refuses and the screen says why), the person's devices with
+/// a test notification that arrives, contact preferences that save, and the delivery log.
+fn phone_me_screen(c: &Ctx) {
+    let api = admin_api(c);
+    let tablet = TestSubscription::new(&c.rx, "rosa-tablet");
+    let r = api.post("/api/push/subscriptions", tablet.json("Rosa's tablet"));
+    assert_eq!(r.status, 201, "{}", r.text);
+    let b = &c.browser;
+    ensure_logged_in(b, &c.inst.url(""));
+    b.find("nav a[href='/me']").click();
+    b.find_text("h1", "Me", WAIT);
+    let state = b.find_text(".device-state", "", WAIT);
+    assert_eq!(state.attr("data-state").as_deref(), Some("off"), "{}", state.text());
+    assert_eq!(b.find("#device-name").prop("value"), json!("Android phone (Chrome)"));
+    b.find_text(".devices li", "Rosa's Pixel", WAIT);
+    let tablet_item = b.find_text(".devices li", "Rosa's tablet", WAIT);
+    assert!(tablet_item.text().contains("127.0.0.1"), "the push service's host: {}", tablet_item.text());
+    assert!(tablet_item.text().contains("Nothing delivered yet"), "{}", tablet_item.text());
+    b.screenshot("22-me-top");
+
+    // Enable: permission is granted, but there is no push service in headless Chromium.
+    b.cdp("Browser.grantPermissions", json!({"origin": c.inst.url(""), "permissions": ["notifications"]}));
+    b.find_text("button", "Enable notifications on this device", WAIT).click();
+    let err = b.find(".enable-error");
+    let msg = tocsin_tests::wait_for("a readable reason", WAIT, || err.try_text().filter(|t| t.len() > 20));
+    assert!(msg.contains("push service"), "{msg}");
+    b.screenshot("23-me-enable-error");
+
+    // Send a test notification to the tablet: it arrives, encrypted, and says what it is.
+    let before = c.rx.received(&tablet.path).len();
+    let item = b.find_text(".devices li", "Rosa's tablet", WAIT);
+    let button = item_button(b, "Rosa's tablet", "Send test notification");
+    drop(item);
+    button.click();
+    b.find_text(".notice", "Test notification sent to Rosa's tablet", WAIT);
+    let got = c.rx.wait_for(&tablet.path, before + 1, Duration::from_secs(30));
+    let test = tablet.decrypt(&got[before]);
+    assert_eq!(test["type"], "test", "{test}");
+    assert_eq!(test["url"], "/me");
+
+    // Contact preferences: the server's default first, then repeat every 10 minutes for SEV2
+    // or worse, and a personal Slack webhook (write-only: a hint comes back).
+    assert_eq!(b.find("#pref-push").prop("checked"), json!(true));
+    assert_eq!(b.find("#pref-repeat").prop("checked"), json!(true));
+    assert_eq!(b.find("#pref-every").prop("value"), json!("5"));
+    assert_eq!(b.find("#pref-severity").prop("value"), json!("SEV1"));
+    b.script("document.getElementById('pref-every').value = ''");
+    b.find("#pref-every").type_text("10");
+    b.find("#pref-severity option[value=SEV2]").click();
+    b.find("#pref-webhook-kind option[value=slack]").click();
+    let hook = c.rx.url("/slack/rosa-dm");
+    b.find("#pref-webhook-url").type_text(&hook);
+    b.screenshot("24-me-preferences");
+    b.find_text("button[type=submit]", "Save preferences", WAIT).click();
+    b.find_text(".notice", "Saved.", WAIT);
+    let prefs = api.get("/api/users/me/contact-preferences");
+    assert_eq!(prefs.json["repeat"], json!({"every_minutes": 10, "min_severity": "SEV2"}), "{}", prefs.text);
+    assert_eq!(prefs.json["webhook"]["kind"], "slack");
+    assert!(prefs.json["webhook"].get("url").is_none_or(Value::is_null), "the URL is never shown back: {}", prefs.text);
+    let hint = b.find_text(".field .hint", "Set: ", WAIT).text();
+    assert!(hint.contains("127.0.0.1"), "{hint}");
+    // An invalid repeat is refused next to its field.
+    b.script("document.getElementById('pref-every').value = ''");
+    b.find("#pref-every").type_text("0");
+    b.find_text("button[type=submit]", "Save preferences", WAIT).click();
+    b.find_text("#pref-every-error", "minutes", WAIT);
+
+    // Recent push deliveries: the page and the test, delivered (the push service said 201).
+    b.goto(&c.inst.url("/me"));
+    let log = b.find_text(".deliveries li", "test", Duration::from_secs(20));
+    tocsin_tests::wait_for("the test delivery marked delivered", WAIT, || {
+        b.goto(&c.inst.url("/me"));
+        b.find_text(".deliveries li", "page", WAIT);
+        let t = b.find(".deliveries").text();
+        (t.contains("Delivered") && t.contains("HTTP 201")).then_some(())
+    });
+    drop(log);
+    b.find_text("#pd-h", "Recent push deliveries", WAIT).click();
+    b.script("document.getElementById('pd-h').scrollIntoView({block: 'start'})");
+    b.screenshot("25-me-deliveries");
+
+    // Remove the tablet: it leaves the list and the server.
+    item_button(b, "Rosa's tablet", "Remove").click();
+    tocsin_tests::wait_for("the tablet removed", WAIT, || {
+        b.find_all(".devices li").iter().all(|e| !e.try_text().unwrap_or_default().contains("Rosa's tablet")).then_some(())
+    });
+    let devices = api.get("/api/push/subscriptions");
+    assert!(!devices.text.contains("Rosa's tablet") && devices.text.contains("Rosa's Pixel"), "{}", devices.text);
+}
+
+/// The button labelled `label` inside the device list entry that mentions `device`.
+fn item_button<'a>(b: &'a Browser, device: &str, label: &str) -> tocsin_tests::browser::Element<'a> {
+    let items = b.find_all(".devices li");
+    let n = items.iter().position(|e| e.try_text().is_some_and(|t| t.contains(device))).unwrap_or_else(|| panic!("no device {device}"));
+    let buttons = b.find_all(&format!(".devices li:nth-child({}) button", n + 1));
+    buttons.into_iter().find(|e| e.text() == label).unwrap_or_else(|| panic!("no {label} button for {device}"))
+}
+
+/// On an iPhone in Safari (not installed), the Me screen explains that pages need the Home
+/// Screen app, and offers no Enable button that could not work.
+fn iphone_home_screen(c: &Ctx) {
+    let b = Browser::phone_with_user_agent(
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 19_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/19.1 Mobile/15E148 Safari/604.1",
+    );
+    ensure_logged_in(&b, &c.inst.url(""));
+    b.goto(&c.inst.url("/me"));
+    let state = b.find_text(".device-state", "Home Screen", WAIT);
+    assert_eq!(
+        state.text(),
+        "On iPhone and iPad, add Tocsin to your Home Screen (Share → Add to Home Screen) and open it from there to enable notifications."
+    );
+    assert!(b.try_find("#device-name").is_none(), "no Enable form in Safari");
+    b.screenshot("26-me-iphone-safari");
+}
+
+/// Chat & webhooks (admin): add a signed generic destination for one service and two events,
+/// see its secret once, send a test that arrives signed, see the delivery log, get a note added
+/// on the phone, then delete it.
+fn phone_webhooks_screen(c: &Ctx) {
+    use hmac::{Hmac, Mac};
+    let api = admin_api(c);
+    let b = &c.browser;
+    ensure_logged_in(b, &c.inst.url(""));
+    b.find("nav a[href='/me']").click();
+    b.find_text("a.btn", "Chat & webhooks", WAIT).click();
+    b.find_text("h1", "Chat & webhooks", WAIT);
+    b.find_text(".empty", "No destinations yet", WAIT);
+    b.find_text("button", "Add destination", WAIT).click();
+    b.find("#dest-name").type_text("Ops automation");
+    b.find("#dest-kind option[value=generic]").click();
+    b.find("#dest-url").type_text(&c.rx.url("/hooks/ops"));
+    // Defaults: opened, acknowledged, resolved. Add "Note added", drop "Acknowledged".
+    assert_eq!(b.find("#ev-incident-opened").prop("checked"), json!(true));
+    b.find("label[for=ev-incident-note_added]").click();
+    b.find("label[for=ev-incident-acknowledged]").click();
+    b.find_text(".field.check label", "Payments", WAIT).click();
+    b.screenshot("27-webhooks-form");
+    b.find_text("button[type=submit]", "Add destination", WAIT).click();
+    let secret_box = b.find_text(".secret-once", "Shown once", WAIT);
+    drop(secret_box);
+    let secret = b.find("#new-secret").prop("value").as_str().unwrap().to_string();
+    assert!(secret.len() >= 16, "{secret}");
+    let card = b.find_text(".destination", "Ops automation", WAIT);
+    let text = card.text();
+    assert!(text.contains("Generic (signed JSON)") && text.contains("127.0.0.1") && text.contains("Note added") && text.contains("Payments"), "{text}");
+    assert!(!text.contains("Acknowledged"), "{text}");
+    b.screenshot("28-webhooks-secret");
+    let list = api.get("/api/webhook-destinations");
+    let d = &list.json["destinations"][0];
+    assert_eq!(d["events"], json!(["incident.opened", "incident.resolved", "incident.note_added"]), "{}", list.text);
+    assert_eq!(d["service_ids"].as_array().map(Vec::len), Some(1));
+
+    // Send test: it arrives signed with the secret the screen showed.
+    b.find_text(".destination button", "Send test", WAIT).click();
+    let got = c.rx.wait_for("/hooks/ops", 1, Duration::from_secs(30));
+    let sig = got[0].header("tocsin-signature").expect("Tocsin-Signature").to_string();
+    let (t, v1) = sig.strip_prefix("t=").and_then(|r| r.split_once(",v1=")).unwrap_or_else(|| panic!("{sig}"));
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(format!("{t}.").as_bytes());
+    mac.update(&got[0].body);
+    let expected: String = mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(v1, expected, "the signature verifies with the secret shown once");
+    b.find_text(".notice", "Test message queued", WAIT);
+    b.find_text(".destination summary", "Delivery log", WAIT).click();
+    tocsin_tests::wait_for("the delivery log showing the test", WAIT, || {
+        let t = b.find(".destination details").text();
+        (t.contains("test") && t.contains("Delivered") && t.contains("HTTP 201")).then_some(())
+    });
+    b.find(".destination details").click();
+    b.script("document.querySelector('.destination details').scrollIntoView({block: 'start'})");
+    b.screenshot("29-webhooks-log");
+
+    // A note added on the phone reaches the destination (Payments, "Note added").
+    let incidents = api.get("/api/incidents?status=acknowledged");
+    let payments = incidents.json["incidents"].as_array().unwrap().iter()
+        .find(|i| i["title"] == "Card payments failing").expect("the Payments incident").clone();
+    let iid = payments["id"].as_str().unwrap();
+    b.goto(&c.inst.url(&format!("/incidents/{iid}")));
+    b.find("#note-body").type_text("Card processor confirms an outage on their side.");
+    b.find_text("button[type=submit]", "Add note", WAIT).click();
+    b.find_text(".timeline li", "Card processor confirms an outage", WAIT);
+    b.screenshot("30-incident-note");
+    let note = tocsin_tests::wait_for("the note at the destination", Duration::from_secs(30), || {
+        c.rx.received("/hooks/ops").into_iter().find(|r| r.json()["type"] == "incident.note_added")
+    });
+    assert_eq!(note.json()["incident"]["id"], iid, "{}", String::from_utf8_lossy(&note.body));
+
+    // Delete takes two taps.
+    b.goto(&c.inst.url("/settings/webhooks"));
+    b.find_text(".destination button", "Delete", WAIT).click();
+    b.find_text(".destination button", "Tap again to delete", WAIT).click();
+    b.find_text(".empty", "No destinations yet", WAIT);
+    assert_eq!(api.get("/api/webhook-destinations").json["destinations"], json!([]));
 }
