@@ -96,6 +96,10 @@ run_ingest_bench() {
   TOCSIN_ROOT=$PWD TOCSIN_NODE_BIN=$NODE_BIN cargo run -q --release -p tocsin-tests --bin ingest_bench -- "$@"
 }
 
+run_push_bench() {
+  TOCSIN_ROOT=$PWD TOCSIN_NODE_BIN=$NODE_BIN cargo run -q --release -p tocsin-tests --bin push_bench -- "$@"
+}
+
 run_escalation_bench() {
   TOCSIN_ROOT=$PWD TOCSIN_NODE_BIN=$NODE_BIN cargo run -q --release -p tocsin-tests --bin escalation_bench -- "$@"
 }

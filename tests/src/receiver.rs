@@ -40,6 +40,8 @@ struct State {
     received: Vec<Received>,
     /// Path prefix → statuses to answer, in order (then 201).
     script: Vec<(String, Vec<u16>)>,
+    /// How long to wait before answering (a slow push service).
+    delay: Duration,
 }
 
 pub struct Receiver {
@@ -81,14 +83,17 @@ impl Receiver {
                     if reader.read_exact(&mut body).is_err() {
                         return;
                     }
-                    let status = {
+                    let (status, delay) = {
                         let mut s = st.lock().unwrap();
+                        let delay = s.delay;
                         s.received.push(Received { method, path: path.clone(), headers, body, at: Instant::now(), wall: SystemTime::now() });
-                        match s.script.iter_mut().find(|(p, q)| path.starts_with(p.as_str()) && !q.is_empty()) {
+                        let status = match s.script.iter_mut().find(|(p, q)| path.starts_with(p.as_str()) && !q.is_empty()) {
                             Some((_, q)) => q.remove(0),
                             None => 201,
-                        }
+                        };
+                        (status, delay)
                     };
+                    std::thread::sleep(delay);
                     let mut s = stream;
                     let _ = write!(s, "HTTP/1.1 {status} Scripted\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
                 });
@@ -104,6 +109,11 @@ impl Receiver {
     /// The next requests to paths starting with `prefix` are answered with `statuses`, in order.
     pub fn answer(&self, prefix: &str, statuses: &[u16]) {
         self.state.lock().unwrap().script.push((prefix.to_string(), statuses.to_vec()));
+    }
+
+    /// Answers every request only after `delay` from now on.
+    pub fn slow_down(&self, delay: Duration) {
+        self.state.lock().unwrap().delay = delay;
     }
 
     pub fn received(&self, prefix: &str) -> Vec<Received> {
