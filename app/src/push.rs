@@ -160,6 +160,20 @@ fn base64url(s: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
+const SUBSCRIBE_TIMEOUT_MS: i32 = 20_000;
+const TIMED_OUT: &str = "tocsin: timed out";
+
+/// A promise that rejects with [`TIMED_OUT`] after `ms`: a push service that never answers
+/// (no connection, or none at all) must not leave the button spinning.
+fn timeout(ms: i32) -> js_sys::Promise {
+    js_sys::Promise::new(&mut |_resolve, reject| {
+        let reject: js_sys::Function = reject.bind1(&JsValue::NULL, &JsValue::from_str(TIMED_OUT)).unchecked_into();
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&reject, ms);
+        }
+    })
+}
+
 /// Turns pages on for this browser; every step's failure comes back as a sentence.
 pub async fn enable(device: String) -> Result<PushDevice, String> {
     if is_ios() && !standalone() {
@@ -185,9 +199,15 @@ pub async fn enable(device: String) -> Result<PushDevice, String> {
             opts.set_user_visible_only(true);
             opts.set_application_server_key(&js_sys::Uint8Array::from(bytes.as_slice()));
             let promise = pm.subscribe_with_options(&opts).map_err(describe)?;
-            JsFuture::from(promise)
+            JsFuture::from(js_sys::Promise::race(&js_sys::Array::of2(&promise, &timeout(SUBSCRIBE_TIMEOUT_MS))))
                 .await
-                .map_err(|e| format!("The browser's push service refused the subscription ({}). This browser may not support push.", describe(e)))?
+                .map_err(|e| match e.as_string() {
+                    Some(t) if t == TIMED_OUT => format!(
+                        "The browser's push service did not answer within {} seconds. Check the connection and try again; some browsers (and headless ones) have no push service.",
+                        SUBSCRIBE_TIMEOUT_MS / 1000
+                    ),
+                    _ => format!("The browser's push service refused the subscription ({}). This browser may not support push.", describe(e)),
+                })?
         }
     };
     let json = js_sys::JSON::stringify(&sub).map_err(describe)?.as_string().unwrap_or_default();
