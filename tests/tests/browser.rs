@@ -733,17 +733,13 @@ fn phone_me_screen(c: &Ctx) {
     b.find_text("button[type=submit]", "Save preferences", WAIT).click();
     b.find_text("#pref-every-error", "minutes", WAIT);
 
-    // Recent push deliveries: the page and the test, delivered (the push service said 201).
+    // Recent push deliveries: the page and the test, each delivered (the push service said 201).
     b.goto(&c.inst.url("/me"));
-    let log = b.find_text(".deliveries li", "test", Duration::from_secs(20));
-    tocsin_tests::wait_for("the test delivery marked delivered", WAIT, || {
-        b.goto(&c.inst.url("/me"));
-        b.find_text(".deliveries li", "page", WAIT);
-        let t = b.find(".deliveries").text();
-        (t.contains("Delivered") && t.contains("HTTP 201")).then_some(())
+    tocsin_tests::wait_for("the page and the test shown delivered", Duration::from_secs(25), || {
+        let items: Vec<String> = b.find_all(".deliveries > li").iter().filter_map(|e| e.try_text()).collect();
+        let done = |label: &str| items.iter().any(|t| t.starts_with(label) && t.contains("Delivered") && t.contains("HTTP 201"));
+        (done("Page") && done("Test message")).then_some(())
     });
-    drop(log);
-    b.find_text("#pd-h", "Recent push deliveries", WAIT).click();
     b.script("document.getElementById('pd-h').scrollIntoView({block: 'start'})");
     b.screenshot("25-me-deliveries");
 
@@ -832,7 +828,7 @@ fn phone_webhooks_screen(c: &Ctx) {
     b.find_text(".destination summary", "Delivery log", WAIT).click();
     tocsin_tests::wait_for("the delivery log showing the test", WAIT, || {
         let t = b.find(".destination details").text();
-        (t.contains("test") && t.contains("Delivered") && t.contains("HTTP 201")).then_some(())
+        (t.contains("Test message") && t.contains("Delivered") && t.contains("HTTP 201")).then_some(())
     });
     b.find(".destination details").click();
     b.script("document.querySelector('.destination details').scrollIntoView({block: 'start'})");

@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 use tocsin_domain::api::DeliveryView;
+use tocsin_domain::outbound::EventKind;
 
 use super::clock;
 
@@ -16,6 +17,14 @@ fn state_label(state: &str) -> &str {
     }
 }
 
+fn event_label(event: &str) -> String {
+    match event {
+        "page" => "Page".into(),
+        "test" => "Test message".into(),
+        e => e.parse::<EventKind>().map(|k| k.label().to_string()).unwrap_or_else(|_| e.to_string()),
+    }
+}
+
 #[component]
 pub fn DeliveryList(deliveries: Vec<DeliveryView>, #[prop(into)] empty: String) -> impl IntoView {
     if deliveries.is_empty() {
@@ -26,7 +35,7 @@ pub fn DeliveryList(deliveries: Vec<DeliveryView>, #[prop(into)] empty: String) 
             {deliveries.into_iter().map(|d| view! {
                 <li data-state=d.state.clone()>
                     <div class="row spread">
-                        <span class="alert-summary">{d.event.clone()}</span>
+                        <span class="alert-summary" data-event=d.event.clone()>{event_label(&d.event)}</span>
                         <span class=format!("badge delivery-{}", d.state)>{state_label(&d.state).to_string()}</span>
                     </div>
                     <div class="card-meta">"Queued "{clock(d.created_at)}</div>
@@ -39,7 +48,11 @@ pub fn DeliveryList(deliveries: Vec<DeliveryView>, #[prop(into)] empty: String) 
                                     <li>
                                         <time datetime=a.at.to_rfc3339()>{clock(a.at)}</time>
                                         " · "{a.status.map(|s| format!("HTTP {s}")).unwrap_or_else(|| "no answer".into())}
-                                        " · "{a.outcome.clone()}
+                                        " · "{match a.status {
+                                            // "201: delivered" after "HTTP 201" says the status twice.
+                                            Some(s) => a.outcome.strip_prefix(&format!("{s}: ")).unwrap_or(&a.outcome).to_string(),
+                                            None => a.outcome.clone(),
+                                        }}
                                         <span class="muted">{format!(" · {} ms", a.duration_ms)}</span>
                                     </li>
                                 }).collect_view()}
