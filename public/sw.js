@@ -57,7 +57,7 @@ self.addEventListener("activate", (event) => {
 // ---- Fetch: shell cache-first, navigations and API reads network-first ----
 
 // Paths the worker answers itself (status page, webhooks, API): never replaced by the app shell.
-const SERVER_PAGES = /^\/(api|webhooks|v2|status|healthz|history\.|cdn-cgi)(\/|$|\.|\?)/;
+const SERVER_PAGES = /^\/(?:(?:api|webhooks|v2|status|cdn-cgi)(?:\/|$)|healthz$|history\.)/;
 // API reads worth keeping for offline use. /api/setup tells the app that setup is done.
 const CACHED_API = /^\/api\/(setup|me|incidents(\/[^/]+)?)$/;
 

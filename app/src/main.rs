@@ -130,7 +130,7 @@ fn OfflineBanner() -> impl IntoView {
             let what = if location.pathname.get().starts_with("/incidents/") { "this incident" } else { "incidents" };
             view! {
                 <p class="offline-banner" role="status">
-                    <strong>"Offline"</strong>{format!(" — showing {what} as of {}. Actions wait for the connection.", components::clock(t))}
+                    <strong>"Offline"</strong>{format!(" — showing {what} as of {}. Acknowledge and resolve need the connection.", components::clock(t))}
                 </p>
             }
         })

@@ -321,6 +321,10 @@ fn SignatureHelp() -> impl IntoView {
                 <code class="mono">"t"</code>" is more than five minutes old."
             </p>
             <pre class="mono">"expected = hex(hmac_sha256(secret, t + \".\" + raw_body))"</pre>
+            <p>
+                <code class="mono">"Tocsin-Delivery"</code>" stays the same when a delivery is retried: deduplicate on it. "
+                <code class="mono">"Tocsin-Event"</code>" names the event type."
+            </p>
         </details>
     }
 }
