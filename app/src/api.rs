@@ -50,28 +50,53 @@ pub async fn forget_offline_copies() {
     stale().set(None);
 }
 
-async fn read<T: DeserializeOwned>(resp: Response) -> ApiResult<T> {
+/// A 2xx answer's status and body, or the error the answer carries. Not generic, so that the
+/// wasm holds one copy of it rather than one per answer type.
+async fn answer(resp: Response) -> ApiResult<(u16, String)> {
     let status = resp.status();
-    if (200..300).contains(&status) {
+    let ok = (200..300).contains(&status);
+    if ok {
         let stored = resp.headers().get("x-tocsin-stale").and_then(|v| DateTime::parse_from_rfc3339(&v).ok()).map(|t| t.with_timezone(&Utc));
         if stale().get_untracked() != stored {
             stale().set(stored);
         }
-        return resp.json::<T>().await.map_err(|e| ApiError { status, message: format!("Unexpected answer: {e}"), field: None });
     }
-    match resp.json::<ErrorBody>().await {
+    let text = resp.text().await.map_err(|e| ApiError { status, message: format!("Unexpected answer: {e}"), field: None })?;
+    if ok {
+        return Ok((status, text));
+    }
+    match serde_json::from_str::<ErrorBody>(&text) {
         Ok(b) => Err(ApiError { status, message: b.error.message, field: b.error.field }),
         Err(_) => Err(ApiError { status, message: format!("The server answered {status}."), field: None }),
     }
 }
 
+/// Sends a request (with a JSON body when given) and reads the answer.
+async fn exchange(req: RequestBuilder, json: Option<String>) -> ApiResult<(u16, String)> {
+    let req = match json {
+        Some(body) => req.header("Content-Type", "application/json").body(body),
+        None => req.build(),
+    }
+    .map_err(network)?;
+    answer(req.send().await.map_err(network)?).await
+}
+
+fn parse<T: DeserializeOwned>((status, text): (u16, String)) -> ApiResult<T> {
+    serde_json::from_str(&text).map_err(|e| ApiError { status, message: format!("Unexpected answer: {e}"), field: None })
+}
+
 async fn send<T: DeserializeOwned>(req: RequestBuilder) -> ApiResult<T> {
-    read(req.send().await.map_err(network)?).await
+    parse(exchange(req, None).await?)
 }
 
 async fn send_json<T: DeserializeOwned, B: Serialize>(req: RequestBuilder, body: &B) -> ApiResult<T> {
-    let req = req.json(body).map_err(network)?;
-    read(req.send().await.map_err(network)?).await
+    let json = serde_json::to_string(body).map_err(|e| ApiError { status: 0, message: format!("Cannot encode the request: {e}"), field: None })?;
+    parse(exchange(req, Some(json)).await?)
+}
+
+/// For answers without a body we need (204, 202).
+async fn send_empty(req: RequestBuilder) -> ApiResult<()> {
+    exchange(req, None).await.map(|_| ())
 }
 
 pub async fn setup_state() -> ApiResult<SetupState> {
@@ -92,12 +117,7 @@ pub async fn accept_invite(body: &AcceptInviteRequest) -> ApiResult<Me> {
 
 pub async fn logout() -> ApiResult<()> {
     forget_offline_copies().await;
-    let resp = Request::post("/api/auth/logout").send().await.map_err(network)?;
-    if resp.ok() {
-        Ok(())
-    } else {
-        read::<serde_json::Value>(resp).await.map(|_| ())
-    }
+    send_empty(Request::post("/api/auth/logout")).await
 }
 
 pub async fn me() -> ApiResult<Me> {
@@ -197,16 +217,6 @@ pub async fn create_policy(body: &serde_json::Value) -> ApiResult<serde_json::Va
 
 pub async fn set_service_policy(service_id: &str, policy_id: Option<&str>) -> ApiResult<serde_json::Value> {
     send_json(Request::put(&format!("/api/services/{service_id}/escalation-policy")), &serde_json::json!({"policy_id": policy_id})).await
-}
-
-/// `POST` or `DELETE` answering 202/204 without a body we need.
-async fn send_empty(req: RequestBuilder) -> ApiResult<()> {
-    let resp = req.send().await.map_err(network)?;
-    if resp.ok() {
-        Ok(())
-    } else {
-        read::<serde_json::Value>(resp).await.map(|_| ())
-    }
 }
 
 pub async fn add_note(incident_id: &str, body: &NoteRequest) -> ApiResult<TimelineEntry> {
