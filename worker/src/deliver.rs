@@ -348,7 +348,8 @@ async fn send_one(db: &Db, d: &DeliveryRow, subs: &HashMap<String, crate::db::Su
             send_push(&keys, sub, d, started).await?
         }
         "webhook" => {
-            let Some(dest) = db.destination(&d.org_id, &d.target_id).await? else {
+            // Deleted or paused since it was queued: not sent.
+            let Some(dest) = db.destination(&d.org_id, &d.target_id).await?.filter(|x| x.enabled != 0) else {
                 return db.drop_delivery(&d.id, "failed").await;
             };
             let kind = dest.kind.parse::<DestinationKind>().unwrap_or(DestinationKind::Generic);
