@@ -742,6 +742,11 @@ fn phone_me_screen(c: &Ctx) {
     });
     b.script("document.getElementById('pd-h').scrollIntoView({block: 'start'})");
     b.screenshot("25-me-deliveries");
+    // The same screen in dark mode, for people to check contrast.
+    b.cdp("Emulation.setEmulatedMedia", json!({"features": [{"name": "prefers-color-scheme", "value": "dark"}]}));
+    b.script("window.scrollTo(0, 0)");
+    b.screenshot("25b-me-dark");
+    b.cdp("Emulation.setEmulatedMedia", json!({"features": [{"name": "prefers-color-scheme", "value": "light"}]}));
 
     // Remove the tablet: it leaves the list and the server.
     item_button(b, "Rosa's tablet", "Remove").click();
@@ -786,6 +791,9 @@ fn phone_webhooks_screen(c: &Ctx) {
     let b = &c.browser;
     ensure_logged_in(b, &c.inst.url(""));
     b.find("nav a[href='/me']").click();
+    // Let the screen finish loading (its sections arrive one by one and move the link down).
+    b.find("#pref-push");
+    b.find(".deliveries li");
     b.find_text("a.btn", "Chat & webhooks", WAIT).click();
     b.find_text("h1", "Chat & webhooks", WAIT);
     b.find_text(".empty", "No destinations yet", WAIT);
