@@ -117,6 +117,46 @@ pub fn test_payload(device: &str) -> PushPayload {
     }
 }
 
+/// A name a person recognises in their device list, from a user agent (`Android phone (Chrome)`,
+/// `iPhone`). `ipad_as_mac`: iPadOS Safari reports a Mac user agent; the app, which can see
+/// touch support, says when a "Mac" is really an iPad.
+pub fn device_name(ua: &str, ipad_as_mac: bool) -> String {
+    let has = |s: &str| ua.contains(s);
+    let device = if has("iPhone") {
+        "iPhone"
+    } else if has("iPad") || (has("Macintosh") && ipad_as_mac) {
+        "iPad"
+    } else if has("Android") {
+        if has("Mobile") { "Android phone" } else { "Android tablet" }
+    } else if has("Windows") {
+        "Windows PC"
+    } else if has("Macintosh") {
+        "Mac"
+    } else if has("CrOS") {
+        "Chromebook"
+    } else if has("Linux") {
+        "Linux PC"
+    } else {
+        "This device"
+    };
+    let browser = if has("Edg/") {
+        "Edge"
+    } else if has("Firefox/") || has("FxiOS/") {
+        "Firefox"
+    } else if has("Chrome/") || has("CriOS/") {
+        "Chrome"
+    } else if has("Safari/") {
+        "Safari"
+    } else {
+        ""
+    };
+    if browser.is_empty() || (matches!(device, "iPhone" | "iPad") && browser == "Safari") {
+        device.into()
+    } else {
+        format!("{device} ({browser})")
+    }
+}
+
 /// RFC 8030 `Urgency`: SEV1–2 pages must wake the phone; the rest may wait for a good moment.
 pub fn urgency(severity: Option<Severity>) -> &'static str {
     match severity {
@@ -151,6 +191,19 @@ mod tests {
         let wide = Some(RepeatRule { every_minutes: 2, min_severity: Severity::Sev3 });
         assert_eq!(next_repeat(wide, Severity::Sev2, IncidentStatus::Triggered, t0(), 0), Some(t0() + Duration::minutes(2)));
         assert_eq!(next_repeat(wide, Severity::Sev4, IncidentStatus::Triggered, t0(), 0), None);
+    }
+
+    #[test]
+    fn devices_are_named_from_their_user_agent() {
+        let pixel = "Mozilla/5.0 (Linux; Android 15; Pixel 9) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Mobile Safari/537.36";
+        assert_eq!(device_name(pixel, false), "Android phone (Chrome)");
+        let iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1";
+        assert_eq!(device_name(iphone, false), "iPhone");
+        let mac = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15";
+        assert_eq!(device_name(mac, false), "Mac (Safari)");
+        assert_eq!(device_name(mac, true), "iPad");
+        assert_eq!(device_name("Mozilla/5.0 (Windows NT 10.0; Win64; x64) Gecko/20100101 Firefox/140.0", false), "Windows PC (Firefox)");
+        assert_eq!(device_name("curl/8.0", false), "This device");
     }
 
     #[test]

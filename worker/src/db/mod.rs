@@ -96,6 +96,16 @@ impl Db {
         Ok(res.results::<T>()?)
     }
 
+    /// `sql` with `{in}` standing for `?, ?, …`, one per value (empty `values`: no rows).
+    pub async fn all_in<T: DeserializeOwned>(&self, sql: &str, values: &[&str]) -> ApiResult<Vec<T>> {
+        if values.is_empty() {
+            return Ok(Vec::new());
+        }
+        let marks = vec!["?"; values.len()].join(", ");
+        let args: Vec<Arg<'_>> = values.iter().map(|v| Arg::Text(v)).collect();
+        self.all(&sql.replace("{in}", &marks), &args).await
+    }
+
     /// Runs one write and returns how many rows it changed.
     pub async fn run(&self, sql: &str, args: &[Arg<'_>]) -> ApiResult<usize> {
         let res = self.stmt(sql, args)?.run().await?;

@@ -392,17 +392,10 @@ impl Db {
     }
 
     pub async fn destinations_of_orgs(&self, org_ids: &[&str]) -> ApiResult<Vec<DestinationRow>> {
-        if org_ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let marks = vec!["?"; org_ids.len()].join(", ");
-        let args: Vec<super::Arg<'_>> = org_ids.iter().map(|o| super::Arg::Text(o)).collect();
-        self.all(
-            &format!(
-                "SELECT id, org_id, name, kind, url, secret, events, service_ids, enabled, created_at FROM webhook_destinations
-                 WHERE org_id IN ({marks}) AND deleted_at IS NULL AND enabled = 1"
-            ),
-            &args,
+        self.all_in(
+            "SELECT id, org_id, name, kind, url, secret, events, service_ids, enabled, created_at FROM webhook_destinations
+             WHERE org_id IN ({in}) AND deleted_at IS NULL AND enabled = 1",
+            org_ids,
         )
         .await
     }
@@ -422,14 +415,9 @@ impl Db {
     }
 
     pub async fn subscriptions_by_id(&self, ids: &[&str]) -> ApiResult<Vec<SubscriptionRow>> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let marks = vec!["?"; ids.len()].join(", ");
-        let args: Vec<super::Arg<'_>> = ids.iter().map(|o| super::Arg::Text(o)).collect();
-        self.all(
-            &format!("SELECT id, user_id, endpoint, p256dh, auth, device, created_at, last_success_at, last_failure FROM push_subscriptions WHERE id IN ({marks})"),
-            &args,
+        self.all_in(
+            "SELECT id, user_id, endpoint, p256dh, auth, device, created_at, last_success_at, last_failure FROM push_subscriptions WHERE id IN ({in})",
+            ids,
         )
         .await
     }
@@ -504,16 +492,7 @@ impl Db {
     }
 
     pub async fn attempts_of(&self, delivery_ids: &[&str]) -> ApiResult<Vec<AttemptRow>> {
-        if delivery_ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let marks = vec!["?"; delivery_ids.len()].join(", ");
-        let args: Vec<super::Arg<'_>> = delivery_ids.iter().map(|o| super::Arg::Text(o)).collect();
-        self.all(
-            &format!("SELECT delivery_id, at, status, outcome, duration_ms FROM delivery_attempts WHERE delivery_id IN ({marks}) ORDER BY attempt"),
-            &args,
-        )
-        .await
+        self.all_in("SELECT delivery_id, at, status, outcome, duration_ms FROM delivery_attempts WHERE delivery_id IN ({in}) ORDER BY attempt", delivery_ids).await
     }
 
     // ---- notes ----

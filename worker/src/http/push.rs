@@ -45,24 +45,6 @@ fn device_view(s: &SubscriptionRow) -> PushDevice {
     }
 }
 
-/// A name for a device from its user agent, when the person gave none.
-fn device_name(ua: &str) -> &'static str {
-    let ua = ua.to_ascii_lowercase();
-    if ua.contains("iphone") {
-        "iPhone"
-    } else if ua.contains("ipad") {
-        "iPad"
-    } else if ua.contains("android") {
-        "Android phone"
-    } else if ua.contains("mac os") {
-        "Mac"
-    } else if ua.contains("windows") {
-        "Windows PC"
-    } else {
-        "Browser"
-    }
-}
-
 pub async fn subscribe(cx: &mut Cx) -> ApiResult<Response> {
     let caller = cx.caller().await?;
     let r: PushSubscriptionRequest = cx.json().await?;
@@ -82,7 +64,7 @@ pub async fn subscribe(cx: &mut Cx) -> ApiResult<Response> {
     let ua = cx.header("User-Agent").unwrap_or_default();
     let device = match r.device.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
         Some(d) => text("device", d, 80)?,
-        None => device_name(&ua).to_string(),
+        None => tocsin_domain::notification::device_name(&ua, false),
     };
     org_keys(cx, &caller).await?;
     let (p256dh, auth) = (r.keys.p256dh.trim_end_matches('='), r.keys.auth.trim_end_matches('='));
