@@ -116,8 +116,11 @@ pub async fn accept_invite(body: &AcceptInviteRequest) -> ApiResult<Me> {
 }
 
 pub async fn logout() -> ApiResult<()> {
+    let result = send_empty(Request::post("/api/auth/logout")).await;
+    // After the session ended (or could not be reached): no read in flight can store a copy
+    // afterwards, since the service worker stores nothing from a 401.
     forget_offline_copies().await;
-    send_empty(Request::post("/api/auth/logout")).await
+    result
 }
 
 pub async fn me() -> ApiResult<Me> {
