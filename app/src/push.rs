@@ -49,42 +49,11 @@ fn supported() -> bool {
     has(&w.navigator(), "serviceWorker") && has(&w, "PushManager") && has(&w, "Notification")
 }
 
-/// A name the person will recognise in the device list, from the user agent.
+/// A name the person will recognise in the device list, from the user agent (the domain's rule;
+/// an iPad's Safari says "Macintosh" but has a touch screen).
 pub fn default_device_name() -> String {
     let ua = user_agent();
-    let device = if ua.contains("iPhone") {
-        "iPhone"
-    } else if ua.contains("iPad") || (ua.contains("Macintosh") && is_ios()) {
-        "iPad"
-    } else if ua.contains("Android") {
-        if ua.contains("Mobile") { "Android phone" } else { "Android tablet" }
-    } else if ua.contains("Windows") {
-        "Windows PC"
-    } else if ua.contains("Macintosh") {
-        "Mac"
-    } else if ua.contains("CrOS") {
-        "Chromebook"
-    } else if ua.contains("Linux") {
-        "Linux PC"
-    } else {
-        "This device"
-    };
-    let browser = if ua.contains("Edg/") {
-        "Edge"
-    } else if ua.contains("Firefox/") {
-        "Firefox"
-    } else if ua.contains("Chrome/") || ua.contains("CriOS/") {
-        "Chrome"
-    } else if ua.contains("Safari/") {
-        "Safari"
-    } else {
-        ""
-    };
-    if browser.is_empty() || (device == "iPhone" && browser == "Safari") {
-        device.into()
-    } else {
-        format!("{device} ({browser})")
-    }
+    tocsin_domain::notification::device_name(&ua, ua.contains("Macintosh") && is_ios())
 }
 
 /// A JavaScript error in words: `NotAllowedError: Registration failed - permission denied`.
