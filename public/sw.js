@@ -58,8 +58,9 @@ self.addEventListener("activate", (event) => {
 
 // Paths the worker answers itself (status page, webhooks, API): never replaced by the app shell.
 const SERVER_PAGES = /^\/(?:(?:api|webhooks|v2|status|cdn-cgi)(?:\/|$)|healthz$|history\.)/;
-// API reads worth keeping for offline use. /api/setup tells the app that setup is done.
-const CACHED_API = /^\/api\/(setup|me|incidents(\/[^/]+)?)$/;
+// API reads worth keeping for offline use (incidents and who is on call). /api/setup tells the
+// app that setup is done.
+const CACHED_API = /^\/api\/(setup|me|oncall|incidents(\/[^/]+)?)$/;
 
 self.addEventListener("fetch", (event) => {
   const req = event.request;
