@@ -23,15 +23,21 @@ use crate::crypto::{new_id, random_bytes};
 use crate::db::{Db, DeliveryRow, NewDelivery, OrgKeysRow, OutboxPageRow, PreferencesRow};
 use crate::error::{ApiError, ApiResult};
 use crate::outbound::{post, Answer};
+use worker::{Context, Env};
 
 /// How long one send may take before it counts as "no answer".
 const SEND_TIMEOUT_MS: u64 = 10_000;
 /// A claimed delivery is left alone by other runners for this long.
 const LEASE_MS: i64 = 60_000;
 const BATCH: i64 = 25;
+/// Under a burst, the running pump goes round again at most this often.
+const COALESCE_MS: u64 = 100;
 
 thread_local! {
     static KICKED: Cell<bool> = const { Cell::new(false) };
+    /// A request-triggered pump is running in this isolate / another asked for one meanwhile.
+    static RUNNING: Cell<bool> = const { Cell::new(false) };
+    static AGAIN: Cell<bool> = const { Cell::new(false) };
     static KEYS: RefCell<HashMap<String, OrgKeysRow>> = RefCell::new(HashMap::new());
 }
 
@@ -98,31 +104,65 @@ pub fn repeat_rule(p: Option<&PreferencesRow>) -> Option<RepeatRule> {
     }
 }
 
-/// Runs everything due, a few rounds at most. Errors are logged; the cron retries.
-pub async fn pump(db: &Db, app_url_var: Option<String>, now: impl Fn() -> i64) {
+/// After a response: runs the pump, but only one at a time per isolate — concurrent requests
+/// (an alert storm) ask the running one to go round again instead of each running their own.
+pub async fn pump_after_request(env: &Env, ctx: &Context, app_url_var: Option<String>) {
+    let Ok(d1) = env.d1("DB") else { return };
+    let db = &Db::new(d1);
+    let now = || worker::Date::now().as_millis() as i64;
+    if RUNNING.with(|r| r.get()) {
+        AGAIN.with(|a| a.set(true));
+        return;
+    }
+    RUNNING.with(|r| r.set(true));
+    for _ in 0..50 {
+        AGAIN.with(|a| a.set(false));
+        pump(db, app_url_var.clone(), &now, Some((ctx, env))).await;
+        if !AGAIN.with(|a| a.get()) {
+            break;
+        }
+        // More arrived meanwhile: let a storm gather for a moment, then take it in one round.
+        worker::Delay::from(std::time::Duration::from_millis(COALESCE_MS)).await;
+    }
+    RUNNING.with(|r| r.set(false));
+}
+
+/// Runs everything due, a few rounds at most. Errors are logged; the cron retries. With
+/// `spawn`, sends run as their own `waitUntil` tasks, so a slow receiver never holds up the
+/// next round; without it (cron, escalation clock) they are awaited.
+pub async fn pump(db: &Db, app_url_var: Option<String>, now: impl Fn() -> i64, spawn: Option<(&Context, &Env)>) {
     for _ in 0..3 {
         let t = now();
-        match db.delivery_work(t).await {
-            Ok(true) => {}
-            Ok(false) => return,
+        let work = match db.delivery_work(t).await {
+            Ok(w) if w.any() => w,
+            Ok(_) => return,
             Err(e) => {
                 worker::console_error!("delivery: {e}");
                 return;
             }
-        }
-        let steps = async {
-            dispatch_pages(db, app_url_var.as_deref(), t).await?;
-            dispatch_repeats(db, app_url_var.as_deref(), t).await?;
-            dispatch_events(db, app_url_var.as_deref(), t).await?;
-            send_due(db, &now).await
         };
-        match steps.await {
-            Ok(0) => return,
-            Ok(_) => {}
-            Err(e) => {
-                worker::console_error!("delivery: {e}");
-                return;
+        let steps = async {
+            if work.pages != 0 {
+                dispatch_pages(db, app_url_var.as_deref(), t).await?;
             }
+            if work.repeats != 0 {
+                dispatch_repeats(db, app_url_var.as_deref(), t).await?;
+            }
+            if work.events != 0 && work.destinations == 0 {
+                db.dispatch_all_events_to_nobody().await?;
+            } else if work.events != 0 {
+                dispatch_events(db, app_url_var.as_deref(), t).await?;
+            }
+            // Pages and events just dispatched are due at once.
+            if work.sends != 0 || work.pages != 0 || work.repeats != 0 || (work.events != 0 && work.destinations != 0) {
+                send_due(db, &now, spawn).await
+            } else {
+                Ok(0)
+            }
+        };
+        if let Err(e) = steps.await {
+            worker::console_error!("delivery: {e}");
+            return;
         }
     }
 }
@@ -317,12 +357,28 @@ async fn dispatch_events(db: &Db, app_url_var: Option<&str>, now: i64) -> ApiRes
     db.dispatch_events(&timeline_ids, &update_ids, &ds, now).await
 }
 
-/// Sends every due delivery (concurrently) and records the outcomes. Returns how many.
-async fn send_due(db: &Db, now: &impl Fn() -> i64) -> ApiResult<usize> {
+/// Claims the due deliveries and sends them (concurrently), recording the outcomes — awaited,
+/// or in a task of its own (`spawn`). Returns how many were claimed.
+async fn send_due(db: &Db, now: &impl Fn() -> i64, spawn: Option<(&Context, &Env)>) -> ApiResult<usize> {
     let claimed = db.claim_deliveries(now(), LEASE_MS, BATCH).await?;
-    if claimed.is_empty() {
-        return Ok(0);
+    let n = claimed.len();
+    match (n, spawn) {
+        (0, _) => {}
+        (_, None) => send_claimed(db, claimed, now).await?,
+        (_, Some((ctx, env))) => {
+            let env = env.clone();
+            ctx.wait_until(async move {
+                let Ok(d1) = env.d1("DB") else { return };
+                if let Err(e) = send_claimed(&Db::new(d1), claimed, &|| worker::Date::now().as_millis() as i64).await {
+                    worker::console_error!("delivery: {e}");
+                }
+            });
+        }
     }
+    Ok(n)
+}
+
+async fn send_claimed(db: &Db, claimed: Vec<DeliveryRow>, now: &impl Fn() -> i64) -> ApiResult<()> {
     let push_ids: Vec<&str> = claimed.iter().filter(|d| d.channel == "push").map(|d| d.target_id.as_str()).collect();
     let subs: HashMap<String, crate::db::SubscriptionRow> = db.subscriptions_by_id(&push_ids).await?.into_iter().map(|s| (s.id.clone(), s)).collect();
     let sends = claimed.iter().map(|d| send_one(db, d, &subs, now));
@@ -332,7 +388,7 @@ async fn send_due(db: &Db, now: &impl Fn() -> i64) -> ApiResult<usize> {
             worker::console_error!("delivery: {e}");
         }
     }
-    Ok(claimed.len())
+    Ok(())
 }
 
 async fn send_one(db: &Db, d: &DeliveryRow, subs: &HashMap<String, crate::db::SubscriptionRow>, now: &impl Fn() -> i64) -> ApiResult<()> {

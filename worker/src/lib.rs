@@ -32,10 +32,9 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     }
     // Pages and events are sent after the response: ingestion and escalation never wait.
     if deliver::take_kick() {
-        if let Ok(d1) = env.d1("DB") {
-            let app_url = app_url(&env);
-            ctx.wait_until(async move { deliver::pump(&db::Db::new(d1), app_url, || Date::now().as_millis() as i64).await });
-        }
+        let ctx = std::rc::Rc::new(ctx);
+        let (inner, app_url) = (ctx.clone(), app_url(&env));
+        ctx.wait_until(async move { deliver::pump_after_request(&env, &inner, app_url).await });
     }
     Ok(resp)
 }
@@ -58,7 +57,7 @@ async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
         worker::console_error!("scheduled: maintenance sweep failed: {e}");
     }
     // Retries, repeats and anything a request's own run left behind.
-    deliver::pump(&db, app_url(&env), || now).await;
+    deliver::pump(&db, app_url(&env), || now, None).await;
 }
 
 /// `APP_URL` (the app's public address, for links in messages) when set.

@@ -40,7 +40,7 @@ impl DurableObject for EscalationClock {
             worker::console_error!("escalation clock: {e}");
         }
         // Send the pages it just decided.
-        crate::deliver::pump(&db, crate::app_url(&self.env), || worker::Date::now().as_millis() as i64).await;
+        crate::deliver::pump(&db, crate::app_url(&self.env), || worker::Date::now().as_millis() as i64, None).await;
         if let Ok(Some(next)) = db.earliest_escalation().await {
             self.state.storage().set_alarm(chrono::DateTime::from_timestamp_millis(next.max(now + 250)).unwrap_or_default()).await?;
         }

@@ -96,14 +96,21 @@ impl Db {
         Ok(res.results::<T>()?)
     }
 
-    /// `sql` with `{in}` standing for `?, ?, …`, one per value (empty `values`: no rows).
+    /// A statement with `{in}` standing for `?, ?, …`, one per value (D1 binds at most 100).
+    pub fn stmt_in(&self, sql: &str, values: &[&str]) -> ApiResult<D1PreparedStatement> {
+        let marks = vec!["?"; values.len()].join(", ");
+        let args: Vec<Arg<'_>> = values.iter().map(|v| Arg::Text(v)).collect();
+        self.stmt(&sql.replace("{in}", &marks), &args)
+    }
+
+    /// Rows of a query with `{in}` (see [`Db::stmt_in`]); no values, no rows.
     pub async fn all_in<T: DeserializeOwned>(&self, sql: &str, values: &[&str]) -> ApiResult<Vec<T>> {
         if values.is_empty() {
             return Ok(Vec::new());
         }
-        let marks = vec!["?"; values.len()].join(", ");
-        let args: Vec<Arg<'_>> = values.iter().map(|v| Arg::Text(v)).collect();
-        self.all(&sql.replace("{in}", &marks), &args).await
+        let res = self.stmt_in(sql, values)?.all().await?;
+        check(&res)?;
+        Ok(res.results::<T>()?)
     }
 
     /// Runs one write and returns how many rows it changed.

@@ -114,6 +114,23 @@ pub struct EventSourceRow {
     pub service_name: Option<String>,
 }
 
+/// Which kinds of delivery work wait (each flag 0 or 1).
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+pub struct DeliveryWork {
+    pub pages: i64,
+    pub repeats: i64,
+    pub events: i64,
+    pub sends: i64,
+    /// Whether any organisation has an enabled webhook destination at all.
+    pub destinations: i64,
+}
+
+impl DeliveryWork {
+    pub fn any(&self) -> bool {
+        self.pages + self.repeats + self.events + self.sends > 0
+    }
+}
+
 /// One message to queue.
 pub struct NewDelivery<'a> {
     pub id: String,
@@ -298,20 +315,20 @@ impl Db {
         Ok(())
     }
 
-    /// Whether anything waits: decided pages, due repeats, undispatched events, due deliveries.
-    pub async fn delivery_work(&self, now: i64) -> ApiResult<bool> {
-        let n: Option<i64> = self
-            .stmt(
-                "SELECT (EXISTS (SELECT 1 FROM notification_outbox WHERE state = 'pending'))
-                      + (EXISTS (SELECT 1 FROM notification_outbox WHERE next_repeat_at <= ?1))
-                      + (EXISTS (SELECT 1 FROM timeline WHERE dispatched = 0))
-                      + (EXISTS (SELECT 1 FROM public_updates WHERE dispatched = 0))
-                      + (EXISTS (SELECT 1 FROM outbound_deliveries WHERE state = 'pending' AND next_attempt_at <= ?1 AND (lease_until IS NULL OR lease_until < ?1))) AS n",
+    /// What waits: decided pages, due repeats, undispatched events, due deliveries.
+    pub async fn delivery_work(&self, now: i64) -> ApiResult<DeliveryWork> {
+        Ok(self
+            .first(
+                "SELECT EXISTS (SELECT 1 FROM notification_outbox WHERE state = 'pending') AS pages,
+                        EXISTS (SELECT 1 FROM notification_outbox WHERE next_repeat_at <= ?1) AS repeats,
+                        EXISTS (SELECT 1 FROM timeline WHERE dispatched = 0) OR EXISTS (SELECT 1 FROM public_updates WHERE dispatched = 0) AS events,
+                        EXISTS (SELECT 1 FROM outbound_deliveries WHERE state = 'pending' AND next_attempt_at <= ?1
+                                AND (lease_until IS NULL OR lease_until < ?1)) AS sends,
+                        EXISTS (SELECT 1 FROM webhook_destinations WHERE enabled = 1 AND deleted_at IS NULL) AS destinations",
                 args![now],
-            )?
-            .first(Some("n"))
-            .await?;
-        Ok(n.unwrap_or(0) > 0)
+            )
+            .await?
+            .unwrap_or_default())
     }
 
     pub async fn pending_pages(&self, limit: i64) -> ApiResult<Vec<OutboxPageRow>> {
@@ -379,15 +396,25 @@ impl Db {
         for d in ds {
             stmts.push(self.delivery_insert(d, now)?);
         }
-        for id in timeline_ids {
-            stmts.push(self.stmt("UPDATE timeline SET dispatched = 1 WHERE id = ?", args![*id])?);
+        if !timeline_ids.is_empty() {
+            stmts.push(self.stmt_in("UPDATE timeline SET dispatched = 1 WHERE id IN ({in})", timeline_ids)?);
         }
-        for id in update_ids {
-            stmts.push(self.stmt("UPDATE public_updates SET dispatched = 1 WHERE id = ?", args![*id])?);
+        if !update_ids.is_empty() {
+            stmts.push(self.stmt_in("UPDATE public_updates SET dispatched = 1 WHERE id IN ({in})", update_ids)?);
         }
         if !stmts.is_empty() {
             self.batch(stmts).await?;
         }
+        Ok(())
+    }
+
+    /// With no destination anywhere, events have nobody to go to: mark them all at once.
+    pub async fn dispatch_all_events_to_nobody(&self) -> ApiResult<()> {
+        self.batch(vec![
+            self.stmt("UPDATE timeline SET dispatched = 1 WHERE dispatched = 0", &[])?,
+            self.stmt("UPDATE public_updates SET dispatched = 1 WHERE dispatched = 0", &[])?,
+        ])
+        .await?;
         Ok(())
     }
 
