@@ -57,9 +57,11 @@ run_local() {
   mkdir -p "$state"
   state=$(cd "$state" && pwd)
   migrate_local "$state"
+  # The worker secret that seals stored secrets (VAPID key, webhook URLs): made once per state.
+  [ -s "$state/secret-key" ] || (umask 077; head -c 32 /dev/urandom | base64 > "$state/secret-key")
   log "starting wrangler dev on $host:$port (state in $state)"
   XDG_CONFIG_HOME="$state/.config" wrangler dev --port "$port" --ip "$host" --persist-to "$state" \
-    --show-interactive-dev-session=false --log-level warn &
+    --var "TOCSIN_SECRET_KEY:$(cat "$state/secret-key")" --show-interactive-dev-session=false --log-level warn &
   local pid=$!
   trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null' EXIT INT TERM
   local url="http://$host:$port"

@@ -17,6 +17,8 @@ pub mod notification;
 pub mod outbound;
 pub mod rate_limit;
 pub mod schedule;
+#[cfg(feature = "vendors")]
+pub mod sealed;
 pub mod status_page;
 pub mod validation;
 #[cfg(feature = "vendors")]

@@ -36,6 +36,15 @@ pub fn wrangler(state: &std::path::Path) -> Command {
     cmd
 }
 
+/// 32 random bytes, base64url, as `openssl rand -base64 32` would give (in the other alphabet).
+fn sealing_key() -> String {
+    use base64::Engine;
+    use std::io::Read;
+    let mut b = [0u8; 32];
+    std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut b)).expect("/dev/urandom");
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
+}
+
 impl Instance {
     /// Starts a fresh instance: new state directory, migrations applied, server healthy.
     pub fn start(label: &str) -> Instance {
@@ -90,6 +99,8 @@ impl Instance {
             .arg(&state)
             .args(["--show-interactive-dev-session=false", "--log-level", "warn"])
             .args(vars.iter().flat_map(|(k, v)| ["--var".to_string(), format!("{k}:{v}")]))
+            // The worker secret that seals stored secrets: a fresh one per instance.
+            .args(["--var".to_string(), format!("TOCSIN_SECRET_KEY:{}", sealing_key())])
             .args(tls_cert.iter().flat_map(|c| {
                 let key = c.with_file_name("tls-key.pem");
                 ["--local-protocol".to_string(), "https".into(), "--https-key-path".into(), key.display().to_string(),
@@ -112,6 +123,20 @@ impl Instance {
             agent.get(&health).call().ok().filter(|r| r.status() == 200)
         });
         inst
+    }
+
+    /// Rows of a query run on the instance's local D1 with `wrangler d1 execute` (to check what
+    /// is stored, not only what the API says).
+    pub fn d1(&self, sql: &str) -> Vec<serde_json::Value> {
+        let out = wrangler(&self.state)
+            .args(["d1", "execute", "DB", "--local", "--persist-to"])
+            .arg(&self.state)
+            .args(["--json", "--command", sql])
+            .output()
+            .expect("wrangler d1 execute");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON from wrangler d1 execute");
+        v[0]["results"].as_array().cloned().unwrap_or_default()
     }
 
     pub fn url(&self, path: &str) -> String {

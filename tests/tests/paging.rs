@@ -485,6 +485,12 @@ fn webhooks(c: &Ctx) {
         w.admin.post(&format!("/api/incidents/{i}/resolve"), json!({}));
     }
     assert!(!c.inst.log().contains(&secret), "the signing secret never reaches the logs");
+    // Stored sealed: D1 holds neither the URLs nor the secrets nor the VAPID private key.
+    for row in c.inst.d1("SELECT url, secret FROM webhook_destinations").into_iter().chain(c.inst.d1("SELECT vapid_private AS url, action_key AS secret FROM org_keys")) {
+        for v in [&row["url"], &row["secret"]].into_iter().filter_map(|v| v.as_str()) {
+            assert!(v.starts_with("s1.") && !v.contains("/hooks/") && !v.contains(&secret), "stored as {v}");
+        }
+    }
 }
 
 fn preferences(c: &Ctx) {
@@ -501,6 +507,9 @@ fn preferences(c: &Ctx) {
     assert_eq!(r.status, 200, "{}", r.text);
     let secret = r.json["webhook"]["signing_secret"].as_str().expect("the personal webhook's secret, shown once").to_string();
     assert_eq!(r.json["webhook"]["url_hint"], format!("{}/…/ana", c.rx.base));
+    let stored = c.inst.d1("SELECT webhook_url, webhook_secret FROM contact_preferences");
+    assert!(stored.iter().all(|r| r["webhook_url"].as_str().is_some_and(|u| u.starts_with("s1.") && !u.contains("/personal/"))), "{stored:?}");
+    assert!(stored.iter().all(|r| r["webhook_secret"].as_str().is_some_and(|u| !u.contains(&secret))), "{stored:?}");
     let again = w.ana.get("/api/users/me/contact-preferences");
     assert!(!again.text.contains(&secret) && !again.text.contains("/personal/"), "{}", again.text);
     assert_eq!(again.json["repeat"], Value::Null);

@@ -72,3 +72,37 @@ pub fn burn_password_check(password: &str) {
         let _ = verify_password(password, d);
     });
 }
+
+// ---- secrets at rest ----
+
+thread_local! {
+    static SEALING_KEY: std::cell::Cell<Option<[u8; 32]>> = const { std::cell::Cell::new(None) };
+}
+
+/// Reads the worker secret `TOCSIN_SECRET_KEY` (32 random bytes, base64) for this isolate.
+pub fn load_sealing_key(env: &worker::Env) {
+    let Ok(v) = env.var("TOCSIN_SECRET_KEY") else { return };
+    match tocsin_domain::sealed::parse_key(&v.to_string()) {
+        Ok(k) => SEALING_KEY.with(|c| c.set(Some(k))),
+        Err(e) => worker::console_error!("TOCSIN_SECRET_KEY: {e}"),
+    }
+}
+
+fn sealing_key() -> ApiResult<[u8; 32]> {
+    SEALING_KEY.with(|c| c.get()).ok_or_else(|| {
+        ApiError::Internal(
+            "the worker secret TOCSIN_SECRET_KEY is not set: `openssl rand -base64 32 | wrangler secret put TOCSIN_SECRET_KEY`".into(),
+        )
+    })
+}
+
+/// Seals a secret for storage at `place` (e.g. `vapid:<org id>`).
+pub fn seal(plaintext: &str, place: &str) -> ApiResult<String> {
+    Ok(tocsin_domain::sealed::seal(&sealing_key()?, &random_bytes::<12>(), plaintext.as_bytes(), place))
+}
+
+/// Opens what [`seal`] stored at `place`.
+pub fn open(sealed: &str, place: &str) -> ApiResult<String> {
+    let plain = tocsin_domain::sealed::open(&sealing_key()?, sealed, place).map_err(|e| ApiError::Internal(format!("{place}: {e}")))?;
+    String::from_utf8(plain).map_err(|_| ApiError::Internal(format!("{place}: not text")))
+}

@@ -19,7 +19,7 @@ use tocsin_domain::outbound::retry::{self, Next};
 use tocsin_domain::outbound::{self as out, DestinationKind, EventKind};
 use tocsin_domain::webpush;
 
-use crate::crypto::{new_id, random_bytes};
+use crate::crypto::{new_id, open, random_bytes, seal};
 use crate::db::{Db, DeliveryRow, NewDelivery, OrgKeysRow, OutboxPageRow, PreferencesRow};
 use crate::error::{ApiError, ApiResult};
 use crate::outbound::{post, Answer};
@@ -65,28 +65,36 @@ pub async fn ensure_keys(db: &Db, org_id: &str, subject: &str, app_url: &str, no
             break (candidate, public);
         }
     };
+    // Both private keys are stored sealed (see `tocsin_domain::sealed`).
     let fresh = OrgKeysRow {
         org_id: org_id.to_string(),
-        vapid_private: URL_SAFE_NO_PAD.encode(private.0),
+        vapid_private: seal(&URL_SAFE_NO_PAD.encode(private.0), &format!("vapid:{org_id}"))?,
         vapid_public: URL_SAFE_NO_PAD.encode(private.1),
         vapid_subject: subject.to_string(),
-        action_key: URL_SAFE_NO_PAD.encode(random_bytes::<32>()),
+        action_key: seal(&URL_SAFE_NO_PAD.encode(random_bytes::<32>()), &format!("action:{org_id}"))?,
         app_url: app_url.to_string(),
     };
-    let stored = db.ensure_org_keys(&fresh, now).await?;
+    let stored = opened(db.ensure_org_keys(&fresh, now).await?)?;
     KEYS.with(|c| c.borrow_mut().insert(org_id.to_string(), stored.clone()));
     Ok(stored)
 }
 
-async fn keys(db: &Db, org_id: &str) -> ApiResult<Option<OrgKeysRow>> {
+/// The keys as stored, opened for use (kept per isolate, never written back).
+fn opened(mut k: OrgKeysRow) -> ApiResult<OrgKeysRow> {
+    k.vapid_private = open(&k.vapid_private, &format!("vapid:{}", k.org_id))?;
+    k.action_key = open(&k.action_key, &format!("action:{}", k.org_id))?;
+    Ok(k)
+}
+
+/// The organisation's keys (opened), if it has any yet.
+pub async fn keys(db: &Db, org_id: &str) -> ApiResult<Option<OrgKeysRow>> {
     if let Some(k) = KEYS.with(|c| c.borrow().get(org_id).cloned()) {
         return Ok(Some(k));
     }
-    let k = db.org_keys(org_id).await?;
-    if let Some(k) = &k {
-        KEYS.with(|c| c.borrow_mut().insert(org_id.to_string(), k.clone()));
-    }
-    Ok(k)
+    let Some(k) = db.org_keys(org_id).await? else { return Ok(None) };
+    let k = opened(k)?;
+    KEYS.with(|c| c.borrow_mut().insert(org_id.to_string(), k.clone()));
+    Ok(Some(k))
 }
 
 fn decode(b64: &str) -> ApiResult<Vec<u8>> {
@@ -409,14 +417,18 @@ async fn send_one(db: &Db, d: &DeliveryRow, subs: &HashMap<String, crate::db::Su
                 return db.drop_delivery(&d.id, "failed").await;
             };
             let kind = dest.kind.parse::<DestinationKind>().unwrap_or(DestinationKind::Generic);
-            send_webhook(kind, &dest.url, dest.secret.as_deref(), d, started).await
+            let url = open(&dest.url, &format!("dest-url:{}", dest.id))?;
+            let secret = dest.secret.as_deref().map(|s| open(s, &format!("dest-secret:{}", dest.id))).transpose()?;
+            send_webhook(kind, &url, secret.as_deref(), d, started).await
         }
         _ => {
             let prefs = db.preferences(&d.target_id).await?;
             let Some((kind, url)) = prefs.as_ref().and_then(|p| Some((p.webhook_kind.as_deref()?.parse::<DestinationKind>().ok()?, p.webhook_url.clone()?))) else {
                 return db.drop_delivery(&d.id, "failed").await;
             };
-            send_webhook(kind, &url, prefs.as_ref().and_then(|p| p.webhook_secret.as_deref()), d, started).await
+            let url = open(&url, &format!("pref-url:{}", d.target_id))?;
+            let secret = prefs.as_ref().and_then(|p| p.webhook_secret.as_deref()).map(|s| open(s, &format!("pref-secret:{}", d.target_id))).transpose()?;
+            send_webhook(kind, &url, secret.as_deref(), d, started).await
         }
     };
     let finished = now();

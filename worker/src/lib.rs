@@ -19,6 +19,7 @@ use worker::{event, Context, Date, Env, Request, Response, Result, ScheduleConte
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     let now = Date::now().as_millis() as i64;
+    crypto::load_sealing_key(&env);
     let db = match env.d1("DB") {
         Ok(d1) => db::Db::new(d1),
         Err(e) => return Ok(error::ApiError::Internal(format!("D1 binding DB missing: {e}")).into_response()),
@@ -44,6 +45,7 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
 #[event(scheduled)]
 async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     let now = event.schedule() as i64;
+    crypto::load_sealing_key(&env);
     let Ok(d1) = env.d1("DB") else {
         worker::console_error!("scheduled: D1 binding DB missing");
         return;

@@ -35,6 +35,7 @@ impl DurableObject for EscalationClock {
 
     async fn alarm(&self) -> Result<Response> {
         let now = worker::Date::now().as_millis() as i64;
+        crate::crypto::load_sealing_key(&self.env);
         let db = Db::new(self.env.d1("DB")?);
         if let Err(e) = crate::escalate::run_due(&db, now).await {
             worker::console_error!("escalation clock: {e}");

@@ -7,7 +7,7 @@
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tocsin_tests::{instance::wrangler, Api, Instance};
+use tocsin_tests::{Api, Instance};
 
 const FORMATS: [&str; 4] = ["generic", "pagerduty", "alertmanager", "opsgenie"];
 
@@ -72,15 +72,7 @@ fn pct(sorted: &[f64], q: f64) -> f64 {
 }
 
 fn d1(inst: &Instance, sql: &str) -> Value {
-    let out = wrangler(&inst.state)
-        .args(["d1", "execute", "DB", "--local", "--persist-to"])
-        .arg(&inst.state)
-        .args(["--json", "--command", sql])
-        .output()
-        .expect("wrangler d1 execute");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let v: Value = serde_json::from_slice(&out.stdout).expect("JSON from wrangler d1 execute");
-    v[0]["results"][0].clone()
+    inst.d1(sql).into_iter().next().unwrap_or(Value::Null)
 }
 
 fn main() {

@@ -11,22 +11,31 @@ use worker::Response;
 use super::auth::text;
 use super::{json, views, Cx};
 use crate::auth::Caller;
-use crate::crypto::{new_id, new_secret};
+use crate::crypto::{new_id, new_secret, open, seal};
 use crate::db::{DestinationRow, NewDelivery};
 use crate::deliver::kick;
 use crate::error::{ApiError, ApiResult};
 
-fn view(d: &DestinationRow) -> Destination {
-    Destination {
+/// URL and secret are stored sealed, bound to the destination (see `tocsin_domain::sealed`).
+fn url_place(id: &str) -> String {
+    format!("dest-url:{id}")
+}
+
+fn secret_place(id: &str) -> String {
+    format!("dest-secret:{id}")
+}
+
+fn view(d: &DestinationRow) -> ApiResult<Destination> {
+    Ok(Destination {
         id: d.id.clone(),
         name: d.name.clone(),
         kind: d.kind.parse().unwrap_or(DestinationKind::Generic),
-        url_hint: url_hint(&d.url),
+        url_hint: url_hint(&open(&d.url, &url_place(&d.id))?),
         events: serde_json::from_str(&d.events).unwrap_or_default(),
         service_ids: serde_json::from_str(&d.service_ids).unwrap_or_default(),
         enabled: d.enabled != 0,
         created_at: views::time(d.created_at),
-    }
+    })
 }
 
 async fn admin(cx: &Cx) -> ApiResult<Caller> {
@@ -57,7 +66,7 @@ fn events_json(r: &DestinationRequest) -> ApiResult<String> {
 
 pub async fn list(cx: &Cx) -> ApiResult<Response> {
     let caller = admin(cx).await?;
-    let destinations = cx.db.destinations(caller.org_id()).await?.iter().map(view).collect();
+    let destinations = cx.db.destinations(caller.org_id()).await?.iter().map(view).collect::<ApiResult<_>>()?;
     json(200, &DestinationList { destinations })
 }
 
@@ -68,20 +77,21 @@ pub async fn create(cx: &mut Cx) -> ApiResult<Response> {
     let url = url.ok_or_else(|| ApiError::field("url", "is required"))?;
     super::push::org_keys(cx, &caller).await?; // the app's address, for links in messages
     let secret = (r.kind == DestinationKind::Generic).then(|| new_secret("whsec_"));
+    let id = new_id(cx.now);
     let row = DestinationRow {
-        id: new_id(cx.now),
         org_id: caller.org_id().to_string(),
         name,
         kind: r.kind.as_str().to_string(),
-        url,
-        secret: secret.clone(),
+        url: seal(&url, &url_place(&id))?,
+        secret: secret.as_deref().map(|s| seal(s, &secret_place(&id))).transpose()?,
+        id,
         events: events_json(&r)?,
         service_ids: serde_json::to_string(&r.service_ids)?,
         enabled: r.enabled as i64,
         created_at: cx.now,
     };
     cx.db.insert_destination(&row, cx.now).await?;
-    json(201, &CreatedDestination { destination: view(&row), signing_secret: secret })
+    json(201, &CreatedDestination { destination: view(&row)?, signing_secret: secret })
 }
 
 pub async fn update(cx: &mut Cx, id: &str) -> ApiResult<Response> {
@@ -96,14 +106,18 @@ pub async fn update(cx: &mut Cx, id: &str) -> ApiResult<Response> {
         (DestinationKind::Generic, None) => {
             let s = new_secret("whsec_");
             shown = Some(s.clone());
-            Some(s)
+            Some(seal(&s, &secret_place(&old.id))?)
         }
         _ => None,
+    };
+    let url = match url {
+        Some(u) => seal(&u, &url_place(&old.id))?,
+        None => old.url.clone(),
     };
     let row = DestinationRow {
         name,
         kind: r.kind.as_str().to_string(),
-        url: url.unwrap_or(old.url.clone()),
+        url,
         secret,
         events: events_json(&r)?,
         service_ids: serde_json::to_string(&r.service_ids)?,
@@ -113,7 +127,7 @@ pub async fn update(cx: &mut Cx, id: &str) -> ApiResult<Response> {
     if !cx.db.update_destination(&row, cx.now).await? {
         return Err(ApiError::NotFound("webhook destination"));
     }
-    json(200, &CreatedDestination { destination: view(&row), signing_secret: shown })
+    json(200, &CreatedDestination { destination: view(&row)?, signing_secret: shown })
 }
 
 pub async fn delete(cx: &Cx, id: &str) -> ApiResult<Response> {

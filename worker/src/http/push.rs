@@ -17,7 +17,7 @@ use worker::Response;
 use super::auth::text;
 use super::{json, views, Cx};
 use crate::auth::Caller;
-use crate::crypto::{new_id, new_secret};
+use crate::crypto::{new_id, new_secret, open, seal};
 use crate::db::{DeliveryRow, NewDelivery, SubscriptionRow};
 use crate::deliver::{ensure_keys, kick, repeat_rule};
 use crate::error::{ApiError, ApiResult};
@@ -148,7 +148,7 @@ pub async fn acknowledge_action(cx: &mut Cx) -> ApiResult<Response> {
         _ => ApiError::Unauthenticated("the action token is not valid"),
     };
     let org_id = action_token::unverified_org(&r.token).map_err(unauthorised)?;
-    let keys = cx.db.org_keys(&org_id).await?.ok_or(ApiError::Unauthenticated("the action token is not valid"))?;
+    let keys = crate::deliver::keys(&cx.db, &org_id).await?.ok_or(ApiError::Unauthenticated("the action token is not valid"))?;
     let key = URL_SAFE_NO_PAD.decode(&keys.action_key).map_err(|_| ApiError::Internal("stored action key is not base64url".into()))?;
     let claims = action_token::verify(&key, &r.token, Purpose::Acknowledge, cx.now / 1000).map_err(unauthorised)?;
     let user = cx.db.user_by_id(&claims.org_id, &claims.user_id).await?.ok_or(ApiError::Unauthenticated("the person this token was issued to no longer exists"))?;
@@ -161,20 +161,18 @@ pub async fn acknowledge_action(cx: &mut Cx) -> ApiResult<Response> {
     json(200, &ActionDone { incident: views::incident(&row)?, changed })
 }
 
-fn preferences_view(p: Option<&crate::db::PreferencesRow>) -> ContactPreferences {
-    ContactPreferences {
-        push: p.map(|p| p.push != 0).unwrap_or(true),
-        webhook: p.and_then(|p| {
-            Some(PersonalWebhook { kind: p.webhook_kind.as_deref()?.parse().ok()?, url: None, url_hint: p.webhook_url.as_deref().map(url_hint) })
-        }),
-        repeat: repeat_rule(p),
-    }
+fn preferences_view(user_id: &str, p: Option<&crate::db::PreferencesRow>) -> ApiResult<ContactPreferences> {
+    let webhook = match p.and_then(|p| Some((p.webhook_kind.as_deref()?.parse::<DestinationKind>().ok()?, p.webhook_url.as_deref()?))) {
+        Some((kind, sealed)) => Some(PersonalWebhook { kind, url: None, url_hint: Some(url_hint(&open(sealed, &format!("pref-url:{user_id}"))?)) }),
+        None => None,
+    };
+    Ok(ContactPreferences { push: p.map(|p| p.push != 0).unwrap_or(true), webhook, repeat: repeat_rule(p) })
 }
 
 pub async fn get_preferences(cx: &Cx) -> ApiResult<Response> {
     let caller = cx.caller().await?;
     let p = cx.db.preferences(&caller.user.id).await?;
-    json(200, &preferences_view(p.as_ref()))
+    json(200, &preferences_view(&caller.user.id, p.as_ref())?)
 }
 
 /// `PUT`: the whole preferences. A personal webhook without `url` keeps the stored URL (it is
@@ -191,17 +189,19 @@ pub async fn put_preferences(cx: &mut Cx) -> ApiResult<Response> {
     let webhook = match &r.webhook {
         None => None,
         Some(w) => {
+            // Stored sealed; an absent URL keeps the stored one.
+            let me = &caller.user.id;
             let url = match (&w.url, old.as_ref().and_then(|o| o.webhook_url.clone())) {
-                (Some(u), _) => http_url("webhook.url", u)?,
-                (None, Some(u)) => u,
+                (Some(u), _) => seal(&http_url("webhook.url", u)?, &format!("pref-url:{me}"))?,
+                (None, Some(sealed)) => sealed,
                 (None, None) => return Err(ApiError::field("webhook.url", "is required")),
             };
             let secret = match (w.kind, old.as_ref().and_then(|o| o.webhook_secret.clone())) {
-                (DestinationKind::Generic, Some(s)) => Some(s),
+                (DestinationKind::Generic, Some(sealed)) => Some(sealed),
                 (DestinationKind::Generic, None) => {
                     let s = new_secret("whsec_");
                     new_secret_shown = Some(s.clone());
-                    Some(s)
+                    Some(seal(&s, &format!("pref-secret:{me}"))?)
                 }
                 _ => None,
             };
@@ -213,7 +213,7 @@ pub async fn put_preferences(cx: &mut Cx) -> ApiResult<Response> {
         .put_preferences(caller.org_id(), &caller.user.id, r.push, webhook.as_ref().map(|(k, u, s)| (*k, u.as_str(), s.as_deref())), repeat, cx.now)
         .await?;
     let p = cx.db.preferences(&caller.user.id).await?;
-    let mut body = serde_json::to_value(preferences_view(p.as_ref()))?;
+    let mut body = serde_json::to_value(preferences_view(&caller.user.id, p.as_ref())?)?;
     if let Some(s) = new_secret_shown {
         body["webhook"]["signing_secret"] = s.into();
     }
