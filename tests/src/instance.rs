@@ -56,6 +56,11 @@ impl Instance {
         Self::launch(label, vars, false)
     }
 
+    /// Started as a deployment that forgot `wrangler secret put TOCSIN_SECRET_KEY`.
+    pub fn start_without_sealing_key(label: &str) -> Instance {
+        Self::launch(label, &[("TOCSIN_SECRET_KEY", "")], false)
+    }
+
     /// Serves https on 127.0.0.1 with a fresh self-signed certificate (for clients that refuse
     /// plain http, and to see what changes on https).
     pub fn start_https(label: &str) -> Instance {
@@ -99,8 +104,14 @@ impl Instance {
             .arg(&state)
             .args(["--show-interactive-dev-session=false", "--log-level", "warn"])
             .args(vars.iter().flat_map(|(k, v)| ["--var".to_string(), format!("{k}:{v}")]))
-            // The worker secret that seals stored secrets: a fresh one per instance.
-            .args(["--var".to_string(), format!("TOCSIN_SECRET_KEY:{}", sealing_key())])
+            // The worker secret that seals stored secrets: a fresh one per instance (unless the
+            // caller sets it).
+            .args(
+                Some(["--var".to_string(), format!("TOCSIN_SECRET_KEY:{}", sealing_key())])
+                    .filter(|_| !vars.iter().any(|(k, _)| *k == "TOCSIN_SECRET_KEY"))
+                    .into_iter()
+                    .flatten(),
+            )
             .args(tls_cert.iter().flat_map(|c| {
                 let key = c.with_file_name("tls-key.pem");
                 ["--local-protocol".to_string(), "https".into(), "--https-key-path".into(), key.display().to_string(),

@@ -120,6 +120,7 @@ fn main() {
         ("test_notification_reaches_the_device", test_notification),
         ("webhooks_to_slack_teams_and_signed_generic", webhooks),
         ("contact_preferences_and_a_personal_webhook", preferences),
+        ("without_the_sealing_secret_setup_works_and_paging_says_what_is_missing", unsealed),
     ];
     tocsin_tests::run_suite(ctx, tests, |c| eprintln!("--- wrangler log ---\n{}", c.inst.log()))
 }
@@ -529,4 +530,18 @@ fn preferences(c: &Ctx) {
     assert_eq!(r.json["webhook"], Value::Null);
     w.admin.post(&format!("/api/incidents/{incident}/resolve"), json!({}));
     c.unsubscribe(&w, &sub_id);
+}
+
+fn unsealed(_: &Ctx) {
+    let inst = Instance::start_without_sealing_key("paging-unsealed");
+    let admin = Api::setup(&inst.base, "Acme", "admin@example.com", "paging password", "Admin");
+    let r = admin.get("/api/push/vapid-public-key");
+    assert_eq!((r.status, r.code()), (503, "not_configured"), "{}", r.text);
+    assert!(r.json["error"]["message"].as_str().unwrap().contains("TOCSIN_SECRET_KEY"), "{}", r.text);
+    let r = admin.post("/api/webhook-destinations", json!({"name": "x", "kind": "slack", "url": "https://hooks.example.com/x", "events": ["incident.opened"]}));
+    assert_eq!(r.status, 503, "nothing is stored in the clear instead: {}", r.text);
+    assert_eq!(inst.d1("SELECT COUNT(*) AS n FROM webhook_destinations")[0]["n"], 0);
+    // Incidents still work.
+    let r = admin.post("/api/incidents", json!({"title": "Still works", "severity": "SEV3"}));
+    assert_eq!(r.status, 201, "{}", r.text);
 }

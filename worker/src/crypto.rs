@@ -89,11 +89,9 @@ pub fn load_sealing_key(env: &worker::Env) {
 }
 
 fn sealing_key() -> ApiResult<[u8; 32]> {
-    SEALING_KEY.with(|c| c.get()).ok_or_else(|| {
-        ApiError::Internal(
-            "the worker secret TOCSIN_SECRET_KEY is not set: `openssl rand -base64 32 | wrangler secret put TOCSIN_SECRET_KEY`".into(),
-        )
-    })
+    SEALING_KEY.with(|c| c.get()).ok_or(ApiError::Misconfigured(
+        "Tocsin is not fully configured: the worker secret TOCSIN_SECRET_KEY is missing or not 32 bytes of base64 (openssl rand -base64 32 | wrangler secret put TOCSIN_SECRET_KEY)",
+    ))
 }
 
 /// Seals a secret for storage at `place` (e.g. `vapid:<org id>`).

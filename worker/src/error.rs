@@ -25,6 +25,9 @@ pub enum ApiError {
     RateLimited { retry_after_secs: i64 },
     #[error("method {method} is not allowed here")]
     MethodNotAllowed { method: String },
+    /// The deployment lacks something it needs (a worker secret); the message says what.
+    #[error("{0}")]
+    Misconfigured(&'static str),
     #[error("database error: {0}")]
     Db(String),
     #[error("internal error: {0}")]
@@ -46,6 +49,7 @@ impl ApiError {
             Self::Conflict(_) => (409, "conflict"),
             Self::RateLimited { .. } => (429, "rate_limited"),
             Self::MethodNotAllowed { .. } => (405, "method_not_allowed"),
+            Self::Misconfigured(_) => (503, "not_configured"),
             Self::Db(_) | Self::Internal(_) => (500, "internal"),
         }
     }
