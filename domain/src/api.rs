@@ -446,12 +446,34 @@ pub struct Notification {
     pub id: String,
     pub incident_id: IncidentId,
     pub user_id: UserId,
+    #[serde(default)]
+    pub user_name: String,
     pub cycle: i64,
     /// 1-based, as people count levels.
     pub level: i64,
     pub reason: String,
+    /// `pending` (decided, not yet sent), `dispatched`, `skipped` (acknowledged before it was
+    /// sent) or `expired`.
     pub state: String,
     pub created_at: DateTime<Utc>,
+    /// What became of it on each channel (first page and repeats), oldest first.
+    #[serde(default)]
+    pub deliveries: Vec<PageDelivery>,
+}
+
+/// One message of a page: to a push device or the person's webhook.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PageDelivery {
+    /// `push` or `personal_webhook`.
+    pub channel: String,
+    /// The device's name; absent for webhooks and removed devices.
+    pub device: Option<String>,
+    /// `pending`, `sent`, `failed` or `gone`.
+    pub state: String,
+    /// The last attempt's HTTP status.
+    pub status: Option<u16>,
+    pub repeat: bool,
+    pub at: DateTime<Utc>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -661,6 +661,11 @@ fn phone_acknowledge_from_notification(c: &Ctx) {
     tocsin_tests::wait_for("Open to navigate to the incident", WAIT, || (b.current_path() == format!("/incidents/{incident_id}")).then_some(()));
     b.find_text(".badge.status", "Acknowledged", WAIT);
     b.screenshot("21-acknowledged-from-notification");
+    // The escalation panel says whom it paged and that the page reached the phone.
+    b.find_text(".pages li", "Rosa Responder", WAIT);
+    b.find_text(".pages .attempts li", "Rosa's Pixel — Delivered", WAIT);
+    b.script("document.querySelector('.escalation').scrollIntoView()");
+    b.screenshot("21b-page-reached-the-phone");
 }
 
 /// The Me screen: this device's notification state and the Enable button (headless Chromium has

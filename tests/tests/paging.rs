@@ -207,6 +207,12 @@ fn page_reaches_phone(c: &Ctx) {
     let sent: Vec<&Value> = rows.iter().filter(|x| x["event"] == "page" && x["state"] == "sent").collect();
     assert!(sent.len() >= 2, "{}", d.text);
     assert_eq!(sent[0]["attempts"][0]["status"], 201);
+    // The incident says whom it paged and that it reached the device.
+    let n = w.admin.get(&format!("/api/incidents/{incident}/notifications"));
+    let page = &n.json["notifications"][0];
+    assert_eq!((page["user_name"].as_str(), page["state"].as_str()), (Some("Ana"), Some("dispatched")), "{}", n.text);
+    assert_eq!(page["deliveries"][0]["device"], "phone", "{}", n.text);
+    assert_eq!((page["deliveries"][0]["state"].as_str(), page["deliveries"][0]["status"].as_i64()), (Some("sent"), Some(201)));
     let dev = w.ana.get("/api/push/subscriptions");
     assert!(dev.json["devices"].as_array().unwrap().iter().any(|x| x["id"] == sub_id.as_str() && x["last_success_at"].is_string()), "{}", dev.text);
     w.admin.post(&format!("/api/incidents/{incident}/resolve"), json!({}));
@@ -364,6 +370,14 @@ fn repeats(c: &Ctx) {
 
 fn test_notification(c: &Ctx) {
     let w = c.world();
+    // With no device at all, the page goes nowhere, and the incident says so.
+    let nowhere = c.fire(&w.key, "nowhere-1", "warning");
+    let n = tocsin_tests::wait_for("the page to be dispatched", WAIT, || {
+        let n = w.admin.get(&format!("/api/incidents/{nowhere}/notifications"));
+        (n.json["notifications"][0]["state"] == "dispatched").then_some(n)
+    });
+    assert_eq!(n.json["notifications"][0]["deliveries"], json!([]), "{}", n.text);
+    w.admin.post(&format!("/api/incidents/{nowhere}/resolve"), json!({}));
     let (s, sub_id) = c.subscribe(&w, "test-button");
     let r = w.ana.post(&format!("/api/push/subscriptions/{sub_id}/test"), json!({}));
     assert_eq!(r.status, 202, "{}", r.text);

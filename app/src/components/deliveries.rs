@@ -2,7 +2,7 @@
 //! its attempts, newest first; and a secret shown once with a copy button.
 
 use leptos::prelude::*;
-use tocsin_domain::api::DeliveryView;
+use tocsin_domain::api::{DeliveryView, Notification};
 use tocsin_domain::outbound::EventKind;
 
 use super::clock;
@@ -64,6 +64,53 @@ pub fn DeliveryList(deliveries: Vec<DeliveryView>, #[prop(into)] empty: String) 
         </ul>
     }
     .into_any()
+}
+
+/// Who an escalation paged and whether it reached them: each page with its messages (push
+/// devices, personal webhook), so a responder sees at once when a page went nowhere.
+#[component]
+pub fn PageReach(notifications: Vec<Notification>) -> impl IntoView {
+    view! {
+        <ul class="events pages">
+            {notifications.into_iter().map(|n| {
+                let reached = n.deliveries.iter().any(|d| d.state == "sent");
+                let nowhere = n.deliveries.is_empty() && n.state == "dispatched";
+                view! {
+                    <li data-user=n.user_id.to_string() data-reached=reached.to_string()>
+                        <div class="row spread">
+                            <span class="alert-summary">{n.user_name.clone()}</span>
+                            <span class="card-meta">{format!("level {} · {}", n.level, clock(n.created_at))}</span>
+                        </div>
+                        {match n.state.as_str() {
+                            "pending" => view! { <p class="card-meta">"Sending…"</p> }.into_any(),
+                            "skipped" => view! { <p class="card-meta">"Not sent: acknowledged first"</p> }.into_any(),
+                            "expired" => view! { <p class="card-meta">"Not sent: too old by the time it could go"</p> }.into_any(),
+                            _ if nowhere => view! {
+                                <p class="card-meta warn" role="note">"No device or webhook to page them: they can enable notifications on Me"</p>
+                            }.into_any(),
+                            _ => view! {
+                                <ul class="attempts">
+                                    {n.deliveries.iter().map(|d| view! {
+                                        <li data-state=d.state.clone()>
+                                            {match (d.channel.as_str(), &d.device) {
+                                                ("push", Some(name)) => name.clone(),
+                                                ("push", None) => "A removed device".into(),
+                                                _ => "Personal webhook".into(),
+                                            }}
+                                            {if d.repeat { " (repeat)" } else { "" }}
+                                            " — "{state_label(&d.state).to_string()}
+                                            {d.status.filter(|_| d.state != "sent").map(|s| format!(" (HTTP {s})"))}
+                                            " · "<time datetime=d.at.to_rfc3339()>{clock(d.at)}</time>
+                                        </li>
+                                    }).collect_view()}
+                                </ul>
+                            }.into_any(),
+                        }}
+                    </li>
+                }
+            }).collect_view()}
+        </ul>
+    }
 }
 
 /// A secret the server shows once: a read-only field, a Copy button and the warning.

@@ -7,7 +7,7 @@ mod oncall;
 mod time;
 
 pub use badges::{SeverityBadge, StatusBadge};
-pub use deliveries::{DeliveryList, SecretOnce};
+pub use deliveries::{DeliveryList, PageReach, SecretOnce};
 pub use field::{ErrorNote, Field};
 pub use oncall::OnCallCard;
 pub use time::{ago, clock, now_ms};

@@ -10,7 +10,7 @@ use tocsin_domain::incident::{apply, IncidentAction};
 
 use super::poll;
 use crate::api::{self, ApiError};
-use crate::components::{ago, clock, now_ms, Field, SeverityBadge, StatusBadge};
+use crate::components::{ago, clock, now_ms, Field, PageReach, SeverityBadge, StatusBadge};
 use crate::state::{handle_error, session, Session};
 
 #[component]
@@ -113,10 +113,11 @@ pub fn IncidentPage() -> impl IntoView {
                         {i.service.as_ref().and_then(|s| s.runbook_url.clone()).map(|url| view! {
                             <a class="btn runbook" href=url target="_blank" rel="noopener noreferrer">"Open runbook ↗"</a>
                         })}
-                        {move || escalation.get().and_then(|n| n.escalation.map(|e| (e, n.notifications.len()))).map(|(e, sent)| view! {
+                        {move || escalation.get().and_then(|n| n.escalation.map(|e| (e, n.notifications))).map(|(e, pages)| view! {
                             <section class="panel escalation" aria-labelledby="esc-h">
                                 <h2 id="esc-h">"Escalation"</h2>
-                                <p>{format!("{sent} notification{} sent", if sent == 1 { "" } else { "s" })}</p>
+                                <p>{format!("{} {}", pages.len(), if pages.len() == 1 { "page" } else { "pages" })}</p>
+                                <PageReach notifications=pages/>
                                 {match e.next_at {
                                     Some(at) => view! {
                                         <p>"Next: level "{e.level}" at "{clock(at)}</p>

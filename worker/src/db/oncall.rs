@@ -53,6 +53,7 @@ pub struct OutboxRow {
     pub reason: String,
     pub state: String,
     pub created_at: i64,
+    pub user_name: Option<String>,
 }
 
 /// One decided notification, to write to the outbox.
@@ -193,8 +194,9 @@ impl Db {
 
     pub async fn outbox_of(&self, org_id: &str, incident_id: &str) -> ApiResult<Vec<OutboxRow>> {
         self.all(
-            "SELECT id, incident_id, user_id, cycle, level, reason, state, created_at FROM notification_outbox
-             WHERE org_id = ? AND incident_id = ? ORDER BY created_at, rowid",
+            "SELECT o.id, o.incident_id, o.user_id, o.cycle, o.level, o.reason, o.state, o.created_at, u.name AS user_name
+             FROM notification_outbox o LEFT JOIN users u ON u.id = o.user_id
+             WHERE o.org_id = ? AND o.incident_id = ? ORDER BY o.created_at, o.rowid",
             args![org_id, incident_id],
         )
         .await

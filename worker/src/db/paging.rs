@@ -70,6 +70,18 @@ pub struct DeliveryRow {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+pub struct PageDeliveryRow {
+    /// `outbox:<id>` or `repeat:<id>:<n>`.
+    pub source: String,
+    pub channel: String,
+    pub state: String,
+    pub created_at: i64,
+    pub device: Option<String>,
+    pub status: Option<i64>,
+    pub last_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
 pub struct AttemptRow {
     pub delivery_id: String,
     pub at: i64,
@@ -520,6 +532,19 @@ impl Db {
 
     pub async fn attempts_of(&self, delivery_ids: &[&str]) -> ApiResult<Vec<AttemptRow>> {
         self.all_in("SELECT delivery_id, at, status, outcome, duration_ms FROM delivery_attempts WHERE delivery_id IN ({in}) ORDER BY attempt", delivery_ids).await
+    }
+
+    /// The page deliveries of an incident, with each one's outbox entry (from its source).
+    pub async fn page_deliveries_of(&self, org_id: &str, incident_id: &str) -> ApiResult<Vec<PageDeliveryRow>> {
+        self.all(
+            "SELECT d.source, d.channel, d.state, d.created_at, p.device,
+               (SELECT a.status FROM delivery_attempts a WHERE a.delivery_id = d.id ORDER BY a.attempt DESC LIMIT 1) AS status,
+               (SELECT a.at FROM delivery_attempts a WHERE a.delivery_id = d.id ORDER BY a.attempt DESC LIMIT 1) AS last_at
+             FROM outbound_deliveries d LEFT JOIN push_subscriptions p ON p.id = d.target_id AND d.channel = 'push'
+             WHERE d.org_id = ? AND d.incident_id = ? AND d.channel IN ('push', 'personal_webhook') ORDER BY d.created_at LIMIT 500",
+            args![org_id, incident_id],
+        )
+        .await
     }
 
     // ---- notes ----

@@ -2,7 +2,7 @@
 //! escalation (escalate now, the notifications decided for it).
 
 use serde_json::{json, Value};
-use tocsin_domain::api::{EscalationState, IncidentNotifications, Notification, OnCallNow, OnCallSchedule, Person};
+use tocsin_domain::api::{EscalationState, IncidentNotifications, Notification, OnCallNow, PageDelivery, OnCallSchedule, Person};
 use tocsin_domain::auth::{Permission, Role};
 use tocsin_domain::ids::IncidentId;
 use tocsin_domain::escalation::{Policy, Target};
@@ -132,12 +132,29 @@ pub async fn escalate_now(cx: &Cx, incident_id: &str) -> ApiResult<Response> {
 pub async fn notifications(cx: &Cx, incident_id: &str) -> ApiResult<Response> {
     let caller = cx.caller().await?;
     let e = cx.db.escalation(incident_id).await?;
+    let deliveries = cx.db.page_deliveries_of(caller.org_id(), incident_id).await?;
+    let of_page = |outbox_id: &str| -> Vec<PageDelivery> {
+        deliveries
+            .iter()
+            .filter(|d| d.source == format!("outbox:{outbox_id}") || d.source.starts_with(&format!("repeat:{outbox_id}:")))
+            .map(|d| PageDelivery {
+                channel: d.channel.clone(),
+                device: d.device.clone(),
+                state: d.state.clone(),
+                status: d.status.and_then(|s| u16::try_from(s).ok()),
+                repeat: d.source.starts_with("repeat:"),
+                at: views::time(d.last_at.unwrap_or(d.created_at)),
+            })
+            .collect()
+    };
     let notifications = cx
         .db
         .outbox_of(caller.org_id(), incident_id)
         .await?
         .into_iter()
         .map(|o| Notification {
+            deliveries: of_page(&o.id),
+            user_name: o.user_name.unwrap_or_else(|| o.user_id.clone()),
             id: o.id,
             incident_id: IncidentId(o.incident_id),
             user_id: UserId(o.user_id),
