@@ -156,6 +156,8 @@ pub struct NewDelivery<'a> {
     pub payload: String,
 }
 
+const DELIVERY_COLS: &str = "id, org_id, channel, target_id, user_id, incident_id, event, payload, state, attempts, created_at";
+
 const PAGE_SELECT: &str = "SELECT o.id, o.org_id, o.incident_id, o.user_id, o.reason, o.created_at, o.repeats, o.next_repeat_at,
        i.number, i.title, i.status, i.severity, s.name AS service_name
      FROM notification_outbox o JOIN incidents i ON i.id = o.incident_id LEFT JOIN services s ON s.id = i.service_id";
@@ -444,10 +446,12 @@ impl Db {
     /// Claims up to `limit` due deliveries for `lease_ms` (other runners skip them meanwhile).
     pub async fn claim_deliveries(&self, now: i64, lease_ms: i64, limit: i64) -> ApiResult<Vec<DeliveryRow>> {
         self.all(
-            "UPDATE outbound_deliveries SET lease_until = ?1 + ?2
-             WHERE id IN (SELECT id FROM outbound_deliveries WHERE state = 'pending' AND next_attempt_at <= ?1
-                          AND (lease_until IS NULL OR lease_until < ?1) ORDER BY next_attempt_at LIMIT ?3)
-             RETURNING id, org_id, channel, target_id, user_id, incident_id, event, payload, state, attempts, created_at",
+            &format!(
+                "UPDATE outbound_deliveries SET lease_until = ?1 + ?2
+                 WHERE id IN (SELECT id FROM outbound_deliveries WHERE state = 'pending' AND next_attempt_at <= ?1
+                              AND (lease_until IS NULL OR lease_until < ?1) ORDER BY next_attempt_at LIMIT ?3)
+                 RETURNING {DELIVERY_COLS}"
+            ),
             args![now, lease_ms, limit],
         )
         .await
@@ -512,22 +516,16 @@ impl Db {
 
     // ---- reading the log ----
 
+    /// A destination's deliveries, newest first.
     pub async fn deliveries_of_target(&self, org_id: &str, target_id: &str, limit: i64) -> ApiResult<Vec<DeliveryRow>> {
-        self.all(
-            "SELECT id, org_id, channel, target_id, user_id, incident_id, event, payload, state, attempts, created_at FROM outbound_deliveries
-             WHERE org_id = ? AND target_id = ? ORDER BY created_at DESC LIMIT ?",
-            args![org_id, target_id, limit],
-        )
-        .await
+        self.all(&format!("SELECT {DELIVERY_COLS} FROM outbound_deliveries WHERE org_id = ? AND target_id = ? ORDER BY created_at DESC LIMIT ?"), args![org_id, target_id, limit])
+            .await
     }
 
-    pub async fn push_deliveries_of_user(&self, org_id: &str, user_id: &str, limit: i64) -> ApiResult<Vec<DeliveryRow>> {
-        self.all(
-            "SELECT id, org_id, channel, target_id, user_id, incident_id, event, payload, state, attempts, created_at FROM outbound_deliveries
-             WHERE org_id = ? AND user_id = ? ORDER BY created_at DESC LIMIT ?",
-            args![org_id, user_id, limit],
-        )
-        .await
+    /// A person's own deliveries (their push devices and personal webhook), newest first.
+    pub async fn deliveries_of_user(&self, org_id: &str, user_id: &str, limit: i64) -> ApiResult<Vec<DeliveryRow>> {
+        self.all(&format!("SELECT {DELIVERY_COLS} FROM outbound_deliveries WHERE org_id = ? AND user_id = ? ORDER BY created_at DESC LIMIT ?"), args![org_id, user_id, limit])
+            .await
     }
 
     pub async fn attempts_of(&self, delivery_ids: &[&str]) -> ApiResult<Vec<AttemptRow>> {

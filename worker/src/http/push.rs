@@ -135,7 +135,7 @@ pub async fn delivery_log(cx: &Cx, rows: Vec<DeliveryRow>) -> ApiResult<Delivery
 
 pub async fn deliveries(cx: &Cx) -> ApiResult<Response> {
     let caller = cx.caller().await?;
-    let rows = cx.db.push_deliveries_of_user(caller.org_id(), &caller.user.id, 30).await?;
+    let rows = cx.db.deliveries_of_user(caller.org_id(), &caller.user.id, 30).await?;
     json(200, &delivery_log(cx, rows).await?)
 }
 
