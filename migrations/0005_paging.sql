@@ -71,7 +71,7 @@ CREATE TABLE outbound_deliveries (
   source           TEXT NOT NULL,    -- 'outbox:<id>', 'repeat:<outbox id>:<n>', 'timeline:<id>', 'update:<id>', 'test:<id>'
   event            TEXT NOT NULL,    -- 'page', 'test', or an event kind
   payload          TEXT NOT NULL,    -- JSON: the push payload or the webhook body
-  state            TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sent', 'failed', 'gone')),
+  state            TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sent', 'failed', 'gone', 'skipped')),
   attempts         INTEGER NOT NULL DEFAULT 0,
   next_attempt_at  INTEGER,
   lease_until      INTEGER,

@@ -268,15 +268,26 @@ function flushAckQueue() {
     flushing = (async () => {
       const cache = await caches.open(ACK_QUEUE);
       for (const key of await cache.keys()) {
-        const resp = await cache.match(key);
-        const p = resp ? await resp.json() : null;
-        if (!p) {
+        let p = null;
+        try {
+          const resp = await cache.match(key);
+          p = resp ? await resp.json() : null;
+        } catch (e) { /* unreadable entry: dropped below */ }
+        if (!p || !p.token) {
           await cache.delete(key);
           continue;
         }
-        const result = await acknowledgeFromNotification(p, true);
+        let result;
+        try {
+          result = await acknowledgeFromNotification(p, true);
+        } catch (e) {
+          continue; // this entry failed oddly: the others still go
+        }
         if (result.status === 0 || result.status >= 500 || result.status === 429) break; // still offline
-        await cache.delete(key);
+        // Delete only what was sent: a newer tap (a fresh token) queued meanwhile stays.
+        const now = await cache.match(key);
+        const current = now ? await now.json().catch(() => null) : null;
+        if (!current || current.token === p.token) await cache.delete(key);
       }
     })().finally(() => { flushing = null; });
   }

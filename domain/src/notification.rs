@@ -32,15 +32,16 @@ impl RepeatRule {
     }
 }
 
-/// When the next repeat of a page is due, if any: the incident must still be triggered, the
-/// rule must cover its severity, and fewer than [`RepeatRule::MAX_REPEATS`] repeats sent.
-/// `repeats_sent` counts repeats only (not the first page).
-pub fn next_repeat(rule: Option<RepeatRule>, severity: Severity, status: IncidentStatus, first_paged_at: DateTime<Utc>, repeats_sent: u32) -> Option<DateTime<Utc>> {
+/// When the next repeat of a page is due, if any: N minutes after the last time it went out
+/// (so missed repeats after an outage do not arrive in a burst), while the incident is still
+/// triggered, the rule covers its severity, and fewer than [`RepeatRule::MAX_REPEATS`] repeats
+/// were sent. `repeats_sent` counts repeats only (not the first page).
+pub fn next_repeat(rule: Option<RepeatRule>, severity: Severity, status: IncidentStatus, last_paged_at: DateTime<Utc>, repeats_sent: u32) -> Option<DateTime<Utc>> {
     let rule = rule?;
     if status != IncidentStatus::Triggered || !rule.applies_to(severity) || repeats_sent >= RepeatRule::MAX_REPEATS {
         return None;
     }
-    Some(first_paged_at + Duration::minutes(i64::from(rule.every_minutes) * i64::from(repeats_sent + 1)))
+    Some(last_paged_at + Duration::minutes(i64::from(rule.every_minutes)))
 }
 
 /// What a push message carries. The service worker shows it and acts on it; `token` lets the
@@ -182,7 +183,9 @@ mod tests {
     fn repeats_until_acknowledged_for_covered_severities() {
         let r = Some(RepeatRule::DEFAULT);
         assert_eq!(next_repeat(r, Severity::Sev1, IncidentStatus::Triggered, t0(), 0), Some(t0() + Duration::minutes(5)));
-        assert_eq!(next_repeat(r, Severity::Sev1, IncidentStatus::Triggered, t0(), 2), Some(t0() + Duration::minutes(15)));
+        // Counted from the last page: a repeat sent late (the cron was down) does not bunch up.
+        let late = t0() + Duration::minutes(47);
+        assert_eq!(next_repeat(r, Severity::Sev1, IncidentStatus::Triggered, late, 2), Some(late + Duration::minutes(5)));
         assert_eq!(next_repeat(r, Severity::Sev2, IncidentStatus::Triggered, t0(), 0), None, "default covers SEV1 only");
         assert_eq!(next_repeat(r, Severity::Sev1, IncidentStatus::Acknowledged, t0(), 0), None);
         assert_eq!(next_repeat(r, Severity::Sev1, IncidentStatus::Resolved, t0(), 0), None);

@@ -123,7 +123,7 @@ pub fn check_subscription_keys(p256dh: &str, auth: &str) -> Result<(), PushError
 /// The `aud` claim for an endpoint: its origin (`https://fcm.googleapis.com`).
 pub fn endpoint_origin(endpoint: &str) -> Option<String> {
     let (scheme, rest) = endpoint.split_once("://")?;
-    let host = rest.split(['/', '?', '#']).next()?;
+    let host = rest.split(['/', '?', '#']).next()?.rsplit('@').next()?;
     (!host.is_empty() && (scheme == "https" || scheme == "http")).then(|| format!("{scheme}://{host}"))
 }
 

@@ -116,6 +116,7 @@ fn main() {
         ("the_action_token_acknowledges_without_a_session", action_token),
         ("gone_subscriptions_are_removed", gone),
         ("server_errors_are_retried_with_backoff_and_bounded", retries),
+        ("retries_stop_once_the_incident_is_acknowledged", retries_stop_on_ack),
         ("pages_repeat_until_acknowledged", repeats),
         ("test_notification_reaches_the_device", test_notification),
         ("webhooks_to_slack_teams_and_signed_generic", webhooks),
@@ -324,15 +325,34 @@ fn retries(c: &Ctx) {
     c.rx.answer(&s.path, &[500, 500, 500, 500, 500, 500]);
     let incident = c.fire(&w.key, "flaky-2", "error");
     c.rx.wait_for(&s.path, 4, WAIT);
+    // The cron at each backoff step (30 s, 2 min, 10 min, 30 min): all within a page's hour.
     let mut t = now_ms();
-    for _ in 0..6 {
-        t += 31 * 60_000;
+    for wait in [31_000, 121_000, 601_000, 1_801_000, 1_801_000] {
+        t += wait;
         c.cron(t);
     }
     let row = w.ana.get("/api/push/deliveries").json["deliveries"].as_array().unwrap().iter().find(|x| x["incident_id"] == incident.as_str()).cloned().unwrap();
     assert_eq!(row["state"], "failed", "{row}");
     assert_eq!(row["attempts"].as_array().unwrap().len(), 5, "{row}");
     assert_eq!(c.rx.received(&s.path).len(), 3 + 5);
+    w.admin.post(&format!("/api/incidents/{incident}/resolve"), json!({}));
+    c.unsubscribe(&w, &sub_id);
+}
+
+fn retries_stop_on_ack(c: &Ctx) {
+    let w = c.world();
+    let (s, sub_id) = c.subscribe(&w, "late");
+    c.rx.answer(&s.path, &[503]);
+    let incident = c.fire(&w.key, "late-1", "error");
+    c.rx.wait_for(&s.path, 1, WAIT);
+    let row = || w.ana.get("/api/push/deliveries").json["deliveries"].as_array().unwrap().iter().find(|x| x["incident_id"] == incident.as_str()).cloned().unwrap();
+    tocsin_tests::wait_for("the failed attempt", WAIT, || (row()["state"] == "pending").then_some(()));
+    assert_eq!(w.ana.post(&format!("/api/incidents/{incident}/acknowledge"), json!({})).status, 200);
+    c.cron(now_ms() + 31_000);
+    let r = row();
+    assert_eq!(r["state"], "skipped", "a page is not retried once someone acknowledged: {r}");
+    assert_eq!(r["attempts"][1]["outcome"], "not sent: the incident is acknowledged", "{r}");
+    assert_eq!(c.rx.received(&s.path).len(), 1, "the phone does not ring again");
     w.admin.post(&format!("/api/incidents/{incident}/resolve"), json!({}));
     c.unsubscribe(&w, &sub_id);
 }
@@ -487,6 +507,8 @@ fn webhooks(c: &Ctx) {
     assert_eq!(rows.len(), c.rx.received("/hooks/generic").len(), "one logged delivery per message received: {}", log.text);
     assert!(rows.iter().all(|r| r["state"] == "sent" && r["attempts"][0]["status"] == 201), "{}", log.text);
     assert!(!log.text.contains(&secret), "no secret in the log");
+    let r = w.admin.get(&format!("/api/webhook-destinations/{}/deliveries", w.ana_id));
+    assert_eq!(r.status, 404, "only destinations have a destination log (not a person's own deliveries): {}", r.text);
 
     // A deleted destination gets nothing more.
     let tid = teams.json["destination"]["id"].as_str().unwrap();

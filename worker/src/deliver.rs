@@ -35,8 +35,9 @@ const COALESCE_MS: u64 = 100;
 
 thread_local! {
     static KICKED: Cell<bool> = const { Cell::new(false) };
-    /// A request-triggered pump is running in this isolate / another asked for one meanwhile.
-    static RUNNING: Cell<bool> = const { Cell::new(false) };
+    /// Since when a request-triggered pump runs in this isolate (0: none) / another asked for
+    /// one meanwhile.
+    static RUNNING: Cell<i64> = const { Cell::new(0) };
     static AGAIN: Cell<bool> = const { Cell::new(false) };
     static KEYS: RefCell<HashMap<String, OrgKeysRow>> = RefCell::new(HashMap::new());
 }
@@ -118,12 +119,15 @@ pub async fn pump_after_request(env: &Env, ctx: &Context, app_url_var: Option<St
     let Ok(d1) = env.d1("DB") else { return };
     let db = &Db::new(d1);
     let now = || worker::Date::now().as_millis() as i64;
-    if RUNNING.with(|r| r.get()) {
+    let started = now();
+    // A pump cancelled with its request (Workers end waitUntil work ~30 s after the response)
+    // never cleared the mark: one older than that is not running.
+    if RUNNING.with(|r| r.get()) > started - 25_000 {
         AGAIN.with(|a| a.set(true));
         return;
     }
-    RUNNING.with(|r| r.set(true));
-    for _ in 0..50 {
+    RUNNING.with(|r| r.set(started));
+    while now() - started < 20_000 {
         AGAIN.with(|a| a.set(false));
         pump(db, app_url_var.clone(), &now, Some((ctx, env))).await;
         if !AGAIN.with(|a| a.get()) {
@@ -132,7 +136,7 @@ pub async fn pump_after_request(env: &Env, ctx: &Context, app_url_var: Option<St
         // More arrived meanwhile: let a storm gather for a moment, then take it in one round.
         worker::Delay::from(std::time::Duration::from_millis(COALESCE_MS)).await;
     }
-    RUNNING.with(|r| r.set(false));
+    RUNNING.with(|r| r.set(0));
 }
 
 /// Runs everything due, a few rounds at most. Errors are logged; the cron retries. With
@@ -149,28 +153,26 @@ pub async fn pump(db: &Db, app_url_var: Option<String>, now: impl Fn() -> i64, s
                 return;
             }
         };
-        let steps = async {
-            if work.pages != 0 {
-                dispatch_pages(db, app_url_var.as_deref(), t).await?;
-            }
-            if work.repeats != 0 {
-                dispatch_repeats(db, app_url_var.as_deref(), t).await?;
-            }
-            if work.events != 0 && work.destinations == 0 {
-                db.dispatch_all_events_to_nobody().await?;
-            } else if work.events != 0 {
-                dispatch_events(db, app_url_var.as_deref(), t).await?;
-            }
-            // Pages and events just dispatched are due at once.
-            if work.sends != 0 || work.pages != 0 || work.repeats != 0 || (work.events != 0 && work.destinations != 0) {
-                send_due(db, &now, spawn).await
-            } else {
-                Ok(0)
+        // Each step on its own: one that fails (and is logged) does not stop the others.
+        let log = |step: &str, r: ApiResult<()>| {
+            if let Err(e) = r {
+                worker::console_error!("delivery ({step}): {e}");
             }
         };
-        if let Err(e) = steps.await {
-            worker::console_error!("delivery: {e}");
-            return;
+        if work.pages != 0 {
+            log("pages", dispatch_pages(db, app_url_var.as_deref(), t).await);
+        }
+        if work.repeats != 0 {
+            log("repeats", dispatch_repeats(db, app_url_var.as_deref(), t).await);
+        }
+        if work.events != 0 && work.destinations == 0 {
+            log("events", db.dispatch_all_events_to_nobody().await);
+        } else if work.events != 0 {
+            log("events", dispatch_events(db, app_url_var.as_deref(), t).await);
+        }
+        // Pages and events just dispatched are due at once.
+        if work.sends != 0 || work.pages != 0 || work.repeats != 0 || (work.events != 0 && work.destinations != 0) {
+            log("sending", send_due(db, &now, spawn).await.map(|_| ()));
         }
     }
 }
@@ -267,7 +269,7 @@ async fn dispatch_pages(db: &Db, app_url_var: Option<&str>, now: i64) -> ApiResu
         }
         let prefs = db.preferences(&p.user_id).await?;
         let ds = page_deliveries(db, &p, prefs.as_ref(), &format!("outbox:{}", p.id), false, app_url_var, now).await?;
-        let next = next_repeat(repeat_rule(prefs.as_ref()), subject(&p).severity, status, time(p.created_at), 0).map(|t| t.timestamp_millis());
+        let next = next_repeat(repeat_rule(prefs.as_ref()), subject(&p).severity, status, time(now), 0).map(|t| t.timestamp_millis());
         db.dispatch_page(&p.id, "dispatched", next, &ds, now).await?;
     }
     Ok(())
@@ -281,13 +283,13 @@ async fn dispatch_repeats(db: &Db, app_url_var: Option<&str>, now: i64) -> ApiRe
         let rule = repeat_rule(prefs.as_ref());
         let sent = u32::try_from(p.repeats).unwrap_or(u32::MAX);
         // Still due by the rule as it is now (acknowledged, resolved or rule changed: stop).
-        if next_repeat(rule, subject(&p).severity, status, time(p.created_at), sent).is_none() {
+        if next_repeat(rule, subject(&p).severity, status, time(now), sent).is_none() {
             db.record_repeat(&p.id, was_due, p.repeats, None, &[], now).await?;
             continue;
         }
         let n = p.repeats + 1;
         let ds = page_deliveries(db, &p, prefs.as_ref(), &format!("repeat:{}:{n}", p.id), true, app_url_var, now).await?;
-        let next = next_repeat(rule, subject(&p).severity, status, time(p.created_at), sent + 1).map(|t| t.timestamp_millis());
+        let next = next_repeat(rule, subject(&p).severity, status, time(now), sent + 1).map(|t| t.timestamp_millis());
         db.record_repeat(&p.id, was_due, n, next, &ds, now).await?;
     }
     Ok(())
@@ -389,7 +391,9 @@ async fn send_due(db: &Db, now: &impl Fn() -> i64, spawn: Option<(&Context, &Env
 async fn send_claimed(db: &Db, claimed: Vec<DeliveryRow>, now: &impl Fn() -> i64) -> ApiResult<()> {
     let push_ids: Vec<&str> = claimed.iter().filter(|d| d.channel == "push").map(|d| d.target_id.as_str()).collect();
     let subs: HashMap<String, crate::db::SubscriptionRow> = db.subscriptions_by_id(&push_ids).await?.into_iter().map(|s| (s.id.clone(), s)).collect();
-    let sends = claimed.iter().map(|d| send_one(db, d, &subs, now));
+    let page_incidents: Vec<&str> = claimed.iter().filter(|d| d.event == "page").filter_map(|d| d.incident_id.as_deref()).collect();
+    let statuses: HashMap<String, String> = db.incident_statuses(&page_incidents).await?.into_iter().collect();
+    let sends = claimed.iter().map(|d| send_one(db, d, &subs, &statuses, now));
     let results = futures_util::future::join_all(sends).await;
     for r in results {
         if let Err(e) = r {
@@ -399,39 +403,80 @@ async fn send_claimed(db: &Db, claimed: Vec<DeliveryRow>, now: &impl Fn() -> i64
     Ok(())
 }
 
-async fn send_one(db: &Db, d: &DeliveryRow, subs: &HashMap<String, crate::db::SubscriptionRow>, now: &impl Fn() -> i64) -> ApiResult<()> {
+/// Why a claimed delivery was not sent, and the state it ends in.
+struct NotSent {
+    state: &'static str,
+    reason: String,
+}
+
+impl NotSent {
+    fn failed(reason: impl Into<String>) -> Self {
+        NotSent { state: "failed", reason: reason.into() }
+    }
+}
+
+/// Anything that stops a send from being prepared (a key that will not open, say) ends the
+/// delivery with the reason in its log, never leaving it claimed and pending.
+impl From<ApiError> for NotSent {
+    fn from(e: ApiError) -> Self {
+        NotSent::failed(format!("could not be prepared: {e}"))
+    }
+}
+
+async fn send_one(db: &Db, d: &DeliveryRow, subs: &HashMap<String, crate::db::SubscriptionRow>, statuses: &HashMap<String, String>, now: &impl Fn() -> i64) -> ApiResult<()> {
     let started = now();
-    let answer = match d.channel.as_str() {
+    match attempt(db, d, subs, statuses, started).await {
+        Ok(answer) => {
+            let finished = now();
+            record(db, d, answer, started, finished).await
+        }
+        Err(n) => db.not_sent(d, &new_id(started), n.state, &n.reason, started).await,
+    }
+}
+
+async fn attempt(db: &Db, d: &DeliveryRow, subs: &HashMap<String, crate::db::SubscriptionRow>, statuses: &HashMap<String, String>, now: i64) -> Result<Answer, NotSent> {
+    if d.event == "page" {
+        // A page is for a triggered incident, while it is fresh: retries and repeats stop too.
+        match d.incident_id.as_ref().and_then(|i| statuses.get(i)).map(String::as_str) {
+            Some("triggered") => {}
+            Some(other) => return Err(NotSent { state: "skipped", reason: format!("not sent: the incident is {other}") }),
+            None => return Err(NotSent { state: "skipped", reason: "not sent: the incident is gone".into() }),
+        }
+        if d.created_at < now - i64::from(notification::PUSH_TTL_SECS) * 1000 {
+            return Err(NotSent { state: "skipped", reason: "not sent: more than an hour old".into() });
+        }
+    }
+    match d.channel.as_str() {
         "push" => {
-            let Some(sub) = subs.get(&d.target_id) else {
-                return db.drop_delivery(&d.id, "gone").await;
-            };
-            let Some(keys) = keys(db, &d.org_id).await? else {
-                return db.drop_delivery(&d.id, "failed").await;
-            };
-            send_push(&keys, sub, d, started).await?
+            let sub = subs.get(&d.target_id).ok_or(NotSent { state: "gone", reason: "the device was removed".into() })?;
+            let keys = keys(db, &d.org_id).await?.ok_or_else(|| NotSent::failed("the organisation has no push keys"))?;
+            send_push(&keys, sub, d, now).await
         }
         "webhook" => {
-            // Deleted or paused since it was queued: not sent.
-            let Some(dest) = db.destination(&d.org_id, &d.target_id).await?.filter(|x| x.enabled != 0) else {
-                return db.drop_delivery(&d.id, "failed").await;
-            };
+            let dest = db.destination(&d.org_id, &d.target_id).await?.ok_or_else(|| NotSent::failed("not sent: the destination was deleted"))?;
+            if dest.enabled == 0 {
+                return Err(NotSent::failed("not sent: the destination is paused"));
+            }
             let kind = dest.kind.parse::<DestinationKind>().unwrap_or(DestinationKind::Generic);
             let url = open(&dest.url, &format!("dest-url:{}", dest.id))?;
             let secret = dest.secret.as_deref().map(|s| open(s, &format!("dest-secret:{}", dest.id))).transpose()?;
-            send_webhook(kind, &url, secret.as_deref(), d, started).await
+            Ok(send_webhook(kind, &url, secret.as_deref(), d, now).await)
         }
         _ => {
             let prefs = db.preferences(&d.target_id).await?;
-            let Some((kind, url)) = prefs.as_ref().and_then(|p| Some((p.webhook_kind.as_deref()?.parse::<DestinationKind>().ok()?, p.webhook_url.clone()?))) else {
-                return db.drop_delivery(&d.id, "failed").await;
-            };
+            let (kind, url) = prefs
+                .as_ref()
+                .and_then(|p| Some((p.webhook_kind.as_deref()?.parse::<DestinationKind>().ok()?, p.webhook_url.clone()?)))
+                .ok_or_else(|| NotSent::failed("not sent: the personal webhook was removed"))?;
             let url = open(&url, &format!("pref-url:{}", d.target_id))?;
             let secret = prefs.as_ref().and_then(|p| p.webhook_secret.as_deref()).map(|s| open(s, &format!("pref-secret:{}", d.target_id))).transpose()?;
-            send_webhook(kind, &url, secret.as_deref(), d, started).await
+            Ok(send_webhook(kind, &url, secret.as_deref(), d, now).await)
         }
-    };
-    let finished = now();
+    }
+}
+
+/// Writes what an answer means under the retry rule.
+async fn record(db: &Db, d: &DeliveryRow, answer: Answer, started: i64, finished: i64) -> ApiResult<()> {
     let attempt = u32::try_from(d.attempts + 1).unwrap_or(u32::MAX);
     let outcome = retry::classify(answer.status);
     let (state, next) = match retry::after_attempt(outcome, attempt, answer.retry_after_secs, time(finished)) {
@@ -450,12 +495,10 @@ async fn send_one(db: &Db, d: &DeliveryRow, subs: &HashMap<String, crate::db::Su
     db.record_attempt(d, &new_id(finished), answer.status, &words, finished - started, state, next, finished).await
 }
 
-async fn send_push(keys: &OrgKeysRow, sub: &crate::db::SubscriptionRow, d: &DeliveryRow, now: i64) -> ApiResult<Answer> {
-    let payload: notification::PushPayload = serde_json::from_str(&d.payload)?;
-    let fail = |e: String| Answer { status: None, retry_after_secs: None, error: Some(e) };
-    let Some(origin) = webpush::endpoint_origin(&sub.endpoint) else {
-        return Ok(fail("the subscription's endpoint is not an http(s) URL".into()));
-    };
+async fn send_push(keys: &OrgKeysRow, sub: &crate::db::SubscriptionRow, d: &DeliveryRow, now: i64) -> Result<Answer, NotSent> {
+    // What cannot be sent now never can: these fail at once rather than retry.
+    let payload: notification::PushPayload = serde_json::from_str(&d.payload).map_err(|_| NotSent::failed("the stored message is not a push payload"))?;
+    let origin = webpush::endpoint_origin(&sub.endpoint).ok_or_else(|| NotSent::failed("the subscription's endpoint is not an http(s) URL"))?;
     let ua_public = decode(&sub.p256dh)?;
     let auth = decode(&sub.auth)?;
     let ephemeral = loop {
@@ -465,12 +508,8 @@ async fn send_push(keys: &OrgKeysRow, sub: &crate::db::SubscriptionRow, d: &Deli
         }
     };
     let salt: [u8; 16] = random_bytes();
-    let body = match webpush::encrypt(d.payload.as_bytes(), &ua_public, &auth, &ephemeral, &salt) {
-        Ok(b) => b,
-        Err(e) => return Ok(fail(e.to_string())),
-    };
-    let authorization = webpush::vapid_authorization(&origin, &keys.vapid_subject, &decode(&keys.vapid_private)?, now / 1000)
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let body = webpush::encrypt(d.payload.as_bytes(), &ua_public, &auth, &ephemeral, &salt).map_err(|e| NotSent::failed(e.to_string()))?;
+    let authorization = webpush::vapid_authorization(&origin, &keys.vapid_subject, &decode(&keys.vapid_private)?, now / 1000).map_err(|e| NotSent::failed(e.to_string()))?;
     // Topic: a newer message about the same incident replaces an undelivered older one.
     let topic: String = payload.incident_id.as_deref().unwrap_or("tocsin-test").chars().filter(|c| c.is_ascii_alphanumeric()).take(32).collect();
     let headers = [

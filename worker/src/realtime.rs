@@ -40,11 +40,12 @@ impl DurableObject for EscalationClock {
         if let Err(e) = crate::escalate::run_due(&db, now).await {
             worker::console_error!("escalation clock: {e}");
         }
-        // Send the pages it just decided.
-        crate::deliver::pump(&db, crate::app_url(&self.env), || worker::Date::now().as_millis() as i64, None).await;
+        // Re-arm first, so slow receivers cannot hold up the next escalation step.
         if let Ok(Some(next)) = db.earliest_escalation().await {
             self.state.storage().set_alarm(chrono::DateTime::from_timestamp_millis(next.max(now + 250)).unwrap_or_default()).await?;
         }
+        // Send the pages it just decided.
+        crate::deliver::pump(&db, crate::app_url(&self.env), || worker::Date::now().as_millis() as i64, None).await;
         Response::ok("ran")
     }
 }

@@ -129,7 +129,7 @@ fn slack(e: &OutboundEvent) -> Value {
         section["fields"] = Value::Array(fields);
     }
     json!({
-        "text": format!("{} — {}: {}", e.headline(), e.what(), e.message),
+        "text": slack_escape(&format!("{} — {}: {}", e.headline(), e.what(), e.message)),
         "blocks": [
             {"type": "header", "text": {"type": "plain_text", "text": headline, "emoji": true}},
             section,
@@ -236,6 +236,7 @@ mod tests {
     fn slack_has_text_blocks_escaping_and_a_link() {
         let b = render(DestinationKind::Slack, &event(EventKind::IncidentAcknowledged));
         assert!(b["text"].as_str().unwrap().contains("SEV1 #7"));
+        assert!(b["text"].as_str().unwrap().contains("Checkout &lt;b&gt;down&lt;/b&gt;"), "fallback text escaped too: {}", b["text"]);
         let blocks = b["blocks"].as_array().unwrap();
         assert_eq!(blocks[0]["type"], "header");
         assert_eq!(blocks[0]["text"]["type"], "plain_text");

@@ -154,22 +154,17 @@ pub fn wants(events: &[EventKind], service_ids: &[String], event: EventKind, ser
     events.contains(&event) && (service_ids.is_empty() || service.is_some_and(|s| service_ids.iter().any(|x| x == s)))
 }
 
-/// What a person sees of a stored URL: scheme, host, and the last four characters.
+/// What a person sees of a stored URL: scheme, host, and the last four characters of the rest
+/// (never a `user:password@` part).
 pub fn url_hint(url: &str) -> String {
     let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
-    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let tail: String = {
-        let chars: Vec<char> = rest.chars().collect();
-        if rest.len() > host.len() + 4 {
-            chars[chars.len() - 4..].iter().collect()
-        } else {
-            String::new()
-        }
-    };
-    if tail.is_empty() {
-        format!("{scheme}://{host}")
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = authority.rsplit('@').next().unwrap_or("");
+    let tail: Vec<char> = rest[authority.len()..].chars().collect();
+    if tail.len() > 4 {
+        format!("{scheme}://{host}/…{}", tail[tail.len() - 4..].iter().collect::<String>())
     } else {
-        format!("{scheme}://{host}/…{tail}")
+        format!("{scheme}://{host}")
     }
 }
 
@@ -208,5 +203,8 @@ mod tests {
         assert_eq!(url_hint("https://hooks.slack.com/services/T000/B000/XXXXabcd"), "https://hooks.slack.com/…abcd");
         assert_eq!(url_hint("https://example.com"), "https://example.com");
         assert!(!url_hint("https://hooks.slack.com/services/T000/B000/XXXXabcd").contains("B000"));
+        assert_eq!(url_hint("https://bot:hunter2@tickets.example.com/hook/abcd"), "https://tickets.example.com/…abcd");
+        assert_eq!(url_hint("https://a/😀😀😀😀😀"), "https://a/…😀😀😀😀");
+        assert_eq!(url_hint("https://a/😀"), "https://a");
     }
 }

@@ -194,8 +194,10 @@ impl Db {
         let res = self
             .batch(vec![
                 self.stmt(
+                    // The same browser again (perhaps another person of the organisation on it):
+                    // the device moves to the caller. Never across organisations.
                     "INSERT INTO push_subscriptions (id, org_id, user_id, endpoint, p256dh, auth, device, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-                     ON CONFLICT (endpoint) DO UPDATE SET org_id = ?2, user_id = ?3, p256dh = ?5, auth = ?6, device = ?7, last_failure = NULL",
+                     ON CONFLICT (endpoint) DO UPDATE SET user_id = ?3, p256dh = ?5, auth = ?6, device = ?7, last_failure = NULL WHERE org_id = ?2",
                     args![id, org_id, user_id, endpoint, p256dh, auth, device, now],
                 )?,
                 self.stmt(
@@ -205,6 +207,9 @@ impl Db {
             ])
             .await?;
         let row = rows::<SubscriptionRow>(&res[1])?.into_iter().next().ok_or_else(|| crate::error::ApiError::Internal("subscription missing after insert".into()))?;
+        if row.user_id != user_id {
+            return Err(crate::error::ApiError::Conflict("this push endpoint belongs to another organisation's device".into()));
+        }
         let new = row.id == id;
         Ok((row, new))
     }
@@ -356,10 +361,20 @@ impl Db {
     /// Marks a page handled (`dispatched`, `skipped`, `expired`) with its deliveries, in one
     /// batch guarded on the page still being pending: two dispatchers cannot both queue it.
     pub async fn dispatch_page(&self, page_id: &str, state: &str, next_repeat_at: Option<i64>, ds: &[NewDelivery<'_>], now: i64) -> ApiResult<()> {
-        let mut stmts = vec![self.stmt(
-            "UPDATE notification_outbox SET state = ?, next_repeat_at = ? WHERE id = ? AND state = 'pending'",
-            args![state, next_repeat_at, page_id],
-        )?];
+        let mut stmts = vec![
+            // A newer page to the same person about the same incident takes over repeating: one
+            // repeat chain per person and incident, however many levels or passes paged them.
+            self.stmt(
+                "UPDATE notification_outbox SET next_repeat_at = NULL
+                 WHERE id != ?1 AND next_repeat_at IS NOT NULL
+                   AND (incident_id, user_id) = (SELECT incident_id, user_id FROM notification_outbox WHERE id = ?1 AND state = 'pending')",
+                args![page_id],
+            )?,
+            self.stmt(
+                "UPDATE notification_outbox SET state = ?, next_repeat_at = ? WHERE id = ? AND state = 'pending'",
+                args![state, next_repeat_at, page_id],
+            )?,
+        ];
         for d in ds {
             stmts.push(self.stmt(
                 "INSERT OR IGNORE INTO outbound_deliveries (id, org_id, channel, target_id, user_id, incident_id, source, event, payload, state, attempts, next_attempt_at, created_at)
@@ -508,17 +523,38 @@ impl Db {
         Ok(())
     }
 
-    /// A delivery whose target no longer exists.
-    pub async fn drop_delivery(&self, id: &str, state: &str) -> ApiResult<()> {
-        self.run("UPDATE outbound_deliveries SET state = ?, lease_until = NULL WHERE id = ?", args![state, id]).await?;
+    /// A claimed delivery that is not sent (its incident was acknowledged, its target is gone,
+    /// it could not be prepared): the reason goes in its log as an attempt without an answer.
+    pub async fn not_sent(&self, d: &DeliveryRow, attempt_id: &str, state: &str, reason: &str, now: i64) -> ApiResult<()> {
+        self.batch(vec![
+            self.stmt(
+                "INSERT INTO delivery_attempts (id, delivery_id, org_id, attempt, at, status, outcome, duration_ms) VALUES (?, ?, ?, ?, ?, NULL, ?, 0)",
+                args![attempt_id, &d.id, &d.org_id, d.attempts + 1, now, reason],
+            )?,
+            self.stmt("UPDATE outbound_deliveries SET state = ?, lease_until = NULL, next_attempt_at = NULL WHERE id = ?", args![state, &d.id])?,
+        ])
+        .await?;
         Ok(())
+    }
+
+    /// `(id, status)` of incidents.
+    pub async fn incident_statuses(&self, ids: &[&str]) -> ApiResult<Vec<(String, String)>> {
+        #[derive(Deserialize)]
+        struct Row {
+            id: String,
+            status: String,
+        }
+        Ok(self.all_in::<Row>("SELECT id, status FROM incidents WHERE id IN ({in})", ids).await?.into_iter().map(|r| (r.id, r.status)).collect())
     }
 
     // ---- reading the log ----
 
     /// A destination's deliveries, newest first.
     pub async fn deliveries_of_target(&self, org_id: &str, target_id: &str, limit: i64) -> ApiResult<Vec<DeliveryRow>> {
-        self.all(&format!("SELECT {DELIVERY_COLS} FROM outbound_deliveries WHERE org_id = ? AND target_id = ? ORDER BY created_at DESC LIMIT ?"), args![org_id, target_id, limit])
+        self.all(
+            &format!("SELECT {DELIVERY_COLS} FROM outbound_deliveries WHERE org_id = ? AND target_id = ? AND channel = 'webhook' ORDER BY created_at DESC LIMIT ?"),
+            args![org_id, target_id, limit],
+        )
             .await
     }
 

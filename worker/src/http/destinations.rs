@@ -172,6 +172,7 @@ pub async fn test(cx: &Cx, id: &str) -> ApiResult<Response> {
 
 pub async fn deliveries(cx: &Cx, id: &str) -> ApiResult<Response> {
     let caller = admin(cx).await?;
+    cx.db.destination(caller.org_id(), id).await?.ok_or(ApiError::NotFound("webhook destination"))?;
     let rows = cx.db.deliveries_of_target(caller.org_id(), id, 50).await?;
     json(200, &super::push::delivery_log(cx, rows).await?)
 }
