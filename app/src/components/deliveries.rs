@@ -13,6 +13,7 @@ fn state_label(state: &str) -> &str {
         "sent" => "Delivered",
         "failed" => "Failed",
         "gone" => "Gone (receiver no longer exists)",
+        "skipped" => "Not sent (no longer needed)",
         other => other,
     }
 }
