@@ -218,7 +218,10 @@ pub async fn calendar(cx: &Cx, kind: &str, subject: &str) -> ApiResult<Response>
         .ok_or(ApiError::NotFound("calendar (the link is wrong or was revoked)"))?;
     let schedules = load_schedules(&cx.db, &feed.org_id, cx.now).await?;
     let names: std::collections::HashMap<String, String> = cx.db.user_names(&feed.org_id).await?.into_iter().collect();
-    let (from, to) = (views::time(cx.now), views::time(cx.now + FEED_DAYS * 86_400_000));
+    // Whole UTC days: the first shift is cut at the same instant on every fetch that day, so its
+    // times and UID stay put (calendar apps would otherwise see a new event each refresh).
+    let day_start = cx.now - cx.now.rem_euclid(86_400_000);
+    let (from, to) = (views::time(day_start), views::time(day_start + (FEED_DAYS + 1) * 86_400_000));
     let (title, shifts) = match kind {
         "schedule" => {
             let (name, s) = schedules.get(subject).ok_or(ApiError::NotFound("schedule"))?;
