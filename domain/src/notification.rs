@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
+use std::fmt;
 
 use crate::incident::{IncidentStatus, Severity};
 
@@ -29,6 +30,49 @@ impl RepeatRule {
 
     pub fn applies_to(&self, severity: Severity) -> bool {
         severity <= self.min_severity
+    }
+}
+
+/// A person's rule as stored: no preferences row yet means the default; a row without minutes
+/// means "page once".
+pub fn stored_repeat_rule(has_preferences: bool, every_minutes: Option<i64>, min_severity: &str) -> Option<RepeatRule> {
+    if !has_preferences {
+        return Some(RepeatRule::DEFAULT);
+    }
+    every_minutes.map(|m| RepeatRule {
+        every_minutes: u32::try_from(m).unwrap_or(RepeatRule::DEFAULT.every_minutes),
+        min_severity: min_severity.parse().unwrap_or(Severity::Sev1),
+    })
+}
+
+/// Why a decided page (or its retry or repeat) should not go out any more.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NotWanted {
+    /// Someone acknowledged (or resolved) it first.
+    Incident(IncidentStatus),
+    IncidentGone,
+    /// Older than [`PUSH_TTL_SECS`]: escalation has moved on.
+    TooOld,
+}
+
+impl fmt::Display for NotWanted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Incident(s) => write!(f, "not sent: the incident is {}", s.as_str()),
+            Self::IncidentGone => f.write_str("not sent: the incident is gone"),
+            Self::TooOld => f.write_str("not sent: more than an hour old"),
+        }
+    }
+}
+
+/// Whether a page decided at `decided_at` is still worth sending at `now`: only for a triggered
+/// incident, and only while fresh.
+pub fn page_wanted(status: Option<IncidentStatus>, decided_at: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), NotWanted> {
+    match status {
+        None => Err(NotWanted::IncidentGone),
+        Some(s) if s != IncidentStatus::Triggered => Err(NotWanted::Incident(s)),
+        _ if decided_at < now - Duration::seconds(i64::from(PUSH_TTL_SECS)) => Err(NotWanted::TooOld),
+        _ => Ok(()),
     }
 }
 
@@ -207,6 +251,24 @@ mod tests {
         assert_eq!(device_name(mac, true), "iPad");
         assert_eq!(device_name("Mozilla/5.0 (Windows NT 10.0; Win64; x64) Gecko/20100101 Firefox/140.0", false), "Windows PC (Firefox)");
         assert_eq!(device_name("curl/8.0", false), "This device");
+    }
+
+    #[test]
+    fn pages_go_out_only_while_triggered_and_fresh() {
+        let t = t0();
+        assert_eq!(page_wanted(Some(IncidentStatus::Triggered), t, t + Duration::minutes(59)), Ok(()));
+        assert_eq!(page_wanted(Some(IncidentStatus::Triggered), t, t + Duration::minutes(61)), Err(NotWanted::TooOld));
+        assert_eq!(page_wanted(Some(IncidentStatus::Acknowledged), t, t), Err(NotWanted::Incident(IncidentStatus::Acknowledged)));
+        assert_eq!(page_wanted(Some(IncidentStatus::Resolved), t, t + Duration::hours(5)), Err(NotWanted::Incident(IncidentStatus::Resolved)));
+        assert_eq!(page_wanted(None, t, t), Err(NotWanted::IncidentGone));
+        assert_eq!(NotWanted::Incident(IncidentStatus::Acknowledged).to_string(), "not sent: the incident is acknowledged");
+    }
+
+    #[test]
+    fn stored_rules_default_until_chosen() {
+        assert_eq!(stored_repeat_rule(false, None, "SEV1"), Some(RepeatRule::DEFAULT));
+        assert_eq!(stored_repeat_rule(true, None, "SEV1"), None, "chose to be paged once");
+        assert_eq!(stored_repeat_rule(true, Some(10), "SEV2"), Some(RepeatRule { every_minutes: 10, min_severity: Severity::Sev2 }));
     }
 
     #[test]

@@ -13,7 +13,7 @@ use chrono::DateTime;
 use tocsin_domain::action_token::{self, Claims, Purpose};
 use tocsin_domain::api::Actor;
 use tocsin_domain::incident::{IncidentStatus, Severity};
-use tocsin_domain::notification::{self, next_repeat, PageSubject, RepeatRule};
+use tocsin_domain::notification::{self, next_repeat, NotWanted, PageSubject, RepeatRule};
 use tocsin_domain::outbound::body::{render, EventIncident, EventStatusUpdate, OutboundEvent};
 use tocsin_domain::outbound::retry::{self, Next};
 use tocsin_domain::outbound::{self as out, DestinationKind, EventKind};
@@ -104,13 +104,7 @@ fn decode(b64: &str) -> ApiResult<Vec<u8>> {
 
 /// A person's rule as stored, or the default when they never chose.
 pub fn repeat_rule(p: Option<&PreferencesRow>) -> Option<RepeatRule> {
-    match p {
-        None => Some(RepeatRule::DEFAULT),
-        Some(p) => p.repeat_minutes.map(|m| RepeatRule {
-            every_minutes: u32::try_from(m).unwrap_or(RepeatRule::DEFAULT.every_minutes),
-            min_severity: p.repeat_severity.parse().unwrap_or(Severity::Sev1),
-        }),
-    }
+    notification::stored_repeat_rule(p.is_some(), p.and_then(|p| p.repeat_minutes), p.map(|p| p.repeat_severity.as_str()).unwrap_or("SEV1"))
 }
 
 /// After a response: runs the pump, but only one at a time per isolate — concurrent requests
@@ -259,13 +253,13 @@ async fn page_deliveries<'a>(db: &Db, p: &'a OutboxPageRow, prefs: Option<&'a Pr
 async fn dispatch_pages(db: &Db, app_url_var: Option<&str>, now: i64) -> ApiResult<()> {
     for p in db.pending_pages(BATCH).await? {
         let status: IncidentStatus = p.status.parse().unwrap_or(IncidentStatus::Triggered);
-        if p.created_at < now - i64::from(notification::PUSH_TTL_SECS) * 1000 {
-            db.dispatch_page(&p.id, "expired", None, &[], now).await?;
-            continue;
-        }
-        if status != IncidentStatus::Triggered {
-            db.dispatch_page(&p.id, "skipped", None, &[], now).await?;
-            continue;
+        match notification::page_wanted(Some(status), time(p.created_at), time(now)) {
+            Ok(()) => {}
+            Err(why) => {
+                let state = if why == NotWanted::TooOld { "expired" } else { "skipped" };
+                db.dispatch_page(&p.id, state, None, &[], now).await?;
+                continue;
+            }
         }
         let prefs = db.preferences(&p.user_id).await?;
         let ds = page_deliveries(db, &p, prefs.as_ref(), &format!("outbox:{}", p.id), false, app_url_var, now).await?;
@@ -437,14 +431,8 @@ async fn send_one(db: &Db, d: &DeliveryRow, subs: &HashMap<String, crate::db::Su
 async fn attempt(db: &Db, d: &DeliveryRow, subs: &HashMap<String, crate::db::SubscriptionRow>, statuses: &HashMap<String, String>, now: i64) -> Result<Answer, NotSent> {
     if d.event == "page" {
         // A page is for a triggered incident, while it is fresh: retries and repeats stop too.
-        match d.incident_id.as_ref().and_then(|i| statuses.get(i)).map(String::as_str) {
-            Some("triggered") => {}
-            Some(other) => return Err(NotSent { state: "skipped", reason: format!("not sent: the incident is {other}") }),
-            None => return Err(NotSent { state: "skipped", reason: "not sent: the incident is gone".into() }),
-        }
-        if d.created_at < now - i64::from(notification::PUSH_TTL_SECS) * 1000 {
-            return Err(NotSent { state: "skipped", reason: "not sent: more than an hour old".into() });
-        }
+        let status = d.incident_id.as_ref().and_then(|i| statuses.get(i)).and_then(|s| s.parse::<IncidentStatus>().ok());
+        notification::page_wanted(status, time(d.created_at), time(now)).map_err(|why| NotSent { state: "skipped", reason: why.to_string() })?;
     }
     match d.channel.as_str() {
         "push" => {
