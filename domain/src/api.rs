@@ -137,8 +137,10 @@ pub struct Service {
     pub description: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub runbook_url: Option<String>,
-    /// The secret part of the integration URL; visible to members, rotatable by admins.
-    pub integration_key: String,
+    /// The secret part of the integration URL: whoever holds it can open, resolve and page
+    /// through the service's alerts, so only admins see it (others get `None`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub integration_key: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// Incidents of this service that are not resolved.
@@ -170,7 +172,11 @@ fn yes() -> bool {
 /// it, and what arrived lately.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ServiceIntegrations {
+    /// Every endpoint; for callers who may not see the integration key, with the key replaced
+    /// by `…` in URLs and snippets (`key_hidden`).
     pub endpoints: Vec<IntegrationEndpoint>,
+    #[serde(default)]
+    pub key_hidden: bool,
     pub recent_events: Vec<AlertEventLog>,
     #[serde(default)]
     pub sns_subscriptions: Vec<SnsSubscription>,

@@ -60,6 +60,11 @@ pub enum Permission {
     Administer,
 }
 
+/// Integration keys (and the URLs that carry them) open, resolve and page: admins only.
+pub fn sees_integration_keys(role: Role) -> bool {
+    allows(role, Permission::Administer)
+}
+
 pub fn allows(role: Role, needed: Permission) -> bool {
     match needed {
         Permission::Read => true,

@@ -109,13 +109,34 @@ pub fn time_zone(field: &str, raw: Option<String>) -> Result<String, FieldError>
 /// An absolute http(s) URL (runbooks, links).
 pub fn http_url(field: &str, raw: &str) -> Result<String, FieldError> {
     let u = raw.trim();
-    let rest = u.strip_prefix("https://").or_else(|| u.strip_prefix("http://"));
-    match rest {
-        Some(r) if !r.is_empty() && !r.starts_with('/') && !u.chars().any(char::is_whitespace) && u.len() <= 2048 => {
-            Ok(u.to_string())
-        }
-        _ => Err(FieldError::new(field, "must be an http:// or https:// URL")),
+    let bad = || FieldError::new(field, "must be an http:// or https:// URL (no spaces, quotes or angle brackets)");
+    let rest = u.strip_prefix("https://").or_else(|| u.strip_prefix("http://")).ok_or_else(bad)?;
+    let host_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = &rest[..host_end];
+    // Host: letters, digits, dots, dashes (or a bracketed IPv6 literal), optional :port; no
+    // userinfo (a URL with user:password is a secret in the wrong place, and a phishing trick).
+    let (host, port) = match authority.strip_prefix('[') {
+        Some(v6) => match v6.split_once(']') {
+            Some((h, p)) if !h.is_empty() && h.chars().all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.') => (h, p),
+            _ => return Err(bad()),
+        },
+        None => match authority.split_once(':') {
+            Some((h, _)) => (h, &authority[h.len()..]),
+            None => (authority, ""),
+        },
+    };
+    let host_ok = !host.is_empty() && (authority.starts_with('[') || host.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.'));
+    let port_ok = port.is_empty() || port.strip_prefix(':').is_some_and(|p| !p.is_empty() && p.len() <= 5 && p.chars().all(|c| c.is_ascii_digit()));
+    // The rest: RFC 3986 characters only (unreserved, reserved and %-escapes).
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "-._~:/?#[]@!$&'()*+,;=%".contains(c);
+    let escapes_ok = {
+        let b = u.as_bytes();
+        b.iter().enumerate().all(|(i, &c)| c != b'%' || (b.get(i + 1).is_some_and(u8::is_ascii_hexdigit) && b.get(i + 2).is_some_and(u8::is_ascii_hexdigit)))
+    };
+    if !host_ok || !port_ok || !rest.chars().all(allowed) || !escapes_ok || u.len() > 2048 {
+        return Err(bad());
     }
+    Ok(u.to_string())
 }
 
 #[cfg(test)]
@@ -155,8 +176,14 @@ mod tests {
         assert_eq!(time_zone("tz", None).unwrap(), "UTC");
         assert_eq!(time_zone("tz", Some("Europe/Berlin".into())).unwrap(), "Europe/Berlin");
         assert_eq!(time_zone("tz", Some("Mars/Olympus".into())).unwrap_err().field, "tz");
-        for bad in ["ftp://x", "https://", "javascript:alert(1)", "https:///x", "http://a b"] {
+        for bad in ["ftp://x", "https://", "javascript:alert(1)", "https:///x", "http://a b", "https://x.io/\"><script>alert(1)</script>",
+            "https://x.io/<b>", "https://x.io/a\"b", "https://x.io/`x`", "https://user:pw@x.io/", "https://x.io:port/", "https://x.io/%zz",
+            "https://x.io/{a}", "https://x.io/a\\b", "https://x.io/\u{7f}", "https://x.io/é", "https://exa mple.io"] {
             assert!(http_url("u", bad).is_err(), "{bad}");
+        }
+        for good in ["https://status.example.com", "http://localhost:8787/status", "https://x.io/a?b=c&d=e#f", "https://[::1]:8443/x",
+            "https://x.io/%E2%9C%93", "https://wiki.example.com/page_(x)!*"] {
+            assert_eq!(http_url("u", good).as_deref(), Ok(good), "{good}");
         }
     }
 }

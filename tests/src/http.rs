@@ -19,10 +19,18 @@ pub struct Reply {
     pub text: String,
     pub set_cookie: Option<String>,
     pub retry_after: Option<String>,
+    /// Every response header, names in lower case.
+    pub headers: Vec<(String, String)>,
 }
 
 impl Reply {
     /// `error.field` of an error answer.
+    /// A response header by (case-insensitive) name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        let name = name.to_ascii_lowercase();
+        self.headers.iter().find(|(k, _)| *k == name).map(|(_, v)| v.as_str())
+    }
+
     pub fn field(&self) -> &str {
         self.json["error"]["field"].as_str().unwrap_or("")
     }
@@ -90,12 +98,13 @@ impl Api {
         let header = |name: &str| resp.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
         let set_cookie = header("set-cookie");
         let retry_after = header("retry-after");
+        let headers = resp.headers().iter().map(|(k, v)| (k.as_str().to_ascii_lowercase(), v.to_str().unwrap_or("").to_string())).collect();
         if let Some(sc) = &set_cookie {
             let pair = sc.split(';').next().unwrap_or("").to_string();
             *self.cookie.lock().unwrap() = if pair.ends_with('=') { None } else { Some(pair) };
         }
         let text = resp.body_mut().read_to_string().unwrap_or_default();
         let json = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Reply { status, json, text, set_cookie, retry_after }
+        Reply { status, json, text, set_cookie, retry_after, headers }
     }
 }

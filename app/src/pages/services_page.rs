@@ -96,7 +96,9 @@ fn NewServiceForm(on_created: impl Fn(Service) + Copy + Send + Sync + 'static) -
 #[component]
 fn ServiceCard(service: Service, admin: bool, on_change: impl Fn() + Copy + 'static) -> impl IntoView {
     let origin = window().location().origin().unwrap_or_default();
-    let url = format!("{origin}/webhooks/generic/{}", service.integration_key);
+    // Only admins are given the key; others see that the integration exists.
+    let key = service.integration_key.clone();
+    let url = format!("{origin}/webhooks/generic/{}", key.as_deref().unwrap_or("…"));
     let curl = format!(
         "curl -X POST '{url}' \\\n  -H 'Content-Type: application/json' \\\n  -d '{{\"summary\":\"Disk almost full on db-1\",\"severity\":\"critical\",\"dedup_key\":\"db-1-disk\"}}'"
     );
@@ -131,15 +133,20 @@ fn ServiceCard(service: Service, admin: bool, on_change: impl Fn() + Copy + 'sta
                 {format!("{} open incident{}", service.open_incidents, if service.open_incidents == 1 { "" } else { "s" })}
                 {service.runbook_url.clone().map(|u| view! { " · " <a href=u target="_blank" rel="noopener noreferrer">"Runbook ↗"</a> })}
             </p>
-            <label class="small-label" for=format!("url-{}", service.id)>"Integration URL (generic JSON webhook)"</label>
-            <div class="copy-row">
-                <input class="mono" id=format!("url-{}", service.id) readonly value=url.clone()/>
-                <button class="btn" on:click=copy>{move || if copied.get() { "Copied" } else { "Copy" }}</button>
-            </div>
-            <details>
-                <summary>"Send a test alert with curl"</summary>
-                <pre class="mono">{curl}</pre>
-            </details>
+            {match key {
+                Some(_) => view! {
+                    <label class="small-label" for=format!("url-{}", service.id)>"Integration URL (generic JSON webhook)"</label>
+                    <div class="copy-row">
+                        <input class="mono" id=format!("url-{}", service.id) readonly value=url.clone()/>
+                        <button class="btn" on:click=copy>{move || if copied.get() { "Copied" } else { "Copy" }}</button>
+                    </div>
+                    <details>
+                        <summary>"Send a test alert with curl"</summary>
+                        <pre class="mono">{curl}</pre>
+                    </details>
+                }.into_any(),
+                None => view! { <p class="muted">"Integration set up · its URL is shown to admins"</p> }.into_any(),
+            }}
             <div class="row">
                 <A href=page attr:class="btn">"Integrations and events"</A>
                 {admin.then(|| view! { <button class="link-btn danger" on:click=rotate.clone()>"Rotate key"</button> })}

@@ -51,8 +51,9 @@ fn content(e: &Entry<'_>, tz: chrono_tz::Tz) -> String {
     html
 }
 
+/// The page's base URL, escaped for XML (it is written into elements and attributes).
 fn base(s: &Snapshot) -> String {
-    s.page.url.trim_end_matches('/').trim_end_matches("/status").to_string()
+    esc(s.page.url.trim_end_matches('/').trim_end_matches("/status"))
 }
 
 pub fn atom(s: &Snapshot) -> String {

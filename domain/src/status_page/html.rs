@@ -49,7 +49,8 @@ fn when(t: DateTime<Utc>, tz: Tz) -> String {
 }
 
 fn head(out: &mut String, title: &str, s: &Snapshot) {
-    let base = s.page.url.trim_end_matches('/');
+    // Escaped like every other value written into an attribute (the URL is validated too).
+    let base = esc(s.page.url.trim_end_matches('/'));
     let _ = write!(
         out,
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
@@ -287,6 +288,17 @@ mod tests {
         assert!(html.contains("Nov 20, 2026") && html.contains("Slow logins"));
         assert!(!html.contains("<script"), "no JavaScript");
         assert!(html.contains("<main>") && html.contains("<header>") && html.contains("<footer>"));
+    }
+
+    #[test]
+    fn a_hostile_page_url_is_escaped_in_every_attribute() {
+        // Stored before validation was strict, or written straight into D1: still inert.
+        let mut s = sample();
+        s.page.url = "https://x.io/\"><script>alert(1)</script>".into();
+        for out in [page(&s), history(&s, 1, false), super::super::feeds::atom(&s), super::super::feeds::rss(&s)] {
+            assert!(!out.contains("<script>"), "{out}");
+            assert!(!out.contains("x.io/\">"), "no attribute is closed early");
+        }
     }
 
     #[test]

@@ -218,20 +218,27 @@ pub struct CalendarFeedRow {
     pub org_id: String,
     pub kind: String,
     pub subject_id: String,
+    #[serde(default)]
+    pub created_by: Option<String>,
 }
 
 impl Db {
-    pub async fn insert_calendar_feed(&self, id: &str, org_id: &str, kind: &str, subject: &str, token_hash: &str, now: i64) -> ApiResult<()> {
+    pub async fn insert_calendar_feed(&self, id: &str, org_id: &str, kind: &str, subject: &str, token_hash: &str, created_by: &str, now: i64) -> ApiResult<()> {
         self.run(
-            "INSERT INTO calendar_feeds (id, org_id, kind, subject_id, token_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-            args![id, org_id, kind, subject, token_hash, now],
+            "INSERT INTO calendar_feeds (id, org_id, kind, subject_id, token_hash, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            args![id, org_id, kind, subject, token_hash, now, created_by],
         )
         .await?;
         Ok(())
     }
 
     pub async fn calendar_feed(&self, token_hash: &str) -> ApiResult<Option<CalendarFeedRow>> {
-        self.first("SELECT org_id, kind, subject_id FROM calendar_feeds WHERE token_hash = ? AND revoked_at IS NULL", args![token_hash]).await
+        self.first("SELECT org_id, kind, subject_id, created_by FROM calendar_feeds WHERE token_hash = ? AND revoked_at IS NULL", args![token_hash]).await
+    }
+
+    /// A live feed by id (for deciding who may revoke it).
+    pub async fn calendar_feed_by_id(&self, org_id: &str, id: &str) -> ApiResult<Option<CalendarFeedRow>> {
+        self.first("SELECT org_id, kind, subject_id, created_by FROM calendar_feeds WHERE org_id = ? AND id = ? AND revoked_at IS NULL", args![org_id, id]).await
     }
 
     pub async fn revoke_calendar_feed(&self, org_id: &str, id: &str, now: i64) -> ApiResult<bool> {

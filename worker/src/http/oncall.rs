@@ -69,6 +69,10 @@ pub async fn create_override(cx: &mut Cx, schedule_id: &str) -> ApiResult<Respon
     if user != caller.user.id && caller.role != Role::Admin {
         return Err(ApiError::Forbidden("responders may only put themselves on call"));
     }
+    // An override for someone who does not exist would silently page nobody.
+    if !cx.db.user_names(caller.org_id()).await?.iter().any(|(id, _)| *id == user) {
+        return Err(ApiError::field("user_id", "no such user in this organisation"));
+    }
     let time = |k: &str| -> ApiResult<i64> {
         let raw = f.req_str(k, 40)?;
         chrono::DateTime::parse_from_rfc3339(&raw).map(|t| t.timestamp_millis()).map_err(|_| ApiError::field(k, "must be an RFC 3339 time"))
@@ -191,7 +195,7 @@ pub async fn create_calendar_feed(cx: &Cx, kind: &str, subject: Option<&str>) ->
     };
     let secret = crate::crypto::new_secret("tcf_");
     let id = new_id(cx.now);
-    cx.db.insert_calendar_feed(&id, caller.org_id(), kind, &subject, &crate::crypto::sha256_hex(&secret), cx.now).await?;
+    cx.db.insert_calendar_feed(&id, caller.org_id(), kind, &subject, &crate::crypto::sha256_hex(&secret), &caller.user.id, cx.now).await?;
     let path = match kind {
         "schedule" => format!("/api/schedules/{subject}/calendar.ics"),
         _ => format!("/api/users/{subject}/oncall.ics"),
@@ -199,8 +203,15 @@ pub async fn create_calendar_feed(cx: &Cx, kind: &str, subject: Option<&str>) ->
     json(201, &json!({"id": id, "url": format!("{}{path}?token={secret}", cx.origin())}))
 }
 
+/// Revoking a feed: whoever made it, the person whose own feed it is, or an admin.
 pub async fn revoke_calendar_feed(cx: &Cx, id: &str) -> ApiResult<Response> {
     let caller = cx.caller().await?;
+    let feed = cx.db.calendar_feed_by_id(caller.org_id(), id).await?.ok_or(ApiError::NotFound("calendar feed"))?;
+    let me = caller.user.id.as_str();
+    let own = feed.created_by.as_deref() == Some(me) || (feed.kind == "user" && feed.subject_id == me);
+    if !own && caller.role != Role::Admin {
+        return Err(ApiError::Forbidden("only the feed's owner or an admin may revoke it"));
+    }
     if !cx.db.revoke_calendar_feed(caller.org_id(), id, cx.now).await? {
         return Err(ApiError::NotFound("calendar feed"));
     }
@@ -390,21 +401,31 @@ pub async fn reassign(cx: &mut Cx, incident_id: &str) -> ApiResult<Response> {
     let f = Fields::new(&v)?;
     let actor = views::actor_json(&views::user_actor(&caller.user));
     let names: std::collections::HashMap<String, String> = cx.db.user_names(&org).await?.into_iter().collect();
+    // Validate first: an unknown person or policy changes nothing (no un-acknowledge, no page).
+    enum To {
+        User(String, String),
+        Policy(crate::db::PolicyRow),
+    }
+    let to = match (f.opt_str("user_id", 64)?, f.opt_str("policy_id", 64)?) {
+        (Some(user), None) => {
+            let name = names.get(&user).cloned().ok_or_else(|| ApiError::field("user_id", "no such user"))?;
+            To::User(user, name)
+        }
+        (None, Some(policy_id)) => To::Policy(cx.db.policy(&org, &policy_id).await?.ok_or_else(|| ApiError::field("policy_id", "no such escalation policy"))?),
+        _ => return Err(ApiError::field("body", "give either user_id or policy_id")),
+    };
     if matches!(transition, tocsin_domain::incident::Transition::Changed { .. }) {
         cx.db.unacknowledge(&org, incident_id, None, &new_id(cx.now), &actor, &format!("Back to triggered: reassigned by {}", caller.user.name), cx.now).await?;
     }
-    match (f.opt_str("user_id", 64)?, f.opt_str("policy_id", 64)?) {
-        (Some(user), None) => {
-            let name = names.get(&user).cloned().ok_or_else(|| ApiError::field("user_id", "no such user"))?;
+    match to {
+        To::User(user, name) => {
             let message = format!("Reassigned to {name} by {}", caller.user.name);
             cx.db.reassign_to_user(&org, incident_id, &user, &new_id(cx.now), "reassigned", &new_id(cx.now), &actor, &message, cx.now).await?;
         }
-        (None, Some(policy_id)) => {
-            let p = cx.db.policy(&org, &policy_id).await?.ok_or_else(|| ApiError::field("policy_id", "no such escalation policy"))?;
+        To::Policy(p) => {
             cx.db.restart_escalation(&org, incident_id, &p.policy, cx.now).await?;
             run_incident(&cx.db, incident_id, cx.now).await?;
         }
-        _ => return Err(ApiError::field("body", "give either user_id or policy_id")),
     }
     notifications(cx, incident_id).await
 }

@@ -101,7 +101,7 @@ fn name_taken(name: &str) -> impl Fn(ApiError) -> ApiError + '_ {
 
 pub async fn list(cx: &Cx) -> ApiResult<Response> {
     let caller = cx.caller().await?;
-    let services = cx.db.services(caller.org_id()).await?.iter().map(views::service).collect();
+    let services = cx.db.services(caller.org_id()).await?.iter().map(|s| views::service(s, caller.role)).collect();
     json(200, &ServiceList { services })
 }
 
@@ -113,7 +113,7 @@ pub async fn create(cx: &mut Cx) -> ApiResult<Response> {
     let id = new_id(cx.now);
     cx.db.insert_service(&id, caller.org_id(), &s.fields(), &new_integration_key(), cx.now).await.map_err(name_taken(&s.name))?;
     let row = cx.db.service(caller.org_id(), &id).await?.ok_or(ApiError::Internal("service vanished".into()))?;
-    json(201, &views::service(&row))
+    json(201, &views::service(&row, caller.role))
 }
 
 async fn load(cx: &Cx, org_id: &str, id: &str) -> ApiResult<ServiceRow> {
@@ -122,7 +122,7 @@ async fn load(cx: &Cx, org_id: &str, id: &str) -> ApiResult<ServiceRow> {
 
 pub async fn get(cx: &Cx, id: &str) -> ApiResult<Response> {
     let caller = cx.caller().await?;
-    json(200, &views::service(&load(cx, caller.org_id(), id).await?))
+    json(200, &views::service(&load(cx, caller.org_id(), id).await?, caller.role))
 }
 
 pub async fn patch(cx: &mut Cx, id: &str) -> ApiResult<Response> {
@@ -132,7 +132,7 @@ pub async fn patch(cx: &mut Cx, id: &str) -> ApiResult<Response> {
     let body = parse_json(&cx.body(64 * 1024).await?)?;
     let s = settings(&body, Some(&current))?;
     cx.db.update_service(caller.org_id(), id, &s.fields(), cx.now).await.map_err(name_taken(&s.name))?;
-    json(200, &views::service(&load(cx, caller.org_id(), id).await?))
+    json(200, &views::service(&load(cx, caller.org_id(), id).await?, caller.role))
 }
 
 /// Issues a new integration key; the old one stops working at once.
@@ -141,7 +141,7 @@ pub async fn rotate_key(cx: &Cx, id: &str) -> ApiResult<Response> {
     caller.require(Permission::Administer)?;
     load(cx, caller.org_id(), id).await?;
     cx.db.rotate_integration_key(caller.org_id(), id, &new_integration_key(), cx.now).await?;
-    json(200, &views::service(&load(cx, caller.org_id(), id).await?))
+    json(200, &views::service(&load(cx, caller.org_id(), id).await?, caller.role))
 }
 
 /// Where each monitoring tool sends for this service, ready-to-paste configuration, and the
@@ -152,11 +152,22 @@ pub async fn integrations(cx: &Cx, id: &str) -> ApiResult<Response> {
     let events = cx.db.service_events(&service.id, 20).await?;
     let subs = cx.db.sns_subscriptions(&service.id).await?;
     let changes = cx.db.service_changes(&service.id, 10).await?;
+    // Others see that the integrations exist and what arrived, never the key (raw payloads
+    // such as PagerDuty's carry it as `routing_key`).
+    let shown = tocsin_domain::auth::sees_integration_keys(caller.role);
+    let key = if shown { service.integration_key.as_str() } else { "…" };
+    let scrub = |mut e: tocsin_domain::api::AlertEventLog| {
+        if !shown {
+            e.raw = e.raw.replace(&service.integration_key, "…");
+        }
+        e
+    };
     json(
         200,
         &ServiceIntegrations {
-            endpoints: endpoints(&cx.origin(), &service.integration_key),
-            recent_events: events.iter().map(views::event_log).collect(),
+            endpoints: endpoints(&cx.origin(), key),
+            key_hidden: !shown,
+            recent_events: events.iter().map(views::event_log).map(scrub).collect(),
             sns_subscriptions: subs.iter().map(views::sns_subscription).collect(),
             recent_changes: changes.iter().map(views::change).collect(),
         },

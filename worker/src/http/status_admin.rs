@@ -204,7 +204,7 @@ pub async fn publish_incident(cx: &mut Cx) -> ApiResult<Response> {
     };
     let update = UpdateRow { id: new_id(cx.now), parent_id: id.clone(), status: status.as_str().into(), body: body_text, affected, created_at: cx.now };
     cx.db.write_public_incident(caller.org_id(), &row, true, &update, &changes, cx.now).await?;
-    purge().await;
+    super::status_page::purge_with(&[row.id.as_str()]).await;
     json(201, &serde_json::json!({"id": id, "url": format!("{}/status/incidents/{id}", cx.origin())}))
 }
 
@@ -234,7 +234,7 @@ pub async fn post_incident_update(cx: &mut Cx, id: &str) -> ApiResult<Response> 
     row.resolved_at = if status.is_resolved() { row.resolved_at.or(Some(cx.now)) } else { None };
     let update = UpdateRow { id: new_id(cx.now), parent_id: row.id.clone(), status: status.as_str().into(), body: body_text, affected, created_at: cx.now };
     cx.db.write_public_incident(caller.org_id(), &row, false, &update, &changes, cx.now).await?;
-    purge().await;
+    super::status_page::purge_with(&[row.id.as_str()]).await;
     json(201, &serde_json::json!({"id": update.id}))
 }
 

@@ -136,7 +136,7 @@ async fn build(cx: &Cx, path: &str) -> ApiResult<Response> {
             public(Response::from_html(html::page(&s))?, "text/html; charset=utf-8", &s)
         }
         "/status/history" => {
-            let page_no: i64 = cx.query("page").and_then(|p| p.parse().ok()).filter(|p| (1..=500).contains(p)).unwrap_or(1);
+            let page_no = history_page(cx.req.url()?.query());
             let mut s = load(&cx.db, cx.now, &origin, page_no * HISTORY_PAGE + 1, 0).await?;
             let mut all = std::mem::take(&mut s.incidents);
             all.sort_by(|a, b| b.created_at.cmp(&a.created_at));
@@ -176,7 +176,12 @@ fn public(mut resp: Response, content_type: &str, s: &sp::Snapshot) -> ApiResult
 /// Serves a public path: from the cache when possible, else built, validated and cached.
 pub async fn serve(cx: &Cx, path: &str) -> ApiResult<Response> {
     let cache = Cache::default();
-    let key = cache_key(path, cx.req.url()?.query());
+    // Only what changes the answer varies the cache: the history's page number (normalised);
+    // any other query string is ignored, so `?x=1`, `?x=2`, … cannot each miss and hit D1.
+    let key = match path {
+        "/status/history" => cache_key(path, Some(&format!("page={}", history_page(cx.req.url()?.query())))),
+        _ => cache_key(path, None),
+    };
     let resp = match cache.get(key.as_str(), false).await.ok().flatten() {
         Some(hit) => {
             let headers = hit.headers().clone();
@@ -206,6 +211,16 @@ pub async fn serve(cx: &Cx, path: &str) -> ApiResult<Response> {
     Ok(resp)
 }
 
+/// `?page=N` of the history, 1..=MAX_HISTORY_PAGES (anything else is page 1): at most
+/// `MAX_HISTORY_PAGES × 20` incidents are ever loaded for it.
+fn history_page(query: Option<&str>) -> i64 {
+    let n = query.into_iter().flat_map(|q| q.split('&')).find_map(|kv| kv.strip_prefix("page=")).and_then(|p| p.parse::<i64>().ok());
+    n.filter(|p| (1..=MAX_HISTORY_PAGES).contains(p)).unwrap_or(1)
+}
+
+/// How far back the history pages go (20 incidents each).
+pub const MAX_HISTORY_PAGES: i64 = 25;
+
 /// Cached answers are keyed by path and query only, so that a change made anywhere (a request,
 /// the cron) can purge them. (Set the page's URL so that links in cached answers are right for
 /// every hostname the instance answers on.)
@@ -218,9 +233,20 @@ fn cache_key(path: &str, query: Option<&str>) -> String {
 
 /// After any change to what the page shows: drop the cached answers.
 pub async fn purge() {
+    purge_with(&[]).await;
+}
+
+/// Same, and the pages of the public incidents `changed` (their own pages show their updates).
+pub async fn purge_with(changed: &[&str]) {
     let cache = Cache::default();
     for p in PURGE_PATHS {
         let _ = cache.delete(cache_key(p, None), false).await;
+    }
+    for n in 1..=MAX_HISTORY_PAGES {
+        let _ = cache.delete(cache_key("/status/history", Some(&format!("page={n}"))), false).await;
+    }
+    for id in changed {
+        let _ = cache.delete(cache_key(&format!("/status/incidents/{id}"), None), false).await;
     }
 }
 

@@ -42,13 +42,14 @@ pub fn me(u: &UserRow, role: tocsin_domain::auth::Role) -> ApiResult<api::Me> {
     })
 }
 
-pub fn service(s: &ServiceRow) -> api::Service {
+/// A service as `role` may see it (the integration key for admins only).
+pub fn service(s: &ServiceRow, role: tocsin_domain::auth::Role) -> api::Service {
     api::Service {
         id: ServiceId(s.id.clone()),
         name: s.name.clone(),
         description: s.description.clone(),
         runbook_url: s.runbook_url.clone(),
-        integration_key: s.integration_key.clone(),
+        integration_key: tocsin_domain::auth::sees_integration_keys(role).then(|| s.integration_key.clone()),
         created_at: time(s.created_at),
         updated_at: time(s.updated_at),
         open_incidents: s.open_incidents.max(0) as u64,

@@ -1,0 +1,197 @@
+//! Regression tests for the holes a security review found (issue "Trust"), each named after the
+//! hole, against a real `wrangler dev` + D1. Each builds its own fixtures.
+
+use serde_json::{json, Value};
+use std::sync::OnceLock;
+use tocsin_tests::{unique, Api, Instance, Reply};
+
+struct Ctx {
+    inst: Instance,
+    admin: OnceLock<Api>,
+}
+
+impl Ctx {
+    fn admin(&self) -> &Api {
+        self.admin.get_or_init(|| Api::setup(&self.inst.base, "Acme", "admin@example.com", "security password", "Admin"))
+    }
+
+    /// A logged-in member with `role` and a fresh address; returns (client, user id).
+    fn member(&self, role: &str) -> (Api, String) {
+        let email = format!("{}@example.com", unique(role));
+        let r = self.admin().post("/api/users", json!({"email": email, "name": format!("{role} person"), "role": role, "password": "member password"}));
+        assert_eq!(r.status, 201, "{}", r.text);
+        let api = Api::new(&self.inst.base);
+        assert_eq!(api.post("/api/auth/login", json!({"email": email, "password": "member password"})).status, 200);
+        (api, r.json["user"]["id"].as_str().unwrap().to_string())
+    }
+
+    fn service(&self) -> Value {
+        let r = self.admin().post("/api/services", json!({"name": unique("svc")}));
+        assert_eq!(r.status, 201, "{}", r.text);
+        r.json
+    }
+
+    fn public(&self, path: &str) -> Reply {
+        Api::new(&self.inst.base).get(path)
+    }
+}
+
+fn main() {
+    let ctx = Ctx { inst: Instance::start("security"), admin: OnceLock::new() };
+    let tests: &[(&str, fn(&Ctx))] = &[
+        ("hole_1_integration_keys_are_for_admins_only", integration_keys_for_admins),
+        ("hole_5_stored_xss_on_the_status_page", stored_xss),
+        ("hole_9_invalid_input_does_not_act", invalid_input_does_not_act),
+        ("hole_9_calendar_feeds_are_revoked_by_owners_or_admins", calendar_feed_revocation),
+        ("hole_12_public_cache_ignores_stray_queries_and_purges_incident_pages", status_cache),
+    ];
+    tocsin_tests::run_suite(ctx, tests, |c| eprintln!("--- wrangler log ---\n{}", c.inst.log()))
+}
+
+fn integration_keys_for_admins(c: &Ctx) {
+    let svc = c.service();
+    let (sid, key) = (svc["id"].as_str().unwrap().to_string(), svc["integration_key"].as_str().expect("admins get the key").to_string());
+    // PagerDuty's body carries the key as routing_key: it lands in the raw event log.
+    let r = Api::new(&c.inst.base).post("/v2/enqueue", json!({"routing_key": key, "event_action": "trigger", "dedup_key": "k1",
+        "payload": {"summary": "disk full", "source": "db-1", "severity": "critical"}}));
+    assert_eq!(r.status, 202, "{}", r.text);
+    for role in ["observer", "responder"] {
+        let (api, _) = c.member(role);
+        for path in ["/api/services".to_string(), format!("/api/services/{sid}"), format!("/api/services/{sid}/integrations")] {
+            let r = api.get(&path);
+            assert_eq!(r.status, 200, "{role} reads {path}: {}", r.text);
+            assert!(!r.text.contains(&key), "{role} must not see the integration key in {path}: {}", r.text);
+        }
+        let list = api.get("/api/services");
+        let mine = list.json["services"].as_array().unwrap().iter().find(|s| s["id"] == sid.as_str()).cloned().expect("the service is listed");
+        assert!(mine.get("integration_key").is_none(), "{mine}");
+        let panel = api.get(&format!("/api/services/{sid}/integrations")).json;
+        assert_eq!(panel["key_hidden"], true);
+        let endpoints = panel["endpoints"].as_array().unwrap();
+        assert!(endpoints.len() >= 8, "every integration is shown to exist: {panel}");
+        assert!(endpoints.iter().all(|e| e["url"].as_str().unwrap().contains('…')), "{panel}");
+        let events = panel["recent_events"].as_array().unwrap();
+        assert!(!events.is_empty(), "the event arrived: {panel}");
+    }
+    // Admins still get everything, and the key works.
+    let panel = c.admin().get(&format!("/api/services/{sid}/integrations"));
+    assert_eq!(panel.json["key_hidden"], false);
+    assert!(panel.text.contains(&key));
+    assert_eq!(c.admin().get(&format!("/api/services/{sid}")).json["integration_key"], key.as_str());
+}
+
+fn stored_xss(c: &Ctx) {
+    let a = c.admin();
+    // A URL that would close the href attribute is refused, naming the field; nothing changes.
+    let before = a.get("/api/status").json["page"].clone();
+    for url in ["https://x.io/\"><script>alert(1)</script>", "https://x.io/'onmouseover='alert(1)'<", "javascript:alert(1)", "https://x.io/a b"] {
+        let r = a.send("PUT", "/api/status/page", Some(json!({"name": "Acme Status", "url": url}).to_string().into_bytes()), &[]);
+        assert_eq!((r.status, r.field()), (400, "url"), "{url}: {}", r.text);
+    }
+    assert_eq!(a.get("/api/status").json["page"], before, "refused input changed nothing");
+    for (field, url) in [("runbook_url", "https://x.io/\"><img src=x onerror=alert(1)>")] {
+        let r = a.post("/api/services", json!({"name": unique("x"), field: url}));
+        assert_eq!((r.status, r.field()), (400, field), "{}", r.text);
+    }
+    // Hostile text in every field that reaches HTML, Atom and RSS comes out as text.
+    let evil = "\"><script>alert(1)</script><img src=x onerror=alert(2)>";
+    let r = a.send("PUT", "/api/status/page", Some(json!({"name": format!("Acme {evil}"), "time_zone": "UTC"}).to_string().into_bytes()), &[]);
+    assert_eq!(r.status, 200, "{}", r.text);
+    let comp = a.post("/api/status/components", json!({"name": format!("API {evil}"), "description": evil}));
+    assert_eq!(comp.status, 201, "{}", comp.text);
+    let inc = a.post("/api/status/incidents", json!({"name": format!("Outage {evil}"), "impact": "minor", "body": evil, "component_ids": [comp.json["id"]], "component_status": "degraded_performance"}));
+    assert_eq!(inc.status, 201, "{}", inc.text);
+    let id = inc.json["id"].as_str().unwrap().to_string();
+    let now = tocsin_tests::now_ms();
+    let m = a.post("/api/status/maintenances", json!({"name": format!("Upgrade {evil}"), "body": evil,
+        "scheduled_for": tocsin_tests::ms_rfc3339(now + 3_600_000), "scheduled_until": tocsin_tests::ms_rfc3339(now + 7_200_000)}));
+    assert_eq!(m.status, 201, "{}", m.text);
+    for path in ["/status".to_string(), "/status/history".into(), format!("/status/incidents/{id}"), "/history.atom".into(), "/history.rss".into()] {
+        let r = c.public(&path);
+        assert_eq!(r.status, 200, "{path}");
+        assert!(r.text.contains("Outage"), "{path} shows the incident");
+        assert!(!r.text.contains("<script") && !r.text.contains("<img"), "{path} has live markup: {}", r.text);
+    }
+    for path in ["/api/v2/summary.json", "/api/v2/incidents.json"] {
+        let r = c.public(path);
+        assert_eq!(r.json["page"]["name"], format!("Acme {evil}"), "JSON carries the text as it was typed");
+    }
+    let r = a.post(&format!("/api/status/incidents/{id}/updates"), json!({"status": "resolved", "body": "done"}));
+    assert_eq!(r.status, 201);
+    let r = a.send("PUT", "/api/status/page", Some(json!({"name": "Acme Status", "time_zone": "UTC"}).to_string().into_bytes()), &[]);
+    assert_eq!(r.status, 200);
+}
+
+fn invalid_input_does_not_act(c: &Ctx) {
+    let a = c.admin();
+    let (_, responder) = c.member("responder");
+    let svc = c.service();
+    let r = a.post("/api/escalation-policies", json!({"name": unique("p"), "levels": [{"targets": [{"type": "user", "id": responder}], "delay_minutes": 30}]}));
+    assert_eq!(r.status, 201, "{}", r.text);
+    let sid = svc["id"].as_str().unwrap();
+    assert_eq!(a.send("PUT", &format!("/api/services/{sid}/escalation-policy"), Some(json!({"policy_id": r.json["id"]}).to_string().into_bytes()), &[]).status, 200);
+    let fired = Api::new(&c.inst.base).post(&format!("/webhooks/generic/{}", svc["integration_key"].as_str().unwrap()), json!({"summary": "x", "severity": "critical", "dedup_key": "r"}));
+    let incident = fired.json["incident_id"].as_str().unwrap().to_string();
+    assert_eq!(a.post(&format!("/api/incidents/{incident}/acknowledge"), json!({})).status, 200);
+    let pages = |c: &Ctx| c.admin().get(&format!("/api/incidents/{incident}/notifications")).json["notifications"].as_array().map(Vec::len).unwrap_or(0);
+    let before = pages(c);
+    assert_eq!(before, 1, "the first page");
+    for body in [json!({"user_id": "nobody"}), json!({"policy_id": "nothing"}), json!({})] {
+        let r = a.post(&format!("/api/incidents/{incident}/reassign"), body.clone());
+        assert_eq!(r.status, 400, "{body}: {}", r.text);
+        let d = a.get(&format!("/api/incidents/{incident}"));
+        assert_eq!(d.json["incident"]["status"], "acknowledged", "a refused reassign leaves it acknowledged ({body})");
+        assert_eq!(pages(c), before, "and pages nobody");
+    }
+    // Overrides for someone who does not exist are refused (the schedule would page nobody).
+    let s = a.post("/api/schedules", json!({"name": unique("s"), "layers": [{"name": "l", "participants": [responder], "start": "2026-01-01T00:00:00", "turn": {"type": "daily"}}]}));
+    let schedule = s.json["id"].as_str().unwrap();
+    let now = tocsin_tests::now_ms();
+    let r = a.post(&format!("/api/schedules/{schedule}/overrides"), json!({"user_id": "ghost", "start": tocsin_tests::ms_rfc3339(now), "end": tocsin_tests::ms_rfc3339(now + 3_600_000)}));
+    assert_eq!((r.status, r.field()), (400, "user_id"), "{}", r.text);
+    let oncall = a.get(&format!("/api/oncall"));
+    let mine = oncall.json["schedules"].as_array().unwrap().iter().find(|x| x["schedule_id"] == schedule).cloned().unwrap();
+    assert_eq!(mine["on_call"][0]["id"], responder.as_str(), "still the rotation");
+}
+
+fn calendar_feed_revocation(c: &Ctx) {
+    let (ana, _) = c.member("responder");
+    let (bo, _) = c.member("responder");
+    let mine = ana.post("/api/users/me/calendar-feed", json!({}));
+    assert_eq!(mine.status, 201, "{}", mine.text);
+    let id = mine.json["id"].as_str().unwrap();
+    let url = mine.json["url"].as_str().unwrap().trim_start_matches(&c.inst.base).to_string();
+    let r = bo.send("DELETE", &format!("/api/calendar-feeds/{id}"), None, &[]);
+    assert_eq!((r.status, r.code()), (403, "forbidden"), "someone else's feed: {}", r.text);
+    assert_eq!(c.public(&url).status, 200, "still works");
+    assert_eq!(ana.send("DELETE", &format!("/api/calendar-feeds/{id}"), None, &[]).status, 204, "the owner may");
+    assert_eq!(c.public(&url).status, 404);
+    // An admin may revoke anyone's.
+    let again = bo.post("/api/users/me/calendar-feed", json!({}));
+    assert_eq!(c.admin().send("DELETE", &format!("/api/calendar-feeds/{}", again.json["id"].as_str().unwrap()), None, &[]).status, 204);
+}
+
+fn status_cache(c: &Ctx) {
+    let a = c.admin();
+    let cache = |r: &Reply| r.header("x-tocsin-cache").unwrap_or_default().to_string();
+    // A stray query string does not make a new cache entry (and a D1 read) per value.
+    let first = c.public(&format!("/api/v2/status.json?x={}", unique("q")));
+    assert_eq!(first.status, 200);
+    let second = c.public(&format!("/api/v2/status.json?x={}", unique("q")));
+    assert_eq!(cache(&second), "hit", "another ?x= is the same answer");
+    // An incident's own page is purged when that incident changes.
+    let inc = a.post("/api/status/incidents", json!({"name": unique("Slow checkout"), "impact": "minor", "body": "Looking into it."}));
+    assert_eq!(inc.status, 201, "{}", inc.text);
+    let id = inc.json["id"].as_str().unwrap().to_string();
+    let page = format!("/status/incidents/{id}");
+    assert!(c.public(&page).text.contains("Looking into it."));
+    assert_eq!(cache(&c.public(&page)), "hit", "cached");
+    let r = a.post(&format!("/api/status/incidents/{id}/updates"), json!({"status": "resolved", "body": "Fixed for good."}));
+    assert_eq!(r.status, 201, "{}", r.text);
+    let after = c.public(&page);
+    assert!(after.text.contains("Fixed for good."), "the incident page shows the new update at once: {}", after.text);
+    // History pages beyond the first are purged too.
+    let h2 = c.public("/status/history?page=2");
+    assert_eq!(h2.status, 200);
+    assert_eq!(cache(&c.public("/status/history?page=2&utm=1")), "hit", "the same page, whatever else the query says");
+}
