@@ -16,6 +16,7 @@ const SHELL = [
   "/",
   "/index.html",
   `/tocsin.css?v=${VERSION}`,
+  `/boot.js?v=${VERSION}`,
   `/pkg/tocsin_app.js?v=${VERSION}`,
   `/pkg/tocsin_app_bg.wasm?v=${VERSION}`,
   "/manifest.webmanifest",

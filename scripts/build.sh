@@ -49,8 +49,9 @@ build_app() {
   cp style/*.css dist/app.new/
   # Cache busting: index.html names its files with a hash of their content, and the service
   # worker names its shell cache and the files it keeps offline with the same hash.
-  local v; v=$({ cat dist/app.new/pkg/* dist/app.new/*.css app/index.html; find public -type f -print0 | sort -z | xargs -0 cat; } | sha256sum | cut -c1-12)
+  local v; v=$({ cat dist/app.new/pkg/* dist/app.new/*.css app/index.html app/boot.js; find public -type f -print0 | sort -z | xargs -0 cat; } | sha256sum | cut -c1-12)
   sed "s/__VERSION__/$v/g" app/index.html > dist/app.new/index.html
+  sed "s/__VERSION__/$v/g" app/boot.js > dist/app.new/boot.js
   sed "s/__VERSION__/$v/g" public/sw.js > dist/app.new/sw.js
   rm -rf dist/app; mv dist/app.new dist/app
 }

@@ -75,7 +75,9 @@ async fn answer(resp: Response) -> ApiResult<(u16, String)> {
 async fn exchange(req: RequestBuilder, json: Option<String>) -> ApiResult<(u16, String)> {
     let req = match json {
         Some(body) => req.header("Content-Type", "application/json").body(body),
-        None => req.build(),
+        // Writes without a body are still marked JSON: the server refuses cookie-authenticated
+        // writes that are not (a cross-site form could send them otherwise).
+        None => req.header("Content-Type", "application/json").build(),
     }
     .map_err(network)?;
     answer(req.send().await.map_err(network)?).await

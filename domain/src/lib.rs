@@ -21,6 +21,7 @@ pub mod schedule;
 pub mod sealed;
 pub mod status_page;
 pub mod validation;
+pub mod web_security;
 #[cfg(feature = "vendors")]
 pub mod vendors;
 #[cfg(feature = "vendors")]

@@ -86,7 +86,8 @@ impl Api {
         if let Some(b) = self.bearer.lock().unwrap().clone() {
             req = req.header("Authorization", format!("Bearer {b}"));
         }
-        if body.is_some() {
+        // As the app does: every write is JSON (cookie-authenticated writes must be), body or not.
+        if body.is_some() || method != "GET" {
             req = req.header("Content-Type", "application/json");
         }
         for (k, v) in headers {

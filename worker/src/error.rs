@@ -25,6 +25,9 @@ pub enum ApiError {
     RateLimited { retry_after_secs: i64 },
     #[error("method {method} is not allowed here")]
     MethodNotAllowed { method: String },
+    /// A body in a format the route does not take (writes from a browser must be JSON).
+    #[error("{0}")]
+    UnsupportedMediaType(&'static str),
     /// The deployment lacks something it needs (a worker secret); the message says what.
     #[error("{0}")]
     Misconfigured(&'static str),
@@ -49,6 +52,7 @@ impl ApiError {
             Self::Conflict(_) => (409, "conflict"),
             Self::RateLimited { .. } => (429, "rate_limited"),
             Self::MethodNotAllowed { .. } => (405, "method_not_allowed"),
+            Self::UnsupportedMediaType(_) => (415, "unsupported_media_type"),
             Self::Misconfigured(_) => (503, "not_configured"),
             Self::Db(_) | Self::Internal(_) => (500, "internal"),
         }

@@ -18,6 +18,7 @@ mod webhooks;
 
 use serde::Serialize;
 use tocsin_domain::alert::EventAction;
+use tocsin_domain::web_security::{self, AnswerKind, CsrfRefusal};
 use worker::{Env, Method, Request, Response};
 
 use crate::auth::{caller, Caller};
@@ -124,6 +125,19 @@ pub async fn handle(req: Request, db: Db, env: Env, now: i64) -> Response {
     let mut cx = Cx { req, db, now, env };
     use Method::*;
     let wrong = || ApiError::MethodNotAllowed { method: method.to_string() };
+    let https = cx.is_https();
+    // CSRF: a write a browser could send with the session cookie must be JSON from this origin.
+    if !matches!(method, Get | Head | Options) && segs.first() == Some(&"api") {
+        let bearer = cx.header("Authorization").is_some_and(|a| a.trim_start().get(..7).is_some_and(|p| p.eq_ignore_ascii_case("bearer ")));
+        let checked = web_security::check_write(bearer, cx.header("Content-Type").as_deref(), cx.header("Origin").as_deref(), cx.header("Sec-Fetch-Site").as_deref(), &cx.origin());
+        if let Err(refusal) = checked {
+            let e = match refusal {
+                CsrfRefusal::NotJson => ApiError::UnsupportedMediaType("send the request body as Content-Type: application/json"),
+                CsrfRefusal::CrossSite => ApiError::Forbidden("cross-site request refused (Origin is not this site)"),
+            };
+            return secured(e.into_response(), https);
+        }
+    }
     let result = match (segs.as_slice(), &method) {
         (["healthz"], Get) => health::get(&cx).await,
         // The public status page (no login); at the root of its own domain when one is set.
@@ -232,7 +246,23 @@ pub async fn handle(req: Request, db: Db, env: Env, now: i64) -> Response {
     if method != Get && result.as_ref().is_ok_and(|r| r.status_code() < 300) && segs.first() == Some(&"api") {
         crate::deliver::kick();
     }
-    result.unwrap_or_else(ApiError::into_response)
+    secured(result.unwrap_or_else(ApiError::into_response), https)
+}
+
+/// Adds the security headers (domain::web_security) to an answer: the status page sets its own
+/// Content-Security-Policy; other HTML is the app shell; everything else is data.
+fn secured(resp: Response, https: bool) -> Response {
+    let headers = resp.headers().clone();
+    let html = headers.get("Content-Type").ok().flatten().is_some_and(|t| t.starts_with("text/html"));
+    let has_csp = headers.has("Content-Security-Policy").unwrap_or(false);
+    let kind = if html { AnswerKind::App } else { AnswerKind::Data };
+    for (name, value) in web_security::headers(kind, https, "", "") {
+        if name == "Content-Security-Policy" && has_csp || name == "X-Frame-Options" && has_csp {
+            continue;
+        }
+        let _ = headers.set(name, &value);
+    }
+    resp.with_headers(headers)
 }
 
 /// Decodes `%XX` escapes in one path segment (identifiers such as Opsgenie aliases may hold

@@ -128,12 +128,12 @@ async fn build(cx: &Cx, path: &str) -> ApiResult<Response> {
     if let Some(doc) = path.strip_prefix("/api/v2/") {
         let s = load(&cx.db, cx.now, &origin, 50, 0).await?;
         let v = statuspage::document(&s, doc).ok_or(ApiError::NotFound("Statuspage document"))?;
-        return public(json(200, &v)?, "application/json", &s);
+        return public(cx, json(200, &v)?, "application/json", &s);
     }
     match path {
         "/status" => {
             let s = load(&cx.db, cx.now, &origin, 50, 0).await?;
-            public(Response::from_html(html::page(&s))?, "text/html; charset=utf-8", &s)
+            public(cx, Response::from_html(html::page(&s))?, "text/html; charset=utf-8", &s)
         }
         "/status/history" => {
             let page_no = history_page(cx.req.url()?.query());
@@ -142,35 +142,50 @@ async fn build(cx: &Cx, path: &str) -> ApiResult<Response> {
             all.sort_by(|a, b| b.created_at.cmp(&a.created_at));
             let has_more = all.len() as i64 > page_no * HISTORY_PAGE;
             s.incidents = all.into_iter().skip(((page_no - 1) * HISTORY_PAGE) as usize).take(HISTORY_PAGE as usize).collect();
-            public(Response::from_html(html::history(&s, page_no as u32, has_more))?, "text/html; charset=utf-8", &s)
+            public(cx, Response::from_html(html::history(&s, page_no as u32, has_more))?, "text/html; charset=utf-8", &s)
         }
         "/history.atom" => {
             let s = load(&cx.db, cx.now, &origin, 50, 0).await?;
-            public(Response::ok(feeds::atom(&s))?, "application/atom+xml; charset=utf-8", &s)
+            public(cx, Response::ok(feeds::atom(&s))?, "application/atom+xml; charset=utf-8", &s)
         }
         "/history.rss" => {
             let s = load(&cx.db, cx.now, &origin, 50, 0).await?;
-            public(Response::ok(feeds::rss(&s))?, "application/rss+xml; charset=utf-8", &s)
+            public(cx, Response::ok(feeds::rss(&s))?, "application/rss+xml; charset=utf-8", &s)
         }
         p => {
             let id = p.strip_prefix("/status/incidents/").filter(|id| !id.is_empty() && !id.contains('/')).ok_or(ApiError::NotFound("page"))?;
             let s = load(&cx.db, cx.now, &origin, 200, 0).await?;
             let page = html::incident(&s, id).ok_or(ApiError::NotFound("incident"))?;
-            public(Response::from_html(page)?, "text/html; charset=utf-8", &s)
+            public(cx, Response::from_html(page)?, "text/html; charset=utf-8", &s)
         }
     }
 }
 
 /// Headers every public answer carries: type, CORS, CDN caching, validators.
-fn public(mut resp: Response, content_type: &str, s: &sp::Snapshot) -> ApiResult<Response> {
+fn public(cx: &Cx, mut resp: Response, content_type: &str, s: &sp::Snapshot) -> ApiResult<Response> {
     let h = resp.headers_mut();
     h.set("Content-Type", content_type)?;
     h.set("Access-Control-Allow-Origin", "*")?;
+    if content_type.starts_with("text/html") {
+        // No scripts; the one inline stylesheet by its hash; framed only where configured.
+        let framers = cx.var("STATUS_PAGE_FRAME_ANCESTORS").unwrap_or_default();
+        for (name, value) in tocsin_domain::web_security::headers(tocsin_domain::web_security::AnswerKind::StatusPage, false, &css_hash(), &framers) {
+            if name == "Content-Security-Policy" || name == "X-Frame-Options" {
+                h.set(name, &value)?;
+            }
+        }
+    }
     // Browsers revalidate every time (a cheap 304 from the cache); CDNs may keep it briefly.
     h.set("Cache-Control", &format!("public, max-age=0, s-maxage={MAX_AGE_SECS}, must-revalidate"))?;
     let modified = s.incidents.iter().map(|i| i.updated_at).chain(s.maintenances.iter().map(|m| m.updated_at)).chain([s.page.updated_at]).max().unwrap_or(s.now);
     h.set("Last-Modified", &modified.format("%a, %d %b %Y %H:%M:%S GMT").to_string())?;
     Ok(resp)
+}
+
+/// Base64 SHA-256 of the status page's inline stylesheet, for its Content-Security-Policy.
+fn css_hash() -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(Sha256::digest(html::CSS.as_bytes()))
 }
 
 /// Serves a public path: from the cache when possible, else built, validated and cached.
