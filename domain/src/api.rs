@@ -162,6 +162,10 @@ pub struct Service {
     /// Acknowledged incidents go back to triggered after this many minutes (when set).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unack_timeout_minutes: Option<i64>,
+    /// Senders this service accepts (vendor names); absent: every sender without a webhook
+    /// secret, only those that prove it with one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_senders: Option<Vec<String>>,
 }
 
 fn yes() -> bool {

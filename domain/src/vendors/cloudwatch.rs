@@ -132,6 +132,41 @@ fn url_component(s: &str) -> String {
 }
 
 /// The text SNS signs: selected fields as `Name\nvalue\n`, in this order.
+/// Signature versions SNS uses (1: SHA1withRSA, 2: SHA256withRSA). Anything else is refused
+/// before any certificate is fetched.
+pub fn supported_signature_version(v: &str) -> bool {
+    matches!(v, "1" | "2")
+}
+
+/// The topic pin: a service's first confirmed subscription fixes which SNS topics may deliver to
+/// it (a correctly signed message from another AWS account's topic is still refused). A
+/// confirmation for a new topic is accepted only while nothing is confirmed; a notification only
+/// from a confirmed topic.
+pub fn topic_allowed(is_confirmation: bool, topic: &str, confirmed: &[&str]) -> bool {
+    if is_confirmation {
+        confirmed.is_empty() || confirmed.contains(&topic)
+    } else {
+        confirmed.contains(&topic)
+    }
+}
+
+#[cfg(test)]
+mod pin_tests {
+    use super::*;
+
+    #[test]
+    fn the_first_confirmed_topic_is_pinned() {
+        assert!(topic_allowed(true, "arn:a", &[]), "the first confirmation");
+        assert!(!topic_allowed(false, "arn:a", &[]), "no notification before a confirmation");
+        assert!(topic_allowed(false, "arn:a", &["arn:a"]));
+        assert!(!topic_allowed(false, "arn:evil", &["arn:a"]), "another account's topic");
+        assert!(!topic_allowed(true, "arn:evil", &["arn:a"]), "cannot re-pin by confirming another topic");
+        assert!(topic_allowed(true, "arn:a", &["arn:a"]), "SNS may resend the confirmation");
+        assert!(supported_signature_version("1") && supported_signature_version("2"));
+        assert!(!supported_signature_version("3") && !supported_signature_version(""));
+    }
+}
+
 pub fn string_to_sign(e: &Envelope) -> String {
     let mut out = String::new();
     let mut add = |k: &str, v: &str| {

@@ -8,6 +8,7 @@ pub mod grafana;
 pub mod integrations;
 pub mod opsgenie;
 pub mod pagerduty;
+pub mod replay;
 pub mod sentry;
 pub mod signature;
 
@@ -63,6 +64,29 @@ impl Vendor {
     }
 }
 
+impl Vendor {
+    /// Senders that can prove a service's webhook secret: an HMAC over the body (Grafana, Sentry)
+    /// or the secret itself in a header / bearer token (Datadog, Alertmanager, generic JSON).
+    /// PagerDuty's and Opsgenie's APIs carry only the integration key; SNS is signed by AWS.
+    pub fn proves_secret(self) -> bool {
+        matches!(self, Self::Grafana | Self::Sentry | Self::Datadog | Self::Alertmanager | Self::Generic)
+    }
+
+    /// Every sender, for listing and validating a service's `allowed_senders`.
+    pub const ALL: [Vendor; 8] = [Self::Generic, Self::Alertmanager, Self::Grafana, Self::Datadog, Self::Cloudwatch, Self::Sentry, Self::PagerDuty, Self::Opsgenie];
+}
+
+/// Whether a service accepts a delivery from `vendor`. An explicit list decides alone; without
+/// one, a service with a webhook secret accepts only senders that prove it (so the bare
+/// integration key on `/v2/enqueue` or `/v2/alerts` cannot bypass the secret), and a service
+/// without a secret accepts every sender.
+pub fn sender_allowed(vendor: Vendor, secret_set: bool, allowed: Option<&[Vendor]>) -> bool {
+    match allowed {
+        Some(list) => list.contains(&vendor),
+        None => !secret_set || vendor.proves_secret(),
+    }
+}
+
 impl fmt::Display for Vendor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -72,7 +96,28 @@ impl fmt::Display for Vendor {
 impl FromStr for Vendor {
     type Err = ();
     fn from_str(s: &str) -> Result<Self, ()> {
-        Self::WEBHOOKS.into_iter().chain([Self::PagerDuty, Self::Opsgenie]).find(|v| v.as_str() == s).ok_or(())
+        Self::ALL.into_iter().find(|v| v.as_str() == s).ok_or(())
+    }
+}
+
+#[cfg(test)]
+mod sender_tests {
+    use super::*;
+
+    #[test]
+    fn a_secret_shuts_out_senders_that_cannot_prove_it_unless_listed() {
+        for v in Vendor::ALL {
+            assert!(sender_allowed(v, false, None), "no secret, no list: everyone ({v})");
+        }
+        assert!(sender_allowed(Vendor::Grafana, true, None));
+        assert!(sender_allowed(Vendor::Datadog, true, None));
+        assert!(!sender_allowed(Vendor::PagerDuty, true, None), "the bare key must not bypass the secret");
+        assert!(!sender_allowed(Vendor::Opsgenie, true, None));
+        assert!(!sender_allowed(Vendor::Cloudwatch, true, None));
+        let list = [Vendor::Grafana, Vendor::PagerDuty];
+        assert!(sender_allowed(Vendor::PagerDuty, true, Some(&list)), "listed by an admin");
+        assert!(!sender_allowed(Vendor::Generic, false, Some(&list)), "a list decides alone");
+        assert!(!sender_allowed(Vendor::Opsgenie, false, Some(&[])), "an empty list accepts nobody");
     }
 }
 

@@ -12,6 +12,8 @@ use serde_json::{Map, Value};
 pub const RESOURCE_HEADER: &str = "Sentry-Hook-Resource";
 pub const SIGNATURE_HEADER: &str = "Sentry-Hook-Signature";
 pub const REQUEST_ID_HEADER: &str = "Request-ID";
+/// When Sentry sent the delivery (Unix seconds).
+pub const TIMESTAMP_HEADER: &str = "Sentry-Hook-Timestamp";
 
 pub fn verify(client_secret: &str, body: &[u8], signature: Option<&str>) -> bool {
     signature.is_some_and(|sig| super::signature::verify_hmac_sha256_hex(client_secret.as_bytes(), body, sig))

@@ -38,10 +38,24 @@ pub struct ServiceRow {
     pub escalation_policy_id: Option<String>,
     #[serde(default)]
     pub unack_timeout_minutes: Option<i64>,
+    /// JSON array of vendor names, or NULL (see `vendors::sender_allowed`).
+    #[serde(default)]
+    pub allowed_senders: Option<String>,
+}
+
+impl ServiceRow {
+    /// Whether this service accepts a delivery from `vendor` (the domain's rule).
+    pub fn accepts(&self, vendor: tocsin_domain::vendors::Vendor) -> bool {
+        let list: Option<Vec<tocsin_domain::vendors::Vendor>> = self
+            .allowed_senders
+            .as_deref()
+            .map(|j| serde_json::from_str::<Vec<String>>(j).unwrap_or_default().iter().filter_map(|v| v.parse().ok()).collect());
+        tocsin_domain::vendors::sender_allowed(vendor, self.webhook_secret.as_deref().is_some_and(|s| !s.is_empty()), list.as_deref())
+    }
 }
 
 const SERVICE_COLS: &str = "s.id, s.org_id, s.name, s.description, s.runbook_url, s.integration_key, s.created_at, s.updated_at,
-     s.grouping, s.auto_resolve, s.webhook_secret, s.escalation_policy_id, s.unack_timeout_minutes,
+     s.grouping, s.auto_resolve, s.webhook_secret, s.escalation_policy_id, s.unack_timeout_minutes, s.allowed_senders,
      (SELECT COUNT(*) FROM incidents i WHERE i.service_id = s.id AND i.status != 'resolved') AS open_incidents";
 
 pub struct ServiceFields<'a> {
@@ -52,15 +66,16 @@ pub struct ServiceFields<'a> {
     pub auto_resolve: bool,
     pub webhook_secret: Option<&'a str>,
     pub unack_timeout_minutes: Option<i64>,
+    pub allowed_senders: Option<&'a str>,
 }
 
 impl Db {
     pub async fn insert_service(&self, id: &str, org_id: &str, f: &ServiceFields<'_>, key: &str, now: i64) -> ApiResult<()> {
         self.run(
             "INSERT INTO services (id, org_id, name, description, runbook_url, integration_key, created_at, updated_at, grouping, auto_resolve,
-               webhook_secret, unack_timeout_minutes)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            args![id, org_id, f.name, f.description, f.runbook_url, key, now, now, f.grouping, f.auto_resolve as i64, f.webhook_secret, f.unack_timeout_minutes],
+               webhook_secret, unack_timeout_minutes, allowed_senders)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            args![id, org_id, f.name, f.description, f.runbook_url, key, now, now, f.grouping, f.auto_resolve as i64, f.webhook_secret, f.unack_timeout_minutes, f.allowed_senders],
         )
         .await?;
         Ok(())
@@ -99,8 +114,8 @@ impl Db {
         forget_keys();
         self.run(
             "UPDATE services SET name = ?, description = ?, runbook_url = ?, grouping = ?, auto_resolve = ?, webhook_secret = ?,
-             unack_timeout_minutes = ?, updated_at = ? WHERE org_id = ? AND id = ?",
-            args![f.name, f.description, f.runbook_url, f.grouping, f.auto_resolve as i64, f.webhook_secret, f.unack_timeout_minutes, now, org_id, id],
+             unack_timeout_minutes = ?, allowed_senders = ?, updated_at = ? WHERE org_id = ? AND id = ?",
+            args![f.name, f.description, f.runbook_url, f.grouping, f.auto_resolve as i64, f.webhook_secret, f.unack_timeout_minutes, f.allowed_senders, now, org_id, id],
         )
         .await?;
         Ok(())

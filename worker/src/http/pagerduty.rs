@@ -44,6 +44,11 @@ async fn service_of(cx: &Cx, body: &[u8]) -> ApiResult<Option<ServiceRow>> {
     }
 }
 
+/// The Events API's answer for a routing key whose service does not accept PagerDuty senders.
+fn refused() -> ApiResult<Response> {
+    json(403, &json!({"status": "forbidden", "message": super::webhooks::NOT_ALLOWED, "errors": [super::webhooks::NOT_ALLOWED]}))
+}
+
 pub async fn enqueue(cx: &mut Cx) -> ApiResult<Response> {
     let body = match read(cx).await? {
         Ok(b) => b,
@@ -65,6 +70,10 @@ pub async fn enqueue(cx: &mut Cx) -> ApiResult<Response> {
     if let Err(secs) = cx.admit_event(&service.integration_key) {
         return throttled(secs);
     }
+    if !service.accepts(Vendor::PagerDuty) {
+        reject(&cx.db, cx.now, &service, Vendor::PagerDuty, super::webhooks::NOT_ALLOWED, &raw).await?;
+        return refused();
+    }
     let applied = apply_event(&cx.db, cx.now, &service, Vendor::PagerDuty, &event, &raw).await?;
     json(202, &json!({"status": "success", "message": "Event processed", "dedup_key": applied.dedup_key}))
 }
@@ -83,6 +92,9 @@ pub async fn change_enqueue(cx: &mut Cx) -> ApiResult<Response> {
     };
     if let Err(secs) = cx.admit_event(&service.integration_key) {
         return throttled(secs);
+    }
+    if !service.accepts(Vendor::PagerDuty) {
+        return refused();
     }
     let at = change.timestamp.map(|t| t.timestamp_millis()).unwrap_or(cx.now);
     cx.db

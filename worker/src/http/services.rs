@@ -24,6 +24,7 @@ struct Settings {
     auto_resolve: bool,
     webhook_secret: Option<String>,
     unack_timeout_minutes: Option<i64>,
+    allowed_senders: Option<String>,
 }
 
 impl Settings {
@@ -36,6 +37,7 @@ impl Settings {
             auto_resolve: self.auto_resolve,
             webhook_secret: self.webhook_secret.as_deref(),
             unack_timeout_minutes: self.unack_timeout_minutes,
+            allowed_senders: self.allowed_senders.as_deref(),
         }
     }
 }
@@ -86,7 +88,25 @@ fn settings(body: &Value, current: Option<&ServiceRow>) -> ApiResult<Settings> {
         (None, Some(c)) => c.unack_timeout_minutes,
         (None, None) => None,
     };
-    Ok(Settings { name: text("name", &name, 100)?, description, runbook_url, grouping, auto_resolve, webhook_secret, unack_timeout_minutes })
+    let allowed_senders = match (body.get("allowed_senders"), keep("allowed_senders")) {
+        (Some(Value::Null), _) => None,
+        (Some(Value::Array(items)), _) => {
+            let mut names = Vec::new();
+            for (i, item) in items.iter().enumerate() {
+                let v: tocsin_domain::vendors::Vendor = item.as_str().and_then(|s| s.parse().ok()).ok_or_else(|| {
+                    ApiError::field(&format!("allowed_senders[{i}]"), "must be one of generic, alertmanager, grafana, datadog, cloudwatch, sentry, pagerduty, opsgenie")
+                })?;
+                if !names.contains(&v.as_str()) {
+                    names.push(v.as_str());
+                }
+            }
+            Some(serde_json::to_string(&names)?)
+        }
+        (Some(_), _) => return Err(ApiError::field("allowed_senders", "must be a list of sender names, or null")),
+        (None, Some(c)) => c.allowed_senders.clone(),
+        (None, None) => None,
+    };
+    Ok(Settings { name: text("name", &name, 100)?, description, runbook_url, grouping, auto_resolve, webhook_secret, unack_timeout_minutes, allowed_senders })
 }
 
 fn name_taken(name: &str) -> impl Fn(ApiError) -> ApiError + '_ {

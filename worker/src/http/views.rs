@@ -58,6 +58,7 @@ pub fn service(s: &ServiceRow, role: tocsin_domain::auth::Role) -> api::Service 
         webhook_secret_set: s.webhook_secret.as_deref().is_some_and(|w| !w.is_empty()),
         escalation_policy_id: s.escalation_policy_id.clone(),
         unack_timeout_minutes: s.unack_timeout_minutes,
+        allowed_senders: s.allowed_senders.as_deref().and_then(|j| serde_json::from_str(j).ok()),
     }
 }
 

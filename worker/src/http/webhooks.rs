@@ -7,7 +7,7 @@ use tocsin_domain::alert::{AlertEvent, EventResult, MAX_BODY_BYTES};
 use tocsin_domain::api::{AlertAccepted, AlertsAccepted};
 use tocsin_domain::ids::{AlertId, IncidentId};
 use tocsin_domain::vendors::signature::constant_time_eq;
-use tocsin_domain::vendors::{self, cloudwatch, datadog, grafana, sentry, Vendor};
+use tocsin_domain::vendors::{self, cloudwatch, datadog, grafana, replay, sentry, Vendor};
 use worker::Response;
 
 use super::{json, Cx};
@@ -15,6 +15,9 @@ use crate::db::ServiceRow;
 use crate::error::{ApiError, ApiResult};
 use crate::ingest::{apply_event, raw_text, reject, Applied};
 use crate::outbound;
+
+/// Why a sender the service does not accept is refused.
+pub const NOT_ALLOWED: &str = "this service does not accept this sender (a webhook secret is set, or its allowed_senders do not list it)";
 
 pub fn accepted(a: &Applied) -> AlertAccepted {
     AlertAccepted {
@@ -37,6 +40,10 @@ pub async fn receive(cx: &mut Cx, vendor: &str, key: &str) -> ApiResult<Response
     let service = cx.db.service_by_key(key, cx.now).await?.ok_or(ApiError::NotFound("integration key"))?;
     cx.admit_event(key).map_err(|secs| ApiError::RateLimited { retry_after_secs: secs })?;
     let raw = raw_text(&body);
+    if !service.accepts(vendor) {
+        reject(&cx.db, cx.now, &service, vendor, NOT_ALLOWED, &raw).await?;
+        return Err(ApiError::Forbidden(NOT_ALLOWED));
+    }
     if let Err(reason) = authentic(cx, &service, vendor, &body) {
         reject(&cx.db, cx.now, &service, vendor, reason, &raw).await?;
         return Err(ApiError::Unauthenticated(reason));
@@ -81,6 +88,11 @@ pub async fn receive(cx: &mut Cx, vendor: &str, key: &str) -> ApiResult<Response
 /// the others when the service has a webhook secret.
 fn authentic(cx: &Cx, service: &ServiceRow, vendor: Vendor, body: &[u8]) -> Result<(), &'static str> {
     let Some(secret) = service.webhook_secret.as_deref().filter(|s| !s.is_empty()) else { return Ok(()) };
+    // Replays: a signed send time more than five minutes away is refused.
+    let stale = |header: &str| cx.header(header).is_some_and(|t| !replay::fresh_unix(&t, cx.now));
+    if matches!(vendor, Vendor::Grafana) && stale(grafana::TIMESTAMP_HEADER) || matches!(vendor, Vendor::Sentry) && stale(sentry::TIMESTAMP_HEADER) {
+        return Err("the delivery's timestamp is more than 5 minutes from now (a replay?)");
+    }
     let ok = match vendor {
         Vendor::Grafana => grafana::verify(
             secret,
@@ -132,6 +144,22 @@ async fn sns(cx: &Cx, service: &ServiceRow, body: &[u8]) -> ApiResult<Parsed> {
     let msg = cloudwatch::parse(body)?;
     let env = msg.envelope();
     let test_prefix = cx.var("SNS_TEST_URL_PREFIX");
+    // Cheap refusals first: no certificate is fetched for a version SNS does not use, or for a
+    // topic this service is not pinned to.
+    if !cloudwatch::supported_signature_version(&env.signature_version) {
+        return Err(ApiError::Unauthenticated("unsupported SNS SignatureVersion (1 or 2)"));
+    }
+    if !replay::fresh_rfc3339(&env.timestamp, cx.now) {
+        return Err(ApiError::Unauthenticated("the SNS message's Timestamp is more than 5 minutes from now (a replay?)"));
+    }
+    let subs = cx.db.sns_subscriptions(&service.id).await?;
+    let confirmed: Vec<&str> = subs.iter().filter(|s| s.status == "confirmed").map(|s| s.topic_arn.as_str()).collect();
+    let is_confirmation = matches!(msg, cloudwatch::SnsMessage::SubscriptionConfirmation { .. });
+    let known = subs.iter().any(|s| s.topic_arn == env.topic_arn);
+    let unsubscribe = matches!(msg, cloudwatch::SnsMessage::UnsubscribeConfirmation { .. });
+    if !(cloudwatch::topic_allowed(is_confirmation, &env.topic_arn, &confirmed) || unsubscribe && known) {
+        return Err(ApiError::Forbidden("this SNS topic is not the one confirmed for this service"));
+    }
     if !cloudwatch::cert_url_allowed(&env.signing_cert_url, test_prefix.as_deref()) {
         return Err(ApiError::Unauthenticated("SigningCertURL is not an Amazon SNS certificate URL"));
     }
