@@ -9,6 +9,7 @@ mod db;
 mod deliver;
 mod error;
 mod escalate;
+mod faults;
 mod http;
 mod ingest;
 mod outbound;
@@ -20,6 +21,7 @@ use worker::{event, Context, Date, Env, Request, Response, Result, ScheduleConte
 async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     let now = Date::now().as_millis() as i64;
     crypto::load_sealing_key(&env);
+    faults::load(&env);
     let db = match env.d1("DB") {
         Ok(d1) => db::Db::new(d1),
         Err(e) => return Ok(error::ApiError::Internal(format!("D1 binding DB missing: {e}")).into_response()),

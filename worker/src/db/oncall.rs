@@ -134,6 +134,20 @@ impl Db {
         Ok(n == 1)
     }
 
+    /// Triggered incidents of services with a policy that have no escalation state (bounded):
+    /// what the cron's sweep starts.
+    pub async fn incidents_without_escalation(&self, limit: i64) -> ApiResult<Vec<(String, String)>> {
+        let rows: Vec<serde_json::Value> = self
+            .all(
+                "SELECT i.id, i.service_id FROM incidents i JOIN services s ON s.id = i.service_id
+                 WHERE i.status = 'triggered' AND s.escalation_policy_id IS NOT NULL
+                   AND NOT EXISTS (SELECT 1 FROM incident_escalations e WHERE e.incident_id = i.id) LIMIT ?",
+                args![limit],
+            )
+            .await?;
+        Ok(rows.iter().filter_map(|r| Some((r["id"].as_str()?.to_string(), r["service_id"].as_str()?.to_string()))).collect())
+    }
+
     pub async fn escalation(&self, incident_id: &str) -> ApiResult<Option<EscalationRow>> {
         self.first(&format!("{ESCALATION_SELECT} WHERE e.incident_id = ?"), args![incident_id]).await
     }
