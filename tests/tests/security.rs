@@ -44,6 +44,9 @@ fn main() {
         ("hole_9_invalid_input_does_not_act", invalid_input_does_not_act),
         ("hole_9_calendar_feeds_are_revoked_by_owners_or_admins", calendar_feed_revocation),
         ("hole_12_public_cache_ignores_stray_queries_and_purges_incident_pages", status_cache),
+        ("hole_2_a_webhook_secret_is_not_bypassed_by_other_routes", secret_not_bypassed),
+        ("hole_3_an_incident_stored_without_escalation_is_paged_by_the_sweep", sweep_starts_escalation),
+        ("hole_8_old_signed_deliveries_are_refused", replays_refused),
     ];
     tocsin_tests::run_suite(ctx, tests, |c| eprintln!("--- wrangler log ---\n{}", c.inst.log()))
 }
@@ -194,4 +197,101 @@ fn status_cache(c: &Ctx) {
     let h2 = c.public("/status/history?page=2");
     assert_eq!(h2.status, 200);
     assert_eq!(cache(&c.public("/status/history?page=2&utm=1")), "hit", "the same page, whatever else the query says");
+}
+
+fn secret_not_bypassed(c: &Ctx) {
+    let a = c.admin();
+    let secret = "a-long-enough-webhook-secret";
+    let r = a.post("/api/services", json!({"name": unique("guarded"), "webhook_secret": secret}));
+    assert_eq!(r.status, 201, "{}", r.text);
+    let (sid, key) = (r.json["id"].as_str().unwrap().to_string(), r.json["integration_key"].as_str().unwrap().to_string());
+    let anon = Api::new(&c.inst.base);
+    let pd = |dedup: &str| anon.post("/v2/enqueue", json!({"routing_key": key, "event_action": "trigger", "dedup_key": dedup,
+        "payload": {"summary": "bypass?", "source": "x", "severity": "critical"}}));
+    let incidents = |c: &Ctx| c.admin().get(&format!("/api/incidents?service_id={sid}")).json["incidents"].as_array().map(Vec::len).unwrap_or(0);
+    // The bare key on PagerDuty's and Opsgenie's routes no longer gets past the secret.
+    let r = pd("b1");
+    assert_eq!(r.status, 403, "{}", r.text);
+    let r = anon.post("/v2/change/enqueue", json!({"routing_key": key, "payload": {"summary": "deploy", "timestamp": "2026-12-01T00:00:00Z"}}));
+    assert_eq!(r.status, 403, "change events too: {}", r.text);
+    let og = anon.send("POST", "/v2/alerts", Some(json!({"message": "bypass?"}).to_string().into_bytes()), &[("Authorization", &format!("GenieKey {key}"))]);
+    assert_eq!(og.status, 403, "{}", og.text);
+    assert_eq!(incidents(c), 0, "nothing was opened");
+    // Senders that prove the secret still work.
+    let hook = |secret_header: Option<&str>| {
+        let mut h = vec![];
+        if let Some(s) = secret_header {
+            h.push(("X-Tocsin-Webhook-Secret", s));
+        }
+        anon.send("POST", &format!("/webhooks/generic/{key}"), Some(json!({"summary": "real", "severity": "info", "dedup_key": "g"}).to_string().into_bytes()), &h)
+    };
+    assert_eq!(hook(None).status, 401);
+    assert_eq!(hook(Some(secret)).status, 202);
+    // An admin can name the senders: then the list decides alone.
+    let r = a.patch(&format!("/api/services/{sid}"), json!({"allowed_senders": ["pagerduty", "irc"]}));
+    assert_eq!((r.status, r.field()), (400, "allowed_senders[1]"), "{}", r.text);
+    let r = a.patch(&format!("/api/services/{sid}"), json!({"allowed_senders": ["pagerduty"]}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json["allowed_senders"], json!(["pagerduty"]));
+    assert_eq!(pd("b2").status, 202, "PagerDuty is now allowed");
+    assert_eq!(hook(Some(secret)).status, 403, "and generic is not listed");
+    let r = a.patch(&format!("/api/services/{sid}"), json!({"allowed_senders": null}));
+    assert!(r.json.get("allowed_senders").is_none(), "{}", r.text);
+}
+
+fn sweep_starts_escalation(_: &Ctx) {
+    // An instance whose worker fails right after the trigger batch, before escalation starts.
+    let inst = Instance::start_with("security-fault", &[("TOCSIN_TEST_FAULT", "after_trigger")]);
+    let a = Api::setup(&inst.base, "Acme", "admin@example.com", "security password", "Admin");
+    let u = a.post("/api/users", json!({"email": "oncall@example.com", "name": "On Call", "role": "responder", "password": "member password"}));
+    let user = u.json["user"]["id"].as_str().unwrap().to_string();
+    let p = a.post("/api/escalation-policies", json!({"name": "p", "levels": [{"targets": [{"type": "user", "id": user}], "delay_minutes": 10}]}));
+    let svc = a.post("/api/services", json!({"name": "svc"}));
+    let sid = svc.json["id"].as_str().unwrap();
+    assert_eq!(a.send("PUT", &format!("/api/services/{sid}/escalation-policy"), Some(json!({"policy_id": p.json["id"]}).to_string().into_bytes()), &[]).status, 200);
+    let url = format!("/webhooks/generic/{}", svc.json["integration_key"].as_str().unwrap());
+    let alert = json!({"summary": "db down", "severity": "critical", "dedup_key": "db"});
+    let first = Api::new(&inst.base).post(&url, alert.clone());
+    assert_eq!(first.status, 500, "the injected failure: {}", first.text);
+    // The sender retries: deduplicated onto the stored alert, so the request path pages nobody.
+    let retry = Api::new(&inst.base).post(&url, alert);
+    assert_eq!((retry.status, retry.json["result"].as_str()), (202, Some("deduplicated")), "{}", retry.text);
+    let incident = retry.json["incident_id"].as_str().unwrap().to_string();
+    let pages = || a.get(&format!("/api/incidents/{incident}/notifications")).json["notifications"].as_array().cloned().unwrap_or_default();
+    assert!(pages().is_empty(), "stored, not yet paged");
+    // The next cron tick finds it and starts its escalation: level 1 pages at once.
+    tocsin_tests::cron(&inst.base, tocsin_tests::now_ms());
+    let n = pages();
+    assert_eq!(n.len(), 1, "{n:?}");
+    assert_eq!(n[0]["user_id"], user.as_str());
+    tocsin_tests::cron(&inst.base, tocsin_tests::now_ms());
+    assert_eq!(pages().len(), 1, "started once");
+}
+
+fn replays_refused(c: &Ctx) {
+    use tocsin_domain::vendors::signature::hmac_sha256_hex;
+    let secret = "grafana-and-sentry-secret";
+    let a = c.admin();
+    let r = a.post("/api/services", json!({"name": unique("signed"), "webhook_secret": secret}));
+    let key = r.json["integration_key"].as_str().unwrap().to_string();
+    let anon = Api::new(&c.inst.base);
+    let body = std::fs::read_to_string(tocsin_tests::instance::root().join("tests/fixtures/grafana.json")).unwrap();
+    let grafana = |ts: i64| {
+        let ts = ts.to_string();
+        let sig = hmac_sha256_hex(secret.as_bytes(), format!("{ts}:{body}").as_bytes());
+        anon.send("POST", &format!("/webhooks/grafana/{key}"), Some(body.clone().into_bytes()),
+            &[("X-Grafana-Alerting-Signature", &sig), ("X-Grafana-Alerting-Signature-Timestamp", &ts)])
+    };
+    let now = tocsin_tests::now_ms() / 1000;
+    let old = grafana(now - 301);
+    assert_eq!(old.status, 401, "a correctly signed delivery from over 5 minutes ago: {}", old.text);
+    assert!(old.text.contains("5 minutes"), "{}", old.text);
+    assert_eq!(grafana(now + 400).status, 401, "or from the future");
+    assert_eq!(grafana(now).status, 202, "a fresh one is accepted");
+    let sentry = std::fs::read_to_string(tocsin_tests::instance::root().join("tests/fixtures/sentry_event_alert.json")).unwrap();
+    let sig = hmac_sha256_hex(secret.as_bytes(), sentry.as_bytes());
+    let send = |ts: i64, id: &str| anon.send("POST", &format!("/webhooks/sentry/{key}"), Some(sentry.clone().into_bytes()),
+        &[("Sentry-Hook-Resource", "event_alert"), ("Sentry-Hook-Signature", &sig), ("Sentry-Hook-Timestamp", &ts.to_string()), ("Request-ID", id)]);
+    assert_eq!(send(now - 3600, "r1").status, 401, "an hour-old Sentry delivery");
+    assert_eq!(send(now, "r2").status, 202);
 }
