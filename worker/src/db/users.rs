@@ -163,6 +163,13 @@ impl Db {
 
     /// Sets the password of an invited user and spends the invitation. Returns the user when the
     /// link was valid, unused and unexpired.
+    /// Whether an invitation token is unused and unexpired (checked before hashing a password).
+    pub async fn invite_is_open(&self, invite_hash: &str, now: i64) -> ApiResult<bool> {
+        let row: Option<serde_json::Value> =
+            self.first("SELECT 1 AS ok FROM invites WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?", args![invite_hash, now]).await?;
+        Ok(row.is_some())
+    }
+
     pub async fn accept_invite(&self, invite_hash: &str, password_hash: &str, now: i64) -> ApiResult<Option<UserRow>> {
         #[derive(Deserialize)]
         struct Inv {
@@ -193,23 +200,36 @@ impl Db {
     }
 
     /// Failed logins for a key within the window: (count, latest time).
-    pub async fn login_failures(&self, key: &str, since: i64) -> ApiResult<(u32, i64)> {
+    /// Counts an attempt against each key *before* it is checked, in one batch (D1 runs a batch
+    /// as one transaction): each key's failures before this attempt are read, then this attempt
+    /// is recorded as a failure. Parallel guesses therefore each see the ones before them and
+    /// cannot all pass a check made before any was recorded. A successful attempt takes its
+    /// records back ([`Db::forget_login_attempt`]).
+    pub async fn reserve_login_attempt(&self, keys: &[&str], now: i64, since: i64) -> ApiResult<Vec<(u32, i64)>> {
         #[derive(Deserialize)]
         struct F {
             n: i64,
             last: Option<i64>,
         }
-        let f: Option<F> = self
-            .first("SELECT COUNT(*) AS n, MAX(at) AS last FROM login_failures WHERE key = ? AND at > ?", args![key, since])
-            .await?;
-        Ok(f.map(|f| (f.n as u32, f.last.unwrap_or(0))).unwrap_or((0, 0)))
-    }
-
-    pub async fn record_login_failure(&self, keys: &[&str], now: i64, prune_before: i64) -> ApiResult<()> {
-        let mut stmts = vec![self.stmt("DELETE FROM login_failures WHERE at < ?", args![prune_before])?];
+        let mut stmts = vec![self.stmt("DELETE FROM login_failures WHERE at <= ?", args![since])?];
+        for k in keys {
+            stmts.push(self.stmt("SELECT COUNT(*) AS n, MAX(at) AS last FROM login_failures WHERE key = ? AND at > ?", args![*k, since])?);
+        }
         for k in keys {
             stmts.push(self.stmt("INSERT INTO login_failures (key, at) VALUES (?, ?)", args![*k, now])?);
         }
+        let res = self.batch(stmts).await?;
+        let mut out = Vec::with_capacity(keys.len());
+        for r in &res[1..=keys.len()] {
+            let f: Option<F> = super::rows::<F>(r)?.into_iter().next();
+            out.push(f.map(|f| (f.n as u32, f.last.unwrap_or(0))).unwrap_or((0, 0)));
+        }
+        Ok(out)
+    }
+
+    /// Takes back what [`Db::reserve_login_attempt`] recorded for a successful attempt.
+    pub async fn forget_login_attempt(&self, keys: &[&str], at: i64) -> ApiResult<()> {
+        let stmts = keys.iter().map(|k| self.stmt("DELETE FROM login_failures WHERE key = ? AND at = ?", args![*k, at])).collect::<ApiResult<Vec<_>>>()?;
         self.batch(stmts).await?;
         Ok(())
     }

@@ -77,13 +77,17 @@ pub async fn login(cx: &mut Cx) -> ApiResult<Response> {
     if email.is_empty() {
         return Err(ApiError::field("email", "is required"));
     }
-    let account_key = format!("account:{email}");
-    let ip_key = format!("ip:{}", client_ip(&cx.req));
+    // Slowed down per address, and per account *from that address*: a stranger guessing at
+    // someone's account elsewhere cannot lock them out of their own phone at 3 a.m.
+    let ip = client_ip(&cx.req);
+    let account_key = format!("account-ip:{email}|{ip}");
+    let ip_key = format!("ip:{ip}");
     let since = cx.now - FAILURE_WINDOW_MS;
-    let failures = |(count, last_at_ms)| Failures { count, last_at_ms };
-    let account = failures(cx.db.login_failures(&account_key, since).await?);
-    let ip = failures(cx.db.login_failures(&ip_key, since).await?);
-    if let LoginGate::RetryAfter { secs } = login_gate(account, ip, cx.now) {
+    let failures = |(count, last_at_ms): (u32, i64)| Failures { count, last_at_ms };
+    let seen = cx.db.reserve_login_attempt(&[&account_key, &ip_key], cx.now, since).await?;
+    if let LoginGate::RetryAfter { secs } = login_gate(failures(seen[0]), failures(seen[1]), cx.now) {
+        // Not checked, so not counted: waiting as told is enough.
+        cx.db.forget_login_attempt(&[&account_key, &ip_key], cx.now).await?;
         return Err(ApiError::RateLimited { retry_after_secs: secs });
     }
     let user = cx.db.user_by_email(&email).await?;
@@ -97,12 +101,11 @@ pub async fn login(cx: &mut Cx) -> ApiResult<Response> {
     match (ok, user) {
         (true, Some(user)) => {
             cx.db.clear_login_failures(&account_key).await?;
+            cx.db.forget_login_attempt(&[&ip_key], cx.now).await?;
             start_session(cx, &user, 200).await
         }
-        _ => {
-            cx.db.record_login_failure(&[&account_key, &ip_key], cx.now, since).await?;
-            Err(ApiError::Unauthenticated("e-mail or password is incorrect"))
-        }
+        // The attempt was recorded as a failure before it was checked.
+        _ => Err(ApiError::Unauthenticated("e-mail or password is incorrect")),
     }
 }
 
@@ -123,6 +126,21 @@ pub async fn me(cx: &Cx) -> ApiResult<Response> {
 pub async fn accept_invite(cx: &mut Cx) -> ApiResult<Response> {
     let r: AcceptInviteRequest = cx.json().await?;
     check_password(&r.password)?;
+    // Throttled per address like logins, and the token is checked before the (deliberately
+    // slow) password hash is computed: a flood of made-up tokens costs a lookup each.
+    let ip_key = format!("invite-ip:{}", client_ip(&cx.req));
+    let since = cx.now - FAILURE_WINDOW_MS;
+    let seen = cx.db.reserve_login_attempt(&[&ip_key], cx.now, since).await?;
+    let none = Failures::default();
+    if let LoginGate::RetryAfter { secs } = login_gate(none, Failures { count: seen[0].0, last_at_ms: seen[0].1 }, cx.now) {
+        cx.db.forget_login_attempt(&[&ip_key], cx.now).await?;
+        return Err(ApiError::RateLimited { retry_after_secs: secs });
+    }
+    let invalid = || ApiError::Invalid(FieldError::new("token", "this invitation link is invalid, expired or already used"));
+    if !cx.db.invite_is_open(&sha256_hex(r.token.trim()), cx.now).await? {
+        return Err(invalid());
+    }
+    cx.db.forget_login_attempt(&[&ip_key], cx.now).await?;
     let hash = hash_password(&r.password)?;
     let user = cx
         .db
