@@ -47,6 +47,9 @@ fn main() {
         ("hole_2_a_webhook_secret_is_not_bypassed_by_other_routes", secret_not_bypassed),
         ("hole_3_an_incident_stored_without_escalation_is_paged_by_the_sweep", sweep_starts_escalation),
         ("hole_8_old_signed_deliveries_are_refused", replays_refused),
+        ("hole_10_guessing_from_elsewhere_does_not_lock_the_owner_out", no_lockout_from_elsewhere),
+        ("hole_10_parallel_guesses_are_counted_before_they_are_checked", parallel_guesses),
+        ("hole_6_security_headers_and_csrf", headers_and_csrf),
     ];
     tocsin_tests::run_suite(ctx, tests, |c| eprintln!("--- wrangler log ---\n{}", c.inst.log()))
 }
@@ -294,4 +297,86 @@ fn replays_refused(c: &Ctx) {
         &[("Sentry-Hook-Resource", "event_alert"), ("Sentry-Hook-Signature", &sig), ("Sentry-Hook-Timestamp", &ts.to_string()), ("Request-ID", id)]);
     assert_eq!(send(now - 3600, "r1").status, 401, "an hour-old Sentry delivery");
     assert_eq!(send(now, "r2").status, 202);
+}
+
+fn login_from(c: &Ctx, email: &str, password: &str, addr: &str) -> Reply {
+    Api::new(&c.inst.base).send("POST", "/api/auth/login", Some(json!({"email": email, "password": password}).to_string().into_bytes()), &[("CF-Connecting-IP", addr)])
+}
+
+fn no_lockout_from_elsewhere(c: &Ctx) {
+    let email = format!("{}@example.com", unique("owner"));
+    let r = c.admin().post("/api/users", json!({"email": email, "name": "Owner", "role": "responder", "password": "member password"}));
+    assert_eq!(r.status, 201);
+    let attacker = format!("198.51.100.{}", tocsin_tests::now_ms() % 200 + 1);
+    let mut throttled = false;
+    for _ in 0..8 {
+        let r = login_from(c, &email, "a wrong guess!!", &attacker);
+        assert!(r.status == 401 || r.status == 429, "{}", r.text);
+        throttled |= r.status == 429;
+    }
+    assert!(throttled, "the guesser is slowed down");
+    // The owner, on their own phone's address, logs in at once.
+    let owner = login_from(c, &email, "member password", "203.0.113.7");
+    assert_eq!(owner.status, 200, "not locked out by someone else's guesses: {}", owner.text);
+}
+
+fn parallel_guesses(c: &Ctx) {
+    let email = format!("{}@example.com", unique("target"));
+    assert_eq!(c.admin().post("/api/users", json!({"email": email, "name": "T", "role": "responder", "password": "member password"})).status, 201);
+    let addr = format!("192.0.2.{}", tocsin_tests::now_ms() % 200 + 1);
+    let base = c.inst.base.clone();
+    let handles: Vec<_> = (0..12)
+        .map(|i| {
+            let (base, email, addr) = (base.clone(), email.clone(), addr.clone());
+            std::thread::spawn(move || {
+                Api::new(&base)
+                    .send("POST", "/api/auth/login", Some(json!({"email": email, "password": format!("guess number {i}")}).to_string().into_bytes()), &[("CF-Connecting-IP", &addr)])
+                    .status
+            })
+        })
+        .collect();
+    let statuses: Vec<u16> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    assert!(statuses.iter().all(|s| *s == 401 || *s == 429), "{statuses:?}");
+    assert!(checked <= 5, "at most the 5 free guesses were checked, however many arrived at once: {statuses:?}");
+}
+
+fn headers_and_csrf(c: &Ctx) {
+    let anon = Api::new(&c.inst.base);
+    c.admin();
+    // The app shell: its own files and WebAssembly only, nothing inline, never framed.
+    let app = anon.send("GET", "/", None, &[("Accept", "text/html")]);
+    let csp = app.header("content-security-policy").expect("CSP on the app").to_string();
+    assert!(csp.contains("script-src 'self' 'wasm-unsafe-eval'") && !csp.contains("unsafe-inline") && csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert!(!app.text.contains("<script>") && !app.text.contains("<script type=\"module\">"), "no inline script in the shell: {}", app.text);
+    for (path, kind) in [("/api/me", "data"), ("/healthz", "data"), ("/status", "status"), ("/api/v2/summary.json", "data"), ("/boot.js", "asset")] {
+        let r = anon.get(path);
+        assert_eq!(r.header("x-content-type-options"), Some("nosniff"), "{path}");
+        assert_eq!(r.header("referrer-policy"), Some("strict-origin-when-cross-origin"), "{path}");
+        let csp = r.header("content-security-policy").unwrap_or_else(|| panic!("CSP on {path}")).to_string();
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        if kind == "status" {
+            assert!(csp.contains("default-src 'none'") && csp.contains("style-src 'sha256-"), "{csp}");
+        }
+        assert_eq!(r.header("strict-transport-security"), None, "no HSTS on plain http");
+    }
+    // CSRF: a cookie-authenticated write must be JSON and from this origin.
+    let a = c.admin();
+    let cookie = a.cookie().unwrap();
+    let body = Some(json!({"title": "csrf", "severity": "SEV4"}).to_string().into_bytes());
+    let raw = |headers: &[(&str, &str)]| {
+        let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+        let mut req = ureq::http::Request::builder().method("POST").uri(c.inst.url("/api/incidents")).header("Cookie", &cookie);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        agent.run(req.body(body.clone().unwrap()).unwrap()).unwrap().status().as_u16()
+    };
+    assert_eq!(raw(&[("Content-Type", "text/plain")]), 415, "a form-like body");
+    assert_eq!(raw(&[("Content-Type", "application/json"), ("Origin", "https://evil.example")]), 403);
+    assert_eq!(raw(&[("Content-Type", "application/json"), ("Sec-Fetch-Site", "cross-site")]), 403);
+    assert_eq!(raw(&[("Content-Type", "application/json"), ("Origin", &c.inst.base), ("Sec-Fetch-Site", "same-origin")]), 201);
+    // Login is covered too (a login CSRF would sign the victim into the attacker's account).
+    let r = anon.send("POST", "/api/auth/login", Some(b"{}".to_vec()), &[("Origin", "https://evil.example")]);
+    assert_eq!(r.status, 403, "{}", r.text);
 }
