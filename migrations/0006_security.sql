@@ -5,3 +5,9 @@ ALTER TABLE calendar_feeds ADD COLUMN created_by TEXT;
 -- Which senders a service accepts (JSON array of vendor names, e.g. ["grafana","pagerduty"]);
 -- NULL: every sender when no webhook secret is set, only those that prove the secret when one is.
 ALTER TABLE services ADD COLUMN allowed_senders TEXT;
+
+-- Credentials end: API tokens may expire; sessions also end after an idle period.
+ALTER TABLE api_tokens ADD COLUMN expires_at INTEGER;
+ALTER TABLE sessions ADD COLUMN last_seen_at INTEGER;
+UPDATE sessions SET last_seen_at = created_at;
+CREATE INDEX api_tokens_user ON api_tokens(user_id);

@@ -110,6 +110,9 @@ pub struct CreateTokenRequest {
     /// Defaults to the creator's role; may not exceed it.
     #[serde(default)]
     pub role: Option<Role>,
+    /// Days until it expires by itself (1–365); absent: until revoked.
+    #[serde(default)]
+    pub expires_in_days: Option<u32>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -120,6 +123,25 @@ pub struct ApiToken {
     pub created_at: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_used_at: Option<DateTime<Utc>>,
+    /// When it stops working by itself; absent: until revoked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<DateTime<Utc>>,
+    /// Whose token it is (admins list everyone's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_name: Option<String>,
+}
+
+/// `GET /api/tokens`: your live tokens (an admin sees the organisation's).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TokenList {
+    pub tokens: Vec<ApiToken>,
+}
+
+/// `POST /api/users/me/password`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ChangePasswordRequest {
+    pub current_password: String,
+    pub new_password: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -95,6 +95,54 @@ pub fn check_password(pw: &str) -> Result<(), PasswordProblem> {
     }
 }
 
+/// A session ends 30 days after login, or after this long unused (default; `SESSION_IDLE_HOURS`).
+/// Long enough that a responder paged at night opens the incident without logging in again
+/// (acknowledging from the notification needs no session at all), short enough that a lost
+/// phone's session does not live for a month.
+pub const DEFAULT_SESSION_IDLE_HOURS: i64 = 7 * 24;
+/// `last_seen_at` is written at most this often (not on every request).
+pub const SESSION_TOUCH_EVERY_MS: i64 = 10 * 60 * 1000;
+
+/// Whether a session is still alive: not revoked, before its absolute expiry, used recently.
+pub fn session_alive(expires_at_ms: i64, last_seen_ms: i64, idle_ms: i64, revoked: bool, now_ms: i64) -> bool {
+    !revoked && now_ms < expires_at_ms && now_ms - last_seen_ms < idle_ms
+}
+
+/// Whether a token (not revoked) still works at `now`.
+pub fn token_alive(expires_at_ms: Option<i64>, now_ms: i64) -> bool {
+    expires_at_ms.is_none_or(|e| now_ms < e)
+}
+
+/// A token's expiry from `expires_in_days` (1–365), or `Err` naming the limit.
+pub fn token_expiry(created_ms: i64, expires_in_days: Option<u32>) -> Result<Option<i64>, &'static str> {
+    match expires_in_days {
+        None => Ok(None),
+        Some(d) if (1..=365).contains(&d) => Ok(Some(created_ms + i64::from(d) * 86_400_000)),
+        Some(_) => Err("must be from 1 to 365 days"),
+    }
+}
+
+#[cfg(test)]
+mod lifetime_tests {
+    use super::*;
+
+    #[test]
+    fn sessions_end_when_revoked_expired_or_idle() {
+        let (exp, idle) = (1_000_000, 100);
+        assert!(session_alive(exp, 500, idle, false, 550));
+        assert!(!session_alive(exp, 500, idle, true, 550), "revoked");
+        assert!(!session_alive(exp, 500, idle, false, 600), "idle for exactly the limit");
+        assert!(!session_alive(exp, 999_990, idle, false, 1_000_000), "past the absolute expiry");
+    }
+
+    #[test]
+    fn token_expiry_is_bounded() {
+        assert_eq!(token_expiry(0, None), Ok(None));
+        assert_eq!(token_expiry(0, Some(1)), Ok(Some(86_400_000)));
+        assert!(token_expiry(0, Some(0)).is_err() && token_expiry(0, Some(366)).is_err());
+    }
+}
+
 /// Failed logins are counted over this window, per account and per client address.
 pub const FAILURE_WINDOW_MS: i64 = 15 * 60 * 1000;
 /// Failures allowed in the window before attempts are slowed down.

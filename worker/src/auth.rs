@@ -50,12 +50,20 @@ fn bearer(req: &Request) -> Option<String> {
 }
 
 /// Resolves the caller from `Authorization: Bearer <token>` or the session cookie; 401 otherwise.
-pub async fn caller(req: &Request, db: &Db, now: i64) -> ApiResult<Caller> {
+/// `idle_ms`: how long a session may go unused (`SESSION_IDLE_HOURS`).
+pub async fn caller(req: &Request, db: &Db, now: i64, idle_ms: i64) -> ApiResult<Caller> {
     // Cross-site writes with the cookie are refused before routing (http::handle, web_security).
     let row: Option<AuthRow> = if let Some(token) = bearer(req) {
-        db.token_user(&sha256_hex(&token), now).await?
+        db.token_user(&sha256_hex(&token), now).await?.filter(|r| tocsin_domain::auth::token_alive(r.cred_expires_at, now))
     } else if let Some(session) = cookie(req, SESSION_COOKIE) {
-        db.session_user(&sha256_hex(&session), now).await?
+        let hash = sha256_hex(&session);
+        let row = db.session_user(&hash, now).await?.filter(|r| {
+            tocsin_domain::auth::session_alive(r.cred_expires_at.unwrap_or(0), r.cred_last_seen_at.unwrap_or(0), idle_ms, false, now)
+        });
+        if row.as_ref().is_some_and(|r| now - r.cred_last_seen_at.unwrap_or(0) >= tocsin_domain::auth::SESSION_TOUCH_EVERY_MS) {
+            db.touch_session(&hash, now).await?;
+        }
+        row
     } else {
         return Err(ApiError::Unauthenticated("log in, or send an API token as Authorization: Bearer <token>"));
     };

@@ -25,6 +25,23 @@ pub struct AuthRow {
     #[serde(flatten)]
     pub user: UserRow,
     pub acting_role: String,
+    /// The session's or token's own lifetime fields (rules: `domain::auth`).
+    #[serde(default)]
+    pub cred_expires_at: Option<i64>,
+    #[serde(default)]
+    pub cred_last_seen_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct TokenRow {
+    pub id: String,
+    pub name: String,
+    pub role: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+    pub expires_at: Option<i64>,
+    pub user_id: String,
+    pub user_name: String,
 }
 
 pub struct NewUser<'a> {
@@ -114,13 +131,56 @@ impl Db {
     pub async fn session_user(&self, token_hash: &str, now: i64) -> ApiResult<Option<AuthRow>> {
         self.first(
             &format!(
-                "SELECT {USER_COLS}, u.role AS acting_role FROM sessions s
+                "SELECT {USER_COLS}, u.role AS acting_role, s.expires_at AS cred_expires_at,
+                        COALESCE(s.last_seen_at, s.created_at) AS cred_last_seen_at FROM sessions s
                  JOIN users u ON u.id = s.user_id JOIN organizations o ON o.id = u.org_id
                  WHERE s.token_hash = ? AND s.revoked_at IS NULL AND s.expires_at > ?"
             ),
             args![token_hash, now],
         )
         .await
+    }
+
+    /// Records that a session was used (callers do it at most every few minutes).
+    pub async fn touch_session(&self, token_hash: &str, now: i64) -> ApiResult<()> {
+        self.run("UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?", args![now, token_hash]).await?;
+        Ok(())
+    }
+
+    /// Ends every session of a user, or every one but `keep` (after a password change).
+    pub async fn revoke_sessions_of(&self, user_id: &str, keep: Option<&str>, now: i64) -> ApiResult<usize> {
+        self.run(
+            "UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL AND token_hash != ?",
+            args![now, user_id, keep.unwrap_or("")],
+        )
+        .await
+    }
+
+    /// Live tokens of a user, or of the whole organisation (`user_id` None), newest first.
+    pub async fn tokens(&self, org_id: &str, user_id: Option<&str>) -> ApiResult<Vec<TokenRow>> {
+        self.all(
+            "SELECT t.id, t.name, t.role, t.created_at, t.last_used_at, t.expires_at, t.user_id, u.name AS user_name
+             FROM api_tokens t JOIN users u ON u.id = t.user_id
+             WHERE t.org_id = ? AND t.revoked_at IS NULL AND (? IS NULL OR t.user_id = ?) ORDER BY t.created_at DESC LIMIT 500",
+            args![org_id, user_id, user_id],
+        )
+        .await
+    }
+
+    /// Revokes a token of the organisation (of `user_id` only, unless None). True when one was live.
+    pub async fn revoke_token(&self, org_id: &str, id: &str, user_id: Option<&str>, now: i64) -> ApiResult<bool> {
+        Ok(self
+            .run(
+                "UPDATE api_tokens SET revoked_at = ? WHERE org_id = ? AND id = ? AND revoked_at IS NULL AND (? IS NULL OR user_id = ?)",
+                args![now, org_id, id, user_id, user_id],
+            )
+            .await?
+            == 1)
+    }
+
+    pub async fn set_password(&self, user_id: &str, hash: &str) -> ApiResult<()> {
+        self.run("UPDATE users SET password_hash = ? WHERE id = ?", args![hash, user_id]).await?;
+        Ok(())
     }
 
     pub async fn revoke_session(&self, token_hash: &str, now: i64) -> ApiResult<()> {
@@ -134,7 +194,7 @@ impl Db {
         let row: Option<AuthRow> = self
             .first(
                 &format!(
-                    "SELECT {USER_COLS}, t.role AS acting_role FROM api_tokens t
+                    "SELECT {USER_COLS}, t.role AS acting_role, t.expires_at AS cred_expires_at FROM api_tokens t
                      JOIN users u ON u.id = t.user_id JOIN organizations o ON o.id = u.org_id
                      WHERE t.token_hash = ? AND t.revoked_at IS NULL"
                 ),
@@ -152,17 +212,15 @@ impl Db {
     }
 
     #[allow(clippy::too_many_arguments)]
-    pub async fn insert_token(&self, id: &str, org_id: &str, user_id: &str, name: &str, role: &str, token_hash: &str, now: i64) -> ApiResult<()> {
+    pub async fn insert_token(&self, id: &str, org_id: &str, user_id: &str, name: &str, role: &str, token_hash: &str, now: i64, expires_at: Option<i64>) -> ApiResult<()> {
         self.run(
-            "INSERT INTO api_tokens (id, org_id, user_id, name, role, token_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            args![id, org_id, user_id, name, role, token_hash, now],
+            "INSERT INTO api_tokens (id, org_id, user_id, name, role, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            args![id, org_id, user_id, name, role, token_hash, now, expires_at],
         )
         .await?;
         Ok(())
     }
 
-    /// Sets the password of an invited user and spends the invitation. Returns the user when the
-    /// link was valid, unused and unexpired.
     /// Whether an invitation token is unused and unexpired (checked before hashing a password).
     pub async fn invite_is_open(&self, invite_hash: &str, now: i64) -> ApiResult<bool> {
         let row: Option<serde_json::Value> =
@@ -170,6 +228,8 @@ impl Db {
         Ok(row.is_some())
     }
 
+    /// Sets the password of an invited user and spends the invitation. Returns the user when the
+    /// link was valid, unused and unexpired.
     pub async fn accept_invite(&self, invite_hash: &str, password_hash: &str, now: i64) -> ApiResult<Option<UserRow>> {
         #[derive(Deserialize)]
         struct Inv {

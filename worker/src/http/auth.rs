@@ -118,6 +118,31 @@ pub async fn logout(cx: &Cx) -> ApiResult<Response> {
     Ok(resp)
 }
 
+/// `POST /api/auth/logout-everywhere`: ends every session of the caller (this one included).
+pub async fn logout_everywhere(cx: &Cx) -> ApiResult<Response> {
+    let caller = cx.caller().await?;
+    cx.db.revoke_sessions_of(&caller.user.id, None, cx.now).await?;
+    let mut resp = Response::empty()?.with_status(204);
+    resp.headers_mut().set("Set-Cookie", &session_cookie("", cx.is_https(), 0))?;
+    Ok(resp)
+}
+
+/// `POST /api/users/me/password`: needs the current password; every other session ends.
+pub async fn change_password(cx: &mut Cx) -> ApiResult<Response> {
+    let caller = cx.caller().await?;
+    let r: tocsin_domain::api::ChangePasswordRequest = cx.json().await?;
+    check_password(&r.new_password).map_err(|e| ApiError::field("new_password", e.to_string()))?;
+    let current_ok = caller.user.password_hash.as_deref().is_some_and(|h| verify_password(&r.current_password, h));
+    if !current_ok {
+        return Err(ApiError::field("current_password", "is not your current password"));
+    }
+    let hash = hash_password(&r.new_password)?;
+    cx.db.set_password(&caller.user.id, &hash).await?;
+    let keep = cookie(&cx.req, SESSION_COOKIE).map(|s| sha256_hex(&s));
+    cx.db.revoke_sessions_of(&caller.user.id, keep.as_deref(), cx.now).await?;
+    Ok(Response::empty()?.with_status(204))
+}
+
 pub async fn me(cx: &Cx) -> ApiResult<Response> {
     let caller = cx.caller().await?;
     json(200, &views::me(&caller.user, caller.role)?)

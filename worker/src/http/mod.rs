@@ -40,7 +40,8 @@ pub struct Cx {
 
 impl Cx {
     pub async fn caller(&self) -> ApiResult<Caller> {
-        caller(&self.req, &self.db, self.now).await
+        let idle_hours = self.var("SESSION_IDLE_HOURS").and_then(|h| h.parse::<i64>().ok()).filter(|h| *h > 0).unwrap_or(tocsin_domain::auth::DEFAULT_SESSION_IDLE_HOURS);
+        caller(&self.req, &self.db, self.now, idle_hours * 3_600_000).await
     }
 
     /// Reads the body, refusing more than `limit` bytes (checked before and after reading).
@@ -168,6 +169,10 @@ pub async fn handle(req: Request, db: Db, env: Env, now: i64) -> Response {
         (["api", "me"], Get) => auth::me(&cx).await,
         (["api", "users"], Post) => users::create(&mut cx).await,
         (["api", "tokens"], Post) => users::create_token(&mut cx).await,
+        (["api", "tokens"], Get) => users::list_tokens(&cx).await,
+        (["api", "tokens", id], Delete) => users::revoke_token(&cx, id).await,
+        (["api", "auth", "logout-everywhere"], Post) => auth::logout_everywhere(&cx).await,
+        (["api", "users", "me", "password"], Post) => auth::change_password(&mut cx).await,
         (["api", "services"], Get) => services::list(&cx).await,
         (["api", "services"], Post) => services::create(&mut cx).await,
         (["api", "services", id], Get) => services::get(&cx, id).await,
@@ -225,7 +230,7 @@ pub async fn handle(req: Request, db: Db, env: Env, now: i64) -> Response {
         (["v2", "alerts", id, "acknowledge"], Post) => opsgenie::act(&mut cx, id, EventAction::Acknowledge).await,
         // Known paths with another method.
         (
-            ["healthz"] | ["api", "setup" | "me" | "users" | "tokens" | "services" | "incidents"] | ["api", "auth", _] | ["api", "invites", "accept"]
+            ["healthz"] | ["api", "setup" | "me" | "users" | "tokens" | "services" | "incidents"] | ["api", "auth", _] | ["api", "invites", "accept"] | ["api", "tokens", _] | ["api", "users", "me", "password"]
             | ["api", "services", _] | ["api", "services", _, "rotate-key" | "integrations"] | ["api", "incidents", _]
             | ["api", "incidents", _, "acknowledge" | "resolve" | "escalate" | "notifications" | "reassign" | "notes"]
             | ["api", "push", "vapid-public-key" | "subscriptions" | "deliveries"] | ["api", "push", "subscriptions", _] | ["api", "push", "subscriptions", _, "test"]

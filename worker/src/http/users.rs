@@ -65,9 +65,45 @@ pub async fn create_token(cx: &mut Cx) -> ApiResult<Response> {
     if !caller.role.may_grant(role) {
         return Err(ApiError::Forbidden("a token cannot have more power than the role that creates it"));
     }
+    let expires_at = tocsin_domain::auth::token_expiry(cx.now, r.expires_in_days).map_err(|m| ApiError::field("expires_in_days", m))?;
     let id = new_id(cx.now);
     let secret = new_secret("tct_");
-    cx.db.insert_token(&id, caller.org_id(), &caller.user.id, &name, role.as_str(), &sha256_hex(&secret), cx.now).await?;
-    let token = ApiToken { id: TokenId(id), name, role, created_at: views::time(cx.now), last_used_at: None };
+    cx.db.insert_token(&id, caller.org_id(), &caller.user.id, &name, role.as_str(), &sha256_hex(&secret), cx.now, expires_at).await?;
+    let token = ApiToken { id: TokenId(id), name, role, created_at: views::time(cx.now), last_used_at: None, expires_at: expires_at.map(views::time), user_name: Some(caller.user.name.clone()) };
     json(201, &CreatedToken { token, secret })
+}
+
+/// `GET /api/tokens`: your live tokens; an admin sees everyone's in the organisation.
+pub async fn list_tokens(cx: &Cx) -> ApiResult<Response> {
+    let caller = cx.caller().await?;
+    let only = (caller.role != tocsin_domain::auth::Role::Admin).then_some(caller.user.id.as_str());
+    let tokens = cx
+        .db
+        .tokens(caller.org_id(), only)
+        .await?
+        .into_iter()
+        .filter(|t| tocsin_domain::auth::token_alive(t.expires_at, cx.now))
+        .map(|t| {
+            Ok(ApiToken {
+                id: TokenId(t.id),
+                name: t.name,
+                role: t.role.parse()?,
+                created_at: views::time(t.created_at),
+                last_used_at: t.last_used_at.map(views::time),
+                expires_at: t.expires_at.map(views::time),
+                user_name: Some(t.user_name),
+            })
+        })
+        .collect::<ApiResult<Vec<_>>>()?;
+    json(200, &tocsin_domain::api::TokenList { tokens })
+}
+
+/// `DELETE /api/tokens/{id}`: your own token, or (admins) anyone's; it stops working at once.
+pub async fn revoke_token(cx: &Cx, id: &str) -> ApiResult<Response> {
+    let caller = cx.caller().await?;
+    let only = (caller.role != tocsin_domain::auth::Role::Admin).then_some(caller.user.id.as_str());
+    if !cx.db.revoke_token(caller.org_id(), id, only, cx.now).await? {
+        return Err(ApiError::NotFound("token"));
+    }
+    Ok(Response::empty()?.with_status(204))
 }
