@@ -50,6 +50,8 @@ fn main() {
         ("hole_10_guessing_from_elsewhere_does_not_lock_the_owner_out", no_lockout_from_elsewhere),
         ("hole_10_parallel_guesses_are_counted_before_they_are_checked", parallel_guesses),
         ("hole_6_security_headers_and_csrf", headers_and_csrf),
+        ("hole_4_tokens_are_listed_expire_and_are_revoked", token_lifecycle),
+        ("hole_4_sessions_idle_out_log_out_everywhere_and_password_change", session_lifecycle),
     ];
     tocsin_tests::run_suite(ctx, tests, |c| eprintln!("--- wrangler log ---\n{}", c.inst.log()))
 }
@@ -379,4 +381,79 @@ fn headers_and_csrf(c: &Ctx) {
     // Login is covered too (a login CSRF would sign the victim into the attacker's account).
     let r = anon.send("POST", "/api/auth/login", Some(b"{}".to_vec()), &[("Origin", "https://evil.example")]);
     assert_eq!(r.status, 403, "{}", r.text);
+}
+
+fn token_lifecycle(c: &Ctx) {
+    let (ana, _) = c.member("responder");
+    let (bo, _) = c.member("responder");
+    let r = ana.post("/api/tokens", json!({"name": "ci", "expires_in_days": 0}));
+    assert_eq!((r.status, r.field()), (400, "expires_in_days"), "{}", r.text);
+    let r = ana.post("/api/tokens", json!({"name": "ci", "expires_in_days": 30}));
+    assert_eq!(r.status, 201, "{}", r.text);
+    let (id, secret) = (r.json["token"]["id"].as_str().unwrap().to_string(), r.json["secret"].as_str().unwrap().to_string());
+    let expires = tocsin_tests::rfc3339_ms(r.json["token"]["expires_at"].as_str().expect("an expiry"));
+    assert!((expires - tocsin_tests::now_ms() - 30 * 86_400_000).abs() < 120_000, "30 days from now");
+    let bot = Api::with_bearer(&c.inst.base, &secret);
+    assert_eq!(bot.get("/api/me").status, 200);
+    // Listed with when it was last used; never with its secret.
+    let list = ana.get("/api/tokens");
+    assert_eq!(list.status, 200, "{}", list.text);
+    let mine = list.json["tokens"].as_array().unwrap().iter().find(|t| t["id"] == id.as_str()).cloned().expect("listed");
+    assert!(mine["last_used_at"].is_string(), "{mine}");
+    assert!(!list.text.contains(&secret));
+    assert!(!bo.get("/api/tokens").text.contains(&id), "not in someone else's list");
+    assert!(c.admin().get("/api/tokens").text.contains(&id), "admins see every token");
+    // Someone else cannot revoke it; its owner can, and it stops at once.
+    assert_eq!(bo.send("DELETE", &format!("/api/tokens/{id}"), None, &[]).status, 404);
+    assert_eq!(bot.get("/api/me").status, 200);
+    assert_eq!(ana.send("DELETE", &format!("/api/tokens/{id}"), None, &[]).status, 204);
+    assert_eq!(bot.get("/api/me").status, 401, "revoked");
+    // An expired token stops by itself (expiry moved into the past in D1).
+    let r = ana.post("/api/tokens", json!({"name": "short", "expires_in_days": 1}));
+    let (id2, secret2) = (r.json["token"]["id"].as_str().unwrap().to_string(), r.json["secret"].as_str().unwrap().to_string());
+    let bot = Api::with_bearer(&c.inst.base, &secret2);
+    assert_eq!(bot.get("/api/me").status, 200);
+    c.inst.d1(&format!("UPDATE api_tokens SET expires_at = {} WHERE id = '{id2}'", tocsin_tests::now_ms() - 1000));
+    assert_eq!(bot.get("/api/me").status, 401, "expired");
+    assert!(!ana.get("/api/tokens").text.contains(&id2), "expired tokens are not listed as live");
+    // An admin may revoke anyone's.
+    let r = bo.post("/api/tokens", json!({"name": "bo's"}));
+    let bid = r.json["token"]["id"].as_str().unwrap();
+    assert_eq!(c.admin().send("DELETE", &format!("/api/tokens/{bid}"), None, &[]).status, 204);
+}
+
+fn session_lifecycle(c: &Ctx) {
+    let email = format!("{}@example.com", unique("sess"));
+    assert_eq!(c.admin().post("/api/users", json!({"email": email, "name": "S", "role": "responder", "password": "member password"})).status, 201);
+    let login = |pw: &str| {
+        let api = Api::new(&c.inst.base);
+        let r = api.post("/api/auth/login", json!({"email": email, "password": pw}));
+        (api, r.status)
+    };
+    // Idle: a session unused for longer than the idle limit (7 days by default) ends.
+    let (phone, s) = login("member password");
+    assert_eq!(s, 200);
+    let hash = c.inst.d1(&format!("SELECT token_hash FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.email = '{email}' AND s.revoked_at IS NULL"));
+    assert_eq!(hash.len(), 1, "{hash:?}");
+    let h = hash[0]["token_hash"].as_str().unwrap();
+    c.inst.d1(&format!("UPDATE sessions SET last_seen_at = {} WHERE token_hash = '{h}'", tocsin_tests::now_ms() - 8 * 86_400_000));
+    assert_eq!(phone.get("/api/me").status, 401, "idle for 8 days");
+    // Log out everywhere ends every session.
+    let (a, _) = login("member password");
+    let (b, _) = login("member password");
+    assert_eq!(a.post("/api/auth/logout-everywhere", json!({})).status, 204);
+    assert_eq!((a.get("/api/me").status, b.get("/api/me").status), (401, 401));
+    // A password change needs the current one and ends the other sessions, not this one.
+    let (here, _) = login("member password");
+    let (there, _) = login("member password");
+    let r = here.post("/api/users/me/password", json!({"current_password": "not it at all", "new_password": "a brand new password"}));
+    assert_eq!((r.status, r.field()), (400, "current_password"), "{}", r.text);
+    let r = here.post("/api/users/me/password", json!({"current_password": "member password", "new_password": "short"}));
+    assert_eq!((r.status, r.field()), (400, "new_password"), "{}", r.text);
+    let r = here.post("/api/users/me/password", json!({"current_password": "member password", "new_password": "a brand new password"}));
+    assert_eq!(r.status, 204, "{}", r.text);
+    assert_eq!(here.get("/api/me").status, 200, "this session goes on");
+    assert_eq!(there.get("/api/me").status, 401, "the others end");
+    assert_eq!(login("member password").1, 401);
+    assert_eq!(login("a brand new password").1, 200);
 }
