@@ -33,16 +33,24 @@ pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
 }
 
-/// Runs a suite's tests in order (one at a time: they share one instance), prints the test
-/// runner's summary, shows `diagnostics` when something failed, stops the instance, and exits
-/// with the suite's status.
+/// Runs a suite's tests one at a time (they share one instance, but each builds its own
+/// fixtures), prints the test runner's summary, shows `diagnostics` when something failed, stops
+/// the instance, and exits with the suite's status.
+///
+/// `TOCSIN_TEST_SHUFFLE=<seed>` (or `random`) runs them in a seeded random order, printed so a
+/// failing order can be replayed: no test may depend on another having run before it.
 pub fn run_suite<C: Send + Sync + 'static>(ctx: C, tests: &[(&'static str, fn(&C))], diagnostics: impl FnOnce(&C)) -> ! {
     let mut args = libtest_mimic::Arguments::from_args();
     args.test_threads = Some(1);
     let ctx = std::sync::Arc::new(ctx);
-    let trials = tests
-        .iter()
-        .map(|&(name, f)| {
+    let mut order: Vec<(&'static str, fn(&C))> = tests.to_vec();
+    if let Some(seed) = shuffle_seed() {
+        shuffle(&mut order, seed);
+        eprintln!("TOCSIN_TEST_SHUFFLE={seed}: {}", order.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", "));
+    }
+    let trials = order
+        .into_iter()
+        .map(|(name, f)| {
             let ctx = ctx.clone();
             libtest_mimic::Trial::test(name, move || {
                 f(&ctx);
@@ -56,6 +64,70 @@ pub fn run_suite<C: Send + Sync + 'static>(ctx: C, tests: &[(&'static str, fn(&C
     }
     drop(ctx);
     conclusion.exit()
+}
+
+/// The seed from `TOCSIN_TEST_SHUFFLE`: a number, or `random` for one taken from the clock.
+fn shuffle_seed() -> Option<u64> {
+    let v = std::env::var("TOCSIN_TEST_SHUFFLE").ok().filter(|v| !v.is_empty())?;
+    Some(match v.parse::<u64>() {
+        Ok(n) => n,
+        Err(_) => std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(1),
+    })
+}
+
+/// Fisher–Yates with splitmix64: the same seed gives the same order on every machine.
+fn shuffle<T>(items: &mut [T], seed: u64) {
+    let mut state = seed;
+    let mut next = move || {
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    };
+    for i in (1..items.len()).rev() {
+        let j = (next() % (i as u64 + 1)) as usize;
+        items.swap(i, j);
+    }
+}
+
+/// A name no other test (or earlier run against the same instance) has used: fixtures are
+/// made per test, so tests pass alone and in any order.
+pub fn unique(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    format!("{prefix}-{}-{:x}", N.fetch_add(1, Ordering::Relaxed), nanos)
+}
+
+/// Milliseconds since the Unix epoch (the test machine's clock, which the instance shares).
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
+}
+
+/// Fires the scheduled handler with `time` as its clock, as Cloudflare's cron would.
+pub fn cron(base: &str, at_ms: i64) {
+    let r = Api::new(base).get(&format!("/cdn-cgi/handler/scheduled?cron=*+*+*+*+*&time={at_ms}"));
+    assert!(r.status < 300, "cron trigger: {} {}", r.status, r.text);
+}
+
+/// An RFC 3339 UTC time (`…Z`) → milliseconds since the epoch, read by the system's `date`
+/// (independent of the code under test).
+pub fn rfc3339_ms(s: &str) -> i64 {
+    let out = std::process::Command::new("date").args(["-u", "-d", s, "+%s%3N"]).output().expect("date");
+    String::from_utf8(out.stdout).unwrap().trim().parse().unwrap_or_else(|_| panic!("not a time: {s}"))
+}
+
+/// Milliseconds since the epoch → RFC 3339 UTC (`…Z`, whole seconds), by the system's `date`.
+pub fn ms_rfc3339(ms: i64) -> String {
+    let out = std::process::Command::new("date").args(["-u", "-d", &format!("@{}", ms.div_euclid(1000)), "+%Y-%m-%dT%H:%M:%SZ"]).output().expect("date");
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// The UTC offset (`+02:00`) of `zone` at `ms`, from the system's zoneinfo (not chrono-tz).
+pub fn zone_offset(zone: &str, ms: i64) -> String {
+    let out = std::process::Command::new("date").env("TZ", zone).args(["-d", &format!("@{}", ms.div_euclid(1000)), "+%:z"]).output().expect("date");
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
 
 impl Api {
