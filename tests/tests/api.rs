@@ -61,7 +61,6 @@ fn main() {
         ("concurrent_duplicate_alerts_open_one_incident", concurrent_duplicate_alerts_open_one_incident),
         ("login_good_bad_and_logout_revokes", login_good_bad_and_logout_revokes),
         ("repeated_login_failures_are_slowed_down", repeated_login_failures_are_slowed_down),
-        ("observer_gets_403_on_every_write", observer_gets_403_on_every_write),
         ("api_tokens_bearer_and_role_cap", api_tokens_bearer_and_role_cap),
         ("invite_link_sets_password_once", invite_link_sets_password_once),
         ("services_create_edit_rotate", services_create_edit_rotate),
@@ -296,32 +295,6 @@ fn repeated_login_failures_are_slowed_down(c: &Ctx) {
     std::thread::sleep(std::time::Duration::from_secs(wait));
     let right = api.post("/api/auth/login", json!({"email": email, "password": "a long enough pw"}));
     assert_eq!(right.status, 200, "after the wait, the right password works: {}", right.text);
-}
-
-fn observer_gets_403_on_every_write(c: &Ctx) {
-    let svc = c.service("Observed");
-    let fired = c.hook(svc["integration_key"].as_str().unwrap(), json!({"summary": "x", "severity": "info", "dedup_key": "o"}));
-    let incident = fired.json["incident_id"].as_str().unwrap();
-    let obs = c.user("observer@example.com", "observer");
-    assert_eq!(obs.get("/api/incidents").status, 200);
-    assert_eq!(obs.get(&format!("/api/incidents/{incident}")).status, 200);
-    assert_eq!(obs.get("/api/services").status, 200);
-    let sid = svc["id"].as_str().unwrap();
-    for (method, path, body) in [
-        ("POST", "/api/incidents".to_string(), json!({"title": "t", "severity": "SEV2"})),
-        ("POST", format!("/api/incidents/{incident}/acknowledge"), json!({})),
-        ("POST", format!("/api/incidents/{incident}/resolve"), json!({})),
-        ("POST", "/api/services".to_string(), json!({"name": "n"})),
-        ("PATCH", format!("/api/services/{sid}"), json!({"name": "n"})),
-        ("POST", format!("/api/services/{sid}/rotate-key"), json!({})),
-        ("POST", "/api/users".to_string(), json!({"email": "z@example.com", "name": "z", "role": "admin"})),
-        ("POST", "/api/tokens".to_string(), json!({"name": "t", "role": "admin"})),
-    ] {
-        let r = obs.send(method, &path, Some(body.to_string().into_bytes()), &[]);
-        assert_eq!((r.status, r.code()), (403, "forbidden"), "{method} {path}: {}", r.text);
-    }
-    let d = c.admin().get(&format!("/api/incidents/{incident}"));
-    assert_eq!(d.json["incident"]["status"], "triggered", "nothing changed");
 }
 
 fn api_tokens_bearer_and_role_cap(c: &Ctx) {
