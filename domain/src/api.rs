@@ -491,6 +491,10 @@ pub struct Notification {
     /// What became of it on each channel (first page and repeats), oldest first.
     #[serde(default)]
     pub deliveries: Vec<PageDelivery>,
+    /// When this page is repeated next (the person's repeat rule); absent when it will not be
+    /// (acknowledged, not covered by the rule, or a later page to the same person took over).
+    #[serde(default)]
+    pub next_repeat_at: Option<DateTime<Utc>>,
 }
 
 /// One message of a page: to a push device or the person's webhook.
@@ -708,6 +712,9 @@ pub struct DeliveryView {
     pub state: String,
     pub attempts: Vec<DeliveryAttempt>,
     pub created_at: DateTime<Utc>,
+    /// When a pending delivery is tried next (after the retry rule's wait).
+    #[serde(default)]
+    pub next_attempt_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

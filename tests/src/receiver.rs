@@ -1,11 +1,13 @@
 //! A recording HTTP receiver on 127.0.0.1 playing a push service (RFC 8030) or a webhook
 //! receiver (Slack, Teams, a generic endpoint): it keeps every request with its headers, body
-//! and arrival time, and answers with scripted statuses (default 201).
+//! and arrival time, and answers as scripted per path prefix — a status, extra response headers
+//! (`Retry-After`) and a delay (a slow push service, or one that never answers in time) —
+//! otherwise 201 at once.
 //!
 //! [`TestSubscription`] is what a browser holds for one push subscription: a real P-256 key
 //! pair and auth secret, so a test can decrypt what Tocsin sent (RFC 8291) like the browser would.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
@@ -35,12 +37,40 @@ impl Received {
     }
 }
 
+/// One scripted answer: a status, extra response headers, and how long to wait before answering
+/// (on top of [`Receiver::slow_down`]).
+#[derive(Debug, Clone)]
+pub struct Scripted {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub delay: Duration,
+}
+
+impl Scripted {
+    /// `status` at once, with no extra headers.
+    pub fn status(status: u16) -> Scripted {
+        Scripted { status, headers: Vec::new(), delay: Duration::ZERO }
+    }
+
+    /// With a response header (`Retry-After`, …).
+    pub fn header(mut self, name: &str, value: &str) -> Scripted {
+        self.headers.push((name.to_string(), value.to_string()));
+        self
+    }
+
+    /// Answered only after `delay` (the request itself is recorded when it arrives).
+    pub fn after(mut self, delay: Duration) -> Scripted {
+        self.delay = delay;
+        self
+    }
+}
+
 #[derive(Default)]
 struct State {
     received: Vec<Received>,
-    /// Path prefix → statuses to answer, in order (then 201).
-    script: Vec<(String, Vec<u16>)>,
-    /// How long to wait before answering (a slow push service).
+    /// Path prefix → answers to give, in order (then 201).
+    script: Vec<(String, VecDeque<Scripted>)>,
+    /// How long to wait before answering every request (a slow push service).
     delay: Duration,
 }
 
@@ -83,19 +113,22 @@ impl Receiver {
                     if reader.read_exact(&mut body).is_err() {
                         return;
                     }
-                    let (status, delay) = {
+                    let (answer, delay) = {
                         let mut s = st.lock().unwrap();
                         let delay = s.delay;
                         s.received.push(Received { method, path: path.clone(), headers, body, at: Instant::now(), wall: SystemTime::now() });
-                        let status = match s.script.iter_mut().find(|(p, q)| path.starts_with(p.as_str()) && !q.is_empty()) {
-                            Some((_, q)) => q.remove(0),
-                            None => 201,
-                        };
-                        (status, delay)
+                        let answer = s
+                            .script
+                            .iter_mut()
+                            .find(|(p, q)| path.starts_with(p.as_str()) && !q.is_empty())
+                            .and_then(|(_, q)| q.pop_front())
+                            .unwrap_or_else(|| Scripted::status(201));
+                        (answer, delay)
                     };
-                    std::thread::sleep(delay);
+                    std::thread::sleep(delay + answer.delay);
+                    let extra: String = answer.headers.iter().map(|(k, v)| format!("{k}: {v}\r\n")).collect();
                     let mut s = stream;
-                    let _ = write!(s, "HTTP/1.1 {status} Scripted\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+                    let _ = write!(s, "HTTP/1.1 {} Scripted\r\n{extra}Content-Length: 0\r\nConnection: close\r\n\r\n", answer.status);
                 });
             }
         });
@@ -108,7 +141,13 @@ impl Receiver {
 
     /// The next requests to paths starting with `prefix` are answered with `statuses`, in order.
     pub fn answer(&self, prefix: &str, statuses: &[u16]) {
-        self.state.lock().unwrap().script.push((prefix.to_string(), statuses.to_vec()));
+        self.answer_with(prefix, &statuses.iter().map(|s| Scripted::status(*s)).collect::<Vec<_>>());
+    }
+
+    /// The next requests to paths starting with `prefix` get `answers` (status, headers, delay),
+    /// in order; then 201 at once.
+    pub fn answer_with(&self, prefix: &str, answers: &[Scripted]) {
+        self.state.lock().unwrap().script.push((prefix.to_string(), answers.iter().cloned().collect()));
     }
 
     /// Answers every request only after `delay` from now on.

@@ -1,17 +1,23 @@
 //! Browser tests: real headless Chromium emulating a 390×844 phone, against a fresh instance.
 //! Screenshots land in target/screenshots/ for people to look at.
+//!
+//! Every test builds its own fixtures (services, schedules, policies, incidents, people) with
+//! unique names, through the API as the first admin (set up on first use), and logs the shared
+//! phone in itself: the tests pass alone and in any order. The first-run setup through the
+//! browser needs a never-set-up instance, so that test starts its own (and its own phone).
 
 use serde_json::{json, Value};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
-use tocsin_tests::browser::Browser;
+use tocsin_tests::browser::{Browser, Element};
 use tocsin_tests::receiver::{Receiver, TestSubscription};
-use tocsin_tests::{Api, Instance};
+use tocsin_tests::{unique, wait_for, Api, Instance};
 
 const EMAIL: &str = "rosa@example.com";
 const PASSWORD: &str = "pager duty at 3am";
+const ADMIN_NAME: &str = "Rosa Responder";
 
 struct Ctx {
     inst: Instance,
@@ -20,12 +26,66 @@ struct Ctx {
     rx: Receiver,
     /// The phone's network to the instance, which tests can cut.
     link: Link,
+    admin: OnceLock<Api>,
+}
+
+impl Ctx {
+    /// The first admin (Rosa), created by the first-run setup through the API on first use.
+    fn admin(&self) -> &Api {
+        self.admin.get_or_init(|| Api::setup(&self.inst.base, "Acme Ops", EMAIL, PASSWORD, ADMIN_NAME))
+    }
+
+    /// The shared phone, on the app at the instance's origin, logged in as the admin.
+    fn phone(&self) -> &Browser {
+        self.login(&self.browser, &self.inst.url(""));
+        &self.browser
+    }
+
+    /// Opens the app at `origin` in `b`, logging in as the admin if needed.
+    fn login(&self, b: &Browser, origin: &str) {
+        self.admin();
+        ensure_logged_in(b, origin);
+    }
+
+    /// The admin's user id.
+    fn admin_id(&self) -> String {
+        let me = self.admin().get("/api/me");
+        me.json["user"]["id"].as_str().unwrap_or_else(|| panic!("no user id: {}", me.text)).to_string()
+    }
+
+    /// A new service (the API's answer: id, integration_key, …).
+    fn service(&self, name: &str) -> Value {
+        let r = self.admin().post("/api/services", json!({"name": name}));
+        assert_eq!(r.status, 201, "{}", r.text);
+        r.json
+    }
+
+    /// A new service whose escalation policy pages the admin directly.
+    fn service_paging_admin(&self, name: &str) -> Value {
+        let api = self.admin();
+        let p = api.post("/api/escalation-policies", json!({"name": format!("{name}: Rosa directly"), "repeats": 0, "levels": [
+            {"targets": [{"type": "user", "id": self.admin_id()}], "delay_minutes": 30}]}));
+        assert_eq!(p.status, 201, "{}", p.text);
+        let svc = self.service(name);
+        let sid = svc["id"].as_str().unwrap();
+        let r = api.send("PUT", &format!("/api/services/{sid}/escalation-policy"), Some(json!({"policy_id": p.json["id"]}).to_string().into_bytes()), &[]);
+        assert_eq!(r.status, 200, "{}", r.text);
+        svc
+    }
+
+    /// Posts an alert to a service's generic webhook, as monitoring would; returns the incident's id.
+    fn alert(&self, service: &Value, summary: &str, severity: &str) -> String {
+        let key = service["integration_key"].as_str().unwrap();
+        let r = Api::new(&self.inst.base).post(&format!("/webhooks/generic/{key}"), json!({"summary": summary, "severity": severity, "dedup_key": unique("dedup")}));
+        assert_eq!(r.status, 202, "{}", r.text);
+        r.json["incident_id"].as_str().unwrap_or_else(|| panic!("no incident: {}", r.text)).to_string()
+    }
 }
 
 fn main() {
     let inst = Instance::start("browser");
     let link = Link::start(inst.port);
-    let ctx = Ctx { inst, browser: Browser::phone(), rx: Receiver::start(), link };
+    let ctx = Ctx { inst, browser: Browser::phone(), rx: Receiver::start(), link, admin: OnceLock::new() };
     let tests: &[(&str, fn(&Ctx))] = &[
         ("phone_setup_service_alert_acknowledge", phone_setup_service_alert_acknowledge),
         ("phone_forms_are_labelled_and_tappable", phone_forms_are_labelled_and_tappable),
@@ -47,13 +107,25 @@ fn main() {
     })
 }
 
-/// The walking skeleton end to end, as a responder on a phone would do it.
-fn phone_setup_service_alert_acknowledge(c: &Ctx) {
-    let b = &c.browser;
-    b.goto(&c.inst.url("/"));
+/// The walking skeleton end to end, as a responder on a phone would do it: first-run setup on
+/// a never-set-up instance of its own, with a phone of its own (cookies do not tell ports apart:
+/// a session on this instance would replace the shared phone's).
+fn phone_setup_service_alert_acknowledge(_: &Ctx) {
+    let inst = Instance::start("browser-setup");
+    let b = Browser::phone();
+    let story = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| setup_story(&inst, &b)));
+    if let Err(panic) = story {
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| b.screenshot("failure-setup")));
+        eprintln!("--- wrangler log (setup instance) ---\n{}", inst.log());
+        std::panic::resume_unwind(panic);
+    }
+}
+
+fn setup_story(inst: &Instance, b: &Browser) {
+    b.goto(&inst.url("/"));
     b.find_text("h1", "Welcome to Tocsin", Duration::from_secs(15));
     b.find("#organization").type_text("Acme Ops");
-    b.find("#name").type_text("Rosa Responder");
+    b.find("#name").type_text(ADMIN_NAME);
     b.find("#email").type_text(EMAIL);
     b.find("#password").type_text(PASSWORD);
     b.screenshot("01-setup");
@@ -67,7 +139,7 @@ fn phone_setup_service_alert_acknowledge(c: &Ctx) {
     b.find_text("button[type=submit]", "Create service", Duration::from_secs(5)).click();
     b.find_text(".service-card h2", "Checkout API", Duration::from_secs(10));
     let url = b.find(".service-card input.mono").prop("value").as_str().unwrap().to_string();
-    assert!(url.starts_with(&c.inst.url("/webhooks/generic/")), "{url}");
+    assert!(url.starts_with(&inst.url("/webhooks/generic/")), "{url}");
     b.screenshot("03-services");
 
     // To the incident list, which is empty.
@@ -76,15 +148,20 @@ fn phone_setup_service_alert_acknowledge(c: &Ctx) {
 
     // Monitoring posts an alert (plain HTTP, as curl would); the list shows it without a reload.
     let agent = ureq::agent();
-    let resp = agent
+    let mut resp = agent
         .post(&url)
         .header("Content-Type", "application/json")
         .send(json!({"summary": "Checkout 5xx rate above 5%", "severity": "critical", "dedup_key": "5xx"}).to_string())
         .expect("post alert");
     assert_eq!(resp.status(), 202);
-    let card = b.find_text(".incident-card", "Checkout 5xx rate above 5%", Duration::from_secs(8));
+    let accepted: Value = resp.body_mut().read_json().expect("JSON answer to the alert");
+    let incident_id = accepted["incident_id"].as_str().unwrap_or_else(|| panic!("no incident: {accepted}")).to_string();
+    let api = Api::new(&inst.base);
+    assert_eq!(api.post("/api/auth/login", json!({"email": EMAIL, "password": PASSWORD})).status, 200);
+    let number = api.get(&format!("/api/incidents/{incident_id}")).json["incident"]["number"].as_i64().expect("the incident's number");
+    let card = b.find_text(&format!(".incident-card[href='/incidents/{incident_id}']"), "Checkout 5xx rate above 5%", Duration::from_secs(8));
     let text = card.text();
-    assert!(text.contains("SEV1") && text.contains("Triggered") && text.contains("#1"), "{text}");
+    assert!(text.contains("SEV1") && text.contains("Triggered") && text.contains(&format!("#{number}")), "{text}");
     b.screenshot("04-incidents");
 
     // Open it and acknowledge with one tap.
@@ -95,22 +172,24 @@ fn phone_setup_service_alert_acknowledge(c: &Ctx) {
     b.find("button.ack").click();
     b.find_text(".incident .status", "Acknowledged", Duration::from_secs(10));
     assert!(b.try_find("button.ack").is_none(), "no Acknowledge button once acknowledged");
-    b.find_text(".timeline", "Acknowledged by Rosa Responder", Duration::from_secs(5));
+    b.find_text(".timeline", &format!("Acknowledged by {ADMIN_NAME}"), Duration::from_secs(5));
     b.screenshot("06-acknowledged");
 
     // And the API agrees.
-    let api = Api::new(&c.inst.base);
-    assert_eq!(api.post("/api/auth/login", json!({"email": EMAIL, "password": PASSWORD})).status, 200);
-    let list = api.get("/api/incidents");
-    let inc = &list.json["incidents"][0];
-    assert_eq!(inc["status"], "acknowledged", "{}", list.text);
-    assert_eq!(inc["acknowledged_by"]["name"], "Rosa Responder");
+    let detail = api.get(&format!("/api/incidents/{incident_id}"));
+    let inc = &detail.json["incident"];
+    assert_eq!(inc["status"], "acknowledged", "{}", detail.text);
+    assert_eq!(inc["acknowledged_by"]["name"], ADMIN_NAME);
 }
 
 /// Every input has a label, and buttons and links are big enough to tap (44 CSS px).
 fn phone_forms_are_labelled_and_tappable(c: &Ctx) {
-    let b = &c.browser;
+    // A service, so that the list's cards (their inputs, buttons and links) are checked too.
+    let name = unique("Forms");
+    c.service(&name);
+    let b = c.phone();
     b.goto(&c.inst.url("/services"));
+    b.find(&format!("article.service-card[aria-label='{name}']"));
     b.find_text("button", "New service", Duration::from_secs(10)).click();
     b.find("#runbook_url");
     let report = b.script(
@@ -123,17 +202,26 @@ fn phone_forms_are_labelled_and_tappable(c: &Ctx) {
           .filter(el => el.getBoundingClientRect().height < 44)
           .map(el => el.outerHTML.slice(0, 80));
         const overflow = document.documentElement.scrollWidth > window.innerWidth;
-        return { unlabelled, small, overflow, width: window.innerWidth };
+        const counts = { inputs: document.querySelectorAll('input, select, textarea').length,
+                         tappable: [...document.querySelectorAll('button, .btn, nav a')].filter(el => el.offsetParent !== null).length };
+        return { unlabelled, small, overflow, counts, width: window.innerWidth };
         "#,
     );
     assert_eq!(report["width"], 390, "phone viewport");
+    // Something was checked: the new-service form and the service's card.
+    assert!(report["counts"]["inputs"].as_i64().unwrap_or(0) >= 4, "{report}");
+    assert!(report["counts"]["tappable"].as_i64().unwrap_or(0) >= 6, "{report}");
     assert_eq!(report["unlabelled"], json!([]), "{report}");
     assert_eq!(report["small"], json!([]), "{report}");
     assert_eq!(report["overflow"], false, "no sideways scrolling at 390 px: {report}");
 }
 
 fn phone_login_error_then_login(c: &Ctx) {
-    let b = &c.browser;
+    let title = unique("Checkout 5xx");
+    let r = c.admin().post("/api/incidents", json!({"title": title, "severity": "SEV1"}));
+    assert_eq!(r.status, 201, "{}", r.text);
+    // Ends logged in again (and every test logs the phone in first anyway).
+    let b = c.phone();
     b.goto(&c.inst.url("/"));
     b.find_text("button", "Log out", Duration::from_secs(10)).click();
     b.find_text("h1", "Log in to Tocsin", Duration::from_secs(10));
@@ -148,16 +236,22 @@ fn phone_login_error_then_login(c: &Ctx) {
     pw.type_text(PASSWORD);
     b.find("button[type=submit]").click();
     b.find_text("h1", "Incidents", Duration::from_secs(10));
-    b.find_text(".incident-card", "Checkout 5xx", Duration::from_secs(10));
+    b.find_text(".incident-card", &title, Duration::from_secs(10));
 }
 
 /// The integrations panel: every endpoint with its snippet, settings that take effect, and the
 /// event log updating as monitoring sends.
 fn phone_service_integrations(c: &Ctx) {
-    let b = &c.browser;
+    let api = c.admin();
+    let name = unique("Checkout API");
+    let svc = c.service(&name);
+    let sid = svc["id"].as_str().unwrap().to_string();
+    let incident_id = c.alert(&svc, "Checkout 5xx rate above 5%", "critical");
+    let b = c.phone();
     b.goto(&c.inst.url("/services"));
-    b.find_text("a.btn", "Integrations and events", Duration::from_secs(10)).click();
-    b.find_text("h1", "Checkout API", Duration::from_secs(10));
+    let link = format!("article.service-card[aria-label='{name}'] a.btn[href='/services/{sid}']");
+    b.find_text(&link, "Integrations and events", Duration::from_secs(10)).click();
+    b.find_text("h1", &name, Duration::from_secs(10));
     let names: Vec<String> = b.find_all(".service-card h3").iter().map(|e| e.text()).collect();
     assert_eq!(
         names,
@@ -176,67 +270,92 @@ fn phone_service_integrations(c: &Ctx) {
     b.find_text("button[type=submit]", "Save settings", Duration::from_secs(5)).click();
     b.find_text("[role=status]", "Saved", Duration::from_secs(10));
     b.screenshot("09-settings");
-    let api = Api::new(&c.inst.base);
-    assert_eq!(api.post("/api/auth/login", json!({"email": EMAIL, "password": PASSWORD})).status, 200);
-    let services = api.get("/api/services");
-    let svc = &services.json["services"][0];
-    assert_eq!(svc["grouping"], json!({"type": "time_window", "minutes": 15}), "{}", services.text);
+    let service = api.get(&format!("/api/services/{sid}"));
+    assert_eq!(service.json["grouping"], json!({"type": "time_window", "minutes": 15}), "{}", service.text);
 
     // A PagerDuty-format event joins the open incident, and shows up in the log without a reload.
-    let key = svc["integration_key"].as_str().unwrap();
+    let key = service.json["integration_key"].as_str().unwrap();
     let r = api.post("/v2/enqueue", json!({"routing_key": key, "event_action": "trigger", "dedup_key": "p99",
         "payload": {"summary": "Checkout p99 above 2s", "source": "prometheus", "severity": "error"}}));
     assert_eq!(r.status, 202, "{}", r.text);
     b.find_text(".events .badge", "grouped", Duration::from_secs(15));
     b.screenshot("10-event-log");
-    let list = api.get("/api/incidents");
-    assert_eq!(list.json["incidents"].as_array().unwrap().len(), 1, "grouped into the open incident");
-    assert_eq!(list.json["incidents"][0]["alert_count"], 2);
+    let list = api.get(&format!("/api/incidents?service_id={sid}"));
+    let incidents = list.json["incidents"].as_array().unwrap_or_else(|| panic!("{}", list.text));
+    assert_eq!(incidents.len(), 1, "grouped into the open incident: {}", list.text);
+    assert_eq!(incidents[0]["id"], incident_id.as_str());
+    assert_eq!(incidents[0]["alert_count"], 2);
+}
+
+/// The first element matching `inner` inside the first `items` element whose text contains
+/// `text` (`items` are siblings: it picks them by position). Waits for it.
+fn within<'a>(b: &'a Browser, items: &str, text: &str, inner: &str) -> Element<'a> {
+    wait_for(&format!("{inner} in the {items} with {text:?}"), WAIT, || {
+        let n = b.find_all(items).iter().position(|e| e.try_text().is_some_and(|t| t.contains(text)))?;
+        b.find_all(&format!("{items}:nth-child({}) {inner}", n + 1)).into_iter().next()
+    })
 }
 
 /// From an internal incident to the public page and back to green, on a phone.
 fn phone_status_page(c: &Ctx) {
-    let b = &c.browser;
+    let api = c.admin();
+    let svc = c.service(&unique("Checkout API"));
+    let sid = svc["id"].as_str().unwrap().to_string();
+    let title = format!("Checkout 5xx rate above 5% ({})", unique("sev1"));
+    let incident_id = c.alert(&svc, &title, "critical");
+    let (component, group) = (unique("Checkout"), unique("Shop"));
+    let public_title = format!("Checkout is failing for some customers ({})", unique("pub"));
+
+    let b = c.phone();
     b.goto(&c.inst.url("/status-admin"));
     b.find_text("h1", "Status page", Duration::from_secs(10));
-    b.find("#component-name").type_text("Checkout");
-    b.find("#component-new-group").type_text("Shop");
-    b.find_text("label", "Checkout API", Duration::from_secs(10)).click();
+    b.find("#component-name").type_text(&component);
+    b.find("#component-new-group").type_text(&group);
+    b.find(&format!("label[for='ls-{sid}']")).click();
     b.find_text("button", "Add component", Duration::from_secs(5)).click();
-    // Linked to a service with an open SEV1 incident: Tocsin suggests a major outage; one tap applies it.
-    b.find_text("button.suggest", "Apply suggested: Major outage", Duration::from_secs(10)).click();
-    let api = Api::new(&c.inst.base);
-    let comps = tocsin_tests::wait_for("the suggested status applied", Duration::from_secs(10), || {
+    let component_id = wait_for("the component created", Duration::from_secs(10), || {
         let v = api.get("/api/v2/components.json").json;
-        v["components"].as_array().filter(|cs| cs.iter().any(|c| c["name"] == "Checkout" && c["status"] == "major_outage")).cloned()
+        v["components"].as_array()?.iter().find(|x| x["name"] == component.as_str()).and_then(|x| x["id"].as_str().map(str::to_string))
     });
-    assert!(comps.iter().any(|c| c["name"] == "Shop" && c["group"] == true), "{comps:?}");
+    // Linked to a service with an open SEV1 incident: Tocsin suggests a major outage; one tap applies it.
+    let suggest = format!("li:has(> select[id='cs-{component_id}']) > button.suggest");
+    b.find_text(&suggest, "Apply suggested: Major outage", Duration::from_secs(10)).click();
+    let comps = wait_for("the suggested status applied", Duration::from_secs(10), || {
+        let v = api.get("/api/v2/components.json").json;
+        v["components"].as_array().filter(|cs| cs.iter().any(|c| c["name"] == component.as_str() && c["status"] == "major_outage")).cloned()
+    });
+    let shop = comps.iter().find(|c| c["name"] == group.as_str() && c["group"] == true).unwrap_or_else(|| panic!("the group: {comps:?}"));
+    assert_eq!(shop["components"], json!([component_id]), "{comps:?}");
     // Publish from the internal incident: the form opens prefilled with its title.
     b.find("nav a[href='/']").click();
-    b.find(".incident-card").click();
+    b.find_text(&format!(".incident-card[href='/incidents/{incident_id}']"), &title, Duration::from_secs(10)).click();
     b.find_text("a.btn", "Publish to status page", Duration::from_secs(10)).click();
-    let title = b.find("#publish-name");
-    assert_eq!(title.prop("value"), json!("Checkout 5xx rate above 5%"));
+    let name = b.find("#publish-name");
+    assert_eq!(name.prop("value"), json!(title.as_str()));
     b.script("document.getElementById('publish-name').value = ''");
-    title.type_text("Checkout is failing for some customers");
-    b.find("input[type=checkbox][id^=pc-]").click();
+    name.type_text(&public_title);
+    b.find(&format!("input[type=checkbox][id='pc-{component_id}']")).click();
     b.screenshot("11-publish");
     b.find_text("button[type=submit]", "Publish", Duration::from_secs(5)).click();
-    b.find_text(".events .alert-summary", "Checkout is failing for some customers", Duration::from_secs(10));
+    b.find_text(".events .alert-summary", &public_title, Duration::from_secs(10));
     let summary = api.get("/api/v2/summary.json");
-    assert_eq!(summary.json["incidents"][0]["name"], "Checkout is failing for some customers");
+    let published = summary.json["incidents"].as_array().and_then(|l| l.iter().find(|i| i["name"] == public_title.as_str()));
+    assert!(published.is_some(), "the published incident: {}", summary.text);
     assert_eq!(summary.json["status"]["indicator"], "major", "{}", summary.text);
     b.goto(&c.inst.url("/status"));
     b.find_text("p.banner", "Partial System Outage", Duration::from_secs(10));
     b.screenshot("12-public-page");
     // Resolve from the template.
     b.goto(&c.inst.url("/status-admin"));
-    b.find_text("button", "Post update", Duration::from_secs(10)).click();
-    b.find("select[id^=us-] option[value=resolved]").click();
+    let public_items = "section[aria-labelledby=pi-h] li";
+    within(b, public_items, &public_title, "button").click();
+    within(b, public_items, &public_title, "select[id^=us-] option[value=resolved]").click();
     let body = b.find("#update-body").prop("value");
     assert!(body.as_str().unwrap().contains("resolved"), "the template fills the message: {body}");
-    b.find_text("button[type=submit]", "Post update", Duration::from_secs(5)).click();
-    b.find_text(".card-meta", "Resolved", Duration::from_secs(10));
+    b.find_text("form[aria-label='Post update'] button[type=submit]", "Post update", Duration::from_secs(5)).click();
+    wait_for("the public incident shown resolved", Duration::from_secs(10), || {
+        b.find_all(public_items).iter().filter_map(|e| e.try_text()).find(|t| t.contains(&public_title) && t.contains("Resolved"))
+    });
     b.goto(&c.inst.url("/status"));
     b.find_text("p.banner", "All Systems Operational", Duration::from_secs(10));
     b.screenshot("13-public-resolved");
@@ -244,52 +363,68 @@ fn phone_status_page(c: &Ctx) {
 
 /// The home screen says who is on call; taking over is two taps.
 fn phone_on_call(c: &Ctx) {
-    let api = Api::new(&c.inst.base);
-    assert_eq!(api.post("/api/auth/login", json!({"email": EMAIL, "password": PASSWORD})).status, 200);
-    let sam = api.post("/api/users", json!({"email": "sam@example.com", "name": "Sam Night", "role": "responder", "password": "sam's password"}));
+    let api = c.admin();
+    let sam = api.post("/api/users", json!({"email": format!("{}@example.com", unique("sam")), "name": "Sam Night", "role": "responder", "password": "sam's password"}));
+    assert_eq!(sam.status, 201, "{}", sam.text);
     let sam_id = sam.json["user"]["id"].as_str().unwrap().to_string();
-    let r = api.post("/api/schedules", json!({"name": "Primary", "time_zone": "Europe/Berlin",
+    let schedule = unique("Primary");
+    let r = api.post("/api/schedules", json!({"name": schedule, "time_zone": "Europe/Berlin",
         "layers": [{"name": "Week", "participants": [sam_id], "start": "2026-01-01T09:00:00", "turn": {"type": "weekly"}}]}));
     assert_eq!(r.status, 201, "{}", r.text);
-    let b = &c.browser;
+    let schedule_id = r.json["id"].as_str().unwrap().to_string();
+    let b = c.phone();
     b.goto(&c.inst.url("/"));
-    b.find_text(".oncall li", "Sam Night", Duration::from_secs(10));
-    b.find_text(".oncall button", "Take over", Duration::from_secs(5)).click();
-    b.find_text(".oncall .take button", "1 hour", Duration::from_secs(5)).click();
-    b.find_text(".oncall-who", "Rosa Responder", Duration::from_secs(10));
+    // This schedule's entry in the card (other schedules may be listed too).
+    let entry = format!(".oncall li:has(a[href='/schedules/{schedule_id}'])");
+    b.find_text(&entry, "Sam Night", Duration::from_secs(10));
+    b.find_text(&format!("{entry} button"), "Take over", Duration::from_secs(5)).click();
+    b.find_text(&format!("{entry} .take button"), "1 hour", Duration::from_secs(5)).click();
+    b.find_text(&format!("{entry} .oncall-who"), ADMIN_NAME, Duration::from_secs(10));
     b.screenshot("14-on-call");
     // The schedule's two weeks: the final rota shows the take-over, then Sam again.
-    b.find_text(".oncall a", "Primary", Duration::from_secs(5)).click();
-    let final_row = b.find_text(".timeline-row.final", "Rosa Responder", Duration::from_secs(10));
+    b.find_text(&format!("{entry} a"), &schedule, Duration::from_secs(5)).click();
+    let final_row = b.find_text(".timeline-row.final", ADMIN_NAME, Duration::from_secs(10));
     assert!(final_row.text().contains("Sam Night"), "{}", final_row.text());
     b.find_text(".timeline-row h2", "Week", Duration::from_secs(5));
     b.screenshot("15-schedule");
     let now = api.get("/api/oncall");
-    assert_eq!(now.json["schedules"][0]["on_call"][0]["name"], "Rosa Responder", "{}", now.text);
+    let mine = now.json["schedules"].as_array().and_then(|l| l.iter().find(|s| s["schedule_id"] == schedule_id.as_str()));
+    let mine = mine.unwrap_or_else(|| panic!("the schedule in /api/oncall: {}", now.text));
+    assert_eq!(mine["on_call"][0]["name"], ADMIN_NAME, "{}", now.text);
 }
 
 /// Build a policy on the phone and give it to a service.
 fn phone_policy(c: &Ctx) {
-    let b = &c.browser;
+    let api = c.admin();
+    let schedule = unique("Primary");
+    let r = api.post("/api/schedules", json!({"name": schedule, "time_zone": "Europe/Berlin",
+        "layers": [{"name": "Week", "participants": [c.admin_id()], "start": "2026-01-01T09:00:00", "turn": {"type": "weekly"}}]}));
+    assert_eq!(r.status, 201, "{}", r.text);
+    let schedule_id = r.json["id"].as_str().unwrap().to_string();
+    let policy_name = unique("Checkout on-call");
+    let svc = c.service(&unique("Checkout API"));
+    let sid = svc["id"].as_str().unwrap().to_string();
+
+    let b = c.phone();
     b.goto(&c.inst.url("/escalation-policies"));
-    b.find("#policy-name").type_text("Checkout on-call");
-    b.find_text("label", "Whoever is on call in Primary", Duration::from_secs(10)).click();
+    b.find("#policy-name").type_text(&policy_name);
+    b.find_text("label", &format!("Whoever is on call in {schedule}"), Duration::from_secs(10)).click();
     b.find_text("button[type=submit]", "Create policy", Duration::from_secs(5)).click();
-    b.find_text(".levels li", "on call in Primary", Duration::from_secs(10));
+    b.find_text(".levels li", &format!("on call in {schedule}"), Duration::from_secs(10));
     b.screenshot("16-policies");
-    let api = Api::new(&c.inst.base);
-    assert_eq!(api.post("/api/auth/login", json!({"email": EMAIL, "password": PASSWORD})).status, 200);
     let policies = api.get("/api/escalation-policies");
-    let policy = &policies.json["escalation_policies"][0];
+    let policy = policies.json["escalation_policies"].as_array().and_then(|l| l.iter().find(|p| p["name"] == policy_name.as_str()));
+    let policy = policy.unwrap_or_else(|| panic!("the new policy: {}", policies.text));
     assert_eq!(policy["policy"]["levels"][0]["targets"][0]["type"], "schedule", "{}", policies.text);
+    assert_eq!(policy["policy"]["levels"][0]["targets"][0]["id"], schedule_id.as_str(), "{}", policies.text);
     assert_eq!(policy["policy"]["levels"][0]["delay_minutes"], 5);
+    let policy_id = policy["id"].as_str().unwrap().to_string();
     // Give it to the service from its page.
-    let sid = api.get("/api/services").json["services"][0]["id"].as_str().unwrap().to_string();
     b.goto(&c.inst.url(&format!("/services/{sid}")));
     b.find_text("summary", "Alert settings", Duration::from_secs(10)).click();
-    b.find_text("#escalation_policy option", "Checkout on-call", Duration::from_secs(10)).click();
-    tocsin_tests::wait_for("the service's policy saved", Duration::from_secs(10), || {
-        api.get(&format!("/api/services/{sid}")).json["escalation_policy_id"].as_str().map(str::to_string)
+    b.find_text("#escalation_policy option", &policy_name, Duration::from_secs(10)).click();
+    wait_for("the service's policy saved", Duration::from_secs(10), || {
+        api.get(&format!("/api/services/{sid}")).json["escalation_policy_id"].as_str().filter(|p| *p == policy_id).map(str::to_string)
     });
 }
 
@@ -297,16 +432,11 @@ fn phone_policy(c: &Ctx) {
 
 const WAIT: Duration = Duration::from_secs(15);
 
-fn admin_api(c: &Ctx) -> Api {
-    let api = Api::new(&c.inst.base);
-    assert_eq!(api.post("/api/auth/login", json!({"email": EMAIL, "password": PASSWORD})).status, 200);
-    api
-}
-
-/// Opens the app and logs in through the form if the browser has no session.
+/// Opens the app and logs in through the form if the browser has no session (the admin must
+/// exist: use `Ctx::login` or `Ctx::phone`).
 fn ensure_logged_in(b: &Browser, origin: &str) {
     b.goto(&format!("{origin}/"));
-    let screen = tocsin_tests::wait_for("the incidents list or the login form", WAIT, || {
+    let screen = wait_for("the incidents list or the login form", WAIT, || {
         b.try_find("nav.tabbar").map(|_| "app").or_else(|| b.try_find("#password").map(|_| "login"))
     });
     if screen == "login" {
@@ -373,6 +503,12 @@ impl Link {
         format!("{}{path}", self.base)
     }
 
+    /// Cuts the link until the returned guard is dropped (also when a test fails meanwhile).
+    fn cut(&self) -> Offline<'_> {
+        self.set_offline(true);
+        Offline(self)
+    }
+
     fn set_offline(&self, offline: bool) {
         self.offline.store(offline, Ordering::SeqCst);
         let mut open = self.open.lock().unwrap();
@@ -381,6 +517,16 @@ impl Link {
                 let _ = s.shutdown(Shutdown::Both);
             }
         }
+    }
+}
+
+/// The link cut; dropping it brings the network back.
+#[must_use = "the link comes back when this is dropped"]
+struct Offline<'a>(&'a Link);
+
+impl Drop for Offline<'_> {
+    fn drop(&mut self) {
+        self.0.set_offline(false);
     }
 }
 
@@ -494,8 +640,7 @@ fn pwa_manifest_and_service_worker(c: &Ctx) {
     let sw = String::from_utf8(sw).unwrap();
     assert!(sw.contains(&format!("const VERSION = \"{version}\"")) && !sw.contains("__VERSION__"), "build.sh stamps the version");
 
-    let b = &c.browser;
-    b.goto(&c.inst.url("/"));
+    let b = c.phone();
     b.find("nav.tabbar");
     wait_controlled(b);
     let v = b.script_async(
@@ -524,13 +669,12 @@ fn pwa_manifest_and_service_worker(c: &Ctx) {
 /// last, saying clearly that they are stale; back online the banner goes; logging out deletes
 /// the copies.
 fn phone_offline(c: &Ctx) {
-    let api = admin_api(c);
-    let title = "Payments queue backed up";
-    let r = api.post("/api/incidents", json!({"title": title, "severity": "SEV2"}));
+    let title = &unique("Payments queue backed up");
+    let r = c.admin().post("/api/incidents", json!({"title": title, "severity": "SEV2"}));
     assert_eq!(r.status, 201, "{}", r.text);
     let id = r.json["incident"]["id"].as_str().unwrap().to_string();
     let b = &c.browser;
-    ensure_logged_in(b, &c.link.url(""));
+    c.login(b, &c.link.url(""));
     wait_controlled(b);
     b.goto(&c.link.url(&format!("/incidents/{id}")));
     b.find_text(".incident-title", title, WAIT);
@@ -539,7 +683,7 @@ fn phone_offline(c: &Ctx) {
     assert!(b.try_find(".offline-banner").is_none(), "online: no banner");
     assert!(probe_network(b).starts_with("online"), "online before");
 
-    c.link.set_offline(true);
+    let offline = c.link.cut();
     // The service worker's own requests fail too: what follows really is offline.
     assert_eq!(probe_network(b), "offline");
     b.goto(&c.link.url("/"));
@@ -554,16 +698,16 @@ fn phone_offline(c: &Ctx) {
     b.find_text(".incident-title", title, WAIT);
     b.find_text(".offline-banner", "showing this incident as of", WAIT);
 
-    c.link.set_offline(false);
+    drop(offline);
     b.goto(&c.link.url("/"));
     b.find_text(".incident-card", title, WAIT);
-    tocsin_tests::wait_for("the offline banner to go", WAIT, || b.try_find(".offline-banner").is_none().then_some(()));
+    wait_for("the offline banner to go", WAIT, || b.try_find(".offline-banner").is_none().then_some(()));
 
     // Logging out deletes the copies (a shared phone keeps nothing of the organisation).
     assert_eq!(b.script_async("return await caches.has('tocsin-api');"), json!(true));
     b.find_text("button", "Log out", WAIT).click();
     b.find_text("h1", "Log in to Tocsin", WAIT);
-    tocsin_tests::wait_for("the API cache deleted", WAIT, || {
+    wait_for("the API cache deleted", WAIT, || {
         (b.script_async("return await caches.has('tocsin-api');") == json!(false)).then_some(())
     });
     ensure_logged_in(b, &c.link.url(""));
@@ -573,34 +717,23 @@ fn phone_offline(c: &Ctx) {
 /// shows it with Acknowledge and Open; tapping Acknowledge offline queues it, back online it is
 /// sent and the incident is acknowledged by the person, without a session.
 fn phone_acknowledge_from_notification(c: &Ctx) {
-    let api = admin_api(c);
-    let me = api.get("/api/me");
-    let my_id = me.json["user"]["id"].as_str().unwrap().to_string();
-    let p = api.post("/api/escalation-policies", json!({"name": "Rosa directly", "repeats": 0, "levels": [
-        {"targets": [{"type": "user", "id": my_id}], "delay_minutes": 30}]}));
-    assert_eq!(p.status, 201, "{}", p.text);
-    let svc = api.post("/api/services", json!({"name": "Payments"}));
-    assert_eq!(svc.status, 201, "{}", svc.text);
-    let sid = svc.json["id"].as_str().unwrap().to_string();
-    let r = api.send("PUT", &format!("/api/services/{sid}/escalation-policy"), Some(json!({"policy_id": p.json["id"]}).to_string().into_bytes()), &[]);
-    assert_eq!(r.status, 200, "{}", r.text);
+    let api = c.admin();
+    let svc = c.service_paging_admin(&unique("Payments"));
     // The phone's subscription (real keys, on the local push service), as the app posts it.
+    let device = format!("Rosa's Pixel ({})", unique("ack"));
     let sub = TestSubscription::new(&c.rx, "rosa-pixel");
-    let r = api.post("/api/push/subscriptions", sub.json("Rosa's Pixel"));
+    let r = api.post("/api/push/subscriptions", sub.json(&device));
     assert_eq!(r.status, 201, "{}", r.text);
 
-    let key = svc.json["integration_key"].as_str().unwrap();
-    let r = Api::new(&c.inst.base).post(&format!("/webhooks/generic/{key}"), json!({"summary": "Card payments failing", "severity": "critical", "dedup_key": "cards"}));
-    assert_eq!(r.status, 202, "{}", r.text);
-    let incident_id = r.json["incident_id"].as_str().unwrap().to_string();
-    let got = c.rx.wait_for(&sub.path, 1, Duration::from_secs(30));
-    let payload = sub.decrypt(&got[0]);
+    let title = format!("Card payments failing ({})", unique("cards"));
+    let incident_id = c.alert(&svc, &title, "critical");
+    let payload = wait_for_page(c, &sub, &incident_id);
     assert_eq!(payload["type"], "page", "{payload}");
     assert_eq!(payload["incident_id"], incident_id.as_str());
     assert!(payload["token"].as_str().is_some_and(|t| t.len() > 20), "{payload}");
 
     let b = &c.browser;
-    ensure_logged_in(b, &c.link.url(""));
+    c.login(b, &c.link.url(""));
     wait_controlled(b);
     let origin = c.link.url("");
     b.cdp("Browser.grantPermissions", json!({"origin": origin, "permissions": ["notifications"]}));
@@ -623,24 +756,24 @@ fn phone_acknowledge_from_notification(c: &Ctx) {
     assert_eq!(shown[0]["data"]["token"], payload["token"]);
 
     // Acknowledge while offline: queued, nothing sent yet.
-    c.link.set_offline(true);
+    let offline = c.link.cut();
     let res = notification_action(b, "ack", &payload);
     assert_eq!(res["status"], 0, "{res}");
     assert!(res["text"].as_str().unwrap().starts_with("queued"), "{res}");
     assert_eq!(b.script_async("return (await (await caches.open('tocsin-ack-queue')).keys()).length;"), json!(1));
     assert_eq!(notes(b)[0]["title"], "Will acknowledge when back online");
     let status = |api: &Api| api.get(&format!("/api/incidents/{incident_id}")).json["incident"]["status"].as_str().unwrap_or("").to_string();
-    assert_eq!(status(&api), "triggered");
+    assert_eq!(status(api), "triggered");
 
     // Back online: the queued acknowledgement goes out.
-    c.link.set_offline(false);
+    drop(offline);
     assert_eq!(sw_message(b, &json!({"type": "tocsin-flush-acks"})), json!({"queued": 0}));
     let detail = api.get(&format!("/api/incidents/{incident_id}"));
     assert_eq!(detail.json["incident"]["status"], "acknowledged", "{}", detail.text);
-    assert_eq!(detail.json["incident"]["acknowledged_by"]["name"], "Rosa Responder");
+    assert_eq!(detail.json["incident"]["acknowledged_by"]["name"], ADMIN_NAME);
     let after = notes(b);
     let number = detail.json["incident"]["number"].as_i64().unwrap();
-    assert_eq!(after[0]["title"], format!("Acknowledged — #{number} Card payments failing"), "{after}");
+    assert_eq!(after[0]["title"], format!("Acknowledged — #{number} {title}"), "{after}");
 
     // Tapping Acknowledge again (another device was quicker, or a retry) says so.
     let again = notification_action(b, "ack", &payload);
@@ -658,33 +791,56 @@ fn phone_acknowledge_from_notification(c: &Ctx) {
     b.script(&format!(
         "navigator.serviceWorker.controller.postMessage({{type: 'tocsin-notification-action', action: 'open', payload: {payload}}})"
     ));
-    tocsin_tests::wait_for("Open to navigate to the incident", WAIT, || (b.current_path() == format!("/incidents/{incident_id}")).then_some(()));
+    wait_for("Open to navigate to the incident", WAIT, || (b.current_path() == format!("/incidents/{incident_id}")).then_some(()));
     b.find_text(".badge.status", "Acknowledged", WAIT);
     b.screenshot("21-acknowledged-from-notification");
     // The escalation panel says whom it paged and that the page reached the phone.
-    b.find_text(".pages li", "Rosa Responder", WAIT);
-    b.find_text(".pages .attempts li", "Rosa's Pixel — Delivered", WAIT);
+    b.find_text(".pages li", ADMIN_NAME, WAIT);
+    b.find_text(".pages .attempts li", &format!("{device} — Delivered"), WAIT);
     b.script("document.querySelector('.escalation').scrollIntoView()");
     b.screenshot("21b-page-reached-the-phone");
+}
+
+/// Waits for the page about `incident_id` at a subscription's push endpoint, decrypted (any other
+/// message that reaches the device meanwhile, e.g. another incident's repeat, is not it).
+fn wait_for_page(c: &Ctx, sub: &TestSubscription, incident_id: &str) -> Value {
+    wait_for(&format!("the page for {incident_id} at {}", sub.path), Duration::from_secs(30), || {
+        c.rx.received(&sub.path).iter().map(|r| sub.decrypt(r)).find(|p| p["incident_id"] == incident_id)
+    })
 }
 
 /// The Me screen: this device's notification state and the Enable button (headless Chromium has
 /// no push service, so the browser refuses and the screen says why), the person's devices with
 /// a test notification that arrives, contact preferences that save, and the delivery log.
 fn phone_me_screen(c: &Ctx) {
-    let api = admin_api(c);
-    let tablet = TestSubscription::new(&c.rx, "rosa-tablet");
-    let r = api.post("/api/push/subscriptions", tablet.json("Rosa's tablet"));
+    let api = c.admin();
+    let tag = unique("me");
+    let (pixel_name, tablet_name) = (format!("Rosa's Pixel ({tag})"), format!("Rosa's tablet ({tag})"));
+    // A phone that has been paged once (the page is acknowledged, so no repeat follows it).
+    let pixel = TestSubscription::new(&c.rx, "rosa-pixel");
+    let r = api.post("/api/push/subscriptions", pixel.json(&pixel_name));
     assert_eq!(r.status, 201, "{}", r.text);
-    let b = &c.browser;
-    ensure_logged_in(b, &c.inst.url(""));
+    let svc = c.service_paging_admin(&unique("Payments"));
+    let incident_id = c.alert(&svc, &format!("Card payments failing ({tag})"), "critical");
+    assert_eq!(wait_for_page(c, &pixel, &incident_id)["type"], "page");
+    wait_for("the page logged as delivered", Duration::from_secs(30), || {
+        let log = api.get("/api/push/deliveries").json;
+        log["deliveries"].as_array()?.iter().find(|d| d["event"] == "page" && d["incident_id"] == incident_id.as_str() && d["state"] == "sent").cloned()
+    });
+    let r = api.post(&format!("/api/incidents/{incident_id}/acknowledge"), json!({}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    // And a tablet that has received nothing yet.
+    let tablet = TestSubscription::new(&c.rx, "rosa-tablet");
+    let r = api.post("/api/push/subscriptions", tablet.json(&tablet_name));
+    assert_eq!(r.status, 201, "{}", r.text);
+    let b = c.phone();
     b.find("nav a[href='/me']").click();
     b.find_text("h1", "Me", WAIT);
     let state = b.find_text(".device-state", "", WAIT);
     assert_eq!(state.attr("data-state").as_deref(), Some("off"), "{}", state.text());
     assert_eq!(b.find("#device-name").prop("value"), json!("Android phone (Chrome)"));
-    b.find_text(".devices li", "Rosa's Pixel", WAIT);
-    let tablet_item = b.find_text(".devices li", "Rosa's tablet", WAIT);
+    b.find_text(".devices li", &pixel_name, WAIT);
+    let tablet_item = b.find_text(".devices li", &tablet_name, WAIT);
     assert!(tablet_item.text().contains("127.0.0.1"), "the push service's host: {}", tablet_item.text());
     assert!(tablet_item.text().contains("Nothing delivered yet"), "{}", tablet_item.text());
     b.screenshot("22-me-top");
@@ -693,7 +849,7 @@ fn phone_me_screen(c: &Ctx) {
     b.cdp("Browser.grantPermissions", json!({"origin": c.inst.url(""), "permissions": ["notifications"]}));
     b.find_text("button", "Enable notifications on this device", WAIT).click();
     // Chromium either refuses at once or never answers; the app gives up after 20 s.
-    let msg = tocsin_tests::wait_for("a readable reason", Duration::from_secs(40), || {
+    let msg = wait_for("a readable reason", Duration::from_secs(40), || {
         b.try_find(".enable-error").and_then(|e| e.try_text()).filter(|t| t.len() > 20)
     });
     assert!(msg.contains("push service"), "{msg}");
@@ -701,11 +857,11 @@ fn phone_me_screen(c: &Ctx) {
 
     // Send a test notification to the tablet: it arrives, encrypted, and says what it is.
     let before = c.rx.received(&tablet.path).len();
-    let item = b.find_text(".devices li", "Rosa's tablet", WAIT);
-    let button = item_button(b, "Rosa's tablet", "Send test notification");
+    let item = b.find_text(".devices li", &tablet_name, WAIT);
+    let button = item_button(b, &tablet_name, "Send test notification");
     drop(item);
     button.click();
-    b.find_text(".notice", "Test notification sent to Rosa's tablet", WAIT);
+    b.find_text(".notice", &format!("Test notification sent to {tablet_name}"), WAIT);
     let got = c.rx.wait_for(&tablet.path, before + 1, Duration::from_secs(30));
     let test = tablet.decrypt(&got[before]);
     assert_eq!(test["type"], "test", "{test}");
@@ -739,11 +895,23 @@ fn phone_me_screen(c: &Ctx) {
     b.find_text("#pref-every-error", "minutes", WAIT);
 
     // Recent push deliveries: the page and the test, each delivered (the push service said 201).
+    // The list does not name the incident or device: it must show every delivered page and test
+    // the API lists (this test's among them).
     b.goto(&c.inst.url("/me"));
-    tocsin_tests::wait_for("the page and the test shown delivered", Duration::from_secs(25), || {
+    wait_for("the page and the test shown delivered", Duration::from_secs(25), || {
+        let log = api.get("/api/push/deliveries").json;
+        let log = log["deliveries"].as_array()?.clone();
+        let ours = log.iter().any(|d| d["event"] == "page" && d["incident_id"] == incident_id.as_str() && d["state"] == "sent");
+        let sent = |event: &str| {
+            log.iter()
+                .filter(|d| d["event"] == event && d["state"] == "sent")
+                .filter(|d| d["attempts"].as_array().is_some_and(|a| a.iter().any(|a| a["status"] == 201)))
+                .count()
+        };
         let items: Vec<String> = b.find_all(".deliveries > li").iter().filter_map(|e| e.try_text()).collect();
-        let done = |label: &str| items.iter().any(|t| t.starts_with(label) && t.contains("Delivered") && t.contains("HTTP 201"));
-        (done("Page") && done("Test message")).then_some(())
+        let shown = |label: &str| items.iter().filter(|t| t.starts_with(label) && t.contains("Delivered") && t.contains("HTTP 201")).count();
+        let (pages, tests) = (sent("page"), sent("test"));
+        (ours && pages >= 1 && tests >= 1 && shown("Page") == pages && shown("Test message") == tests).then_some(())
     });
     b.script("document.getElementById('pd-h').scrollIntoView({block: 'start'})");
     b.screenshot("25-me-deliveries");
@@ -753,17 +921,18 @@ fn phone_me_screen(c: &Ctx) {
     b.screenshot("25b-me-dark");
     b.cdp("Emulation.setEmulatedMedia", json!({"features": [{"name": "prefers-color-scheme", "value": "light"}]}));
 
-    // Remove the tablet: it leaves the list and the server.
-    item_button(b, "Rosa's tablet", "Remove").click();
-    tocsin_tests::wait_for("the tablet removed", WAIT, || {
-        b.find_all(".devices li").iter().all(|e| !e.try_text().unwrap_or_default().contains("Rosa's tablet")).then_some(())
+    // Remove the tablet: it leaves the list (the phone stays) and the server.
+    item_button(b, &tablet_name, "Remove").click();
+    wait_for("the tablet removed", WAIT, || {
+        let items: Vec<String> = b.find_all(".devices li").iter().filter_map(|e| e.try_text()).collect();
+        (items.iter().any(|t| t.contains(&pixel_name)) && !items.iter().any(|t| t.contains(&tablet_name))).then_some(())
     });
     let devices = api.get("/api/push/subscriptions");
-    assert!(!devices.text.contains("Rosa's tablet") && devices.text.contains("Rosa's Pixel"), "{}", devices.text);
+    assert!(!devices.text.contains(&tablet_name) && devices.text.contains(&pixel_name), "{}", devices.text);
 }
 
 /// The button labelled `label` inside the device list entry that mentions `device`.
-fn item_button<'a>(b: &'a Browser, device: &str, label: &str) -> tocsin_tests::browser::Element<'a> {
+fn item_button<'a>(b: &'a Browser, device: &str, label: &str) -> Element<'a> {
     let items = b.find_all(".devices li");
     let n = items.iter().position(|e| e.try_text().is_some_and(|t| t.contains(device))).unwrap_or_else(|| panic!("no device {device}"));
     let buttons = b.find_all(&format!(".devices li:nth-child({}) button", n + 1));
@@ -776,7 +945,7 @@ fn iphone_home_screen(c: &Ctx) {
     let b = Browser::phone_with_user_agent(
         "Mozilla/5.0 (iPhone; CPU iPhone OS 19_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/19.1 Mobile/15E148 Safari/604.1",
     );
-    ensure_logged_in(&b, &c.inst.url(""));
+    c.login(&b, &c.inst.url(""));
     b.goto(&c.inst.url("/me"));
     let state = b.find_text(".device-state", "Home Screen", WAIT);
     assert_eq!(
@@ -792,44 +961,56 @@ fn iphone_home_screen(c: &Ctx) {
 /// on the phone, then delete it.
 fn phone_webhooks_screen(c: &Ctx) {
     use hmac::{Hmac, Mac};
-    let api = admin_api(c);
-    let b = &c.browser;
-    ensure_logged_in(b, &c.inst.url(""));
+    let api = c.admin();
+    let service_name = unique("Payments");
+    let svc = c.service(&service_name);
+    let sid = svc["id"].as_str().unwrap().to_string();
+    let iid = c.alert(&svc, "Card payments failing", "critical");
+    let (dest_name, hook) = ("Ops automation", format!("/hooks/{}", unique("ops")));
+    let b = c.phone();
     b.find("nav a[href='/me']").click();
     // Let the screen finish loading (its sections arrive one by one and move the link down).
+    b.find(".device-state");
     b.find("#pref-push");
-    b.find(".deliveries li");
+    wait_for("the device list loaded", WAIT, || {
+        let empty = b.find_all("section[aria-labelledby=device-h] p.muted").iter().any(|e| e.try_text().is_some_and(|t| t.starts_with("No devices yet")));
+        (empty || b.try_find(".devices li").is_some()).then_some(())
+    });
+    b.find("section[aria-labelledby=pd-h] .deliveries li, section[aria-labelledby=pd-h] p.muted");
     b.find_text("a.btn", "Chat & webhooks", WAIT).click();
     b.find_text("h1", "Chat & webhooks", WAIT);
     b.find_text(".empty", "No destinations yet", WAIT);
     b.find_text("button", "Add destination", WAIT).click();
-    b.find("#dest-name").type_text("Ops automation");
+    b.find("#dest-name").type_text(dest_name);
     b.find("#dest-kind option[value=generic]").click();
-    b.find("#dest-url").type_text(&c.rx.url("/hooks/ops"));
+    b.find("#dest-url").type_text(&c.rx.url(&hook));
     // Defaults: opened, acknowledged, resolved. Add "Note added", drop "Acknowledged".
     assert_eq!(b.find("#ev-incident-opened").prop("checked"), json!(true));
     b.find("label[for=ev-incident-note_added]").click();
     b.find("label[for=ev-incident-acknowledged]").click();
-    b.find_text(".field.check label", "Payments", WAIT).click();
+    b.find_text(&format!("label[for='ds-{sid}']"), &service_name, WAIT).click();
     b.screenshot("27-webhooks-form");
     b.find_text("button[type=submit]", "Add destination", WAIT).click();
     let secret_box = b.find_text(".secret-once", "Shown once", WAIT);
     drop(secret_box);
     let secret = b.find("#new-secret").prop("value").as_str().unwrap().to_string();
     assert!(secret.len() >= 16, "{secret}");
-    let card = b.find_text(".destination", "Ops automation", WAIT);
+    let card = b.find_text(".destination", dest_name, WAIT);
     let text = card.text();
-    assert!(text.contains("Generic (signed JSON)") && text.contains("127.0.0.1") && text.contains("Note added") && text.contains("Payments"), "{text}");
+    assert!(text.contains("Generic (signed JSON)") && text.contains("127.0.0.1") && text.contains("Note added") && text.contains(&service_name), "{text}");
     assert!(!text.contains("Acknowledged"), "{text}");
     b.screenshot("28-webhooks-secret");
     let list = api.get("/api/webhook-destinations");
-    let d = &list.json["destinations"][0];
+    let all = list.json["destinations"].as_array().unwrap_or_else(|| panic!("{}", list.text));
+    assert_eq!(all.len(), 1, "{}", list.text);
+    let d = &all[0];
+    assert_eq!(d["name"], dest_name);
     assert_eq!(d["events"], json!(["incident.opened", "incident.resolved", "incident.note_added"]), "{}", list.text);
-    assert_eq!(d["service_ids"].as_array().map(Vec::len), Some(1));
+    assert_eq!(d["service_ids"], json!([sid]), "{}", list.text);
 
     // Send test: it arrives signed with the secret the screen showed.
     b.find_text(".destination button", "Send test", WAIT).click();
-    let got = c.rx.wait_for("/hooks/ops", 1, Duration::from_secs(30));
+    let got = c.rx.wait_for(&hook, 1, Duration::from_secs(30));
     let sig = got[0].header("tocsin-signature").expect("Tocsin-Signature").to_string();
     let (t, v1) = sig.strip_prefix("t=").and_then(|r| r.split_once(",v1=")).unwrap_or_else(|| panic!("{sig}"));
     let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
@@ -839,7 +1020,7 @@ fn phone_webhooks_screen(c: &Ctx) {
     assert_eq!(v1, expected, "the signature verifies with the secret shown once");
     b.find_text(".notice", "Test message queued", WAIT);
     b.find_text(".destination summary", "Delivery log", WAIT).click();
-    tocsin_tests::wait_for("the delivery log showing the test", WAIT, || {
+    wait_for("the delivery log showing the test", WAIT, || {
         let t = b.find(".destination details").text();
         (t.contains("Test message") && t.contains("Delivered") && t.contains("HTTP 201")).then_some(())
     });
@@ -848,19 +1029,15 @@ fn phone_webhooks_screen(c: &Ctx) {
     b.screenshot("29-webhooks-log");
 
     // A note added on the phone reaches the destination (Payments, "Note added").
-    let incidents = api.get("/api/incidents?status=acknowledged");
-    let payments = incidents.json["incidents"].as_array().unwrap().iter()
-        .find(|i| i["title"] == "Card payments failing").expect("the Payments incident").clone();
-    let iid = payments["id"].as_str().unwrap();
     b.goto(&c.inst.url(&format!("/incidents/{iid}")));
     b.find("#note-body").type_text("Card processor confirms an outage on their side.");
     b.find_text("button[type=submit]", "Add note", WAIT).click();
     b.find_text(".timeline li", "Card processor confirms an outage", WAIT);
     b.screenshot("30-incident-note");
-    let note = tocsin_tests::wait_for("the note at the destination", Duration::from_secs(30), || {
-        c.rx.received("/hooks/ops").into_iter().find(|r| r.json()["type"] == "incident.note_added")
+    let note = wait_for("the note at the destination", Duration::from_secs(30), || {
+        c.rx.received(&hook).into_iter().find(|r| r.json()["type"] == "incident.note_added")
     });
-    assert_eq!(note.json()["incident"]["id"], iid, "{}", String::from_utf8_lossy(&note.body));
+    assert_eq!(note.json()["incident"]["id"], iid.as_str(), "{}", String::from_utf8_lossy(&note.body));
 
     // Delete takes two taps.
     b.goto(&c.inst.url("/settings/webhooks"));

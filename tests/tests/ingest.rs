@@ -8,7 +8,6 @@ use rsa::pkcs8::DecodePrivateKey;
 use rsa::signature::{SignatureEncoding, Signer};
 use serde_json::{json, Value};
 use std::sync::{Arc, OnceLock};
-use tocsin_domain::vendors::cloudwatch;
 use tocsin_domain::vendors::signature::hmac_sha256_hex;
 use tocsin_tests::peer::Peer;
 use tocsin_tests::{Api, Instance, Reply};
@@ -27,10 +26,11 @@ impl Ctx {
         self.admin.get_or_init(|| Api::setup(&self.inst.base, "Ingest", "ops@example.com", "ingest password", "Ops"))
     }
 
-    /// A new service; returns (id, integration key).
+    /// A new service (its name made unique, so a test can run again or alone); returns (id,
+    /// integration key).
     fn service(&self, name: &str, settings: Value) -> (String, String) {
         let mut body = settings;
-        body["name"] = json!(name);
+        body["name"] = json!(tocsin_tests::unique(name));
         let r = self.admin().post("/api/services", body);
         assert_eq!(r.status, 201, "{}", r.text);
         (r.json["id"].as_str().unwrap().into(), r.json["integration_key"].as_str().unwrap().into())
@@ -83,6 +83,7 @@ fn main() {
         ("auto_resolve_can_be_switched_off", auto_resolve_off),
         ("integrations_panel_endpoints_and_event_log", integrations_panel),
         ("per_key_rate_limit_answers_429", rate_limited),
+        ("sns_string_to_sign_follows_awss_documentation", aws_documented_string_to_sign),
     ];
     tocsin_tests::run_suite(ctx, tests, |c| eprintln!("--- wrangler log ---\n{}", c.inst.log()))
 }
@@ -117,7 +118,7 @@ fn pagerduty_lifecycle(c: &Ctx) {
     assert_eq!(ack.status, 202, "{}", ack.text);
     let d = c.incident(id);
     assert_eq!(d["incident"]["status"], "acknowledged");
-    assert_eq!(d["incident"]["acknowledged_by"]["name"], "PagerDuty Events API (PD service)");
+    assert!(d["incident"]["acknowledged_by"]["name"].as_str().unwrap().starts_with("PagerDuty Events API (PD service"), "{}", d["incident"]["acknowledged_by"]);
     let res = pd(c, json!({"routing_key": key, "event_action": "resolve", "dedup_key": "samplekeyhere"}));
     assert_eq!(res.json["status"], "success");
     let d = c.incident(id);
@@ -327,6 +328,11 @@ fn datadog_flow(c: &Ctx) {
     let path = format!("/webhooks/datadog/{key}");
     let body = fixture("datadog.json");
     assert_eq!(c.post(&path, body.to_string().as_bytes(), &[]).status, 401);
+    let r = c.post(&path, body.to_string().as_bytes(), &[("X-Tocsin-Webhook-Secret", "datadog-header-secret-43")]);
+    assert_eq!((r.status, r.code()), (401, "unauthenticated"), "a wrong secret is refused: {}", r.text);
+    assert!(c.incidents_of(&sid).is_empty(), "and opened nothing");
+    let rejected: Vec<String> = c.events_of(&sid).iter().map(|e| e["result"].as_str().unwrap().to_string()).collect();
+    assert_eq!(rejected, ["rejected", "rejected"], "both refusals are in the event log");
     let r = c.post(&path, body.to_string().as_bytes(), &[("X-Tocsin-Webhook-Secret", secret)]);
     assert_eq!(r.status, 202, "{}", r.text);
     assert_eq!(r.json["result"], "opened");
@@ -362,13 +368,42 @@ fn sentry_flow(c: &Ctx) {
     assert_eq!(r.json["result"], "resolved", "{}", r.text);
 }
 
-/// Signs an SNS envelope the way SNS does, with the test certificate's key.
+/// The string SNS signs, built as AWS documents it ("Verifying the signatures of Amazon SNS
+/// messages"): for a Notification the fields Message, MessageId, Subject (only when present),
+/// Timestamp, TopicArn, Type; for (Un)SubscriptionConfirmation Message, MessageId, SubscribeURL,
+/// Timestamp, Token, TopicArn, Type — each as "name\nvalue\n", in that byte order. Written here
+/// from the documentation, independently of `cloudwatch::string_to_sign`, so that the worker's
+/// verification is checked against AWS's rule and not against itself.
+fn aws_string_to_sign(msg: &Value) -> String {
+    let fields: &[&str] = if msg["Type"] == "Notification" {
+        &["Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"]
+    } else {
+        &["Message", "MessageId", "SubscribeURL", "Timestamp", "Token", "TopicArn", "Type"]
+    };
+    fields
+        .iter()
+        .filter_map(|f| msg[*f].as_str().map(|v| format!("{f}\n{v}\n")))
+        .collect()
+}
+
+/// The independent string-to-sign above against AWS's layout, written out by hand.
+fn aws_documented_string_to_sign(_: &Ctx) {
+    // The AWS documentation's own layout, written out by hand for a Notification with and
+    // without a Subject.
+    let with = json!({"Type": "Notification", "MessageId": "m-1", "TopicArn": "arn:t", "Subject": "S", "Message": "hello", "Timestamp": "2026-01-01T00:00:00.000Z"});
+    assert_eq!(aws_string_to_sign(&with), "Message\nhello\nMessageId\nm-1\nSubject\nS\nTimestamp\n2026-01-01T00:00:00.000Z\nTopicArn\narn:t\nType\nNotification\n");
+    let mut without = with.clone();
+    without.as_object_mut().unwrap().remove("Subject");
+    assert_eq!(aws_string_to_sign(&without), "Message\nhello\nMessageId\nm-1\nTimestamp\n2026-01-01T00:00:00.000Z\nTopicArn\narn:t\nType\nNotification\n");
+}
+
+/// Signs an SNS envelope the way SNS does (AWS's documented string to sign), with the test
+/// certificate's key.
 fn sns_sign(mut msg: Value, version: &str, cert_url: &str) -> String {
     msg["SignatureVersion"] = json!(version);
     msg["SigningCertURL"] = json!(cert_url);
     msg["Signature"] = json!("unsigned");
-    let parsed = cloudwatch::parse(msg.to_string().as_bytes()).unwrap();
-    let text = cloudwatch::string_to_sign(parsed.envelope());
+    let text = aws_string_to_sign(&msg);
     let key = rsa::RsaPrivateKey::from_pkcs8_pem(KEY).unwrap();
     let sig = match version {
         "1" => SigningKey::<sha1::Sha1>::new(key).sign(text.as_bytes()).to_vec(),
@@ -410,6 +445,22 @@ fn cloudwatch_flow(c: &Ctx) {
     let incidents = c.incidents_of(&sid);
     assert_eq!(incidents.len(), 1);
     assert_eq!(incidents[0]["status"], "resolved");
+    // SNS leaves Subject out when the publisher gave none: the string to sign has no Subject line.
+    let mut no_subject = fixture("sns_notification.json");
+    no_subject.as_object_mut().unwrap().remove("Subject");
+    no_subject["MessageId"] = json!("0c8a7d1e-no-subject");
+    no_subject["Message"] = json!(no_subject["Message"].as_str().unwrap().replace("checkout-5xx", "checkout-latency"));
+    let r = c.post(&path, sns_sign(no_subject.clone(), "2", &cert_url).as_bytes(), &[]);
+    assert_eq!(r.status, 202, "a Notification without Subject, signed as AWS documents: {}", r.text);
+    assert_eq!(r.json["alerts"][0]["result"], "opened", "{}", r.text);
+    // And one signed over a string that (wrongly) includes an empty Subject is refused.
+    let mut wrong: Value = serde_json::from_str(&sns_sign(no_subject.clone(), "2", &cert_url)).unwrap();
+    wrong["MessageId"] = json!("0c8a7d1e-wrong-string");
+    let mut text = aws_string_to_sign(&wrong);
+    text = text.replacen("Timestamp\n", "Subject\n\nTimestamp\n", 1);
+    let key = rsa::RsaPrivateKey::from_pkcs8_pem(KEY).unwrap();
+    wrong["Signature"] = json!(base64::engine::general_purpose::STANDARD.encode(SigningKey::<sha2::Sha256>::new(key).sign(text.as_bytes()).to_vec()));
+    assert_eq!(c.post(&path, wrong.to_string().as_bytes(), &[]).status, 401, "signed over another string");
 }
 
 fn grouping_rules(c: &Ctx) {

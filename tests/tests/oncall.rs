@@ -3,49 +3,64 @@
 //! level 2 exactly once, acknowledge stopping it, overrides, "escalate now".
 
 use serde_json::{json, Value};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use tocsin_tests::{Api, Instance};
 
 struct Ctx {
     inst: Instance,
-    world: OnceLock<World>,
+    admin: OnceLock<Arc<Api>>,
 }
 
+/// What one test works with, made by that test alone: two responders (Ana and Bo, with
+/// addresses no other test uses), a weekly "Primary" schedule with Ana on it, a two-level policy
+/// (the schedule, then Bo and the schedule) and a service using it.
 #[derive(Clone)]
 struct World {
-    admin: std::sync::Arc<Api>,
+    admin: Arc<Api>,
     key: String,
+    service_id: String,
     ana: String,
     bo: String,
+    bo_email: String,
+    ana_email: String,
     schedule: String,
+    policy: String,
 }
 
 impl Ctx {
+    fn admin(&self) -> Arc<Api> {
+        self.admin.get_or_init(|| Arc::new(Api::setup(&self.inst.base, "Acme", "admin@example.com", "on-call password", "Admin"))).clone()
+    }
+
     fn world(&self) -> World {
-        self.world
-            .get_or_init(|| {
-                let admin = Api::setup(&self.inst.base, "Acme", "admin@example.com", "on-call password", "Admin");
-                let user = |email: &str, name: &str| {
-                    let r = admin.post("/api/users", json!({"email": email, "name": name, "role": "responder", "password": "responder password"}));
-                    assert_eq!(r.status, 201, "{}", r.text);
-                    r.json["user"]["id"].as_str().unwrap().to_string()
-                };
-                let (ana, bo) = (user("ana@example.com", "Ana"), user("bo@example.com", "Bo"));
-                let s = admin.post("/api/schedules", json!({"name": "Primary", "time_zone": "Europe/Berlin", "layers": [
-                    {"name": "Week", "participants": [ana], "start": "2026-01-01T09:00:00", "turn": {"type": "weekly"}}]}));
-                assert_eq!(s.status, 201, "{}", s.text);
-                let schedule = s.json["id"].as_str().unwrap().to_string();
-                let p = admin.post("/api/escalation-policies", json!({"name": "Checkout", "repeats": 0, "levels": [
-                    {"targets": [{"type": "schedule", "id": schedule}], "delay_minutes": 5},
-                    {"targets": [{"type": "user", "id": bo}, {"type": "schedule", "id": schedule}], "delay_minutes": 5}]}));
-                assert_eq!(p.status, 201, "{}", p.text);
-                let svc = admin.post("/api/services", json!({"name": "Checkout"}));
-                let sid = svc.json["id"].as_str().unwrap();
-                let r = admin.send("PUT", &format!("/api/services/{sid}/escalation-policy"), Some(json!({"policy_id": p.json["id"]}).to_string().into_bytes()), &[]);
-                assert_eq!(r.status, 200, "{}", r.text);
-                World { admin: std::sync::Arc::new(admin), key: svc.json["integration_key"].as_str().unwrap().into(), ana, bo, schedule }
-            })
-            .clone()
+        self.world_with_repeats(0)
+    }
+
+    fn world_with_repeats(&self, repeats: u32) -> World {
+        let admin = self.admin();
+        let tag = tocsin_tests::unique("oc");
+        let user = |email: &str, name: &str| {
+            let r = admin.post("/api/users", json!({"email": email, "name": name, "role": "responder", "password": "responder password"}));
+            assert_eq!(r.status, 201, "{}", r.text);
+            r.json["user"]["id"].as_str().unwrap().to_string()
+        };
+        let (ana_email, bo_email) = (format!("ana-{tag}@example.com"), format!("bo-{tag}@example.com"));
+        let (ana, bo) = (user(&ana_email, "Ana"), user(&bo_email, "Bo"));
+        let s = admin.post("/api/schedules", json!({"name": "Primary", "time_zone": "Europe/Berlin", "layers": [
+            {"name": "Week", "participants": [ana], "start": "2026-01-01T09:00:00", "turn": {"type": "weekly"}}]}));
+        assert_eq!(s.status, 201, "{}", s.text);
+        let schedule = s.json["id"].as_str().unwrap().to_string();
+        let p = admin.post("/api/escalation-policies", json!({"name": format!("Checkout {tag}"), "repeats": repeats, "levels": [
+            {"targets": [{"type": "schedule", "id": schedule}], "delay_minutes": 5},
+            {"targets": [{"type": "user", "id": bo}, {"type": "schedule", "id": schedule}], "delay_minutes": 5}]}));
+        assert_eq!(p.status, 201, "{}", p.text);
+        let policy = p.json["id"].as_str().unwrap().to_string();
+        let svc = admin.post("/api/services", json!({"name": format!("Checkout {tag}")}));
+        assert_eq!(svc.status, 201, "{}", svc.text);
+        let sid = svc.json["id"].as_str().unwrap().to_string();
+        let r = admin.send("PUT", &format!("/api/services/{sid}/escalation-policy"), Some(json!({"policy_id": policy}).to_string().into_bytes()), &[]);
+        assert_eq!(r.status, 200, "{}", r.text);
+        World { admin, key: svc.json["integration_key"].as_str().unwrap().into(), service_id: sid, ana, bo, bo_email, ana_email, schedule, policy }
     }
 
     fn fire(&self, w: &World, dedup: &str) -> String {
@@ -58,18 +73,39 @@ impl Ctx {
         w.admin.get(&format!("/api/incidents/{incident}/notifications")).json["notifications"].as_array().cloned().unwrap_or_default()
     }
 
+    /// When the incident's next escalation step is due (read from the API), in ms.
+    fn next_at(&self, w: &World, incident: &str) -> Option<i64> {
+        let r = w.admin.get(&format!("/api/incidents/{incident}/notifications"));
+        r.json["escalation"]["next_at"].as_str().map(tocsin_tests::rfc3339_ms)
+    }
+
     fn cron(&self, at_ms: i64) {
-        let r = Api::new(&self.inst.base).get(&format!("/cdn-cgi/handler/scheduled?cron=*+*+*+*+*&time={at_ms}"));
-        assert!(r.status < 300, "{} {}", r.status, r.text);
+        tocsin_tests::cron(&self.inst.base, at_ms);
+    }
+
+    /// Who is on call now in the world's own schedule (names).
+    fn on_call(&self, w: &World, at: Option<&str>) -> Vec<Value> {
+        let path = at.map(|t| format!("/api/oncall?at={t}")).unwrap_or_else(|| "/api/oncall".into());
+        let r = w.admin.get(&path);
+        let schedules = r.json["schedules"].as_array().cloned().unwrap_or_default();
+        let mine = schedules.iter().find(|s| s["id"] == w.schedule.as_str() || s["schedule_id"] == w.schedule.as_str());
+        mine.unwrap_or_else(|| panic!("schedule {} in /api/oncall: {}", w.schedule, r.text))["on_call"].as_array().cloned().unwrap_or_default()
+    }
+
+    fn login(&self, email: &str) -> Api {
+        let api = Api::new(&self.inst.base);
+        let r = api.post("/api/auth/login", json!({"email": email, "password": "responder password"}));
+        assert_eq!(r.status, 200, "{}", r.text);
+        api
     }
 }
 
 fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
+    tocsin_tests::now_ms()
 }
 
 fn main() {
-    let ctx = Ctx { inst: Instance::start("oncall"), world: OnceLock::new() };
+    let ctx = Ctx { inst: Instance::start("oncall"), admin: OnceLock::new() };
     let tests: &[(&str, fn(&Ctx))] = &[
         ("level_one_at_once_level_two_once_after_the_timeout", two_levels),
         ("acknowledge_stops_escalation", acknowledge_stops),
@@ -80,13 +116,13 @@ fn main() {
         ("acknowledgement_times_out_and_escalation_restarts", unack_timeout),
         ("reassign_to_a_person_or_a_policy", reassign),
         ("editing_a_policy_leaves_running_escalations_alone", snapshot_and_crud),
+        ("policy_repeats_run_the_levels_again", policy_repeats),
     ];
     tocsin_tests::run_suite(ctx, tests, |c| eprintln!("--- wrangler log ---\n{}", c.inst.log()))
 }
 
 fn two_levels(c: &Ctx) {
     let w = c.world();
-    let opened = now_ms();
     let incident = c.fire(&w, "two-levels");
     let n = c.notifications(&w, &incident);
     assert_eq!(n.len(), 1, "level 1 at once: {n:?}");
@@ -94,28 +130,64 @@ fn two_levels(c: &Ctx) {
     assert_eq!(n[0]["reason"], "level 1: on call in Primary");
     let d = w.admin.get(&format!("/api/incidents/{incident}"));
     assert!(d.text.contains("Escalated to level 1: notified Ana (on call in Primary)"), "{}", d.text);
-    c.cron(opened + 4 * 60_000);
+    // Level 2 is due five minutes after the incident opened, as the API says; the cron is
+    // driven to one millisecond before that, then to that instant.
+    let due = c.next_at(&w, &incident).expect("level 2 is scheduled");
+    let opened = tocsin_tests::rfc3339_ms(d.json["incident"]["created_at"].as_str().unwrap());
+    assert_eq!(due - opened, 5 * 60_000, "the level's delay");
+    c.cron(due - 1);
     assert_eq!(c.notifications(&w, &incident).len(), 1, "not yet");
-    c.cron(opened + 5 * 60_000 + 2_000);
+    c.cron(due);
     let n = c.notifications(&w, &incident);
     let level2: Vec<&str> = n.iter().filter(|x| x["level"] == 2).map(|x| x["user_id"].as_str().unwrap()).collect();
     assert_eq!(level2, [w.bo.as_str(), w.ana.as_str()], "level 2: Bo, and Ana via the schedule — each once");
-    c.cron(opened + 5 * 60_000 + 2_000);
+    c.cron(due);
     assert_eq!(c.notifications(&w, &incident).len(), 3, "the same scheduled time again: nothing new");
-    c.cron(opened + 60 * 60_000);
+    c.cron(due + 60 * 60_000);
     assert_eq!(c.notifications(&w, &incident).len(), 3, "no repeats configured: done");
+    assert_eq!(c.next_at(&w, &incident), None, "nothing further is scheduled");
     let d = w.admin.get(&format!("/api/incidents/{incident}"));
     let escalations = d.json["timeline"].as_array().unwrap().iter().filter(|t| t["kind"] == "incident.escalated").count();
     assert_eq!(escalations, 2, "one timeline entry per step");
 }
 
+/// `repeats: 1` runs the whole policy once more after its last level; then it stops.
+fn policy_repeats(c: &Ctx) {
+    let w = c.world_with_repeats(1);
+    let incident = c.fire(&w, "repeats");
+    assert_eq!(c.notifications(&w, &incident).len(), 1, "level 1 at once");
+    let due = c.next_at(&w, &incident).expect("level 2 due");
+    c.cron(due);
+    assert_eq!(c.notifications(&w, &incident).len(), 3, "level 2: Bo and Ana");
+    // After the last level's delay, the policy starts again at level 1 (cycle 2).
+    let again = c.next_at(&w, &incident).expect("the repeat is scheduled");
+    assert_eq!(again - due, 5 * 60_000, "after level 2's delay");
+    c.cron(again - 1);
+    assert_eq!(c.notifications(&w, &incident).len(), 3, "not yet");
+    c.cron(again);
+    let n = c.notifications(&w, &incident);
+    let cycle2: Vec<(i64, &str)> = n.iter().filter(|x| x["cycle"].as_i64() != n[0]["cycle"].as_i64()).map(|x| (x["level"].as_i64().unwrap(), x["user_id"].as_str().unwrap())).collect();
+    assert_eq!(cycle2, [(1, w.ana.as_str())], "the second round's level 1: {n:?}");
+    let due2 = c.next_at(&w, &incident).expect("round 2 level 2");
+    c.cron(due2);
+    let n = c.notifications(&w, &incident);
+    assert_eq!(n.len(), 6, "round 2 level 2: Bo and Ana again: {n:?}");
+    // One repeat only: nothing after the second round.
+    assert_eq!(c.next_at(&w, &incident), None, "stopped after one repeat");
+    c.cron(due2 + 60 * 60_000);
+    assert_eq!(c.notifications(&w, &incident).len(), 6);
+    let r = w.admin.post(&format!("/api/incidents/{incident}/resolve"), json!({}));
+    assert_eq!(r.status, 200);
+}
+
 fn acknowledge_stops(c: &Ctx) {
     let w = c.world();
-    let opened = now_ms();
     let incident = c.fire(&w, "acked");
     assert_eq!(c.notifications(&w, &incident).len(), 1);
+    let due = c.next_at(&w, &incident).expect("level 2 due");
     assert_eq!(w.admin.post(&format!("/api/incidents/{incident}/acknowledge"), json!({})).status, 200);
-    c.cron(opened + 30 * 60_000);
+    c.cron(due);
+    c.cron(due + 30 * 60_000);
     assert_eq!(c.notifications(&w, &incident).len(), 1, "acknowledged: no further steps");
     let esc = &w.admin.get(&format!("/api/incidents/{incident}/notifications")).json["escalation"];
     assert!(esc["next_at"].is_null(), "{esc}");
@@ -123,24 +195,19 @@ fn acknowledge_stops(c: &Ctx) {
 
 fn overrides(c: &Ctx) {
     let w = c.world();
-    let who = |c: &Ctx| -> Vec<String> {
-        let r = w.admin.get("/api/oncall");
-        r.json["schedules"][0]["on_call"].as_array().unwrap().iter().map(|u| u["name"].as_str().unwrap().to_string()).collect()
-    };
-    let _ = c;
-    assert_eq!(who(c), ["Ana"]);
+    let names = |v: Vec<Value>| -> Vec<String> { v.iter().map(|u| u["name"].as_str().unwrap().to_string()).collect() };
+    assert_eq!(names(c.on_call(&w, None)), ["Ana"]);
     // Bo covers the next hour himself, in two taps' worth of API.
-    let bo = Api::new(&c.inst.base);
-    assert_eq!(bo.post("/api/auth/login", json!({"email": "bo@example.com", "password": "responder password"})).status, 200);
+    let bo = c.login(&w.bo_email);
     let start = now_ms() - 1_000;
-    let iso = |ms: i64| chrono_like(ms);
+    let iso = tocsin_tests::ms_rfc3339;
     let r = bo.post(&format!("/api/schedules/{}/overrides", w.schedule), json!({"start": iso(start), "end": iso(start + 3_600_000)}));
     assert_eq!(r.status, 201, "{}", r.text);
-    assert_eq!(who(c), ["Bo"]);
+    assert_eq!(names(c.on_call(&w, None)), ["Bo"]);
     let r = bo.post(&format!("/api/schedules/{}/overrides", w.schedule), json!({"user_id": w.ana, "start": iso(start), "end": iso(start + 60_000)}));
     assert_eq!(r.status, 403, "responders put only themselves on call");
-    let later = w.admin.get(&format!("/api/oncall?at={}", iso(start + 2 * 3_600_000)));
-    assert_eq!(later.json["schedules"][0]["on_call"][0]["name"], "Ana", "after the override, the rotation again");
+    let later = c.on_call(&w, Some(&iso(start + 2 * 3_600_000)));
+    assert_eq!(names(later), ["Ana"], "after the override, the rotation again");
 }
 
 fn escalate_now(c: &Ctx) {
@@ -150,7 +217,8 @@ fn escalate_now(c: &Ctx) {
     let r = w.admin.post(&format!("/api/incidents/{incident}/escalate"), json!({}));
     assert_eq!(r.status, 200, "{}", r.text);
     let n = c.notifications(&w, &incident);
-    assert!(n.iter().any(|x| x["level"] == 2), "{n:?}");
+    let level2: Vec<&str> = n.iter().filter(|x| x["level"] == 2).map(|x| x["user_id"].as_str().unwrap()).collect();
+    assert_eq!(level2, [w.bo.as_str(), w.ana.as_str()], "{n:?}");
 }
 
 fn validation(c: &Ctx) {
@@ -163,12 +231,6 @@ fn validation(c: &Ctx) {
     assert_eq!((r.status, r.field()), (400, "time_zone"));
     let r = w.admin.post("/api/schedules", json!({"name": "x", "layers": [{"name": "l", "participants": [], "start": "2026-01-01T00:00:00", "turn": {"type": "daily"}}]}));
     assert_eq!(r.status, 400, "{}", r.text);
-}
-
-/// Milliseconds since the epoch → RFC 3339 UTC (via `date`, to stay independent of the code under test).
-fn chrono_like(ms: i64) -> String {
-    let out = std::process::Command::new("date").args(["-u", "-d", &format!("@{}", ms / 1000), "+%Y-%m-%dT%H:%M:%SZ"]).output().unwrap();
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
 
 fn read_calendar(url: &str) -> Value {
@@ -184,6 +246,13 @@ fn read_calendar(url: &str) -> Value {
 
 fn calendars(c: &Ctx) {
     let w = c.world();
+    // Bo takes one hour, starting in three hours (so it lies inside today's or tomorrow's UTC
+    // day, wherever in the day this runs).
+    let bo = c.login(&w.bo_email);
+    let start = (now_ms() / 60_000 + 180) * 60_000;
+    let r = bo.post(&format!("/api/schedules/{}/overrides", w.schedule),
+        json!({"start": tocsin_tests::ms_rfc3339(start), "end": tocsin_tests::ms_rfc3339(start + 3_600_000)}));
+    assert_eq!(r.status, 201, "{}", r.text);
     let r = w.admin.post(&format!("/api/schedules/{}/calendar-feed", w.schedule), json!({}));
     assert_eq!(r.status, 201, "{}", r.text);
     let url = r.json["url"].as_str().unwrap().to_string();
@@ -192,19 +261,22 @@ fn calendars(c: &Ctx) {
     assert_eq!(cal["name"], "Primary");
     assert_eq!(cal["version"], "2.0");
     let events = cal["events"].as_array().unwrap();
+    assert!(events.len() >= 3, "Ana, Bo's hour, Ana again: {events:?}");
     // The feed covers whole UTC days from today: Ana's rotation (one person: her weeks merge into
-    // one shift), Bo's one-hour override (from the overrides test) cutting into it, then Ana for
-    // the rest of the 60 days.
+    // one shift), Bo's one-hour override cutting into it, then Ana for the rest of the 60 days.
     let who: Vec<&str> = events.iter().map(|e| e["summary"].as_str().unwrap()).collect();
-    let bo = who.iter().position(|w| *w == "On call: Bo (Primary)").unwrap_or_else(|| panic!("Bo's override: {events:?}"));
+    let bo_at = who.iter().position(|w| *w == "On call: Bo (Primary)").unwrap_or_else(|| panic!("Bo's override: {events:?}"));
     assert_eq!(who.iter().filter(|w| **w == "On call: Bo (Primary)").count(), 1, "{events:?}");
-    assert!(who.iter().enumerate().all(|(i, w)| i == bo || *w == "On call: Ana (Primary)"), "{events:?}");
+    assert!(who.iter().enumerate().all(|(i, w)| i == bo_at || *w == "On call: Ana (Primary)"), "{events:?}");
     assert_eq!(who.last(), Some(&"On call: Ana (Primary)"));
+    // Bo's event is exactly the override, read by the calendar library.
+    assert_eq!(tocsin_tests::rfc3339_ms(events[bo_at]["start"].as_str().unwrap()), start, "{}", events[bo_at]);
+    assert_eq!(tocsin_tests::rfc3339_ms(events[bo_at]["end"].as_str().unwrap()), start + 3_600_000);
     for pair in events.windows(2) {
         assert_eq!(pair[0]["end"], pair[1]["start"], "back to back: {events:?}");
     }
     assert!(events[0]["start"].as_str().unwrap().ends_with("T00:00:00+00:00"), "whole UTC days: {}", events[0]["start"]);
-    assert!(events[bo + 1]["start"].as_str().unwrap().ends_with("+00:00"), "UTC times: {}", events[bo + 1]["start"]);
+    assert!(events[bo_at + 1]["start"].as_str().unwrap().ends_with("+00:00"), "UTC times: {}", events[bo_at + 1]["start"]);
     let again = read_calendar(&url);
     assert_eq!(again["events"], cal["events"], "stable UIDs and times between fetches");
     // Revoked links stop working.
@@ -212,19 +284,23 @@ fn calendars(c: &Ctx) {
     assert_eq!(w.admin.send("DELETE", &format!("/api/calendar-feeds/{id}"), None, &[]).status, 204);
     assert_eq!(Api::new(&c.inst.base).get(url.trim_start_matches(&c.inst.base)).status, 404);
     // A person's own shifts across schedules.
-    let ana = Api::new(&c.inst.base);
-    ana.post("/api/auth/login", json!({"email": "ana@example.com", "password": "responder password"}));
+    let ana = c.login(&w.ana_email);
     let mine = ana.post("/api/users/me/calendar-feed", json!({}));
+    assert_eq!(mine.status, 201, "{}", mine.text);
     let cal = read_calendar(mine.json["url"].as_str().unwrap());
-    assert!(cal["events"].as_array().unwrap().iter().all(|e| e["summary"].as_str().unwrap().contains("Ana")));
+    let events = cal["events"].as_array().unwrap();
+    assert!(!events.is_empty(), "Ana is on call in Primary: {cal}");
+    assert!(events.iter().all(|e| e["summary"].as_str().unwrap().contains("Ana")), "{cal}");
     assert_eq!(Api::new(&c.inst.base).get(&format!("/api/users/{}/oncall.ics?token=wrong", w.ana)).status, 404);
 }
 
+/// A second service on the world's policy, with `settings`.
 fn service_with_policy(w: &World, name: &str, settings: Value) -> (String, String) {
-    let svc = w.admin.post("/api/services", json!({"name": name}));
+    let svc = w.admin.post("/api/services", json!({"name": tocsin_tests::unique(name)}));
+    assert_eq!(svc.status, 201, "{}", svc.text);
     let sid = svc.json["id"].as_str().unwrap().to_string();
-    let policy = w.admin.get("/api/escalation-policies").json["escalation_policies"][0]["id"].as_str().unwrap().to_string();
-    w.admin.send("PUT", &format!("/api/services/{sid}/escalation-policy"), Some(json!({"policy_id": policy}).to_string().into_bytes()), &[]);
+    let r = w.admin.send("PUT", &format!("/api/services/{sid}/escalation-policy"), Some(json!({"policy_id": w.policy}).to_string().into_bytes()), &[]);
+    assert_eq!(r.status, 200, "{}", r.text);
     if !settings.is_null() {
         assert_eq!(w.admin.patch(&format!("/api/services/{sid}"), settings).status, 200);
     }
@@ -240,16 +316,16 @@ fn unack_timeout(c: &Ctx) {
     let incident = r.json["incident_id"].as_str().unwrap().to_string();
     let acked = w.admin.post(&format!("/api/incidents/{incident}/acknowledge"), json!({}));
     let acked_at = acked.json["incident"]["acknowledged_at"].as_str().unwrap().to_string();
-    let ack_ms = chrono_ms(&acked_at);
-    c.cron(ack_ms + 9 * 60_000);
+    let lapses = tocsin_tests::rfc3339_ms(&acked_at) + 10 * 60_000;
+    c.cron(lapses - 1);
     assert_eq!(w.admin.get(&format!("/api/incidents/{incident}")).json["incident"]["status"], "acknowledged", "not yet");
-    c.cron(ack_ms + 10 * 60_000 + 1_000);
+    c.cron(lapses);
     let d = w.admin.get(&format!("/api/incidents/{incident}"));
     assert_eq!(d.json["incident"]["status"], "triggered", "{}", d.text);
     assert!(d.text.contains("Acknowledgement timed out after 10 minutes"));
     let n = c.notifications(&w, &incident);
     assert_eq!(n.iter().filter(|x| x["level"] == 1).count(), 2, "level 1 paged again in a new round: {n:?}");
-    c.cron(ack_ms + 10 * 60_000 + 1_000);
+    c.cron(lapses);
     assert_eq!(c.notifications(&w, &incident).len(), n.len(), "and only once");
 }
 
@@ -265,40 +341,38 @@ fn reassign(c: &Ctx) {
     let n = c.notifications(&w, &incident);
     assert_eq!(n.last().unwrap()["user_id"], w.bo.as_str(), "{n:?}");
     assert!(r.json["escalation"]["next_at"].is_null(), "nothing further after a person: {}", r.json);
-    let policy = w.admin.get("/api/escalation-policies").json["escalation_policies"][0]["id"].as_str().unwrap().to_string();
-    let r = w.admin.post(&format!("/api/incidents/{incident}/reassign"), json!({"policy_id": policy}));
+    let r = w.admin.post(&format!("/api/incidents/{incident}/reassign"), json!({"policy_id": w.policy}));
     assert_eq!(r.status, 200, "{}", r.text);
     let n2 = c.notifications(&w, &incident);
     assert_eq!(n2.len(), n.len() + 1, "the policy's level 1 at once");
-    let on_call_now = w.admin.get("/api/oncall").json["schedules"][0]["on_call"][0]["id"].clone();
-    assert_eq!(n2.last().unwrap()["user_id"], on_call_now, "whoever is on call in Primary now (an override may be running)");
+    assert_eq!(n2.last().unwrap()["user_id"], w.ana.as_str(), "Ana is on call in this world's Primary (nobody overrode it)");
+    assert_eq!(c.on_call(&w, None)[0]["id"], w.ana.as_str());
     assert_eq!(w.admin.post(&format!("/api/incidents/{incident}/reassign"), json!({})).status, 400);
 }
 
 fn snapshot_and_crud(c: &Ctx) {
     let w = c.world();
-    let opened = now_ms();
     let incident = c.fire(&w, "snapshot");
-    let list = w.admin.get("/api/escalation-policies");
-    let p = &list.json["escalation_policies"][0];
-    let pid = p["id"].as_str().unwrap().to_string();
     // The policy now pages only Ana at level 2 instead of Bo: the running escalation keeps Bo.
-    let r = w.admin.send("PUT", &format!("/api/escalation-policies/{pid}"), Some(json!({"name": "Checkout v2", "levels": [
+    let r = w.admin.send("PUT", &format!("/api/escalation-policies/{}", w.policy), Some(json!({"name": tocsin_tests::unique("Checkout v2"), "levels": [
         {"targets": [{"type": "schedule", "id": w.schedule}], "delay_minutes": 5},
         {"targets": [{"type": "user", "id": w.ana}], "delay_minutes": 5}]}).to_string().into_bytes()), &[]);
     assert_eq!(r.status, 200, "{}", r.text);
-    c.cron(opened + 5 * 60_000 + 2_000);
+    let due = c.next_at(&w, &incident).expect("level 2 due");
+    c.cron(due);
     let level2: Vec<String> = c.notifications(&w, &incident).iter().filter(|x| x["level"] == 2).map(|x| x["user_id"].as_str().unwrap().to_string()).collect();
     assert!(level2.contains(&w.bo), "the snapshot taken at opening still pages Bo: {level2:?}");
     // Schedules: list, replace, delete; overrides: delete.
     let scheds = w.admin.get("/api/schedules");
-    assert_eq!(scheds.json["schedules"][0]["layers"][0]["turn"]["type"], "weekly");
+    let mine = scheds.json["schedules"].as_array().unwrap().iter().find(|s| s["id"] == w.schedule.as_str()).cloned().unwrap_or_else(|| panic!("{}", scheds.text));
+    assert_eq!(mine["layers"][0]["turn"]["type"], "weekly");
     let extra = w.admin.post("/api/schedules", json!({"name": "Temp", "layers": [{"name": "l", "participants": [w.bo], "start": "2026-01-01T00:00:00", "turn": {"type": "daily"}}]}));
     let tid = extra.json["id"].as_str().unwrap().to_string();
     let put = w.admin.send("PUT", &format!("/api/schedules/{tid}"), Some(json!({"name": "Temp 2", "time_zone": "Asia/Tokyo",
         "layers": [{"name": "l", "participants": [w.ana], "start": "2026-01-01T00:00:00", "turn": {"type": "hours", "hours": 8}}]}).to_string().into_bytes()), &[]);
     assert_eq!(put.status, 200, "{}", put.text);
     let o = w.admin.post(&format!("/api/schedules/{tid}/overrides"), json!({"user_id": w.bo, "start": "2026-12-01T00:00:00Z", "end": "2026-12-02T00:00:00Z"}));
+    assert_eq!(o.status, 201, "{}", o.text);
     let oid = o.json["id"].as_str().unwrap();
     assert_eq!(w.admin.send("DELETE", &format!("/api/schedules/{tid}/overrides/{oid}"), None, &[]).status, 204);
     assert_eq!(w.admin.send("DELETE", &format!("/api/schedules/{tid}"), None, &[]).status, 204);
@@ -306,9 +380,5 @@ fn snapshot_and_crud(c: &Ctx) {
     let temp_policy = w.admin.post("/api/escalation-policies", json!({"name": "temp", "levels": [{"targets": [{"type": "user", "id": w.bo}], "delay_minutes": 1}]}));
     let tp = temp_policy.json["id"].as_str().unwrap();
     assert_eq!(w.admin.send("DELETE", &format!("/api/escalation-policies/{tp}"), None, &[]).status, 204);
-}
-
-fn chrono_ms(s: &str) -> i64 {
-    let out = std::process::Command::new("date").args(["-u", "-d", s, "+%s%3N"]).output().unwrap();
-    String::from_utf8(out.stdout).unwrap().trim().parse().unwrap()
+    let _ = &w.service_id;
 }

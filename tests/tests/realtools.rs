@@ -20,7 +20,7 @@ impl Ctx {
     }
 
     fn service(&self, name: &str) -> (String, String) {
-        let r = self.admin().post("/api/services", json!({"name": name}));
+        let r = self.admin().post("/api/services", json!({"name": tocsin_tests::unique(name)}));
         assert_eq!(r.status, 201, "{}", r.text);
         (r.json["id"].as_str().unwrap().into(), r.json["integration_key"].as_str().unwrap().into())
     }

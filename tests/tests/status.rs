@@ -19,11 +19,13 @@ struct Ctx {
     world: OnceLock<World>,
 }
 
-/// What the first test publishes, for the others to look at.
+/// The shared, read-only scenario: an internal incident full of private details and a page
+/// with 20 components. Tests never change it; each publishes (and resolves) its own incidents
+/// on components of its own, so they pass alone and in any order.
 #[derive(Clone)]
 struct World {
     api_component: String,
-    public_incident: String,
+    internal_incident: String,
 }
 
 const PUBLIC_PATHS: &[&str] = &[
@@ -50,8 +52,8 @@ impl Ctx {
         Api::new(&self.inst.base).get(path)
     }
 
-    /// Publishes the shared scenario once: an internal incident full of private details, a page
-    /// with 20 components, and a public incident (with HTML in it) published from it.
+    /// Makes the shared scenario once: an internal incident full of private details and a page
+    /// with 20 components (the first, "API", in a group and fed by the private service).
     fn world(&self) -> World {
         self.world
             .get_or_init(|| {
@@ -76,31 +78,62 @@ impl Ctx {
                         api_component = r.json["id"].as_str().unwrap().into();
                     }
                 }
-                let published = a.post(
-                    "/api/status/incidents",
-                    json!({"incident_id": internal, "name": "Checkout errors <script>alert(1)</script>", "impact": "major",
-                        "body": "We are investigating <b>elevated</b> errors & timeouts.", "component_ids": [api_component], "component_status": "partial_outage"}),
-                );
-                assert_eq!(published.status, 201, "{}", published.text);
-                World { api_component, public_incident: published.json["id"].as_str().unwrap().into() }
+                World { api_component, internal_incident: internal }
             })
             .clone()
     }
 
     fn trigger_cron(&self, at_ms: i64) {
-        let r = Api::new(&self.inst.base).get(&format!("/cdn-cgi/handler/scheduled?cron=*+*+*+*+*&time={at_ms}"));
-        assert!(r.status < 300, "cron trigger: {} {}", r.status, r.text);
+        tocsin_tests::cron(&self.inst.base, at_ms);
+    }
+
+    /// A component of the test's own (so that changing it touches nobody else's checks).
+    fn component(&self, name: &str) -> String {
+        let r = self.admin().post("/api/status/components", json!({"name": name, "position": 90}));
+        assert_eq!(r.status, 201, "{}", r.text);
+        r.json["id"].as_str().unwrap().to_string()
+    }
+
+    /// Publishes the scenario's internal incident as a public one (with HTML in it) on `component`.
+    fn publish(&self, w: &World, component: &str) -> String {
+        let published = self.admin().post(
+            "/api/status/incidents",
+            json!({"incident_id": w.internal_incident, "name": "Checkout errors <script>alert(1)</script>", "impact": "major",
+                "body": "We are investigating <b>elevated</b> errors & timeouts.", "component_ids": [component], "component_status": "partial_outage"}),
+        );
+        assert_eq!(published.status, 201, "{}", published.text);
+        published.json["id"].as_str().unwrap().to_string()
+    }
+
+    /// Resolves a public incident (its components go back to operational).
+    fn resolve(&self, public_incident: &str) {
+        let r = self.admin().post(&format!("/api/status/incidents/{public_incident}/updates"), json!({"status": "resolved", "body": "Resolved."}));
+        assert_eq!(r.status, 201, "{}", r.text);
+    }
+
+    /// The page's overall indicator; tests that assert it first check it starts at `none`
+    /// (every test resolves what it published, so this holds in any order).
+    fn indicator(&self) -> String {
+        self.public("/api/v2/status.json").json["status"]["indicator"].as_str().unwrap_or_default().to_string()
     }
 }
 
+/// A public incident by id in a Statuspage document's `incidents`.
+fn incident_in(doc: &Value, id: &str) -> Option<Value> {
+    doc["incidents"].as_array()?.iter().find(|i| i["id"] == id).cloned()
+}
+
 fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
+    tocsin_tests::now_ms()
 }
 
 fn rfc3339(ms: i64) -> String {
-    let secs = ms.div_euclid(1000);
-    let out = Command::new("date").args(["-u", "-d", &format!("@{secs}"), "+%Y-%m-%dT%H:%M:%SZ"]).output().unwrap();
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
+    tocsin_tests::ms_rfc3339(ms)
+}
+
+/// What `rfc3339` keeps of a time: whole seconds.
+fn start_ms_whole_seconds(ms: i64) -> i64 {
+    ms.div_euclid(1000) * 1000
 }
 
 fn main() {
@@ -115,49 +148,67 @@ fn main() {
         ("editing_needs_the_right_role_and_valid_input", validation),
         ("phone_without_javascript_renders_the_page", phone_no_js),
         ("own_domain_root_serves_the_page", own_domain_root),
+        ("history_pages_newer_and_older", history_pages),
     ];
     tocsin_tests::run_suite(ctx, tests, |c| eprintln!("--- wrangler log ---\n{}", c.inst.log()))
 }
 
 fn published_everywhere(c: &Ctx) {
     let w = c.world();
+    assert_eq!(c.indicator(), "none", "nothing else left open on the page");
+    let public_incident = c.publish(&w, &w.api_component);
     let summary = c.public("/api/v2/summary.json");
     assert_eq!(summary.status, 200, "{}", summary.text);
     let s = &summary.json;
     assert_eq!(s["page"]["name"], "Acme Status");
     assert_eq!(s["page"]["time_zone"], "Europe/Berlin");
     assert_eq!(s["status"], json!({"indicator": "major", "description": "Partial System Outage"}));
-    let i = &s["incidents"][0];
-    assert_eq!(i["id"], w.public_incident.as_str());
+    let i = incident_in(s, &public_incident).unwrap_or_else(|| panic!("the published incident in summary.json: {}", summary.text));
     assert_eq!(i["status"], "investigating");
     assert_eq!(i["impact"], "major");
     assert_eq!(i["incident_updates"][0]["affected_components"][0]["new_status"], "partial_outage");
     assert_eq!(i["components"][0]["name"], "API");
-    assert!(i["created_at"].as_str().unwrap().ends_with("+01:00"), "offset of the page's zone: {}", i["created_at"]);
+    // The page's zone decides the offset (+01:00 in winter, +02:00 in summer): the expectation
+    // comes from the system's zoneinfo for the same instant, not from the code under test.
+    let created = i["created_at"].as_str().unwrap();
+    let utc_ms = tocsin_tests::rfc3339_ms(created);
+    let offset = tocsin_tests::zone_offset("Europe/Berlin", utc_ms);
+    assert!(created.ends_with(&offset), "offset of the page's zone at that instant ({offset}): {created}");
+    assert!((utc_ms - now_ms()).abs() < 120_000, "published just now: {created}");
+    // Every component the admin configured, and nothing else (no private service), in each document.
+    let configured: std::collections::BTreeSet<String> =
+        c.admin().get("/api/status").json["components"].as_array().unwrap().iter().map(|x| x["id"].as_str().unwrap().to_string()).collect();
+    let listed = |doc: &Value| -> std::collections::BTreeSet<String> {
+        doc["components"].as_array().unwrap().iter().filter(|x| x["group"] != true).map(|x| x["id"].as_str().unwrap().to_string()).collect()
+    };
+    assert!(configured.len() >= 20, "the scenario's 20 components at least: {configured:?}");
+    assert_eq!(listed(s), configured, "summary.json lists exactly the configured components");
     let comps = s["components"].as_array().unwrap();
-    assert_eq!(comps.len(), 21, "20 components and their group");
+    assert_eq!(comps.iter().filter(|x| x["group"] == true).count(), 1, "and the one group");
     assert!(comps.iter().any(|c| c["group"] == true && c["components"] == json!([w.api_component])));
-    for (doc, key, n) in [
-        ("/api/v2/incidents.json", "incidents", 1),
-        ("/api/v2/incidents/unresolved.json", "incidents", 1),
-        ("/api/v2/components.json", "components", 21),
-    ] {
+    for doc in ["/api/v2/incidents.json", "/api/v2/incidents/unresolved.json"] {
         let r = c.public(doc);
-        assert_eq!(r.json[key].as_array().map(Vec::len), Some(n), "{doc}: {}", r.text);
+        assert!(incident_in(&r.json, &public_incident).is_some(), "{doc}: {}", r.text);
         assert_eq!(r.json["page"]["id"], s["page"]["id"], "{doc}");
     }
+    let r = c.public("/api/v2/components.json");
+    assert_eq!(listed(&r.json), configured, "components.json: {}", r.text);
+    assert_eq!(r.json["page"]["id"], s["page"]["id"]);
     assert_eq!(c.public("/api/v2/status.json").json["status"]["indicator"], "major");
     for doc in ["/api/v2/scheduled-maintenances.json", "/api/v2/scheduled-maintenances/upcoming.json", "/api/v2/scheduled-maintenances/active.json"] {
         assert!(c.public(doc).json["scheduled_maintenances"].is_array(), "{doc}");
     }
     assert_eq!(c.public("/api/v2/nothing.json").status, 404);
-    let page = c.public(&format!("/status/incidents/{}", w.public_incident));
+    let page = c.public(&format!("/status/incidents/{public_incident}"));
     assert_eq!(page.status, 200);
     assert!(page.text.contains("We are investigating"));
+    c.resolve(&public_incident);
 }
 
 fn feeds_parse(c: &Ctx) {
     let w = c.world();
+    let component = c.component(&tocsin_tests::unique("Feeds"));
+    let public_incident = c.publish(&w, &component);
     let python = std::env::var("TOCSIN_PYTHON").expect("TOCSIN_PYTHON: run with ./tocsin test");
     for (path, version) in [("/history.atom", "atom10"), ("/history.rss", "rss20")] {
         let out = Command::new(&python)
@@ -170,22 +221,26 @@ fn feeds_parse(c: &Ctx) {
         assert_eq!(feed["version"], version, "{feed}");
         assert_eq!(feed["bozo"], false, "well-formed: {}", feed["bozo_exception"]);
         assert_eq!(feed["title"], "Acme Status status history");
-        let e = &feed["entries"][0];
+        let link = format!("/status/incidents/{public_incident}");
+        let entries = feed["entries"].as_array().unwrap();
+        assert!(!entries.is_empty(), "{feed}");
+        let e = entries.iter().find(|e| e["link"].as_str().is_some_and(|l| l.ends_with(&link))).unwrap_or_else(|| panic!("an entry for {link}: {feed}"));
         assert_eq!(e["title"], "Checkout errors <script>alert(1)</script>", "the reader sees the title as text");
-        assert!(e["link"].as_str().unwrap().ends_with(&format!("/status/incidents/{}", w.public_incident)));
         assert!(e["summary"].as_str().unwrap().contains("elevated"), "{e}");
     }
     let raw = c.public("/history.atom");
     assert!(raw.text.contains("&lt;script&gt;") && !raw.text.contains("<script>"), "escaped in the XML");
+    c.resolve(&public_incident);
 }
 
 fn nothing_private(c: &Ctx) {
-    c.world();
-    // The internal incident exists (with the marker) but was never published as such.
-    let internal = c.admin().get("/api/incidents");
-    assert!(internal.text.contains(MARKER));
     let w = c.world();
-    for p in PUBLIC_PATHS.iter().map(|p| p.to_string()).chain([format!("/status/incidents/{}", w.public_incident)]) {
+    // The internal incident exists (with the marker) but was never published as such.
+    let internal = c.admin().get(&format!("/api/incidents/{}", w.internal_incident));
+    assert!(internal.text.contains(MARKER));
+    let component = c.component(&tocsin_tests::unique("Private"));
+    let public_incident = c.publish(&w, &component);
+    for p in PUBLIC_PATHS.iter().map(|p| p.to_string()).chain([format!("/status/incidents/{public_incident}")]) {
         let r = c.public(&p);
         assert_eq!(r.status, 200, "{p}");
         assert!(!r.text.contains(MARKER), "{p} leaks a private field: {}", r.text);
@@ -197,68 +252,84 @@ fn nothing_private(c: &Ctx) {
     assert!(html.contains("Checkout errors &lt;script&gt;alert(1)&lt;/script&gt;"));
     assert!(html.contains("&lt;b&gt;elevated&lt;/b&gt;"), "update body escaped");
     assert!(!html.contains("<script"), "and the page has no JavaScript at all");
+    c.resolve(&public_incident);
 }
 
 fn updates_resolve(c: &Ctx) {
     let w = c.world();
     let a = c.admin();
-    let r = a.post(&format!("/api/status/incidents/{}/updates", w.public_incident), json!({"status": "monitoring", "body": "A fix is deployed."}));
+    assert_eq!(c.indicator(), "none", "nothing else left open on the page");
+    let name = tocsin_tests::unique("Resolving");
+    let component = c.component(&name);
+    let public_incident = c.publish(&w, &component);
+    assert_eq!(c.indicator(), "major");
+    let r = a.post(&format!("/api/status/incidents/{public_incident}/updates"), json!({"status": "monitoring", "body": "A fix is deployed."}));
     assert_eq!(r.status, 201, "{}", r.text);
-    let i = &c.public("/api/v2/incidents.json").json["incidents"][0];
+    let i = incident_in(&c.public("/api/v2/incidents.json").json, &public_incident).expect("in incidents.json");
     assert_eq!(i["status"], "monitoring");
     assert!(i["monitoring_at"].is_string());
     assert_eq!(i["incident_updates"].as_array().unwrap().len(), 2);
-    let r = a.post(&format!("/api/status/incidents/{}/updates", w.public_incident), json!({"status": "resolved", "body": "All good now."}));
+    let r = a.post(&format!("/api/status/incidents/{public_incident}/updates"), json!({"status": "resolved", "body": "All good now."}));
     assert_eq!(r.status, 201);
-    assert_eq!(c.public("/api/v2/incidents/unresolved.json").json["incidents"], json!([]));
+    assert!(incident_in(&c.public("/api/v2/incidents/unresolved.json").json, &public_incident).is_none(), "no longer unresolved");
     let s = c.public("/api/v2/summary.json").json;
-    assert_eq!(s["status"]["indicator"], "none", "the API component went back to operational: {}", s["status"]);
-    let api = s["components"].as_array().unwrap().iter().find(|c| c["name"] == "API").unwrap().clone();
-    assert_eq!(api["status"], "operational");
-    let i = &c.public("/api/v2/incidents.json").json["incidents"][0];
+    assert_eq!(s["status"]["indicator"], "none", "the component went back to operational: {}", s["status"]);
+    let mine = s["components"].as_array().unwrap().iter().find(|c| c["name"] == name.as_str()).unwrap().clone();
+    assert_eq!(mine["status"], "operational");
+    let i = incident_in(&c.public("/api/v2/incidents.json").json, &public_incident).expect("in incidents.json");
     assert_eq!(i["status"], "resolved");
     assert!(i["resolved_at"].is_string());
     assert_eq!(i["incident_updates"][0]["affected_components"][0]["new_status"], "operational");
 }
 
 fn maintenance_cron(c: &Ctx) {
-    let w = c.world();
+    c.world();
     let a = c.admin();
+    assert_eq!(c.indicator(), "none", "nothing else left open on the page");
+    let name = tocsin_tests::unique("Database");
+    let component = c.component(&name);
     let now = now_ms();
     let (start, end) = (now + 3_600_000, now + 7_200_000);
     let r = a.post("/api/status/maintenances", json!({"name": "Database upgrade", "body": "Upgrading Postgres to 17.",
-        "scheduled_for": rfc3339(start), "scheduled_until": rfc3339(end), "component_ids": [w.api_component]}));
+        "scheduled_for": rfc3339(start), "scheduled_until": rfc3339(end), "component_ids": [component]}));
     assert_eq!(r.status, 201, "{}", r.text);
     assert_eq!(r.json["status"], "scheduled");
-    assert_eq!(c.public("/api/v2/scheduled-maintenances/upcoming.json").json["scheduled_maintenances"][0]["name"], "Database upgrade");
-    // The cron fires at the start: in progress, components under maintenance, an update posted.
-    c.trigger_cron(start + 1_000);
-    let active = c.public("/api/v2/scheduled-maintenances/active.json").json;
-    let m = &active["scheduled_maintenances"][0];
-    assert_eq!(m["status"], "in_progress", "{active}");
+    let id = r.json["id"].as_str().unwrap().to_string();
+    let find = |doc: &str| -> Option<Value> {
+        c.public(doc).json["scheduled_maintenances"].as_array()?.iter().find(|m| m["id"] == id.as_str()).cloned()
+    };
+    let upcoming = find("/api/v2/scheduled-maintenances/upcoming.json").expect("upcoming");
+    assert_eq!(upcoming["name"], "Database upgrade");
+    // The cron fires at the start (read back from the public document): in progress, components
+    // under maintenance, an update posted. One millisecond before: not yet.
+    let start = tocsin_tests::rfc3339_ms(upcoming["scheduled_for"].as_str().unwrap());
+    assert_eq!(start, start_ms_whole_seconds(now + 3_600_000), "the start as scheduled");
+    c.trigger_cron(start - 1);
+    assert_eq!(find("/api/v2/scheduled-maintenances/upcoming.json").expect("still upcoming")["status"], "scheduled");
+    c.trigger_cron(start);
+    let m = find("/api/v2/scheduled-maintenances/active.json").expect("active at its start");
+    assert_eq!(m["status"], "in_progress", "{m}");
     assert_eq!(m["incident_updates"][0]["status"], "in_progress");
     assert_eq!(m["scheduled_for"].as_str().unwrap().len(), 29, "RFC 3339 with offset: {}", m["scheduled_for"]);
     let summary = c.public("/api/v2/summary.json").json;
-    let api = summary["components"].as_array().unwrap().iter().find(|c| c["name"] == "API").unwrap().clone();
-    assert_eq!(api["status"], "under_maintenance");
+    let mine = summary["components"].as_array().unwrap().iter().find(|c| c["name"] == name.as_str()).unwrap().clone();
+    assert_eq!(mine["status"], "under_maintenance");
     assert_eq!(summary["status"]["indicator"], "maintenance");
     // Firing twice is harmless.
-    c.trigger_cron(start + 2_000);
-    let m = &c.public("/api/v2/scheduled-maintenances/active.json").json["scheduled_maintenances"][0];
+    c.trigger_cron(start + 1);
+    let m = find("/api/v2/scheduled-maintenances/active.json").expect("still active");
     assert_eq!(m["incident_updates"].as_array().unwrap().len(), 2, "one update for one transition");
     // And at the end: completed, components operational again.
-    c.trigger_cron(end + 1_000);
-    let all = c.public("/api/v2/scheduled-maintenances.json").json;
-    assert_eq!(all["scheduled_maintenances"][0]["status"], "completed", "{all}");
+    let end = tocsin_tests::rfc3339_ms(m["scheduled_until"].as_str().unwrap());
+    c.trigger_cron(end);
+    let done = find("/api/v2/scheduled-maintenances.json").expect("listed");
+    assert_eq!(done["status"], "completed", "{done}");
     let summary = c.public("/api/v2/summary.json").json;
     assert_eq!(summary["status"]["indicator"], "none");
 }
 
 fn caching(c: &Ctx) {
     c.world();
-    let api = Api::new(&c.inst.base);
-    let first = api.send("GET", "/api/v2/status.json", None, &[]);
-    let _ = first;
     let r1 = reqwest_like(c, "/api/v2/status.json", None);
     let r2 = reqwest_like(c, "/api/v2/status.json", None);
     assert_eq!(r2.0, 200);
@@ -268,15 +339,16 @@ fn caching(c: &Ctx) {
     assert_eq!(r1.1.get("access-control-allow-origin").map(String::as_str), Some("*"));
     assert_eq!(reqwest_like(c, "/api/v2/status.json", Some(&etag)).0, 304, "conditional request");
     // A change purges: the next read is fresh and shows it.
-    let comps = c.admin().get("/api/status").json;
-    let id = comps["components"][1]["id"].as_str().unwrap().to_string();
+    assert_eq!(c.indicator(), "none", "nothing else left open on the page");
+    let id = c.component(&tocsin_tests::unique("Cached"));
+    let etag = reqwest_like(c, "/api/v2/status.json", None).1.get("etag").cloned().expect("ETag");
     let r = c.admin().patch(&format!("/api/status/components/{id}"), json!({"status": "degraded_performance"}));
     assert_eq!(r.status, 200, "{}", r.text);
     let after = reqwest_like(c, "/api/v2/status.json", Some(&etag));
     assert_eq!(after.0, 200, "changed, so not 304");
     assert_eq!(after.1.get("x-tocsin-cache").map(String::as_str), Some("miss"));
     assert_eq!(c.public("/api/v2/status.json").json["status"]["indicator"], "minor");
-    c.admin().patch(&format!("/api/status/components/{id}"), json!({"status": "operational"}));
+    assert_eq!(c.admin().patch(&format!("/api/status/components/{id}"), json!({"status": "operational"})).status, 200);
 }
 
 /// GET with an optional If-None-Match: (status, lower-cased headers).
@@ -301,9 +373,10 @@ fn validation(c: &Ctx) {
     assert_eq!((r.status, r.field()), (400, "status"));
     let r = a.post("/api/status/incidents", json!({"name": "x"}));
     assert_eq!((r.status, r.field()), (400, "body"));
-    a.post("/api/users", json!({"email": "watch@example.com", "name": "Watcher", "role": "observer", "password": "observer password"}));
+    let email = format!("{}@example.com", tocsin_tests::unique("watch"));
+    assert_eq!(a.post("/api/users", json!({"email": email, "name": "Watcher", "role": "observer", "password": "observer password"})).status, 201);
     let obs = Api::new(&c.inst.base);
-    obs.post("/api/auth/login", json!({"email": "watch@example.com", "password": "observer password"}));
+    assert_eq!(obs.post("/api/auth/login", json!({"email": email, "password": "observer password"})).status, 200);
     assert_eq!(obs.post("/api/status/incidents", json!({"name": "x", "body": "y"})).status, 403);
     assert_eq!(obs.post("/api/status/components", json!({"name": "x"})).status, 403);
     assert_eq!(Api::new(&c.inst.base).get("/api/status").status, 401);
@@ -336,4 +409,37 @@ fn own_domain_root(c: &Ctx) {
     assert!(app.text.contains("/pkg/tocsin_app.js"), "the app elsewhere");
     let summary = Api::new(&own).get("/api/v2/summary.json");
     assert_eq!(summary.json["page"]["url"], own.as_str());
+}
+
+/// `/status/history?page=N`: 20 incidents a page, newest first, with Newer/Older links that
+/// lead to each other; an out-of-range page number is the first page.
+fn history_pages(c: &Ctx) {
+    c.world();
+    let a = c.admin();
+    let tag = tocsin_tests::unique("hist");
+    let names: Vec<String> = (0..21).map(|n| format!("{tag} incident {n:02}")).collect();
+    for name in &names {
+        let r = a.post("/api/status/incidents", json!({"name": name, "impact": "minor", "status": "resolved", "body": "Over already."}));
+        assert_eq!(r.status, 201, "{}", r.text);
+    }
+    // These 21 are the newest: page 1 holds the last 20 published, page 2 starts with the first.
+    let first = c.public("/status/history");
+    assert_eq!(first.status, 200);
+    for name in &names[1..] {
+        assert!(first.text.contains(name.as_str()), "page 1 has {name}");
+    }
+    assert!(!first.text.contains(&names[0]), "the oldest of them is on page 2");
+    assert!(first.text.find(&names[20]) < first.text.find(&names[1]), "newest first");
+    assert!(first.text.contains("href=\"/status/history?page=2\">Older"), "a link to older ones");
+    assert!(!first.text.contains(">Newer<"), "nothing newer than page 1");
+    let second = c.public("/status/history?page=2");
+    assert_eq!(second.status, 200);
+    assert!(second.text.contains(&names[0]), "page 2 begins where page 1 ended");
+    assert!(!second.text.contains(&names[1]));
+    assert!(second.text.contains("href=\"/status/history?page=1\">Newer"));
+    for bad in ["0", "-1", "abc", "100000"] {
+        let r = c.public(&format!("/status/history?page={bad}"));
+        assert_eq!(r.status, 200, "page={bad}");
+        assert!(r.text.contains(&names[20]), "page={bad} is the first page");
+    }
 }

@@ -54,6 +54,7 @@ pub struct OutboxRow {
     pub state: String,
     pub created_at: i64,
     pub user_name: Option<String>,
+    pub next_repeat_at: Option<i64>,
 }
 
 /// One decided notification, to write to the outbox.
@@ -208,7 +209,7 @@ impl Db {
 
     pub async fn outbox_of(&self, org_id: &str, incident_id: &str) -> ApiResult<Vec<OutboxRow>> {
         self.all(
-            "SELECT o.id, o.incident_id, o.user_id, o.cycle, o.level, o.reason, o.state, o.created_at, u.name AS user_name
+            "SELECT o.id, o.incident_id, o.user_id, o.cycle, o.level, o.reason, o.state, o.created_at, u.name AS user_name, o.next_repeat_at
              FROM notification_outbox o LEFT JOIN users u ON u.id = o.user_id
              WHERE o.org_id = ? AND o.incident_id = ? ORDER BY o.created_at, o.rowid",
             args![org_id, incident_id],

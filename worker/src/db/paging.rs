@@ -67,6 +67,7 @@ pub struct DeliveryRow {
     pub state: String,
     pub attempts: i64,
     pub created_at: i64,
+    pub next_attempt_at: Option<i64>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -156,7 +157,7 @@ pub struct NewDelivery<'a> {
     pub payload: String,
 }
 
-const DELIVERY_COLS: &str = "id, org_id, channel, target_id, user_id, incident_id, event, payload, state, attempts, created_at";
+const DELIVERY_COLS: &str = "id, org_id, channel, target_id, user_id, incident_id, event, payload, state, attempts, created_at, next_attempt_at";
 
 const PAGE_SELECT: &str = "SELECT o.id, o.org_id, o.incident_id, o.user_id, o.reason, o.created_at, o.repeats, o.next_repeat_at,
        i.number, i.title, i.status, i.severity, s.name AS service_name

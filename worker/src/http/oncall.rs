@@ -167,6 +167,7 @@ pub async fn notifications(cx: &Cx, incident_id: &str) -> ApiResult<Response> {
             reason: o.reason,
             state: o.state,
             created_at: views::time(o.created_at),
+            next_repeat_at: o.next_repeat_at.map(views::time),
         })
         .collect();
     let escalation = e.filter(|e| e.org_id == caller.org_id()).map(|e| EscalationState {

@@ -128,6 +128,7 @@ pub async fn delivery_log(cx: &Cx, rows: Vec<DeliveryRow>) -> ApiResult<Delivery
                     })
                     .collect(),
                 created_at: views::time(d.created_at),
+                next_attempt_at: d.next_attempt_at.filter(|_| d.state == "pending").map(views::time),
             })
             .collect(),
     })
