@@ -200,17 +200,9 @@ fn opsgenie_row(method: &'static str, route: &'static str, case: &'static str, e
 /// Cells whose rule looks wrong today: (method, route, case, role, status the worker gives
 /// today). The table states what they SHOULD give; these cells are asserted to still give
 /// today's status, so fixing the worker fails this test until the entry is removed.
-///
-/// Calendar feeds: `revoke_calendar_feed` checks neither role nor owner, so anyone in the
-/// organisation (an observer too) can revoke anyone's subscription. A personal feed belongs
-/// to its person and a schedule feed to whoever made it (feeds do not record that yet):
-/// the owner or an admin may revoke it; others get 404, as with overrides.
-const KNOWN_WRONG: &[(&str, &str, &str, Role, u16)] = &[
-    ("DELETE", "/api/calendar-feeds/{id}", "someone else's personal feed", Role::Observer, 204),
-    ("DELETE", "/api/calendar-feeds/{id}", "someone else's personal feed", Role::Responder, 204),
-    ("DELETE", "/api/calendar-feeds/{id}", "a schedule feed someone else made", Role::Observer, 204),
-    ("DELETE", "/api/calendar-feeds/{id}", "a schedule feed someone else made", Role::Responder, 204),
-];
+/// (Empty: calendar feeds were the last; they are now revoked only by whoever made them, the
+/// person whose own feed it is, or an admin.)
+const KNOWN_WRONG: &[(&str, &str, &str, Role, u16)] = &[];
 
 fn known_wrong(row: &Row, role: Role) -> Option<u16> {
     KNOWN_WRONG.iter().find(|k| k.0 == row.method && k.1 == row.route && k.2 == row.case && k.3 == role).map(|k| k.4)
@@ -278,6 +270,29 @@ fn write_rows() -> Vec<Row> {
         row("POST", "/api/tokens", "with the caller's own role", any_user(201), |_, _| Attempt::new("/api/tokens").json(json!({"name": unique("token")}))),
         row("POST", "/api/tokens", "with role admin", [401, 403, 403, 201], |_, _| {
             Attempt::new("/api/tokens").json(json!({"name": unique("token"), "role": "admin"}))
+        }),
+        row("DELETE", "/api/tokens/{id}", "one's own", any_user(204), |w, c| w.token_attempt(c.owner(w.p))),
+        row("DELETE", "/api/tokens/{id}", "someone else's", [401, 404, 404, 204], |w, c| w.token_attempt(c.someone_else(w.p))),
+        row("POST", "/api/auth/logout-everywhere", "ends every session of the caller", any_user(204), |w, c| {
+            let a = Attempt::new("/api/auth/logout-everywhere").json(json!({}));
+            match &c.auth {
+                Auth::None => a,
+                // A stand-in of the same role and kind of credential, so the shared sessions stay.
+                auth => {
+                    let (who, cred) = w.stand_in(c.role, matches!(auth, Auth::Bearer(_)));
+                    a.auth(cred).probe(who.auth(), "/api/me", "", status_of)
+                }
+            }
+        }),
+        row("POST", "/api/users/me/password", "with the current password", any_user(204), |w, c| {
+            let (who, cred) = match &c.auth {
+                Auth::None => (w.p.lou.clone(), Auth::None),
+                auth => w.stand_in(c.role, matches!(auth, Auth::Bearer(_))),
+            };
+            // Done: the stand-in's other session ends.
+            let other = if c.role == Role::Anonymous { Auth::None } else { w.login(&who) };
+            let a = Attempt::new("/api/users/me/password").json(json!({"current_password": who.password, "new_password": unique("a new password")}));
+            if c.role == Role::Anonymous { a } else { a.auth(cred).probe(other, "/api/me", "", status_of) }
         }),
         // ---- services
         row("POST", "/api/services", "create", admin_only(201), |_, _| Attempt::new("/api/services").json(json!({"name": unique("Service")}))),
@@ -385,8 +400,8 @@ fn write_rows() -> Vec<Row> {
         row("POST", "/api/users/me/calendar-feed", "subscribe to one's own shifts", any_user(201), |_, _| Attempt::new("/api/users/me/calendar-feed").json(json!({}))),
         row("DELETE", "/api/calendar-feeds/{id}", "one's own personal feed", any_user(204), |w, c| w.feed_attempt(c.owner(w.p), None)),
         row("DELETE", "/api/calendar-feeds/{id}", "a schedule feed one made", any_user(204), |w, c| w.feed_attempt(c.owner(w.p), Some(&w.schedule))),
-        row("DELETE", "/api/calendar-feeds/{id}", "someone else's personal feed", [401, 404, 404, 204], |w, c| w.feed_attempt(c.someone_else(w.p), None)),
-        row("DELETE", "/api/calendar-feeds/{id}", "a schedule feed someone else made", [401, 404, 404, 204], |w, c| {
+        row("DELETE", "/api/calendar-feeds/{id}", "someone else's personal feed", [401, 403, 403, 204], |w, c| w.feed_attempt(c.someone_else(w.p), None)),
+        row("DELETE", "/api/calendar-feeds/{id}", "a schedule feed someone else made", [401, 403, 403, 204], |w, c| {
             w.feed_attempt(c.someone_else(w.p), Some(&w.schedule))
         }),
         // ---- paging: devices, the notification's action, contact preferences
@@ -501,6 +516,7 @@ fn read_rows() -> Vec<Row> {
         row("GET", "/api/push/subscriptions", "one's own devices", any_user(200), |_, _| Attempt::new("/api/push/subscriptions")),
         row("GET", "/api/push/deliveries", "one's own deliveries", any_user(200), |_, _| Attempt::new("/api/push/deliveries")),
         row("GET", "/api/users/me/contact-preferences", "one's own", any_user(200), |_, _| Attempt::new("/api/users/me/contact-preferences")),
+        row("GET", "/api/tokens", "one's own (an admin's: everyone's)", any_user(200), |_, _| Attempt::new("/api/tokens")),
         // ---- admins only
         row("GET", "/api/webhook-destinations", "", admin_only(200), |_, _| Attempt::new("/api/webhook-destinations")),
         row("GET", "/api/webhook-destinations/{id}/deliveries", "", admin_only(200), |w, _| {
@@ -642,6 +658,33 @@ impl Env<'_> {
 
     fn admin_ok(&self, method: &str, path: &str, body: Value) -> Value {
         self.ok(&self.admin(), method, path, body)
+    }
+
+    /// A new person with `role`, logged in, and the credential to act as them: their session,
+    /// or (`bearer`) an API token of theirs with that role. For rows that end every session of
+    /// the caller, which must not end the shared ones.
+    fn stand_in(&self, role: Role, bearer: bool) -> (Person, Auth) {
+        let name = unique("Stand-in");
+        let email = format!("{}@authz.example.com", name.to_lowercase());
+        let password = format!("{name}'s long password");
+        let r = self.admin_ok("POST", "/api/users", json!({"email": email, "name": name, "role": role_name(role), "password": password}));
+        let mut who = Person { name: name.clone(), id: r["user"]["id"].as_str().unwrap().into(), email, password, cookie: String::new() };
+        let Auth::Cookie(cookie) = self.login(&who) else { unreachable!() };
+        who.cookie = cookie;
+        let cred = if bearer {
+            let t = self.ok(&who.auth(), "POST", "/api/tokens", json!({"name": unique("stand-in token")}));
+            Auth::Bearer(t["secret"].as_str().unwrap().into())
+        } else {
+            self.login(&who)
+        };
+        (who, cred)
+    }
+
+    /// Revoking an API token `who` made; the probe lists `who`'s tokens.
+    fn token_attempt(&self, who: &Person) -> Attempt {
+        let t = self.ok(&who.auth(), "POST", "/api/tokens", json!({"name": unique("to revoke")}));
+        let id = t["token"]["id"].as_str().unwrap().to_string();
+        Attempt::new(format!("/api/tokens/{id}")).probe(who.auth(), "/api/tokens", format!("/tokens {id}"), has_item)
     }
 
     /// A new session of `who` (for the logout row, so that the shared one stays).

@@ -400,6 +400,13 @@ fn aws_documented_string_to_sign(_: &Ctx) {
 /// Signs an SNS envelope the way SNS does (AWS's documented string to sign), with the test
 /// certificate's key.
 fn sns_sign(mut msg: Value, version: &str, cert_url: &str) -> String {
+    // Sent now (SNS messages older than 5 minutes are refused as replays).
+    msg["Timestamp"] = json!(tocsin_tests::ms_rfc3339(tocsin_tests::now_ms()));
+    sns_sign_as_is(msg, version, cert_url)
+}
+
+/// Signs an SNS envelope keeping its `Timestamp`.
+fn sns_sign_as_is(mut msg: Value, version: &str, cert_url: &str) -> String {
     msg["SignatureVersion"] = json!(version);
     msg["SigningCertURL"] = json!(cert_url);
     msg["Signature"] = json!("unsigned");
@@ -461,6 +468,34 @@ fn cloudwatch_flow(c: &Ctx) {
     let key = rsa::RsaPrivateKey::from_pkcs8_pem(KEY).unwrap();
     wrong["Signature"] = json!(base64::engine::general_purpose::STANDARD.encode(SigningKey::<sha2::Sha256>::new(key).sign(text.as_bytes()).to_vec()));
     assert_eq!(c.post(&path, wrong.to_string().as_bytes(), &[]).status, 401, "signed over another string");
+    // Replays: a correctly signed message sent over 5 minutes ago is refused.
+    let mut old = fixture("sns_notification.json");
+    old["MessageId"] = json!("0c8a7d1e-old");
+    old["Timestamp"] = json!(tocsin_tests::ms_rfc3339(tocsin_tests::now_ms() - 6 * 60_000));
+    let r = c.post(&path, sns_sign_as_is(old, "2", &cert_url).as_bytes(), &[]);
+    assert_eq!(r.status, 401, "a 6-minute-old message: {}", r.text);
+    // The topic is pinned: a correctly signed message from another account's topic is refused,
+    // and so is a confirmation that would add it.
+    // Certificates are cached per URL: these use URLs never fetched, so a fetch would show.
+    let fresh_cert = format!("{}cert.pem?never-fetched={}", c.peer.base, tocsin_tests::unique("c"));
+    let hits = c.peer.hits().len();
+    let mut foreign = fixture("sns_notification.json");
+    foreign["TopicArn"] = json!("arn:aws:sns:eu-west-1:999999999999:someone-else");
+    foreign["MessageId"] = json!("0c8a7d1e-foreign");
+    let r = c.post(&path, sns_sign(foreign, "2", &fresh_cert).as_bytes(), &[]);
+    assert_eq!(r.status, 403, "another topic: {}", r.text);
+    let other_sub = json!({"Type": "SubscriptionConfirmation", "MessageId": "9a1", "Token": "tok999",
+        "TopicArn": "arn:aws:sns:eu-west-1:999999999999:someone-else", "Message": "subscribe",
+        "SubscribeURL": format!("{}confirm?Action=ConfirmSubscription&Token=tok999", c.peer.base)});
+    let r = c.post(&path, sns_sign(other_sub, "1", &fresh_cert).as_bytes(), &[]);
+    assert_eq!(r.status, 403, "cannot re-pin: {}", r.text);
+    assert_eq!(c.peer.hits().len(), hits, "no certificate fetched and no subscription visited for a foreign topic");
+    // An unsupported SignatureVersion is refused before any certificate is fetched.
+    let mut v3: Value = serde_json::from_str(&sns_sign(fixture("sns_notification.json"), "2", &fresh_cert)).unwrap();
+    v3["SignatureVersion"] = json!("3");
+    let r = c.post(&path, v3.to_string().as_bytes(), &[]);
+    assert_eq!(r.status, 401, "{}", r.text);
+    assert_eq!(c.peer.hits().len(), hits, "no certificate fetched for version 3");
 }
 
 fn grouping_rules(c: &Ctx) {
