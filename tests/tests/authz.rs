@@ -683,7 +683,7 @@ impl Env<'_> {
     /// Revoking an API token `who` made; the probe lists `who`'s tokens.
     fn token_attempt(&self, who: &Person) -> Attempt {
         let t = self.ok(&who.auth(), "POST", "/api/tokens", json!({"name": unique("to revoke")}));
-        let id = t["token"]["id"].as_str().unwrap().to_string();
+        let id = t["id"].as_str().unwrap().to_string();
         Attempt::new(format!("/api/tokens/{id}")).probe(who.auth(), "/api/tokens", format!("/tokens {id}"), has_item)
     }
 

@@ -265,32 +265,44 @@ impl Db {
     /// is recorded as a failure. Parallel guesses therefore each see the ones before them and
     /// cannot all pass a check made before any was recorded. A successful attempt takes its
     /// records back ([`Db::forget_login_attempt`]).
-    pub async fn reserve_login_attempt(&self, keys: &[&str], now: i64, since: i64) -> ApiResult<Vec<(u32, i64)>> {
+    /// Returns each key's (failures before, latest failure) and the recorded rows' ids.
+    pub async fn reserve_login_attempt(&self, keys: &[&str], now: i64, since: i64) -> ApiResult<(Vec<(u32, i64)>, Vec<i64>)> {
         #[derive(Deserialize)]
         struct F {
             n: i64,
             last: Option<i64>,
+        }
+        #[derive(Deserialize)]
+        struct Id {
+            id: i64,
         }
         let mut stmts = vec![self.stmt("DELETE FROM login_failures WHERE at <= ?", args![since])?];
         for k in keys {
             stmts.push(self.stmt("SELECT COUNT(*) AS n, MAX(at) AS last FROM login_failures WHERE key = ? AND at > ?", args![*k, since])?);
         }
         for k in keys {
-            stmts.push(self.stmt("INSERT INTO login_failures (key, at) VALUES (?, ?)", args![*k, now])?);
+            stmts.push(self.stmt("INSERT INTO login_failures (key, at) VALUES (?, ?) RETURNING rowid AS id", args![*k, now])?);
         }
         let res = self.batch(stmts).await?;
-        let mut out = Vec::with_capacity(keys.len());
+        let mut seen = Vec::with_capacity(keys.len());
         for r in &res[1..=keys.len()] {
             let f: Option<F> = super::rows::<F>(r)?.into_iter().next();
-            out.push(f.map(|f| (f.n as u32, f.last.unwrap_or(0))).unwrap_or((0, 0)));
+            seen.push(f.map(|f| (f.n as u32, f.last.unwrap_or(0))).unwrap_or((0, 0)));
         }
-        Ok(out)
+        let mut ids = Vec::with_capacity(keys.len());
+        for r in &res[1 + keys.len()..] {
+            ids.extend(super::rows::<Id>(r)?.into_iter().map(|i| i.id));
+        }
+        Ok((seen, ids))
     }
 
-    /// Takes back what [`Db::reserve_login_attempt`] recorded for a successful attempt.
-    pub async fn forget_login_attempt(&self, keys: &[&str], at: i64) -> ApiResult<()> {
-        let stmts = keys.iter().map(|k| self.stmt("DELETE FROM login_failures WHERE key = ? AND at = ?", args![*k, at])).collect::<ApiResult<Vec<_>>>()?;
-        self.batch(stmts).await?;
+    /// Takes back rows [`Db::reserve_login_attempt`] recorded (by their ids: attempts in the same
+    /// millisecond are told apart).
+    pub async fn forget_login_attempt(&self, ids: &[i64]) -> ApiResult<()> {
+        let stmts = ids.iter().map(|id| self.stmt("DELETE FROM login_failures WHERE rowid = ?", args![*id])).collect::<ApiResult<Vec<_>>>()?;
+        if !stmts.is_empty() {
+            self.batch(stmts).await?;
+        }
         Ok(())
     }
 

@@ -84,10 +84,10 @@ pub async fn login(cx: &mut Cx) -> ApiResult<Response> {
     let ip_key = format!("ip:{ip}");
     let since = cx.now - FAILURE_WINDOW_MS;
     let failures = |(count, last_at_ms): (u32, i64)| Failures { count, last_at_ms };
-    let seen = cx.db.reserve_login_attempt(&[&account_key, &ip_key], cx.now, since).await?;
+    let (seen, reserved) = cx.db.reserve_login_attempt(&[&account_key, &ip_key], cx.now, since).await?;
     if let LoginGate::RetryAfter { secs } = login_gate(failures(seen[0]), failures(seen[1]), cx.now) {
         // Not checked, so not counted: waiting as told is enough.
-        cx.db.forget_login_attempt(&[&account_key, &ip_key], cx.now).await?;
+        cx.db.forget_login_attempt(&reserved).await?;
         return Err(ApiError::RateLimited { retry_after_secs: secs });
     }
     let user = cx.db.user_by_email(&email).await?;
@@ -101,7 +101,7 @@ pub async fn login(cx: &mut Cx) -> ApiResult<Response> {
     match (ok, user) {
         (true, Some(user)) => {
             cx.db.clear_login_failures(&account_key).await?;
-            cx.db.forget_login_attempt(&[&ip_key], cx.now).await?;
+            cx.db.forget_login_attempt(&reserved).await?;
             start_session(cx, &user, 200).await
         }
         // The attempt was recorded as a failure before it was checked.
@@ -155,17 +155,17 @@ pub async fn accept_invite(cx: &mut Cx) -> ApiResult<Response> {
     // slow) password hash is computed: a flood of made-up tokens costs a lookup each.
     let ip_key = format!("invite-ip:{}", client_ip(&cx.req));
     let since = cx.now - FAILURE_WINDOW_MS;
-    let seen = cx.db.reserve_login_attempt(&[&ip_key], cx.now, since).await?;
+    let (seen, reserved) = cx.db.reserve_login_attempt(&[&ip_key], cx.now, since).await?;
     let none = Failures::default();
     if let LoginGate::RetryAfter { secs } = login_gate(none, Failures { count: seen[0].0, last_at_ms: seen[0].1 }, cx.now) {
-        cx.db.forget_login_attempt(&[&ip_key], cx.now).await?;
+        cx.db.forget_login_attempt(&reserved).await?;
         return Err(ApiError::RateLimited { retry_after_secs: secs });
     }
     let invalid = || ApiError::Invalid(FieldError::new("token", "this invitation link is invalid, expired or already used"));
     if !cx.db.invite_is_open(&sha256_hex(r.token.trim()), cx.now).await? {
         return Err(invalid());
     }
-    cx.db.forget_login_attempt(&[&ip_key], cx.now).await?;
+    cx.db.forget_login_attempt(&reserved).await?;
     let hash = hash_password(&r.password)?;
     let user = cx
         .db
