@@ -13,6 +13,12 @@ use std::str::FromStr;
 
 /// Largest webhook body accepted, in bytes (PagerDuty's limit too).
 pub const MAX_BODY_BYTES: usize = 512 * 1024;
+/// Alerts one payload may carry (an Alertmanager or Grafana group); more is refused with 413,
+/// so one request cannot write thousands of rows. Alertmanager: `max_alerts: 100`.
+pub const MAX_ALERTS_PER_PAYLOAD: usize = 100;
+/// Days raw payloads are kept in the event log (`RAW_PAYLOAD_RETENTION_DAYS`); older ones are
+/// cleared by the cron, the outcome rows stay.
+pub const DEFAULT_RAW_RETENTION_DAYS: i64 = 30;
 pub const MAX_SUMMARY_CHARS: usize = 1024;
 pub const MAX_DEDUP_KEY_CHARS: usize = 255;
 pub const MAX_SOURCE_CHARS: usize = 255;

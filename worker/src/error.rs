@@ -13,6 +13,9 @@ pub enum ApiError {
     Invalid(FieldError),
     #[error("request body is larger than {limit} bytes")]
     TooLarge { limit: usize },
+    /// A payload with more alerts than one request may carry; the message says how many.
+    #[error("{0}")]
+    PayloadTooMany(String),
     #[error("{0}")]
     Unauthenticated(&'static str),
     #[error("{0}")]
@@ -45,7 +48,7 @@ impl ApiError {
     fn status_and_code(&self) -> (u16, &'static str) {
         match self {
             Self::Invalid(_) => (400, "invalid_request"),
-            Self::TooLarge { .. } => (413, "payload_too_large"),
+            Self::TooLarge { .. } | Self::PayloadTooMany(_) => (413, "payload_too_large"),
             Self::Unauthenticated(_) => (401, "unauthenticated"),
             Self::Forbidden(_) => (403, "forbidden"),
             Self::NotFound(_) => (404, "not_found"),

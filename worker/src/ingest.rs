@@ -62,14 +62,14 @@ thread_local! {
 }
 
 /// Counts one delivery for `key`; `Err(retry_after_secs)` when the key is over its limit.
-pub fn admit(key: &str, limit: u32, now: i64) -> Result<(), i64> {
+pub fn admit(key: &str, limit: u32, n: u32, now: i64) -> Result<(), i64> {
     WINDOWS.with(|w| {
         let mut w = w.borrow_mut();
         if w.len() > 10_000 {
             w.clear();
         }
         let current = w.get(key).copied().unwrap_or_default();
-        let (next, refused) = tocsin_domain::rate_limit::admit(current, limit, now);
+        let (next, refused) = tocsin_domain::rate_limit::admit_n(current, limit, n, now);
         w.insert(key.to_string(), next);
         refused.map_or(Ok(()), Err)
     })

@@ -60,6 +60,12 @@ async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     if let Err(e) = http::status_page_sweep(&db, now).await {
         worker::console_error!("scheduled: maintenance sweep failed: {e}");
     }
+    // Raw payloads are kept for a bounded time (outcomes stay in the event log).
+    let days = env.var("RAW_PAYLOAD_RETENTION_DAYS").ok().and_then(|v| v.to_string().parse::<i64>().ok()).filter(|d| *d > 0);
+    let days = days.unwrap_or(tocsin_domain::alert::DEFAULT_RAW_RETENTION_DAYS);
+    if let Err(e) = db.clear_old_raw_payloads(now - days * 86_400_000).await {
+        worker::console_error!("scheduled: raw payload retention sweep failed: {e}");
+    }
     // Retries, repeats and anything a request's own run left behind.
     deliver::pump(&db, app_url(&env), || now, None).await;
 }

@@ -44,16 +44,23 @@ impl Cx {
         caller(&self.req, &self.db, self.now, idle_hours * 3_600_000).await
     }
 
-    /// Reads the body, refusing more than `limit` bytes (checked before and after reading).
+    /// Reads the body, refusing more than `limit` bytes: at once when `Content-Length` says so,
+    /// else while it streams in (a chunked body is never buffered past the limit).
     pub async fn body(&mut self, limit: usize) -> ApiResult<Vec<u8>> {
+        use futures_util::StreamExt;
         if let Some(len) = self.req.headers().get("Content-Length").ok().flatten() {
             if len.trim().parse::<usize>().map(|n| n > limit).unwrap_or(false) {
                 return Err(ApiError::TooLarge { limit });
             }
         }
-        let bytes = self.req.bytes().await.unwrap_or_default();
-        if bytes.len() > limit {
-            return Err(ApiError::TooLarge { limit });
+        let Ok(mut stream) = self.req.stream() else { return Ok(Vec::new()) };
+        let mut bytes = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| ApiError::field("body", format!("could not be read: {e}")))?;
+            if bytes.len() + chunk.len() > limit {
+                return Err(ApiError::TooLarge { limit });
+            }
+            bytes.extend_from_slice(&chunk);
         }
         Ok(bytes)
     }
@@ -99,8 +106,13 @@ impl Cx {
 
     /// Counts an event for an integration key against its per-minute limit.
     pub fn admit_event(&self, key: &str) -> Result<(), i64> {
+        self.admit_events(key, 1)
+    }
+
+    /// Counts `n` alerts (the rest of a multi-alert payload) against the key's limit.
+    pub fn admit_events(&self, key: &str, n: u32) -> Result<(), i64> {
         let limit = self.var("EVENTS_PER_MINUTE_PER_KEY").and_then(|v| v.parse().ok()).unwrap_or(crate::ingest::DEFAULT_EVENTS_PER_MINUTE);
-        crate::ingest::admit(key, limit, self.now)
+        crate::ingest::admit(key, limit, n, self.now)
     }
 
     pub fn is_https(&self) -> bool {

@@ -68,6 +68,15 @@ pub async fn receive(cx: &mut Cx, vendor: &str, key: &str) -> ApiResult<Response
             return Err(e);
         }
     };
+    // A flood in one request: capped, and every alert counts against the key's limit.
+    if events.len() > tocsin_domain::alert::MAX_ALERTS_PER_PAYLOAD {
+        let msg = format!("{} alerts in one payload; at most {} (Alertmanager: set max_alerts)", events.len(), tocsin_domain::alert::MAX_ALERTS_PER_PAYLOAD);
+        reject(&cx.db, cx.now, &service, vendor, &msg, &raw).await?;
+        return Err(ApiError::PayloadTooMany(msg));
+    }
+    if events.len() > 1 {
+        cx.admit_events(key, events.len() as u32 - 1).map_err(|secs| ApiError::RateLimited { retry_after_secs: secs })?;
+    }
     let mut applied = Vec::with_capacity(events.len());
     for e in &events {
         applied.push(accepted(&apply_event(&cx.db, cx.now, &service, vendor, e, &raw).await?));
