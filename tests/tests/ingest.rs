@@ -84,6 +84,7 @@ fn main() {
         ("integrations_panel_endpoints_and_event_log", integrations_panel),
         ("per_key_rate_limit_answers_429", rate_limited),
         ("sns_string_to_sign_follows_awss_documentation", aws_documented_string_to_sign),
+        ("every_alert_in_a_payload_counts_and_payloads_are_capped", alerts_counted_and_capped),
     ];
     tocsin_tests::run_suite(ctx, tests, |c| eprintln!("--- wrangler log ---\n{}", c.inst.log()))
 }
@@ -585,4 +586,38 @@ fn rate_limited(c: &Ctx) {
     assert_eq!(og.status, 429);
     let quiet = c.post(&format!("/webhooks/generic/{other}"), br#"{"summary":"x","severity":"info"}"#, &[]);
     assert_eq!(quiet.status, 202, "other keys are not affected");
+}
+
+/// An Alertmanager group of `n` alerts (fingerprints made unique by `tag`).
+fn alertmanager_group(tag: &str, n: usize) -> Value {
+    let mut body = fixture("alertmanager.json");
+    let template = body["alerts"][0].clone();
+    body["alerts"] = json!((0..n)
+        .map(|i| {
+            let mut a = template.clone();
+            a["fingerprint"] = json!(format!("{tag}-{i:04}"));
+            a["labels"]["instance"] = json!(format!("host-{i}"));
+            a
+        })
+        .collect::<Vec<_>>());
+    body
+}
+
+/// The per-key limit (60 a minute in this instance) counts alerts, not requests; one payload
+/// may carry at most 100.
+fn alerts_counted_and_capped(c: &Ctx) {
+    let (sid, key) = c.service("Flood", json!({}));
+    let path = format!("/webhooks/alertmanager/{key}");
+    let r = c.post(&path, alertmanager_group("a", 50).to_string().as_bytes(), &[]);
+    assert_eq!(r.status, 202, "50 alerts fit: {}", r.text);
+    let r = c.post(&path, alertmanager_group("b", 20).to_string().as_bytes(), &[]);
+    assert_eq!((r.status, r.code()), (429, "rate_limited"), "50 + 20 alerts > 60 a minute, though only 2 requests: {}", r.text);
+    let open = c.incidents_of(&sid).len();
+    assert_eq!(open, 50, "none of the refused payload's alerts was applied");
+    let (sid2, key2) = c.service("Huge group", json!({}));
+    let r = c.post(&format!("/webhooks/alertmanager/{key2}"), alertmanager_group("c", 101).to_string().as_bytes(), &[]);
+    assert_eq!((r.status, r.code()), (413, "payload_too_large"), "{}", r.text);
+    assert!(r.json["error"]["message"].as_str().unwrap().contains("101 alerts"), "names the count: {}", r.text);
+    assert!(c.incidents_of(&sid2).is_empty(), "nothing was applied");
+    assert_eq!(c.events_of(&sid2)[0]["result"], "rejected");
 }

@@ -52,6 +52,8 @@ fn main() {
         ("hole_6_security_headers_and_csrf", headers_and_csrf),
         ("hole_4_tokens_are_listed_expire_and_are_revoked", token_lifecycle),
         ("hole_4_sessions_idle_out_log_out_everywhere_and_password_change", session_lifecycle),
+        ("hole_7_raw_payloads_are_kept_for_the_retention_only", raw_retention),
+        ("hole_7_a_body_without_length_is_refused_while_it_streams", chunked_body_capped),
     ];
     tocsin_tests::run_suite(ctx, tests, |c| eprintln!("--- wrangler log ---\n{}", c.inst.log()))
 }
@@ -457,4 +459,36 @@ fn session_lifecycle(c: &Ctx) {
     assert_eq!(there.get("/api/me").status, 401, "the others end");
     assert_eq!(login("member password").1, 401);
     assert_eq!(login("a brand new password").1, 200);
+}
+
+fn raw_retention(c: &Ctx) {
+    let svc = c.service();
+    let (sid, key) = (svc["id"].as_str().unwrap(), svc["integration_key"].as_str().unwrap());
+    let r = Api::new(&c.inst.base).post(&format!("/webhooks/generic/{key}"), json!({"summary": "kept a while", "severity": "info", "dedup_key": "raw"}));
+    assert_eq!(r.status, 202);
+    let raw = |c: &Ctx| c.admin().get(&format!("/api/services/{sid}/integrations")).json["recent_events"][0].clone();
+    assert!(raw(c)["raw"].as_str().unwrap().contains("kept a while"));
+    let now = tocsin_tests::now_ms();
+    tocsin_tests::cron(&c.inst.base, now + 29 * 86_400_000);
+    assert!(raw(c)["raw"].as_str().unwrap().contains("kept a while"), "29 days on: still there");
+    tocsin_tests::cron(&c.inst.base, now + 30 * 86_400_000 + 60_000);
+    let e = raw(c);
+    assert_eq!(e["raw"], "", "30 days on: the payload is gone: {e}");
+    assert_eq!(e["result"], "opened", "the outcome stays");
+}
+
+fn chunked_body_capped(c: &Ctx) {
+    let svc = c.service();
+    let url = c.inst.url(&format!("/webhooks/generic/{}", svc["integration_key"].as_str().unwrap()));
+    let file = c.inst.state.join("big-body.json");
+    std::fs::write(&file, format!("{{\"summary\":\"x\",\"severity\":\"info\",\"details\":{{\"blob\":\"{}\"}}}}", "a".repeat(2 * 1024 * 1024))).unwrap();
+    // curl sends a file piped through stdin as chunks, without Content-Length.
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("cat '{}' | curl -s -o /dev/null -w '%{{http_code}}' -H 'Transfer-Encoding: chunked' -H 'Content-Type: application/json' --data-binary @- '{url}'", file.display()))
+        .output()
+        .expect("curl");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "413", "{}", String::from_utf8_lossy(&out.stderr));
+    let list = c.admin().get(&format!("/api/incidents?service_id={}", svc["id"].as_str().unwrap()));
+    assert_eq!(list.json["incidents"], json!([]), "nothing created");
 }
