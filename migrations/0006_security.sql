@@ -9,5 +9,6 @@ ALTER TABLE services ADD COLUMN allowed_senders TEXT;
 -- Credentials end: API tokens may expire; sessions also end after an idle period.
 ALTER TABLE api_tokens ADD COLUMN expires_at INTEGER;
 ALTER TABLE sessions ADD COLUMN last_seen_at INTEGER;
-UPDATE sessions SET last_seen_at = created_at;
+-- Live sessions count as seen at the upgrade (not at login: that would end most of them at once).
+UPDATE sessions SET last_seen_at = CAST(strftime('%s', 'now') AS INTEGER) * 1000 WHERE revoked_at IS NULL;
 CREATE INDEX api_tokens_user ON api_tokens(user_id);

@@ -13,6 +13,23 @@ use std::str::FromStr;
 
 /// Largest webhook body accepted, in bytes (PagerDuty's limit too).
 pub const MAX_BODY_BYTES: usize = 512 * 1024;
+/// A raw payload as it may be stored and shown to every member: the integration key (PagerDuty's
+/// `routing_key` carries it) becomes `…`, and SNS's capability URLs (`SubscribeURL`,
+/// `UnsubscribeURL`, which confirm or cancel the subscription) and `Token` are dropped.
+pub fn scrub_raw(raw: &str, integration_key: &str) -> String {
+    let mut out = if integration_key.is_empty() { raw.to_string() } else { raw.replace(integration_key, "…") };
+    if let Ok(serde_json::Value::Object(mut m)) = serde_json::from_str::<serde_json::Value>(&out) {
+        let mut changed = false;
+        for k in ["SubscribeURL", "UnsubscribeURL", "Token"] {
+            changed |= m.remove(k).is_some();
+        }
+        if changed {
+            out = serde_json::Value::Object(m).to_string();
+        }
+    }
+    out
+}
+
 /// Alerts one payload may carry (an Alertmanager or Grafana group); more is refused with 413,
 /// so one request cannot write thousands of rows. Alertmanager: `max_alerts: 100`.
 pub const MAX_ALERTS_PER_PAYLOAD: usize = 100;
@@ -286,6 +303,17 @@ pub fn dedup(action: EventAction, open_alert_exists: bool) -> DedupDecision {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn raw_payloads_lose_keys_and_capability_urls() {
+        let key = "0123456789abcdef0123456789abcdef";
+        let pd = format!("{{\"routing_key\":\"{key}\",\"event_action\":\"trigger\"}}");
+        assert_eq!(scrub_raw(&pd, key), "{\"routing_key\":\"…\",\"event_action\":\"trigger\"}");
+        let sns = r#"{"Type":"Notification","Message":"m","UnsubscribeURL":"https://sns.x/?Action=Unsubscribe&SubscriptionArn=a"}"#;
+        let out = scrub_raw(sns, key);
+        assert!(!out.contains("Unsubscribe") && out.contains("\"Message\":\"m\""), "{out}");
+        assert_eq!(scrub_raw("{\"cut\": \"trunc", key), "{\"cut\": \"trunc", "not JSON (truncated): kept, key replaced");
+    }
+
     use super::*;
 
     fn parse(v: serde_json::Value) -> Result<AlertEvent, FieldError> {

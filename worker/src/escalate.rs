@@ -138,7 +138,7 @@ pub async fn run_due(db: &Db, now: i64) -> ApiResult<usize> {
     }
     // An incident stored without its escalation (the request failed between the two writes,
     // and a retried delivery is deduplicated, so nothing else would start it) starts here.
-    for (incident_id, service_id) in db.incidents_without_escalation(100).await? {
+    for (incident_id, service_id) in db.incidents_without_escalation(now - 15 * 60_000, 100).await? {
         if db.start_escalation(&incident_id, &service_id, now).await? {
             worker::console_warn!("escalation started late by the sweep for incident {incident_id}");
             CHANGED.with(|c| c.set(true));

@@ -90,11 +90,14 @@ fn actor_json(a: &Actor) -> String {
 
 /// Records a payload that was refused (bad format, bad signature), so admins can see why.
 pub async fn reject(db: &Db, now: i64, service: &ServiceRow, vendor: Vendor, reason: &str, raw: &str) -> ApiResult<()> {
+    let raw = &tocsin_domain::alert::scrub_raw(raw, &service.integration_key);
     let log = EventLog { id: &new_id(now), org_id: &service.org_id, service_id: &service.id, vendor: vendor.as_str(), action: None, dedup_key: None, raw };
     db.log_event(&log, EventResult::Rejected.as_str(), &clip(reason, 500), None, None, now).await
 }
 
 pub async fn apply_event(db: &Db, now: i64, service: &ServiceRow, vendor: Vendor, event: &AlertEvent, raw: &str) -> ApiResult<Applied> {
+    // Stored payloads are shown to every member: never with the key or SNS's capability URLs.
+    let raw = &tocsin_domain::alert::scrub_raw(raw, &service.integration_key);
     let applied = apply_event_inner(db, now, service, vendor, event, raw).await?;
     // Opening, acknowledging and resolving are events for webhooks (and may have paged someone):
     // deliver after the response. Repeats and ignored events write nothing to deliver.

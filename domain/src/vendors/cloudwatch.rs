@@ -142,11 +142,15 @@ pub fn supported_signature_version(v: &str) -> bool {
 /// it (a correctly signed message from another AWS account's topic is still refused). A
 /// confirmation for a new topic is accepted only while nothing is confirmed; a notification only
 /// from a confirmed topic.
-pub fn topic_allowed(is_confirmation: bool, topic: &str, confirmed: &[&str]) -> bool {
+///
+/// A subscription confirmed by hand (the panel's link, or the AWS console) stays `pending` here:
+/// while nothing is confirmed, a notification from a pending topic is accepted, and its
+/// verified signature confirms (pins) that topic.
+pub fn topic_allowed(is_confirmation: bool, topic: &str, confirmed: &[&str], pending: &[&str]) -> bool {
     if is_confirmation {
         confirmed.is_empty() || confirmed.contains(&topic)
     } else {
-        confirmed.contains(&topic)
+        confirmed.contains(&topic) || confirmed.is_empty() && pending.contains(&topic)
     }
 }
 
@@ -156,12 +160,14 @@ mod pin_tests {
 
     #[test]
     fn the_first_confirmed_topic_is_pinned() {
-        assert!(topic_allowed(true, "arn:a", &[]), "the first confirmation");
-        assert!(!topic_allowed(false, "arn:a", &[]), "no notification before a confirmation");
-        assert!(topic_allowed(false, "arn:a", &["arn:a"]));
-        assert!(!topic_allowed(false, "arn:evil", &["arn:a"]), "another account's topic");
-        assert!(!topic_allowed(true, "arn:evil", &["arn:a"]), "cannot re-pin by confirming another topic");
-        assert!(topic_allowed(true, "arn:a", &["arn:a"]), "SNS may resend the confirmation");
+        assert!(topic_allowed(true, "arn:a", &[], &[]), "the first confirmation");
+        assert!(!topic_allowed(false, "arn:a", &[], &[]), "no notification before a subscription");
+        assert!(topic_allowed(false, "arn:a", &["arn:a"], &[]));
+        assert!(!topic_allowed(false, "arn:evil", &["arn:a"], &[]), "another account's topic");
+        assert!(!topic_allowed(true, "arn:evil", &["arn:a"], &[]), "cannot re-pin by confirming another topic");
+        assert!(topic_allowed(true, "arn:a", &["arn:a"], &[]), "SNS may resend the confirmation");
+        assert!(topic_allowed(false, "arn:a", &[], &["arn:a"]), "confirmed by hand: the first notification pins it");
+        assert!(!topic_allowed(false, "arn:b", &["arn:a"], &["arn:b"]), "not once another topic is pinned");
         assert!(supported_signature_version("1") && supported_signature_version("2"));
         assert!(!supported_signature_version("3") && !supported_signature_version(""));
     }

@@ -137,13 +137,15 @@ impl Db {
 
     /// Triggered incidents of services with a policy that have no escalation state (bounded):
     /// what the cron's sweep starts.
-    pub async fn incidents_without_escalation(&self, limit: i64) -> ApiResult<Vec<(String, String)>> {
+    /// Only incidents opened since `since`: giving an old service a policy must not page its
+    /// whole backlog.
+    pub async fn incidents_without_escalation(&self, since: i64, limit: i64) -> ApiResult<Vec<(String, String)>> {
         let rows: Vec<serde_json::Value> = self
             .all(
                 "SELECT i.id, i.service_id FROM incidents i JOIN services s ON s.id = i.service_id
-                 WHERE i.status = 'triggered' AND s.escalation_policy_id IS NOT NULL
+                 WHERE i.status = 'triggered' AND s.escalation_policy_id IS NOT NULL AND i.created_at > ?
                    AND NOT EXISTS (SELECT 1 FROM incident_escalations e WHERE e.incident_id = i.id) LIMIT ?",
-                args![limit],
+                args![since, limit],
             )
             .await?;
         Ok(rows.iter().filter_map(|r| Some((r["id"].as_str()?.to_string(), r["service_id"].as_str()?.to_string()))).collect())

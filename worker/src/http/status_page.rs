@@ -140,7 +140,7 @@ async fn build(cx: &Cx, path: &str) -> ApiResult<Response> {
             let mut s = load(&cx.db, cx.now, &origin, page_no * HISTORY_PAGE + 1, 0).await?;
             let mut all = std::mem::take(&mut s.incidents);
             all.sort_by(|a, b| b.created_at.cmp(&a.created_at));
-            let has_more = all.len() as i64 > page_no * HISTORY_PAGE;
+            let has_more = all.len() as i64 > page_no * HISTORY_PAGE && page_no < MAX_HISTORY_PAGES;
             s.incidents = all.into_iter().skip(((page_no - 1) * HISTORY_PAGE) as usize).take(HISTORY_PAGE as usize).collect();
             public(cx, Response::from_html(html::history(&s, page_no as u32, has_more))?, "text/html; charset=utf-8", &s)
         }

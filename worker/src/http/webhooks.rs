@@ -163,10 +163,11 @@ async fn sns(cx: &Cx, service: &ServiceRow, body: &[u8]) -> ApiResult<Parsed> {
     }
     let subs = cx.db.sns_subscriptions(&service.id).await?;
     let confirmed: Vec<&str> = subs.iter().filter(|s| s.status == "confirmed").map(|s| s.topic_arn.as_str()).collect();
+    let pending: Vec<&str> = subs.iter().filter(|s| s.status == "pending").map(|s| s.topic_arn.as_str()).collect();
     let is_confirmation = matches!(msg, cloudwatch::SnsMessage::SubscriptionConfirmation { .. });
     let known = subs.iter().any(|s| s.topic_arn == env.topic_arn);
     let unsubscribe = matches!(msg, cloudwatch::SnsMessage::UnsubscribeConfirmation { .. });
-    if !(cloudwatch::topic_allowed(is_confirmation, &env.topic_arn, &confirmed) || unsubscribe && known) {
+    if !(cloudwatch::topic_allowed(is_confirmation, &env.topic_arn, &confirmed, &pending) || unsubscribe && known) {
         return Err(ApiError::Forbidden("this SNS topic is not the one confirmed for this service"));
     }
     if !cloudwatch::cert_url_allowed(&env.signing_cert_url, test_prefix.as_deref()) {
@@ -180,7 +181,13 @@ async fn sns(cx: &Cx, service: &ServiceRow, body: &[u8]) -> ApiResult<Parsed> {
         }));
     }
     match msg {
-        cloudwatch::SnsMessage::Notification { events, .. } => Ok(Parsed::Events(events)),
+        cloudwatch::SnsMessage::Notification { events, envelope } => {
+            // Confirmed by hand: this verified notification pins the topic.
+            if confirmed.is_empty() {
+                cx.db.set_sns_status(&service.id, &envelope.topic_arn, "confirmed", cx.now).await?;
+            }
+            Ok(Parsed::Events(events))
+        }
         cloudwatch::SnsMessage::SubscriptionConfirmation { envelope } => {
             let url = envelope.subscribe_url.clone().unwrap_or_default();
             cx.db.upsert_sns_subscription(&service.id, &envelope.topic_arn, &url, "pending", cx.now).await?;
