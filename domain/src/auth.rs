@@ -167,7 +167,37 @@ pub enum LoginGate {
     RetryAfter { secs: i64 },
 }
 
-pub fn login_gate(account: Failures, ip: Failures, now_ms: i64) -> LoginGate {
+/// Failures for one account from anywhere before it is slowed down for everyone: high, so a
+/// stranger cannot lock a responder out, but a botnet spreading guesses over many addresses
+/// still meets a wall.
+pub const FREE_FAILURES_PER_ACCOUNT_ANYWHERE: u32 = 50;
+
+/// The address a login is throttled by: IPv4 as it is, IPv6 by its /64 (one subscriber's
+/// network, which can hand out countless addresses).
+pub fn client_key(addr: &str) -> String {
+    match addr.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        _ => addr.to_string(),
+    }
+}
+
+/// The gate for one account's failures from everywhere (see [`FREE_FAILURES_PER_ACCOUNT_ANYWHERE`]).
+pub fn account_gate(account_anywhere: Failures, now_ms: i64) -> LoginGate {
+    gate(&[(account_anywhere, FREE_FAILURES_PER_ACCOUNT_ANYWHERE)], now_ms)
+}
+
+/// The stricter of two gates.
+pub fn stricter(a: LoginGate, b: LoginGate) -> LoginGate {
+    match (a, b) {
+        (LoginGate::Allow, x) | (x, LoginGate::Allow) => x,
+        (LoginGate::RetryAfter { secs: x }, LoginGate::RetryAfter { secs: y }) => LoginGate::RetryAfter { secs: x.max(y) },
+    }
+}
+
+fn gate(keys: &[(Failures, u32)], now_ms: i64) -> LoginGate {
     let wait = |f: Failures, free: u32| -> i64 {
         if f.count < free {
             return 0;
@@ -176,11 +206,33 @@ pub fn login_gate(account: Failures, ip: Failures, now_ms: i64) -> LoginGate {
         let delay_ms = (1000i64 << exp).min(MAX_DELAY_SECS * 1000);
         (f.last_at_ms + delay_ms - now_ms).max(0)
     };
-    let ms = wait(account, FREE_FAILURES_PER_ACCOUNT).max(wait(ip, FREE_FAILURES_PER_IP));
+    let ms = keys.iter().map(|(f, free)| wait(*f, *free)).max().unwrap_or(0);
     if ms == 0 {
         LoginGate::Allow
     } else {
         LoginGate::RetryAfter { secs: (ms + 999) / 1000 }
+    }
+}
+
+pub fn login_gate(account: Failures, ip: Failures, now_ms: i64) -> LoginGate {
+    gate(&[(account, FREE_FAILURES_PER_ACCOUNT), (ip, FREE_FAILURES_PER_IP)], now_ms)
+}
+
+#[cfg(test)]
+mod address_tests {
+    use super::*;
+
+    #[test]
+    fn ipv6_by_its_64_and_accounts_from_anywhere() {
+        assert_eq!(client_key("2001:db8:1:2:aaaa::1"), client_key("2001:db8:1:2:ffff::9"));
+        assert_ne!(client_key("2001:db8:1:2::1"), client_key("2001:db8:1:3::1"));
+        assert_eq!(client_key("203.0.113.7"), "203.0.113.7");
+        assert_eq!(client_key("unknown"), "unknown");
+        let now = 1_000_000;
+        assert_eq!(account_gate(Failures { count: 49, last_at_ms: now }, now), LoginGate::Allow);
+        assert_eq!(account_gate(Failures { count: 50, last_at_ms: now }, now), LoginGate::RetryAfter { secs: 1 });
+        assert_eq!(stricter(LoginGate::Allow, LoginGate::RetryAfter { secs: 3 }), LoginGate::RetryAfter { secs: 3 });
+        assert_eq!(stricter(LoginGate::RetryAfter { secs: 5 }, LoginGate::RetryAfter { secs: 3 }), LoginGate::RetryAfter { secs: 5 });
     }
 }
 

@@ -43,7 +43,8 @@ pub fn cookie(req: &Request, name: &str) -> Option<String> {
     })
 }
 
-fn bearer(req: &Request) -> Option<String> {
+/// The token of `Authorization: Bearer <token>` (the one parser: routing's CSRF check uses it too).
+pub fn bearer(req: &Request) -> Option<String> {
     let h = req.headers().get("Authorization").ok().flatten()?;
     let (scheme, token) = h.trim().split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_string())
@@ -53,8 +54,12 @@ fn bearer(req: &Request) -> Option<String> {
 /// `idle_ms`: how long a session may go unused (`SESSION_IDLE_HOURS`).
 pub async fn caller(req: &Request, db: &Db, now: i64, idle_ms: i64) -> ApiResult<Caller> {
     // Cross-site writes with the cookie are refused before routing (http::handle, web_security).
-    let row: Option<AuthRow> = if let Some(token) = bearer(req) {
+    // An Authorization header that is not a usable Bearer token never falls back to the cookie.
+    let has_authorization = req.headers().get("Authorization").ok().flatten().is_some();
+    let row: Option<AuthRow> = if let Some(token) = bearer(req).filter(|t| !t.is_empty()) {
         db.token_user(&sha256_hex(&token), now).await?.filter(|r| tocsin_domain::auth::token_alive(r.cred_expires_at, now))
+    } else if has_authorization {
+        return Err(ApiError::Unauthenticated("the Authorization header is not Bearer <token>"));
     } else if let Some(session) = cookie(req, SESSION_COOKIE) {
         let hash = sha256_hex(&session);
         let row = db.session_user(&hash, now).await?.filter(|r| {

@@ -79,13 +79,16 @@ pub async fn login(cx: &mut Cx) -> ApiResult<Response> {
     }
     // Slowed down per address, and per account *from that address*: a stranger guessing at
     // someone's account elsewhere cannot lock them out of their own phone at 3 a.m.
-    let ip = client_ip(&cx.req);
+    // (IPv6 by its /64; and a high per-account limit from anywhere against spread-out guessing.)
+    let ip = tocsin_domain::auth::client_key(&client_ip(&cx.req));
     let account_key = format!("account-ip:{email}|{ip}");
     let ip_key = format!("ip:{ip}");
+    let anywhere_key = format!("account:{email}");
     let since = cx.now - FAILURE_WINDOW_MS;
     let failures = |(count, last_at_ms): (u32, i64)| Failures { count, last_at_ms };
-    let (seen, reserved) = cx.db.reserve_login_attempt(&[&account_key, &ip_key], cx.now, since).await?;
-    if let LoginGate::RetryAfter { secs } = login_gate(failures(seen[0]), failures(seen[1]), cx.now) {
+    let (seen, reserved) = cx.db.reserve_login_attempt(&[&account_key, &ip_key, &anywhere_key], cx.now, since).await?;
+    let gate = tocsin_domain::auth::stricter(login_gate(failures(seen[0]), failures(seen[1]), cx.now), tocsin_domain::auth::account_gate(failures(seen[2]), cx.now));
+    if let LoginGate::RetryAfter { secs } = gate {
         // Not checked, so not counted: waiting as told is enough.
         cx.db.forget_login_attempt(&reserved).await?;
         return Err(ApiError::RateLimited { retry_after_secs: secs });
@@ -101,6 +104,7 @@ pub async fn login(cx: &mut Cx) -> ApiResult<Response> {
     match (ok, user) {
         (true, Some(user)) => {
             cx.db.clear_login_failures(&account_key).await?;
+            cx.db.clear_login_failures(&anywhere_key).await?;
             cx.db.forget_login_attempt(&reserved).await?;
             start_session(cx, &user, 200).await
         }
@@ -132,10 +136,18 @@ pub async fn change_password(cx: &mut Cx) -> ApiResult<Response> {
     let caller = cx.caller().await?;
     let r: tocsin_domain::api::ChangePasswordRequest = cx.json().await?;
     check_password(&r.new_password).map_err(|e| ApiError::field("new_password", e.to_string()))?;
+    // Guessing the current password with a stolen session is slowed down like logins.
+    let key = format!("password:{}", caller.user.id);
+    let (seen, reserved) = cx.db.reserve_login_attempt(&[&key], cx.now, cx.now - FAILURE_WINDOW_MS).await?;
+    if let LoginGate::RetryAfter { secs } = login_gate(Failures { count: seen[0].0, last_at_ms: seen[0].1 }, Failures::default(), cx.now) {
+        cx.db.forget_login_attempt(&reserved).await?;
+        return Err(ApiError::RateLimited { retry_after_secs: secs });
+    }
     let current_ok = caller.user.password_hash.as_deref().is_some_and(|h| verify_password(&r.current_password, h));
     if !current_ok {
         return Err(ApiError::field("current_password", "is not your current password"));
     }
+    cx.db.clear_login_failures(&key).await?;
     let hash = hash_password(&r.new_password)?;
     cx.db.set_password(&caller.user.id, &hash).await?;
     let keep = cookie(&cx.req, SESSION_COOKIE).map(|s| sha256_hex(&s));
@@ -153,7 +165,7 @@ pub async fn accept_invite(cx: &mut Cx) -> ApiResult<Response> {
     check_password(&r.password)?;
     // Throttled per address like logins, and the token is checked before the (deliberately
     // slow) password hash is computed: a flood of made-up tokens costs a lookup each.
-    let ip_key = format!("invite-ip:{}", client_ip(&cx.req));
+    let ip_key = format!("invite-ip:{}", tocsin_domain::auth::client_key(&client_ip(&cx.req)));
     let since = cx.now - FAILURE_WINDOW_MS;
     let (seen, reserved) = cx.db.reserve_login_attempt(&[&ip_key], cx.now, since).await?;
     let none = Failures::default();

@@ -141,7 +141,7 @@ pub async fn handle(req: Request, db: Db, env: Env, now: i64) -> Response {
     let https = cx.is_https();
     // CSRF: a write a browser could send with the session cookie must be JSON from this origin.
     if !matches!(method, Get | Head | Options) && segs.first() == Some(&"api") {
-        let bearer = cx.header("Authorization").is_some_and(|a| a.trim_start().get(..7).is_some_and(|p| p.eq_ignore_ascii_case("bearer ")));
+        let bearer = crate::auth::bearer(&cx.req).is_some_and(|t| !t.is_empty());
         let checked = web_security::check_write(bearer, cx.header("Content-Type").as_deref(), cx.header("Origin").as_deref(), cx.header("Sec-Fetch-Site").as_deref(), &cx.origin());
         if let Err(refusal) = checked {
             let e = match refusal {

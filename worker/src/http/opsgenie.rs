@@ -29,7 +29,10 @@ async fn service(cx: &Cx, request_id: &str) -> ApiResult<Result<ServiceRow, Resp
         None => None,
     };
     match found {
-        Some(s) if !s.accepts(Vendor::Opsgenie) => Ok(Err(answer(cx, 403, json!({"message": super::webhooks::NOT_ALLOWED}), request_id)?)),
+        Some(s) if !s.accepts(Vendor::Opsgenie) => {
+            reject(&cx.db, cx.now, &s, Vendor::Opsgenie, super::webhooks::NOT_ALLOWED, "").await?;
+            Ok(Err(answer(cx, 403, json!({"message": super::webhooks::NOT_ALLOWED}), request_id)?))
+        }
         Some(s) => match cx.admit_event(&s.integration_key) {
             Ok(()) => Ok(Ok(s)),
             Err(_) => Ok(Err(answer(cx, 429, json!({"message": "You are making too many requests! To avoid errors, we recommend you limit requests."}), request_id)?)),

@@ -94,6 +94,7 @@ pub async fn change_enqueue(cx: &mut Cx) -> ApiResult<Response> {
         return throttled(secs);
     }
     if !service.accepts(Vendor::PagerDuty) {
+        reject(&cx.db, cx.now, &service, Vendor::PagerDuty, super::webhooks::NOT_ALLOWED, &raw_text(&body)).await?;
         return refused();
     }
     let at = change.timestamp.map(|t| t.timestamp_millis()).unwrap_or(cx.now);
