@@ -491,6 +491,21 @@ fn cloudwatch_flow(c: &Ctx) {
     let r = c.post(&path, sns_sign(other_sub, "1", &fresh_cert).as_bytes(), &[]);
     assert_eq!(r.status, 403, "cannot re-pin: {}", r.text);
     assert_eq!(c.peer.hits().len(), hits, "no certificate fetched and no subscription visited for a foreign topic");
+    // A subscription confirmed by hand (Tocsin could not reach the SubscribeURL): pending until
+    // its first verified notification, which pins it.
+    let (sid2, key2) = c.service("AWS by hand", json!({}));
+    let path2 = format!("/webhooks/cloudwatch/{key2}");
+    let hand = json!({"Type": "SubscriptionConfirmation", "MessageId": "h1", "Token": "tokhand",
+        "TopicArn": "arn:aws:sns:eu-west-1:123456789012:by-hand", "Message": "subscribe",
+        "SubscribeURL": format!("{}unreachable?Action=ConfirmSubscription&Token=tokhand", c.peer.base)});
+    let r = c.post(&path2, sns_sign(hand, "1", &cert_url).as_bytes(), &[]);
+    assert_eq!((r.status, r.json["status"].as_str()), (200, Some("pending")), "{}", r.text);
+    let mut alarm = fixture("sns_notification.json");
+    alarm["TopicArn"] = json!("arn:aws:sns:eu-west-1:123456789012:by-hand");
+    let r = c.post(&path2, sns_sign(alarm, "2", &cert_url).as_bytes(), &[]);
+    assert_eq!(r.status, 202, "the hand-confirmed topic's alarm arrives: {}", r.text);
+    let panel = c.admin().get(&format!("/api/services/{sid2}/integrations"));
+    assert_eq!(panel.json["sns_subscriptions"][0]["status"], "confirmed", "and is pinned: {}", panel.text);
     // An unsupported SignatureVersion is refused before any certificate is fetched.
     let mut v3: Value = serde_json::from_str(&sns_sign(fixture("sns_notification.json"), "2", &fresh_cert)).unwrap();
     v3["SignatureVersion"] = json!("3");

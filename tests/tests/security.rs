@@ -49,6 +49,7 @@ fn main() {
         ("hole_8_old_signed_deliveries_are_refused", replays_refused),
         ("hole_10_guessing_from_elsewhere_does_not_lock_the_owner_out", no_lockout_from_elsewhere),
         ("hole_10_parallel_guesses_are_counted_before_they_are_checked", parallel_guesses),
+        ("hole_10_ipv6_addresses_are_throttled_by_their_64", ipv6_by_prefix),
         ("hole_6_security_headers_and_csrf", headers_and_csrf),
         ("hole_4_tokens_are_listed_expire_and_are_revoked", token_lifecycle),
         ("hole_4_sessions_idle_out_log_out_everywhere_and_password_change", session_lifecycle),
@@ -83,6 +84,13 @@ fn integration_keys_for_admins(c: &Ctx) {
         assert!(endpoints.iter().all(|e| e["url"].as_str().unwrap().contains('…') || e["snippet"].as_str().unwrap().contains('…')), "{panel}");
         let events = panel["recent_events"].as_array().unwrap();
         assert!(!events.is_empty(), "the event arrived: {panel}");
+        // Nor through the incident, whose alert shows the raw payload to every member.
+        let list = api.get(&format!("/api/incidents?service_id={sid}"));
+        let incident = list.json["incidents"][0]["id"].as_str().unwrap_or_else(|| panic!("the incident: {}", list.text)).to_string();
+        let d = api.get(&format!("/api/incidents/{incident}"));
+        assert_eq!(d.status, 200);
+        assert!(d.text.contains("routing_key"), "the raw payload is shown: {}", d.text);
+        assert!(!d.text.contains(&key), "{role} must not see the key in the incident's raw payload");
     }
     // Admins still get everything, and the key works.
     let panel = c.admin().get(&format!("/api/services/{sid}/integrations"));
@@ -323,6 +331,18 @@ fn no_lockout_from_elsewhere(c: &Ctx) {
     // The owner, on their own phone's address, logs in at once.
     let owner = login_from(c, &email, "member password", "203.0.113.7");
     assert_eq!(owner.status, 200, "not locked out by someone else's guesses: {}", owner.text);
+}
+
+/// IPv6 guessing from many addresses of one /64 counts as one address.
+fn ipv6_by_prefix(c: &Ctx) {
+    let mut seen_429 = false;
+    for i in 0..24 {
+        let email = format!("{}@example.com", unique("nobody"));
+        let r = login_from(c, &email, "a wrong guess!!", &format!("2001:db8:77:{:x}::{:x}", tocsin_tests::now_ms() % 0xffff, i + 1));
+        assert!(r.status == 401 || r.status == 429, "{}", r.text);
+        seen_429 |= r.status == 429;
+    }
+    assert!(seen_429, "24 failures from one /64 (20 free per address) are slowed down");
 }
 
 fn parallel_guesses(c: &Ctx) {
