@@ -507,6 +507,7 @@ fn cloudwatch_flow(c: &Ctx) {
     let panel = c.admin().get(&format!("/api/services/{sid2}/integrations"));
     assert_eq!(panel.json["sns_subscriptions"][0]["status"], "confirmed", "and is pinned: {}", panel.text);
     // An unsupported SignatureVersion is refused before any certificate is fetched.
+    let hits = c.peer.hits().len();
     let mut v3: Value = serde_json::from_str(&sns_sign(fixture("sns_notification.json"), "2", &fresh_cert)).unwrap();
     v3["SignatureVersion"] = json!("3");
     let r = c.post(&path, v3.to_string().as_bytes(), &[]);
