@@ -95,36 +95,8 @@ run_tests() {
     log "API and browser tests (wrangler dev + local D1 + headless Chromium)"
     local only=()
     [ -n "$suite" ] && only=(--test "$suite")
-    if [ -n "${TOCSIN_FAKE_TIME:-}" ]; then
-      run_tests_at "$TOCSIN_FAKE_TIME" "${only[@]}" -- "$@" || status=1
-    else
-      TOCSIN_ROOT=$PWD TOCSIN_NODE_BIN=$NODE_BIN cargo test -p tocsin-tests "${only[@]}" "$@" || status=1
-    fi
+    TOCSIN_ROOT=$PWD TOCSIN_NODE_BIN=$NODE_BIN cargo test -p tocsin-tests "${only[@]}" "$@" || status=1
   fi
-  return $status
-}
-
-# TOCSIN_FAKE_TIME="2027-07-15 23:58:00" ./tocsin test …: the end-to-end suites run with the wall
-# clock starting at that instant (libfaketime under the test binaries, wrangler, workerd, the
-# Python clients and Chromium alike), to catch tests that only pass in some season or hour.
-# Cargo itself runs on the real clock (a faked one would confuse its change detection).
-run_tests_at() { # time [--test SUITE] -- [runner args]
-  local at=$1 sel=() bins status=0 bin
-  shift
-  while [ $# -gt 0 ] && [ "$1" != -- ]; do sel+=("$1"); shift; done
-  [ $# -gt 0 ] && shift
-  command -v faketime >/dev/null || apt_install faketime
-  bins=$(cargo test -p tocsin-tests "${sel[@]}" --no-run --message-format=json 2>/dev/null \
-    | python3 -c 'import json,sys
-for l in sys.stdin:
-    m = json.loads(l)
-    if m.get("reason") == "compiler-artifact" and m.get("executable") and m["target"]["kind"] == ["test"]:
-        print(m["executable"])') || die "building the tests failed"
-  [ -n "$bins" ] || die "no test binaries were built"
-  for bin in $bins; do
-    log "$(basename "$bin") with the clock at $at UTC"
-    TZ=UTC DONT_FAKE_MONOTONIC=1 TOCSIN_ROOT=$PWD TOCSIN_NODE_BIN=$NODE_BIN faketime -f "@$at" "$bin" "$@" || status=1
-  done
   return $status
 }
 

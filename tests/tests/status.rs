@@ -149,6 +149,7 @@ fn main() {
         ("phone_without_javascript_renders_the_page", phone_no_js),
         ("own_domain_root_serves_the_page", own_domain_root),
         ("history_pages_newer_and_older", history_pages),
+        ("offsets_follow_summer_time", offsets_follow_summer_time),
     ];
     tocsin_tests::run_suite(ctx, tests, |c| eprintln!("--- wrangler log ---\n{}", c.inst.log()))
 }
@@ -441,5 +442,29 @@ fn history_pages(c: &Ctx) {
         let r = c.public(&format!("/status/history?page={bad}"));
         assert_eq!(r.status, 200, "page={bad}");
         assert!(r.text.contains(&names[20]), "page={bad} is the first page");
+    }
+}
+
+/// The page's zone decides each time's offset by the date of that time, not of today: a
+/// maintenance next January is written `+01:00` and one next July `+02:00` (Europe/Berlin),
+/// whatever the season this runs in. The expectation is read from the system's zoneinfo and
+/// agrees with the known CET/CEST offsets.
+fn offsets_follow_summer_time(c: &Ctx) {
+    c.world();
+    let a = c.admin();
+    let year: i32 = tocsin_tests::ms_rfc3339(now_ms())[..4].parse().unwrap();
+    for (month, known) in [("01", "+01:00"), ("07", "+02:00")] {
+        let start = format!("{}-{month}-15T10:00:00Z", year + 1);
+        let end = format!("{}-{month}-15T11:00:00Z", year + 1);
+        let r = a.post("/api/status/maintenances", json!({"name": tocsin_tests::unique("Offset check"), "body": "b", "scheduled_for": start, "scheduled_until": end}));
+        assert_eq!(r.status, 201, "{}", r.text);
+        let id = r.json["id"].as_str().unwrap().to_string();
+        let all = c.public("/api/v2/scheduled-maintenances.json").json;
+        let m = all["scheduled_maintenances"].as_array().unwrap().iter().find(|m| m["id"] == id.as_str()).cloned().expect("listed");
+        let shown = m["scheduled_for"].as_str().unwrap().to_string();
+        let expected = tocsin_tests::zone_offset("Europe/Berlin", tocsin_tests::rfc3339_ms(&start));
+        assert_eq!(expected, known, "the system's zoneinfo agrees with CET/CEST");
+        assert!(shown.ends_with(&expected), "{start} is shown as {shown}, expected the offset {expected}");
+        assert_eq!(tocsin_tests::rfc3339_ms(&shown), tocsin_tests::rfc3339_ms(&start), "the same instant");
     }
 }

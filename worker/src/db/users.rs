@@ -40,7 +40,6 @@ pub struct TokenRow {
     pub created_at: i64,
     pub last_used_at: Option<i64>,
     pub expires_at: Option<i64>,
-    pub user_id: String,
     pub user_name: String,
 }
 
