@@ -63,7 +63,8 @@ run_local() {
   XDG_CONFIG_HOME="$state/.config" wrangler dev --port "$port" --ip "$host" --persist-to "$state" \
     --var "TOCSIN_SECRET_KEY:$(cat "$state/secret-key")" --show-interactive-dev-session=false --log-level warn &
   local pid=$!
-  trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null' EXIT INT TERM
+  # Expanded now: the trap runs after this function's locals are gone (set -u would complain).
+  trap "kill $pid 2>/dev/null; wait $pid 2>/dev/null" EXIT INT TERM
   local url="http://$host:$port"
   [ "$host" = 0.0.0.0 ] && url="http://127.0.0.1:$port"
   wait_healthy "$url" || die "wrangler dev did not become healthy"
@@ -75,7 +76,7 @@ run_local() {
       curl -fsS "$url/cdn-cgi/handler/scheduled?cron=*+*+*+*+*&time=$(date +%s%3N)" >/dev/null 2>&1 || true
     done ) &
   local ticker=$!
-  trap 'kill $ticker 2>/dev/null; kill $pid 2>/dev/null; wait $pid 2>/dev/null' EXIT INT TERM
+  trap "kill $ticker 2>/dev/null; kill $pid 2>/dev/null; wait $pid 2>/dev/null; exit 0" EXIT INT TERM
   printf '\n  Tocsin is running at \033[1m%s\033[0m  (Ctrl-C to stop)\n\n' "$url"
   wait $pid
 }
