@@ -146,11 +146,15 @@ fn session_callers(p: &People) -> Vec<Caller> {
 
 /// API tokens made by the admin with each role: the token's user is the admin, its role the
 /// token's.
+/// Plus an admin token that has expired: it must get exactly what anonymous gets.
 fn token_callers(w: &World) -> Vec<Caller> {
-    w.tokens
+    let mut callers: Vec<Caller> = w
+        .tokens
         .iter()
         .map(|(role, secret)| Caller { label: format!("{} API token", role_name(*role)), role: *role, auth: Auth::Bearer(secret.clone()), me: Some(w.p.admin.clone()) })
-        .collect()
+        .collect();
+    callers.push(Caller { label: "expired admin API token".into(), role: Role::Anonymous, auth: Auth::Bearer(w.expired_token.clone()), me: None });
+    callers
 }
 
 fn role_name(r: Role) -> &'static str {
@@ -276,7 +280,7 @@ fn write_rows() -> Vec<Row> {
         row("POST", "/api/auth/logout-everywhere", "ends every session of the caller", any_user(204), |w, c| {
             let a = Attempt::new("/api/auth/logout-everywhere").json(json!({}));
             match &c.auth {
-                Auth::None => a,
+                _ if c.role == Role::Anonymous => a,
                 // A stand-in of the same role and kind of credential, so the shared sessions stay.
                 auth => {
                     let (who, cred) = w.stand_in(c.role, matches!(auth, Auth::Bearer(_)));
@@ -286,13 +290,13 @@ fn write_rows() -> Vec<Row> {
         }),
         row("POST", "/api/users/me/password", "with the current password", any_user(204), |w, c| {
             let (who, cred) = match &c.auth {
-                Auth::None => (w.p.lou.clone(), Auth::None),
+                _ if c.role == Role::Anonymous => (w.p.lou.clone(), Auth::None),
                 auth => w.stand_in(c.role, matches!(auth, Auth::Bearer(_))),
             };
             // Done: the stand-in's other session ends.
             let other = if c.role == Role::Anonymous { Auth::None } else { w.login(&who) };
             let a = Attempt::new("/api/users/me/password").json(json!({"current_password": who.password, "new_password": unique("a new password")}));
-            if c.role == Role::Anonymous { a } else { a.auth(cred).probe(other, "/api/me", "", status_of) }
+            if c.role == Role::Anonymous { a.auth(c.auth.clone()) } else { a.auth(cred).probe(other, "/api/me", "", status_of) }
         }),
         // ---- services
         row("POST", "/api/services", "create", admin_only(201), |_, _| Attempt::new("/api/services").json(json!({"name": unique("Service")}))),
@@ -753,6 +757,8 @@ struct World<'a> {
     e: Env<'a>,
     /// The admin's API tokens with each role.
     tokens: Vec<(Role, String)>,
+    /// An admin API token whose expiry has passed (moved into the past in D1).
+    expired_token: String,
     alert_service: String,
     alert_key: String,
     edit_service: String,
@@ -827,9 +833,13 @@ impl<'a> World<'a> {
         let og = e.call(&Auth::None, "POST", "/v2/alerts", Some(&json!({"message": unique("OG")})), &[("Authorization".into(), format!("GenieKey {alert_key}"))]);
         assert_eq!(og.status, 202, "{}", og.text);
         let genie_request = og.json["requestId"].as_str().unwrap().to_string();
+        let expired = e.admin_ok("POST", "/api/tokens", json!({"name": unique("expired token"), "role": "admin", "expires_in_days": 1}));
+        let expired_token = expired["secret"].as_str().unwrap().to_string();
+        e.c.inst.d1(&format!("UPDATE api_tokens SET expires_at = {} WHERE id = '{}'", now_ms() - 1000, expired["id"].as_str().unwrap()));
         let mut w = World {
             e,
             tokens,
+            expired_token,
             alert_service,
             alert_key,
             edit_service,
