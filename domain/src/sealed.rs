@@ -28,6 +28,11 @@ pub fn parse_key(text: &str) -> Result<[u8; 32], SealError> {
     bytes.try_into().map_err(|_| SealError::BadKey)
 }
 
+/// Whether a stored value is sealed (values stored before sealing was introduced are not).
+pub fn is_sealed(stored: &str) -> bool {
+    stored.starts_with("s1.")
+}
+
 pub fn seal(key: &[u8; 32], nonce: &[u8; 12], plaintext: &[u8], place: &str) -> String {
     let cipher = Aes256Gcm::new_from_slice(key).expect("32-byte key");
     let sealed = cipher.encrypt(Nonce::from_slice(nonce), Payload { msg: plaintext, aad: place.as_bytes() }).expect("AES-GCM seals any length we store");

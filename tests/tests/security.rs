@@ -55,6 +55,7 @@ fn main() {
         ("hole_4_sessions_idle_out_log_out_everywhere_and_password_change", session_lifecycle),
         ("hole_7_raw_payloads_are_kept_for_the_retention_only", raw_retention),
         ("hole_7_a_body_without_length_is_refused_while_it_streams", chunked_body_capped),
+        ("hole_11_service_webhook_secrets_are_sealed_at_rest", webhook_secrets_sealed),
     ];
     tocsin_tests::run_suite(ctx, tests, |c| eprintln!("--- wrangler log ---\n{}", c.inst.log()))
 }
@@ -512,4 +513,26 @@ fn chunked_body_capped(c: &Ctx) {
     assert_eq!(String::from_utf8_lossy(&out.stdout), "413", "{}", String::from_utf8_lossy(&out.stderr));
     let list = c.admin().get(&format!("/api/incidents?service_id={}", svc["id"].as_str().unwrap()));
     assert_eq!(list.json["incidents"], json!([]), "nothing created");
+}
+
+fn webhook_secrets_sealed(c: &Ctx) {
+    let secret = "datadog-secret-sealed-at-rest";
+    let r = c.admin().post("/api/services", json!({"name": unique("sealed"), "webhook_secret": secret}));
+    assert_eq!(r.status, 201, "{}", r.text);
+    let (sid, key) = (r.json["id"].as_str().unwrap().to_string(), r.json["integration_key"].as_str().unwrap().to_string());
+    let stored = |c: &Ctx| c.inst.d1(&format!("SELECT webhook_secret FROM services WHERE id = '{sid}'"))[0]["webhook_secret"].as_str().unwrap().to_string();
+    let at_rest = stored(c);
+    assert!(at_rest.starts_with("s1.") && !at_rest.contains(secret), "stored sealed: {at_rest}");
+    let body = std::fs::read_to_string(tocsin_tests::instance::root().join("tests/fixtures/datadog.json")).unwrap();
+    let send = |s: &str| Api::new(&c.inst.base).send("POST", &format!("/webhooks/datadog/{key}"), Some(body.clone().into_bytes()), &[("X-Tocsin-Webhook-Secret", s)]).status;
+    assert_eq!(send("not-the-secret-at-all"), 401);
+    assert_eq!(send(secret), 202, "the sealed secret is still checked");
+    // A secret stored in the clear by an earlier version works, and the cron seals it.
+    let legacy = "a-legacy-plaintext-secret";
+    c.inst.d1(&format!("UPDATE services SET webhook_secret = '{legacy}' WHERE id = '{sid}'"));
+    tocsin_tests::cron(&c.inst.base, tocsin_tests::now_ms());
+    let resealed = stored(c);
+    assert!(resealed.starts_with("s1.") && !resealed.contains(legacy), "sealed by the cron: {resealed}");
+    assert_eq!(send(secret), 401, "the old secret no longer applies");
+    assert_eq!(send(legacy), 202, "the re-sealed one does");
 }

@@ -121,6 +121,21 @@ impl Db {
         Ok(())
     }
 
+    /// Services whose webhook secret was stored before secrets were sealed (bounded).
+    pub async fn unsealed_service_secrets(&self, limit: i64) -> ApiResult<Vec<(String, String)>> {
+        let rows: Vec<serde_json::Value> = self
+            .all("SELECT id, webhook_secret FROM services WHERE webhook_secret IS NOT NULL AND webhook_secret != '' AND webhook_secret NOT LIKE 's1.%' LIMIT ?", args![limit])
+            .await?;
+        Ok(rows.iter().filter_map(|r| Some((r["id"].as_str()?.to_string(), r["webhook_secret"].as_str()?.to_string()))).collect())
+    }
+
+    /// Replaces a plaintext webhook secret with its sealed form (only if it is still that plaintext).
+    pub async fn seal_service_secret(&self, id: &str, plain: &str, sealed: &str) -> ApiResult<()> {
+        forget_keys();
+        self.run("UPDATE services SET webhook_secret = ? WHERE id = ? AND webhook_secret = ?", args![sealed, id, plain]).await?;
+        Ok(())
+    }
+
     pub async fn rotate_integration_key(&self, org_id: &str, id: &str, key: &str, now: i64) -> ApiResult<()> {
         forget_keys();
         self.run(

@@ -25,6 +25,11 @@ use crate::auth::{caller, Caller};
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
 
+/// Where a service's webhook secret is sealed (for the cron's re-seal of older ones).
+pub fn service_secret_place(service_id: &str) -> String {
+    services::secret_place(service_id)
+}
+
 /// What a handler gets: the request, the database, and the request's "now".
 /// The cron's status-page work (maintenance transitions).
 pub async fn status_page_sweep(db: &Db, now: i64) -> ApiResult<usize> {

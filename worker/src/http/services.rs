@@ -42,7 +42,12 @@ impl Settings {
     }
 }
 
-fn settings(body: &Value, current: Option<&ServiceRow>) -> ApiResult<Settings> {
+/// Where a service's webhook secret is sealed (the sealing binds it to this service).
+pub fn secret_place(service_id: &str) -> String {
+    format!("svc-secret:{service_id}")
+}
+
+fn settings(body: &Value, current: Option<&ServiceRow>, id: &str) -> ApiResult<Settings> {
     let f = Fields::new(body)?;
     let keep = |key: &str| current.filter(|_| body.get(key).is_none());
     let name = match (f.opt_str("name", 100)?, keep("name")) {
@@ -78,7 +83,8 @@ fn settings(body: &Value, current: Option<&ServiceRow>) -> ApiResult<Settings> {
     };
     let webhook_secret = match (f.opt_str("webhook_secret", 200)?, keep("webhook_secret")) {
         (Some(s), _) if s.chars().count() < 16 => return Err(ApiError::field("webhook_secret", "must be at least 16 characters")),
-        (Some(s), _) => Some(s),
+        // Sealed at rest like every other secret (it is read back to check signatures).
+        (Some(s), _) => Some(crate::crypto::seal(&s, &secret_place(id))?),
         (None, Some(c)) => c.webhook_secret.clone(),
         (None, None) => None,
     };
@@ -129,8 +135,8 @@ pub async fn create(cx: &mut Cx) -> ApiResult<Response> {
     let caller = cx.caller().await?;
     caller.require(Permission::Administer)?;
     let body = parse_json(&cx.body(64 * 1024).await?)?;
-    let s = settings(&body, None)?;
     let id = new_id(cx.now);
+    let s = settings(&body, None, &id)?;
     cx.db.insert_service(&id, caller.org_id(), &s.fields(), &new_integration_key(), cx.now).await.map_err(name_taken(&s.name))?;
     let row = cx.db.service(caller.org_id(), &id).await?.ok_or(ApiError::Internal("service vanished".into()))?;
     json(201, &views::service(&row, caller.role))
@@ -150,7 +156,7 @@ pub async fn patch(cx: &mut Cx, id: &str) -> ApiResult<Response> {
     caller.require(Permission::Administer)?;
     let current = load(cx, caller.org_id(), id).await?;
     let body = parse_json(&cx.body(64 * 1024).await?)?;
-    let s = settings(&body, Some(&current))?;
+    let s = settings(&body, Some(&current), id)?;
     cx.db.update_service(caller.org_id(), id, &s.fields(), cx.now).await.map_err(name_taken(&s.name))?;
     json(200, &views::service(&load(cx, caller.org_id(), id).await?, caller.role))
 }

@@ -96,7 +96,14 @@ pub async fn receive(cx: &mut Cx, vendor: &str, key: &str) -> ApiResult<Response
 /// Checks that a delivery comes from the configured sender. SNS is always checked (in `parse`);
 /// the others when the service has a webhook secret.
 fn authentic(cx: &Cx, service: &ServiceRow, vendor: Vendor, body: &[u8]) -> Result<(), &'static str> {
-    let Some(secret) = service.webhook_secret.as_deref().filter(|s| !s.is_empty()) else { return Ok(()) };
+    let Some(stored) = service.webhook_secret.as_deref().filter(|s| !s.is_empty()) else { return Ok(()) };
+    // Sealed at rest; one stored by an earlier version is read as it is until the cron seals it.
+    let opened = if tocsin_domain::sealed::is_sealed(stored) { crate::crypto::open(stored, &super::services::secret_place(&service.id)).ok() } else { Some(stored.to_string()) };
+    let Some(secret) = opened else {
+        worker::console_error!("the webhook secret of service {} cannot be opened (TOCSIN_SECRET_KEY changed or missing?)", service.id);
+        return Err("the service's webhook secret cannot be read on the server; an admin should set it again");
+    };
+    let secret = secret.as_str();
     // Replays: a signed send time more than five minutes away is refused.
     let stale = |header: &str| cx.header(header).is_some_and(|t| !replay::fresh_unix(&t, cx.now));
     if matches!(vendor, Vendor::Grafana) && stale(grafana::TIMESTAMP_HEADER) || matches!(vendor, Vendor::Sentry) && stale(sentry::TIMESTAMP_HEADER) {
