@@ -106,7 +106,8 @@ setup_node() {
 # Real monitoring tools for the acceptance tests: Prometheus Alertmanager from apt, and the
 # vendors' Python client libraries (PagerDuty, Opsgenie) in a cached virtualenv.
 setup_realtools() {
-  apt_install prometheus-alertmanager python3-venv
+  # tzdata: tests read expected UTC offsets from the system's zoneinfo.
+  apt_install prometheus-alertmanager python3-venv tzdata
   local key; key=$(sha256sum tests/requirements.txt | cut -c1-12)
   local dir="$TOCSIN_CACHE/py-$key"
   if [ ! -f "$dir/.complete" ]; then
