@@ -177,8 +177,17 @@ impl Db {
             == 1)
     }
 
-    pub async fn set_password(&self, user_id: &str, hash: &str) -> ApiResult<()> {
-        self.run("UPDATE users SET password_hash = ? WHERE id = ?", args![hash, user_id]).await?;
+    /// A new password and the end of every other session, in one batch: a changed password never
+    /// leaves the old sessions alive because the second write failed.
+    pub async fn set_password_ending_other_sessions(&self, user_id: &str, hash: &str, keep: Option<&str>, now: i64) -> ApiResult<()> {
+        self.batch(vec![
+            self.stmt("UPDATE users SET password_hash = ? WHERE id = ?", args![hash, user_id])?,
+            self.stmt(
+                "UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL AND token_hash != ?",
+                args![now, user_id, keep.unwrap_or("")],
+            )?,
+        ])
+        .await?;
         Ok(())
     }
 
@@ -299,6 +308,22 @@ impl Db {
     /// millisecond are told apart).
     pub async fn forget_login_attempt(&self, ids: &[i64]) -> ApiResult<()> {
         let stmts = ids.iter().map(|id| self.stmt("DELETE FROM login_failures WHERE rowid = ?", args![*id])).collect::<ApiResult<Vec<_>>>()?;
+        if !stmts.is_empty() {
+            self.batch(stmts).await?;
+        }
+        Ok(())
+    }
+
+    /// After a successful login: forgets the keys' failures and takes back the reserved rows, in
+    /// one round trip.
+    pub async fn login_succeeded(&self, clear: &[&str], reserved: &[i64]) -> ApiResult<()> {
+        let mut stmts = Vec::new();
+        for k in clear {
+            stmts.push(self.stmt("DELETE FROM login_failures WHERE key = ?", args![*k])?);
+        }
+        for id in reserved {
+            stmts.push(self.stmt("DELETE FROM login_failures WHERE rowid = ?", args![*id])?);
+        }
         if !stmts.is_empty() {
             self.batch(stmts).await?;
         }

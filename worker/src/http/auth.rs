@@ -103,9 +103,7 @@ pub async fn login(cx: &mut Cx) -> ApiResult<Response> {
     };
     match (ok, user) {
         (true, Some(user)) => {
-            cx.db.clear_login_failures(&account_key).await?;
-            cx.db.clear_login_failures(&anywhere_key).await?;
-            cx.db.forget_login_attempt(&reserved).await?;
+            cx.db.login_succeeded(&[&account_key, &anywhere_key], &reserved).await?;
             start_session(cx, &user, 200).await
         }
         // The attempt was recorded as a failure before it was checked.
@@ -149,9 +147,8 @@ pub async fn change_password(cx: &mut Cx) -> ApiResult<Response> {
     }
     cx.db.clear_login_failures(&key).await?;
     let hash = hash_password(&r.new_password)?;
-    cx.db.set_password(&caller.user.id, &hash).await?;
     let keep = cookie(&cx.req, SESSION_COOKIE).map(|s| sha256_hex(&s));
-    cx.db.revoke_sessions_of(&caller.user.id, keep.as_deref(), cx.now).await?;
+    cx.db.set_password_ending_other_sessions(&caller.user.id, &hash, keep.as_deref(), cx.now).await?;
     Ok(Response::empty()?.with_status(204))
 }
 
