@@ -60,6 +60,12 @@ pub enum Permission {
     Administer,
 }
 
+/// Who may revoke a calendar feed: whoever made it, the person whose own shifts it shows, or an
+/// admin (`made_by` is unknown for feeds made before it was recorded).
+pub fn may_revoke_feed(role: Role, me: &str, made_by: Option<&str>, personal_feed_of: Option<&str>) -> bool {
+    role == Role::Admin || made_by == Some(me) || personal_feed_of == Some(me)
+}
+
 /// Integration keys (and the URLs that carry them) open, resolve and page: admins only.
 pub fn sees_integration_keys(role: Role) -> bool {
     allows(role, Permission::Administer)
@@ -124,6 +130,15 @@ pub fn token_expiry(created_ms: i64, expires_in_days: Option<u32>) -> Result<Opt
 
 #[cfg(test)]
 mod lifetime_tests {
+    #[test]
+    fn feeds_are_revoked_by_their_maker_their_person_or_an_admin() {
+        assert!(may_revoke_feed(Role::Observer, "u1", Some("u1"), None), "the maker");
+        assert!(may_revoke_feed(Role::Observer, "u1", None, Some("u1")), "their own shifts");
+        assert!(may_revoke_feed(Role::Admin, "u9", Some("u1"), Some("u1")), "an admin");
+        assert!(!may_revoke_feed(Role::Responder, "u2", Some("u1"), None), "someone else's schedule feed");
+        assert!(!may_revoke_feed(Role::Responder, "u2", None, Some("u1")), "someone else's personal feed");
+    }
+
     use super::*;
 
     #[test]

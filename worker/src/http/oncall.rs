@@ -208,9 +208,8 @@ pub async fn create_calendar_feed(cx: &Cx, kind: &str, subject: Option<&str>) ->
 pub async fn revoke_calendar_feed(cx: &Cx, id: &str) -> ApiResult<Response> {
     let caller = cx.caller().await?;
     let feed = cx.db.calendar_feed_by_id(caller.org_id(), id).await?.ok_or(ApiError::NotFound("calendar feed"))?;
-    let me = caller.user.id.as_str();
-    let own = feed.created_by.as_deref() == Some(me) || (feed.kind == "user" && feed.subject_id == me);
-    if !own && caller.role != Role::Admin {
+    let personal = (feed.kind == "user").then_some(feed.subject_id.as_str());
+    if !tocsin_domain::auth::may_revoke_feed(caller.role, &caller.user.id, feed.created_by.as_deref(), personal) {
         return Err(ApiError::Forbidden("only the feed's owner or an admin may revoke it"));
     }
     if !cx.db.revoke_calendar_feed(caller.org_id(), id, cx.now).await? {
