@@ -117,3 +117,7 @@ run_push_bench() {
 run_escalation_bench() {
   TOCSIN_ROOT=$PWD TOCSIN_NODE_BIN=$NODE_BIN cargo run -q --release -p tocsin-tests --bin escalation_bench -- "$@"
 }
+
+run_soak_bench() {
+  TOCSIN_ROOT=$PWD TOCSIN_NODE_BIN=$NODE_BIN cargo run -q --release -p tocsin-tests --bin soak_bench -- "$@"
+}

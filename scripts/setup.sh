@@ -119,6 +119,22 @@ setup_realtools() {
   fi
   export TOCSIN_PYTHON="$dir/bin/python"
   export TOCSIN_ALERTMANAGER=/usr/bin/prometheus-alertmanager
+  setup_openapi_tools
+}
+
+# schemathesis and openapi-spec-validator (tests/requirements-openapi.txt) for the OpenAPI
+# suite, in a cached virtualenv of their own (their dependencies stay apart from the vendors').
+setup_openapi_tools() {
+  local key; key=$(sha256sum tests/requirements-openapi.txt | cut -c1-12)
+  local dir="$TOCSIN_CACHE/py-openapi-$key"
+  if [ ! -f "$dir/.complete" ]; then
+    log "installing schemathesis (tests/requirements-openapi.txt)"
+    rm -rf "$dir"
+    /usr/bin/python3 -m venv "$dir" || die "python3 -m venv failed"
+    "$dir/bin/pip" install -q --disable-pip-version-check -r tests/requirements-openapi.txt || die "pip install failed"
+    touch "$dir/.complete"
+  fi
+  export TOCSIN_OPENAPI_PYTHON="$dir/bin/python" TOCSIN_SCHEMATHESIS="$dir/bin/schemathesis"
 }
 
 setup_chromium() {

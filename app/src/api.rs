@@ -291,3 +291,15 @@ pub async fn test_destination(id: &str) -> ApiResult<TestQueued> {
 pub async fn destination_deliveries(id: &str) -> ApiResult<DeliveryLog> {
     send(Request::get(&format!("/api/webhook-destinations/{id}/deliveries"))).await
 }
+
+/// `kind`: a kind of thing (`service`) or empty for everything; `cursor`: the previous page's.
+pub async fn audit(kind: &str, cursor: Option<&str>) -> ApiResult<tocsin_domain::audit::AuditPage> {
+    let mut q = vec![("limit", "50")];
+    if !kind.is_empty() {
+        q.push(("action", kind));
+    }
+    if let Some(c) = cursor {
+        q.push(("cursor", c));
+    }
+    send(Request::get("/api/audit").query(q)).await
+}

@@ -15,7 +15,7 @@ use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::hooks::use_location;
 use leptos_router::path;
 
-use pages::{IncidentPage, IncidentsPage, InvitePage, LoginPage, MePage, PoliciesPage, SchedulePage, ServicePage, ServicesPage, SetupPage, StatusAdminPage, WebhooksPage};
+use pages::{AuditPage, IncidentPage, IncidentsPage, InvitePage, LoginPage, MePage, PoliciesPage, SchedulePage, ServicePage, ServicesPage, SetupPage, StatusAdminPage, WebhooksPage};
 use state::{resolve_session, Session};
 
 fn main() {
@@ -67,6 +67,7 @@ fn Shell() -> impl IntoView {
                     <Route path=path!("/escalation-policies") view=PoliciesPage/>
                     <Route path=path!("/me") view=MePage/>
                     <Route path=path!("/settings/webhooks") view=WebhooksPage/>
+                    <Route path=path!("/settings/audit") view=AuditPage/>
                     <Route path=path!("/invite") view=IncidentsPage/>
                 </Routes>
             </main>

@@ -42,6 +42,7 @@ pub const MAX_SOURCE_CHARS: usize = 255;
 
 /// Severity as monitoring tools say it (PagerDuty's vocabulary).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum AlertSeverity {
     Critical,
@@ -91,6 +92,7 @@ impl FromStr for AlertSeverity {
 
 /// Whether the source says the problem is happening or is over.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum AlertStatus {
     Firing,
@@ -119,6 +121,7 @@ impl FromStr for AlertStatus {
 
 /// What a monitoring source asks for with one event.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum EventAction {
     /// The problem is happening (new, or still).
@@ -141,6 +144,7 @@ impl EventAction {
 
 /// A link shown with an alert (dashboard, panel, runbook, source page).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Link {
     pub href: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -245,6 +249,7 @@ pub fn parse_generic(body: &[u8]) -> Result<AlertEvent, FieldError> {
 
 /// What happened to one received event (shown in the integrations panel and stored per event).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum EventResult {
     /// A new alert opened a new incident.

@@ -10,13 +10,21 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+pub mod ingest;
+pub mod oncall;
+pub mod secrets;
+pub mod services;
+pub mod status;
+
 /// Every error answer: `{"error":{"code":"…","message":"…"}}`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ErrorDetail {
     /// Stable machine-readable code, e.g. `invalid_request`, `not_found`, `conflict`.
     pub code: String,
@@ -27,6 +35,7 @@ pub struct ErrorDetail {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Health {
     pub status: String,
     pub version: String,
@@ -34,6 +43,7 @@ pub struct Health {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct SetupRequest {
     pub organization: String,
     pub email: String,
@@ -42,18 +52,21 @@ pub struct SetupRequest {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct LoginRequest {
     pub email: String,
     pub password: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Organization {
     pub id: OrgId,
     pub name: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct User {
     pub id: UserId,
     pub email: String,
@@ -62,10 +75,15 @@ pub struct User {
     /// False while an invitation is pending.
     pub active: bool,
     pub created_at: DateTime<Utc>,
+    /// Set once the person is deactivated: they can no longer log in or use tokens; their
+    /// history (timeline, shifts) keeps their name.
+    #[serde(default)]
+    pub deactivated_at: Option<DateTime<Utc>>,
 }
 
 /// `GET /api/me`, and the answer to setup and login.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Me {
     pub user: User,
     pub organization: Organization,
@@ -75,11 +93,13 @@ pub struct Me {
 
 /// `GET /api/setup`: whether the first-run screen applies.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct SetupState {
     pub needs_setup: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct CreateUserRequest {
     pub email: String,
     pub name: String,
@@ -89,6 +109,7 @@ pub struct CreateUserRequest {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct CreatedUser {
     pub user: User,
     /// Present when no password was given: a one-time link to set one (shown once).
@@ -99,12 +120,14 @@ pub struct CreatedUser {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct AcceptInviteRequest {
     pub token: String,
     pub password: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct CreateTokenRequest {
     pub name: String,
     /// Defaults to the creator's role; may not exceed it.
@@ -116,6 +139,7 @@ pub struct CreateTokenRequest {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ApiToken {
     pub id: TokenId,
     pub name: String,
@@ -133,18 +157,21 @@ pub struct ApiToken {
 
 /// `GET /api/tokens`: your live tokens (an admin sees the organisation's).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct TokenList {
     pub tokens: Vec<ApiToken>,
 }
 
 /// `POST /api/users/me/password`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ChangePasswordRequest {
     pub current_password: String,
     pub new_password: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct CreatedToken {
     #[serde(flatten)]
     pub token: ApiToken,
@@ -153,6 +180,7 @@ pub struct CreatedToken {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Service {
     pub id: ServiceId,
     pub name: String,
@@ -197,6 +225,7 @@ fn yes() -> bool {
 /// `GET /api/services/{id}/integrations`: where each monitoring tool sends, how to configure
 /// it, and what arrived lately.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ServiceIntegrations {
     /// Every endpoint; for callers who may not see the integration key, with the key replaced
     /// by `…` in URLs and snippets (`key_hidden`).
@@ -211,6 +240,7 @@ pub struct ServiceIntegrations {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct IntegrationEndpoint {
     /// `generic`, `alertmanager`, `grafana`, `datadog`, `cloudwatch`, `sentry`, `pagerduty`, `opsgenie`.
     pub vendor: String,
@@ -222,6 +252,7 @@ pub struct IntegrationEndpoint {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct SnsSubscription {
     pub topic_arn: String,
     pub subscribe_url: String,
@@ -231,6 +262,7 @@ pub struct SnsSubscription {
 
 /// One event received for a service, with what Tocsin did with it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct AlertEventLog {
     pub id: String,
     pub received_at: DateTime<Utc>,
@@ -253,6 +285,7 @@ pub struct AlertEventLog {
 
 /// A change (deploy, configuration) reported for a service.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ChangeEvent {
     pub id: String,
     pub summary: String,
@@ -266,11 +299,13 @@ pub struct ChangeEvent {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ServiceList {
     pub services: Vec<Service>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Incident {
     pub id: IncidentId,
     /// Per-organisation number: #1, #2, …
@@ -296,6 +331,7 @@ pub struct Incident {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ServiceRef {
     pub id: ServiceId,
     pub name: String,
@@ -305,6 +341,7 @@ pub struct ServiceRef {
 
 /// Who or what did something: a person, an integration (by service), or Tocsin itself.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Actor {
     #[serde(rename = "type")]
     pub kind: ActorKind,
@@ -314,6 +351,7 @@ pub struct Actor {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum ActorKind {
     User,
@@ -332,6 +370,7 @@ impl ActorKind {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct IncidentList {
     pub incidents: Vec<Incident>,
     /// Pass as `cursor` to get the next (older) page; absent on the last page.
@@ -340,6 +379,7 @@ pub struct IncidentList {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct IncidentDetail {
     pub incident: Incident,
     pub alerts: Vec<Alert>,
@@ -350,6 +390,7 @@ pub struct IncidentDetail {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Alert {
     pub id: AlertId,
     pub status: AlertStatus,
@@ -379,6 +420,7 @@ pub struct Alert {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct TimelineEntry {
     pub id: String,
     pub at: DateTime<Utc>,
@@ -389,6 +431,7 @@ pub struct TimelineEntry {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct DeclareIncidentRequest {
     pub title: String,
     pub severity: Severity,
@@ -398,6 +441,7 @@ pub struct DeclareIncidentRequest {
 
 /// `202` answer to an alert webhook (one per alert for payloads that carry several).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct AlertAccepted {
     /// `accepted`, or `ignored` for a resolve that matched no open alert.
     pub status: String,
@@ -412,6 +456,7 @@ pub struct AlertAccepted {
 
 /// `202` answer to a webhook whose payload carries several alerts (Alertmanager, Grafana, SNS).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct AlertsAccepted {
     pub status: String,
     pub alerts: Vec<AlertAccepted>,
@@ -419,6 +464,7 @@ pub struct AlertsAccepted {
 
 /// `GET /api/status`: the status page as its editors see it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct StatusAdmin {
     pub page: StatusPageSettings,
     pub groups: Vec<crate::status_page::Group>,
@@ -430,6 +476,7 @@ pub struct StatusAdmin {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct StatusPageSettings {
     pub name: String,
     pub time_zone: String,
@@ -438,6 +485,7 @@ pub struct StatusPageSettings {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct AdminComponent {
     #[serde(flatten)]
     pub component: crate::status_page::Component,
@@ -448,12 +496,14 @@ pub struct AdminComponent {
 
 /// `GET /api/oncall`: who is on call in every schedule at `at`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct OnCallNow {
     pub at: DateTime<Utc>,
     pub schedules: Vec<OnCallSchedule>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct OnCallSchedule {
     pub schedule_id: String,
     pub name: String,
@@ -461,6 +511,7 @@ pub struct OnCallSchedule {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Person {
     pub id: UserId,
     pub name: String,
@@ -468,12 +519,14 @@ pub struct Person {
 
 /// `GET /api/incidents/{id}/notifications`: the escalation's position and what it decided.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct IncidentNotifications {
     pub notifications: Vec<Notification>,
     pub escalation: Option<EscalationState>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Notification {
     pub id: String,
     pub incident_id: IncidentId,
@@ -499,6 +552,7 @@ pub struct Notification {
 
 /// One message of a page: to a push device or the person's webhook.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct PageDelivery {
     /// `push` or `personal_webhook`.
     pub channel: String,
@@ -513,6 +567,7 @@ pub struct PageDelivery {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct EscalationState {
     pub cycle: i64,
     /// The level due next (1-based).
@@ -524,6 +579,7 @@ pub struct EscalationState {
 
 /// `GET /api/schedules/{id}/timeline?days=N`: each layer's turns and the final rota.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ScheduleTimeline {
     pub schedule_id: String,
     pub name: String,
@@ -537,12 +593,14 @@ pub struct ScheduleTimeline {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct TimelineRow {
     pub name: String,
     pub shifts: Vec<TimelineShift>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct TimelineShift {
     pub people: Vec<Person>,
     pub start: DateTime<Utc>,
@@ -551,11 +609,13 @@ pub struct TimelineShift {
 
 /// `GET /api/escalation-policies`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct PolicyList {
     pub escalation_policies: Vec<PolicyView>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct PolicyView {
     pub id: String,
     pub name: String,
@@ -567,12 +627,14 @@ pub struct PolicyView {
 /// `GET /api/push/vapid-public-key`: the organisation's VAPID public key (base64url, the
 /// uncompressed P-256 point), for `pushManager.subscribe({applicationServerKey})`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct VapidPublicKey {
     pub public_key: String,
 }
 
 /// `POST /api/push/subscriptions`: what `PushSubscription.toJSON()` gives, plus a device name.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct PushSubscriptionRequest {
     pub endpoint: String,
     pub keys: PushKeys,
@@ -584,6 +646,7 @@ pub struct PushSubscriptionRequest {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct PushKeys {
     pub p256dh: String,
     pub auth: String,
@@ -591,6 +654,7 @@ pub struct PushKeys {
 
 /// One device that receives this person's pages (the endpoint itself is never shown back).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct PushDevice {
     pub id: String,
     pub device: String,
@@ -604,6 +668,7 @@ pub struct PushDevice {
 
 /// `GET /api/push/subscriptions`: the caller's devices.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct PushDeviceList {
     pub devices: Vec<PushDevice>,
 }
@@ -611,18 +676,21 @@ pub struct PushDeviceList {
 /// `POST /api/push/subscriptions/{id}/test` and `POST /api/webhook-destinations/{id}/test`:
 /// the delivery that was queued (sent right after the answer).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct TestQueued {
     pub delivery_id: String,
 }
 
 /// `POST /api/actions/acknowledge`: a notification's action token is the only credential.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ActionRequest {
     pub token: String,
 }
 
 /// The answer to an action: the incident as it now is.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ActionDone {
     pub incident: Incident,
     /// False when the incident was already in the asked state (a retry, or someone was quicker).
@@ -631,6 +699,7 @@ pub struct ActionDone {
 
 /// `GET/PUT /api/users/me/contact-preferences`: which channels page this person, and how often.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ContactPreferences {
     /// Page this person's push devices.
     pub push: bool,
@@ -643,6 +712,7 @@ pub struct ContactPreferences {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct PersonalWebhook {
     pub kind: crate::outbound::DestinationKind,
     /// Write-only: answers show [`Destination::url_hint`]-style text instead.
@@ -654,6 +724,7 @@ pub struct PersonalWebhook {
 
 /// `POST /api/webhook-destinations`, `PUT /api/webhook-destinations/{id}` (admin).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct DestinationRequest {
     pub name: String,
     pub kind: crate::outbound::DestinationKind,
@@ -671,6 +742,7 @@ pub struct DestinationRequest {
 /// A chat or ticketing destination. Its URL (which holds the destination's own secret for Slack
 /// and Teams) and signing secret are never shown again: `url_hint` is enough to recognise it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Destination {
     pub id: String,
     pub name: String,
@@ -684,12 +756,14 @@ pub struct Destination {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct DestinationList {
     pub destinations: Vec<Destination>,
 }
 
 /// The answer to creating a destination: for `generic` ones, the signing secret, shown once.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct CreatedDestination {
     pub destination: Destination,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -698,11 +772,13 @@ pub struct CreatedDestination {
 
 /// `GET /api/webhook-destinations/{id}/deliveries` and `GET /api/push/deliveries`: newest first.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct DeliveryLog {
     pub deliveries: Vec<DeliveryView>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct DeliveryView {
     pub id: String,
     /// `incident.opened`, …, `page`, or `test`.
@@ -718,6 +794,7 @@ pub struct DeliveryView {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct DeliveryAttempt {
     pub at: DateTime<Utc>,
     /// The receiver's HTTP status; absent when it could not be reached.
@@ -728,6 +805,7 @@ pub struct DeliveryAttempt {
 
 /// `POST /api/incidents/{id}/notes`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct NoteRequest {
     pub body: String,
 }

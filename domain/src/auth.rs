@@ -7,6 +7,7 @@ use std::str::FromStr;
 
 /// A user's (or API token's) role. Ordered by power: observer < responder < admin.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Reads everything, changes nothing.

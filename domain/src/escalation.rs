@@ -11,6 +11,7 @@ use crate::incident::IncidentStatus;
 use crate::schedule::{on_call, Schedule};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(tag = "type", content = "id", rename_all = "snake_case")]
 pub enum Target {
     User(UserId),
@@ -18,6 +19,7 @@ pub enum Target {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Level {
     pub targets: Vec<Target>,
     /// Minutes to wait for an acknowledgement before the next level (at least 1).
@@ -26,6 +28,7 @@ pub struct Level {
 
 /// A policy as it was when the incident opened: later edits do not change a running escalation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Policy {
     pub levels: Vec<Level>,
     /// How many more times the whole policy runs after the first pass.
@@ -55,6 +58,7 @@ impl Policy {
 
 /// Where an escalation is: the step due next.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Position {
     /// 0 for the first pass, 1 for the first repeat, …
     pub cycle: u32,
@@ -69,6 +73,7 @@ pub fn start(policy: &Policy, opened_at: DateTime<Utc>) -> Option<Position> {
 
 /// Someone paged by a step, and why.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Page {
     pub user: UserId,
     /// The schedule they were on call in; `None` when the level names them directly.
@@ -76,6 +81,7 @@ pub struct Page {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Step {
     pub position: Position,
     /// Each user once, even when named directly and on call in a schedule of the same level.
@@ -89,6 +95,7 @@ pub struct Step {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum StopReason {
     Acknowledged,
@@ -98,6 +105,7 @@ pub enum StopReason {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub enum Decision {
     /// Nothing due yet.
     Wait { until: DateTime<Utc> },

@@ -8,6 +8,7 @@ pub const MAX_WINDOW_MINUTES: u32 = 24 * 60;
 
 /// A service's grouping rule.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum GroupingRule {
     /// Every new alert opens its own incident.

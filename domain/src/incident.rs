@@ -6,6 +6,7 @@ use std::str::FromStr;
 
 /// Where an incident is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum IncidentStatus {
     Triggered,
@@ -48,6 +49,7 @@ impl FromStr for IncidentStatus {
 
 /// Incident severity, SEV1 (most severe) to SEV4.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub enum Severity {
     #[serde(rename = "SEV1")]
     Sev1,

@@ -10,6 +10,7 @@ use crate::incident::{IncidentStatus, Severity};
 /// Repeat a page every `every_minutes` until acknowledged, for incidents at least as severe as
 /// `min_severity` (SEV1 is the most severe).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct RepeatRule {
     pub every_minutes: u32,
     pub min_severity: Severity,
@@ -91,6 +92,7 @@ pub fn next_repeat(rule: Option<RepeatRule>, severity: Severity, status: Inciden
 /// What a push message carries. The service worker shows it and acts on it; `token` lets the
 /// Acknowledge action work from the lock screen without a session.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct PushPayload {
     /// `page` for incidents, `test` for "send test notification".
     #[serde(rename = "type")]

@@ -14,6 +14,7 @@ use crate::ids::UserId;
 
 /// How long one participant's turn lasts, in wall-clock terms.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Turn {
     Daily,
@@ -34,12 +35,21 @@ impl Turn {
 
 /// When a layer applies, in the schedule's local time. Empty restrictions: always.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Restriction {
     /// Every day from `start` to `end` (wrapping past midnight when `end <= start`).
     Daily { start: NaiveTime, end: NaiveTime },
     /// Every week from `start_day` `start` to `end_day` `end` (wrapping past Sunday).
-    Weekly { start_day: Weekday, start: NaiveTime, end_day: Weekday, end: NaiveTime },
+    Weekly {
+        /// `Mon` … `Sun`.
+        #[cfg_attr(feature = "openapi", schemars(with = "String"))]
+        start_day: Weekday,
+        start: NaiveTime,
+        #[cfg_attr(feature = "openapi", schemars(with = "String"))]
+        end_day: Weekday,
+        end: NaiveTime,
+    },
 }
 
 impl Restriction {
@@ -97,6 +107,7 @@ impl HourMin for NaiveTime {
 
 /// One rotation: participants take turns from `start` (local), each for one `turn`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Layer {
     pub name: String,
     pub participants: Vec<UserId>,
@@ -109,6 +120,7 @@ pub struct Layer {
 
 /// Someone covers a span, whatever the layers say.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Override {
     pub user: UserId,
     pub start: DateTime<Utc>,
@@ -116,7 +128,9 @@ pub struct Override {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Schedule {
+    #[cfg_attr(feature = "openapi", schemars(with = "String"))]
     pub time_zone: Tz,
     /// Lowest priority first: a later layer wins where it applies.
     pub layers: Vec<Layer>,
@@ -126,6 +140,7 @@ pub struct Schedule {
 
 /// One stretch of the final timeline: who is on call from `start` to `end`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Shift {
     pub users: Vec<UserId>,
     pub start: DateTime<Utc>,

@@ -36,13 +36,48 @@ pub fn wrangler(state: &std::path::Path) -> Command {
     cmd
 }
 
-/// 32 random bytes, base64url, as `openssl rand -base64 32` would give (in the other alphabet).
-fn sealing_key() -> String {
+/// 32 random bytes, base64url, as `openssl rand -base64 32` would give (in the other alphabet):
+/// a fresh `TOCSIN_SECRET_KEY`.
+pub fn sealing_key() -> String {
     use base64::Engine;
     use std::io::Read;
     let mut b = [0u8; 32];
     std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut b)).expect("/dev/urandom");
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
+}
+
+/// Starts `wrangler dev` on `state` and `port` with these worker variables (and a fresh
+/// `TOCSIN_SECRET_KEY` unless they set it).
+fn serve(state: &std::path::Path, port: u16, vars: &[(&str, &str)], tls_cert: Option<&std::path::Path>) -> Child {
+    // Appended to: a restarted instance keeps the log of its earlier run.
+    let log = std::fs::OpenOptions::new().create(true).append(true).open(state.join("wrangler.log")).unwrap();
+    let mut cmd = wrangler(state);
+    cmd.args(["dev", "--ip", "127.0.0.1", "--port", &port.to_string(), "--persist-to"])
+        .arg(state)
+        .args(["--show-interactive-dev-session=false", "--log-level", "warn"])
+        .args(vars.iter().flat_map(|(k, v)| ["--var".to_string(), format!("{k}:{v}")]))
+        // The worker secret that seals stored secrets: a fresh one per instance (unless the
+        // caller sets it).
+        .args(
+            Some(["--var".to_string(), format!("TOCSIN_SECRET_KEY:{}", sealing_key())])
+                .filter(|_| !vars.iter().any(|(k, _)| *k == "TOCSIN_SECRET_KEY"))
+                .into_iter()
+                .flatten(),
+        )
+        .args(tls_cert.iter().flat_map(|c| {
+            let key = c.with_file_name("tls-key.pem");
+            ["--local-protocol".to_string(), "https".into(), "--https-key-path".into(), key.display().to_string(),
+             "--https-cert-path".into(), c.display().to_string()]
+        }))
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().unwrap())
+        .stderr(log);
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        cmd.process_group(0); // so that stopping it also stops workerd
+    }
+    cmd.spawn().expect("start wrangler dev")
 }
 
 impl Instance {
@@ -98,46 +133,49 @@ impl Instance {
             assert!(ok, "openssl could not make a test certificate");
             cert
         });
-        let log = std::fs::File::create(state.join("wrangler.log")).unwrap();
-        let mut cmd = wrangler(&state);
-        cmd.args(["dev", "--ip", "127.0.0.1", "--port", &port.to_string(), "--persist-to"])
-            .arg(&state)
-            .args(["--show-interactive-dev-session=false", "--log-level", "warn"])
-            .args(vars.iter().flat_map(|(k, v)| ["--var".to_string(), format!("{k}:{v}")]))
-            // The worker secret that seals stored secrets: a fresh one per instance (unless the
-            // caller sets it).
-            .args(
-                Some(["--var".to_string(), format!("TOCSIN_SECRET_KEY:{}", sealing_key())])
-                    .filter(|_| !vars.iter().any(|(k, _)| *k == "TOCSIN_SECRET_KEY"))
-                    .into_iter()
-                    .flatten(),
-            )
-            .args(tls_cert.iter().flat_map(|c| {
-                let key = c.with_file_name("tls-key.pem");
-                ["--local-protocol".to_string(), "https".into(), "--https-key-path".into(), key.display().to_string(),
-                 "--https-cert-path".into(), c.display().to_string()]
-            }))
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log);
-        #[cfg(unix)]
-        {
-            use std::os::unix::process::CommandExt;
-            cmd.process_group(0); // so that stopping it also stops workerd
-        }
-        let child = cmd.spawn().expect("start wrangler dev");
+        let child = serve(&state, port, vars, tls_cert.as_deref());
         let scheme = if https { "https" } else { "http" };
         let inst = Instance { base: format!("{scheme}://127.0.0.1:{port}"), port, state, tls_cert, child };
-        let health = format!("{}/healthz", inst.base);
-        let agent = crate::http::agent(https);
+        inst.wait_healthy();
+        inst
+    }
+
+    /// Stops `wrangler dev` and starts it again on the same D1 and port with these worker
+    /// variables instead (a redeploy with changed secrets); the state is kept.
+    pub fn restart_with(&mut self, vars: &[(&str, &str)]) {
+        let pid = self.child.id() as i32;
+        let _ = Command::new("kill").args(["-TERM", "--", &format!("-{pid}")]).status();
+        let _ = self.child.wait();
+        wait_for("the old wrangler dev to free its port", Duration::from_secs(30), || std::net::TcpListener::bind(("127.0.0.1", self.port)).ok());
+        self.child = serve(&self.state, self.port, vars, self.tls_cert.as_deref());
+        self.wait_healthy();
+    }
+
+    fn wait_healthy(&self) {
+        let health = format!("{}/healthz", self.base);
+        let agent = crate::http::agent(self.tls_cert.is_some());
         wait_for("wrangler dev to answer /healthz", Duration::from_secs(60), || {
             agent.get(&health).call().ok().filter(|r| r.status() == 200)
         });
-        inst
     }
 
     /// Rows of a query run on the instance's local D1 with `wrangler d1 execute` (to check what
     /// is stored, not only what the API says).
+    /// Runs SQL on the local D1; the error text when D1 refuses it.
+    pub fn try_d1(&self, sql: &str) -> Result<Vec<serde_json::Value>, String> {
+        let out = wrangler(&self.state)
+            .args(["d1", "execute", "DB", "--local", "--persist-to"])
+            .arg(&self.state)
+            .args(["--json", "--command", sql])
+            .output()
+            .expect("wrangler d1 execute");
+        if !out.status.success() {
+            return Err(format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)));
+        }
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).map_err(|e| e.to_string())?;
+        Ok(v[0]["results"].as_array().cloned().unwrap_or_default())
+    }
+
     pub fn d1(&self, sql: &str) -> Vec<serde_json::Value> {
         let out = wrangler(&self.state)
             .args(["d1", "execute", "DB", "--local", "--persist-to"])
@@ -156,6 +194,12 @@ impl Instance {
 
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.state.join("wrangler.log")).unwrap_or_default()
+    }
+
+    /// The pid of `wrangler dev`, which leads the process group workerd runs in (for benches
+    /// that sample workerd's memory).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 }
 

@@ -7,6 +7,7 @@ pub mod browser;
 pub mod http;
 pub mod peer;
 pub mod receiver;
+pub mod routes;
 pub mod instance;
 
 pub use http::{Api, Reply};

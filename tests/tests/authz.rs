@@ -154,6 +154,9 @@ fn token_callers(w: &World) -> Vec<Caller> {
         .map(|(role, secret)| Caller { label: format!("{} API token", role_name(*role)), role: *role, auth: Auth::Bearer(secret.clone()), me: Some(w.p.admin.clone()) })
         .collect();
     callers.push(Caller { label: "expired admin API token".into(), role: Role::Anonymous, auth: Auth::Bearer(w.expired_token.clone()), me: None });
+    // An admin who was deactivated: the session and the token they had get what anonymous gets.
+    callers.push(Caller { label: "deactivated admin's session".into(), role: Role::Anonymous, auth: w.deactivated.0.clone(), me: None });
+    callers.push(Caller { label: "deactivated admin's API token".into(), role: Role::Anonymous, auth: w.deactivated.1.clone(), me: None });
     callers
 }
 
@@ -271,6 +274,19 @@ fn write_rows() -> Vec<Row> {
         row("POST", "/api/users", "invite someone", admin_only(201), |_, _| {
             Attempt::new("/api/users").json(json!({"email": format!("{}@example.com", unique("new")), "name": "New", "role": "responder"}))
         }),
+        row("PATCH", "/api/users/{id}", "one's own name", any_user(200), |w, c| {
+            let who = c.owner(w.p);
+            let path = format!("/api/users/{}", who.id);
+            Attempt::new(&path).json(json!({"name": unique(&who.name)})).probe(w.admin(), "/api/users", format!("/users {}", who.id), item)
+        }),
+        row("PATCH", "/api/users/{id}", "someone else's role", admin_only(200), |w, _| {
+            let (who, _) = w.stand_in(Role::Observer, false);
+            Attempt::new(format!("/api/users/{}", who.id)).json(json!({"role": "responder"})).probe(w.admin(), "/api/users", format!("/users {}", who.id), item)
+        }),
+        row("POST", "/api/users/{id}/deactivate", "someone", admin_only(200), |w, _| {
+            let (who, cred) = w.stand_in(Role::Responder, false);
+            Attempt::new(format!("/api/users/{}/deactivate", who.id)).json(json!({})).probe(cred, "/api/me", "", status_of)
+        }),
         row("POST", "/api/tokens", "with the caller's own role", any_user(201), |_, _| Attempt::new("/api/tokens").json(json!({"name": unique("token")}))),
         row("POST", "/api/tokens", "with role admin", [401, 403, 403, 201], |_, _| {
             Attempt::new("/api/tokens").json(json!({"name": unique("token"), "role": "admin"}))
@@ -317,6 +333,15 @@ fn write_rows() -> Vec<Row> {
             let current = w.admin_ok("GET", &path, Value::Null)["escalation_policy_id"].clone();
             let next = if current.is_null() { json!(w.edit_policy) } else { Value::Null };
             Attempt::new(format!("{path}/escalation-policy")).json(json!({"policy_id": next})).probe(w.admin(), &path, "/escalation_policy_id", at)
+        }),
+        // ---- moving from PagerDuty and Opsgenie (each attempt imports a schedule of its own)
+        row("POST", "/api/import/pagerduty", "dry run (the default)", admin_only(200), |_, _| Attempt::new("/api/import/pagerduty").json(import_body("pagerduty"))),
+        row("POST", "/api/import/pagerduty", "apply", admin_only(200), |w, _| {
+            Attempt::new("/api/import/pagerduty?apply=true").json(import_body("pagerduty")).probe(w.admin(), "/api/schedules", "/schedules", count)
+        }),
+        row("POST", "/api/import/opsgenie", "dry run (the default)", admin_only(200), |_, _| Attempt::new("/api/import/opsgenie").json(import_body("opsgenie"))),
+        row("POST", "/api/import/opsgenie", "apply", admin_only(200), |w, _| {
+            Attempt::new("/api/import/opsgenie?apply=true").json(import_body("opsgenie")).probe(w.admin(), "/api/schedules", "/schedules", count)
         }),
         // ---- incidents
         row("POST", "/api/incidents", "declare one", responders(201), |_, _| {
@@ -454,6 +479,8 @@ fn write_rows() -> Vec<Row> {
         row("POST", "/api/webhook-destinations/{id}/test", "send a test message", admin_only(202), |w, _| {
             Attempt::new(format!("/api/webhook-destinations/{}/test", w.destination)).json(json!({}))
         }),
+        // ---- secrets at rest: one re-seal step after a key rotation (nothing to re-seal here)
+        row("POST", "/api/admin/reseal", "re-seal a batch", admin_only(200), |_, _| Attempt::new("/api/admin/reseal").json(json!({}))),
         // ---- monitoring tools: the integration key is the credential, not the session
         row("POST", "/webhooks/{vendor}/{key}", "the service's integration key", anyone(202), |w, _| {
             Attempt::new(format!("/webhooks/generic/{}", w.alert_key)).json(json!({"summary": unique("Alert"), "severity": "info", "dedup_key": unique("d")}))
@@ -487,6 +514,7 @@ fn read_rows() -> Vec<Row> {
     vec![
         // ---- public by design
         row("GET", "/healthz", "", anyone(200), |_, _| Attempt::new("/healthz")),
+        row("GET", "/api/openapi.json", "the API's description", anyone(200), |_, _| Attempt::new("/api/openapi.json")),
         row("GET", "/", "the app (the status page on its own domain)", anyone(200), |_, _| Attempt::new("/")),
         row("GET", "/status", "", anyone(200), |_, _| Attempt::new("/status")),
         row("GET", "/status/history", "", anyone(200), |_, _| Attempt::new("/status/history")),
@@ -506,6 +534,8 @@ fn read_rows() -> Vec<Row> {
         // ---- any user, observers included
         row("GET", "/api/status", "", any_user(200), |_, _| Attempt::new("/api/status")),
         row("GET", "/api/me", "", any_user(200), |_, _| Attempt::new("/api/me")),
+        row("GET", "/api/users", "", any_user(200), |_, _| Attempt::new("/api/users")),
+        row("GET", "/api/audit", "", admin_only(200), |_, _| Attempt::new("/api/audit?limit=5")),
         row("GET", "/api/services", "", any_user(200), |_, _| Attempt::new("/api/services")),
         row("GET", "/api/services/{id}", "", any_user(200), |w, _| Attempt::new(format!("/api/services/{}", w.alert_service))),
         row("GET", "/api/services/{id}/integrations", "", any_user(200), |w, _| Attempt::new(format!("/api/services/{}/integrations", w.alert_service))),
@@ -584,6 +614,24 @@ impl Attempt {
     fn confirm(mut self, auth: Auth, method: &'static str, path: &str, if_done: u16, if_refused: u16) -> Attempt {
         self.confirm = Some(Confirm { auth, method, path: path.to_string(), if_done, if_refused });
         self
+    }
+}
+
+/// A one-person, one-schedule export of the vendor's shape, with ids and address of its own.
+fn import_body(vendor: &str) -> Value {
+    let (user, schedule) = (unique("src-user"), unique("src-schedule"));
+    let email = format!("{user}@import.example.com");
+    match vendor {
+        "pagerduty" => json!({
+            "users": [{"id": user, "name": "Imported", "email": email, "role": "user"}],
+            "schedules": [{"id": schedule, "name": schedule, "time_zone": "UTC", "schedule_layers": [{"name": "L", "start": "2030-01-01T00:00:00Z",
+                "rotation_virtual_start": "2030-01-01T00:00:00Z", "rotation_turn_length_seconds": 86400, "users": [{"user": {"id": user, "type": "user_reference"}}]}]}]
+        }),
+        _ => json!({
+            "users": [{"id": user, "username": email, "fullName": "Imported", "role": {"name": "User"}}],
+            "schedules": [{"id": schedule, "name": schedule, "timezone": "UTC", "enabled": true,
+                "rotations": [{"name": "R", "startDate": "2030-01-01T00:00:00Z", "type": "daily", "length": 1, "participants": [{"type": "user", "id": user}]}]}]
+        }),
     }
 }
 
@@ -759,6 +807,8 @@ struct World<'a> {
     tokens: Vec<(Role, String)>,
     /// An admin API token whose expiry has passed (moved into the past in D1).
     expired_token: String,
+    /// The session and an admin API token of an admin who was then deactivated.
+    deactivated: (Auth, Auth),
     alert_service: String,
     alert_key: String,
     edit_service: String,
@@ -836,10 +886,19 @@ impl<'a> World<'a> {
         let expired = e.admin_ok("POST", "/api/tokens", json!({"name": unique("expired token"), "role": "admin", "expires_in_days": 1}));
         let expired_token = expired["secret"].as_str().unwrap().to_string();
         e.c.inst.d1(&format!("UPDATE api_tokens SET expires_at = {} WHERE id = '{}'", now_ms() - 1000, expired["id"].as_str().unwrap()));
+        let deactivated = {
+            let (dee, session) = e.stand_in(Role::Admin, false);
+            let token = e.ok(&dee.auth(), "POST", "/api/tokens", json!({"name": unique("deactivated admin's token"), "role": "admin"}));
+            let token = Auth::Bearer(token["secret"].as_str().unwrap().into());
+            assert_eq!(e.call(&token, "GET", "/api/audit", None, &[]).status, 200, "the token works before");
+            e.admin_ok("POST", &format!("/api/users/{}/deactivate", dee.id), json!({}));
+            (session, token)
+        };
         let mut w = World {
             e,
             tokens,
             expired_token,
+            deactivated,
             alert_service,
             alert_key,
             edit_service,

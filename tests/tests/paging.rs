@@ -903,7 +903,7 @@ fn webhooks(c: &Ctx) {
     assert!(!keys.is_empty());
     for row in stored.into_iter().chain(keys) {
         for v in [&row["url"], &row["secret"]].into_iter().filter_map(|v| v.as_str()) {
-            assert!(v.starts_with("s1.") && !v.contains("/hooks/") && !v.contains(&secret), "stored as {v}");
+            assert!(v.starts_with("s2.") && !v.contains("/hooks/") && !v.contains(&secret), "stored as {v}");
         }
     }
     c.delete_destination(&sid);
@@ -1003,7 +1003,7 @@ fn preferences(c: &Ctx) {
     assert_eq!(r.json["webhook"]["url_hint"], format!("{}/…/ana", c.rx.base));
     let stored = c.inst.d1(&format!("SELECT webhook_url, webhook_secret FROM contact_preferences WHERE user_id = '{}'", ana.id));
     assert_eq!(stored.len(), 1, "{stored:?}");
-    assert!(stored.iter().all(|r| r["webhook_url"].as_str().is_some_and(|u| u.starts_with("s1.") && !u.contains("/personal/"))), "{stored:?}");
+    assert!(stored.iter().all(|r| r["webhook_url"].as_str().is_some_and(|u| u.starts_with("s2.") && !u.contains("/personal/"))), "{stored:?}");
     assert!(stored.iter().all(|r| r["webhook_secret"].as_str().is_some_and(|u| !u.contains(&secret))), "{stored:?}");
     let again = ana.api.get("/api/users/me/contact-preferences");
     assert!(!again.text.contains(&secret) && !again.text.contains("/personal/"), "{}", again.text);

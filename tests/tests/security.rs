@@ -56,6 +56,11 @@ fn main() {
         ("hole_7_raw_payloads_are_kept_for_the_retention_only", raw_retention),
         ("hole_7_a_body_without_length_is_refused_while_it_streams", chunked_body_capped),
         ("hole_11_service_webhook_secrets_are_sealed_at_rest", webhook_secrets_sealed),
+        ("hole_11_queued_pages_hold_no_usable_action_token_in_the_clear", queued_tokens),
+        ("hole_11_the_sealing_key_rotates_and_everything_is_resealed", key_rotation),
+        ("audit_log_records_who_what_before_after_and_where", audit_log),
+        ("audit_log_is_filtered_paged_and_append_only", audit_log_queries),
+        ("people_are_listed_edited_and_deactivated", people_lifecycle),
     ];
     tocsin_tests::run_suite(ctx, tests, |c| eprintln!("--- wrangler log ---\n{}", c.inst.log()))
 }
@@ -522,7 +527,7 @@ fn webhook_secrets_sealed(c: &Ctx) {
     let (sid, key) = (r.json["id"].as_str().unwrap().to_string(), r.json["integration_key"].as_str().unwrap().to_string());
     let stored = |c: &Ctx| c.inst.d1(&format!("SELECT webhook_secret FROM services WHERE id = '{sid}'"))[0]["webhook_secret"].as_str().unwrap().to_string();
     let at_rest = stored(c);
-    assert!(at_rest.starts_with("s1.") && !at_rest.contains(secret), "stored sealed: {at_rest}");
+    assert!(at_rest.starts_with("s2.") && !at_rest.contains(secret), "stored sealed: {at_rest}");
     let body = std::fs::read_to_string(tocsin_tests::instance::root().join("tests/fixtures/datadog.json")).unwrap();
     let send = |s: &str| Api::new(&c.inst.base).send("POST", &format!("/webhooks/datadog/{key}"), Some(body.clone().into_bytes()), &[("X-Tocsin-Webhook-Secret", s)]).status;
     assert_eq!(send("not-the-secret-at-all"), 401);
@@ -532,7 +537,460 @@ fn webhook_secrets_sealed(c: &Ctx) {
     c.inst.d1(&format!("UPDATE services SET webhook_secret = '{legacy}' WHERE id = '{sid}'"));
     tocsin_tests::cron(&c.inst.base, tocsin_tests::now_ms());
     let resealed = stored(c);
-    assert!(resealed.starts_with("s1.") && !resealed.contains(legacy), "sealed by the cron: {resealed}");
+    assert!(resealed.starts_with("s2.") && !resealed.contains(legacy), "sealed by the cron: {resealed}");
     assert_eq!(send(secret), 401, "the old secret no longer applies");
     assert_eq!(send(legacy), 202, "the re-sealed one does");
+}
+
+/// The admin's audit rows (newest first), with filters as a query string.
+fn audit(c: &Ctx, query: &str) -> Vec<Value> {
+    let r = c.admin().get(&format!("/api/audit?{query}"));
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.json["events"].as_array().cloned().unwrap()
+}
+
+/// The newest audit row about `target` with `action`.
+fn audit_row(c: &Ctx, action: &str, target: &str) -> Value {
+    audit(c, &format!("action={action}&target={target}")).into_iter().next().unwrap_or_else(|| panic!("no {action} row for {target}"))
+}
+
+fn audit_log(c: &Ctx) {
+    let admin_id = c.admin().get("/api/me").json["user"]["id"].as_str().unwrap().to_string();
+    let send = |method: &str, path: &str, body: Value, addr: &str| c.admin().send(method, path, Some(body.to_string().into_bytes()), &[("CF-Connecting-IP", addr)]);
+    // A service with a webhook secret: created, edited, its key rotated.
+    let secret = "the-webhook-secret-0123456789";
+    let r = send("POST", "/api/services", json!({"name": unique("Audited"), "description": "before", "webhook_secret": secret}), "203.0.113.7");
+    assert_eq!(r.status, 201, "{}", r.text);
+    let (id, old_key) = (r.json["id"].as_str().unwrap().to_string(), r.json["integration_key"].as_str().unwrap().to_string());
+    let created = audit_row(c, "service.created", &id);
+    assert_eq!(created["actor"], json!({"kind": "user", "id": admin_id, "user_id": admin_id, "name": "Admin"}));
+    assert_eq!(created["address"], "203.0.113.7");
+    assert_eq!(created["target_kind"], "service");
+    assert_eq!(created["after"]["description"], "before");
+    assert_eq!(created["after"]["has_webhook_secret"], true, "whether a secret is set is recorded");
+    assert!(created["before"].is_null());
+    let r = send("PATCH", &format!("/api/services/{id}"), json!({"description": "after"}), "198.51.100.2");
+    assert_eq!(r.status, 200, "{}", r.text);
+    let updated = audit_row(c, "service.updated", &id);
+    assert_eq!((updated["before"]["description"].as_str(), updated["after"]["description"].as_str()), (Some("before"), Some("after")));
+    assert_eq!(updated["address"], "198.51.100.2");
+    let r = c.admin().post(&format!("/api/services/{id}/rotate-key"), json!({}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    let new_key = r.json["integration_key"].as_str().unwrap().to_string();
+    audit_row(c, "service.key_rotated", &id);
+    // A chat destination (its URL carries the credential) and a generic one (signing secret).
+    let hook = format!("https://hooks.slack.com/services/T000/B000/{}", unique("xoxsecret"));
+    let r = c.admin().post("/api/webhook-destinations", json!({"name": unique("Chat"), "kind": "slack", "url": hook, "events": ["incident.opened"]}));
+    assert_eq!(r.status, 201, "{}", r.text);
+    let dest = r.json["destination"]["id"].as_str().unwrap().to_string();
+    audit_row(c, "webhook_destination.created", &dest);
+    // A change made with an API token is attributed to the token and its user.
+    let t = c.admin().post("/api/tokens", json!({"name": "deploy bot"}));
+    assert_eq!(t.status, 201, "{}", t.text);
+    let token_id = t.json["id"].as_str().unwrap().to_string();
+    audit_row(c, "token.created", &token_id);
+    let bot = Api::with_bearer(&c.inst.base, t.json["secret"].as_str().unwrap());
+    let s = bot.post("/api/schedules", json!({"name": unique("Bot schedule"), "time_zone": "UTC", "layers": []}));
+    assert_eq!(s.status, 201, "{}", s.text);
+    let by_bot = audit_row(c, "schedule.created", s.json["id"].as_str().unwrap());
+    assert_eq!(by_bot["actor"], json!({"kind": "token", "id": token_id, "user_id": admin_id, "name": "deploy bot (token of Admin)"}));
+    // No secret reaches the log, whatever the row.
+    let everything = c.admin().get("/api/audit?limit=200").text;
+    for leaked in [secret, old_key.as_str(), new_key.as_str(), hook.as_str(), t.json["secret"].as_str().unwrap()] {
+        assert!(!everything.contains(leaked), "{leaked} is in the audit log");
+    }
+    assert!(!c.inst.d1("SELECT before_json || after_json AS j FROM audit_log WHERE j IS NOT NULL").iter().any(|r| r["j"].as_str().is_some_and(|j| j.contains(secret))));
+    // Refused and no-op changes leave no row: an observer's edit, a token that is not there.
+    let count_now = || c.inst.d1("SELECT COUNT(*) AS n FROM audit_log")[0]["n"].as_u64().unwrap();
+    let before = count_now();
+    let (observer, _) = c.member("observer");
+    let after_member = count_now();
+    assert_eq!(after_member, before + 2, "the member's creation and login are recorded");
+    assert_eq!(observer.patch(&format!("/api/services/{id}"), json!({"description": "sneaky"})).status, 403);
+    assert_eq!(c.admin().send("DELETE", "/api/tokens/0190c8a2-8e1b-7c3d-9a4b-1c2d3e4f5a6b", None, &[]).status, 404);
+    assert_eq!(count_now(), after_member, "refused or empty changes are not recorded");
+    // Deleting and revoking are recorded too.
+    assert_eq!(c.admin().send("DELETE", &format!("/api/webhook-destinations/{dest}"), None, &[]).status, 204);
+    audit_row(c, "webhook_destination.deleted", &dest);
+    assert_eq!(c.admin().send("DELETE", &format!("/api/tokens/{token_id}"), None, &[]).status, 204);
+    audit_row(c, "token.revoked", &token_id);
+}
+
+fn audit_log_queries(c: &Ctx) {
+    // Five schedules: paged two at a time, newest first, no row twice, none skipped.
+    let ids: Vec<String> = (0..5)
+        .map(|_| c.admin().post("/api/schedules", json!({"name": unique("Paged"), "time_zone": "UTC", "layers": []})).json["id"].as_str().unwrap().to_string())
+        .collect();
+    let mut seen = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let r = c.admin().get(&format!("/api/audit?action=schedule.created&limit=2{cursor}"));
+        assert_eq!(r.status, 200, "{}", r.text);
+        let page = r.json["events"].as_array().unwrap();
+        assert!(page.len() <= 2);
+        assert!(page.iter().all(|e| e["action"] == "schedule.created"));
+        seen.extend(page.iter().map(|e| e["target_id"].as_str().unwrap().to_string()));
+        match r.json["next_cursor"].as_str() {
+            Some(next) => cursor = format!("&cursor={next}"),
+            None => break,
+        }
+    }
+    let mine: Vec<&String> = seen.iter().filter(|s| ids.contains(s)).collect();
+    assert_eq!(mine.iter().rev().cloned().cloned().collect::<Vec<_>>(), ids, "all five, newest first");
+    let mut unique_seen = seen.clone();
+    unique_seen.sort();
+    unique_seen.dedup();
+    assert_eq!(unique_seen.len(), seen.len(), "no row on two pages");
+    // Filters: a kind of thing, an actor, a time range.
+    let kinds = audit(c, "action=schedule&limit=200");
+    assert!(!kinds.is_empty() && kinds.iter().all(|e| e["target_kind"] == "schedule"));
+    let (member, member_id) = c.member("responder");
+    let _ = member.post("/api/tokens", json!({"name": "mine"}));
+    let theirs = audit(c, &format!("actor={member_id}"));
+    assert!(theirs.iter().any(|e| e["action"] == "token.created") && theirs.iter().all(|e| e["actor"]["user_id"] == member_id.as_str()), "{theirs:?}");
+    assert!(audit(c, "from=2099-01-01T00:00:00Z").is_empty(), "nothing in the future");
+    // Bad filters are named.
+    for (q, field) in [("limit=0", "limit"), ("limit=500", "limit"), ("action=service.exploded", "action"), ("actor_kind=robot", "actor_kind"), ("from=yesterday", "from"), ("cursor=1%27%20OR%201%3D1", "cursor")] {
+        let r = c.admin().get(&format!("/api/audit?{q}"));
+        assert_eq!((r.status, r.field()), (400, field), "{q}: {}", r.text);
+    }
+    // Append-only, even for someone with the database in hand.
+    for sql in ["UPDATE audit_log SET action = 'nothing.happened'", "DELETE FROM audit_log"] {
+        let refused = c.inst.try_d1(sql).expect_err(sql);
+        assert!(refused.contains("append-only"), "{sql}: {refused}");
+    }
+    assert!(!audit(c, "limit=1").is_empty());
+}
+
+fn people_lifecycle(c: &Ctx) {
+    let (observer, observer_id) = c.member("observer");
+    let (responder, responder_id) = c.member("responder");
+    let token = responder.post("/api/tokens", json!({"name": "responder's token"}));
+    assert_eq!(token.status, 201, "{}", token.text);
+    let responder_token = Api::with_bearer(&c.inst.base, token.json["secret"].as_str().unwrap());
+    // Everyone sees the people; e-mail addresses are for admins (and one's own).
+    let list = observer.get("/api/users");
+    assert_eq!(list.status, 200, "{}", list.text);
+    let users = list.json["users"].as_array().unwrap();
+    let find = |users: &[Value], id: &str| users.iter().find(|u| u["id"] == id).cloned().unwrap();
+    assert_eq!(find(users, &responder_id)["email"], "", "an observer does not see others' addresses");
+    assert!(find(users, &observer_id)["email"].as_str().unwrap().contains('@'), "but their own");
+    assert!(c.admin().get("/api/users").json["users"].as_array().unwrap().iter().all(|u| u["email"].as_str().unwrap().contains('@')));
+    // Names: one's own; roles: admins only; the last admin stays.
+    let r = observer.patch(&format!("/api/users/{observer_id}"), json!({"name": "Olive Observer"}));
+    assert_eq!((r.status, r.json["name"].as_str()), (200, Some("Olive Observer")), "{}", r.text);
+    assert_eq!(observer.patch("/api/users/me", json!({"role": "admin"})).status, 403, "no promoting oneself");
+    assert_eq!(observer.patch(&format!("/api/users/{responder_id}"), json!({"name": "Renamed"})).status, 403);
+    let r = c.admin().patch(&format!("/api/users/{observer_id}"), json!({"role": "responder"}));
+    assert_eq!((r.status, r.json["role"].as_str()), (200, Some("responder")), "{}", r.text);
+    assert_eq!(c.admin().patch(&format!("/api/users/{observer_id}"), json!({"role": "root"})).field(), "role");
+    assert_eq!(c.admin().patch(&format!("/api/users/{observer_id}"), json!({"name": ""})).field(), "name");
+    let admin_id = c.admin().get("/api/me").json["user"]["id"].as_str().unwrap().to_string();
+    let others_admins = c.admin().get("/api/users").json["users"].as_array().unwrap().iter().filter(|u| u["role"] == "admin" && u["deactivated_at"].is_null() && u["id"] != admin_id.as_str()).count();
+    if others_admins == 0 {
+        let r = c.admin().patch("/api/users/me", json!({"role": "observer"}));
+        assert_eq!(r.status, 409, "the last admin cannot step down: {}", r.text);
+        assert_eq!(c.admin().post(&format!("/api/users/{admin_id}/deactivate"), json!({})).status, 409);
+    }
+    let audit_rows = audit(c, &format!("action=user.updated&target={observer_id}"));
+    assert!(audit_rows.iter().any(|e| e["before"]["role"] == "observer" && e["after"]["role"] == "responder"), "{audit_rows:?}");
+    // Deactivation ends the session and the token at once and refuses the login like a wrong password.
+    assert_eq!(responder.get("/api/me").status, 200);
+    assert_eq!(observer.post(&format!("/api/users/{responder_id}/deactivate"), json!({})).status, 403);
+    let r = c.admin().post(&format!("/api/users/{responder_id}/deactivate"), json!({}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!((r.json["sessions_revoked"].as_u64(), r.json["tokens_revoked"].as_u64()), (Some(1), Some(1)), "{}", r.text);
+    assert!(r.json["user"]["deactivated_at"].is_string());
+    assert_eq!(responder.get("/api/me").status, 401, "the session ended");
+    assert_eq!(responder_token.get("/api/me").status, 401, "the token ended");
+    let email = find(c.admin().get("/api/users").json["users"].as_array().unwrap(), &responder_id)["email"].as_str().unwrap().to_string();
+    let login = Api::new(&c.inst.base).post("/api/auth/login", json!({"email": email, "password": "member password"}));
+    let wrong = Api::new(&c.inst.base).post("/api/auth/login", json!({"email": email, "password": "not the password"}));
+    assert_eq!((login.status, login.json["error"]["message"].clone()), (wrong.status, wrong.json["error"]["message"].clone()), "no telling deactivated from wrong");
+    assert_eq!(login.status, 401);
+    assert_eq!(c.admin().post(&format!("/api/users/{responder_id}/deactivate"), json!({})).status, 409, "once");
+    assert_eq!(c.admin().patch(&format!("/api/users/{responder_id}"), json!({"role": "admin"})).status, 409, "history is not edited back into power");
+    assert_eq!(c.admin().post("/api/users/0190c8a2-8e1b-7c3d-9a4b-1c2d3e4f5a6b/deactivate", json!({})).status, 404);
+    // The record stays: listed with the date, and in the audit log.
+    assert!(find(c.admin().get("/api/users").json["users"].as_array().unwrap(), &responder_id)["deactivated_at"].is_string());
+    let row = audit_row(c, "user.deactivated", &responder_id);
+    assert_eq!(row["before"]["role"], "responder");
+    // An invitation of someone deactivated before they accepted it no longer works.
+    let invited = c.admin().post("/api/users", json!({"email": format!("{}@example.com", unique("invitee")), "name": "Invitee", "role": "responder"}));
+    assert_eq!(invited.status, 201, "{}", invited.text);
+    let invite_token = invited.json["invite_url"].as_str().unwrap().split_once("/invite#").unwrap().1.to_string();
+    assert_eq!(c.admin().post(&format!("/api/users/{}/deactivate", invited.json["user"]["id"].as_str().unwrap()), json!({})).status, 200);
+    let r = Api::new(&c.inst.base).post("/api/invites/accept", json!({"token": invite_token, "password": "invitee's password"}));
+    assert_eq!((r.status, r.field()), (400, "token"), "{}", r.text);
+}
+
+// ---- hole 11: secrets at rest (queued action tokens, key rotation) ----
+
+const WAIT: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// A responder paged at once by a new service through a policy of their own, with a push device
+/// on `rx`: (their client, their id, the service's integration key, the device, its id).
+fn paged_person(base: &str, admin: &Api, rx: &tocsin_tests::receiver::Receiver) -> (Api, String, String, tocsin_tests::receiver::TestSubscription, String) {
+    let email = format!("{}@example.com", unique("paged"));
+    let u = admin.post("/api/users", json!({"email": email, "name": unique("Paged"), "role": "responder", "password": "member password"}));
+    assert_eq!(u.status, 201, "{}", u.text);
+    let uid = u.json["user"]["id"].as_str().unwrap().to_string();
+    let person = Api::new(base);
+    assert_eq!(person.post("/api/auth/login", json!({"email": email, "password": "member password"})).status, 200);
+    let p = admin.post("/api/escalation-policies", json!({"name": unique("Policy"), "repeats": 0, "levels": [{"targets": [{"type": "user", "id": uid}], "delay_minutes": 30}]}));
+    assert_eq!(p.status, 201, "{}", p.text);
+    let svc = admin.post("/api/services", json!({"name": unique("Paging")}));
+    assert_eq!(svc.status, 201, "{}", svc.text);
+    let sid = svc.json["id"].as_str().unwrap();
+    let r = admin.send("PUT", &format!("/api/services/{sid}/escalation-policy"), Some(json!({"policy_id": p.json["id"]}).to_string().into_bytes()), &[]);
+    assert_eq!(r.status, 200, "{}", r.text);
+    let sub = tocsin_tests::receiver::TestSubscription::new(rx, "phone");
+    let r = person.post("/api/push/subscriptions", sub.json("Phone"));
+    assert_eq!(r.status, 201, "{}", r.text);
+    let sub_id = r.json["id"].as_str().unwrap().to_string();
+    (person, uid, svc.json["integration_key"].as_str().unwrap().to_string(), sub, sub_id)
+}
+
+/// Fires a new critical alert at a service; returns the incident's id.
+fn fire(base: &str, key: &str) -> String {
+    let r = Api::new(base).post(&format!("/webhooks/generic/{key}"), json!({"summary": "Database down", "severity": "critical", "dedup_key": unique("db")}));
+    assert_eq!(r.status, 202, "{}", r.text);
+    r.json["incident_id"].as_str().unwrap().to_string()
+}
+
+fn acknowledge_with(base: &str, token: &str) -> Reply {
+    Api::new(base).post("/api/actions/acknowledge", json!({"token": token}))
+}
+
+fn queued_tokens(c: &Ctx) {
+    let rx = tocsin_tests::receiver::Receiver::start();
+    let base = &c.inst.base;
+    let (person, uid, key, sub, sub_id) = paged_person(base, c.admin(), &rx);
+    let incident = fire(base, &key);
+    let first = sub.decrypt(&rx.wait_for(&sub.path, 1, WAIT)[0]);
+    let token = first["token"].as_str().expect("the page carries an action token").to_string();
+    // The page's queued payloads hold no token: not the one sent, not any other.
+    let stored = c.inst.d1(&format!("SELECT id, channel, payload FROM outbound_deliveries WHERE incident_id = '{incident}'"));
+    assert!(!stored.is_empty(), "the page was queued");
+    for row in &stored {
+        let payload = row["payload"].as_str().unwrap();
+        assert!(!payload.contains(&token) && !payload.contains("\"token\""), "a usable token rests in D1 in the clear: {payload}");
+    }
+    // Nor does any log the API shows.
+    let log = person.get("/api/push/deliveries");
+    assert_eq!(log.status, 200, "{}", log.text);
+    assert!(log.text.contains(&incident) && !log.text.contains(&token), "{}", log.text);
+    let n = c.admin().get(&format!("/api/incidents/{incident}/notifications"));
+    assert!(n.status == 200 && !n.text.contains(&token), "{}", n.text);
+
+    // A page an earlier version queued with the token in the clear is still sent, and its
+    // token does not stay in D1.
+    let legacy = unique("legacy");
+    let payload = first.to_string().replace('\'', "''");
+    assert!(payload.contains(&token));
+    let now = tocsin_tests::now_ms();
+    c.inst.d1(&format!(
+        "INSERT INTO outbound_deliveries (id, org_id, channel, target_id, user_id, incident_id, source, event, payload, state, attempts, next_attempt_at, created_at)
+         SELECT '{legacy}', org_id, 'push', '{sub_id}', '{uid}', id, 'outbox:{legacy}', 'page', '{payload}', 'pending', 0, {now}, {now} FROM incidents WHERE id = '{incident}'"
+    ));
+    assert_eq!(c.inst.d1(&format!("SELECT COUNT(*) AS n FROM outbound_deliveries WHERE id = '{legacy}'"))[0]["n"], 1);
+    tocsin_tests::cron(base, now);
+    let got = rx.wait_for(&sub.path, 2, WAIT);
+    assert_eq!(got.len(), 2, "the queued page was sent once");
+    let second = sub.decrypt(&got[1]);
+    assert_eq!(second["incident_id"], incident.as_str(), "{second}");
+    let row = c.inst.d1(&format!("SELECT state, payload FROM outbound_deliveries WHERE id = '{legacy}'"));
+    assert_eq!(row[0]["state"], "sent", "{row:?}");
+    let at_rest = row[0]["payload"].as_str().unwrap();
+    assert!(!at_rest.contains(&token) && !at_rest.contains("\"token\""), "the cron cleared it: {at_rest}");
+    // What the phone got works.
+    let fresh = second["token"].as_str().expect("sent with a working token");
+    let r = acknowledge_with(base, fresh);
+    assert_eq!((r.status, r.json["changed"].as_bool()), (200, Some(true)), "{}", r.text);
+}
+
+/// Every sealed value of the instance's D1, with where it is.
+fn sealed_values(inst: &Instance) -> Vec<(String, String)> {
+    let queries = [
+        ("org_keys.vapid_private", "SELECT vapid_private AS v FROM org_keys"),
+        ("org_keys.action_key", "SELECT action_key AS v FROM org_keys"),
+        ("webhook_destinations.url", "SELECT url AS v FROM webhook_destinations"),
+        ("webhook_destinations.secret", "SELECT secret AS v FROM webhook_destinations WHERE secret IS NOT NULL"),
+        ("contact_preferences.webhook_url", "SELECT webhook_url AS v FROM contact_preferences WHERE webhook_url IS NOT NULL"),
+        ("contact_preferences.webhook_secret", "SELECT webhook_secret AS v FROM contact_preferences WHERE webhook_secret IS NOT NULL"),
+        ("services.webhook_secret", "SELECT webhook_secret AS v FROM services WHERE webhook_secret IS NOT NULL"),
+    ];
+    queries.iter().flat_map(|(what, sql)| inst.d1(sql).into_iter().map(|r| (what.to_string(), r["v"].as_str().unwrap().to_string()))).collect()
+}
+
+/// The key id every sealed value names (they must all name the same one), checking that each
+/// column is represented.
+fn only_key_id(inst: &Instance) -> String {
+    let values = sealed_values(inst);
+    for column in ["org_keys.vapid_private", "org_keys.action_key", "webhook_destinations.url", "webhook_destinations.secret", "contact_preferences.webhook_url", "contact_preferences.webhook_secret", "services.webhook_secret"] {
+        assert!(values.iter().any(|(w, _)| w == column), "the fixtures seal something in {column}");
+    }
+    let ids: std::collections::BTreeSet<String> = values
+        .iter()
+        .map(|(what, v)| {
+            let mut parts = v.splitn(3, '.');
+            let (Some("s2"), Some(id), Some(_)) = (parts.next(), parts.next(), parts.next()) else { panic!("{what} is not sealed with a key id: {v}") };
+            id.to_string()
+        })
+        .collect();
+    assert_eq!(ids.len(), 1, "every value sealed under one key: {values:?}");
+    ids.into_iter().next().unwrap()
+}
+
+/// What must keep working across a rotation: a page reaches the phone signed with the
+/// organisation's VAPID key and its token acknowledges; a destination's test message is signed
+/// with its secret; the personal webhook is signed with its secret; the service's webhook
+/// secret is checked.
+struct Sealed {
+    person: Api,
+    key: String,
+    sub: tocsin_tests::receiver::TestSubscription,
+    vapid: String,
+    destination: String,
+    destination_path: String,
+    destination_secret: String,
+    personal_path: String,
+    personal_secret: String,
+    datadog_key: String,
+    datadog_secret: String,
+}
+
+fn still_works(inst: &Instance, admin: &Api, rx: &tocsin_tests::receiver::Receiver, s: &Sealed, when: &str) {
+    let base = &inst.base;
+    let verify = |secret: &str, r: &tocsin_tests::receiver::Received| {
+        let sig = r.header("tocsin-signature").unwrap_or_else(|| panic!("{when}: no Tocsin-Signature"));
+        assert_eq!(tocsin_domain::outbound::signature::verify(secret, sig, &r.body, tocsin_tests::now_ms() / 1000, 300), Ok(()), "{when}: signed with the same secret");
+    };
+    // The VAPID key pair is the same one.
+    let k = s.person.get("/api/push/vapid-public-key");
+    assert_eq!((k.status, k.json["public_key"].as_str()), (200, Some(s.vapid.as_str())), "{when}: {}", k.text);
+    // A page: push (VAPID-signed, with a working token) and the personal webhook (signed).
+    let (pushes, personal) = (rx.received(&s.sub.path).len(), rx.received(&s.personal_path).len());
+    let incident = fire(base, &s.key);
+    let got = rx.wait_for(&s.sub.path, pushes + 1, WAIT);
+    tocsin_tests::receiver::check_vapid(&got[pushes], &s.vapid, &rx.base);
+    let page = s.sub.decrypt(&got[pushes]);
+    assert_eq!(page["incident_id"], incident.as_str(), "{when}: {page}");
+    let hooks = rx.wait_for(&s.personal_path, personal + 1, WAIT);
+    verify(&s.personal_secret, &hooks[personal]);
+    let r = acknowledge_with(base, page["token"].as_str().unwrap());
+    assert_eq!((r.status, r.json["changed"].as_bool()), (200, Some(true)), "{when}: {}", r.text);
+    // A destination's test message, signed with its secret.
+    let sent = rx.received(&s.destination_path).len();
+    let t = admin.post(&format!("/api/webhook-destinations/{}/test", s.destination), json!({}));
+    assert_eq!(t.status, 202, "{when}: {}", t.text);
+    let got = rx.wait_for(&s.destination_path, sent + 1, WAIT);
+    verify(&s.destination_secret, &got[sent]);
+    // Ingestion checks the service's webhook secret.
+    let body = std::fs::read_to_string(tocsin_tests::instance::root().join("tests/fixtures/datadog.json")).unwrap();
+    let send = |secret: &str| Api::new(base).send("POST", &format!("/webhooks/datadog/{}", s.datadog_key), Some(body.clone().into_bytes()), &[("X-Tocsin-Webhook-Secret", secret)]);
+    assert_eq!(send("not-the-secret-at-all").status, 401, "{when}");
+    let r = send(&s.datadog_secret);
+    assert_eq!(r.status, 202, "{when}: {}", r.text);
+}
+
+/// `./tocsin reseal BASE_URL` with an admin API token: its last line of output.
+fn reseal_command(base: &str, token: &str) -> String {
+    let out = std::process::Command::new("bash")
+        .arg(tocsin_tests::instance::root().join("tocsin"))
+        .args(["reseal", base])
+        .env("TOCSIN_ADMIN_TOKEN", token)
+        .output()
+        .expect("run ./tocsin reseal");
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "./tocsin reseal failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    stdout.lines().last().unwrap_or("").to_string()
+}
+
+fn key_rotation(_: &Ctx) {
+    use tocsin_tests::instance::sealing_key;
+    let (key_a, key_b, key_c) = (sealing_key(), sealing_key(), sealing_key());
+    let mut inst = Instance::start_with("security-rotation", &[("TOCSIN_SECRET_KEY", &key_a)]);
+    let base = inst.base.clone();
+    let rx = tocsin_tests::receiver::Receiver::start();
+    let admin = Api::setup(&base, "Acme", "admin@example.com", "security password", "Admin");
+    let t = admin.post("/api/tokens", json!({"name": "reseal", "role": "admin"}));
+    assert_eq!(t.status, 201, "{}", t.text);
+    let admin_token = t.json["secret"].as_str().unwrap().to_string();
+    // Sealed things of every kind: org keys, a destination with a secret, a personal webhook,
+    // a service webhook secret.
+    let (person, _uid, key, sub, _sub_id) = paged_person(&base, &admin, &rx);
+    let vapid = person.get("/api/push/vapid-public-key").json["public_key"].as_str().unwrap().to_string();
+    let destination_path = format!("/hooks/{}/generic", unique("rotation"));
+    let d = admin.post("/api/webhook-destinations", json!({"name": unique("Ticketing"), "kind": "generic", "url": rx.url(&destination_path), "events": ["incident.opened"]}));
+    assert_eq!(d.status, 201, "{}", d.text);
+    let personal_path = format!("/personal/{}", unique("rotation"));
+    let p = person.send("PUT", "/api/users/me/contact-preferences", Some(json!({"push": true, "webhook": {"kind": "generic", "url": rx.url(&personal_path)}, "repeat": null}).to_string().into_bytes()), &[]);
+    assert_eq!(p.status, 200, "{}", p.text);
+    let datadog_secret = "datadog-secret-across-rotation".to_string();
+    let svc = admin.post("/api/services", json!({"name": unique("Datadog"), "webhook_secret": datadog_secret}));
+    assert_eq!(svc.status, 201, "{}", svc.text);
+    let s = Sealed {
+        person,
+        key,
+        sub,
+        vapid,
+        destination: d.json["destination"]["id"].as_str().unwrap().to_string(),
+        destination_path,
+        destination_secret: d.json["signing_secret"].as_str().unwrap().to_string(),
+        personal_path,
+        personal_secret: p.json["webhook"]["signing_secret"].as_str().unwrap().to_string(),
+        datadog_key: svc.json["integration_key"].as_str().unwrap().to_string(),
+        datadog_secret,
+    };
+    still_works(&inst, &admin, &rx, &s, "under key A");
+    let id_a = only_key_id(&inst);
+    let before = sealed_values(&inst);
+
+    // Rotation: B is current, A previous. Everything still opens; new values are sealed under B.
+    inst.restart_with(&[("TOCSIN_SECRET_KEY", &key_b), ("TOCSIN_SECRET_KEY_PREVIOUS", &key_a)]);
+    still_works(&inst, &admin, &rx, &s, "B current, A previous");
+    let extra_path = format!("/hooks/{}/extra", unique("rotation"));
+    let extra = admin.post("/api/webhook-destinations", json!({"name": unique("Extra"), "kind": "slack", "url": rx.url(&extra_path), "events": ["incident.opened"]}));
+    assert_eq!(extra.status, 201, "{}", extra.text);
+    let extra_id = extra.json["destination"]["id"].as_str().unwrap();
+    let extra_url = inst.d1(&format!("SELECT url FROM webhook_destinations WHERE id = '{extra_id}'"))[0]["url"].as_str().unwrap().to_string();
+    let id_b = extra_url.split('.').nth(1).unwrap().to_string();
+    assert!(extra_url.starts_with("s2.") && id_b != id_a, "new values under the new key: {extra_url} (A is {id_a})");
+    // Re-seal: only admins; the command runs it to completion.
+    let (observer, _) = {
+        let email = format!("{}@example.com", unique("observer"));
+        assert_eq!(admin.post("/api/users", json!({"email": email, "name": "Observer", "role": "observer", "password": "member password"})).status, 201);
+        let api = Api::new(&base);
+        assert_eq!(api.post("/api/auth/login", json!({"email": email, "password": "member password"})).status, 200);
+        (api, ())
+    };
+    assert_eq!(observer.post("/api/admin/reseal", json!({})).status, 403);
+    assert_eq!(Api::new(&base).post("/api/admin/reseal", json!({})).status, 401);
+    assert!(sealed_values(&inst).iter().any(|(_, v)| v.starts_with(&format!("s2.{id_a}."))), "still under A before the re-seal");
+    let last = reseal_command(&base, &admin_token);
+    let resealed = before.len();
+    assert!(last.contains("remaining=0") && last.contains("failed=0") && last.contains(&format!("key_id={id_b}")), "{last}");
+    let n: usize = last.split_whitespace().find_map(|w| w.strip_prefix("resealed=")).unwrap().parse().unwrap();
+    assert_eq!(n, resealed, "every value sealed under A was re-sealed, nothing else: {last}");
+    assert_eq!(only_key_id(&inst), id_b, "nothing sealed under A remains");
+    let again = Api::with_bearer(&base, &admin_token).post("/api/admin/reseal", json!({}));
+    assert_eq!((again.status, &again.json["resealed"], &again.json["remaining"]), (200, &json!(0), &json!(0)), "{}", again.text);
+
+    // Only B: everything still works.
+    inst.restart_with(&[("TOCSIN_SECRET_KEY", &key_b)]);
+    still_works(&inst, &admin, &rx, &s, "only B");
+
+    // Only a wrong key: paging says clearly what is wrong instead of sending garbage.
+    inst.restart_with(&[("TOCSIN_SECRET_KEY", &key_c)]);
+    for path in ["/api/push/vapid-public-key", "/api/users/me/contact-preferences"] {
+        let r = s.person.get(path);
+        assert_eq!((r.status, r.code()), (503, "not_configured"), "{path}: {}", r.text);
+        let msg = r.json["error"]["message"].as_str().unwrap();
+        assert!(msg.contains(&id_b) && msg.contains("TOCSIN_SECRET_KEY_PREVIOUS"), "names the key it needs: {msg}");
+    }
+    let r = Api::with_bearer(&base, &admin_token).post("/api/admin/reseal", json!({}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!((&r.json["resealed"], &r.json["remaining"]), (&json!(0), &json!(0)), "{}", r.text);
+    assert!(r.json["failed"].as_u64().unwrap() >= resealed as u64, "values under a key it does not hold are reported: {}", r.text);
 }

@@ -16,9 +16,20 @@ pub const SESSION_TTL_MS: i64 = 30 * 24 * 3600 * 1000;
 pub struct Caller {
     pub user: UserRow,
     pub role: Role,
+    /// The API token the request came with: (id, name); None for a session.
+    pub token: Option<(String, String)>,
 }
 
 impl Caller {
+    /// Who the audit log says made a change.
+    pub fn actor(&self) -> tocsin_domain::audit::Actor {
+        use tocsin_domain::audit::Actor;
+        match &self.token {
+            Some((id, name)) => Actor::Token { token_id: id.clone(), token_name: name.clone(), user_id: self.user.id.clone(), user_name: self.user.name.clone() },
+            None => Actor::User { user_id: self.user.id.clone(), name: self.user.name.clone() },
+        }
+    }
+
     pub fn org_id(&self) -> &str {
         &self.user.org_id
     }
@@ -75,7 +86,8 @@ pub async fn caller(req: &Request, db: &Db, now: i64, idle_ms: i64) -> ApiResult
     let row = row.ok_or(ApiError::Unauthenticated("your session or token is invalid, expired or revoked"))?;
     let user_role: Role = row.user.role.parse()?;
     let token_role: Role = row.acting_role.parse()?;
-    Ok(Caller { role: user_role.min(token_role), user: row.user })
+    let token = row.cred_id.zip(row.cred_name);
+    Ok(Caller { role: user_role.min(token_role), user: row.user, token })
 }
 
 pub fn session_cookie(value: &str, secure: bool, max_age_secs: i64) -> String {

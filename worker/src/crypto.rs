@@ -75,32 +75,78 @@ pub fn burn_password_check(password: &str) {
 
 // ---- secrets at rest ----
 
+use tocsin_domain::sealed::{Keyring, SealError, SealingKey};
+
+/// This isolate's sealing keys, or why there are none.
+type Ring = Result<Keyring, &'static str>;
+
 thread_local! {
-    static SEALING_KEY: std::cell::Cell<Option<[u8; 32]>> = const { std::cell::Cell::new(None) };
+    static KEYRING: std::cell::RefCell<Ring> = const { std::cell::RefCell::new(Err(MISSING)) };
 }
 
-/// Reads the worker secret `TOCSIN_SECRET_KEY` (32 random bytes, base64) for this isolate.
+const MISSING: &str = "Tocsin is not fully configured: the worker secret TOCSIN_SECRET_KEY is missing or not 32 bytes of base64 (openssl rand -base64 32 | wrangler secret put TOCSIN_SECRET_KEY)";
+const BAD_PREVIOUS: &str = "Tocsin is not fully configured: the worker secret TOCSIN_SECRET_KEY_PREVIOUS is set but not 32 bytes of base64 (it must be the key TOCSIN_SECRET_KEY was before the rotation)";
+
+/// Reads the worker secrets `TOCSIN_SECRET_KEY` (32 random bytes, base64: seals and opens) and,
+/// during a rotation, `TOCSIN_SECRET_KEY_PREVIOUS` (the key before it: opens only).
 pub fn load_sealing_key(env: &worker::Env) {
-    let Ok(v) = env.var("TOCSIN_SECRET_KEY") else { return };
-    match tocsin_domain::sealed::parse_key(&v.to_string()) {
-        Ok(k) => SEALING_KEY.with(|c| c.set(Some(k))),
-        Err(e) => worker::console_error!("TOCSIN_SECRET_KEY: {e}"),
+    let var = |name: &str| env.var(name).ok().map(|v| v.to_string()).filter(|v| !v.trim().is_empty());
+    let current = var("TOCSIN_SECRET_KEY").map(|v| SealingKey::parse(&v));
+    let previous = var("TOCSIN_SECRET_KEY_PREVIOUS").map(|v| SealingKey::parse(&v));
+    let ring = match (current, previous) {
+        (Some(Ok(c)), None) => Ok(Keyring::new(c, None)),
+        (Some(Ok(c)), Some(Ok(p))) => Ok(Keyring::new(c, Some(p))),
+        (Some(Ok(_)), Some(Err(_))) => Err(BAD_PREVIOUS),
+        (Some(Err(e)), _) => {
+            worker::console_error!("TOCSIN_SECRET_KEY: {e}");
+            Err(MISSING)
+        }
+        (None, _) => Err(MISSING),
+    };
+    KEYRING.with(|k| *k.borrow_mut() = ring);
+}
+
+fn with_ring<T>(f: impl FnOnce(&Keyring) -> ApiResult<T>) -> ApiResult<T> {
+    KEYRING.with(|k| match &*k.borrow() {
+        Ok(ring) => f(ring),
+        Err(why) => Err(ApiError::Misconfigured(why)),
+    })
+}
+
+/// What a value that will not open means: a key the deployment lacks is a misconfiguration
+/// (503, naming the key ids); a legacy value no key opens most likely too; a value naming a
+/// key we hold that still fails was damaged or moved (500).
+fn open_error(place: &str, stored: &str, e: SealError) -> ApiError {
+    match e {
+        SealError::UnknownKey { .. } => {
+            worker::console_error!("{place}: {e}");
+            ApiError::SealingKey(e.to_string())
+        }
+        SealError::Unopenable if stored.starts_with(tocsin_domain::sealed::LEGACY_PREFIX) => {
+            worker::console_error!("{place}: {e}");
+            ApiError::SealingKey("a stored secret opens with neither TOCSIN_SECRET_KEY nor TOCSIN_SECRET_KEY_PREVIOUS: set the key it was sealed with as TOCSIN_SECRET_KEY_PREVIOUS".into())
+        }
+        other => ApiError::Internal(format!("{place}: {other}")),
     }
 }
 
-fn sealing_key() -> ApiResult<[u8; 32]> {
-    SEALING_KEY.with(|c| c.get()).ok_or(ApiError::Misconfigured(
-        "Tocsin is not fully configured: the worker secret TOCSIN_SECRET_KEY is missing or not 32 bytes of base64 (openssl rand -base64 32 | wrangler secret put TOCSIN_SECRET_KEY)",
-    ))
-}
-
-/// Seals a secret for storage at `place` (e.g. `vapid:<org id>`).
+/// Seals a secret for storage at `place` (e.g. `vapid:<org id>`), under the current key.
 pub fn seal(plaintext: &str, place: &str) -> ApiResult<String> {
-    Ok(tocsin_domain::sealed::seal(&sealing_key()?, &random_bytes::<12>(), plaintext.as_bytes(), place))
+    with_ring(|r| Ok(r.seal(&random_bytes::<12>(), plaintext.as_bytes(), place)))
 }
 
-/// Opens what [`seal`] stored at `place`.
+/// Opens what [`seal`] stored at `place` (under the current or the previous key).
 pub fn open(sealed: &str, place: &str) -> ApiResult<String> {
-    let plain = tocsin_domain::sealed::open(&sealing_key()?, sealed, place).map_err(|e| ApiError::Internal(format!("{place}: {e}")))?;
+    let plain = with_ring(|r| r.open(sealed, place).map_err(|e| open_error(place, sealed, e)))?;
     String::from_utf8(plain).map_err(|_| ApiError::Internal(format!("{place}: not text")))
+}
+
+/// The value sealed again under the current key, or `None` when it already is.
+pub fn reseal(stored: &str, place: &str) -> ApiResult<Option<String>> {
+    with_ring(|r| r.reseal(&random_bytes::<12>(), stored, place).map_err(|e| open_error(place, stored, e)))
+}
+
+/// The ids of the current and the previous key.
+pub fn key_ids() -> ApiResult<(String, Option<String>)> {
+    with_ring(|r| Ok((r.current_id().to_string(), r.previous_id().map(str::to_string))))
 }

@@ -191,18 +191,10 @@ async fn page_deliveries<'a>(db: &Db, p: &'a OutboxPageRow, prefs: Option<&'a Pr
     let keys = keys(db, &p.org_id).await?;
     let mut out = Vec::new();
     let push_on = prefs.map(|x| x.push != 0).unwrap_or(true);
-    if let (true, Some(k)) = (push_on, &keys) {
-        let token = action_token::issue(
-            &decode(&k.action_key)?,
-            &Claims {
-                purpose: Purpose::Acknowledge,
-                org_id: p.org_id.clone(),
-                incident_id: p.incident_id.clone(),
-                user_id: p.user_id.clone(),
-                expires_at: now / 1000 + action_token::LIFETIME_SECS,
-            },
-        );
-        let payload = serde_json::to_string(&notification::page_payload(&subject(p), Some(token), &p.reason, repeat))?;
+    if let (true, Some(_)) = (push_on, &keys) {
+        // Queued without its action token: a usable token never rests in D1. The sender mints
+        // one for the delivery's person and incident when it sends (see `with_action_token`).
+        let payload = serde_json::to_string(&notification::page_payload(&subject(p), None, &p.reason, repeat))?;
         for s in db.subscriptions_of(&p.org_id, &p.user_id).await? {
             out.push(NewDelivery {
                 id: new_id(now),
@@ -483,9 +475,25 @@ async fn record(db: &Db, d: &DeliveryRow, answer: Answer, started: i64, finished
     db.record_attempt(d, &new_id(finished), answer.status, &words, finished - started, state, next, finished).await
 }
 
+/// A page's payload with a fresh action token for the delivery's person and incident, minted
+/// at send time (a token in a payload queued by an earlier version is replaced too).
+fn with_action_token(keys: &OrgKeysRow, d: &DeliveryRow, mut payload: notification::PushPayload, now: i64) -> Result<notification::PushPayload, NotSent> {
+    if payload.kind != "page" {
+        return Ok(payload);
+    }
+    let (Some(incident_id), Some(user_id)) = (d.incident_id.clone(), d.user_id.clone()) else {
+        return Err(NotSent::failed("the stored page names no incident or person"));
+    };
+    let claims = Claims { purpose: Purpose::Acknowledge, org_id: d.org_id.clone(), incident_id, user_id, expires_at: now / 1000 + action_token::LIFETIME_SECS };
+    payload.token = Some(action_token::issue(&decode(&keys.action_key)?, &claims));
+    Ok(payload)
+}
+
 async fn send_push(keys: &OrgKeysRow, sub: &crate::db::SubscriptionRow, d: &DeliveryRow, now: i64) -> Result<Answer, NotSent> {
     // What cannot be sent now never can: these fail at once rather than retry.
     let payload: notification::PushPayload = serde_json::from_str(&d.payload).map_err(|_| NotSent::failed("the stored message is not a push payload"))?;
+    let payload = with_action_token(keys, d, payload, now)?;
+    let plaintext = serde_json::to_vec(&payload).map_err(|e| NotSent::failed(e.to_string()))?;
     let origin = webpush::endpoint_origin(&sub.endpoint).ok_or_else(|| NotSent::failed("the subscription's endpoint is not an http(s) URL"))?;
     let ua_public = decode(&sub.p256dh)?;
     let auth = decode(&sub.auth)?;
@@ -496,7 +504,7 @@ async fn send_push(keys: &OrgKeysRow, sub: &crate::db::SubscriptionRow, d: &Deli
         }
     };
     let salt: [u8; 16] = random_bytes();
-    let body = webpush::encrypt(d.payload.as_bytes(), &ua_public, &auth, &ephemeral, &salt).map_err(|e| NotSent::failed(e.to_string()))?;
+    let body = webpush::encrypt(&plaintext, &ua_public, &auth, &ephemeral, &salt).map_err(|e| NotSent::failed(e.to_string()))?;
     let authorization = webpush::vapid_authorization(&origin, &keys.vapid_subject, &decode(&keys.vapid_private)?, now / 1000).map_err(|e| NotSent::failed(e.to_string()))?;
     // Topic: a newer message about the same incident replaces an undelivered older one.
     let topic: String = payload.incident_id.as_deref().unwrap_or("tocsin-test").chars().filter(|c| c.is_ascii_alphanumeric()).take(32).collect();

@@ -34,6 +34,10 @@ pub enum ApiError {
     /// The deployment lacks something it needs (a worker secret); the message says what.
     #[error("{0}")]
     Misconfigured(&'static str),
+    /// A stored secret was sealed with a key the deployment does not hold (or no longer opens):
+    /// the message names the key ids and what to set.
+    #[error("{0}")]
+    SealingKey(String),
     #[error("database error: {0}")]
     Db(String),
     #[error("internal error: {0}")]
@@ -56,7 +60,7 @@ impl ApiError {
             Self::RateLimited { .. } => (429, "rate_limited"),
             Self::MethodNotAllowed { .. } => (405, "method_not_allowed"),
             Self::UnsupportedMediaType(_) => (415, "unsupported_media_type"),
-            Self::Misconfigured(_) => (503, "not_configured"),
+            Self::Misconfigured(_) | Self::SealingKey(_) => (503, "not_configured"),
             Self::Db(_) | Self::Internal(_) => (500, "internal"),
         }
     }

@@ -14,6 +14,7 @@ mod http;
 mod ingest;
 mod outbound;
 mod realtime;
+mod reseal;
 
 use worker::{event, Context, Date, Env, Request, Response, Result, ScheduleContext, ScheduledEvent};
 
@@ -60,19 +61,9 @@ async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     if let Err(e) = http::status_page_sweep(&db, now).await {
         worker::console_error!("scheduled: maintenance sweep failed: {e}");
     }
-    // Webhook secrets stored in the clear by an earlier version are sealed.
-    if let Ok(list) = db.unsealed_service_secrets(100).await {
-        for (id, plain) in list {
-            match crypto::seal(&plain, &http::service_secret_place(&id)) {
-                Ok(sealed) => {
-                    if let Err(e) = db.seal_service_secret(&id, &plain, &sealed).await {
-                        worker::console_error!("scheduled: sealing a webhook secret failed: {e}");
-                    }
-                }
-                Err(_) => break, // no sealing key: nothing to do until it is set
-            }
-        }
-    }
+    // Secrets at rest: what earlier versions stored in the clear is sealed (or, for queued
+    // action tokens, cleared), and values under the previous key are re-sealed, a few a tick.
+    reseal::sweep(&db, now).await;
     // Raw payloads are kept for a bounded time (outcomes stay in the event log).
     let days = env.var("RAW_PAYLOAD_RETENTION_DAYS").ok().and_then(|v| v.to_string().parse::<i64>().ok()).filter(|d| *d > 0);
     let days = days.unwrap_or(tocsin_domain::alert::DEFAULT_RAW_RETENTION_DAYS);

@@ -40,6 +40,8 @@ pub fn MePage() -> impl IntoView {
                 <h2 id="admin-h">"Organisation"</h2>
                 <p>"Post incidents to Slack, Microsoft Teams or your own systems."</p>
                 <A href="/settings/webhooks" attr:class="btn">"Chat & webhooks"</A>
+                " "
+                <A href="/settings/audit" attr:class="btn">"Audit log"</A>
             </section>
         </Show>
     }

@@ -1,5 +1,6 @@
 //! One module per screen.
 
+mod audit_page;
 mod incident_page;
 mod incidents_page;
 mod login_page;
@@ -12,6 +13,7 @@ mod setup_page;
 mod status_admin_page;
 mod webhooks_page;
 
+pub use audit_page::AuditPage;
 pub use incident_page::IncidentPage;
 pub use incidents_page::IncidentsPage;
 pub use login_page::{InvitePage, LoginPage};

@@ -15,6 +15,7 @@ use crate::incident::UnknownValue;
 
 /// What a destination can subscribe to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub enum EventKind {
     #[serde(rename = "incident.opened")]
     IncidentOpened,
@@ -110,6 +111,7 @@ impl FromStr for EventKind {
 
 /// The kind of receiver, which decides the body's shape.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum DestinationKind {
     /// A Slack incoming webhook: `{"text", "blocks"}`.

@@ -19,6 +19,7 @@ macro_rules! text_enum {
     ($(#[$doc:meta])* $name:ident, $field:literal { $($(#[$vdoc:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
         $(#[$doc])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
         #[serde(rename_all = "snake_case")]
         pub enum $name { $($(#[$vdoc])* $variant),+ }
 
@@ -239,6 +240,7 @@ pub fn maintenance_transition_text(to: MaintenanceStatus) -> &'static str {
 // ---- The public snapshot: everything a public endpoint may show, and nothing else. ----
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Page {
     pub id: String,
     pub name: String,
@@ -250,6 +252,7 @@ pub struct Page {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Component {
     pub id: String,
     pub name: String,
@@ -265,6 +268,7 @@ pub struct Component {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Group {
     pub id: String,
     pub name: String,
@@ -274,6 +278,7 @@ pub struct Group {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Update {
     pub id: String,
     /// `UpdateStatus` for incidents, `MaintenanceStatus` for maintenance (as text).
@@ -286,6 +291,7 @@ pub struct Update {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct AffectedComponent {
     pub code: String,
     pub name: String,
@@ -294,6 +300,7 @@ pub struct AffectedComponent {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct PublicIncident {
     pub id: String,
     pub name: String,
@@ -309,6 +316,7 @@ pub struct PublicIncident {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Maintenance {
     pub id: String,
     pub name: String,
@@ -325,6 +333,7 @@ pub struct Maintenance {
 
 /// Everything the public endpoints render, read in one go.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Snapshot {
     pub page: Page,
     pub groups: Vec<Group>,

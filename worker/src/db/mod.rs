@@ -1,18 +1,24 @@
 //! The only code that writes SQL. One function per query, typed rows in and out; multi-statement
 //! writes go in one D1 `batch` (one round trip, one transaction).
 
+mod audit;
+mod import;
 mod incidents;
 mod ingest;
 mod oncall;
 mod paging;
+mod secrets;
 mod services;
 mod status;
 mod users;
 
+pub use audit::*;
+pub use import::*;
 pub use incidents::*;
 pub use ingest::*;
 pub use oncall::*;
 pub use paging::*;
+pub use secrets::*;
 pub use services::*;
 pub use status::*;
 pub use users::*;

@@ -68,10 +68,11 @@ const ESCALATION_SELECT: &str = "SELECT e.incident_id, e.org_id, e.policy, e.rou
      FROM incident_escalations e JOIN incidents i ON i.id = e.incident_id";
 
 impl Db {
-    pub async fn insert_schedule(&self, id: &str, org_id: &str, name: &str, tz: &str, layers: &str, now: i64) -> ApiResult<()> {
-        self.run(
+    pub async fn insert_schedule(&self, id: &str, org_id: &str, name: &str, tz: &str, layers: &str, now: i64, audit: &super::Audit) -> ApiResult<()> {
+        self.run_audited(
             "INSERT INTO schedules (id, org_id, name, time_zone, layers, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
             args![id, org_id, name, tz, layers, now, now],
+            audit,
         )
         .await?;
         Ok(())
@@ -87,19 +88,21 @@ impl Db {
     }
 
     #[allow(clippy::too_many_arguments)]
-    pub async fn insert_override(&self, id: &str, org_id: &str, schedule_id: &str, user_id: &str, starts: i64, ends: i64, by: &str, now: i64) -> ApiResult<()> {
-        self.run(
+    pub async fn insert_override(&self, id: &str, org_id: &str, schedule_id: &str, user_id: &str, starts: i64, ends: i64, by: &str, now: i64, audit: &super::Audit) -> ApiResult<()> {
+        self.run_audited(
             "INSERT INTO schedule_overrides (id, org_id, schedule_id, user_id, starts_at, ends_at, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             args![id, org_id, schedule_id, user_id, starts, ends, by, now],
+            audit,
         )
         .await?;
         Ok(())
     }
 
-    pub async fn insert_policy(&self, id: &str, org_id: &str, name: &str, policy: &str, now: i64) -> ApiResult<()> {
-        self.run(
+    pub async fn insert_policy(&self, id: &str, org_id: &str, name: &str, policy: &str, now: i64, audit: &super::Audit) -> ApiResult<()> {
+        self.run_audited(
             "INSERT INTO escalation_policies (id, org_id, name, policy, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
             args![id, org_id, name, policy, now, now],
+            audit,
         )
         .await?;
         Ok(())
@@ -109,13 +112,14 @@ impl Db {
         self.all("SELECT id, name, policy FROM escalation_policies WHERE org_id = ? ORDER BY name", args![org_id]).await
     }
 
-    pub async fn set_service_policy(&self, org_id: &str, service_id: &str, policy_id: Option<&str>, now: i64) -> ApiResult<bool> {
+    pub async fn set_service_policy(&self, org_id: &str, service_id: &str, policy_id: Option<&str>, now: i64, audit: &super::Audit) -> ApiResult<bool> {
         super::forget_keys();
         let n = self
-            .run(
+            .run_audited(
                 "UPDATE services SET escalation_policy_id = ?, updated_at = ? WHERE org_id = ? AND id = ?
                  AND (? IS NULL OR EXISTS (SELECT 1 FROM escalation_policies WHERE id = ? AND org_id = ?))",
                 args![policy_id, now, org_id, service_id, policy_id, policy_id, org_id],
+                audit,
             )
             .await?;
         Ok(n == 1)
@@ -240,10 +244,12 @@ pub struct CalendarFeedRow {
 }
 
 impl Db {
-    pub async fn insert_calendar_feed(&self, id: &str, org_id: &str, kind: &str, subject: &str, token_hash: &str, created_by: &str, now: i64) -> ApiResult<()> {
-        self.run(
+    #[allow(clippy::too_many_arguments)]
+    pub async fn insert_calendar_feed(&self, id: &str, org_id: &str, kind: &str, subject: &str, token_hash: &str, created_by: &str, now: i64, audit: &super::Audit) -> ApiResult<()> {
+        self.run_audited(
             "INSERT INTO calendar_feeds (id, org_id, kind, subject_id, token_hash, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?)",
             args![id, org_id, kind, subject, token_hash, now, created_by],
+            audit,
         )
         .await?;
         Ok(())
@@ -258,8 +264,8 @@ impl Db {
         self.first("SELECT org_id, kind, subject_id, created_by FROM calendar_feeds WHERE org_id = ? AND id = ? AND revoked_at IS NULL", args![org_id, id]).await
     }
 
-    pub async fn revoke_calendar_feed(&self, org_id: &str, id: &str, now: i64) -> ApiResult<bool> {
-        Ok(self.run("UPDATE calendar_feeds SET revoked_at = ? WHERE org_id = ? AND id = ? AND revoked_at IS NULL", args![now, org_id, id]).await? == 1)
+    pub async fn revoke_calendar_feed(&self, org_id: &str, id: &str, now: i64, audit: &super::Audit) -> ApiResult<bool> {
+        Ok(self.run_audited("UPDATE calendar_feeds SET revoked_at = ? WHERE org_id = ? AND id = ? AND revoked_at IS NULL", args![now, org_id, id], audit).await? == 1)
     }
 }
 
@@ -332,48 +338,50 @@ impl Db {
         self.first("SELECT id, name, policy FROM escalation_policies WHERE org_id = ? AND id = ?", args![org_id, id]).await
     }
 
-    pub async fn update_policy(&self, org_id: &str, id: &str, name: &str, policy: &str, now: i64) -> ApiResult<bool> {
-        Ok(self.run("UPDATE escalation_policies SET name = ?, policy = ?, updated_at = ? WHERE org_id = ? AND id = ?", args![name, policy, now, org_id, id]).await? == 1)
+    pub async fn update_policy(&self, org_id: &str, id: &str, name: &str, policy: &str, now: i64, audit: &super::Audit) -> ApiResult<bool> {
+        Ok(self.run_audited("UPDATE escalation_policies SET name = ?, policy = ?, updated_at = ? WHERE org_id = ? AND id = ?", args![name, policy, now, org_id, id], audit).await? == 1)
     }
 
     /// Deletes a policy; services using it page nobody until they get another one. Running
     /// escalations keep their snapshot.
-    pub async fn delete_policy(&self, org_id: &str, id: &str, now: i64) -> ApiResult<bool> {
+    pub async fn delete_policy(&self, org_id: &str, id: &str, now: i64, audit: &super::Audit) -> ApiResult<bool> {
         super::forget_keys();
         let res = self
-            .batch(vec![
+            .batch_audited(vec![
                 self.stmt("UPDATE services SET escalation_policy_id = NULL, updated_at = ? WHERE org_id = ? AND escalation_policy_id = ?", args![now, org_id, id])?,
                 self.stmt("DELETE FROM escalation_policies WHERE org_id = ? AND id = ?", args![org_id, id])?,
-            ])
+            ], audit)
             .await?;
         Ok(changes(&res[1]) == 1)
     }
 
-    pub async fn update_schedule(&self, org_id: &str, id: &str, name: &str, tz: &str, layers: &str, now: i64) -> ApiResult<bool> {
+    #[allow(clippy::too_many_arguments)]
+    pub async fn update_schedule(&self, org_id: &str, id: &str, name: &str, tz: &str, layers: &str, now: i64, audit: &super::Audit) -> ApiResult<bool> {
         Ok(self
-            .run("UPDATE schedules SET name = ?, time_zone = ?, layers = ?, updated_at = ? WHERE org_id = ? AND id = ?", args![name, tz, layers, now, org_id, id])
+            .run_audited("UPDATE schedules SET name = ?, time_zone = ?, layers = ?, updated_at = ? WHERE org_id = ? AND id = ?", args![name, tz, layers, now, org_id, id], audit)
             .await?
             == 1)
     }
 
     /// Deletes a schedule and its overrides and feeds. Policies naming it find nobody there
     /// (their steps fall through to the next level, flagged).
-    pub async fn delete_schedule(&self, org_id: &str, id: &str) -> ApiResult<bool> {
+    pub async fn delete_schedule(&self, org_id: &str, id: &str, audit: &super::Audit) -> ApiResult<bool> {
         let res = self
-            .batch(vec![
+            .batch_audited(vec![
                 self.stmt("DELETE FROM schedule_overrides WHERE org_id = ? AND schedule_id = ?", args![org_id, id])?,
                 self.stmt("DELETE FROM calendar_feeds WHERE org_id = ? AND kind = 'schedule' AND subject_id = ?", args![org_id, id])?,
                 self.stmt("DELETE FROM schedules WHERE org_id = ? AND id = ?", args![org_id, id])?,
-            ])
+            ], audit)
             .await?;
         Ok(changes(&res[2]) == 1)
     }
 
-    pub async fn delete_override(&self, org_id: &str, schedule_id: &str, id: &str, user_id: Option<&str>) -> ApiResult<bool> {
+    pub async fn delete_override(&self, org_id: &str, schedule_id: &str, id: &str, user_id: Option<&str>, audit: &super::Audit) -> ApiResult<bool> {
         Ok(self
-            .run(
+            .run_audited(
                 "DELETE FROM schedule_overrides WHERE org_id = ? AND schedule_id = ? AND id = ? AND (? IS NULL OR user_id = ?)",
                 args![org_id, schedule_id, id, user_id, user_id],
+                audit,
             )
             .await?
             == 1)

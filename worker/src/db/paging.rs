@@ -61,6 +61,8 @@ pub struct DeliveryRow {
     pub org_id: String,
     pub channel: String,
     pub target_id: String,
+    /// Whose page it is (push, personal webhook).
+    pub user_id: Option<String>,
     pub incident_id: Option<String>,
     pub event: String,
     pub payload: String,
@@ -191,9 +193,10 @@ impl Db {
     /// Stores a subscription, or moves an existing endpoint to this user with fresh keys.
     /// Returns the row and whether it was new.
     #[allow(clippy::too_many_arguments)]
-    pub async fn upsert_subscription(&self, id: &str, org_id: &str, user_id: &str, endpoint: &str, p256dh: &str, auth: &str, device: &str, now: i64) -> ApiResult<(SubscriptionRow, bool)> {
+    #[allow(clippy::too_many_arguments)]
+    pub async fn upsert_subscription(&self, id: &str, org_id: &str, user_id: &str, endpoint: &str, p256dh: &str, auth: &str, device: &str, now: i64, audit: &super::Audit) -> ApiResult<(SubscriptionRow, bool)> {
         let res = self
-            .batch(vec![
+            .batch_audited(vec![
                 self.stmt(
                     // The same browser again (perhaps another person of the organisation on it):
                     // the device moves to the caller. Never across organisations.
@@ -205,7 +208,7 @@ impl Db {
                     "SELECT id, user_id, endpoint, p256dh, auth, device, created_at, last_success_at, last_failure FROM push_subscriptions WHERE endpoint = ?",
                     args![endpoint],
                 )?,
-            ])
+            ], audit)
             .await?;
         let row = rows::<SubscriptionRow>(&res[1])?.into_iter().next().ok_or_else(|| crate::error::ApiError::Internal("subscription missing after insert".into()))?;
         if row.user_id != user_id {
@@ -232,8 +235,8 @@ impl Db {
         .await
     }
 
-    pub async fn delete_subscription(&self, org_id: &str, user_id: &str, id: &str) -> ApiResult<bool> {
-        Ok(self.run("DELETE FROM push_subscriptions WHERE org_id = ? AND user_id = ? AND id = ?", args![org_id, user_id, id]).await? == 1)
+    pub async fn delete_subscription(&self, org_id: &str, user_id: &str, id: &str, audit: &super::Audit) -> ApiResult<bool> {
+        Ok(self.run_audited("DELETE FROM push_subscriptions WHERE org_id = ? AND user_id = ? AND id = ?", args![org_id, user_id, id], audit).await? == 1)
     }
 
     // ---- contact preferences ----
@@ -247,17 +250,18 @@ impl Db {
     }
 
     #[allow(clippy::too_many_arguments)]
-    pub async fn put_preferences(&self, org_id: &str, user_id: &str, push: bool, webhook: Option<(&str, &str, Option<&str>)>, repeat: Option<(i64, &str)>, now: i64) -> ApiResult<()> {
+    pub async fn put_preferences(&self, org_id: &str, user_id: &str, push: bool, webhook: Option<(&str, &str, Option<&str>)>, repeat: Option<(i64, &str)>, now: i64, audit: &super::Audit) -> ApiResult<()> {
         let (kind, url, secret) = match webhook {
             Some((k, u, s)) => (Some(k), Some(u), s),
             None => (None, None, None),
         };
-        self.run(
+        self.run_audited(
             "INSERT INTO contact_preferences (user_id, org_id, push, webhook_kind, webhook_url, webhook_secret, repeat_minutes, repeat_severity, updated_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
              ON CONFLICT (user_id) DO UPDATE SET push = ?3, webhook_kind = ?4, webhook_url = ?5, webhook_secret = ?6, repeat_minutes = ?7,
                repeat_severity = ?8, updated_at = ?9",
             args![user_id, org_id, push as i64, kind, url, secret, repeat.map(|r| r.0), repeat.map(|r| r.1).unwrap_or("SEV1"), now],
+            audit,
         )
         .await?;
         Ok(())
@@ -266,36 +270,43 @@ impl Db {
     // ---- webhook destinations ----
 
     #[allow(clippy::too_many_arguments)]
-    pub async fn insert_destination(&self, d: &DestinationRow, now: i64) -> ApiResult<()> {
-        self.run(
+    pub async fn insert_destination(&self, d: &DestinationRow, now: i64, audit: &super::Audit) -> ApiResult<()> {
+        self.run_audited(
             "INSERT INTO webhook_destinations (id, org_id, name, kind, url, secret, events, service_ids, enabled, created_at, updated_at)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             args![&d.id, &d.org_id, &d.name, &d.kind, &d.url, d.secret.as_deref(), &d.events, &d.service_ids, d.enabled, now, now],
+            audit,
         )
         .await?;
         Ok(())
     }
 
-    pub async fn update_destination(&self, d: &DestinationRow, now: i64) -> ApiResult<bool> {
+    pub async fn update_destination(&self, d: &DestinationRow, now: i64, audit: &super::Audit) -> ApiResult<bool> {
         Ok(self
-            .run(
+            .run_audited(
                 "UPDATE webhook_destinations SET name = ?, kind = ?, url = ?, secret = ?, events = ?, service_ids = ?, enabled = ?, updated_at = ?
                  WHERE id = ? AND org_id = ? AND deleted_at IS NULL",
                 args![&d.name, &d.kind, &d.url, d.secret.as_deref(), &d.events, &d.service_ids, d.enabled, now, &d.id, &d.org_id],
+                audit,
             )
             .await?
             == 1)
     }
 
     /// Soft delete: its delivery log stays readable for the record; nothing more is sent.
-    pub async fn delete_destination(&self, org_id: &str, id: &str, now: i64) -> ApiResult<bool> {
+    pub async fn delete_destination(&self, org_id: &str, id: &str, now: i64, audit: &super::Audit) -> ApiResult<bool> {
+        // The soft delete goes last: the audit row is written when it changed the destination.
         let res = self
-            .batch(vec![
+            .batch_audited(vec![
+                self.stmt(
+                    "UPDATE outbound_deliveries SET state = 'failed' WHERE target_id = ?1 AND org_id = ?2 AND state = 'pending' AND channel = 'webhook'
+                       AND EXISTS (SELECT 1 FROM webhook_destinations WHERE id = ?1 AND org_id = ?2 AND deleted_at IS NULL)",
+                    args![id, org_id],
+                )?,
                 self.stmt("UPDATE webhook_destinations SET deleted_at = ? WHERE id = ? AND org_id = ? AND deleted_at IS NULL", args![now, id, org_id])?,
-                self.stmt("UPDATE outbound_deliveries SET state = 'failed' WHERE target_id = ? AND org_id = ? AND state = 'pending' AND channel = 'webhook'", args![id, org_id])?,
-            ])
+            ], audit)
             .await?;
-        Ok(changes(&res[0]) == 1)
+        Ok(changes(&res[1]) == 1)
     }
 
     pub async fn destinations(&self, org_id: &str) -> ApiResult<Vec<DestinationRow>> {

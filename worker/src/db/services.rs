@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use super::{args, Db};
+use super::{Audit, args, Db};
 use crate::error::ApiResult;
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -70,12 +70,13 @@ pub struct ServiceFields<'a> {
 }
 
 impl Db {
-    pub async fn insert_service(&self, id: &str, org_id: &str, f: &ServiceFields<'_>, key: &str, now: i64) -> ApiResult<()> {
-        self.run(
+    pub async fn insert_service(&self, id: &str, org_id: &str, f: &ServiceFields<'_>, key: &str, now: i64, audit: &Audit) -> ApiResult<()> {
+        self.run_audited(
             "INSERT INTO services (id, org_id, name, description, runbook_url, integration_key, created_at, updated_at, grouping, auto_resolve,
                webhook_secret, unack_timeout_minutes, allowed_senders)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             args![id, org_id, f.name, f.description, f.runbook_url, key, now, now, f.grouping, f.auto_resolve as i64, f.webhook_secret, f.unack_timeout_minutes, f.allowed_senders],
+            audit,
         )
         .await?;
         Ok(())
@@ -110,12 +111,13 @@ impl Db {
         Ok(row)
     }
 
-    pub async fn update_service(&self, org_id: &str, id: &str, f: &ServiceFields<'_>, now: i64) -> ApiResult<()> {
+    pub async fn update_service(&self, org_id: &str, id: &str, f: &ServiceFields<'_>, now: i64, audit: &Audit) -> ApiResult<()> {
         forget_keys();
-        self.run(
+        self.run_audited(
             "UPDATE services SET name = ?, description = ?, runbook_url = ?, grouping = ?, auto_resolve = ?, webhook_secret = ?,
              unack_timeout_minutes = ?, allowed_senders = ?, updated_at = ? WHERE org_id = ? AND id = ?",
             args![f.name, f.description, f.runbook_url, f.grouping, f.auto_resolve as i64, f.webhook_secret, f.unack_timeout_minutes, f.allowed_senders, now, org_id, id],
+            audit,
         )
         .await?;
         Ok(())
@@ -124,7 +126,7 @@ impl Db {
     /// Services whose webhook secret was stored before secrets were sealed (bounded).
     pub async fn unsealed_service_secrets(&self, limit: i64) -> ApiResult<Vec<(String, String)>> {
         let rows: Vec<serde_json::Value> = self
-            .all("SELECT id, webhook_secret FROM services WHERE webhook_secret IS NOT NULL AND webhook_secret != '' AND webhook_secret NOT LIKE 's1.%' LIMIT ?", args![limit])
+            .all("SELECT id, webhook_secret FROM services WHERE webhook_secret IS NOT NULL AND webhook_secret != '' AND substr(webhook_secret, 1, 3) NOT IN ('s1.', 's2.') LIMIT ?", args![limit])
             .await?;
         Ok(rows.iter().filter_map(|r| Some((r["id"].as_str()?.to_string(), r["webhook_secret"].as_str()?.to_string()))).collect())
     }
@@ -136,11 +138,12 @@ impl Db {
         Ok(())
     }
 
-    pub async fn rotate_integration_key(&self, org_id: &str, id: &str, key: &str, now: i64) -> ApiResult<()> {
+    pub async fn rotate_integration_key(&self, org_id: &str, id: &str, key: &str, now: i64, audit: &Audit) -> ApiResult<()> {
         forget_keys();
-        self.run(
+        self.run_audited(
             "UPDATE services SET integration_key = ?, updated_at = ? WHERE org_id = ? AND id = ?",
             args![key, now, org_id, id],
+            audit,
         )
         .await?;
         Ok(())

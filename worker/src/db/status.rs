@@ -169,11 +169,12 @@ impl Db {
         Ok(self.first::<serde_json::Value>("SELECT url FROM status_pages WHERE org_id = ?", args![org_id]).await?.and_then(|v| v["url"].as_str().map(str::to_string)))
     }
 
-    pub async fn upsert_status_page(&self, org_id: &str, name: &str, time_zone: &str, url: Option<&str>, now: i64) -> ApiResult<()> {
-        self.run(
+    pub async fn upsert_status_page(&self, org_id: &str, name: &str, time_zone: &str, url: Option<&str>, now: i64, audit: &super::Audit) -> ApiResult<()> {
+        self.run_audited(
             "INSERT INTO status_pages (org_id, name, time_zone, url, updated_at) VALUES (?, ?, ?, ?, ?)
              ON CONFLICT (org_id) DO UPDATE SET name = excluded.name, time_zone = excluded.time_zone, url = excluded.url, updated_at = excluded.updated_at",
             args![org_id, name, time_zone, url, now],
+            audit,
         )
         .await?;
         Ok(())
@@ -188,14 +189,14 @@ impl Db {
         )
     }
 
-    pub async fn insert_group(&self, id: &str, org_id: &str, name: &str, position: i64, now: i64) -> ApiResult<()> {
-        self.batch(vec![
+    pub async fn insert_group(&self, id: &str, org_id: &str, name: &str, position: i64, now: i64, audit: &super::Audit) -> ApiResult<()> {
+        self.batch_audited(vec![
             self.stmt(
                 "INSERT INTO component_groups (id, org_id, name, position, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
                 args![id, org_id, name, position, now, now],
             )?,
             self.touch_page_stmt(org_id, now)?,
-        ])
+        ], audit)
         .await?;
         Ok(())
     }
@@ -205,7 +206,7 @@ impl Db {
     }
 
     #[allow(clippy::too_many_arguments)]
-    pub async fn insert_component(&self, id: &str, org_id: &str, name: &str, description: &str, group_id: Option<&str>, position: i64, service_ids: &[String], now: i64) -> ApiResult<()> {
+    pub async fn insert_component(&self, id: &str, org_id: &str, name: &str, description: &str, group_id: Option<&str>, position: i64, service_ids: &[String], now: i64, audit: &super::Audit) -> ApiResult<()> {
         let mut stmts = vec![
             self.stmt(
                 "INSERT INTO components (id, org_id, group_id, name, description, status, position, created_at, updated_at)
@@ -213,10 +214,11 @@ impl Db {
                 args![id, org_id, group_id, name, description, position, now, now],
             )?,
             self.stmt("INSERT INTO component_status_changes (component_id, status, at) VALUES (?, 'operational', ?)", args![id, now])?,
-            self.touch_page_stmt(org_id, now)?,
         ];
         stmts.extend(self.link_services_stmts(org_id, id, service_ids)?);
-        self.batch(stmts).await?;
+        // The page's timestamp goes last: it always changes, so the audit row is written.
+        stmts.push(self.touch_page_stmt(org_id, now)?);
+        self.batch_audited(stmts, audit).await?;
         Ok(())
     }
 
@@ -234,19 +236,19 @@ impl Db {
     }
 
     #[allow(clippy::too_many_arguments)]
-    pub async fn update_component(&self, org_id: &str, id: &str, name: &str, description: &str, group_id: Option<&str>, position: i64, service_ids: Option<&[String]>, now: i64) -> ApiResult<()> {
+    pub async fn update_component(&self, org_id: &str, id: &str, name: &str, description: &str, group_id: Option<&str>, position: i64, service_ids: Option<&[String]>, now: i64, audit: &super::Audit) -> ApiResult<()> {
         let mut stmts = vec![
             self.stmt(
                 "UPDATE components SET name = ?, description = ?, group_id = ?, position = ?, updated_at = ? WHERE org_id = ? AND id = ?",
                 args![name, description, group_id, position, now, org_id, id],
             )?,
-            self.touch_page_stmt(org_id, now)?,
         ];
         if let Some(ids) = service_ids {
             stmts.push(self.stmt("DELETE FROM component_services WHERE component_id = ?", args![id])?);
             stmts.extend(self.link_services_stmts(org_id, id, ids)?);
         }
-        self.batch(stmts).await?;
+        stmts.push(self.touch_page_stmt(org_id, now)?);
+        self.batch_audited(stmts, audit).await?;
         Ok(())
     }
 
@@ -267,10 +269,10 @@ impl Db {
         Ok(out)
     }
 
-    pub async fn set_component_statuses(&self, org_id: &str, changes: &[(String, String)], now: i64) -> ApiResult<()> {
+    pub async fn set_component_statuses(&self, org_id: &str, changes: &[(String, String)], now: i64, audit: &super::Audit) -> ApiResult<()> {
         let mut stmts = self.component_status_stmts(org_id, changes, now)?;
         stmts.push(self.touch_page_stmt(org_id, now)?);
-        self.batch(stmts).await?;
+        self.batch_audited(stmts, audit).await?;
         Ok(())
     }
 
@@ -285,7 +287,7 @@ impl Db {
     /// Publishes an incident or adds an update to one: the incident row (insert or update),
     /// its update, component status changes and the page's timestamp, in one transaction.
     #[allow(clippy::too_many_arguments)]
-    pub async fn write_public_incident(&self, org_id: &str, row: &PublicIncidentRow, insert: bool, update: &UpdateRow, statuses: &[(String, String)], now: i64) -> ApiResult<()> {
+    pub async fn write_public_incident(&self, org_id: &str, row: &PublicIncidentRow, insert: bool, update: &UpdateRow, statuses: &[(String, String)], now: i64, audit: &super::Audit) -> ApiResult<()> {
         let mut stmts = vec![if insert {
             self.stmt(
                 "INSERT INTO public_incidents (id, org_id, incident_id, name, status, impact, component_ids, created_at, updated_at, monitoring_at, resolved_at)
@@ -302,7 +304,7 @@ impl Db {
         stmts.push(self.update_stmt(org_id, update)?);
         stmts.extend(self.component_status_stmts(org_id, statuses, now)?);
         stmts.push(self.touch_page_stmt(org_id, now)?);
-        self.batch(stmts).await?;
+        self.batch_audited(stmts, audit).await?;
         Ok(())
     }
 
@@ -314,7 +316,7 @@ impl Db {
     }
 
     /// Creates or moves a maintenance, with its update, component statuses and page timestamp.
-    pub async fn write_maintenance(&self, m: &MaintenanceRow, insert: bool, update: Option<&UpdateRow>, statuses: &[(String, String)], now: i64) -> ApiResult<()> {
+    pub async fn write_maintenance(&self, m: &MaintenanceRow, insert: bool, update: Option<&UpdateRow>, statuses: &[(String, String)], now: i64, audit: &super::Audit) -> ApiResult<()> {
         let mut stmts = vec![if insert {
             self.stmt(
                 "INSERT INTO maintenances (id, org_id, name, status, impact, component_ids, scheduled_for, scheduled_until, created_at, updated_at)
@@ -332,7 +334,7 @@ impl Db {
         }
         stmts.extend(self.component_status_stmts(&m.org_id, statuses, now)?);
         stmts.push(self.touch_page_stmt(&m.org_id, now)?);
-        self.batch(stmts).await?;
+        self.batch_audited(stmts, audit).await?;
         Ok(())
     }
 

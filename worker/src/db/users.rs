@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use super::{args, changes, Db};
+use super::{args, changes, Audit, Db};
 use crate::error::ApiResult;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -15,9 +15,11 @@ pub struct UserRow {
     pub password_hash: Option<String>,
     pub created_at: i64,
     pub org_name: String,
+    #[serde(default)]
+    pub deactivated_at: Option<i64>,
 }
 
-const USER_COLS: &str = "u.id, u.org_id, u.email, u.name, u.role, u.password_hash, u.created_at, o.name AS org_name";
+const USER_COLS: &str = "u.id, u.org_id, u.email, u.name, u.role, u.password_hash, u.created_at, o.name AS org_name, u.deactivated_at";
 
 /// A user authenticated by a session or a token, with the role the request acts with.
 #[derive(Debug, Clone, Deserialize)]
@@ -30,6 +32,11 @@ pub struct AuthRow {
     pub cred_expires_at: Option<i64>,
     #[serde(default)]
     pub cred_last_seen_at: Option<i64>,
+    /// An API token's id and name (None for a session).
+    #[serde(default)]
+    pub cred_id: Option<String>,
+    #[serde(default)]
+    pub cred_name: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -60,9 +67,9 @@ impl Db {
 
     /// Creates the first organisation and its admin, only while no user exists at all.
     /// Returns false (and writes nothing) when someone got there first.
-    pub async fn create_first_org(&self, org_id: &str, org_name: &str, admin: &NewUser<'_>, now: i64) -> ApiResult<bool> {
+    pub async fn create_first_org(&self, org_id: &str, org_name: &str, admin: &NewUser<'_>, now: i64, audit: &Audit) -> ApiResult<bool> {
         let res = self
-            .batch(vec![
+            .batch_audited(vec![
                 self.stmt(
                     "INSERT INTO organizations (id, name, created_at) SELECT ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM users)",
                     args![org_id, org_name, now],
@@ -72,23 +79,24 @@ impl Db {
                      SELECT ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM users)",
                     args![admin.id, admin.org_id, admin.email, admin.name, admin.role, admin.password_hash, now],
                 )?,
-            ])
+            ], audit)
             .await?;
         Ok(changes(&res[1]) == 1)
     }
 
-    pub async fn insert_user(&self, u: &NewUser<'_>, now: i64) -> ApiResult<()> {
-        self.run(
+    pub async fn insert_user(&self, u: &NewUser<'_>, now: i64, audit: &Audit) -> ApiResult<()> {
+        self.run_audited(
             "INSERT INTO users (id, org_id, email, name, role, password_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
             args![u.id, u.org_id, u.email, u.name, u.role, u.password_hash, now],
+            audit,
         )
         .await?;
         Ok(())
     }
 
     /// Inserts an invited user and their one-time link in one transaction.
-    pub async fn insert_invited_user(&self, u: &NewUser<'_>, invite_hash: &str, expires_at: i64, now: i64) -> ApiResult<()> {
-        self.batch(vec![
+    pub async fn insert_invited_user(&self, u: &NewUser<'_>, invite_hash: &str, expires_at: i64, now: i64, audit: &Audit) -> ApiResult<()> {
+        self.batch_audited(vec![
             self.stmt(
                 "INSERT INTO users (id, org_id, email, name, role, password_hash, created_at) VALUES (?, ?, ?, ?, ?, NULL, ?)",
                 args![u.id, u.org_id, u.email, u.name, u.role, now],
@@ -97,7 +105,7 @@ impl Db {
                 "INSERT INTO invites (token_hash, org_id, user_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
                 args![invite_hash, u.org_id, u.id, now, expires_at],
             )?,
-        ])
+        ], audit)
         .await?;
         Ok(())
     }
@@ -118,10 +126,11 @@ impl Db {
         .await
     }
 
-    pub async fn insert_session(&self, token_hash: &str, user: &UserRow, now: i64, expires_at: i64) -> ApiResult<()> {
-        self.run(
+    pub async fn insert_session(&self, token_hash: &str, user: &UserRow, now: i64, expires_at: i64, audit: &Audit) -> ApiResult<()> {
+        self.run_audited(
             "INSERT INTO sessions (token_hash, org_id, user_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
             args![token_hash, &user.org_id, &user.id, now, expires_at],
+            audit,
         )
         .await?;
         Ok(())
@@ -133,7 +142,7 @@ impl Db {
                 "SELECT {USER_COLS}, u.role AS acting_role, s.expires_at AS cred_expires_at,
                         COALESCE(s.last_seen_at, s.created_at) AS cred_last_seen_at FROM sessions s
                  JOIN users u ON u.id = s.user_id JOIN organizations o ON o.id = u.org_id
-                 WHERE s.token_hash = ? AND s.revoked_at IS NULL AND s.expires_at > ?"
+                 WHERE s.token_hash = ? AND s.revoked_at IS NULL AND s.expires_at > ? AND u.deactivated_at IS NULL"
             ),
             args![token_hash, now],
         )
@@ -147,10 +156,11 @@ impl Db {
     }
 
     /// Ends every session of a user, or every one but `keep` (after a password change).
-    pub async fn revoke_sessions_of(&self, user_id: &str, keep: Option<&str>, now: i64) -> ApiResult<usize> {
-        self.run(
+    pub async fn revoke_sessions_of(&self, user_id: &str, keep: Option<&str>, now: i64, audit: &Audit) -> ApiResult<usize> {
+        self.run_audited(
             "UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL AND token_hash != ?",
             args![now, user_id, keep.unwrap_or("")],
+            audit,
         )
         .await
     }
@@ -167,11 +177,12 @@ impl Db {
     }
 
     /// Revokes a token of the organisation (of `user_id` only, unless None). True when one was live.
-    pub async fn revoke_token(&self, org_id: &str, id: &str, user_id: Option<&str>, now: i64) -> ApiResult<bool> {
+    pub async fn revoke_token(&self, org_id: &str, id: &str, user_id: Option<&str>, now: i64, audit: &Audit) -> ApiResult<bool> {
         Ok(self
-            .run(
+            .run_audited(
                 "UPDATE api_tokens SET revoked_at = ? WHERE org_id = ? AND id = ? AND revoked_at IS NULL AND (? IS NULL OR user_id = ?)",
                 args![now, org_id, id, user_id, user_id],
+                audit,
             )
             .await?
             == 1)
@@ -179,20 +190,42 @@ impl Db {
 
     /// A new password and the end of every other session, in one batch: a changed password never
     /// leaves the old sessions alive because the second write failed.
-    pub async fn set_password_ending_other_sessions(&self, user_id: &str, hash: &str, keep: Option<&str>, now: i64) -> ApiResult<()> {
-        self.batch(vec![
-            self.stmt("UPDATE users SET password_hash = ? WHERE id = ?", args![hash, user_id])?,
+    pub async fn set_password_ending_other_sessions(&self, user_id: &str, hash: &str, keep: Option<&str>, now: i64, audit: &Audit) -> ApiResult<()> {
+        self.batch_audited(vec![
             self.stmt(
                 "UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL AND token_hash != ?",
                 args![now, user_id, keep.unwrap_or("")],
             )?,
-        ])
+            self.stmt("UPDATE users SET password_hash = ? WHERE id = ?", args![hash, user_id])?,
+        ], audit)
         .await?;
         Ok(())
     }
 
+    /// Ends one session; the audit row is about the session's user (found in the same batch).
     pub async fn revoke_session(&self, token_hash: &str, now: i64) -> ApiResult<()> {
-        self.run("UPDATE sessions SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL", args![now, token_hash])
+        #[derive(Deserialize)]
+        struct S {
+            org_id: String,
+            user_id: String,
+            name: String,
+        }
+        let s: Option<S> = self
+            .first(
+                "SELECT s.org_id, s.user_id, u.name FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ? AND s.revoked_at IS NULL",
+                args![token_hash],
+            )
+            .await?;
+        let Some(s) = s else { return Ok(()) };
+        let actor = tocsin_domain::audit::Actor::User { user_id: s.user_id.clone(), name: s.name };
+        let audit = Audit {
+            id: crate::crypto::new_id(now),
+            org_id: s.org_id,
+            at: now,
+            address: None,
+            entry: tocsin_domain::audit::Entry::new(actor, tocsin_domain::audit::Action::SessionEnded, Some(&s.user_id)),
+        };
+        self.run_audited("UPDATE sessions SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL", args![now, token_hash], &audit)
             .await?;
         Ok(())
     }
@@ -202,9 +235,9 @@ impl Db {
         let row: Option<AuthRow> = self
             .first(
                 &format!(
-                    "SELECT {USER_COLS}, t.role AS acting_role, t.expires_at AS cred_expires_at FROM api_tokens t
-                     JOIN users u ON u.id = t.user_id JOIN organizations o ON o.id = u.org_id
-                     WHERE t.token_hash = ? AND t.revoked_at IS NULL"
+                    "SELECT {USER_COLS}, t.role AS acting_role, t.expires_at AS cred_expires_at, t.id AS cred_id, t.name AS cred_name
+                     FROM api_tokens t JOIN users u ON u.id = t.user_id JOIN organizations o ON o.id = u.org_id
+                     WHERE t.token_hash = ? AND t.revoked_at IS NULL AND u.deactivated_at IS NULL"
                 ),
                 args![token_hash],
             )
@@ -220,10 +253,11 @@ impl Db {
     }
 
     #[allow(clippy::too_many_arguments)]
-    pub async fn insert_token(&self, id: &str, org_id: &str, user_id: &str, name: &str, role: &str, token_hash: &str, now: i64, expires_at: Option<i64>) -> ApiResult<()> {
-        self.run(
+    pub async fn insert_token(&self, id: &str, org_id: &str, user_id: &str, name: &str, role: &str, token_hash: &str, now: i64, expires_at: Option<i64>, audit: &Audit) -> ApiResult<()> {
+        self.run_audited(
             "INSERT INTO api_tokens (id, org_id, user_id, name, role, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             args![id, org_id, user_id, name, role, token_hash, now, expires_at],
+            audit,
         )
         .await?;
         Ok(())
@@ -238,33 +272,111 @@ impl Db {
 
     /// Sets the password of an invited user and spends the invitation. Returns the user when the
     /// link was valid, unused and unexpired.
-    pub async fn accept_invite(&self, invite_hash: &str, password_hash: &str, now: i64) -> ApiResult<Option<UserRow>> {
+    /// `audit` makes the audit row from the invited user's (id, organisation, name).
+    pub async fn accept_invite(&self, invite_hash: &str, password_hash: &str, now: i64, audit: impl FnOnce(&str, &str, &str) -> Audit) -> ApiResult<Option<UserRow>> {
         #[derive(Deserialize)]
         struct Inv {
             user_id: String,
             org_id: String,
+            name: String,
         }
         let inv: Option<Inv> = self
             .first(
-                "SELECT user_id, org_id FROM invites WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?",
+                "SELECT i.user_id, i.org_id, u.name FROM invites i JOIN users u ON u.id = i.user_id
+                 WHERE i.token_hash = ? AND i.used_at IS NULL AND i.expires_at > ? AND u.deactivated_at IS NULL",
                 args![invite_hash, now],
             )
             .await?;
         let Some(inv) = inv else { return Ok(None) };
+        let audit = audit(&inv.user_id, &inv.org_id, &inv.name);
         let res = self
-            .batch(vec![
+            .batch_audited(vec![
                 self.stmt("UPDATE invites SET used_at = ? WHERE token_hash = ? AND used_at IS NULL", args![now, invite_hash])?,
                 self.stmt(
                     "UPDATE users SET password_hash = ? WHERE id = ? AND password_hash IS NULL
                      AND EXISTS (SELECT 1 FROM invites WHERE token_hash = ? AND used_at = ?)",
                     args![password_hash, &inv.user_id, invite_hash, now],
                 )?,
-            ])
+            ], &audit)
             .await?;
         if changes(&res[1]) != 1 {
             return Ok(None);
         }
         self.user_by_id(&inv.org_id, &inv.user_id).await
+    }
+
+    /// Everyone in the organisation (active, invited and deactivated), by name.
+    pub async fn org_users(&self, org_id: &str) -> ApiResult<Vec<UserRow>> {
+        self.all(
+            &format!("SELECT {USER_COLS} FROM users u JOIN organizations o ON o.id = u.org_id WHERE u.org_id = ? ORDER BY u.name COLLATE NOCASE, u.id LIMIT 1000"),
+            args![org_id],
+        )
+        .await
+    }
+
+    /// How many admins of the organisation are not deactivated.
+    pub async fn active_admins(&self, org_id: &str) -> ApiResult<u32> {
+        let n: Option<i64> = self
+            .stmt("SELECT COUNT(*) AS n FROM users WHERE org_id = ? AND role = 'admin' AND deactivated_at IS NULL", args![org_id])?
+            .first(Some("n"))
+            .await?;
+        Ok(n.unwrap_or(0) as u32)
+    }
+
+    /// Renames and/or changes the role of an active person. A demotion of an admin only happens
+    /// while another active admin remains (checked in the same statement, so two admins
+    /// demoting each other at once cannot both succeed). True when the row changed.
+    pub async fn update_user(&self, org_id: &str, id: &str, name: &str, role: &str, audit: &Audit) -> ApiResult<bool> {
+        Ok(self
+            .run_audited(
+                "UPDATE users SET name = ?, role = ? WHERE org_id = ? AND id = ? AND deactivated_at IS NULL
+                   AND (role != 'admin' OR ?2 = 'admin'
+                        OR (SELECT COUNT(*) FROM users WHERE org_id = ?3 AND role = 'admin' AND deactivated_at IS NULL) > 1)",
+                args![name, role, org_id, id],
+                audit,
+            )
+            .await?
+            == 1)
+    }
+
+    /// Deactivates a person and ends their sessions, tokens and open invitation in one batch
+    /// (never the last active admin, checked in the same statement). Returns (sessions, tokens)
+    /// revoked, or None when nothing changed.
+    pub async fn deactivate_user(&self, org_id: &str, id: &str, now: i64, audit: &Audit) -> ApiResult<Option<(u32, u32)>> {
+        let res = self
+            .batch_audited(
+                vec![
+                    self.stmt(
+                        "UPDATE users SET deactivated_at = ? WHERE org_id = ? AND id = ? AND deactivated_at IS NULL
+                           AND (role != 'admin' OR (SELECT COUNT(*) FROM users WHERE org_id = ?2 AND role = 'admin' AND deactivated_at IS NULL) > 1)",
+                        args![now, org_id, id],
+                    )?,
+                    self.stmt(
+                        "UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL
+                           AND EXISTS (SELECT 1 FROM users WHERE id = ?2 AND deactivated_at = ?1)",
+                        args![now, id],
+                    )?,
+                    self.stmt(
+                        "UPDATE api_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL
+                           AND EXISTS (SELECT 1 FROM users WHERE id = ?2 AND deactivated_at = ?1)",
+                        args![now, id],
+                    )?,
+                    self.stmt(
+                        "UPDATE invites SET used_at = ? WHERE user_id = ? AND used_at IS NULL
+                           AND EXISTS (SELECT 1 FROM users WHERE id = ?2 AND deactivated_at = ?1)",
+                        args![now, id],
+                    )?,
+                    // The audit row follows this statement: it changes one row exactly when the
+                    // person was deactivated by this request.
+                    self.stmt("UPDATE users SET deactivated_at = deactivated_at WHERE id = ? AND deactivated_at = ?", args![id, now])?,
+                ],
+                audit,
+            )
+            .await?;
+        if changes(&res[0]) != 1 {
+            return Ok(None);
+        }
+        Ok(Some((changes(&res[1]) as u32, changes(&res[2]) as u32)))
     }
 
     /// Failed logins for a key within the window: (count, latest time).

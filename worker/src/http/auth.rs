@@ -1,5 +1,6 @@
 //! First-run setup, login and logout, invitations, and `GET /api/me`.
 
+use tocsin_domain::audit::{Action, Actor};
 use tocsin_domain::api::{AcceptInviteRequest, LoginRequest, SetupRequest, SetupState};
 use tocsin_domain::auth::{check_password, login_gate, Failures, LoginGate, Role, FAILURE_WINDOW_MS};
 use tocsin_domain::validation::{email, FieldError};
@@ -47,7 +48,9 @@ pub async fn setup(cx: &mut Cx) -> ApiResult<Response> {
         role: Role::Admin.as_str(),
         password_hash: Some(&hash),
     };
-    if !cx.db.create_first_org(&org_id, &org_name, &admin, cx.now).await? {
+    let actor = Actor::User { user_id: user_id.clone(), name: name.clone() };
+    let audit = cx.audit_by(&org_id, actor, Action::OrganizationCreated, Some(&org_id)).after(serde_json::json!({"organization": org_name, "admin": {"email": email, "name": name}}));
+    if !cx.db.create_first_org(&org_id, &org_name, &admin, cx.now, &audit).await? {
         return Err(already());
     }
     // The organisation's VAPID key pair and action-token key are made now, kept server-side.
@@ -65,7 +68,9 @@ pub async fn setup(cx: &mut Cx) -> ApiResult<Response> {
 
 async fn start_session(cx: &Cx, user: &UserRow, status: u16) -> ApiResult<Response> {
     let secret = new_secret("tcs_");
-    cx.db.insert_session(&sha256_hex(&secret), user, cx.now, cx.now + SESSION_TTL_MS).await?;
+    let actor = Actor::User { user_id: user.id.clone(), name: user.name.clone() };
+    let audit = cx.audit_by(&user.org_id, actor, Action::SessionCreated, Some(&user.id));
+    cx.db.insert_session(&sha256_hex(&secret), user, cx.now, cx.now + SESSION_TTL_MS, &audit).await?;
     let mut resp = json(status, &views::me(user, user.role.parse()?)?)?;
     resp.headers_mut().set("Set-Cookie", &session_cookie(&secret, cx.is_https(), SESSION_TTL_MS / 1000))?;
     Ok(resp)
@@ -93,7 +98,8 @@ pub async fn login(cx: &mut Cx) -> ApiResult<Response> {
         cx.db.forget_login_attempt(&reserved).await?;
         return Err(ApiError::RateLimited { retry_after_secs: secs });
     }
-    let user = cx.db.user_by_email(&email).await?;
+    // A deactivated person is refused exactly like a wrong password (same time, same answer).
+    let user = cx.db.user_by_email(&email).await?.filter(|u| u.deactivated_at.is_none());
     let ok = match user.as_ref().and_then(|u| u.password_hash.as_deref()) {
         Some(hash) => verify_password(&r.password, hash),
         None => {
@@ -123,7 +129,8 @@ pub async fn logout(cx: &Cx) -> ApiResult<Response> {
 /// `POST /api/auth/logout-everywhere`: ends every session of the caller (this one included).
 pub async fn logout_everywhere(cx: &Cx) -> ApiResult<Response> {
     let caller = cx.caller().await?;
-    cx.db.revoke_sessions_of(&caller.user.id, None, cx.now).await?;
+    let audit = cx.audit(&caller, Action::SessionsRevoked, Some(&caller.user.id));
+    cx.db.revoke_sessions_of(&caller.user.id, None, cx.now, &audit).await?;
     let mut resp = Response::empty()?.with_status(204);
     resp.headers_mut().set("Set-Cookie", &session_cookie("", cx.is_https(), 0))?;
     Ok(resp)
@@ -148,7 +155,8 @@ pub async fn change_password(cx: &mut Cx) -> ApiResult<Response> {
     cx.db.clear_login_failures(&key).await?;
     let hash = hash_password(&r.new_password)?;
     let keep = cookie(&cx.req, SESSION_COOKIE).map(|s| sha256_hex(&s));
-    cx.db.set_password_ending_other_sessions(&caller.user.id, &hash, keep.as_deref(), cx.now).await?;
+    let audit = cx.audit(&caller, Action::UserPasswordChanged, Some(&caller.user.id));
+    cx.db.set_password_ending_other_sessions(&caller.user.id, &hash, keep.as_deref(), cx.now, &audit).await?;
     Ok(Response::empty()?.with_status(204))
 }
 
@@ -178,7 +186,9 @@ pub async fn accept_invite(cx: &mut Cx) -> ApiResult<Response> {
     let hash = hash_password(&r.password)?;
     let user = cx
         .db
-        .accept_invite(&sha256_hex(r.token.trim()), &hash, cx.now)
+        .accept_invite(&sha256_hex(r.token.trim()), &hash, cx.now, |user_id, org_id, name| {
+            cx.audit_by(org_id, Actor::User { user_id: user_id.into(), name: name.into() }, Action::UserInviteAccepted, Some(user_id))
+        })
         .await?
         .ok_or_else(|| ApiError::Invalid(FieldError::new("token", "this invitation link is invalid, expired or already used")))?;
     start_session(cx, &user, 200).await

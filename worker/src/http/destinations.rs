@@ -2,6 +2,7 @@
 //! type and service; their URL and signing secret are never shown again after creation.
 
 use tocsin_domain::api::*;
+use tocsin_domain::audit::Action;
 use tocsin_domain::auth::Permission;
 use tocsin_domain::outbound::body::{render, OutboundEvent};
 use tocsin_domain::outbound::{url_hint, DestinationKind};
@@ -90,7 +91,8 @@ pub async fn create(cx: &mut Cx) -> ApiResult<Response> {
         enabled: r.enabled as i64,
         created_at: cx.now,
     };
-    cx.db.insert_destination(&row, cx.now).await?;
+    let audit = cx.audit(&caller, Action::DestinationCreated, Some(&row.id)).after(serde_json::to_value(view(&row)?)?);
+    cx.db.insert_destination(&row, cx.now, &audit).await?;
     json(201, &CreatedDestination { destination: view(&row)?, signing_secret: secret })
 }
 
@@ -98,6 +100,7 @@ pub async fn update(cx: &mut Cx, id: &str) -> ApiResult<Response> {
     let caller = admin(cx).await?;
     let r: DestinationRequest = cx.json().await?;
     let old = cx.db.destination(caller.org_id(), id).await?.ok_or(ApiError::NotFound("webhook destination"))?;
+    let old_view = old.clone();
     let (name, url) = checked(cx, &caller, &r).await?;
     // A generic destination keeps its secret; one that becomes generic gets one (shown once).
     let mut shown = None;
@@ -124,7 +127,8 @@ pub async fn update(cx: &mut Cx, id: &str) -> ApiResult<Response> {
         enabled: r.enabled as i64,
         ..old
     };
-    if !cx.db.update_destination(&row, cx.now).await? {
+    let audit = cx.audit(&caller, Action::DestinationUpdated, Some(&row.id)).before(serde_json::to_value(view(&old_view)?)?).after(serde_json::to_value(view(&row)?)?);
+    if !cx.db.update_destination(&row, cx.now, &audit).await? {
         return Err(ApiError::NotFound("webhook destination"));
     }
     json(200, &CreatedDestination { destination: view(&row)?, signing_secret: shown })
@@ -132,7 +136,8 @@ pub async fn update(cx: &mut Cx, id: &str) -> ApiResult<Response> {
 
 pub async fn delete(cx: &Cx, id: &str) -> ApiResult<Response> {
     let caller = admin(cx).await?;
-    if !cx.db.delete_destination(caller.org_id(), id, cx.now).await? {
+    let audit = cx.audit(&caller, Action::DestinationDeleted, Some(id));
+    if !cx.db.delete_destination(caller.org_id(), id, cx.now, &audit).await? {
         return Err(ApiError::NotFound("webhook destination"));
     }
     Ok(Response::empty()?.with_status(204))

@@ -1,14 +1,18 @@
 //! HTTP routing and the helpers every handler uses. Handlers stay short: authenticate, parse,
 //! ask the domain, persist through `db`, answer.
 
+mod audit;
 mod auth;
 mod destinations;
 mod health;
+mod import;
 mod incidents;
 mod oncall;
+mod openapi;
 mod opsgenie;
 mod pagerduty;
 mod push;
+mod secrets;
 mod services;
 mod status_admin;
 pub mod status_page;
@@ -120,6 +124,22 @@ impl Cx {
         crate::ingest::admit(key, limit, n, self.now)
     }
 
+    /// An audit row for a change `caller` makes (written with the change: `db::Db::run_audited`).
+    pub fn audit(&self, caller: &Caller, action: tocsin_domain::audit::Action, target_id: Option<&str>) -> crate::db::Audit {
+        self.audit_by(caller.org_id(), caller.actor(), action, target_id)
+    }
+
+    /// An audit row for a change made by someone other than a logged-in caller (setup, login).
+    pub fn audit_by(&self, org_id: &str, actor: tocsin_domain::audit::Actor, action: tocsin_domain::audit::Action, target_id: Option<&str>) -> crate::db::Audit {
+        crate::db::Audit {
+            id: crate::crypto::new_id(self.now),
+            org_id: org_id.to_string(),
+            at: self.now,
+            address: self.header("CF-Connecting-IP"),
+            entry: tocsin_domain::audit::Entry::new(actor, action, target_id),
+        }
+    }
+
     pub fn is_https(&self) -> bool {
         self.req.url().map(|u| u.scheme() == "https").unwrap_or(false)
     }
@@ -158,6 +178,7 @@ pub async fn handle(req: Request, db: Db, env: Env, now: i64) -> Response {
     }
     let result = match (segs.as_slice(), &method) {
         (["healthz"], Get) => health::get(&cx).await,
+        (["api", "openapi.json"], Get) => openapi::get(),
         // The public status page (no login); at the root of its own domain when one is set.
         ([""], Get) => status_page::root(&cx).await,
         (["status"], Get) => status_page::serve(&cx, "/status").await,
@@ -185,6 +206,10 @@ pub async fn handle(req: Request, db: Db, env: Env, now: i64) -> Response {
         (["api", "invites", "accept"], Post) => auth::accept_invite(&mut cx).await,
         (["api", "me"], Get) => auth::me(&cx).await,
         (["api", "users"], Post) => users::create(&mut cx).await,
+        (["api", "users"], Get) => users::list(&cx).await,
+        (["api", "users", id], Patch) => users::patch(&mut cx, id).await,
+        (["api", "users", id, "deactivate"], Post) => users::deactivate(&cx, id).await,
+        (["api", "audit"], Get) => audit::list(&cx).await,
         (["api", "tokens"], Post) => users::create_token(&mut cx).await,
         (["api", "tokens"], Get) => users::list_tokens(&cx).await,
         (["api", "tokens", id], Delete) => users::revoke_token(&cx, id).await,
@@ -238,6 +263,9 @@ pub async fn handle(req: Request, db: Db, env: Env, now: i64) -> Response {
         (["api", "webhook-destinations", id], Delete) => destinations::delete(&cx, id).await,
         (["api", "webhook-destinations", id, "test"], Post) => destinations::test(&cx, id).await,
         (["api", "webhook-destinations", id, "deliveries"], Get) => destinations::deliveries(&cx, id).await,
+        (["api", "import", "pagerduty"], Post) => import::import(&mut cx, tocsin_domain::import::Source::Pagerduty).await,
+        (["api", "import", "opsgenie"], Post) => import::import(&mut cx, tocsin_domain::import::Source::Opsgenie).await,
+        (["api", "admin", "reseal"], Post) => secrets::reseal(&cx).await,
         (["webhooks", vendor, key], Post) => webhooks::receive(&mut cx, vendor, key).await,
         (["v2", "enqueue"], Post) => pagerduty::enqueue(&mut cx).await,
         (["v2", "change", "enqueue"], Post) => pagerduty::change_enqueue(&mut cx).await,
@@ -247,15 +275,17 @@ pub async fn handle(req: Request, db: Db, env: Env, now: i64) -> Response {
         (["v2", "alerts", id, "acknowledge"], Post) => opsgenie::act(&mut cx, id, EventAction::Acknowledge).await,
         // Known paths with another method.
         (
-            ["healthz"] | ["api", "setup" | "me" | "users" | "tokens" | "services" | "incidents"] | ["api", "auth", _] | ["api", "invites", "accept"] | ["api", "tokens", _] | ["api", "users", "me", "password"]
+            ["healthz"] | ["api", "openapi.json"] | ["api", "setup" | "me" | "users" | "tokens" | "services" | "incidents"] | ["api", "auth", _] | ["api", "invites", "accept"] | ["api", "tokens", _] | ["api", "users", "me", "password"]
             | ["api", "services", _] | ["api", "services", _, "rotate-key" | "integrations"] | ["api", "incidents", _]
             | ["api", "incidents", _, "acknowledge" | "resolve" | "escalate" | "notifications" | "reassign" | "notes"]
             | ["api", "push", "vapid-public-key" | "subscriptions" | "deliveries"] | ["api", "push", "subscriptions", _] | ["api", "push", "subscriptions", _, "test"]
             | ["api", "actions", "acknowledge"] | ["api", "users", "me", "contact-preferences"] | ["api", "webhook-destinations"]
             | ["api", "webhook-destinations", _] | ["api", "webhook-destinations", _, "test" | "deliveries"]
+            | ["api", "import", "pagerduty" | "opsgenie"]
+            | ["api", "admin", "reseal"]
             | ["api", "schedules" | "escalation-policies", _] | ["api", "schedules", _, "overrides", _] | ["api", "schedules" | "oncall" | "escalation-policies"]
             | ["api", "schedules", _, "overrides" | "calendar-feed" | "calendar.ics" | "timeline"] | ["api", "services", _, "escalation-policy"]
-            | ["api", "users", _, "calendar-feed" | "oncall.ics"] | ["api", "calendar-feeds", _] | ["webhooks", _, _] | ["v2", "enqueue"] | ["v2", "change", "enqueue"]
+            | ["api", "users", _, "calendar-feed" | "oncall.ics" | "deactivate"] | ["api", "users", _] | ["api", "audit"] | ["api", "calendar-feeds", _] | ["webhooks", _, _] | ["v2", "enqueue"] | ["v2", "change", "enqueue"]
             | ["v2", "alerts"] | ["v2", "alerts", _, _] | ["status"] | ["status", "history"] | ["status", "incidents", _]
             | ["history.atom" | "history.rss"] | ["api", "status"] | ["api", "status", "page" | "groups" | "components" | "incidents" | "maintenances"]
             | ["api", "status", "components", _] | ["api", "status", "incidents" | "maintenances", _, "updates"],

@@ -3,6 +3,7 @@
 
 use serde_json::{json, Value};
 use tocsin_domain::api::{EscalationState, IncidentNotifications, Notification, OnCallNow, PageDelivery, OnCallSchedule, Person};
+use tocsin_domain::audit::Action;
 use tocsin_domain::auth::{Permission, Role};
 use tocsin_domain::ids::IncidentId;
 use tocsin_domain::escalation::{Policy, Target};
@@ -31,7 +32,8 @@ pub async fn create_schedule(cx: &mut Cx) -> ApiResult<Response> {
     let layers: Vec<Layer> = parse(&v, "layers")?;
     check_layers(cx, caller.org_id(), &layers).await?;
     let id = new_id(cx.now);
-    cx.db.insert_schedule(&id, caller.org_id(), &name, &tz, &serde_json::to_string(&layers)?, cx.now).await?;
+    let audit = cx.audit(&caller, Action::ScheduleCreated, Some(&id)).after(json!({"name": name, "time_zone": tz, "layers": layers}));
+    cx.db.insert_schedule(&id, caller.org_id(), &name, &tz, &serde_json::to_string(&layers)?, cx.now, &audit).await?;
     json(201, &json!({"id": id, "name": name}))
 }
 
@@ -85,7 +87,8 @@ pub async fn create_override(cx: &mut Cx, schedule_id: &str) -> ApiResult<Respon
         return Err(ApiError::NotFound("schedule"));
     }
     let id = new_id(cx.now);
-    cx.db.insert_override(&id, caller.org_id(), schedule_id, &user, start, end, &caller.user.id, cx.now).await?;
+    let audit = cx.audit(&caller, Action::OverrideCreated, Some(&id)).after(json!({"schedule_id": schedule_id, "user_id": user, "start": f.req_str("start", 40)?, "end": f.req_str("end", 40)?}));
+    cx.db.insert_override(&id, caller.org_id(), schedule_id, &user, start, end, &caller.user.id, cx.now, &audit).await?;
     json(201, &json!({"id": id, "user_id": user}))
 }
 
@@ -95,7 +98,8 @@ pub async fn create_policy(cx: &mut Cx) -> ApiResult<Response> {
     let v = cx.json_value().await?;
     let (name, policy) = policy_from(cx, caller.org_id(), &v).await?;
     let id = new_id(cx.now);
-    cx.db.insert_policy(&id, caller.org_id(), &name, &serde_json::to_string(&policy)?, cx.now).await?;
+    let audit = cx.audit(&caller, Action::PolicyCreated, Some(&id)).after(json!({"name": name, "policy": policy}));
+    cx.db.insert_policy(&id, caller.org_id(), &name, &serde_json::to_string(&policy)?, cx.now, &audit).await?;
     json(201, &json!({"id": id, "name": name}))
 }
 
@@ -117,7 +121,8 @@ pub async fn set_service_policy(cx: &mut Cx, service_id: &str) -> ApiResult<Resp
     caller.require(Permission::Administer)?;
     let v = cx.json_value().await?;
     let policy = Fields::new(&v)?.opt_str("policy_id", 64)?;
-    if !cx.db.set_service_policy(caller.org_id(), service_id, policy.as_deref(), cx.now).await? {
+    let audit = cx.audit(&caller, Action::ServicePolicySet, Some(service_id)).after(json!({"escalation_policy_id": policy}));
+    if !cx.db.set_service_policy(caller.org_id(), service_id, policy.as_deref(), cx.now, &audit).await? {
         return Err(ApiError::NotFound("service or escalation policy"));
     }
     json(200, &json!({"service_id": service_id, "policy_id": policy}))
@@ -196,7 +201,8 @@ pub async fn create_calendar_feed(cx: &Cx, kind: &str, subject: Option<&str>) ->
     };
     let secret = crate::crypto::new_secret("tcf_");
     let id = new_id(cx.now);
-    cx.db.insert_calendar_feed(&id, caller.org_id(), kind, &subject, &crate::crypto::sha256_hex(&secret), &caller.user.id, cx.now).await?;
+    let audit = cx.audit(&caller, Action::CalendarFeedCreated, Some(&id)).after(json!({"kind": kind, "subject_id": subject}));
+    cx.db.insert_calendar_feed(&id, caller.org_id(), kind, &subject, &crate::crypto::sha256_hex(&secret), &caller.user.id, cx.now, &audit).await?;
     let path = match kind {
         "schedule" => format!("/api/schedules/{subject}/calendar.ics"),
         _ => format!("/api/users/{subject}/oncall.ics"),
@@ -212,7 +218,8 @@ pub async fn revoke_calendar_feed(cx: &Cx, id: &str) -> ApiResult<Response> {
     if !tocsin_domain::auth::may_revoke_feed(caller.role, &caller.user.id, feed.created_by.as_deref(), personal) {
         return Err(ApiError::Forbidden("only the feed's owner or an admin may revoke it"));
     }
-    if !cx.db.revoke_calendar_feed(caller.org_id(), id, cx.now).await? {
+    let audit = cx.audit(&caller, Action::CalendarFeedRevoked, Some(id)).before(json!({"kind": feed.kind, "subject_id": feed.subject_id}));
+    if !cx.db.revoke_calendar_feed(caller.org_id(), id, cx.now, &audit).await? {
         return Err(ApiError::NotFound("calendar feed"));
     }
     Ok(Response::empty()?.with_status(204))
@@ -257,7 +264,7 @@ pub async fn calendar(cx: &Cx, kind: &str, subject: &str) -> ApiResult<Response>
     Ok(resp)
 }
 
-/// Each layer's turns and the final rota for the next `days` (default 14, at most 60).
+/// Each layer's turns and the final rota for `days` (default 14, at most 60) from `from` (default now).
 pub async fn timeline(cx: &Cx, id: &str) -> ApiResult<Response> {
     use tocsin_domain::api::{ScheduleTimeline, TimelineRow, TimelineShift};
     use tocsin_domain::schedule::{shifts, Schedule};
@@ -266,7 +273,13 @@ pub async fn timeline(cx: &Cx, id: &str) -> ApiResult<Response> {
     let schedules = load_schedules(&cx.db, caller.org_id(), cx.now).await?;
     let (name, s) = schedules.get(id).ok_or(ApiError::NotFound("schedule"))?;
     let names: std::collections::HashMap<String, String> = cx.db.user_names(caller.org_id()).await?.into_iter().collect();
-    let (from, to) = (views::time(cx.now), views::time(cx.now + days * 86_400_000));
+    // `from` (RFC 3339, default now): render another stretch, e.g. to compare with an imported
+    // schedule's own rendering.
+    let start = match cx.query("from") {
+        Some(f) => chrono::DateTime::parse_from_rfc3339(&f).map(|t| t.timestamp_millis()).map_err(|_| ApiError::field("from", "must be an RFC 3339 time"))?,
+        None => cx.now,
+    };
+    let (from, to) = (views::time(start), views::time(start + days * 86_400_000));
     let row = |label: String, list: Vec<tocsin_domain::schedule::Shift>| TimelineRow {
         name: label,
         shifts: list
@@ -319,7 +332,12 @@ pub async fn update_schedule(cx: &mut Cx, id: &str) -> ApiResult<Response> {
     let tz = time_zone("time_zone", f.opt_str("time_zone", 64)?)?;
     let layers: Vec<Layer> = parse(&v, "layers")?;
     check_layers(cx, caller.org_id(), &layers).await?;
-    if !cx.db.update_schedule(caller.org_id(), id, &name, &tz, &serde_json::to_string(&layers)?, cx.now).await? {
+    let before = cx.db.schedules(caller.org_id()).await?.into_iter().find(|s| s.id == id).ok_or(ApiError::NotFound("schedule"))?;
+    let audit = cx
+        .audit(&caller, Action::ScheduleUpdated, Some(id))
+        .before(json!({"name": before.name, "time_zone": before.time_zone, "layers": serde_json::from_str::<Value>(&before.layers).unwrap_or(Value::Null)}))
+        .after(json!({"name": name, "time_zone": tz, "layers": layers}));
+    if !cx.db.update_schedule(caller.org_id(), id, &name, &tz, &serde_json::to_string(&layers)?, cx.now, &audit).await? {
         return Err(ApiError::NotFound("schedule"));
     }
     json(200, &json!({"id": id, "name": name}))
@@ -328,7 +346,8 @@ pub async fn update_schedule(cx: &mut Cx, id: &str) -> ApiResult<Response> {
 pub async fn delete_schedule(cx: &Cx, id: &str) -> ApiResult<Response> {
     let caller = cx.caller().await?;
     caller.require(Permission::Administer)?;
-    if !cx.db.delete_schedule(caller.org_id(), id).await? {
+    let audit = cx.audit(&caller, Action::ScheduleDeleted, Some(id));
+    if !cx.db.delete_schedule(caller.org_id(), id, &audit).await? {
         return Err(ApiError::NotFound("schedule"));
     }
     Ok(Response::empty()?.with_status(204))
@@ -339,7 +358,8 @@ pub async fn delete_override(cx: &Cx, schedule_id: &str, id: &str) -> ApiResult<
     let caller = cx.caller().await?;
     caller.require(Permission::Respond)?;
     let only_mine = (caller.role != Role::Admin).then_some(caller.user.id.as_str());
-    if !cx.db.delete_override(caller.org_id(), schedule_id, id, only_mine).await? {
+    let audit = cx.audit(&caller, Action::OverrideDeleted, Some(id)).before(json!({"schedule_id": schedule_id}));
+    if !cx.db.delete_override(caller.org_id(), schedule_id, id, only_mine, &audit).await? {
         return Err(ApiError::NotFound("override (or it is someone else's)"));
     }
     Ok(Response::empty()?.with_status(204))
@@ -372,7 +392,12 @@ pub async fn update_policy(cx: &mut Cx, id: &str) -> ApiResult<Response> {
     caller.require(Permission::Administer)?;
     let v = cx.json_value().await?;
     let (name, policy) = policy_from(cx, caller.org_id(), &v).await?;
-    if !cx.db.update_policy(caller.org_id(), id, &name, &serde_json::to_string(&policy)?, cx.now).await? {
+    let before = cx.db.policy(caller.org_id(), id).await?.ok_or(ApiError::NotFound("escalation policy"))?;
+    let audit = cx
+        .audit(&caller, Action::PolicyUpdated, Some(id))
+        .before(json!({"name": before.name, "policy": serde_json::from_str::<Value>(&before.policy).unwrap_or(Value::Null)}))
+        .after(json!({"name": name, "policy": policy}));
+    if !cx.db.update_policy(caller.org_id(), id, &name, &serde_json::to_string(&policy)?, cx.now, &audit).await? {
         return Err(ApiError::NotFound("escalation policy"));
     }
     json(200, &json!({"id": id, "name": name}))
@@ -381,7 +406,8 @@ pub async fn update_policy(cx: &mut Cx, id: &str) -> ApiResult<Response> {
 pub async fn delete_policy(cx: &Cx, id: &str) -> ApiResult<Response> {
     let caller = cx.caller().await?;
     caller.require(Permission::Administer)?;
-    if !cx.db.delete_policy(caller.org_id(), id, cx.now).await? {
+    let audit = cx.audit(&caller, Action::PolicyDeleted, Some(id));
+    if !cx.db.delete_policy(caller.org_id(), id, cx.now, &audit).await? {
         return Err(ApiError::NotFound("escalation policy"));
     }
     Ok(Response::empty()?.with_status(204))

@@ -5,6 +5,7 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use tocsin_domain::action_token::{self, Purpose, TokenError};
+use tocsin_domain::audit::Action;
 use tocsin_domain::api::*;
 use tocsin_domain::auth::{allows, Permission, Role};
 use tocsin_domain::incident::IncidentAction;
@@ -68,7 +69,9 @@ pub async fn subscribe(cx: &mut Cx) -> ApiResult<Response> {
     };
     org_keys(cx, &caller).await?;
     let (p256dh, auth) = (r.keys.p256dh.trim_end_matches('='), r.keys.auth.trim_end_matches('='));
-    let (row, new) = cx.db.upsert_subscription(&new_id(cx.now), caller.org_id(), &caller.user.id, endpoint, p256dh, auth, &device, cx.now).await?;
+    let id = new_id(cx.now);
+    let audit = cx.audit(&caller, Action::DeviceSubscribed, Some(&id)).after(serde_json::json!({"device": device, "user_id": caller.user.id}));
+    let (row, new) = cx.db.upsert_subscription(&id, caller.org_id(), &caller.user.id, endpoint, p256dh, auth, &device, cx.now, &audit).await?;
     json(if new { 201 } else { 200 }, &device_view(&row))
 }
 
@@ -80,7 +83,8 @@ pub async fn list_subscriptions(cx: &Cx) -> ApiResult<Response> {
 
 pub async fn unsubscribe(cx: &Cx, id: &str) -> ApiResult<Response> {
     let caller = cx.caller().await?;
-    if !cx.db.delete_subscription(caller.org_id(), &caller.user.id, id).await? {
+    let audit = cx.audit(&caller, Action::DeviceRemoved, Some(id));
+    if !cx.db.delete_subscription(caller.org_id(), &caller.user.id, id, &audit).await? {
         return Err(ApiError::NotFound("push subscription"));
     }
     Ok(Response::empty()?.with_status(204))
@@ -210,8 +214,11 @@ pub async fn put_preferences(cx: &mut Cx) -> ApiResult<Response> {
         }
     };
     let repeat = r.repeat.map(|x: RepeatRule| (i64::from(x.every_minutes), x.min_severity.as_str()));
+    let before = serde_json::to_value(preferences_view(&caller.user.id, old.as_ref())?)?;
+    let after = serde_json::json!({"push": r.push, "webhook": webhook.as_ref().map(|(k, _, _)| *k), "repeat": repeat.map(|(m, s)| serde_json::json!({"every_minutes": m, "min_severity": s}))});
+    let audit = cx.audit(&caller, Action::ContactPreferencesUpdated, Some(&caller.user.id)).before(before).after(after);
     cx.db
-        .put_preferences(caller.org_id(), &caller.user.id, r.push, webhook.as_ref().map(|(k, u, s)| (*k, u.as_str(), s.as_deref())), repeat, cx.now)
+        .put_preferences(caller.org_id(), &caller.user.id, r.push, webhook.as_ref().map(|(k, u, s)| (*k, u.as_str(), s.as_deref())), repeat, cx.now, &audit)
         .await?;
     let p = cx.db.preferences(&caller.user.id).await?;
     let mut body = serde_json::to_value(preferences_view(&caller.user.id, p.as_ref())?)?;

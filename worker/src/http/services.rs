@@ -2,7 +2,8 @@
 
 use serde_json::Value;
 use tocsin_domain::api::{ServiceIntegrations, ServiceList};
-use tocsin_domain::auth::Permission;
+use tocsin_domain::audit::Action;
+use tocsin_domain::auth::{Permission, Role};
 use tocsin_domain::grouping::GroupingRule;
 use tocsin_domain::validation::{http_url, parse_json, FieldError, Fields};
 use tocsin_domain::vendors::integrations::endpoints;
@@ -115,6 +116,15 @@ fn settings(body: &Value, current: Option<&ServiceRow>, id: &str) -> ApiResult<S
     Ok(Settings { name: text("name", &name, 100)?, description, runbook_url, grouping, auto_resolve, webhook_secret, unack_timeout_minutes, allowed_senders })
 }
 
+/// A service's settings as the audit log keeps them (the secret only as set or not).
+fn audited(s: &Settings) -> Value {
+    serde_json::json!({
+        "name": s.name, "description": s.description, "runbook_url": s.runbook_url, "grouping": serde_json::from_str::<Value>(&s.grouping).unwrap_or_default(),
+        "auto_resolve": s.auto_resolve, "has_webhook_secret": s.webhook_secret.is_some(), "unack_timeout_minutes": s.unack_timeout_minutes,
+        "allowed_senders": s.allowed_senders.as_deref().and_then(|a| serde_json::from_str::<Value>(a).ok()),
+    })
+}
+
 fn name_taken(name: &str) -> impl Fn(ApiError) -> ApiError + '_ {
     move |e| {
         if is_unique_violation(&e) {
@@ -137,7 +147,8 @@ pub async fn create(cx: &mut Cx) -> ApiResult<Response> {
     let body = parse_json(&cx.body(64 * 1024).await?)?;
     let id = new_id(cx.now);
     let s = settings(&body, None, &id)?;
-    cx.db.insert_service(&id, caller.org_id(), &s.fields(), &new_integration_key(), cx.now).await.map_err(name_taken(&s.name))?;
+    let audit = cx.audit(&caller, Action::ServiceCreated, Some(&id)).after(audited(&s));
+    cx.db.insert_service(&id, caller.org_id(), &s.fields(), &new_integration_key(), cx.now, &audit).await.map_err(name_taken(&s.name))?;
     let row = cx.db.service(caller.org_id(), &id).await?.ok_or(ApiError::Internal("service vanished".into()))?;
     json(201, &views::service(&row, caller.role))
 }
@@ -157,7 +168,9 @@ pub async fn patch(cx: &mut Cx, id: &str) -> ApiResult<Response> {
     let current = load(cx, caller.org_id(), id).await?;
     let body = parse_json(&cx.body(64 * 1024).await?)?;
     let s = settings(&body, Some(&current), id)?;
-    cx.db.update_service(caller.org_id(), id, &s.fields(), cx.now).await.map_err(name_taken(&s.name))?;
+    let before = serde_json::to_value(views::service(&current, Role::Admin))?;
+    let audit = cx.audit(&caller, Action::ServiceUpdated, Some(id)).before(before).after(audited(&s));
+    cx.db.update_service(caller.org_id(), id, &s.fields(), cx.now, &audit).await.map_err(name_taken(&s.name))?;
     json(200, &views::service(&load(cx, caller.org_id(), id).await?, caller.role))
 }
 
@@ -166,7 +179,8 @@ pub async fn rotate_key(cx: &Cx, id: &str) -> ApiResult<Response> {
     let caller = cx.caller().await?;
     caller.require(Permission::Administer)?;
     load(cx, caller.org_id(), id).await?;
-    cx.db.rotate_integration_key(caller.org_id(), id, &new_integration_key(), cx.now).await?;
+    let audit = cx.audit(&caller, Action::ServiceKeyRotated, Some(id));
+    cx.db.rotate_integration_key(caller.org_id(), id, &new_integration_key(), cx.now, &audit).await?;
     json(200, &views::service(&load(cx, caller.org_id(), id).await?, caller.role))
 }
 

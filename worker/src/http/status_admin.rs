@@ -2,6 +2,7 @@
 //! incidents and posting their updates, scheduling maintenance. Every change purges the public
 //! cache.
 
+use tocsin_domain::audit::Action;
 use serde_json::Value;
 use tocsin_domain::api::{AdminComponent, StatusAdmin, StatusPageSettings};
 use tocsin_domain::auth::Permission;
@@ -23,6 +24,15 @@ fn parse_enum<T: std::str::FromStr<Err = tocsin_domain::incident::UnknownValue>>
     match f.opt_str(field, 40)? {
         None => Ok(None),
         Some(s) => s.parse::<T>().map(Some).map_err(|e| ApiError::Invalid(FieldError::new(field, e.to_string()))),
+    }
+}
+
+/// A list position: an integer within ±1 000 000 (larger ones do not survive D1's numbers and
+/// would break every read of the status page); absent: `default`.
+fn position(v: &Value, default: i64) -> ApiResult<i64> {
+    match v.get("position") {
+        None | Some(Value::Null) => Ok(default),
+        Some(p) => p.as_i64().filter(|p| p.abs() <= tocsin_domain::api::status::MAX_POSITION).ok_or_else(|| ApiError::field("position", "must be an integer from -1000000 to 1000000")),
     }
 }
 
@@ -88,7 +98,8 @@ pub async fn put_page(cx: &mut Cx) -> ApiResult<Response> {
     let name = f.req_str("name", 100)?;
     let tz = time_zone("time_zone", f.opt_str("time_zone", 64)?)?;
     let url = f.opt_str("url", 300)?.map(|u| http_url("url", &u)).transpose()?;
-    cx.db.upsert_status_page(caller.org_id(), &name, &tz, url.as_deref(), cx.now).await?;
+    let audit = cx.audit(&caller, Action::StatusPageUpdated, None).after(serde_json::json!({"name": name, "time_zone": tz, "page_url": url}));
+    cx.db.upsert_status_page(caller.org_id(), &name, &tz, url.as_deref(), cx.now, &audit).await?;
     super::status_page::forget_page_host();
     purge().await;
     get(cx).await
@@ -100,9 +111,10 @@ pub async fn create_group(cx: &mut Cx) -> ApiResult<Response> {
     let v = cx.json_value().await?;
     let f = Fields::new(&v)?;
     let name = f.req_str("name", 100)?;
-    let position = v.get("position").and_then(Value::as_i64).unwrap_or(0);
+    let position = position(&v, 0)?;
     let id = new_id(cx.now);
-    cx.db.insert_group(&id, caller.org_id(), &name, position, cx.now).await?;
+    let audit = cx.audit(&caller, Action::StatusGroupCreated, Some(&id)).after(serde_json::json!({"name": name, "position": position}));
+    cx.db.insert_group(&id, caller.org_id(), &name, position, cx.now, &audit).await?;
     purge().await;
     json(201, &serde_json::json!({"id": id, "name": name, "position": position}))
 }
@@ -120,10 +132,13 @@ pub async fn create_component(cx: &mut Cx) -> ApiResult<Response> {
             return Err(ApiError::field("group_id", "no such group"));
         }
     }
-    let position = v.get("position").and_then(Value::as_i64).unwrap_or(0);
+    let position = position(&v, 0)?;
     let services = string_list(&v, "service_ids")?.unwrap_or_default();
     let id = new_id(cx.now);
-    cx.db.insert_component(&id, caller.org_id(), &name, &description, group_id.as_deref(), position, &services, cx.now).await?;
+    let audit = cx
+        .audit(&caller, Action::StatusComponentCreated, Some(&id))
+        .after(serde_json::json!({"name": name, "description": description, "group_id": group_id, "position": position, "service_ids": services}));
+    cx.db.insert_component(&id, caller.org_id(), &name, &description, group_id.as_deref(), position, &services, cx.now, &audit).await?;
     purge().await;
     json(201, &serde_json::json!({"id": id, "name": name}))
 }
@@ -147,12 +162,17 @@ pub async fn patch_component(cx: &mut Cx, id: &str) -> ApiResult<Response> {
                 return Err(ApiError::field("group_id", "no such group"));
             }
         }
-        let position = v.get("position").and_then(Value::as_i64).unwrap_or(current.position);
+        let position = position(&v, current.position)?;
         let services = string_list(&v, "service_ids")?;
-        cx.db.update_component(caller.org_id(), id, &name, &description, group_id.as_deref(), position, services.as_deref(), cx.now).await?;
+        let audit = cx
+            .audit(&caller, Action::StatusComponentUpdated, Some(id))
+            .before(serde_json::json!({"name": current.name, "description": current.description, "group_id": current.group_id, "position": current.position}))
+            .after(serde_json::json!({"name": name, "description": description, "group_id": group_id, "position": position, "service_ids": services}));
+        cx.db.update_component(caller.org_id(), id, &name, &description, group_id.as_deref(), position, services.as_deref(), cx.now, &audit).await?;
     }
     if let Some(status) = parse_enum::<ComponentStatus>(&f, "status")? {
-        cx.db.set_component_statuses(caller.org_id(), &[(id.to_string(), status.as_str().to_string())], cx.now).await?;
+        let audit = cx.audit(&caller, Action::StatusComponentUpdated, Some(id)).before(serde_json::json!({"status": current.status})).after(serde_json::json!({"status": status.as_str()}));
+        cx.db.set_component_statuses(caller.org_id(), &[(id.to_string(), status.as_str().to_string())], cx.now, &audit).await?;
     }
     purge().await;
     get(cx).await
@@ -203,7 +223,8 @@ pub async fn publish_incident(cx: &mut Cx) -> ApiResult<Response> {
         resolved_at: status.is_resolved().then_some(cx.now),
     };
     let update = UpdateRow { id: new_id(cx.now), parent_id: id.clone(), status: status.as_str().into(), body: body_text, affected, created_at: cx.now };
-    cx.db.write_public_incident(caller.org_id(), &row, true, &update, &changes, cx.now).await?;
+    let audit = cx.audit(&caller, Action::StatusIncidentPublished, Some(&row.id)).after(serde_json::json!({"name": row.name, "status": row.status, "impact": row.impact, "body": update.body}));
+    cx.db.write_public_incident(caller.org_id(), &row, true, &update, &changes, cx.now, &audit).await?;
     super::status_page::purge_with(&[row.id.as_str()]).await;
     json(201, &serde_json::json!({"id": id, "url": format!("{}/status/incidents/{id}", cx.origin())}))
 }
@@ -233,7 +254,8 @@ pub async fn post_incident_update(cx: &mut Cx, id: &str) -> ApiResult<Response> 
     }
     row.resolved_at = if status.is_resolved() { row.resolved_at.or(Some(cx.now)) } else { None };
     let update = UpdateRow { id: new_id(cx.now), parent_id: row.id.clone(), status: status.as_str().into(), body: body_text, affected, created_at: cx.now };
-    cx.db.write_public_incident(caller.org_id(), &row, false, &update, &changes, cx.now).await?;
+    let audit = cx.audit(&caller, Action::StatusIncidentUpdated, Some(&row.id)).after(serde_json::json!({"status": row.status, "impact": row.impact, "body": update.body}));
+    cx.db.write_public_incident(caller.org_id(), &row, false, &update, &changes, cx.now, &audit).await?;
     super::status_page::purge_with(&[row.id.as_str()]).await;
     json(201, &serde_json::json!({"id": update.id}))
 }
@@ -270,7 +292,8 @@ pub async fn schedule_maintenance(cx: &mut Cx) -> ApiResult<Response> {
         updated_at: cx.now,
     };
     let update = UpdateRow { id: new_id(cx.now), parent_id: id.clone(), status: "scheduled".into(), body: body_text, affected: "[]".into(), created_at: cx.now };
-    cx.db.write_maintenance(&m, true, Some(&update), &[], cx.now).await?;
+    let audit = cx.audit(&caller, Action::MaintenanceScheduled, Some(&m.id)).after(serde_json::json!({"name": m.name, "status": m.status, "scheduled_for": m.scheduled_for, "scheduled_until": m.scheduled_until}));
+    cx.db.write_maintenance(&m, true, Some(&update), &[], cx.now, &audit).await?;
     purge().await;
     json(201, &serde_json::json!({"id": id, "status": status.as_str()}))
 }
@@ -286,7 +309,8 @@ pub async fn post_maintenance_update(cx: &mut Cx, id: &str) -> ApiResult<Respons
     m.status = status.as_str().into();
     m.updated_at = cx.now;
     let update = UpdateRow { id: new_id(cx.now), parent_id: m.id.clone(), status: status.as_str().into(), body: body_text, affected: "[]".into(), created_at: cx.now };
-    cx.db.write_maintenance(&m, false, Some(&update), &[], cx.now).await?;
+    let audit = cx.audit(&caller, Action::MaintenanceUpdated, Some(&m.id)).after(serde_json::json!({"status": m.status, "body": update.body}));
+    cx.db.write_maintenance(&m, false, Some(&update), &[], cx.now, &audit).await?;
     purge().await;
     json(201, &serde_json::json!({"id": update.id, "status": status.as_str()}))
 }
@@ -314,7 +338,14 @@ pub async fn sweep_maintenance(db: &crate::db::Db, now: i64) -> ApiResult<usize>
         m.status = to.as_str().into();
         m.updated_at = now;
         let update = UpdateRow { id: new_id(now), parent_id: m.id.clone(), status: to.as_str().into(), body: maintenance_transition_text(to).into(), affected: "[]".into(), created_at: now };
-        db.write_maintenance(&m, false, Some(&update), &statuses, now).await?;
+        let audit = crate::db::Audit {
+            id: new_id(now),
+            org_id: m.org_id.clone(),
+            at: now,
+            address: None,
+            entry: tocsin_domain::audit::Entry::new(tocsin_domain::audit::Actor::System, Action::MaintenanceUpdated, Some(&m.id)).after(serde_json::json!({"status": m.status})),
+        };
+        db.write_maintenance(&m, false, Some(&update), &statuses, now, &audit).await?;
         moved += 1;
     }
     if moved > 0 {

@@ -1,7 +1,11 @@
-//! Adding people (with a password or by a one-time invitation link) and API tokens.
+//! People (adding them with a password or a one-time invitation link, listing, editing,
+//! deactivating) and API tokens. Every change is audited in the batch that makes it.
 
 use tocsin_domain::api::{ApiToken, CreateTokenRequest, CreateUserRequest, CreatedToken, CreatedUser};
-use tocsin_domain::auth::{check_password, Permission};
+use serde_json::json;
+use tocsin_domain::audit::Action;
+use tocsin_domain::auth::{check_password, Permission, Role};
+use tocsin_domain::people::{self, Deactivated, PatchUserRequest, Target, UserList};
 use tocsin_domain::ids::TokenId;
 use tocsin_domain::validation::email;
 use worker::Response;
@@ -43,13 +47,16 @@ pub async fn create(cx: &mut Cx) -> ApiResult<Response> {
             e
         }
     };
+    let after = json!({"email": email, "name": name, "role": r.role.as_str()});
     let (invite_url, invite_expires_at) = if password_hash.is_some() {
-        cx.db.insert_user(&u, cx.now).await.map_err(duplicate)?;
+        let audit = cx.audit(&caller, Action::UserCreated, Some(&id)).after(after);
+        cx.db.insert_user(&u, cx.now, &audit).await.map_err(duplicate)?;
         (None, None)
     } else {
         let secret = new_secret("tci_");
         let expires = cx.now + INVITE_TTL_MS;
-        cx.db.insert_invited_user(&u, &sha256_hex(&secret), expires, cx.now).await.map_err(duplicate)?;
+        let audit = cx.audit(&caller, Action::UserInvited, Some(&id)).after(after);
+        cx.db.insert_invited_user(&u, &sha256_hex(&secret), expires, cx.now, &audit).await.map_err(duplicate)?;
         // The secret travels in the fragment, so it never reaches server or proxy logs.
         (Some(format!("{}/invite#{secret}", cx.origin())), Some(views::time(expires)))
     };
@@ -68,7 +75,8 @@ pub async fn create_token(cx: &mut Cx) -> ApiResult<Response> {
     let expires_at = tocsin_domain::auth::token_expiry(cx.now, r.expires_in_days).map_err(|m| ApiError::field("expires_in_days", m))?;
     let id = new_id(cx.now);
     let secret = new_secret("tct_");
-    cx.db.insert_token(&id, caller.org_id(), &caller.user.id, &name, role.as_str(), &sha256_hex(&secret), cx.now, expires_at).await?;
+    let audit = cx.audit(&caller, Action::TokenCreated, Some(&id)).after(json!({"name": name, "role": role.as_str(), "user_id": caller.user.id, "expires_at": expires_at}));
+    cx.db.insert_token(&id, caller.org_id(), &caller.user.id, &name, role.as_str(), &sha256_hex(&secret), cx.now, expires_at, &audit).await?;
     let token = ApiToken { id: TokenId(id), name, role, created_at: views::time(cx.now), last_used_at: None, expires_at: expires_at.map(views::time), user_name: Some(caller.user.name.clone()) };
     json(201, &CreatedToken { token, secret })
 }
@@ -102,8 +110,79 @@ pub async fn list_tokens(cx: &Cx) -> ApiResult<Response> {
 pub async fn revoke_token(cx: &Cx, id: &str) -> ApiResult<Response> {
     let caller = cx.caller().await?;
     let only = (caller.role != tocsin_domain::auth::Role::Admin).then_some(caller.user.id.as_str());
-    if !cx.db.revoke_token(caller.org_id(), id, only, cx.now).await? {
+    let audit = cx.audit(&caller, Action::TokenRevoked, Some(id));
+    if !cx.db.revoke_token(caller.org_id(), id, only, cx.now, &audit).await? {
         return Err(ApiError::NotFound("token"));
     }
     Ok(Response::empty()?.with_status(204))
+}
+
+/// `GET /api/users`: everyone in the organisation (any member: people are picked as responders,
+/// override takers and escalation targets); e-mail addresses only for admins.
+pub async fn list(cx: &Cx) -> ApiResult<Response> {
+    let caller = cx.caller().await?;
+    let admin = caller.role == Role::Admin;
+    let users = cx
+        .db
+        .org_users(caller.org_id())
+        .await?
+        .iter()
+        .map(|u| {
+            let mut v = views::user(u)?;
+            if !admin && u.id != caller.user.id {
+                v.email = String::new();
+            }
+            Ok(v)
+        })
+        .collect::<ApiResult<Vec<_>>>()?;
+    json(200, &UserList { users })
+}
+
+fn refused(r: people::Refusal) -> ApiError {
+    match r {
+        people::Refusal::NotAllowed => ApiError::Forbidden(r.message()),
+        people::Refusal::LastAdmin | people::Refusal::Deactivated => ApiError::Conflict(r.message().into()),
+    }
+}
+
+/// `PATCH /api/users/{id}`: a person renames themself; admins rename anyone and change roles.
+pub async fn patch(cx: &mut Cx, id: &str) -> ApiResult<Response> {
+    let caller = cx.caller().await?;
+    caller.require(Permission::Read)?;
+    let r: PatchUserRequest = cx.json().await?;
+    // `me` stands for the caller.
+    let id = if id == "me" { caller.user.id.clone() } else { id.to_string() };
+    let id = id.as_str();
+    let name = r.name.as_deref().map(|n| text("name", n, 100)).transpose()?;
+    let target = cx.db.user_by_id(caller.org_id(), id).await?.ok_or(ApiError::NotFound("user"))?;
+    let current: Role = target.role.parse()?;
+    let t = Target { role: current, deactivated: target.deactivated_at.is_some(), is_caller: target.id == caller.user.id };
+    let renames = name.as_ref().is_some_and(|n| *n != target.name);
+    people::check_edit(caller.role, t, r.role, renames, cx.db.active_admins(caller.org_id()).await?).map_err(refused)?;
+    let new_name = name.unwrap_or_else(|| target.name.clone());
+    let new_role = r.role.unwrap_or(current);
+    let audit = cx
+        .audit(&caller, Action::UserUpdated, Some(id))
+        .before(json!({"name": target.name, "role": current.as_str()}))
+        .after(json!({"name": new_name, "role": new_role.as_str()}));
+    if !cx.db.update_user(caller.org_id(), id, &new_name, new_role.as_str(), &audit).await? {
+        // Someone else changed the organisation in between (the last other admin went).
+        return Err(refused(people::Refusal::LastAdmin));
+    }
+    let user = cx.db.user_by_id(caller.org_id(), id).await?.ok_or(ApiError::NotFound("user"))?;
+    json(200, &views::user(&user)?)
+}
+
+/// `POST /api/users/{id}/deactivate` (admins): the person can no longer log in; their sessions,
+/// tokens and pending invitation end at once, in the same batch; their history stays.
+pub async fn deactivate(cx: &Cx, id: &str) -> ApiResult<Response> {
+    let caller = cx.caller().await?;
+    caller.require(Permission::Administer)?;
+    let target = cx.db.user_by_id(caller.org_id(), id).await?.ok_or(ApiError::NotFound("user"))?;
+    let t = Target { role: target.role.parse()?, deactivated: target.deactivated_at.is_some(), is_caller: target.id == caller.user.id };
+    people::check_deactivate(caller.role, t, cx.db.active_admins(caller.org_id()).await?).map_err(refused)?;
+    let audit = cx.audit(&caller, Action::UserDeactivated, Some(id)).before(json!({"name": target.name, "role": target.role}));
+    let (sessions, tokens) = cx.db.deactivate_user(caller.org_id(), id, cx.now, &audit).await?.ok_or_else(|| refused(people::Refusal::LastAdmin))?;
+    let user = cx.db.user_by_id(caller.org_id(), id).await?.ok_or(ApiError::NotFound("user"))?;
+    json(200, &Deactivated { user: views::user(&user)?, sessions_revoked: sessions, tokens_revoked: tokens })
 }

@@ -29,8 +29,9 @@ pub fn user(u: &UserRow) -> ApiResult<api::User> {
         email: u.email.clone(),
         name: u.name.clone(),
         role: u.role.parse()?,
-        active: u.password_hash.is_some(),
+        active: u.password_hash.is_some() && u.deactivated_at.is_none(),
         created_at: time(u.created_at),
+        deactivated_at: u.deactivated_at.map(time),
     })
 }
 

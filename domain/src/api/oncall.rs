@@ -1,0 +1,118 @@
+//! On-call wire types: schedules and overrides, escalation policies, reassignment and calendar
+//! feeds (request bodies and the answers the handlers build).
+
+use crate::escalation::Level;
+use crate::ids::{ServiceId, UserId};
+use crate::schedule::Layer;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// `POST /api/schedules`, `PUT /api/schedules/{id}`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct ScheduleRequest {
+    /// 1–100 characters.
+    pub name: String,
+    /// IANA time zone (default UTC).
+    #[serde(default)]
+    pub time_zone: Option<String>,
+    /// Lowest priority first; each needs at least one participant.
+    pub layers: Vec<Layer>,
+}
+
+/// A schedule as `GET /api/schedules` lists it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct ScheduleView {
+    pub id: String,
+    pub name: String,
+    pub time_zone: String,
+    pub layers: Vec<Layer>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct ScheduleList {
+    pub schedules: Vec<ScheduleView>,
+}
+
+/// The answer to creating or replacing a schedule, policy, status group or component.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct Named {
+    pub id: String,
+    pub name: String,
+}
+
+/// `POST /api/schedules/{id}/overrides`: someone covers `start`–`end` (RFC 3339).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct OverrideRequest {
+    /// Who covers (default: the caller; only admins may name someone else).
+    #[serde(default)]
+    pub user_id: Option<UserId>,
+    pub start: DateTime<Utc>,
+    /// After `start`.
+    pub end: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct OverrideCreated {
+    pub id: String,
+    pub user_id: UserId,
+}
+
+/// `POST /api/escalation-policies`, `PUT /api/escalation-policies/{id}`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct PolicyRequest {
+    pub name: String,
+    /// Every target must be a user or schedule of the organisation.
+    pub levels: Vec<Level>,
+    /// How many times the whole policy runs again when nobody acknowledges.
+    #[serde(default)]
+    pub repeats: u32,
+}
+
+/// `PUT /api/services/{id}/escalation-policy`; `null` clears it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct ServicePolicyRequest {
+    #[serde(default)]
+    pub policy_id: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct ServicePolicy {
+    pub service_id: ServiceId,
+    pub policy_id: Option<String>,
+}
+
+/// `POST /api/incidents/{id}/escalate`: how many escalation steps ran.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct EscalationRun {
+    pub steps: u64,
+}
+
+/// `POST /api/incidents/{id}/reassign`: exactly one of the two.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct ReassignRequest {
+    /// Page this person now, nothing further.
+    #[serde(default)]
+    pub user_id: Option<UserId>,
+    /// Run this policy from level 1.
+    #[serde(default)]
+    pub policy_id: Option<String>,
+}
+
+/// A new calendar subscription; its token is in `url` and shown only here.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct CalendarFeed {
+    pub id: String,
+    pub url: String,
+}

@@ -1,0 +1,260 @@
+//! The route table: one entry per `([...], Method) =>` arm of `handle` in
+//! worker/src/http/mod.rs, with who may call it (as tests/tests/authz.rs expects), what it takes
+//! and what it answers, in the domain's wire types. Adding a route is one line here, e.g.
+//!
+//! ```text
+//! post("/api/things", Admin, "Create a thing").body::<ThingRequest>().ok::<Thing>(201),
+//! ```
+//!
+//! Error answers (400/401/403/404/409/413/415/429/503 in the `Error` shape) are added from the
+//! route's shape; name only the successes. `tests/tests/openapi.rs` fails while a route of
+//! mod.rs is missing here or a path here is not a route.
+
+use crate::Who::*;
+use crate::{delete, get, patch, post, put, Content, JsonObject, Op};
+use serde_json::json;
+use tocsin_domain::api::ingest::{GenericAlertRequest, OpsgenieAnswer, PagerDutyAnswer, SnsAnswer, VendorPayload};
+use tocsin_domain::api::oncall::*;
+use tocsin_domain::api::services::{ServiceCreate, ServicePatch};
+use tocsin_domain::api::status::*;
+use tocsin_domain::api::*;
+use tocsin_domain::audit::AuditPage;
+use tocsin_domain::people::{Deactivated, PatchUserRequest, UserList};
+
+const HTML: &str = "text/html";
+const ATOM: &str = "application/atom+xml";
+const RSS: &str = "application/rss+xml";
+const ICS: &str = "text/calendar";
+
+/// The Statuspage v2 documents served under `/api/v2/` (Statuspage's own names and shapes).
+pub const STATUSPAGE_DOCUMENTS: [&str; 8] = [
+    "summary.json",
+    "status.json",
+    "components.json",
+    "incidents.json",
+    "incidents/unresolved.json",
+    "scheduled-maintenances.json",
+    "scheduled-maintenances/upcoming.json",
+    "scheduled-maintenances/active.json",
+];
+
+pub fn routes() -> Vec<Op> {
+    let mut r = vec![
+        // ---- Health, the public status page and its feeds ----
+        get("/healthz", Anyone, "Health: a real D1 query").ok::<Health>(200).answer(503, "The database is not answering", Content::Json(|g| g.subschema_for::<Health>())),
+        get("/", Anyone, "The app (or the status page, on the status page's own domain)").text(200, HTML),
+        get("/status", Anyone, "The public status page (no JavaScript)").text(200, HTML).answer(304, "Not modified", Content::Empty),
+        get("/status/history", Anyone, "Past public incidents, 20 a page")
+            .query::<u32>("page", "1–25; others read as 1")
+            .text(200, HTML)
+            .answer(304, "Not modified", Content::Empty),
+        get("/status/incidents/{id}", Anyone, "One public incident").text(200, HTML).answer(304, "Not modified", Content::Empty),
+        get("/history.atom", Anyone, "Public incidents as Atom").text(200, ATOM).answer(304, "Not modified", Content::Empty),
+        get("/history.rss", Anyone, "Public incidents as RSS").text(200, RSS).answer(304, "Not modified", Content::Empty),
+        get("/api/openapi.json", Anyone, "This document").answer(200, "OpenAPI 3.1", Content::Json(|g| g.subschema_for::<JsonObject>())),
+        // ---- Status page editing ----
+        get("/api/status", Observer, "The status page as its editors see it").ok::<StatusAdmin>(200),
+        put("/api/status/page", Admin, "Name, time zone and public address").body::<StatusPageRequest>().ok::<StatusAdmin>(200),
+        post("/api/status/groups", Admin, "Add a component group").body::<GroupRequest>().ok::<GroupCreated>(201),
+        post("/api/status/components", Admin, "Add a component").body::<ComponentRequest>().ok::<Named>(201).links(&["patch_api_status_components_id"], "id", "$response.body#/id"),
+        patch("/api/status/components/{id}", Responder, "Set a component's status (responders) or edit it (admins)")
+            .note("`status` alone: responders and admins; any other field: admins.")
+            .body::<ComponentPatch>()
+            .ok::<StatusAdmin>(200),
+        post("/api/status/incidents", Responder, "Publish an incident")
+            .body::<PublicIncidentRequest>()
+            .ok::<Published>(201)
+            .links(&["post_api_status_incidents_id_updates", "get_status_incidents_id"], "id", "$response.body#/id"),
+        post("/api/status/incidents/{id}/updates", Responder, "Post an update to a public incident").body::<PublicIncidentUpdateRequest>().ok::<UpdatePosted>(201),
+        post("/api/status/maintenances", Responder, "Schedule maintenance").body::<MaintenanceRequest>().ok::<UpdatePosted>(201).links(&["post_api_status_maintenances_id_updates"], "id", "$response.body#/id"),
+        post("/api/status/maintenances/{id}/updates", Responder, "Post an update to maintenance").body::<MaintenanceUpdateRequest>().ok::<UpdatePosted>(201),
+        // ---- First run, sessions, people, tokens ----
+        get("/api/setup", Anyone, "Whether the first-run screen applies").ok::<SetupState>(200),
+        post("/api/setup", Anyone, "First run: create the organisation and its admin, and log in")
+            .note("Only while no user exists (409 after). Sets the session cookie.")
+            .body::<SetupRequest>()
+            .ok::<Me>(201),
+        post("/api/auth/login", Anyone, "Log in (sets the session cookie)").body::<LoginRequest>().ok::<Me>(200),
+        post("/api/auth/logout", Anyone, "End the session the request carries").no_content(),
+        post("/api/auth/logout-everywhere", Observer, "End every session of the caller").no_content(),
+        post("/api/invites/accept", Anyone, "Accept an invitation: set the password and log in").body::<AcceptInviteRequest>().ok::<Me>(200),
+        get("/api/me", Observer, "Who the caller is, in which organisation, with which role").ok::<Me>(200),
+        post("/api/users", Admin, "Add a person (with a password, or an invitation link)").body::<CreateUserRequest>().ok::<CreatedUser>(201),
+        get("/api/users", Observer, "Everyone in the organisation").ok::<UserList>(200),
+        patch("/api/users/{id}", Observer, "Edit a person: one's own name (anyone), others' name and role (admins)").body::<PatchUserRequest>().ok::<User>(200),
+        post("/api/users/{id}/deactivate", Admin, "Deactivate a person: sessions and tokens end").ok::<Deactivated>(200),
+        post("/api/users/me/password", Observer, "Change one's password; every other session ends").body::<ChangePasswordRequest>().no_content(),
+        get("/api/audit", Admin, "The audit log, newest first, in cursor pages")
+            .query::<String>("cursor", "From the previous page's `next_cursor`")
+            .query::<u32>("limit", "Rows a page")
+            .query::<String>("actor", "Only this actor's changes")
+            .query::<String>("action", "Only this kind of change")
+            .query::<String>("target", "Only changes to this id")
+            .ok::<AuditPage>(200),
+        post("/api/tokens", Observer, "Create an API token (secret shown once); never more than the creator's role")
+            .body::<CreateTokenRequest>()
+            .ok::<CreatedToken>(201)
+            .links(&["delete_api_tokens_id"], "id", "$response.body#/id"),
+        get("/api/tokens", Observer, "Live API tokens: one's own (admins: everyone's)").ok::<TokenList>(200),
+        delete("/api/tokens/{id}", Observer, "Revoke a token (one's own; admins: any)").no_content(),
+        // ---- Services ----
+        get("/api/services", Observer, "Services (integration keys for admins only)").ok::<ServiceList>(200),
+        post("/api/services", Admin, "Create a service")
+            .body::<ServiceCreate>()
+            .ok::<Service>(201)
+            .links(&["get_api_services_id", "patch_api_services_id", "post_api_services_id_rotate_key", "get_api_services_id_integrations", "put_api_services_id_escalation_policy"], "id", "$response.body#/id")
+            .links(&["post_webhooks_vendor_key"], "key", "$response.body#/integration_key"),
+        get("/api/services/{id}", Observer, "One service").ok::<Service>(200),
+        patch("/api/services/{id}", Admin, "Edit a service (absent fields are kept; null clears)").body::<ServicePatch>().ok::<Service>(200),
+        post("/api/services/{id}/rotate-key", Admin, "Replace the integration key").ok::<Service>(200),
+        get("/api/services/{id}/integrations", Observer, "Where each tool sends, how to configure it, and what arrived lately").ok::<ServiceIntegrations>(200),
+        put("/api/services/{id}/escalation-policy", Admin, "Set or clear the service's escalation policy").body::<ServicePolicyRequest>().ok::<ServicePolicy>(200),
+        // ---- Incidents ----
+        get("/api/incidents", Observer, "Incidents, newest first, in cursor pages")
+            .query::<String>("status", "Comma-separated: `open` or any of triggered, acknowledged, resolved")
+            .query::<String>("service_id", "Only this service's")
+            .query::<u32>("limit", "1–100")
+            .query::<String>("cursor", "From the previous page's `next_cursor`")
+            .ok::<IncidentList>(200),
+        post("/api/incidents", Responder, "Declare an incident by hand")
+            .body::<DeclareIncidentRequest>()
+            .ok::<IncidentDetail>(201)
+            .links(
+                &["get_api_incidents_id", "post_api_incidents_id_acknowledge", "post_api_incidents_id_resolve", "post_api_incidents_id_escalate", "get_api_incidents_id_notifications", "post_api_incidents_id_reassign", "post_api_incidents_id_notes"],
+                "id",
+                "$response.body#/incident/id",
+            ),
+        get("/api/incidents/{id}", Observer, "An incident with its alerts and timeline").ok::<IncidentDetail>(200),
+        post("/api/incidents/{id}/acknowledge", Responder, "Acknowledge (idempotent)").ok::<IncidentDetail>(200),
+        post("/api/incidents/{id}/resolve", Responder, "Resolve (idempotent)").ok::<IncidentDetail>(200),
+        post("/api/incidents/{id}/escalate", Responder, "Run the next escalation level now").ok::<EscalationRun>(200),
+        get("/api/incidents/{id}/notifications", Observer, "The escalation's position and the pages it decided").ok::<IncidentNotifications>(200),
+        post("/api/incidents/{id}/reassign", Responder, "Page a person, or run a policy from level 1").body::<ReassignRequest>().ok::<IncidentNotifications>(200),
+        post("/api/incidents/{id}/notes", Responder, "Add a note to the timeline").body::<NoteRequest>().ok::<TimelineEntry>(201),
+        // ---- On call ----
+        post("/api/schedules", Admin, "Create a schedule")
+            .body::<ScheduleRequest>()
+            .ok::<Named>(201)
+            .links(&["put_api_schedules_id", "post_api_schedules_id_overrides", "get_api_schedules_id_timeline", "post_api_schedules_id_calendar_feed", "delete_api_schedules_id"], "id", "$response.body#/id"),
+        get("/api/schedules", Observer, "Schedules").ok::<ScheduleList>(200),
+        put("/api/schedules/{id}", Admin, "Replace a schedule's name, time zone and layers").body::<ScheduleRequest>().ok::<Named>(200),
+        delete("/api/schedules/{id}", Admin, "Delete a schedule").no_content(),
+        post("/api/schedules/{id}/overrides", Responder, "Cover a span (responders: themselves; admins: anyone)").body::<OverrideRequest>().ok::<OverrideCreated>(201),
+        delete("/api/schedules/{sid}/overrides/{id}", Responder, "Remove an override (one's own; admins: any)").no_content(),
+        get("/api/schedules/{id}/timeline", Observer, "Each layer's turns and the final rota")
+            .query::<u32>("days", "1–60 (default 14)")
+            .ok::<ScheduleTimeline>(200),
+        post("/api/schedules/{id}/calendar-feed", Observer, "A calendar subscription for a schedule (token shown once)").ok::<CalendarFeed>(201),
+        post("/api/users/me/calendar-feed", Observer, "A calendar subscription for one's own shifts (token shown once)").ok::<CalendarFeed>(201),
+        delete("/api/calendar-feeds/{id}", Observer, "Revoke a calendar feed (its maker, the person it is for, or an admin)").no_content(),
+        get("/api/schedules/{id}/calendar.ics", Anyone, "A schedule's shifts as iCalendar (the feed's token is the credential)")
+            .query::<String>("token", "The feed's token, from its URL")
+            .text(200, ICS),
+        get("/api/users/{id}/oncall.ics", Anyone, "A person's shifts as iCalendar (the feed's token is the credential)")
+            .query::<String>("token", "The feed's token, from its URL")
+            .text(200, ICS),
+        get("/api/oncall", Observer, "Who is on call in every schedule")
+            .query::<String>("at", "RFC 3339 time (default now)")
+            .ok::<OnCallNow>(200),
+        post("/api/escalation-policies", Admin, "Create an escalation policy")
+            .body::<PolicyRequest>()
+            .ok::<Named>(201)
+            .links(&["put_api_escalation_policies_id", "delete_api_escalation_policies_id"], "id", "$response.body#/id"),
+        get("/api/escalation-policies", Observer, "Escalation policies").ok::<PolicyList>(200),
+        put("/api/escalation-policies/{id}", Admin, "Replace a policy (running escalations keep theirs)").body::<PolicyRequest>().ok::<Named>(200),
+        delete("/api/escalation-policies/{id}", Admin, "Delete a policy").no_content(),
+        // ---- Paging ----
+        get("/api/push/vapid-public-key", Observer, "The VAPID public key for pushManager.subscribe").ok::<VapidPublicKey>(200),
+        get("/api/push/subscriptions", Observer, "One's own push devices").ok::<PushDeviceList>(200),
+        post("/api/push/subscriptions", Observer, "Register a push device (200 when it was known)").body::<PushSubscriptionRequest>()
+            .ok::<PushDevice>(201)
+            .ok::<PushDevice>(200)
+            .links(&["post_api_push_subscriptions_id_test", "delete_api_push_subscriptions_id"], "id", "$response.body#/id"),
+        delete("/api/push/subscriptions/{id}", Observer, "Remove one's own device").no_content(),
+        post("/api/push/subscriptions/{id}/test", Observer, "Send a test page to one's own device").ok::<TestQueued>(202),
+        get("/api/push/deliveries", Observer, "One's own recent push deliveries").ok::<DeliveryLog>(200),
+        post("/api/actions/acknowledge", Anyone, "Acknowledge from a notification (its action token is the credential)")
+            .note("403 when the token's person may not acknowledge (an observer); 401 for a forged or expired token.")
+            .body::<ActionRequest>()
+            .ok::<ActionDone>(200),
+        get("/api/users/me/contact-preferences", Observer, "How one is paged").ok::<ContactPreferences>(200),
+        put("/api/users/me/contact-preferences", Observer, "Set how one is paged (a new generic webhook's signing secret is shown once)")
+            .body::<ContactPreferences>()
+            .ok::<ContactPreferences>(200),
+        get("/api/webhook-destinations", Admin, "Chat and webhook destinations").ok::<DestinationList>(200),
+        post("/api/webhook-destinations", Admin, "Add a destination (a generic one's signing secret is shown once)")
+            .body::<DestinationRequest>()
+            .ok::<CreatedDestination>(201)
+            .links(
+                &["put_api_webhook_destinations_id", "post_api_webhook_destinations_id_test", "get_api_webhook_destinations_id_deliveries", "delete_api_webhook_destinations_id"],
+                "id",
+                "$response.body#/destination/id",
+            ),
+        put("/api/webhook-destinations/{id}", Admin, "Replace a destination (absent url keeps the stored one)").body::<DestinationRequest>().ok::<CreatedDestination>(200),
+        delete("/api/webhook-destinations/{id}", Admin, "Delete a destination").no_content(),
+        post("/api/webhook-destinations/{id}/test", Admin, "Send a test message").ok::<TestQueued>(202),
+        get("/api/webhook-destinations/{id}/deliveries", Admin, "A destination's recent deliveries").ok::<DeliveryLog>(200),
+        post("/api/admin/reseal", Admin, "Re-seal a batch of stored secrets under the current TOCSIN_SECRET_KEY (after a rotation); repeat until remaining is 0")
+            .ok::<tocsin_domain::api::secrets::ResealReport>(200),
+        // ---- Alert ingestion ----
+        post("/webhooks/{vendor}/{key}", Integration, "An alert webhook from a monitoring tool")
+            .note("`key` is the service's integration key. `generic` takes `GenericAlertRequest`; the others take the vendor's own payload. A webhook secret, when set, is proven per vendor (see the README).")
+            .path_enum("vendor", &["generic", "alertmanager", "grafana", "datadog", "cloudwatch", "sentry"])
+            .security(json!([]))
+            .answer(
+                202,
+                "Accepted: one answer per alert (generic, Datadog, Sentry: the alert's own when there is one)",
+                Content::JsonOneOf(vec![|g| g.subschema_for::<AlertAccepted>(), |g| g.subschema_for::<AlertsAccepted>()]),
+            )
+            .answer(200, "Amazon SNS subscription handled", Content::Json(|g| g.subschema_for::<SnsAnswer>())),
+        post("/v2/enqueue", Integration, "PagerDuty Events API v2: an alert event (routing_key = integration key)")
+            .security(json!([]))
+            .errors_as::<PagerDutyAnswer>()
+            .answer(202, "Accepted", Content::Json(|g| g.subschema_for::<PagerDutyAnswer>()))
+            .answer(400, "Invalid event (PagerDuty's shape)", Content::Json(|g| g.subschema_for::<PagerDutyAnswer>())),
+        post("/v2/change/enqueue", Integration, "PagerDuty Events API v2: a change event")
+            .security(json!([]))
+            .errors_as::<PagerDutyAnswer>()
+            .answer(202, "Accepted", Content::Json(|g| g.subschema_for::<PagerDutyAnswer>()))
+            .answer(400, "Invalid event (PagerDuty's shape)", Content::Json(|g| g.subschema_for::<PagerDutyAnswer>())),
+        post("/v2/alerts", Integration, "Opsgenie Alert API: create an alert")
+            .security(json!([{"genieKey": []}]))
+            .errors_as::<OpsgenieAnswer>()
+            .answer(202, "Request will be processed", Content::Json(|g| g.subschema_for::<OpsgenieAnswer>()))
+            .answer(422, "Not processable (Opsgenie's shape)", Content::Json(|g| g.subschema_for::<OpsgenieAnswer>())),
+        get("/v2/alerts/requests/{id}", Integration, "Opsgenie Alert API: what became of a request")
+            .security(json!([{"genieKey": []}]))
+            .errors_as::<OpsgenieAnswer>()
+            .answer(200, "The request's outcome", Content::Json(|g| g.subschema_for::<OpsgenieAnswer>())),
+        post("/v2/alerts/{id}/close", Integration, "Opsgenie Alert API: close an alert")
+            .security(json!([{"genieKey": []}]))
+            .errors_as::<OpsgenieAnswer>()
+            .query::<String>("identifierType", "id (default) or alias")
+            .answer(202, "Request will be processed", Content::Json(|g| g.subschema_for::<OpsgenieAnswer>()))
+            .answer(422, "Not processable (Opsgenie's shape)", Content::Json(|g| g.subschema_for::<OpsgenieAnswer>())),
+        post("/v2/alerts/{id}/acknowledge", Integration, "Opsgenie Alert API: acknowledge an alert")
+            .security(json!([{"genieKey": []}]))
+            .errors_as::<OpsgenieAnswer>()
+            .query::<String>("identifierType", "id (default) or alias")
+            .answer(202, "Request will be processed", Content::Json(|g| g.subschema_for::<OpsgenieAnswer>()))
+            .answer(422, "Not processable (Opsgenie's shape)", Content::Json(|g| g.subschema_for::<OpsgenieAnswer>())),
+    ];
+    // Request bodies of the ingestion routes: Tocsin's own, or the vendor's documented payload.
+    for o in r.iter_mut() {
+        match o.path {
+            "/webhooks/{vendor}/{key}" => o.body = Some(Content::JsonOneOf(vec![|g| g.subschema_for::<GenericAlertRequest>(), |g| g.subschema_for::<VendorPayload>()])),
+            "/v2/enqueue" | "/v2/change/enqueue" | "/v2/alerts" => o.body = Some(Content::Json(|g| g.subschema_for::<VendorPayload>())),
+            _ => {}
+        }
+    }
+    // The Statuspage v2 documents (one route of mod.rs, `/api/v2/{doc..}`).
+    for doc in STATUSPAGE_DOCUMENTS {
+        let path: &'static str = Box::leak(format!("/api/v2/{doc}").into_boxed_str());
+        r.push(
+            get(path, Anyone, "Statuspage v2 document (Statuspage's own shape; CORS open)")
+                .answer(200, "The document", Content::Json(|g| g.subschema_for::<JsonObject>()))
+                .answer(304, "Not modified", Content::Empty),
+        );
+    }
+    r
+}
