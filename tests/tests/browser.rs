@@ -100,6 +100,7 @@ fn main() {
         ("phone_me_screen_devices_preferences_deliveries", phone_me_screen),
         ("iphone_in_safari_is_told_to_add_to_home_screen", iphone_home_screen),
         ("phone_chat_and_webhooks_screen", phone_webhooks_screen),
+        ("phone_audit_log_screen", phone_audit_log),
     ];
     tocsin_tests::run_suite(ctx, tests, |c| {
         let _ = c.browser.screenshot("failure");
@@ -1045,4 +1046,31 @@ fn phone_webhooks_screen(c: &Ctx) {
     b.find_text(".destination button", "Tap again to delete", WAIT).click();
     b.find_text(".empty", "No destinations yet", WAIT);
     assert_eq!(api.get("/api/webhook-destinations").json["destinations"], json!([]));
+}
+
+/// An admin finds who changed a service, from the Me screen, filtered to services, with the
+/// change's before and after and no secret in sight.
+fn phone_audit_log(c: &Ctx) {
+    let api = c.admin();
+    let name = unique("Audited service");
+    let svc = c.service(&name);
+    let sid = svc["id"].as_str().unwrap().to_string();
+    let secret = unique("a-webhook-secret-for-the-audit");
+    let r = api.patch(&format!("/api/services/{sid}"), json!({"description": "Charges cards", "webhook_secret": secret}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    let b = c.phone();
+    b.find("nav a[href='/me']").click();
+    b.find_text("a.btn", "Audit log", WAIT).click();
+    b.find_text("h1", "Audit log", WAIT);
+    b.find("select option[value=service]").click();
+    let row = b.find_text(".audit-row", "service.updated", WAIT);
+    let text = row.text();
+    assert!(text.contains(ADMIN_NAME), "{text}");
+    drop(row);
+    wait_for("only service rows", WAIT, || b.find_all(".audit-row").iter().all(|r| r.try_text().is_some_and(|t| t.contains("service."))).then_some(()));
+    b.find(".audit-row details summary").click();
+    let diff = b.find(".audit-row .audit-diff").text();
+    assert!(diff.contains("Charges cards") && diff.contains("\"has_webhook_secret\": true"), "{diff}");
+    assert!(!b.find("main").text().contains(&secret), "the secret is not on the screen");
+    b.screenshot("30-audit-log");
 }
