@@ -19,6 +19,7 @@ use tocsin_domain::api::services::{ServiceCreate, ServicePatch};
 use tocsin_domain::api::status::*;
 use tocsin_domain::api::*;
 use tocsin_domain::audit::AuditPage;
+use tocsin_domain::import::ImportAnswer;
 use tocsin_domain::people::{Deactivated, PatchUserRequest, UserList};
 
 const HTML: &str = "text/html";
@@ -97,6 +98,14 @@ pub fn routes() -> Vec<Op> {
             .links(&["delete_api_tokens_id"], "id", "$response.body#/id"),
         get("/api/tokens", Observer, "Live API tokens: one's own (admins: everyone's)").ok::<TokenList>(200),
         delete("/api/tokens/{id}", Observer, "Revoke a token (one's own; admins: any)").no_content(),
+        post("/api/import/pagerduty", Admin, "Moving from PagerDuty: a plan from its REST API's JSON (dry run), or applied with ?apply=true")
+            .query::<bool>("apply", "true applies the plan atomically; absent or false: dry run")
+            .body::<VendorPayload>()
+            .ok::<ImportAnswer>(200),
+        post("/api/import/opsgenie", Admin, "Moving from Opsgenie: a plan from its REST API's JSON (dry run), or applied with ?apply=true")
+            .query::<bool>("apply", "true applies the plan atomically; absent or false: dry run")
+            .body::<VendorPayload>()
+            .ok::<ImportAnswer>(200),
         // ---- Services ----
         get("/api/services", Observer, "Services (integration keys for admins only)").ok::<ServiceList>(200),
         post("/api/services", Admin, "Create a service")

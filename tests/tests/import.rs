@@ -172,6 +172,9 @@ fn pagerduty_import_puts_the_same_people_on_call(_: &Ctx) {
     assert_eq!(done.json["invites"].as_array().unwrap().len(), 5);
     assert!(done.json["invites"][0]["invite_url"].as_str().unwrap().starts_with(&format!("{}/invite#", inst.base)));
     assert_eq!(counts(&admin), (2, 1, 2));
+    let audited = admin.get("/api/audit?action=import.applied");
+    assert_eq!(audited.json["events"].as_array().map(Vec::len), Some(1), "one audit row, with the import: {}", audited.text);
+    assert_eq!(audited.json["events"][0]["after"]["created"], done.json["created"]);
     let after = &done.json["plan"];
     assert_eq!(after["summary"]["create"], json!({"users": 0, "schedules": 0, "overrides": 0, "escalation_policies": 0, "services": 0}));
     let vendor_of = vendor_ids(after);

@@ -665,6 +665,14 @@ fn audit_log_queries(c: &Ctx) {
 fn people_lifecycle(c: &Ctx) {
     let (observer, observer_id) = c.member("observer");
     let (responder, responder_id) = c.member("responder");
+    let device = responder.post(
+        "/api/push/subscriptions",
+        json!({"endpoint": "https://push.example.com/send/leaver", "keys": {"p256dh": "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM", "auth": "tBHItJI5svbpez7KI4CCXg"}, "device": "Leaver's phone"}),
+    );
+    let feed = responder.post("/api/users/me/calendar-feed", json!({}));
+    assert_eq!((device.status, feed.status), (201, 201), "{} {}", device.text, feed.text);
+    let feed_path = feed.json["url"].as_str().unwrap().split_once("/api/").map(|(_, p)| format!("/api/{p}")).unwrap();
+    assert_eq!(c.public(&feed_path).status, 200);
     let token = responder.post("/api/tokens", json!({"name": "responder's token"}));
     assert_eq!(token.status, 201, "{}", token.text);
     let responder_token = Api::with_bearer(&c.inst.base, token.json["secret"].as_str().unwrap());
@@ -703,6 +711,9 @@ fn people_lifecycle(c: &Ctx) {
     assert!(r.json["user"]["deactivated_at"].is_string());
     assert_eq!(responder.get("/api/me").status, 401, "the session ended");
     assert_eq!(responder_token.get("/api/me").status, 401, "the token ended");
+    let devices = c.inst.d1(&format!("SELECT COUNT(*) AS n FROM push_subscriptions WHERE user_id = '{responder_id}'"));
+    assert_eq!(devices[0]["n"], 0, "their phone is paged no more");
+    assert_eq!(c.public(&feed_path).status, 404, "their calendar feed stopped");
     let email = find(c.admin().get("/api/users").json["users"].as_array().unwrap(), &responder_id)["email"].as_str().unwrap().to_string();
     let login = Api::new(&c.inst.base).post("/api/auth/login", json!({"email": email, "password": "member password"}));
     let wrong = Api::new(&c.inst.base).post("/api/auth/login", json!({"email": email, "password": "not the password"}));

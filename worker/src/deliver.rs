@@ -475,16 +475,17 @@ async fn record(db: &Db, d: &DeliveryRow, answer: Answer, started: i64, finished
     db.record_attempt(d, &new_id(finished), answer.status, &words, finished - started, state, next, finished).await
 }
 
-/// A page's payload with a fresh action token for the delivery's person and incident, minted
-/// at send time (a token in a payload queued by an earlier version is replaced too).
-fn with_action_token(keys: &OrgKeysRow, d: &DeliveryRow, mut payload: notification::PushPayload, now: i64) -> Result<notification::PushPayload, NotSent> {
+/// A page's payload with its action token for the delivery's person and incident, minted at
+/// send time (a token in a payload queued by an earlier version is replaced too). It expires
+/// `LIFETIME_SECS` after the page was queued, so every retry sends the same message.
+fn with_action_token(keys: &OrgKeysRow, d: &DeliveryRow, mut payload: notification::PushPayload) -> Result<notification::PushPayload, NotSent> {
     if payload.kind != "page" {
         return Ok(payload);
     }
     let (Some(incident_id), Some(user_id)) = (d.incident_id.clone(), d.user_id.clone()) else {
         return Err(NotSent::failed("the stored page names no incident or person"));
     };
-    let claims = Claims { purpose: Purpose::Acknowledge, org_id: d.org_id.clone(), incident_id, user_id, expires_at: now / 1000 + action_token::LIFETIME_SECS };
+    let claims = Claims { purpose: Purpose::Acknowledge, org_id: d.org_id.clone(), incident_id, user_id, expires_at: d.created_at / 1000 + action_token::LIFETIME_SECS };
     payload.token = Some(action_token::issue(&decode(&keys.action_key)?, &claims));
     Ok(payload)
 }
@@ -492,7 +493,7 @@ fn with_action_token(keys: &OrgKeysRow, d: &DeliveryRow, mut payload: notificati
 async fn send_push(keys: &OrgKeysRow, sub: &crate::db::SubscriptionRow, d: &DeliveryRow, now: i64) -> Result<Answer, NotSent> {
     // What cannot be sent now never can: these fail at once rather than retry.
     let payload: notification::PushPayload = serde_json::from_str(&d.payload).map_err(|_| NotSent::failed("the stored message is not a push payload"))?;
-    let payload = with_action_token(keys, d, payload, now)?;
+    let payload = with_action_token(keys, d, payload)?;
     let plaintext = serde_json::to_vec(&payload).map_err(|e| NotSent::failed(e.to_string()))?;
     let origin = webpush::endpoint_origin(&sub.endpoint).ok_or_else(|| NotSent::failed("the subscription's endpoint is not an http(s) URL"))?;
     let ua_public = decode(&sub.p256dh)?;

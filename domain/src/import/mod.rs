@@ -27,6 +27,7 @@ pub const MAX_SERVICES: usize = 100;
 
 /// Which vendor an export comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Source {
     Pagerduty,
@@ -149,6 +150,7 @@ pub struct SourceService {
 
 /// Something of the export that will not be imported, and why.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct NotMapped {
     /// `user`, `team`, `schedule`, `escalation_policy`, `service`, `heartbeat`, …
     pub kind: String,
@@ -166,6 +168,7 @@ impl NotMapped {
 // ---- What the organisation already has ---------------------------------------------------------
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     User,
@@ -228,6 +231,7 @@ impl Existing {
 // ---- The plan ----------------------------------------------------------------------------------
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
     /// Applying creates it.
@@ -237,6 +241,7 @@ pub enum Action {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Counts {
     pub users: usize,
     pub schedules: usize,
@@ -246,6 +251,7 @@ pub struct Counts {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Summary {
     pub create: Counts,
     pub existing: Counts,
@@ -254,6 +260,7 @@ pub struct Summary {
 
 /// What an import will do (dry run) or did: deterministic for the same export and state.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Plan {
     pub source: Source,
     pub summary: Summary,
@@ -265,6 +272,7 @@ pub struct Plan {
 }
 
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct PlannedUser {
     pub source_id: String,
     pub action: Action,
@@ -279,6 +287,7 @@ pub struct PlannedUser {
 }
 
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct PlannedSchedule {
     pub source_id: String,
     pub action: Action,
@@ -295,6 +304,7 @@ pub struct PlannedSchedule {
 }
 
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct PlannedLayer {
     pub name: String,
     pub turn: Turn,
@@ -306,6 +316,7 @@ pub struct PlannedLayer {
 }
 
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct PlannedOverride {
     pub user: String,
     pub start: DateTime<Utc>,
@@ -313,6 +324,7 @@ pub struct PlannedOverride {
 }
 
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct PlannedPolicy {
     pub source_id: String,
     pub action: Action,
@@ -327,6 +339,7 @@ pub struct PlannedPolicy {
 }
 
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct PlannedLevel {
     pub delay_minutes: u32,
     /// `user: <e-mail>` or `schedule: <name>`.
@@ -334,6 +347,7 @@ pub struct PlannedLevel {
 }
 
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct PlannedService {
     pub source_id: String,
     pub action: Action,
@@ -349,6 +363,7 @@ pub struct PlannedService {
 
 /// The service's new endpoint in the vendor's own format: switching a sender is changing its URL.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Integration {
     pub vendor: Source,
     pub url: String,
@@ -365,6 +380,7 @@ pub struct Integration {
 /// was created, the invitation links of the people created (shown once) and the plan as it now
 /// stands (everything `exists`, with Tocsin ids and integration keys).
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ImportAnswer {
     pub applied: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -376,6 +392,7 @@ pub struct ImportAnswer {
 
 /// A one-time link for an imported person to choose a password (as `POST /api/users` gives).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Invite {
     pub email: String,
     pub invite_url: String,

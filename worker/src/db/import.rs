@@ -74,7 +74,7 @@ impl Db {
     /// the memory of what each was made from. A concurrent import of the same things makes the
     /// batch fail on a unique key (the memory's or an e-mail), so nothing is made twice.
     #[allow(clippy::too_many_arguments)]
-    pub async fn apply_import(&self, org_id: &str, source: &str, w: &Writes, keys: &[(String, String)], invites: &[ImportInvite], created_by: &str, now: i64) -> ApiResult<()> {
+    pub async fn apply_import(&self, org_id: &str, source: &str, w: &Writes, keys: &[(String, String)], invites: &[ImportInvite], created_by: &str, now: i64, audit: &super::Audit) -> ApiResult<()> {
         let remember = |kind: &str, source_id: &str, id: &str| {
             self.stmt(
                 "INSERT INTO import_sources (org_id, source, kind, source_id, tocsin_id, created_at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -135,7 +135,8 @@ impl Db {
             return Ok(());
         }
         super::forget_keys();
-        self.batch(stmts).await?;
+        // The last statement remembers a source id: it always inserts, so the audit row follows.
+        self.batch_audited(stmts, audit).await?;
         Ok(())
     }
 }

@@ -366,6 +366,21 @@ impl Db {
                            AND EXISTS (SELECT 1 FROM users WHERE id = ?2 AND deactivated_at = ?1)",
                         args![now, id],
                     )?,
+                    // Their phones and personal webhook page them no more, and their calendar
+                    // feeds stop (a person who left must not keep receiving incident details).
+                    self.stmt(
+                        "DELETE FROM push_subscriptions WHERE user_id = ?2 AND EXISTS (SELECT 1 FROM users WHERE id = ?2 AND deactivated_at = ?1)",
+                        args![now, id],
+                    )?,
+                    self.stmt(
+                        "DELETE FROM contact_preferences WHERE user_id = ?2 AND EXISTS (SELECT 1 FROM users WHERE id = ?2 AND deactivated_at = ?1)",
+                        args![now, id],
+                    )?,
+                    self.stmt(
+                        "UPDATE calendar_feeds SET revoked_at = ?1 WHERE revoked_at IS NULL AND (created_by = ?2 OR (kind = 'user' AND subject_id = ?2))
+                           AND EXISTS (SELECT 1 FROM users WHERE id = ?2 AND deactivated_at = ?1)",
+                        args![now, id],
+                    )?,
                     // The audit row follows this statement: it changes one row exactly when the
                     // person was deactivated by this request.
                     self.stmt("UPDATE users SET deactivated_at = deactivated_at WHERE id = ? AND deactivated_at = ?", args![id, now])?,

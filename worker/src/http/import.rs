@@ -54,7 +54,10 @@ pub async fn import(cx: &mut Cx, source: Source) -> ApiResult<Response> {
         // The secret travels in the fragment, so it never reaches server or proxy logs.
         links.push(Invite { email: u.email.clone(), invite_url: format!("{base}/invite#{secret}"), expires_at: views::time(expires_at) });
     }
-    cx.db.apply_import(&org, source.as_str(), &writes, &keys, &invites, &caller.user.id, now).await.map_err(|e| {
+    let audit = cx
+        .audit(&caller, tocsin_domain::audit::Action::ImportApplied, None)
+        .after(serde_json::json!({"source": source.as_str(), "created": writes.counts()}));
+    cx.db.apply_import(&org, source.as_str(), &writes, &keys, &invites, &caller.user.id, now, &audit).await.map_err(|e| {
         if is_unique_violation(&e) {
             ApiError::Conflict("another import or change made some of the same things meanwhile: nothing was written; run the import again (it creates only what is still missing)".into())
         } else {
