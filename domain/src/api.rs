@@ -15,6 +15,7 @@ pub mod oncall;
 pub mod secrets;
 pub mod services;
 pub mod status;
+pub mod timeline;
 
 /// Every error answer: `{"error":{"code":"…","message":"…"}}`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -423,6 +424,10 @@ pub struct Alert {
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct TimelineEntry {
     pub id: String,
+    /// The row's place in its incident's record: 1, 2, 3, … without gaps
+    /// (`GET /api/incidents/{id}/timeline?after=N` gives the rows after N).
+    #[serde(default)]
+    pub seq: i64,
     pub at: DateTime<Utc>,
     /// What happened, e.g. `incident.triggered`, `incident.acknowledged`, `alert.repeated`.
     pub kind: String,

@@ -129,7 +129,7 @@ pub fn routes() -> Vec<Op> {
             .body::<DeclareIncidentRequest>()
             .ok::<IncidentDetail>(201)
             .links(
-                &["get_api_incidents_id", "post_api_incidents_id_acknowledge", "post_api_incidents_id_resolve", "post_api_incidents_id_escalate", "get_api_incidents_id_notifications", "post_api_incidents_id_reassign", "post_api_incidents_id_notes"],
+                &["get_api_incidents_id", "post_api_incidents_id_acknowledge", "post_api_incidents_id_resolve", "post_api_incidents_id_escalate", "get_api_incidents_id_notifications", "get_api_incidents_id_timeline", "post_api_incidents_id_reassign", "post_api_incidents_id_notes"],
                 "id",
                 "$response.body#/incident/id",
             ),
@@ -138,6 +138,10 @@ pub fn routes() -> Vec<Op> {
         post("/api/incidents/{id}/resolve", Responder, "Resolve (idempotent)").ok::<IncidentDetail>(200),
         post("/api/incidents/{id}/escalate", Responder, "Run the next escalation level now").ok::<EscalationRun>(200),
         get("/api/incidents/{id}/notifications", Observer, "The escalation's position and the pages it decided").ok::<IncidentNotifications>(200),
+        get("/api/incidents/{id}/timeline", Observer, "The record's rows after the last one the caller saw, in order")
+            .query::<u64>("after", "The last sequence number seen (0: from the start)")
+            .query::<u32>("limit", "Rows at most (1–500)")
+            .ok::<tocsin_domain::api::timeline::TimelinePage>(200),
         post("/api/incidents/{id}/reassign", Responder, "Page a person, or run a policy from level 1").body::<ReassignRequest>().ok::<IncidentNotifications>(200),
         post("/api/incidents/{id}/notes", Responder, "Add a note to the timeline").body::<NoteRequest>().ok::<TimelineEntry>(201),
         // ---- On call ----

@@ -66,6 +66,7 @@ fn main() {
         ("services_create_edit_rotate", services_create_edit_rotate),
         ("incident_acknowledge_resolve_idempotent_409", incident_acknowledge_resolve_idempotent_409),
         ("incident_list_filters_and_cursor_pages", incident_list_filters_and_cursor_pages),
+        ("timeline_rows_are_numbered_and_read_after_the_last_seen", timeline_after_seq),
         ("unknown_routes_and_methods", unknown_routes_and_methods),
         ("deploy_dry_run_bundles_offline", deploy_dry_run_bundles_offline),
     ];
@@ -447,4 +448,72 @@ fn deploy_dry_run_bundles_offline(c: &Ctx) {
     assert!(out.status.success(), "wrangler deploy --dry-run failed:\n{log}");
     assert!(log.contains("env.DB"), "the D1 binding is part of the deploy: {log}");
     assert!(out_dir.join("entry.js").exists() || std::fs::read_dir(&out_dir).map(|d| d.count() > 0).unwrap_or(false));
+}
+
+/// Every row of an incident's record has the next number; a client asks for the rows after the
+/// last one it saw and gets exactly those, also while rows arrive from many writers at once.
+fn timeline_after_seq(c: &Ctx) {
+    let svc = c.service("Numbered");
+    let key = svc["integration_key"].as_str().unwrap().to_string();
+    let r = c.hook(&key, json!({"summary": "Disk full", "severity": "critical", "dedup_key": "disk"}));
+    assert_eq!(r.status, 202, "{}", r.text);
+    let id = r.json["incident_id"].as_str().unwrap().to_string();
+    // Writers at once: repeats of the alert, notes, an acknowledgement.
+    let base = c.inst.base.clone();
+    let cookie = c.admin().cookie().unwrap();
+    let mut handles = Vec::new();
+    for i in 0..6 {
+        let (base, key) = (base.clone(), key.clone());
+        handles.push(std::thread::spawn(move || {
+            Api::new(&base).post(&format!("/webhooks/generic/{key}"), json!({"summary": "Disk full", "severity": "critical", "dedup_key": "disk", "details": {"n": i}})).status
+        }));
+    }
+    for i in 0..6 {
+        let (base, id, cookie) = (base.clone(), id.clone(), cookie.clone());
+        handles.push(std::thread::spawn(move || {
+            Api::new(&base).send("POST", &format!("/api/incidents/{id}/notes"), Some(json!({"body": format!("note {i}")}).to_string().into_bytes()), &[("Cookie", cookie.as_str())]).status
+        }));
+    }
+    let statuses: Vec<u16> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    assert!(statuses.iter().all(|s| *s == 202 || *s == 201), "{statuses:?}");
+    assert_eq!(c.admin().post(&format!("/api/incidents/{id}/acknowledge"), json!({})).status, 200);
+    let detail = c.admin().get(&format!("/api/incidents/{id}"));
+    let seqs: Vec<i64> = detail.json["timeline"].as_array().unwrap().iter().map(|t| t["seq"].as_i64().unwrap()).collect();
+    assert!(seqs.len() >= 8, "{}", detail.text);
+    assert_eq!(seqs, (1..=seqs.len() as i64).collect::<Vec<_>>(), "1, 2, 3, … without gaps or doubles");
+    let n = seqs.len() as i64;
+    // After N: exactly the rest, in order.
+    let page = c.admin().get(&format!("/api/incidents/{id}/timeline?after=3"));
+    assert_eq!(page.status, 200, "{}", page.text);
+    let got: Vec<i64> = page.json["entries"].as_array().unwrap().iter().map(|t| t["seq"].as_i64().unwrap()).collect();
+    assert_eq!(got, (4..=n).collect::<Vec<_>>());
+    assert_eq!((page.json["last_seq"].as_i64(), page.json["more"].as_bool()), (Some(n), Some(false)));
+    assert_eq!(page.json["entries"][0], detail.json["timeline"][3], "the same row as the record shows");
+    // Caught up: nothing; in small pages: `more` until the end.
+    let none = c.admin().get(&format!("/api/incidents/{id}/timeline?after={n}"));
+    assert_eq!((none.json["entries"].as_array().map(Vec::len), none.json["more"].as_bool()), (Some(0), Some(false)));
+    let mut seen = Vec::new();
+    let mut after = 0;
+    loop {
+        let p = c.admin().get(&format!("/api/incidents/{id}/timeline?after={after}&limit=3"));
+        let entries = p.json["entries"].as_array().unwrap();
+        assert!(entries.len() <= 3);
+        seen.extend(entries.iter().map(|t| t["seq"].as_i64().unwrap()));
+        after = *seen.last().unwrap_or(&after);
+        if !p.json["more"].as_bool().unwrap() {
+            break;
+        }
+    }
+    assert_eq!(seen, seqs, "paging by `after` gives every row once");
+    // A new row gets the next number.
+    assert_eq!(c.admin().post(&format!("/api/incidents/{id}/notes"), json!({"body": "later"})).status, 201);
+    let next = c.admin().get(&format!("/api/incidents/{id}/timeline?after={n}"));
+    assert_eq!(next.json["entries"][0]["seq"].as_i64(), Some(n + 1), "{}", next.text);
+    assert_eq!(next.json["entries"][0]["message"].as_str().map(|m| m.contains("later")), Some(true), "{}", next.text);
+    // Bad input is named; an unknown incident is 404.
+    for (q, field) in [("after=-1", "after"), ("after=x", "after"), ("limit=0", "limit"), ("limit=9999", "limit")] {
+        let r = c.admin().get(&format!("/api/incidents/{id}/timeline?{q}"));
+        assert_eq!((r.status, r.field()), (400, field), "{q}: {}", r.text);
+    }
+    assert_eq!(c.admin().get("/api/incidents/0190c8a2-8e1b-7c3d-9a4b-1c2d3e4f5a6b/timeline").status, 404);
 }

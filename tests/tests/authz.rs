@@ -542,6 +542,7 @@ fn read_rows() -> Vec<Row> {
         row("GET", "/api/incidents", "", any_user(200), |_, _| Attempt::new("/api/incidents?status=open")),
         row("GET", "/api/incidents/{id}", "", any_user(200), |w, _| Attempt::new(format!("/api/incidents/{}", w.incident))),
         row("GET", "/api/incidents/{id}/notifications", "", any_user(200), |w, _| Attempt::new(format!("/api/incidents/{}/notifications", w.incident))),
+        row("GET", "/api/incidents/{id}/timeline", "after a sequence number", any_user(200), |w, _| Attempt::new(format!("/api/incidents/{}/timeline?after=1", w.incident))),
         row("GET", "/api/schedules", "", any_user(200), |_, _| Attempt::new("/api/schedules")),
         row("GET", "/api/oncall", "", any_user(200), |_, _| Attempt::new("/api/oncall")),
         row("GET", "/api/schedules/{id}/timeline", "", any_user(200), |w, _| Attempt::new(format!("/api/schedules/{}/timeline", w.schedule))),

@@ -76,6 +76,8 @@ pub struct ChangeEventRow {
 #[derive(Debug, Clone, Deserialize)]
 pub struct TimelineRow {
     pub id: String,
+    #[serde(default)]
+    pub seq: Option<i64>,
     pub at: i64,
     pub kind: String,
     pub actor: String,
@@ -126,7 +128,7 @@ pub struct IncidentQuery<'a> {
 impl Db {
     fn timeline_stmt(&self, org_id: &str, incident_id: &str, t: &NewTimeline<'_>, now: i64) -> ApiResult<D1PreparedStatement> {
         self.stmt(
-            "INSERT INTO timeline (id, org_id, incident_id, at, kind, actor, message) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO timeline (id, org_id, incident_id, at, kind, actor, message, seq) VALUES (?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM timeline WHERE incident_id = ?3))",
             args![t.id, org_id, incident_id, now, t.kind, t.actor, t.message],
         )
     }
@@ -169,7 +171,7 @@ impl Db {
         let mut stmts = vec![
             self.stmt(update, args![now, actor_json, now, org_id, id, from])?,
             self.stmt(
-                "INSERT INTO timeline (id, org_id, incident_id, at, kind, actor, message) SELECT ?, ?, ?, ?, ?, ?, ? WHERE changes() = 1",
+                "INSERT INTO timeline (id, org_id, incident_id, at, kind, actor, message, seq) SELECT ?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM timeline WHERE incident_id = ?3) WHERE changes() = 1",
                 args![t.id, org_id, id, now, t.kind, t.actor, t.message],
             )?,
         ];
@@ -196,7 +198,7 @@ impl Db {
                 self.stmt(&format!("{INCIDENT_SELECT} WHERE i.org_id = ? AND i.id = ?"), args![org_id, id])?,
                 self.stmt("SELECT * FROM alerts WHERE org_id = ? AND incident_id = ? ORDER BY first_seen_at, id", args![org_id, id])?,
                 self.stmt(
-                    "SELECT id, at, kind, actor, message FROM timeline WHERE org_id = ? AND incident_id = ? ORDER BY at, rowid",
+                    "SELECT id, seq, at, kind, actor, message FROM timeline WHERE org_id = ? AND incident_id = ? ORDER BY seq",
                     args![org_id, id],
                 )?,
                 self.stmt(
@@ -233,5 +235,24 @@ impl Db {
         sql.push_str(" ORDER BY i.created_at DESC, i.id DESC LIMIT ?");
         a.push(q.limit.into());
         self.all(&sql, &a).await
+    }
+}
+
+impl Db {
+    /// Up to `limit` timeline rows of an incident after sequence number `after`, in order, and
+    /// the highest number the incident has now (read in the same batch, so they agree).
+    pub async fn timeline_after(&self, org_id: &str, incident_id: &str, after: i64, limit: u32) -> ApiResult<(Vec<TimelineRow>, i64)> {
+        let res = self
+            .batch(vec![
+                self.stmt(
+                    "SELECT id, seq, at, kind, actor, message FROM timeline WHERE org_id = ? AND incident_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+                    args![org_id, incident_id, after, limit as i64],
+                )?,
+                self.stmt("SELECT COALESCE(MAX(seq), 0) AS n FROM timeline WHERE org_id = ? AND incident_id = ?", args![org_id, incident_id])?,
+            ])
+            .await?;
+        let found = rows::<TimelineRow>(&res[0])?;
+        let last = rows::<serde_json::Value>(&res[1])?.first().and_then(|v| v["n"].as_i64()).unwrap_or(0);
+        Ok((found, last))
     }
 }

@@ -192,7 +192,7 @@ impl Db {
     #[allow(clippy::too_many_arguments)]
     fn guarded_timeline(&self, org_id: &str, incident_id: &str, id: &str, kind: &str, actor: &str, message: &str, alert_id: &str, now: i64) -> ApiResult<D1PreparedStatement> {
         self.stmt(
-            "INSERT INTO timeline (id, org_id, incident_id, at, kind, actor, message) SELECT ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM alerts WHERE id = ?)",
+            "INSERT INTO timeline (id, org_id, incident_id, at, kind, actor, message, seq) SELECT ?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM timeline WHERE incident_id = ?3) WHERE EXISTS (SELECT 1 FROM alerts WHERE id = ?)",
             args![id, org_id, incident_id, now, kind, actor, message, alert_id],
         )
     }
@@ -209,7 +209,7 @@ impl Db {
                     args![now, actor, now, &alert.incident_id, org_id],
                 )?,
                 self.stmt(
-                    "INSERT INTO timeline (id, org_id, incident_id, at, kind, actor, message) SELECT ?, ?, ?, ?, 'incident.acknowledged', ?, ? WHERE changes() = 1",
+                    "INSERT INTO timeline (id, org_id, incident_id, at, kind, actor, message, seq) SELECT ?, ?, ?, ?, 'incident.acknowledged', ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM timeline WHERE incident_id = ?3) WHERE changes() = 1",
                     args![timeline_id, org_id, &alert.incident_id, now, actor, message],
                 )?,
                 self.stmt("UPDATE alerts SET acknowledged_at = COALESCE(acknowledged_at, ?), last_seen_at = ? WHERE id = ?", args![now, now, &alert.id])?,
@@ -255,8 +255,8 @@ impl Db {
                 args![service_id, dedup_key, now, log.id, log.org_id, log.vendor, log.action, log.raw],
             )?,
             self.stmt(
-                "INSERT INTO timeline (id, org_id, incident_id, at, kind, actor, message)
-                 SELECT ?1, a.org_id, a.incident_id, ?2, 'alert.resolved', ?3, ?4 || a.summary
+                "INSERT INTO timeline (id, org_id, incident_id, at, kind, actor, message, seq)
+                 SELECT ?1, a.org_id, a.incident_id, ?2, 'alert.resolved', ?3, ?4 || a.summary, (SELECT COALESCE(MAX(t.seq), 0) + 1 FROM timeline t WHERE t.incident_id = a.incident_id)
                  FROM alert_events e JOIN alerts a ON a.id = e.alert_id WHERE e.id = ?5 AND e.result = 'resolved'",
                 args![ids.0, now, actor, alert_message_prefix, log.id],
             )?,
@@ -269,9 +269,9 @@ impl Db {
                 args![now, actor, log.id],
             )?);
             stmts.push(self.stmt(
-                "INSERT INTO timeline (id, org_id, incident_id, at, kind, actor, message)
-                 SELECT ?1, org_id, incident_id, ?2, 'incident.resolved', ?3, 'Resolved automatically: all of its alerts have resolved'
-                 FROM alert_events WHERE id = ?4 AND changes() = 1",
+                "INSERT INTO timeline (id, org_id, incident_id, at, kind, actor, message, seq)
+                 SELECT ?1, e.org_id, e.incident_id, ?2, 'incident.resolved', ?3, 'Resolved automatically: all of its alerts have resolved', (SELECT COALESCE(MAX(t.seq), 0) + 1 FROM timeline t WHERE t.incident_id = e.incident_id)
+                 FROM alert_events e WHERE e.id = ?4 AND changes() = 1",
                 args![ids.1, now, actor, log.id],
             )?);
         }

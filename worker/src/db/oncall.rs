@@ -187,7 +187,7 @@ impl Db {
         )?];
         if let Some((id, actor, message)) = timeline {
             stmts.push(self.stmt(
-                "INSERT INTO timeline (id, org_id, incident_id, at, kind, actor, message) SELECT ?, ?, ?, ?, 'incident.escalated', ?, ? WHERE changes() = 1",
+                "INSERT INTO timeline (id, org_id, incident_id, at, kind, actor, message, seq) SELECT ?, ?, ?, ?, 'incident.escalated', ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM timeline WHERE incident_id = ?3) WHERE changes() = 1",
                 args![id, &e.org_id, &e.incident_id, now, actor, message],
             )?);
         }
@@ -309,7 +309,7 @@ impl Db {
                     args![now, org_id, incident_id, acknowledged_at, acknowledged_at],
                 )?,
                 self.stmt(
-                    "INSERT INTO timeline (id, org_id, incident_id, at, kind, actor, message) SELECT ?, ?, ?, ?, 'incident.unacknowledged', ?, ? WHERE changes() = 1",
+                    "INSERT INTO timeline (id, org_id, incident_id, at, kind, actor, message, seq) SELECT ?, ?, ?, ?, 'incident.unacknowledged', ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM timeline WHERE incident_id = ?3) WHERE changes() = 1",
                     args![timeline_id, org_id, incident_id, now, actor, message],
                 )?,
                 self.stmt(
@@ -404,7 +404,7 @@ impl Db {
                 args![outbox_id, org_id, incident_id, user_id, reason, now, incident_id],
             )?,
             self.stmt(
-                "INSERT INTO timeline (id, org_id, incident_id, at, kind, actor, message) VALUES (?, ?, ?, ?, 'incident.reassigned', ?, ?)",
+                "INSERT INTO timeline (id, org_id, incident_id, at, kind, actor, message, seq) VALUES (?, ?, ?, ?, 'incident.reassigned', ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM timeline WHERE incident_id = ?3))",
                 args![timeline_id, org_id, incident_id, now, actor, message],
             )?,
         ])

@@ -598,8 +598,8 @@ impl Db {
     pub async fn add_note(&self, org_id: &str, incident_id: &str, id: &str, actor: &str, body: &str, now: i64) -> ApiResult<bool> {
         Ok(self
             .run(
-                "INSERT INTO timeline (id, org_id, incident_id, at, kind, actor, message)
-                 SELECT ?, ?, ?, ?, 'note', ?, ? WHERE EXISTS (SELECT 1 FROM incidents WHERE id = ? AND org_id = ?)",
+                "INSERT INTO timeline (id, org_id, incident_id, at, kind, actor, message, seq)
+                 SELECT ?, ?, ?, ?, 'note', ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM timeline WHERE incident_id = ?3) WHERE EXISTS (SELECT 1 FROM incidents WHERE id = ? AND org_id = ?)",
                 args![id, org_id, incident_id, now, actor, body, incident_id, org_id],
             )
             .await?

@@ -76,6 +76,18 @@ pub async fn get(cx: &Cx, id: &str) -> ApiResult<Response> {
     json(200, &detail(cx, caller.org_id(), id).await?)
 }
 
+/// `GET /api/incidents/{id}/timeline?after=N&limit=M`: the record's rows after the last one
+/// the caller saw (a reconnecting client gets exactly what it missed: no gaps, no doubles).
+pub async fn timeline(cx: &Cx, id: &str) -> ApiResult<Response> {
+    let caller = cx.caller().await?;
+    let (after, limit) = tocsin_domain::api::timeline::timeline_query(cx.query("after").as_deref(), cx.query("limit").as_deref())
+        .map_err(|(field, msg)| ApiError::field(field, msg))?;
+    cx.db.incident(caller.org_id(), id).await?.ok_or(ApiError::NotFound("incident"))?;
+    let (rows, last_seq) = cx.db.timeline_after(caller.org_id(), id, after, limit).await?;
+    let more = rows.last().is_some_and(|r| r.seq.unwrap_or_default() < last_seq);
+    json(200, &tocsin_domain::api::timeline::TimelinePage { entries: rows.iter().map(views::timeline).collect(), last_seq, more })
+}
+
 async fn detail(cx: &Cx, org_id: &str, id: &str) -> ApiResult<IncidentDetail> {
     let d = cx.db.incident_detail(org_id, id).await?.ok_or(ApiError::NotFound("incident"))?;
     Ok(IncidentDetail {

@@ -228,6 +228,7 @@ pub async fn handle(req: Request, db: Db, env: Env, now: i64) -> Response {
         (["api", "incidents", id, "resolve"], Post) => incidents::resolve(&cx, id).await,
         (["api", "incidents", id, "escalate"], Post) => oncall::escalate_now(&cx, id).await,
         (["api", "incidents", id, "notifications"], Get) => oncall::notifications(&cx, id).await,
+        (["api", "incidents", id, "timeline"], Get) => incidents::timeline(&cx, id).await,
         (["api", "schedules"], Post) => oncall::create_schedule(&mut cx).await,
         (["api", "schedules"], Get) => oncall::list_schedules(&cx).await,
         (["api", "schedules", id], Put) => oncall::update_schedule(&mut cx, id).await,
@@ -277,7 +278,7 @@ pub async fn handle(req: Request, db: Db, env: Env, now: i64) -> Response {
         (
             ["healthz"] | ["api", "openapi.json"] | ["api", "setup" | "me" | "users" | "tokens" | "services" | "incidents"] | ["api", "auth", _] | ["api", "invites", "accept"] | ["api", "tokens", _] | ["api", "users", "me", "password"]
             | ["api", "services", _] | ["api", "services", _, "rotate-key" | "integrations"] | ["api", "incidents", _]
-            | ["api", "incidents", _, "acknowledge" | "resolve" | "escalate" | "notifications" | "reassign" | "notes"]
+            | ["api", "incidents", _, "acknowledge" | "resolve" | "escalate" | "notifications" | "reassign" | "notes" | "timeline"]
             | ["api", "push", "vapid-public-key" | "subscriptions" | "deliveries"] | ["api", "push", "subscriptions", _] | ["api", "push", "subscriptions", _, "test"]
             | ["api", "actions", "acknowledge"] | ["api", "users", "me", "contact-preferences"] | ["api", "webhook-destinations"]
             | ["api", "webhook-destinations", _] | ["api", "webhook-destinations", _, "test" | "deliveries"]

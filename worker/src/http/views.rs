@@ -145,6 +145,7 @@ pub fn alert(a: &AlertRow, events: &[AlertEventRow]) -> ApiResult<api::Alert> {
 pub fn timeline(t: &TimelineRow) -> api::TimelineEntry {
     api::TimelineEntry {
         id: t.id.clone(),
+        seq: t.seq.unwrap_or_default(),
         at: time(t.at),
         kind: t.kind.clone(),
         actor: actor(Some(&t.actor)).unwrap_or(Actor { kind: ActorKind::System, id: None, name: "Tocsin".into() }),
