@@ -9,3 +9,6 @@ UPDATE timeline SET seq = (
   SELECT n FROM (SELECT id AS tid, ROW_NUMBER() OVER (PARTITION BY incident_id ORDER BY at, rowid) AS n FROM timeline) WHERE tid = timeline.id
 );
 CREATE UNIQUE INDEX timeline_incident_seq ON timeline(incident_id, seq);
+-- Rows a worker of the previous version writes while this migration applies have no number; the
+-- cron numbers them (this partial index holds only those, so looking costs nothing).
+CREATE INDEX timeline_unnumbered ON timeline(at) WHERE seq IS NULL;

@@ -35,7 +35,7 @@ initSync({ module: wasmModule });
 
 export default { fetch, scheduled };
 // Durable Object classes.
-export { EscalationClock } from "./index.js";
+export { EscalationClock, IncidentLive } from "./index.js";
 JS
 }
 

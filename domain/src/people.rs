@@ -61,6 +61,8 @@ pub struct Target {
     pub role: Role,
     pub deactivated: bool,
     pub is_caller: bool,
+    /// Has a password (an invited admin who never set one does not keep the organisation run).
+    pub can_log_in: bool,
 }
 
 /// May `caller` (acting with `caller_role`) make this edit, given how many active admins the
@@ -73,7 +75,7 @@ pub fn check_edit(caller_role: Role, target: Target, new_role: Option<Role>, ren
     if caller_role != Role::Admin && (changes_role || renames && !target.is_caller) {
         return Err(Refusal::NotAllowed);
     }
-    if changes_role && target.role == Role::Admin && active_admins <= 1 {
+    if changes_role && target.role == Role::Admin && target.can_log_in && active_admins <= 1 {
         return Err(Refusal::LastAdmin);
     }
     Ok(())
@@ -87,7 +89,7 @@ pub fn check_deactivate(caller_role: Role, target: Target, active_admins: u32) -
     if target.deactivated {
         return Err(Refusal::Deactivated);
     }
-    if target.role == Role::Admin && active_admins <= 1 {
+    if target.role == Role::Admin && target.can_log_in && active_admins <= 1 {
         return Err(Refusal::LastAdmin);
     }
     Ok(())
@@ -99,7 +101,7 @@ mod tests {
     use Role::*;
 
     fn t(role: Role) -> Target {
-        Target { role, deactivated: false, is_caller: false }
+        Target { role, deactivated: false, is_caller: false, can_log_in: true }
     }
 
     #[test]
@@ -121,6 +123,13 @@ mod tests {
         assert_eq!(check_deactivate(Admin, t(Admin), 2), Ok(()));
         assert_eq!(check_deactivate(Admin, t(Responder), 1), Ok(()));
         assert_eq!(check_deactivate(Responder, t(Observer), 3), Err(Refusal::NotAllowed));
+    }
+
+    #[test]
+    fn an_invited_admin_does_not_count_as_the_one_who_keeps_it_running() {
+        let invited = Target { can_log_in: false, ..t(Admin) };
+        assert_eq!(check_deactivate(Admin, invited, 1), Ok(()), "the one active admin may remove an invited one");
+        assert_eq!(check_edit(Admin, invited, Some(Observer), false, 1), Ok(()));
     }
 
     #[test]

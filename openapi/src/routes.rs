@@ -142,6 +142,9 @@ pub fn routes() -> Vec<Op> {
             .query::<u64>("after", "The last sequence number seen (0: from the start)")
             .query::<u32>("limit", "Rows at most (1–500)")
             .ok::<tocsin_domain::api::timeline::TimelinePage>(200),
+        get("/api/incidents/{id}/live", Observer, "The live record: a WebSocket sending `{\"type\":\"timeline\",\"entries\":[…],\"last_seq\":N,\"more\":false}` for every change; send `{\"after\":N}` to catch up")
+            .query::<u64>("after", "The last sequence number seen (0: from the start)")
+            .answer(101, "Switching Protocols (with `Upgrade: websocket`; without it: 400)", Content::Empty),
         post("/api/incidents/{id}/reassign", Responder, "Page a person, or run a policy from level 1").body::<ReassignRequest>().ok::<IncidentNotifications>(200),
         post("/api/incidents/{id}/notes", Responder, "Add a note to the timeline").body::<NoteRequest>().ok::<TimelineEntry>(201),
         // ---- On call ----

@@ -67,6 +67,7 @@ fn main() {
         ("incident_acknowledge_resolve_idempotent_409", incident_acknowledge_resolve_idempotent_409),
         ("incident_list_filters_and_cursor_pages", incident_list_filters_and_cursor_pages),
         ("timeline_rows_are_numbered_and_read_after_the_last_seen", timeline_after_seq),
+        ("live_record_sends_every_change_once_and_catches_up", live_record),
         ("unknown_routes_and_methods", unknown_routes_and_methods),
         ("deploy_dry_run_bundles_offline", deploy_dry_run_bundles_offline),
     ];
@@ -516,4 +517,88 @@ fn timeline_after_seq(c: &Ctx) {
         assert_eq!((r.status, r.field()), (400, field), "{q}: {}", r.text);
     }
     assert_eq!(c.admin().get("/api/incidents/0190c8a2-8e1b-7c3d-9a4b-1c2d3e4f5a6b/timeline").status, 404);
+}
+
+type Socket = tungstenite::WebSocket<std::net::TcpStream>;
+
+/// A WebSocket to an incident's live record, as a browser opens it (with its session cookie).
+fn watch(c: &Ctx, id: &str, after: i64, cookie: Option<&str>) -> Result<Socket, u16> {
+    let url = format!("{}/api/incidents/{id}/live?after={after}", c.inst.base.replace("http://", "ws://"));
+    let mut req = tungstenite::client::IntoClientRequest::into_client_request(url.as_str()).unwrap();
+    if let Some(cookie) = cookie {
+        req.headers_mut().insert("Cookie", cookie.parse().unwrap());
+    }
+    let host = c.inst.base.trim_start_matches("http://").to_string();
+    let stream = std::net::TcpStream::connect(&host).unwrap();
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(15))).unwrap();
+    match tungstenite::client::client(req, stream) {
+        Ok((ws, resp)) => {
+            assert_eq!(resp.status().as_u16(), 101);
+            Ok(ws)
+        }
+        Err(tungstenite::HandshakeError::Failure(tungstenite::Error::Http(resp))) => Err(resp.status().as_u16()),
+        Err(e) => panic!("WebSocket handshake: {e}"),
+    }
+}
+
+/// Reads timeline messages until row `upto` arrived; every row's number, in arrival order.
+fn read_until(ws: &mut Socket, upto: i64) -> Vec<(i64, String)> {
+    let mut got = Vec::new();
+    while got.last().map(|(s, _): &(i64, String)| *s).unwrap_or(0) < upto {
+        let msg = ws.read().expect("a message before the timeout");
+        let tungstenite::Message::Text(text) = msg else { continue };
+        let v: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["type"], "timeline", "{v}");
+        for e in v["entries"].as_array().unwrap() {
+            got.push((e["seq"].as_i64().unwrap(), e["kind"].as_str().unwrap().to_string()));
+        }
+    }
+    got
+}
+
+fn live_record(c: &Ctx) {
+    let svc = c.service("Live");
+    let key = svc["integration_key"].as_str().unwrap().to_string();
+    let r = c.hook(&key, json!({"summary": "Checkout 500s", "severity": "critical", "dedup_key": "live"}));
+    assert_eq!(r.status, 202, "{}", r.text);
+    let id = r.json["incident_id"].as_str().unwrap().to_string();
+    let first = c.admin().get(&format!("/api/incidents/{id}/timeline")).json["last_seq"].as_i64().unwrap();
+    assert!(first >= 1);
+    let cookie = c.admin().cookie().unwrap();
+    // Two watchers: the admin from the start, an observer who joins later.
+    let mut admin = watch(c, &id, 0, Some(&cookie)).expect("the admin watches");
+    let caught_up = read_until(&mut admin, first);
+    assert_eq!(caught_up.iter().map(|(s, _)| *s).collect::<Vec<_>>(), (1..=first).collect::<Vec<_>>(), "the record so far");
+    let observer = c.user(&format!("{}@example.com", tocsin_tests::unique("watcher")), "observer");
+    let mut watcher = watch(c, &id, first, Some(&observer.cookie().unwrap())).expect("observers may watch");
+    // Changes by people (a note, an acknowledgement); a monitoring tool's resolve follows below.
+    assert_eq!(c.admin().post(&format!("/api/incidents/{id}/notes"), json!({"body": "Rolling back"})).status, 201);
+    assert_eq!(c.admin().post(&format!("/api/incidents/{id}/acknowledge"), json!({})).status, 200);
+    let last = c.admin().get(&format!("/api/incidents/{id}/timeline")).json["last_seq"].as_i64().unwrap();
+    assert_eq!(last, first + 2, "a note and an acknowledgement");
+    let live: Vec<i64> = read_until(&mut admin, last).into_iter().map(|(s, _)| s).collect();
+    assert_eq!(live, ((first + 1)..=last).collect::<Vec<_>>(), "each change once, in order");
+    let theirs = read_until(&mut watcher, last);
+    assert_eq!(theirs.iter().map(|(s, _)| *s).collect::<Vec<_>>(), ((first + 1)..=last).collect::<Vec<_>>());
+    assert!(theirs.iter().any(|(_, k)| k == "note") && theirs.iter().any(|(_, k)| k == "incident.acknowledged"), "{theirs:?}");
+    // A client that lost its connection names the last row it saw and gets exactly the rest.
+    drop(watcher);
+    let mut back = watch(c, &id, first + 1, Some(&cookie)).unwrap();
+    assert_eq!(read_until(&mut back, last).into_iter().map(|(s, _)| s).collect::<Vec<_>>(), ((first + 2)..=last).collect::<Vec<_>>());
+    // A monitoring tool's resolve (written by ingestion) reaches the open socket too.
+    assert_eq!(c.hook(&key, json!({"summary": "Checkout 500s", "dedup_key": "live", "status": "resolved"})).status, 202);
+    let resolved = c.admin().get(&format!("/api/incidents/{id}/timeline")).json["last_seq"].as_i64().unwrap();
+    assert!(resolved > last, "the resolve wrote rows");
+    let from_tool = read_until(&mut back, resolved);
+    assert_eq!(from_tool.iter().map(|(s, _)| *s).collect::<Vec<_>>(), ((last + 1)..=resolved).collect::<Vec<_>>());
+    assert!(from_tool.iter().any(|(_, k)| k == "alert.resolved"), "{from_tool:?}");
+    let last = resolved;
+    // Or asks on the open socket.
+    back.send(tungstenite::Message::Text(json!({"after": last - 1}).to_string())).unwrap();
+    assert_eq!(read_until(&mut back, last).into_iter().map(|(s, _)| s).collect::<Vec<_>>(), vec![last]);
+    // Refused before the upgrade: no credentials, another organisation's or no such incident, no upgrade.
+    assert_eq!(watch(c, &id, 0, None).err(), Some(401));
+    assert_eq!(watch(c, "0190c8a2-8e1b-7c3d-9a4b-1c2d3e4f5a6b", 0, Some(&cookie)).err(), Some(404));
+    let plain = c.admin().get(&format!("/api/incidents/{id}/live"));
+    assert_eq!((plain.status, plain.field()), (400, "Upgrade"), "{}", plain.text);
 }

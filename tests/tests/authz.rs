@@ -543,6 +543,9 @@ fn read_rows() -> Vec<Row> {
         row("GET", "/api/incidents/{id}", "", any_user(200), |w, _| Attempt::new(format!("/api/incidents/{}", w.incident))),
         row("GET", "/api/incidents/{id}/notifications", "", any_user(200), |w, _| Attempt::new(format!("/api/incidents/{}/notifications", w.incident))),
         row("GET", "/api/incidents/{id}/timeline", "after a sequence number", any_user(200), |w, _| Attempt::new(format!("/api/incidents/{}/timeline?after=1", w.incident))),
+        // Without `Upgrade: websocket` a member is told to upgrade (400); the upgrade itself is
+        // tested in tests/api.rs (a real WebSocket client).
+        row("GET", "/api/incidents/{id}/live", "without the upgrade", [401, 400, 400, 400], |w, _| Attempt::new(format!("/api/incidents/{}/live", w.incident))),
         row("GET", "/api/schedules", "", any_user(200), |_, _| Attempt::new("/api/schedules")),
         row("GET", "/api/oncall", "", any_user(200), |_, _| Attempt::new("/api/oncall")),
         row("GET", "/api/schedules/{id}/timeline", "", any_user(200), |w, _| Attempt::new(format!("/api/schedules/{}/timeline", w.schedule))),

@@ -123,7 +123,7 @@ pub async fn pump_after_request(env: &Env, ctx: &Context, app_url_var: Option<St
     RUNNING.with(|r| r.set(started));
     while now() - started < 20_000 {
         AGAIN.with(|a| a.set(false));
-        pump(db, app_url_var.clone(), &now, Some((ctx, env))).await;
+        pump(db, app_url_var.clone(), &now, Some((ctx, env)), Some(env)).await;
         if !AGAIN.with(|a| a.get()) {
             break;
         }
@@ -136,7 +136,8 @@ pub async fn pump_after_request(env: &Env, ctx: &Context, app_url_var: Option<St
 /// Runs everything due, a few rounds at most. Errors are logged; the cron retries. With
 /// `spawn`, sends run as their own `waitUntil` tasks, so a slow receiver never holds up the
 /// next round; without it (cron, escalation clock) they are awaited.
-pub async fn pump(db: &Db, app_url_var: Option<String>, now: impl Fn() -> i64, spawn: Option<(&Context, &Env)>) {
+/// `live`: the environment whose live-record objects hear of grown incident records.
+pub async fn pump(db: &Db, app_url_var: Option<String>, now: impl Fn() -> i64, spawn: Option<(&Context, &Env)>, live: Option<&Env>) {
     for _ in 0..3 {
         let t = now();
         let work = match db.delivery_work(t).await {
@@ -159,10 +160,21 @@ pub async fn pump(db: &Db, app_url_var: Option<String>, now: impl Fn() -> i64, s
         if work.repeats != 0 {
             log("repeats", dispatch_repeats(db, app_url_var.as_deref(), t).await);
         }
-        if work.events != 0 && work.destinations == 0 {
-            log("events", db.dispatch_all_events_to_nobody().await);
+        let grown = if work.events != 0 && work.destinations == 0 {
+            db.dispatch_all_events_to_nobody().await
         } else if work.events != 0 {
-            log("events", dispatch_events(db, app_url_var.as_deref(), t).await);
+            dispatch_events(db, app_url_var.as_deref(), t).await
+        } else {
+            Ok(Vec::new())
+        };
+        match grown {
+            Ok(ids) if !ids.is_empty() => {
+                if let Some(env) = live {
+                    crate::live::changed(env, &ids).await;
+                }
+            }
+            Ok(_) => {}
+            Err(e) => log("events", Err(e)),
         }
         // Pages and events just dispatched are due at once.
         if work.sends != 0 || work.pages != 0 || work.repeats != 0 || (work.events != 0 && work.destinations != 0) {
@@ -281,11 +293,16 @@ async fn dispatch_repeats(db: &Db, app_url_var: Option<&str>, now: i64) -> ApiRe
     Ok(())
 }
 
-async fn dispatch_events(db: &Db, app_url_var: Option<&str>, now: i64) -> ApiResult<()> {
+/// Turns new timeline rows and public updates into webhook deliveries and marks them
+/// dispatched; returns the incidents whose records grew (for the live record).
+async fn dispatch_events(db: &Db, app_url_var: Option<&str>, now: i64) -> ApiResult<Vec<String>> {
     let events = db.undispatched_events(50).await?;
     if events.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
+    let mut grown: Vec<String> = events.iter().filter(|e| e.kind != "public_update").filter_map(|e| e.incident_id.clone()).collect();
+    grown.sort_unstable();
+    grown.dedup();
     let mut orgs: Vec<&str> = events.iter().map(|e| e.org_id.as_str()).collect();
     orgs.sort_unstable();
     orgs.dedup();
@@ -350,7 +367,8 @@ async fn dispatch_events(db: &Db, app_url_var: Option<&str>, now: i64) -> ApiRes
             });
         }
     }
-    db.dispatch_events(&timeline_ids, &update_ids, &ds, now).await
+    db.dispatch_events(&timeline_ids, &update_ids, &ds, now).await?;
+    Ok(grown)
 }
 
 /// Claims the due deliveries and sends them (concurrently), recording the outcomes — awaited,

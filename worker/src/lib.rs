@@ -12,6 +12,7 @@ mod escalate;
 mod faults;
 mod http;
 mod ingest;
+mod live;
 mod outbound;
 mod realtime;
 mod reseal;
@@ -57,6 +58,9 @@ async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     if let Err(e) = escalate::run_due(&db, now).await {
         worker::console_error!("scheduled: escalation sweep failed: {e}");
     }
+    if let Err(e) = db.number_unnumbered_timeline(20).await {
+        worker::console_error!("scheduled: numbering timeline rows failed: {e}");
+    }
     realtime::arm(&env, &db).await;
     if let Err(e) = http::status_page_sweep(&db, now).await {
         worker::console_error!("scheduled: maintenance sweep failed: {e}");
@@ -71,7 +75,7 @@ async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
         worker::console_error!("scheduled: raw payload retention sweep failed: {e}");
     }
     // Retries, repeats and anything a request's own run left behind.
-    deliver::pump(&db, app_url(&env), || now, None).await;
+    deliver::pump(&db, app_url(&env), || now, None, Some(&env)).await;
 }
 
 /// `APP_URL` (the app's public address, for links in messages) when set.

@@ -45,7 +45,7 @@ impl DurableObject for EscalationClock {
             self.state.storage().set_alarm(chrono::DateTime::from_timestamp_millis(next.max(now + 250)).unwrap_or_default()).await?;
         }
         // Send the pages it just decided.
-        crate::deliver::pump(&db, crate::app_url(&self.env), || worker::Date::now().as_millis() as i64, None).await;
+        crate::deliver::pump(&db, crate::app_url(&self.env), || worker::Date::now().as_millis() as i64, None, Some(&self.env)).await;
         Response::ok("ran")
     }
 }

@@ -256,3 +256,25 @@ impl Db {
         Ok((found, last))
     }
 }
+
+impl Db {
+    /// Numbers timeline rows written without a sequence number (by a worker of the previous
+    /// version still running while migration 0010 applied), a few at a time, each in its own
+    /// statement so each sees the number before it. Returns how many it numbered.
+    pub async fn number_unnumbered_timeline(&self, limit: usize) -> ApiResult<usize> {
+        let waiting: Option<i64> = self.stmt("SELECT COUNT(*) AS n FROM timeline WHERE seq IS NULL", &[])?.first(Some("n")).await?;
+        if waiting.unwrap_or(0) == 0 {
+            return Ok(0);
+        }
+        let stmts = (0..limit)
+            .map(|_| {
+                self.stmt(
+                    "UPDATE timeline SET seq = (SELECT COALESCE(MAX(t.seq), 0) + 1 FROM timeline t WHERE t.incident_id = timeline.incident_id)
+                     WHERE rowid = (SELECT rowid FROM timeline WHERE seq IS NULL ORDER BY at LIMIT 1)",
+                    &[],
+                )
+            })
+            .collect::<ApiResult<Vec<_>>>()?;
+        Ok(self.batch(stmts).await?.iter().map(changes).sum())
+    }
+}

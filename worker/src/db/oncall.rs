@@ -223,13 +223,22 @@ impl Db {
         .await
     }
 
+    /// People who may be put on call or paged from now on (not deactivated).
+    pub async fn active_user_ids(&self, org_id: &str) -> ApiResult<Vec<String>> {
+        Ok(self.user_names_where(org_id, "AND deactivated_at IS NULL").await?.into_iter().map(|(id, _)| id).collect())
+    }
+
     pub async fn user_names(&self, org_id: &str) -> ApiResult<Vec<(String, String)>> {
+        self.user_names_where(org_id, "").await
+    }
+
+    async fn user_names_where(&self, org_id: &str, and: &str) -> ApiResult<Vec<(String, String)>> {
         #[derive(Deserialize)]
         struct R {
             id: String,
             name: String,
         }
-        let r: Vec<R> = self.all("SELECT id, name FROM users WHERE org_id = ?", args![org_id]).await?;
+        let r: Vec<R> = self.all(&format!("SELECT id, name FROM users WHERE org_id = ? {and}"), args![org_id]).await?;
         Ok(r.into_iter().map(|r| (r.id, r.name)).collect())
     }
 }

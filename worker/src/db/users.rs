@@ -317,7 +317,7 @@ impl Db {
     /// How many admins of the organisation are not deactivated.
     pub async fn active_admins(&self, org_id: &str) -> ApiResult<u32> {
         let n: Option<i64> = self
-            .stmt("SELECT COUNT(*) AS n FROM users WHERE org_id = ? AND role = 'admin' AND deactivated_at IS NULL", args![org_id])?
+            .stmt("SELECT COUNT(*) AS n FROM users WHERE org_id = ? AND role = 'admin' AND deactivated_at IS NULL AND password_hash IS NOT NULL", args![org_id])?
             .first(Some("n"))
             .await?;
         Ok(n.unwrap_or(0) as u32)
@@ -330,8 +330,8 @@ impl Db {
         Ok(self
             .run_audited(
                 "UPDATE users SET name = ?, role = ? WHERE org_id = ? AND id = ? AND deactivated_at IS NULL
-                   AND (role != 'admin' OR ?2 = 'admin'
-                        OR (SELECT COUNT(*) FROM users WHERE org_id = ?3 AND role = 'admin' AND deactivated_at IS NULL) > 1)",
+                   AND (role != 'admin' OR ?2 = 'admin' OR password_hash IS NULL
+                        OR (SELECT COUNT(*) FROM users WHERE org_id = ?3 AND role = 'admin' AND deactivated_at IS NULL AND password_hash IS NOT NULL) > 1)",
                 args![name, role, org_id, id],
                 audit,
             )
@@ -348,7 +348,7 @@ impl Db {
                 vec![
                     self.stmt(
                         "UPDATE users SET deactivated_at = ? WHERE org_id = ? AND id = ? AND deactivated_at IS NULL
-                           AND (role != 'admin' OR (SELECT COUNT(*) FROM users WHERE org_id = ?2 AND role = 'admin' AND deactivated_at IS NULL) > 1)",
+                           AND (role != 'admin' OR password_hash IS NULL OR (SELECT COUNT(*) FROM users WHERE org_id = ?2 AND role = 'admin' AND deactivated_at IS NULL AND password_hash IS NOT NULL) > 1)",
                         args![now, org_id, id],
                     )?,
                     self.stmt(

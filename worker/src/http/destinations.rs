@@ -127,7 +127,10 @@ pub async fn update(cx: &mut Cx, id: &str) -> ApiResult<Response> {
         enabled: r.enabled as i64,
         ..old
     };
-    let audit = cx.audit(&caller, Action::DestinationUpdated, Some(&row.id)).before(serde_json::to_value(view(&old_view)?)?).after(serde_json::to_value(view(&row)?)?);
+    // The old state as far as it can be read (a URL sealed under a lost key must not block its
+    // replacement).
+    let before = view(&old_view).ok().and_then(|v| serde_json::to_value(v).ok()).unwrap_or_else(|| serde_json::json!({"name": old_view.name, "kind": old_view.kind, "url_hint": "[unreadable]"}));
+    let audit = cx.audit(&caller, Action::DestinationUpdated, Some(&row.id)).before(before).after(serde_json::to_value(view(&row)?)?);
     if !cx.db.update_destination(&row, cx.now, &audit).await? {
         return Err(ApiError::NotFound("webhook destination"));
     }

@@ -88,6 +88,19 @@ pub async fn timeline(cx: &Cx, id: &str) -> ApiResult<Response> {
     json(200, &tocsin_domain::api::timeline::TimelinePage { entries: rows.iter().map(views::timeline).collect(), last_seq, more })
 }
 
+/// `GET /api/incidents/{id}/live` (WebSocket): the live record, served by the incident's
+/// Durable Object (`crate::live`). Who may watch is checked here, before the upgrade: anyone
+/// of the organisation (observers too); 401/404 otherwise. `?after=N`: the last row seen.
+pub async fn live(cx: &Cx, id: &str) -> ApiResult<Response> {
+    let caller = cx.caller().await?;
+    let (after, _) = tocsin_domain::api::timeline::timeline_query(cx.query("after").as_deref(), None).map_err(|(field, msg)| ApiError::field(field, msg))?;
+    cx.db.incident(caller.org_id(), id).await?.ok_or(ApiError::NotFound("incident"))?;
+    if !cx.header("Upgrade").is_some_and(|u| u.eq_ignore_ascii_case("websocket")) {
+        return Err(ApiError::field("Upgrade", "this is a WebSocket: connect with Upgrade: websocket (or read GET /api/incidents/{id}/timeline?after=N)"));
+    }
+    Ok(crate::live::connect(&cx.env, caller.org_id(), id, after).await?)
+}
+
 async fn detail(cx: &Cx, org_id: &str, id: &str) -> ApiResult<IncidentDetail> {
     let d = cx.db.incident_detail(org_id, id).await?.ok_or(ApiError::NotFound("incident"))?;
     Ok(IncidentDetail {

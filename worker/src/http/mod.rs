@@ -34,6 +34,11 @@ pub fn service_secret_place(service_id: &str) -> String {
     services::secret_place(service_id)
 }
 
+/// A timeline row as the API shows it (the live record sends the same).
+pub fn timeline_view(t: &crate::db::TimelineRow) -> tocsin_domain::api::TimelineEntry {
+    views::timeline(t)
+}
+
 /// What a handler gets: the request, the database, and the request's "now".
 /// The cron's status-page work (maintenance transitions).
 pub async fn status_page_sweep(db: &Db, now: i64) -> ApiResult<usize> {
@@ -229,6 +234,7 @@ pub async fn handle(req: Request, db: Db, env: Env, now: i64) -> Response {
         (["api", "incidents", id, "escalate"], Post) => oncall::escalate_now(&cx, id).await,
         (["api", "incidents", id, "notifications"], Get) => oncall::notifications(&cx, id).await,
         (["api", "incidents", id, "timeline"], Get) => incidents::timeline(&cx, id).await,
+        (["api", "incidents", id, "live"], Get) => incidents::live(&cx, id).await,
         (["api", "schedules"], Post) => oncall::create_schedule(&mut cx).await,
         (["api", "schedules"], Get) => oncall::list_schedules(&cx).await,
         (["api", "schedules", id], Put) => oncall::update_schedule(&mut cx, id).await,
@@ -278,7 +284,7 @@ pub async fn handle(req: Request, db: Db, env: Env, now: i64) -> Response {
         (
             ["healthz"] | ["api", "openapi.json"] | ["api", "setup" | "me" | "users" | "tokens" | "services" | "incidents"] | ["api", "auth", _] | ["api", "invites", "accept"] | ["api", "tokens", _] | ["api", "users", "me", "password"]
             | ["api", "services", _] | ["api", "services", _, "rotate-key" | "integrations"] | ["api", "incidents", _]
-            | ["api", "incidents", _, "acknowledge" | "resolve" | "escalate" | "notifications" | "reassign" | "notes" | "timeline"]
+            | ["api", "incidents", _, "acknowledge" | "resolve" | "escalate" | "notifications" | "reassign" | "notes" | "timeline" | "live"]
             | ["api", "push", "vapid-public-key" | "subscriptions" | "deliveries"] | ["api", "push", "subscriptions", _] | ["api", "push", "subscriptions", _, "test"]
             | ["api", "actions", "acknowledge"] | ["api", "users", "me", "contact-preferences"] | ["api", "webhook-destinations"]
             | ["api", "webhook-destinations", _] | ["api", "webhook-destinations", _, "test" | "deliveries"]
@@ -296,7 +302,8 @@ pub async fn handle(req: Request, db: Db, env: Env, now: i64) -> Response {
     };
     // A successful change may have written something to deliver (a timeline row, a page, a
     // public update): the delivery pump runs after the response.
-    if method != Get && result.as_ref().is_ok_and(|r| r.status_code() < 300) && segs.first() == Some(&"api") {
+    // Ingestion too: a repeat or a resolve from a monitoring tool is a row of the live record.
+    if method != Get && result.as_ref().is_ok_and(|r| r.status_code() < 300) && matches!(segs.first(), Some(&"api" | &"webhooks" | &"v2")) {
         crate::deliver::kick();
     }
     secured(result.unwrap_or_else(ApiError::into_response), https)

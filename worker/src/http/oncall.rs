@@ -72,7 +72,7 @@ pub async fn create_override(cx: &mut Cx, schedule_id: &str) -> ApiResult<Respon
         return Err(ApiError::Forbidden("responders may only put themselves on call"));
     }
     // An override for someone who does not exist would silently page nobody.
-    if !cx.db.user_names(caller.org_id()).await?.iter().any(|(id, _)| *id == user) {
+    if !cx.db.active_user_ids(caller.org_id()).await?.contains(&user) {
         return Err(ApiError::field("user_id", "no such user in this organisation"));
     }
     let time = |k: &str| -> ApiResult<i64> {
@@ -369,7 +369,7 @@ async fn policy_from(cx: &Cx, org: &str, v: &Value) -> ApiResult<(String, Policy
     let name = Fields::new(v)?.req_str("name", 100)?;
     let policy = Policy { levels: parse(v, "levels")?, repeats: v.get("repeats").and_then(Value::as_u64).unwrap_or(0) as u32 };
     policy.validate()?;
-    let users: Vec<String> = cx.db.user_names(org).await?.into_iter().map(|(id, _)| id).collect();
+    let users = cx.db.active_user_ids(org).await?;
     let schedules: Vec<String> = cx.db.schedules(org).await?.into_iter().map(|s| s.id).collect();
     for (i, l) in policy.levels.iter().enumerate() {
         for t in &l.targets {
@@ -435,6 +435,9 @@ pub async fn reassign(cx: &mut Cx, incident_id: &str) -> ApiResult<Response> {
     let to = match (f.opt_str("user_id", 64)?, f.opt_str("policy_id", 64)?) {
         (Some(user), None) => {
             let name = names.get(&user).cloned().ok_or_else(|| ApiError::field("user_id", "no such user"))?;
+            if !cx.db.active_user_ids(&org).await?.contains(&user) {
+                return Err(ApiError::field("user_id", "this person is deactivated"));
+            }
             To::User(user, name)
         }
         (None, Some(policy_id)) => To::Policy(cx.db.policy(&org, &policy_id).await?.ok_or_else(|| ApiError::field("policy_id", "no such escalation policy"))?),
@@ -457,7 +460,7 @@ pub async fn reassign(cx: &mut Cx, incident_id: &str) -> ApiResult<Response> {
 }
 
 async fn check_layers(cx: &Cx, org: &str, layers: &[Layer]) -> ApiResult<()> {
-    let users: Vec<String> = cx.db.user_names(org).await?.into_iter().map(|(id, _)| id).collect();
+    let users = cx.db.active_user_ids(org).await?;
     for (i, l) in layers.iter().enumerate() {
         if l.participants.is_empty() {
             return Err(ApiError::field(&format!("layers[{i}].participants"), "needs at least one person"));

@@ -156,7 +156,12 @@ pub async fn acknowledge_action(cx: &mut Cx) -> ApiResult<Response> {
     let keys = crate::deliver::keys(&cx.db, &org_id).await?.ok_or(ApiError::Unauthenticated("the action token is not valid"))?;
     let key = URL_SAFE_NO_PAD.decode(&keys.action_key).map_err(|_| ApiError::Internal("stored action key is not base64url".into()))?;
     let claims = action_token::verify(&key, &r.token, Purpose::Acknowledge, cx.now / 1000).map_err(unauthorised)?;
-    let user = cx.db.user_by_id(&claims.org_id, &claims.user_id).await?.ok_or(ApiError::Unauthenticated("the person this token was issued to no longer exists"))?;
+    let user = cx
+        .db
+        .user_by_id(&claims.org_id, &claims.user_id)
+        .await?
+        .filter(|u| u.deactivated_at.is_none())
+        .ok_or(ApiError::Unauthenticated("the person this token was issued to no longer exists or was deactivated"))?;
     let role: Role = user.role.parse()?;
     if !allows(role, Permission::Respond) {
         return Err(ApiError::Forbidden("your role is read-only (observer)"));
@@ -214,7 +219,8 @@ pub async fn put_preferences(cx: &mut Cx) -> ApiResult<Response> {
         }
     };
     let repeat = r.repeat.map(|x: RepeatRule| (i64::from(x.every_minutes), x.min_severity.as_str()));
-    let before = serde_json::to_value(preferences_view(&caller.user.id, old.as_ref())?)?;
+    // As far as it can be read: a URL sealed under a lost key must not block its removal.
+    let before = preferences_view(&caller.user.id, old.as_ref()).ok().and_then(|v| serde_json::to_value(v).ok()).unwrap_or_else(|| serde_json::json!({"webhook": "[unreadable]"}));
     let after = serde_json::json!({"push": r.push, "webhook": webhook.as_ref().map(|(k, _, _)| *k), "repeat": repeat.map(|(m, s)| serde_json::json!({"every_minutes": m, "min_severity": s}))});
     let audit = cx.audit(&caller, Action::ContactPreferencesUpdated, Some(&caller.user.id)).before(before).after(after);
     cx.db

@@ -170,7 +170,7 @@ pub async fn patch_component(cx: &mut Cx, id: &str) -> ApiResult<Response> {
             .after(serde_json::json!({"name": name, "description": description, "group_id": group_id, "position": position, "service_ids": services}));
         cx.db.update_component(caller.org_id(), id, &name, &description, group_id.as_deref(), position, services.as_deref(), cx.now, &audit).await?;
     }
-    if let Some(status) = parse_enum::<ComponentStatus>(&f, "status")? {
+    if let Some(status) = parse_enum::<ComponentStatus>(&f, "status")?.filter(|s| s.as_str() != current.status) {
         let audit = cx.audit(&caller, Action::StatusComponentUpdated, Some(id)).before(serde_json::json!({"status": current.status})).after(serde_json::json!({"status": status.as_str()}));
         cx.db.set_component_statuses(caller.org_id(), &[(id.to_string(), status.as_str().to_string())], cx.now, &audit).await?;
     }

@@ -156,11 +156,22 @@ pub async fn patch(cx: &mut Cx, id: &str) -> ApiResult<Response> {
     let name = r.name.as_deref().map(|n| text("name", n, 100)).transpose()?;
     let target = cx.db.user_by_id(caller.org_id(), id).await?.ok_or(ApiError::NotFound("user"))?;
     let current: Role = target.role.parse()?;
-    let t = Target { role: current, deactivated: target.deactivated_at.is_some(), is_caller: target.id == caller.user.id };
+    let t = Target { role: current, deactivated: target.deactivated_at.is_some(), is_caller: target.id == caller.user.id, can_log_in: target.password_hash.is_some() };
     let renames = name.as_ref().is_some_and(|n| *n != target.name);
     people::check_edit(caller.role, t, r.role, renames, cx.db.active_admins(caller.org_id()).await?).map_err(refused)?;
     let new_name = name.unwrap_or_else(|| target.name.clone());
     let new_role = r.role.unwrap_or(current);
+    let shown = |u: &crate::db::UserRow| -> ApiResult<tocsin_domain::api::User> {
+        let mut v = views::user(u)?;
+        if caller.role != Role::Admin && u.id != caller.user.id {
+            v.email = String::new();
+        }
+        Ok(v)
+    };
+    if new_name == target.name && new_role == current {
+        // Nothing to change: nothing written, nothing audited.
+        return json(200, &shown(&target)?);
+    }
     let audit = cx
         .audit(&caller, Action::UserUpdated, Some(id))
         .before(json!({"name": target.name, "role": current.as_str()}))
@@ -170,7 +181,7 @@ pub async fn patch(cx: &mut Cx, id: &str) -> ApiResult<Response> {
         return Err(refused(people::Refusal::LastAdmin));
     }
     let user = cx.db.user_by_id(caller.org_id(), id).await?.ok_or(ApiError::NotFound("user"))?;
-    json(200, &views::user(&user)?)
+    json(200, &shown(&user)?)
 }
 
 /// `POST /api/users/{id}/deactivate` (admins): the person can no longer log in; their sessions,
@@ -179,7 +190,7 @@ pub async fn deactivate(cx: &Cx, id: &str) -> ApiResult<Response> {
     let caller = cx.caller().await?;
     caller.require(Permission::Administer)?;
     let target = cx.db.user_by_id(caller.org_id(), id).await?.ok_or(ApiError::NotFound("user"))?;
-    let t = Target { role: target.role.parse()?, deactivated: target.deactivated_at.is_some(), is_caller: target.id == caller.user.id };
+    let t = Target { role: target.role.parse()?, deactivated: target.deactivated_at.is_some(), is_caller: target.id == caller.user.id, can_log_in: target.password_hash.is_some() };
     people::check_deactivate(caller.role, t, cx.db.active_admins(caller.org_id()).await?).map_err(refused)?;
     let audit = cx.audit(&caller, Action::UserDeactivated, Some(id)).before(json!({"name": target.name, "role": target.role}));
     let (sessions, tokens) = cx.db.deactivate_user(caller.org_id(), id, cx.now, &audit).await?.ok_or_else(|| refused(people::Refusal::LastAdmin))?;

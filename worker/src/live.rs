@@ -1,0 +1,181 @@
+//! The live record: one Durable Object per incident (`IncidentLive`) holds the WebSockets of
+//! everyone watching it, hibernated while idle (an idle watcher costs no running object). D1 is
+//! the record; the object never keeps rows of its own. Each socket carries, as its attachment,
+//! the last sequence number it was sent; when told that the incident changed it reads the rows
+//! after the lowest of those from D1 and sends each socket exactly the rows it has not had. A
+//! socket that reconnects names the last number it saw (`?after=N`, or a `{"after":N}` message)
+//! and gets the rest: no gaps, no doubles, whichever isolate wrote the rows.
+//!
+//! Who tells it: the delivery pump (`deliver`), for the incidents of the timeline rows it marks
+//! as dispatched. Every timeline row is marked exactly once, by whichever isolate gets there,
+//! so every change reaches the watchers through the same path as webhooks do.
+
+use serde::{Deserialize, Serialize};
+use tocsin_domain::api::timeline::TimelinePage;
+use worker::{durable_object, DurableObject, Env, Method, Request, RequestInit, Response, Result, State, WebSocket, WebSocketIncomingMessage, WebSocketPair};
+
+use crate::db::Db;
+
+pub const BINDING: &str = "INCIDENT_LIVE";
+
+/// What a socket remembers across hibernation.
+#[derive(Serialize, Deserialize, Default, Clone)]
+struct Seen {
+    org_id: String,
+    incident_id: String,
+    seq: i64,
+}
+
+#[durable_object]
+pub struct IncidentLive {
+    state: State,
+    env: Env,
+    /// One round of sending at a time: the object's events interleave at every D1 await, and two
+    /// rounds reading the same attachment would send a row twice. A request that arrives during
+    /// a round asks for one more instead.
+    busy: std::cell::Cell<bool>,
+    again: std::cell::Cell<bool>,
+}
+
+impl IncidentLive {
+    /// Brings every socket up to date, in rounds, until nothing more was asked meanwhile.
+    async fn sync(&self) {
+        if self.busy.replace(true) {
+            self.again.set(true);
+            return;
+        }
+        loop {
+            self.again.set(false);
+            for ws in self.state.get_websockets() {
+                let Ok(Some(seen)) = ws.deserialize_attachment::<Seen>() else { continue };
+                if let Err(e) = self.catch_up(&ws, seen).await {
+                    worker::console_error!("live: {e}");
+                }
+            }
+            if !self.again.get() {
+                break;
+            }
+        }
+        self.busy.set(false);
+    }
+
+    fn db(&self) -> Result<Db> {
+        Ok(Db::new(self.env.d1("DB")?))
+    }
+
+    /// Sends `ws` the rows after what it has seen (in pages), and remembers the last one.
+    async fn catch_up(&self, ws: &WebSocket, mut seen: Seen) -> Result<()> {
+        let db = self.db()?;
+        loop {
+            let (rows, last_seq) = db.timeline_after(&seen.org_id, &seen.incident_id, seen.seq, 200).await.map_err(|e| worker::Error::RustError(e.to_string()))?;
+            let more = rows.last().is_some_and(|r| r.seq.unwrap_or_default() < last_seq);
+            if let Some(last) = rows.last().and_then(|r| r.seq) {
+                seen.seq = last;
+            }
+            let page = TimelinePage { entries: rows.iter().map(crate::http::timeline_view).collect(), last_seq, more };
+            ws.send(&Message::Timeline(page))?;
+            ws.serialize_attachment(&seen)?;
+            if !more {
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// What the server sends: `{"type":"timeline","entries":[…],"last_seq":N,"more":false}`.
+#[derive(Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum Message {
+    Timeline(TimelinePage),
+    Pong,
+}
+
+/// What a client may send: `{"after":N}` (send me what follows N) or `{"type":"ping"}`.
+#[derive(Deserialize)]
+struct ClientMessage {
+    #[serde(default)]
+    after: Option<i64>,
+    #[serde(default, rename = "type")]
+    kind: Option<String>,
+}
+
+impl DurableObject for IncidentLive {
+    fn new(state: State, env: Env) -> Self {
+        Self { state, env, busy: Default::default(), again: Default::default() }
+    }
+
+    async fn fetch(&self, req: Request) -> Result<Response> {
+        let url = req.url()?;
+        let q = |k: &str| url.query_pairs().find(|(n, _)| n == k).map(|(_, v)| v.into_owned());
+        match url.path() {
+            // A watcher (the worker checked who it is and that the incident is theirs).
+            "/connect" => {
+                let seen = Seen { org_id: q("org").unwrap_or_default(), incident_id: q("incident").unwrap_or_default(), seq: q("after").and_then(|a| a.parse().ok()).unwrap_or(0) };
+                let pair = WebSocketPair::new()?;
+                self.state.accept_web_socket(&pair.server);
+                pair.server.serialize_attachment(&seen)?;
+                self.sync().await;
+                Response::from_websocket(pair.client)
+            }
+            // The incident changed: everyone gets what they have not seen.
+            "/changed" => {
+                self.sync().await;
+                Response::ok("sent")
+            }
+            _ => Response::error("not found", 404),
+        }
+    }
+
+    async fn websocket_message(&self, ws: WebSocket, message: WebSocketIncomingMessage) -> Result<()> {
+        let WebSocketIncomingMessage::String(text) = message else { return Ok(()) };
+        let Ok(m) = serde_json::from_str::<ClientMessage>(&text) else { return Ok(()) };
+        if m.kind.as_deref() == Some("ping") {
+            return ws.send(&Message::Pong);
+        }
+        if let (Some(after), Ok(Some(mut seen))) = (m.after, ws.deserialize_attachment::<Seen>()) {
+            seen.seq = after.max(0);
+            ws.serialize_attachment(&seen)?;
+            self.sync().await;
+        }
+        Ok(())
+    }
+
+    async fn websocket_close(&self, ws: WebSocket, code: usize, _reason: String, _was_clean: bool) -> Result<()> {
+        let code = if (1000..=4999).contains(&code) && code != 1005 && code != 1006 { code as u16 } else { 1000 };
+        let _ = ws.close(Some(code), Some("bye"));
+        Ok(())
+    }
+
+    async fn websocket_error(&self, ws: WebSocket, _error: worker::Error) -> Result<()> {
+        let _ = ws.close(Some(1011), Some("error"));
+        Ok(())
+    }
+}
+
+/// Opens a watcher's socket on the incident's object (the caller was checked by the route).
+pub async fn connect(env: &Env, org_id: &str, incident_id: &str, after: i64) -> Result<Response> {
+    let stub = env.durable_object(BINDING)?.id_from_name(incident_id)?.get_stub()?;
+    let mut url = worker::Url::parse("https://live/connect").map_err(|e| worker::Error::RustError(e.to_string()))?;
+    url.query_pairs_mut().append_pair("org", org_id).append_pair("incident", incident_id).append_pair("after", &after.to_string());
+    let mut init = RequestInit::new();
+    let headers = worker::Headers::new();
+    headers.set("Upgrade", "websocket")?;
+    init.with_method(Method::Get).with_headers(headers);
+    stub.fetch_with_request(Request::new_with_init(url.as_str(), &init)?).await
+}
+
+/// Tells the objects of these incidents that their records grew (best effort: a watcher that
+/// missed it catches up when it next sends `{"after":N}` or reconnects).
+pub async fn changed(env: &Env, incident_ids: &[String]) {
+    let Ok(ns) = env.durable_object(BINDING) else { return };
+    for id in incident_ids {
+        let Ok(stub) = ns.id_from_name(id).and_then(|i| i.get_stub()) else { continue };
+        let mut init = RequestInit::new();
+        init.with_method(Method::Post);
+        if let Ok(req) = Request::new_with_init("https://live/changed", &init) {
+            if let Err(e) = stub.fetch_with_request(req).await {
+                worker::console_error!("live: telling {id}: {e}");
+            }
+        }
+    }
+}
