@@ -160,8 +160,7 @@ impl Instance {
     }
 
     /// Rows of a query run on the instance's local D1 with `wrangler d1 execute` (to check what
-    /// is stored, not only what the API says).
-    /// Runs SQL on the local D1; the error text when D1 refuses it.
+    /// is stored, not only what the API says); the error text when D1 refuses it.
     pub fn try_d1(&self, sql: &str) -> Result<Vec<serde_json::Value>, String> {
         let out = wrangler(&self.state)
             .args(["d1", "execute", "DB", "--local", "--persist-to"])
@@ -176,16 +175,9 @@ impl Instance {
         Ok(v[0]["results"].as_array().cloned().unwrap_or_default())
     }
 
+    /// Like [`Instance::try_d1`], failing the test when D1 refuses.
     pub fn d1(&self, sql: &str) -> Vec<serde_json::Value> {
-        let out = wrangler(&self.state)
-            .args(["d1", "execute", "DB", "--local", "--persist-to"])
-            .arg(&self.state)
-            .args(["--json", "--command", sql])
-            .output()
-            .expect("wrangler d1 execute");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON from wrangler d1 execute");
-        v[0]["results"].as_array().cloned().unwrap_or_default()
+        self.try_d1(sql).unwrap_or_else(|e| panic!("{sql}: {e}"))
     }
 
     pub fn url(&self, path: &str) -> String {

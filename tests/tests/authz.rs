@@ -990,54 +990,10 @@ impl<'a> World<'a> {
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// The routes of the worker, read from its source.
-
-/// Every `([...], Method) =>` arm of `handle` in worker/src/http/mod.rs: (METHOD, route).
-fn worker_routes() -> Vec<(String, String)> {
-    let file = tocsin_tests::instance::root().join("worker/src/http/mod.rs");
-    let src = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
-    let body = src.split("pub async fn handle(").nth(1).expect("fn handle in worker/src/http/mod.rs");
-    let body = body.split("\n}\n").next().unwrap();
-    let methods = [("Get", "GET"), ("Post", "POST"), ("Put", "PUT"), ("Patch", "PATCH"), ("Delete", "DELETE")];
-    let mut routes = Vec::new();
-    for line in body.lines() {
-        let Some(rest) = line.trim_start().strip_prefix("([") else { continue };
-        let (segs, after) = rest.split_once("], ").unwrap_or_else(|| unparsed(line));
-        let (method, tail) = after.split_once(')').unwrap_or_else(|| unparsed(line));
-        let tail = tail.trim_start();
-        if segs.contains('|') || !(tail.starts_with("=>") || tail.starts_with("if ")) {
-            unparsed::<()>(line);
-        }
-        let method = methods.iter().find(|(m, _)| *m == method).map(|(_, m)| *m).unwrap_or_else(|| unparsed(line));
-        let path: Vec<String> = segs
-            .split(", ")
-            .map(|s| match s.trim() {
-                s if s.starts_with('"') => s.trim_matches('"').to_string(),
-                s if s.ends_with(" @ ..") => format!("{{{}..}}", s.trim_end_matches(" @ ..")),
-                s => format!("{{{s}}}"),
-            })
-            .collect();
-        routes.push((method.to_string(), format!("/{}", path.join("/"))));
-    }
-    // Every `, Post)` (and the others) in handle is an arm read above: none slipped past.
-    for (word, method) in methods {
-        let arms = body.matches(&format!(", {word})")).count();
-        let read = routes.iter().filter(|(m, _)| m == method).count();
-        assert_eq!(arms, read, "handle has {arms} `, {word})` arms but authz.rs read {read}: teach worker_routes() the new shape");
-    }
-    assert!(routes.len() > 40, "read only {} routes from {}", routes.len(), file.display());
-    routes
-}
-
-fn unparsed<T>(line: &str) -> T {
-    panic!("authz.rs cannot read this arm of handle; teach worker_routes() its shape:\n{line}")
-}
+// The routes of the worker are read from its source by `tocsin_tests::routes::worker_routes`.
 
 /// A route with its bound segments unnamed (`{id}` and `{sid}` are the same shape).
-fn shape(route: &str) -> String {
-    route.split('/').map(|s| if s.ends_with("..}") { "{..}" } else if s.starts_with('{') { "{}" } else { s }).collect::<Vec<_>>().join("/")
-}
+use tocsin_tests::routes::shape;
 
 /// Whether a concrete path (query ignored) is one `route` matches.
 fn matches_route(route: &str, path: &str) -> bool {
@@ -1053,7 +1009,7 @@ fn matches_route(route: &str, path: &str) -> bool {
 
 /// The table has a row for every route with these methods, and no row for a route that is gone.
 fn check_coverage(what: &str, rows: &[Row], methods: &[&str]) -> usize {
-    let worker: BTreeSet<(String, String)> = worker_routes().into_iter().filter(|(m, _)| methods.contains(&m.as_str())).collect();
+    let worker: BTreeSet<(String, String)> = tocsin_tests::routes::worker_routes().into_iter().filter(|(m, _)| methods.contains(&m.as_str())).collect();
     let shaped = |set: &BTreeSet<(String, String)>| -> BTreeSet<(String, String)> { set.iter().map(|(m, r)| (m.clone(), shape(r))).collect() };
     let table: BTreeSet<(String, String)> = rows.iter().map(|r| (r.method.to_string(), r.route.to_string())).collect();
     let (worker_shapes, table_shapes) = (shaped(&worker), shaped(&table));
