@@ -987,6 +987,11 @@ fn key_rotation(_: &Ctx) {
     assert_eq!(only_key_id(&inst), id_b, "nothing sealed under A remains");
     let again = Api::with_bearer(&base, &admin_token).post("/api/admin/reseal", json!({}));
     assert_eq!((again.status, &again.json["resealed"], &again.json["remaining"]), (200, &json!(0), &json!(0)), "{}", again.text);
+    // The re-seal is in the audit log (its step with values; the empty one leaves no row).
+    let rows = admin.get("/api/audit?action=secrets.resealed");
+    let rows = rows.json["events"].as_array().cloned().unwrap_or_else(|| panic!("{}", rows.text));
+    assert!(!rows.is_empty() && rows.iter().all(|r| r["after"]["new_key_id"] == id_b.as_str() && r["actor"]["kind"] == "token"), "{rows:?}");
+    assert_eq!(rows.iter().map(|r| r["after"]["resealed"].as_u64().unwrap() as usize).sum::<usize>(), resealed);
 
     // Only B: everything still works.
     inst.restart_with(&[("TOCSIN_SECRET_KEY", &key_b)]);

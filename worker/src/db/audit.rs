@@ -83,6 +83,19 @@ impl Db {
         )
     }
 
+    /// An audit row on its own, for work made of many small guarded writes (a re-seal step),
+    /// written after them when they changed something.
+    pub async fn record_audit(&self, a: &Audit) -> ApiResult<()> {
+        let e = &a.entry;
+        let after = e.after.as_ref().map(|v| v.to_string());
+        self.run(
+            &format!("{INSERT} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)"),
+            args![&a.id, &a.org_id, a.at, e.actor.kind(), e.actor.id(), e.actor.user_id(), &e.actor.label(), e.action.as_str(), e.action.target_kind(), e.target_id.as_deref(), after.as_deref(), a.address.as_deref()],
+        )
+        .await?;
+        Ok(())
+    }
+
     /// One write and its audit row, atomically; returns how many rows the write changed.
     pub async fn run_audited(&self, sql: &str, args: &[super::Arg<'_>], audit: &Audit) -> ApiResult<usize> {
         let res = self.batch(vec![self.stmt(sql, args)?, self.audit_stmt(audit)?]).await?;
