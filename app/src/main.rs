@@ -3,6 +3,7 @@
 //! `api` is the one typed client, `state` holds the session, `pages` are screens and
 //! `components` small reusable pieces. Rules come from `tocsin_domain`, never re-implemented here.
 
+mod live;
 mod api;
 mod components;
 mod pages;

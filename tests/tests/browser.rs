@@ -101,6 +101,7 @@ fn main() {
         ("iphone_in_safari_is_told_to_add_to_home_screen", iphone_home_screen),
         ("phone_chat_and_webhooks_screen", phone_webhooks_screen),
         ("phone_audit_log_screen", phone_audit_log),
+        ("phone_incident_page_is_live", phone_incident_live),
     ];
     tocsin_tests::run_suite(ctx, tests, |c| {
         let _ = c.browser.screenshot("failure");
@@ -1073,4 +1074,23 @@ fn phone_audit_log(c: &Ctx) {
     assert!(diff.contains("Charges cards") && diff.contains("\"has_webhook_secret\": true"), "{diff}");
     assert!(!b.find("main").text().contains(&secret), "the secret is not on the screen");
     b.screenshot("30-audit-log");
+}
+
+/// The incident page shows a change made elsewhere without a reload, over the live record (the
+/// page's own refresh is every 30 s, so a note seen within seconds came over the WebSocket).
+fn phone_incident_live(c: &Ctx) {
+    let svc = c.service(&unique("Live checkout"));
+    let iid = c.alert(&svc, "Checkout latency", "critical");
+    let b = c.phone();
+    b.goto(&c.inst.url(&format!("/incidents/{iid}")));
+    b.find_text("h1", "Checkout latency", WAIT);
+    wait_for("the live record connected", WAIT, || (b.find(".live-state").attr("data-state").as_deref() == Some("live")).then_some(()));
+    let note = unique("Rolled back the deploy");
+    let r = c.admin().post(&format!("/api/incidents/{iid}/notes"), json!({"body": note}));
+    assert_eq!(r.status, 201, "{}", r.text);
+    wait_for("the note on the page (well before the 30 s refresh)", Duration::from_secs(10), || b.find("main").try_text().filter(|t| t.contains(&note)).map(|_| ()));
+    let r = c.admin().post(&format!("/api/incidents/{iid}/acknowledge"), json!({}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    b.find_text(".status", "Acknowledged", Duration::from_secs(10));
+    b.screenshot("31-incident-live");
 }

@@ -45,7 +45,12 @@ pub fn IncidentPage() -> impl IntoView {
             }
         })
     };
-    poll(move || { load(); load_escalation(); }, 5);
+    // Changes arrive over the live record; a slow refresh stays as the safety net.
+    let live = crate::live::watch(id(), move || {
+        load();
+        load_escalation();
+    });
+    poll(move || { load(); load_escalation(); }, 30);
     let escalate = move |_| {
         let id = id();
         spawn_local(async move {
@@ -74,6 +79,13 @@ pub fn IncidentPage() -> impl IntoView {
     };
     view! {
         <p class="back"><A href="/">"‹ Incidents"</A></p>
+        <p class="live-state" role="status" data-state=move || format!("{:?}", live.get()).to_lowercase()>
+            {move || match live.get() {
+                crate::live::Live::Connecting => "Connecting to the live record…",
+                crate::live::Live::Live => "● Live: changes appear as they happen",
+                crate::live::Live::Lost => "Live updates lost — reconnecting; this page refreshes every 30 s meanwhile",
+            }}
+        </p>
         {move || error.get().map(|e| view! { <p class="error-note" role="alert">{e.message}</p> })}
         {move || match detail.get() {
             None => view! { <p class="muted">"Loading…"</p> }.into_any(),
