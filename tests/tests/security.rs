@@ -996,6 +996,9 @@ fn key_rotation(_: &Ctx) {
     // Only B: everything still works.
     inst.restart_with(&[("TOCSIN_SECRET_KEY", &key_b)]);
     still_works(&inst, &admin, &rx, &s, "only B");
+    // A typo in the previous key does not stop paging or intake: Tocsin runs on the current one.
+    inst.restart_with(&[("TOCSIN_SECRET_KEY", &key_b), ("TOCSIN_SECRET_KEY_PREVIOUS", "not-a-key")]);
+    still_works(&inst, &admin, &rx, &s, "B with a mistyped previous key");
 
     // Only a wrong key: paging says clearly what is wrong instead of sending garbage.
     inst.restart_with(&[("TOCSIN_SECRET_KEY", &key_c)]);

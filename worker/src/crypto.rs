@@ -96,7 +96,12 @@ pub fn load_sealing_key(env: &worker::Env) {
     let ring = match (current, previous) {
         (Some(Ok(c)), None) => Ok(Keyring::new(c, None)),
         (Some(Ok(c)), Some(Ok(p))) => Ok(Keyring::new(c, Some(p))),
-        (Some(Ok(_)), Some(Err(_))) => Err(BAD_PREVIOUS),
+        // A typo in the previous key must not stop paging and intake: run on the current key
+        // (values still under the previous one answer 503 naming the key ids) and say why.
+        (Some(Ok(c)), Some(Err(_))) => {
+            worker::console_error!("{BAD_PREVIOUS}");
+            Ok(Keyring::new(c, None))
+        }
         (Some(Err(e)), _) => {
             worker::console_error!("TOCSIN_SECRET_KEY: {e}");
             Err(MISSING)
