@@ -312,6 +312,9 @@ pub struct Incident {
     /// Per-organisation number: #1, #2, …
     pub number: i64,
     pub title: String,
+    /// "What we know now" (Markdown; empty until someone writes it).
+    #[serde(default)]
+    pub summary: String,
     pub status: IncidentStatus,
     pub severity: Severity,
     #[serde(default, skip_serializing_if = "Option::is_none")]

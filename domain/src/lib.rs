@@ -16,6 +16,7 @@ pub mod ids;
 #[cfg(feature = "vendors")]
 pub mod import;
 pub mod incident;
+pub mod incident_edit;
 pub mod notification;
 pub mod outbound;
 pub mod people;

@@ -138,6 +138,9 @@ pub fn routes() -> Vec<Op> {
         post("/api/incidents/{id}/resolve", Responder, "Resolve (idempotent)").ok::<IncidentDetail>(200),
         post("/api/incidents/{id}/escalate", Responder, "Run the next escalation level now").ok::<EscalationRun>(200),
         get("/api/incidents/{id}/notifications", Observer, "The escalation's position and the pages it decided").ok::<IncidentNotifications>(200),
+        patch("/api/incidents/{id}", Responder, "Edit title, summary (Markdown) and severity (with a reason); each change is a timeline row")
+            .body::<tocsin_domain::incident_edit::IncidentEdit>()
+            .ok::<IncidentDetail>(200),
         get("/api/incidents/{id}/timeline", Observer, "The record's rows after the last one the caller saw, in order")
             .query::<u64>("after", "The last sequence number seen (0: from the start)")
             .query::<u32>("limit", "Rows at most (1–500)")

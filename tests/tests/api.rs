@@ -68,6 +68,7 @@ fn main() {
         ("incident_list_filters_and_cursor_pages", incident_list_filters_and_cursor_pages),
         ("timeline_rows_are_numbered_and_read_after_the_last_seen", timeline_after_seq),
         ("live_record_sends_every_change_once_and_catches_up", live_record),
+        ("incident_title_summary_and_severity_are_edited_on_the_record", incident_edits),
         ("unknown_routes_and_methods", unknown_routes_and_methods),
         ("deploy_dry_run_bundles_offline", deploy_dry_run_bundles_offline),
     ];
@@ -601,4 +602,34 @@ fn live_record(c: &Ctx) {
     assert_eq!(watch(c, "0190c8a2-8e1b-7c3d-9a4b-1c2d3e4f5a6b", 0, Some(&cookie)).err(), Some(404));
     let plain = c.admin().get(&format!("/api/incidents/{id}/live"));
     assert_eq!((plain.status, plain.field()), (400, "Upgrade"), "{}", plain.text);
+}
+
+fn incident_edits(c: &Ctx) {
+    let r = c.admin().post("/api/incidents", json!({"title": "Checkout errors", "severity": "SEV3"}));
+    assert_eq!(r.status, 201, "{}", r.text);
+    let id = r.json["incident"]["id"].as_str().or(r.json["id"].as_str()).unwrap().to_string();
+    let path = format!("/api/incidents/{id}");
+    let before = c.admin().get(&format!("{path}/timeline")).json["last_seq"].as_i64().unwrap();
+    let r = c.admin().patch(&path, json!({"title": "Checkout 500s", "summary": "Deploy 142 broke **card payments**", "severity": "SEV1", "reason": "customers cannot pay"}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    let i = &r.json["incident"];
+    assert_eq!((i["title"].as_str(), i["summary"].as_str(), i["severity"].as_str()), (Some("Checkout 500s"), Some("Deploy 142 broke **card payments**"), Some("SEV1")));
+    let rows = c.admin().get(&format!("{path}/timeline?after={before}")).json["entries"].as_array().cloned().unwrap();
+    let kinds: Vec<&str> = rows.iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["incident.title_changed", "incident.summary_updated", "incident.severity_changed"]);
+    assert!(rows[2]["message"].as_str().unwrap().contains("SEV3 → SEV1: customers cannot pay"), "{rows:?}");
+    assert_eq!(rows[0]["actor"]["name"], "Ana Admin");
+    // The same values again change nothing and add no row.
+    let again = c.admin().patch(&path, json!({"title": "Checkout 500s", "severity": "SEV1"}));
+    assert_eq!(again.status, 200);
+    assert_eq!(c.admin().get(&format!("{path}/timeline")).json["last_seq"].as_i64(), Some(before + 3));
+    // Bad input names the field and changes nothing; observers may not edit; unknown is 404.
+    for (body, field) in [(json!({"severity": "SEV2"}), "reason"), (json!({"title": " "}), "title"), (json!({"summary": "x".repeat(4001)}), "summary"), (json!({"colour": "red"}), "colour"), (json!({"severity": "SEV9", "reason": "x"}), "severity")] {
+        let r = c.admin().patch(&path, body.clone());
+        assert_eq!((r.status, r.field()), (400, field), "{body}: {}", r.text);
+    }
+    assert_eq!(c.admin().get(&path).json["incident"]["severity"], "SEV1");
+    let observer = c.user(&format!("{}@example.com", tocsin_tests::unique("editor")), "observer");
+    assert_eq!(observer.patch(&path, json!({"summary": "sneaky"})).status, 403);
+    assert_eq!(c.admin().patch("/api/incidents/0190c8a2-8e1b-7c3d-9a4b-1c2d3e4f5a6b", json!({"summary": "x"})).status, 404);
 }

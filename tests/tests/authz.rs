@@ -347,6 +347,10 @@ fn write_rows() -> Vec<Row> {
         row("POST", "/api/incidents", "declare one", responders(201), |_, _| {
             Attempt::new("/api/incidents").json(json!({"title": unique("Declared"), "severity": "SEV4"}))
         }),
+        row("PATCH", "/api/incidents/{id}", "its summary", responders(200), |w, _| {
+            let id = w.declare();
+            Attempt::new(format!("/api/incidents/{id}")).json(json!({"summary": unique("What we know")})).probe(w.admin(), format!("/api/incidents/{id}"), "/incident/summary", at)
+        }),
         row("POST", "/api/incidents/{id}/acknowledge", "a triggered incident", responders(200), |w, _| {
             let id = w.declare();
             Attempt::new(format!("/api/incidents/{id}/acknowledge")).json(json!({})).probe(w.admin(), format!("/api/incidents/{id}"), "/incident/status", at)

@@ -225,7 +225,10 @@ fn schemathesis(c: &Ctx) {
         .args(["--header", &format!("Authorization: Bearer {secret}")])
         .args(["--checks", "not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance"])
         .args(["--phases", "examples,coverage,fuzzing,stateful"])
-        .args(["--max-examples", "20", "--seed", &seed, "--workers", "2", "--request-timeout", "20"])
+        // One worker: with two, hypothesis describes strategies from two threads at once and
+        // CPython 3.11's parser can fail ("AST constructor recursion depth mismatch"), an error
+        // of the tool, not of Tocsin, seen once in this suite.
+        .args(["--max-examples", "20", "--seed", &seed, "--workers", "1", "--request-timeout", "20"])
         .args(["--report", "junit", "--report-dir"])
         .arg(&report)
         .env("NO_COLOR", "1")

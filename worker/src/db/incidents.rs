@@ -12,6 +12,8 @@ pub struct IncidentRow {
     pub id: String,
     pub number: i64,
     pub title: String,
+    #[serde(default)]
+    pub summary: String,
     pub status: String,
     pub severity: String,
     pub service_id: Option<String>,
@@ -26,7 +28,7 @@ pub struct IncidentRow {
     pub alert_count: i64,
 }
 
-const INCIDENT_SELECT: &str = "SELECT i.id, i.org_id, i.number, i.title, i.status, i.severity, i.service_id,
+const INCIDENT_SELECT: &str = "SELECT i.id, i.org_id, i.number, i.title, i.summary, i.status, i.severity, i.service_id,
      s.name AS service_name, s.runbook_url, i.created_at, i.updated_at, i.acknowledged_at, i.acknowledged_by,
      i.resolved_at, i.resolved_by, (SELECT COUNT(*) FROM alerts a WHERE a.incident_id = i.id) AS alert_count
      FROM incidents i LEFT JOIN services s ON s.id = i.service_id";
@@ -276,5 +278,20 @@ impl Db {
             })
             .collect::<ApiResult<Vec<_>>>()?;
         Ok(self.batch(stmts).await?.iter().map(changes).sum())
+    }
+}
+
+impl Db {
+    /// An edit of title, summary and severity with its timeline rows, in one batch.
+    pub async fn edit_incident(&self, org_id: &str, id: &str, title: &str, summary: &str, severity: &str, rows: &[NewTimeline<'_>], now: i64) -> ApiResult<bool> {
+        let mut stmts = vec![self.stmt(
+            "UPDATE incidents SET title = ?, summary = ?, severity = ?, updated_at = ? WHERE org_id = ? AND id = ?",
+            args![title, summary, severity, now, org_id, id],
+        )?];
+        for t in rows {
+            stmts.push(self.timeline_stmt(org_id, id, t, now)?);
+        }
+        let res = self.batch(stmts).await?;
+        Ok(changes(&res[0]) == 1)
     }
 }

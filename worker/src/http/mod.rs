@@ -229,6 +229,7 @@ pub async fn handle(req: Request, db: Db, env: Env, now: i64) -> Response {
         (["api", "incidents"], Get) => incidents::list(&cx).await,
         (["api", "incidents"], Post) => incidents::declare(&mut cx).await,
         (["api", "incidents", id], Get) => incidents::get(&cx, id).await,
+        (["api", "incidents", id], Patch) => incidents::edit(&mut cx, id).await,
         (["api", "incidents", id, "acknowledge"], Post) => incidents::acknowledge(&cx, id).await,
         (["api", "incidents", id, "resolve"], Post) => incidents::resolve(&cx, id).await,
         (["api", "incidents", id, "escalate"], Post) => oncall::escalate_now(&cx, id).await,

@@ -103,6 +103,7 @@ pub fn incident(r: &IncidentRow) -> ApiResult<api::Incident> {
         id: IncidentId(r.id.clone()),
         number: r.number,
         title: r.title.clone(),
+        summary: r.summary.clone(),
         status: r.status.parse()?,
         severity: r.severity.parse()?,
         service: match (&r.service_id, &r.service_name) {
