@@ -1061,6 +1061,17 @@ fn phone_audit_log(c: &Ctx) {
     assert_eq!(r.status, 200, "{}", r.text);
     let b = c.phone();
     b.find("nav a[href='/me']").click();
+    // Let the screen finish loading (its sections arrive one by one and move the link down),
+    // then bring the link above the bottom tab bar, as a thumb scrolling would.
+    b.find(".device-state");
+    b.find("#pref-push");
+    wait_for("the device list loaded", WAIT, || {
+        let empty = b.find_all("section[aria-labelledby=device-h] p.muted").iter().any(|e| e.try_text().is_some_and(|t| t.starts_with("No devices yet")));
+        (empty || b.try_find(".devices li").is_some()).then_some(())
+    });
+    b.find("section[aria-labelledby=pd-h] .deliveries li, section[aria-labelledby=pd-h] p.muted");
+    b.find_text("a.btn", "Audit log", WAIT);
+    b.script("document.querySelector(\"a[href='/settings/audit']\").scrollIntoView({block: 'center'})");
     b.find_text("a.btn", "Audit log", WAIT).click();
     b.find_text("h1", "Audit log", WAIT);
     b.find("select option[value=service]").click();
