@@ -970,15 +970,7 @@ fn phone_webhooks_screen(c: &Ctx) {
     let iid = c.alert(&svc, "Card payments failing", "critical");
     let (dest_name, hook) = ("Ops automation", format!("/hooks/{}", unique("ops")));
     let b = c.phone();
-    b.find("nav a[href='/me']").click();
-    // Let the screen finish loading (its sections arrive one by one and move the link down).
-    b.find(".device-state");
-    b.find("#pref-push");
-    wait_for("the device list loaded", WAIT, || {
-        let empty = b.find_all("section[aria-labelledby=device-h] p.muted").iter().any(|e| e.try_text().is_some_and(|t| t.starts_with("No devices yet")));
-        (empty || b.try_find(".devices li").is_some()).then_some(())
-    });
-    b.find("section[aria-labelledby=pd-h] .deliveries li, section[aria-labelledby=pd-h] p.muted");
+    open_me_screen(b, "/settings/webhooks");
     b.find_text("a.btn", "Chat & webhooks", WAIT).click();
     b.find_text("h1", "Chat & webhooks", WAIT);
     b.find_text(".empty", "No destinations yet", WAIT);
@@ -1060,18 +1052,7 @@ fn phone_audit_log(c: &Ctx) {
     let r = api.patch(&format!("/api/services/{sid}"), json!({"description": "Charges cards", "webhook_secret": secret}));
     assert_eq!(r.status, 200, "{}", r.text);
     let b = c.phone();
-    b.find("nav a[href='/me']").click();
-    // Let the screen finish loading (its sections arrive one by one and move the link down),
-    // then bring the link above the bottom tab bar, as a thumb scrolling would.
-    b.find(".device-state");
-    b.find("#pref-push");
-    wait_for("the device list loaded", WAIT, || {
-        let empty = b.find_all("section[aria-labelledby=device-h] p.muted").iter().any(|e| e.try_text().is_some_and(|t| t.starts_with("No devices yet")));
-        (empty || b.try_find(".devices li").is_some()).then_some(())
-    });
-    b.find("section[aria-labelledby=pd-h] .deliveries li, section[aria-labelledby=pd-h] p.muted");
-    b.find_text("a.btn", "Audit log", WAIT);
-    b.script("document.querySelector(\"a[href='/settings/audit']\").scrollIntoView({block: 'center'})");
+    open_me_screen(b, "/settings/audit");
     b.find_text("a.btn", "Audit log", WAIT).click();
     b.find_text("h1", "Audit log", WAIT);
     b.find("select option[value=service]").click();
@@ -1104,4 +1085,19 @@ fn phone_incident_live(c: &Ctx) {
     assert_eq!(r.status, 200, "{}", r.text);
     b.find_text(".status", "Acknowledged", Duration::from_secs(10));
     b.screenshot("31-incident-live");
+}
+
+/// Opens the Me screen, lets it finish loading (its sections arrive one by one and move the
+/// links below them), then brings the link to `href` above the bottom tab bar, as a thumb would.
+fn open_me_screen(b: &Browser, href: &str) {
+    b.find("nav a[href='/me']").click();
+    b.find(".device-state");
+    b.find("#pref-push");
+    wait_for("the device list loaded", WAIT, || {
+        let empty = b.find_all("section[aria-labelledby=device-h] p.muted").iter().any(|e| e.try_text().is_some_and(|t| t.starts_with("No devices yet")));
+        (empty || b.try_find(".devices li").is_some()).then_some(())
+    });
+    b.find("section[aria-labelledby=pd-h] .deliveries li, section[aria-labelledby=pd-h] p.muted");
+    b.find(&format!("a[href='{href}']"));
+    b.script(&format!("document.querySelector(\"a[href='{href}']\").scrollIntoView({{block: 'center'}})"));
 }
