@@ -140,17 +140,21 @@ function onPush(text) {
 
 function showPayload(p) {
   const page = p.type === "page";
+  // A responder request (type "responder") carries its buttons: Join and Decline.
+  const asked = p.type === "responder" && p.token && Array.isArray(p.actions);
   return self.registration.showNotification(p.title || "Tocsin", {
     body: p.body || "",
     tag: p.tag || "tocsin",
     renotify: Boolean(p.renotify && p.tag),
-    requireInteraction: page,
+    requireInteraction: page || asked,
     data: p,
     icon: ICON,
     badge: BADGE,
-    actions: page && p.token
-      ? [{ action: "ack", title: "Acknowledge" }, { action: "open", title: "Open" }]
-      : [{ action: "open", title: "Open" }],
+    actions: asked
+      ? p.actions.filter((a) => a && (a.action === "join" || a.action === "decline")).map((a) => ({ action: a.action, title: String(a.title || a.action) }))
+      : page && p.token
+        ? [{ action: "ack", title: "Acknowledge" }, { action: "open", title: "Open" }]
+        : [{ action: "open", title: "Open" }],
   });
 }
 
@@ -177,7 +181,35 @@ self.addEventListener("notificationclick", (event) => {
 // The one code path for a notification's buttons: the notificationclick handler above and the
 // test hook below both call it. Resolves to {ok, status, text}.
 function notificationAction(action, payload) {
-  return action === "ack" ? acknowledgeFromNotification(payload) : openFromNotification(payload);
+  if (action === "ack") return acknowledgeFromNotification(payload);
+  if (action === "join" || action === "decline") return answerFromNotification(action, payload);
+  return openFromNotification(payload);
+}
+
+// Join or decline a responder request with the notification's action token (no session needed).
+async function answerFromNotification(action, p) {
+  const label = p.number ? `#${p.number}` : "the incident";
+  const path = `/api/incidents/${encodeURIComponent(p.incident_id || "")}/responders/${encodeURIComponent(p.user_id || "")}/${action}`;
+  let resp;
+  try {
+    resp = await fetch(path, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ token: p.token || "" }),
+      credentials: "omit",
+    });
+  } catch (e) {
+    await showResult(p, `Could not answer — ${label}`, "No connection right now. Open Tocsin to answer there.", true);
+    return { ok: false, status: 0, text: String(e && e.message ? e.message : e) };
+  }
+  const text = await resp.text();
+  if (resp.ok) {
+    await showResult(p, action === "join" ? `Joined — ${label}` : `Declined — ${label}`,
+      action === "join" ? "You joined as a responder. Open Tocsin to see what is happening." : "Thanks for answering.", action === "join");
+  } else {
+    await showResult(p, `Could not answer — ${label}`, `Tocsin answered ${resp.status}. Open Tocsin to answer there.`, true);
+  }
+  return { ok: resp.ok, status: resp.status, text };
 }
 
 // Acknowledge with the page's action token (no session needed). Offline, the acknowledgement is
@@ -301,7 +333,7 @@ self.addEventListener("sync", (event) => {
 
 // ---- Messages ----
 // Test hook (and the app's way in): postMessage({type: "tocsin-notification-action",
-// action: "ack" | "open", payload}) runs exactly what tapping that notification button runs and
+// action: "ack" | "join" | "decline" | "open", payload}) runs exactly what tapping that notification button runs and
 // replies {ok, status, text} on event.ports[0] when given a MessageChannel, else to the sender.
 // {type: "tocsin-push", data: "<the push message's text>"} runs what a push event runs (headless
 // browsers have no push service to deliver one); it replies {ok: true} once shown.

@@ -35,7 +35,7 @@ initSync({ module: wasmModule });
 
 export default { fetch, scheduled };
 // Durable Object classes.
-export { EscalationClock, IncidentLive } from "./index.js";
+export { EscalationClock, IncidentLive, OrgLive } from "./index.js";
 JS
 }
 

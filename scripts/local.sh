@@ -63,8 +63,13 @@ run_local() {
   XDG_CONFIG_HOME="$state/.config" wrangler dev --port "$port" --ip "$host" --persist-to "$state" \
     --var "TOCSIN_SECRET_KEY:$(cat "$state/secret-key")" --show-interactive-dev-session=false --log-level warn &
   local pid=$!
-  # Expanded now: the trap runs after this function's locals are gone (set -u would complain).
-  trap "kill $pid 2>/dev/null; wait $pid 2>/dev/null" EXIT INT TERM
+  # Expanded now: the traps run after this function's locals are gone (set -u would complain).
+  # Ctrl-C reaches the whole process group, so a child may be gone already: under `set -e` a
+  # failing `kill` in the trap would end the run with status 1, hence `|| true`. Ctrl-C and TERM
+  # end quietly with 0; any other exit keeps its status (a failed start still fails).
+  local stop="kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true"
+  trap "$stop" EXIT
+  trap "$stop; exit 0" INT TERM
   local url="http://$host:$port"
   [ "$host" = 0.0.0.0 ] && url="http://127.0.0.1:$port"
   wait_healthy "$url" || die "wrangler dev did not become healthy"
@@ -76,7 +81,9 @@ run_local() {
       curl -fsS "$url/cdn-cgi/handler/scheduled?cron=*+*+*+*+*&time=$(date +%s%3N)" >/dev/null 2>&1 || true
     done ) &
   local ticker=$!
-  trap "kill $ticker 2>/dev/null; kill $pid 2>/dev/null; wait $pid 2>/dev/null; exit 0" EXIT INT TERM
+  stop="kill $ticker 2>/dev/null || true; $stop"
+  trap "$stop" EXIT
+  trap "$stop; exit 0" INT TERM
   printf '\n  Tocsin is running at \033[1m%s\033[0m  (Ctrl-C to stop)\n\n' "$url"
   wait $pid
 }
@@ -120,4 +127,8 @@ run_escalation_bench() {
 
 run_soak_bench() {
   TOCSIN_ROOT=$PWD TOCSIN_NODE_BIN=$NODE_BIN cargo run -q --release -p tocsin-tests --bin soak_bench -- "$@"
+}
+
+run_live_bench() {
+  TOCSIN_ROOT=$PWD TOCSIN_NODE_BIN=$NODE_BIN cargo run -q --release -p tocsin-tests --bin live_bench -- "$@"
 }

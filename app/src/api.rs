@@ -303,3 +303,63 @@ pub async fn audit(kind: &str, cursor: Option<&str>) -> ApiResult<tocsin_domain:
     }
     send(Request::get("/api/audit").query(q)).await
 }
+
+// ---- The incident workspace: edits, roles, responders, checklist, updates, highlights ----
+// The page re-reads the incident after a write (the live record also says so), so these only
+// say whether the write worked.
+
+/// A write with a JSON body whose answer the caller does not need.
+async fn write_json<B: Serialize>(req: RequestBuilder, body: &B) -> ApiResult<()> {
+    let json = serde_json::to_string(body).map_err(|e| ApiError { status: 0, message: format!("Cannot encode the request: {e}"), field: None })?;
+    exchange(req, Some(json)).await.map(|_| ())
+}
+
+pub async fn edit_incident(id: &str, body: &tocsin_domain::incident_edit::IncidentEdit) -> ApiResult<()> {
+    write_json(Request::patch(&format!("/api/incidents/{id}")), body).await
+}
+
+/// Everyone in the organisation (for picking a role holder or a responder).
+pub async fn users() -> ApiResult<tocsin_domain::people::UserList> {
+    send(Request::get("/api/users")).await
+}
+
+pub async fn assign_role(incident_id: &str, role: &str, body: &AssignRoleRequest) -> ApiResult<()> {
+    write_json(Request::put(&format!("/api/incidents/{incident_id}/roles/{}", js_sys::encode_uri_component(role))), body).await
+}
+
+pub async fn unassign_role(incident_id: &str, role: &str) -> ApiResult<()> {
+    send_empty(Request::delete(&format!("/api/incidents/{incident_id}/roles/{}", js_sys::encode_uri_component(role)))).await
+}
+
+pub async fn set_highlight(incident_id: &str, seq: i64, on: bool) -> ApiResult<()> {
+    let url = format!("/api/incidents/{incident_id}/highlights/{seq}");
+    send_empty(if on { Request::put(&url) } else { Request::delete(&url) }).await
+}
+
+pub async fn add_step(incident_id: &str, body: &checklists::AddStepRequest) -> ApiResult<()> {
+    write_json(Request::post(&format!("/api/incidents/{incident_id}/checklist")), body).await
+}
+
+/// Ticks (`done`) or unticks a checklist step.
+pub async fn tick_step(incident_id: &str, step_id: &str, done: bool) -> ApiResult<()> {
+    let verb = if done { "tick" } else { "untick" };
+    send_empty(Request::post(&format!("/api/incidents/{incident_id}/checklist/{step_id}/{verb}"))).await
+}
+
+pub async fn post_update(incident_id: &str, body: &status_updates::StatusUpdateRequest) -> ApiResult<()> {
+    write_json(Request::post(&format!("/api/incidents/{incident_id}/updates")), body).await
+}
+
+pub async fn responder_suggestions(incident_id: &str) -> ApiResult<responders::ResponderSuggestions> {
+    send(Request::get(&format!("/api/incidents/{incident_id}/responder-suggestions"))).await
+}
+
+pub async fn request_responders(incident_id: &str, body: &responders::RequestRespondersRequest) -> ApiResult<()> {
+    write_json(Request::post(&format!("/api/incidents/{incident_id}/responders")), body).await
+}
+
+/// The signed-in person answers a request to help (`join` true) or declines it.
+pub async fn answer_request(incident_id: &str, user_id: &str, join: bool) -> ApiResult<()> {
+    let verb = if join { "join" } else { "decline" };
+    write_json(Request::post(&format!("/api/incidents/{incident_id}/responders/{user_id}/{verb}")), &responders::ResponderAnswerRequest::default()).await
+}

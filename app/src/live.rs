@@ -1,11 +1,12 @@
-//! The live record in the app: a WebSocket to `/api/incidents/{id}/live` that says when the
-//! incident changed, reconnecting with the last sequence number it saw (the server then sends
-//! exactly what was missed). The page keeps a slow refresh as a safety net.
+//! The live record in the app: a WebSocket to `/api/incidents/{id}/live` that hands the page
+//! every new timeline row, reconnecting with the last sequence number it saw (the server then
+//! sends exactly what was missed). The page keeps a slow refresh as a safety net.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use leptos::prelude::*;
+use tocsin_domain::api::TimelineEntry;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 use web_sys::{MessageEvent, WebSocket};
@@ -18,6 +19,19 @@ pub enum Live {
     Live,
     /// Lost; reconnecting (the page still refreshes now and then).
     Lost,
+    /// Connected again after a loss, and caught up with every row missed meanwhile.
+    CaughtUp,
+}
+
+impl Live {
+    /// `data-state` on the banner: `connecting`, `live` (also after catching up) or `lost`.
+    pub fn data_state(self) -> &'static str {
+        match self {
+            Self::Connecting => "connecting",
+            Self::Live | Self::CaughtUp => "live",
+            Self::Lost => "lost",
+        }
+    }
 }
 
 struct Watch {
@@ -25,13 +39,16 @@ struct Watch {
     last_seq: Cell<i64>,
     stopped: Cell<bool>,
     retries: Cell<u32>,
+    /// Lost at least once since the page opened.
+    was_lost: Cell<bool>,
 }
 
-/// Watches incident `id`; `changed` runs for every batch of new rows. Stops when the page goes.
-pub fn watch(id: String, changed: impl Fn() + 'static) -> RwSignal<Live> {
+/// Watches incident `id`; `rows` gets every batch of rows (the whole record first, then each
+/// change; after a reconnect exactly the rows missed). Stops when the page goes.
+pub fn watch(id: String, rows: impl Fn(Vec<TimelineEntry>) + 'static) -> RwSignal<Live> {
     let state = RwSignal::new(Live::Connecting);
-    let w = Rc::new(Watch { socket: RefCell::new(None), last_seq: Cell::new(0), stopped: Cell::new(false), retries: Cell::new(0) });
-    let changed: Rc<dyn Fn()> = Rc::new(changed);
+    let w = Rc::new(Watch { socket: RefCell::new(None), last_seq: Cell::new(0), stopped: Cell::new(false), retries: Cell::new(0), was_lost: Cell::new(false) });
+    let changed: Rc<dyn Fn(Vec<TimelineEntry>)> = Rc::new(rows);
     connect(w.clone(), id, state, changed);
     // The page's cleanup may not hold an `Rc`; it reaches the watch through local storage.
     let stored = StoredValue::new_local(w);
@@ -46,14 +63,11 @@ pub fn watch(id: String, changed: impl Fn() + 'static) -> RwSignal<Live> {
     state
 }
 
-fn connect(w: Rc<Watch>, id: String, state: RwSignal<Live>, changed: Rc<dyn Fn()>) {
+fn connect(w: Rc<Watch>, id: String, state: RwSignal<Live>, changed: Rc<dyn Fn(Vec<TimelineEntry>)>) {
     if w.stopped.get() {
         return;
     }
-    let Some(location) = web_sys::window().map(|win| win.location()) else { return };
-    let scheme = if location.protocol().ok().as_deref() == Some("https:") { "wss" } else { "ws" };
-    let host = location.host().unwrap_or_default();
-    let url = format!("{scheme}://{host}/api/incidents/{}/live?after={}", js_sys::encode_uri_component(&id), w.last_seq.get());
+    let Some(url) = socket_url(&format!("/api/incidents/{}/live?after={}", js_sys::encode_uri_component(&id), w.last_seq.get())) else { return };
     let Ok(socket) = WebSocket::new(&url) else {
         state.set(Live::Lost);
         return;
@@ -65,18 +79,17 @@ fn connect(w: Rc<Watch>, id: String, state: RwSignal<Live>, changed: Rc<dyn Fn()
         if v["type"] != "timeline" {
             return;
         }
-        let first = w_msg.last_seq.get() == 0;
-        let last = v["entries"].as_array().and_then(|e| e.last()).and_then(|e| e["seq"].as_i64());
-        if let Some(last) = last {
+        let entries: Vec<TimelineEntry> = serde_json::from_value(v["entries"].clone()).unwrap_or_default();
+        // Only rows after the last one seen count (a resent batch changes nothing).
+        let seen = w_msg.last_seq.get();
+        let fresh: Vec<TimelineEntry> = entries.into_iter().filter(|e| e.seq > seen).collect();
+        if let Some(last) = fresh.last().map(|e| e.seq) {
             w_msg.last_seq.set(last);
-            // The first page is what the page already loaded; later ones are changes.
-            if !first || w_msg.retries.get() > 0 {
-                changed_msg();
-            }
+            changed_msg(fresh);
         }
         if !v["more"].as_bool().unwrap_or(false) {
             w_msg.retries.set(0);
-            state.set(Live::Live);
+            state.set(if w_msg.was_lost.get() { Live::CaughtUp } else { Live::Live });
         }
     });
     socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
@@ -87,14 +100,26 @@ fn connect(w: Rc<Watch>, id: String, state: RwSignal<Live>, changed: Rc<dyn Fn()
             return;
         }
         state.set(Live::Lost);
-        // Back off: 1, 2, 4 … 30 s.
+        w_close.was_lost.set(true);
         let n = w_close.retries.get();
         w_close.retries.set(n + 1);
-        let delay = (1000u32 << n.min(5)).min(30_000);
+        let delay = backoff_ms(n);
         let (w2, id2, changed2) = (w_close.clone(), id.clone(), changed.clone());
         gloo_timers::callback::Timeout::new(delay, move || connect(w2, id2, state, changed2)).forget();
     });
     socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
     on_close.forget();
     *w.socket.borrow_mut() = Some(socket);
+}
+
+/// The WebSocket address of an API path on this origin (`wss:` under https).
+pub fn socket_url(path: &str) -> Option<String> {
+    let location = web_sys::window()?.location();
+    let scheme = if location.protocol().ok().as_deref() == Some("https:") { "wss" } else { "ws" };
+    Some(format!("{scheme}://{}{path}", location.host().ok()?))
+}
+
+/// How long to wait before reconnecting after `retries` failed attempts: 1, 2, 4 … 30 s.
+pub fn backoff_ms(retries: u32) -> u32 {
+    (1000u32 << retries.min(5)).min(30_000)
 }

@@ -4,6 +4,7 @@
 //! `components` small reusable pieces. Rules come from `tocsin_domain`, never re-implemented here.
 
 mod live;
+mod live_list;
 mod api;
 mod components;
 mod pages;

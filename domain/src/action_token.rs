@@ -20,6 +20,9 @@ pub const LIFETIME_SECS: i64 = 2 * 3600;
 pub enum Purpose {
     #[serde(rename = "ack")]
     Acknowledge,
+    /// Answer a responder request (join or decline) as the person asked.
+    #[serde(rename = "resp")]
+    Respond,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -108,6 +111,10 @@ mod tests {
         assert_eq!(verify(b"key-2", &t, Purpose::Acknowledge, 999), Err(TokenError::BadSignature));
         assert_eq!(verify(b"key-1", &t, Purpose::Acknowledge, 1_000), Err(TokenError::Expired));
         assert_eq!(unverified_org(&t), Ok("org".into()));
+        assert_eq!(verify(b"key-1", &t, Purpose::Respond, 999), Err(TokenError::WrongPurpose), "an acknowledge token cannot answer a responder request");
+        let r = issue(b"key-1", &Claims { purpose: Purpose::Respond, ..claims() });
+        assert_eq!(verify(b"key-1", &r, Purpose::Acknowledge, 999), Err(TokenError::WrongPurpose));
+        assert!(verify(b"key-1", &r, Purpose::Respond, 999).is_ok());
     }
 
     #[test]

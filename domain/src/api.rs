@@ -10,17 +10,24 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+pub mod checklists;
+pub mod command;
 pub mod incidents;
+pub mod incidents_live;
 pub mod ingest;
 pub mod oncall;
 pub mod paging;
 pub mod people;
+pub mod responders;
 pub mod secrets;
 pub mod service_views;
 pub mod services;
 pub mod status;
+pub mod status_updates;
+pub mod teams;
 pub mod timeline;
 
+pub use command::*;
 pub use incidents::*;
 pub use paging::*;
 pub use people::*;

@@ -94,6 +94,7 @@ actions! {
     ServiceUpdated => "service.updated",
     ServiceKeyRotated => "service.key_rotated",
     ServicePolicySet => "service.escalation_policy_set",
+    ServiceChecklistUpdated => "service.checklist_updated",
     ScheduleCreated => "schedule.created",
     ScheduleUpdated => "schedule.updated",
     ScheduleDeleted => "schedule.deleted",
@@ -120,6 +121,11 @@ actions! {
     MaintenanceUpdated => "maintenance.updated",
     SecretsResealed => "secrets.resealed",
     ImportApplied => "import.applied",
+    TeamCreated => "team.created",
+    TeamUpdated => "team.updated",
+    TeamDeleted => "team.deleted",
+    IncidentRoleCreated => "incident_role.created",
+    IncidentRoleDeleted => "incident_role.deleted",
 }
 
 impl Action {

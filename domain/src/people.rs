@@ -23,6 +23,12 @@ pub struct PatchUserRequest {
     pub name: Option<String>,
     #[serde(default)]
     pub role: Option<Role>,
+    /// The whole list of expertise tags (normalised; at most 20): one's own, or anyone's by an admin.
+    #[serde(default)]
+    pub expertise: Option<Vec<String>>,
+    /// The whole list of team ids the person belongs to (admins only).
+    #[serde(default)]
+    pub teams: Option<Vec<String>>,
 }
 
 /// `POST /api/users/{id}/deactivate`: how many credentials ended with it.
@@ -48,7 +54,7 @@ pub enum Refusal {
 impl Refusal {
     pub fn message(self) -> &'static str {
         match self {
-            Refusal::NotAllowed => "only admins can change roles or other people's names",
+            Refusal::NotAllowed => "only admins can change roles, teams or other people's names and expertise",
             Refusal::LastAdmin => "the organisation must keep at least one active admin",
             Refusal::Deactivated => "this person is deactivated; their record is kept as history",
         }

@@ -145,11 +145,75 @@ pub fn routes() -> Vec<Op> {
             .query::<u64>("after", "The last sequence number seen (0: from the start)")
             .query::<u32>("limit", "Rows at most (1–500)")
             .ok::<tocsin_domain::api::timeline::TimelinePage>(200),
+        get("/api/incidents/live", Observer, "The incidents list, live: a WebSocket sending `{\"type\":\"incidents\",\"incidents\":[…]}` with each incident of the organisation that was opened or changed (status, severity, title, alerts); fetch `GET /api/incidents` whenever it opens; `{\"type\":\"ping\"}` gets a pong, other frames are ignored")
+            .answer(101, "Switching Protocols (with `Upgrade: websocket`; without it: 400)", Content::Empty),
         get("/api/incidents/{id}/live", Observer, "The live record: a WebSocket sending `{\"type\":\"timeline\",\"entries\":[…],\"last_seq\":N,\"more\":false}` for every change; send `{\"after\":N}` to catch up")
             .query::<u64>("after", "The last sequence number seen (0: from the start)")
             .answer(101, "Switching Protocols (with `Upgrade: websocket`; without it: 400)", Content::Empty),
         post("/api/incidents/{id}/reassign", Responder, "Page a person, or run a policy from level 1").body::<ReassignRequest>().ok::<IncidentNotifications>(200),
-        post("/api/incidents/{id}/notes", Responder, "Add a note to the timeline").body::<NoteRequest>().ok::<TimelineEntry>(201),
+        post("/api/incidents/{id}/notes", Responder, "Add a note (Markdown, at most 16 KB: over it 413 naming `body`) to the timeline").body::<NoteRequest>().ok::<TimelineEntry>(201),
+        // ---- Responders and teams ----
+        get("/api/incidents/{id}/responders", Observer, "Who was asked to help and their answers (requested, joined, declined, no_answer)")
+            .ok::<tocsin_domain::api::responders::ResponderList>(200),
+        post("/api/incidents/{id}/responders", Responder, "Ask people to help: `user_ids`, whoever is on call on `schedule_id` now, or the first level of `policy_id`; each person asked gets a `responder.requested` timeline row and a push with Join / Decline; someone already requested or joined is not asked again (listed in `already`); unknown ids: 400 naming the field; a deactivated person or an observer: 409")
+            .body::<tocsin_domain::api::responders::RequestRespondersRequest>()
+            .ok::<tocsin_domain::api::responders::RespondersRequested>(200),
+        get("/api/incidents/{id}/responder-suggestions", Observer, "People for the expertise the incident's service declares: on call now first, then by matching tags, then name; never deactivated people or those already responding")
+            .ok::<tocsin_domain::api::responders::ResponderSuggestions>(200),
+        post("/api/incidents/{id}/responders/{uid}/join", Responder, "The person asked joins (`me` for oneself; from a notification: its action token in `token`, no session needed); the same answer again changes nothing")
+            .body::<tocsin_domain::api::responders::ResponderAnswerRequest>()
+            .ok::<tocsin_domain::api::responders::ResponderAnswered>(200),
+        post("/api/incidents/{id}/responders/{uid}/decline", Responder, "The person asked declines (as for join)")
+            .body::<tocsin_domain::api::responders::ResponderAnswerRequest>()
+            .ok::<tocsin_domain::api::responders::ResponderAnswered>(200),
+        get("/api/teams", Observer, "Teams with their members").ok::<tocsin_domain::api::teams::TeamList>(200),
+        post("/api/teams", Admin, "Create a team (name unique in any case; audited)")
+            .body::<tocsin_domain::api::teams::CreateTeamRequest>()
+            .ok::<tocsin_domain::api::teams::Team>(201)
+            .links(&["patch_api_teams_id", "delete_api_teams_id"], "id", "$response.body#/id"),
+        patch("/api/teams/{id}", Admin, "Rename or describe a team (audited)").body::<tocsin_domain::api::teams::PatchTeamRequest>().ok::<tocsin_domain::api::teams::Team>(200),
+        delete("/api/teams/{id}", Admin, "Delete a team: its memberships end and what it owned (services, schedules, policies) belongs to no team (audited)").no_content(),
+        // ---- Command: roles, links, affected services, merge, highlights ----
+        get("/api/incident-roles", Observer, "Incident roles: the built-in ones (commander, communications, scribe), then the organisation's").ok::<IncidentRoleList>(200),
+        post("/api/incident-roles", Admin, "Define an incident role (name unique in any case; audited)")
+            .body::<CreateIncidentRole>()
+            .ok::<IncidentRole>(201)
+            .links(&["delete_api_incident_roles_id"], "id", "$response.body#/id"),
+        delete("/api/incident-roles/{id}", Admin, "Delete an organisation-defined role and its holdings (built-in roles: 409; audited)").no_content(),
+        put("/api/incidents/{id}/roles/{role}", Responder, "Give a role to a person (a hand-over when someone holds it: timeline row `role.assigned`); the same person again changes nothing; a deactivated person: 409")
+            .body::<AssignRoleRequest>()
+            .ok::<IncidentDetail>(200),
+        delete("/api/incidents/{id}/roles/{role}", Responder, "Leave a role empty (`role.unassigned`); an empty role stays as it is")
+            .ok::<IncidentDetail>(200)
+            .answer(400, "No such role (`field`: `role`)", Content::Json(crate::schema_of::<ErrorBody>)),
+        post("/api/incidents/{id}/links", Responder, "Add a link (chat, video, ticket, other; http(s) only; `link.added`); 200 and no change when the incident already links that URL")
+            .body::<AddLinkRequest>()
+            .ok::<IncidentDetail>(201)
+            .ok::<IncidentDetail>(200),
+        delete("/api/incidents/{id}/links/{link}", Responder, "Remove a link (`link.removed`)").ok::<IncidentDetail>(200),
+        put("/api/incidents/{id}/services", Responder, "Set the affected services (the incident's own service always stays, first; `services.changed`)")
+            .body::<SetServicesRequest>()
+            .ok::<IncidentDetail>(200),
+        post("/api/incidents/{id}/merge", Responder, "Merge into another open incident: alerts move, the record is copied onto the end of the target's (`From #N: …`), `incident.merged` on both, this one resolves pointing at the target; answers with the target")
+            .body::<MergeRequest>()
+            .ok::<IncidentDetail>(200),
+        put("/api/incidents/{id}/highlights/{seq}", Responder, "Mark a timeline row as a highlight (`highlight.added`; again: no change)").ok::<IncidentDetail>(200),
+        delete("/api/incidents/{id}/highlights/{seq}", Responder, "Unmark a highlight (`highlight.removed`; not marked: no change)").ok::<IncidentDetail>(200),
+        // ---- Runbook checklists and status updates ----
+        get("/api/services/{id}/checklist", Observer, "A service's runbook checklist template (ordered Markdown steps)").ok::<tocsin_domain::api::checklists::ChecklistTemplate>(200),
+        put("/api/services/{id}/checklist", Admin, "Replace the template (at most 50 steps of 1–2000 characters); incidents opened afterwards get a copy, running ones keep theirs")
+            .body::<tocsin_domain::api::checklists::ChecklistTemplate>()
+            .ok::<tocsin_domain::api::checklists::ChecklistTemplate>(200),
+        get("/api/incidents/{id}/checklist", Observer, "The incident's own checklist, in order").ok::<tocsin_domain::api::checklists::IncidentChecklist>(200),
+        post("/api/incidents/{id}/checklist", Responder, "Add an ad hoc step at the end (timeline row `checklist.added`)")
+            .body::<tocsin_domain::api::checklists::AddStepRequest>()
+            .ok::<tocsin_domain::api::checklists::ChecklistStep>(201),
+        post("/api/incidents/{id}/checklist/{step}/tick", Responder, "Tick a step: who and when (`checklist.ticked`); ticking a ticked step changes nothing").ok::<tocsin_domain::api::checklists::ChecklistStep>(200),
+        post("/api/incidents/{id}/checklist/{step}/untick", Responder, "Untick a step (`checklist.unticked`); an open step stays as it is").ok::<tocsin_domain::api::checklists::ChecklistStep>(200),
+        get("/api/incidents/{id}/updates", Observer, "Structured status updates, newest first").ok::<tocsin_domain::api::status_updates::StatusUpdateList>(200),
+        post("/api/incidents/{id}/updates", Responder, "Post a status update (webhook event `incident.status_update`; `publish` also posts it to the linked public status page incident, created on first publish). `resolved` does not resolve the incident itself. A promised next update that passes reminds the communications lead (else the poster) once by push")
+            .body::<tocsin_domain::api::status_updates::StatusUpdateRequest>()
+            .ok::<tocsin_domain::api::status_updates::StatusUpdate>(201),
         // ---- On call ----
         post("/api/schedules", Admin, "Create a schedule")
             .body::<ScheduleRequest>()

@@ -385,6 +385,118 @@ fn write_rows() -> Vec<Row> {
                 count,
             )
         }),
+        // ---- command: incident roles, links, affected services, merge, highlights
+        row("POST", "/api/incident-roles", "define one", admin_only(201), |w, _| {
+            Attempt::new("/api/incident-roles").json(json!({"name": unique("Liaison")})).probe(w.admin(), "/api/incident-roles", "/roles", count)
+        }),
+        row("DELETE", "/api/incident-roles/{id}", "an organisation-defined one", admin_only(204), |w, _| {
+            let id = w.admin_ok("POST", "/api/incident-roles", json!({"name": unique("Liaison")}))["id"].as_str().unwrap().to_string();
+            Attempt::new(format!("/api/incident-roles/{id}")).probe(w.admin(), "/api/incident-roles", format!("/roles {id}"), has_item)
+        }),
+        row("PUT", "/api/incidents/{id}/roles/{role}", "give the commander role", responders(200), |w, _| {
+            let id = w.declare();
+            Attempt::new(format!("/api/incidents/{id}/roles/commander")).json(json!({"user_id": w.p.pat})).probe(w.admin(), format!("/api/incidents/{id}"), "/roles/0/holder", at)
+        }),
+        row("DELETE", "/api/incidents/{id}/roles/{role}", "a held role", responders(200), |w, _| {
+            let id = w.declare();
+            w.admin_ok("PUT", &format!("/api/incidents/{id}/roles/scribe"), json!({"user_id": w.p.pat}));
+            Attempt::new(format!("/api/incidents/{id}/roles/scribe")).probe(w.admin(), format!("/api/incidents/{id}"), "/roles/2/holder", at)
+        }),
+        row("POST", "/api/incidents/{id}/links", "a chat link", responders(201), |w, _| {
+            let id = w.declare();
+            Attempt::new(format!("/api/incidents/{id}/links"))
+                .json(json!({"kind": "chat", "url": format!("https://chat.example.com/{}", unique("c"))}))
+                .probe(w.admin(), format!("/api/incidents/{id}"), "/links", count)
+        }),
+        row("DELETE", "/api/incidents/{id}/links/{link}", "a link", responders(200), |w, _| {
+            let id = w.declare();
+            let d = w.admin_ok("POST", &format!("/api/incidents/{id}/links"), json!({"kind": "ticket", "url": "https://tickets.example.com/1"}));
+            let link = d["links"][0]["id"].as_str().unwrap().to_string();
+            Attempt::new(format!("/api/incidents/{id}/links/{link}")).probe(w.admin(), format!("/api/incidents/{id}"), "/links", count)
+        }),
+        row("PUT", "/api/incidents/{id}/services", "add an affected service", responders(200), |w, _| {
+            let id = w.declare();
+            Attempt::new(format!("/api/incidents/{id}/services")).json(json!({"service_ids": [w.alert_service]})).probe(w.admin(), format!("/api/incidents/{id}"), "/services", count)
+        }),
+        row("POST", "/api/incidents/{id}/merge", "into another open incident", responders(200), |w, _| {
+            let (source, target) = (w.declare(), w.declare());
+            Attempt::new(format!("/api/incidents/{source}/merge")).json(json!({"into": target})).probe(w.admin(), format!("/api/incidents/{source}"), "/incident/status", at)
+        }),
+        row("PUT", "/api/incidents/{id}/highlights/{seq}", "the first row", responders(200), |w, _| {
+            let id = w.declare();
+            Attempt::new(format!("/api/incidents/{id}/highlights/1")).json(json!({})).probe(w.admin(), format!("/api/incidents/{id}"), "/highlights", count)
+        }),
+        row("DELETE", "/api/incidents/{id}/highlights/{seq}", "a highlighted row", responders(200), |w, _| {
+            let id = w.declare();
+            w.admin_ok("PUT", &format!("/api/incidents/{id}/highlights/1"), json!({}));
+            Attempt::new(format!("/api/incidents/{id}/highlights/1")).probe(w.admin(), format!("/api/incidents/{id}"), "/highlights", count)
+        }),
+        // ---- responders and teams
+        row("POST", "/api/incidents/{id}/responders", "ask a person", responders(200), |w, _| {
+            let id = w.declare();
+            Attempt::new(format!("/api/incidents/{id}/responders")).json(json!({"user_ids": [w.p.pat]})).probe(
+                w.admin(),
+                format!("/api/incidents/{id}/responders"),
+                "/responders",
+                count,
+            )
+        }),
+        row("POST", "/api/incidents/{id}/responders/{uid}/join", "one's own request", responders(200), |w, c| {
+            let (id, who) = w.asked(c);
+            Attempt::new(format!("/api/incidents/{id}/responders/{who}/join")).json(json!({})).probe(w.admin(), format!("/api/incidents/{id}/responders"), "/responders/0/state", at)
+        }),
+        row("POST", "/api/incidents/{id}/responders/{uid}/decline", "one's own request", responders(200), |w, c| {
+            let (id, who) = w.asked(c);
+            Attempt::new(format!("/api/incidents/{id}/responders/{who}/decline")).json(json!({})).probe(w.admin(), format!("/api/incidents/{id}/responders"), "/responders/0/state", at)
+        }),
+        row("POST", "/api/teams", "create", admin_only(201), |_, _| Attempt::new("/api/teams").json(json!({"name": unique("Team")}))),
+        row("PATCH", "/api/teams/{id}", "describe", admin_only(200), |w, _| {
+            let id = w.admin_ok("POST", "/api/teams", json!({"name": unique("Team")}))["id"].as_str().unwrap().to_string();
+            Attempt::new(format!("/api/teams/{id}")).json(json!({"description": unique("About")})).probe(w.admin(), "/api/teams", format!("/teams {id}"), item)
+        }),
+        row("DELETE", "/api/teams/{id}", "delete", admin_only(204), |w, _| {
+            let id = w.admin_ok("POST", "/api/teams", json!({"name": unique("Team")}))["id"].as_str().unwrap().to_string();
+            Attempt::new(format!("/api/teams/{id}")).probe(w.admin(), "/api/teams", format!("/teams {id}"), has_item)
+        }),
+        // ---- runbook checklists and status updates
+        row("PUT", "/api/services/{id}/checklist", "replace the template", admin_only(200), |w, _| {
+            let path = format!("/api/services/{}/checklist", w.edit_service);
+            Attempt::new(&path).json(json!({"steps": [{"text": unique("Check the dashboards")}]})).probe(w.admin(), &path, "/steps", at)
+        }),
+        row("POST", "/api/incidents/{id}/checklist", "an ad hoc step", responders(201), |w, _| {
+            Attempt::new(format!("/api/incidents/{}/checklist", w.incident)).json(json!({"text": unique("Restart the worker")})).probe(
+                w.admin(),
+                format!("/api/incidents/{}/checklist", w.incident),
+                "/steps",
+                count,
+            )
+        }),
+        row("POST", "/api/incidents/{id}/checklist/{step}/tick", "an open step", responders(200), |w, _| {
+            let step = w.admin_ok("POST", &format!("/api/incidents/{}/checklist", w.incident), json!({"text": unique("Step")}));
+            let id = step["id"].as_str().unwrap().to_string();
+            Attempt::new(format!("/api/incidents/{}/checklist/{id}/tick", w.incident)).json(json!({})).probe(
+                w.admin(),
+                format!("/api/incidents/{}/checklist", w.incident),
+                format!("/steps {id}"),
+                item,
+            )
+        }),
+        row("POST", "/api/incidents/{id}/checklist/{step}/untick", "a ticked step", responders(200), |w, _| {
+            let step = w.admin_ok("POST", &format!("/api/incidents/{}/checklist", w.incident), json!({"text": unique("Step")}));
+            let id = step["id"].as_str().unwrap().to_string();
+            w.admin_ok("POST", &format!("/api/incidents/{}/checklist/{id}/tick", w.incident), json!({}));
+            Attempt::new(format!("/api/incidents/{}/checklist/{id}/untick", w.incident)).json(json!({})).probe(
+                w.admin(),
+                format!("/api/incidents/{}/checklist", w.incident),
+                format!("/steps {id}"),
+                item,
+            )
+        }),
+        row("POST", "/api/incidents/{id}/updates", "an internal update", responders(201), |w, _| {
+            Attempt::new(format!("/api/incidents/{}/updates", w.incident))
+                .json(json!({"status": "investigating", "message": unique("Looking into it")}))
+                .probe(w.admin(), format!("/api/incidents/{}/updates", w.incident), "/updates", count)
+        }),
         // ---- schedules, overrides, policies, calendar feeds
         row("POST", "/api/schedules", "create", admin_only(201), |w, _| {
             Attempt::new("/api/schedules").json(json!({"name": unique("Schedule"), "time_zone": "UTC", "layers": w.layers()}))
@@ -546,10 +658,18 @@ fn read_rows() -> Vec<Row> {
         row("GET", "/api/incidents", "", any_user(200), |_, _| Attempt::new("/api/incidents?status=open")),
         row("GET", "/api/incidents/{id}", "", any_user(200), |w, _| Attempt::new(format!("/api/incidents/{}", w.incident))),
         row("GET", "/api/incidents/{id}/notifications", "", any_user(200), |w, _| Attempt::new(format!("/api/incidents/{}/notifications", w.incident))),
+        row("GET", "/api/services/{id}/checklist", "", any_user(200), |w, _| Attempt::new(format!("/api/services/{}/checklist", w.alert_service))),
+        row("GET", "/api/incidents/{id}/checklist", "", any_user(200), |w, _| Attempt::new(format!("/api/incidents/{}/checklist", w.incident))),
+        row("GET", "/api/incidents/{id}/updates", "", any_user(200), |w, _| Attempt::new(format!("/api/incidents/{}/updates", w.incident))),
+        row("GET", "/api/incidents/{id}/responders", "", any_user(200), |w, _| Attempt::new(format!("/api/incidents/{}/responders", w.incident))),
+        row("GET", "/api/incidents/{id}/responder-suggestions", "", any_user(200), |w, _| Attempt::new(format!("/api/incidents/{}/responder-suggestions", w.incident))),
+        row("GET", "/api/teams", "", any_user(200), |_, _| Attempt::new("/api/teams")),
+        row("GET", "/api/incident-roles", "", any_user(200), |_, _| Attempt::new("/api/incident-roles")),
         row("GET", "/api/incidents/{id}/timeline", "after a sequence number", any_user(200), |w, _| Attempt::new(format!("/api/incidents/{}/timeline?after=1", w.incident))),
         // Without `Upgrade: websocket` a member is told to upgrade (400); the upgrade itself is
         // tested in tests/api.rs (a real WebSocket client).
         row("GET", "/api/incidents/{id}/live", "without the upgrade", [401, 400, 400, 400], |w, _| Attempt::new(format!("/api/incidents/{}/live", w.incident))),
+        row("GET", "/api/incidents/live", "without the upgrade", [401, 400, 400, 400], |_, _| Attempt::new("/api/incidents/live")),
         row("GET", "/api/schedules", "", any_user(200), |_, _| Attempt::new("/api/schedules")),
         row("GET", "/api/oncall", "", any_user(200), |_, _| Attempt::new("/api/oncall")),
         row("GET", "/api/schedules/{id}/timeline", "", any_user(200), |w, _| Attempt::new(format!("/api/schedules/{}/timeline", w.schedule))),
@@ -787,6 +907,17 @@ impl Env<'_> {
     fn span(&self) -> (String, String) {
         let start = now_ms() + 86_400_000;
         (ms_rfc3339(start), ms_rfc3339(start + 3_600_000))
+    }
+
+    /// A new incident on which the caller's own person (the admin for anonymous callers and
+    /// API tokens) was asked to respond — unless that person is an observer, who cannot be.
+    fn asked(&self, c: &Caller) -> (String, String) {
+        let id = self.declare();
+        let who = c.owner(self.p).clone();
+        if who.id != self.p.observer.id {
+            self.admin_ok("POST", &format!("/api/incidents/{id}/responders"), json!({"user_ids": [who.id]}));
+        }
+        (id, who.id)
     }
 
     fn declare(&self) -> String {

@@ -102,6 +102,8 @@ fn main() {
         ("phone_chat_and_webhooks_screen", phone_webhooks_screen),
         ("phone_audit_log_screen", phone_audit_log),
         ("phone_incident_page_is_live", phone_incident_live),
+        ("phone_incidents_list_is_live", phone_incidents_list_is_live),
+        ("phone_incident_workspace_two_phones", phone_incident_workspace_two_phones),
     ];
     tocsin_tests::run_suite(ctx, tests, |c| {
         let _ = c.browser.screenshot("failure");
@@ -331,6 +333,7 @@ fn phone_status_page(c: &Ctx) {
     // Publish from the internal incident: the form opens prefilled with its title.
     b.find("nav a[href='/']").click();
     b.find_text(&format!(".incident-card[href='/incidents/{incident_id}']"), &title, Duration::from_secs(10)).click();
+    b.find("button[data-tab=details]").click();
     b.find_text("a.btn", "Publish to status page", Duration::from_secs(10)).click();
     let name = b.find("#publish-name");
     assert_eq!(name.prop("value"), json!(title.as_str()));
@@ -796,7 +799,8 @@ fn phone_acknowledge_from_notification(c: &Ctx) {
     wait_for("Open to navigate to the incident", WAIT, || (b.current_path() == format!("/incidents/{incident_id}")).then_some(()));
     b.find_text(".badge.status", "Acknowledged", WAIT);
     b.screenshot("21-acknowledged-from-notification");
-    // The escalation panel says whom it paged and that the page reached the phone.
+    // The escalation panel (under Details) says whom it paged and that the page reached the phone.
+    b.find("button[data-tab=details]").click();
     b.find_text(".pages li", ADMIN_NAME, WAIT);
     b.find_text(".pages .attempts li", &format!("{device} — Delivered"), WAIT);
     b.script("document.querySelector('.escalation').scrollIntoView()");
@@ -1087,6 +1091,37 @@ fn phone_incident_live(c: &Ctx) {
     b.screenshot("31-incident-live");
 }
 
+/// The home screen (the incidents list) follows the organisation's live list: a new incident
+/// appears and then changes status without a reload. While live the list does not poll, so only
+/// the socket can bring them.
+fn phone_incidents_list_is_live(c: &Ctx) {
+    let svc = c.service(&unique("Live list"));
+    let b = c.phone();
+    b.goto(&c.inst.url("/"));
+    let live = || b.script("const e = document.querySelector('.live-note'); return e ? e.dataset.live : null");
+    wait_for("the live list connected", WAIT, || (live() == json!("live")).then_some(()));
+    b.find(".incident-list, p.empty");
+    b.script("window.__sameDocument = true; return null");
+    let summary = unique("Payments queue stuck");
+    let iid = c.alert(&svc, &summary, "critical");
+    // (title, status) of the incident's card, when the list shows it.
+    let card = || {
+        let v = b.script(&format!(
+            "const e = document.querySelector(\".incident-card[href='/incidents/{iid}']\"); \
+             return e ? [e.querySelector('.card-title').innerText, e.querySelector('.status').dataset.status] : null"
+        ));
+        v.as_array().map(|a| (a[0].as_str().unwrap_or_default().to_string(), a[1].as_str().unwrap_or_default().to_string()))
+    };
+    let shown = wait_for("the new incident on the home screen", Duration::from_secs(5), card);
+    assert_eq!(shown, (summary.clone(), "triggered".to_string()));
+    let r = c.admin().post(&format!("/api/incidents/{iid}/acknowledge"), json!({}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    wait_for("its new status on the home screen", Duration::from_secs(5), || card().filter(|(_, s)| s == "acknowledged"));
+    assert_eq!(b.script("return window.__sameDocument === true"), json!(true), "the page was not reloaded");
+    assert_eq!(live(), json!("live"));
+    b.screenshot("32-incidents-list-live");
+}
+
 /// Opens the Me screen, lets it finish loading (its sections arrive one by one and move the
 /// links below them), then brings the link to `href` above the bottom tab bar, as a thumb would.
 fn open_me_screen(b: &Browser, href: &str) {
@@ -1100,4 +1135,186 @@ fn open_me_screen(b: &Browser, href: &str) {
     b.find("section[aria-labelledby=pd-h] .deliveries li, section[aria-labelledby=pd-h] p.muted");
     b.find(&format!("a[href='{href}']"));
     b.script(&format!("document.querySelector(\"a[href='{href}']\").scrollIntoView({{block: 'center'}})"));
+}
+
+/// Logs `b` in at `origin` as someone other than the admin (a fresh browser, no session).
+fn login_as(b: &Browser, origin: &str, email: &str, password: &str) {
+    b.goto(&format!("{origin}/"));
+    b.find("#email").type_text(email);
+    b.find("#password").type_text(password);
+    b.find("button[type=submit]").click();
+    b.find("nav.tabbar");
+}
+
+/// Waits up to `within` for `b`'s page to satisfy `check` (a change made on the other phone).
+fn sees(b: &Browser, what: &str, within: Duration, check: impl Fn(&Browser) -> bool) {
+    wait_for(what, within, || check(b).then_some(()));
+}
+
+/// The text of the first element matching `css`, or "" (none yet, or replaced meanwhile).
+fn text_of(b: &Browser, css: &str) -> String {
+    b.try_find(css).and_then(|e| e.try_text()).unwrap_or_default()
+}
+
+/// The timeline rows `b` shows: (seq, text), in page order.
+fn timeline_rows(b: &Browser) -> Vec<(i64, String)> {
+    let v = b.script("return [...document.querySelectorAll('.timeline li[data-seq]')].map(li => [Number(li.dataset.seq), li.dataset.kind + ' ' + li.innerText])");
+    v.as_array().unwrap().iter().map(|r| (r[0].as_i64().unwrap(), r[1].as_str().unwrap_or_default().to_string())).collect()
+}
+
+/// The incident workspace on two phones at once: Rosa acknowledges, takes command, ticks a
+/// runbook step and posts an update on hers; Sam's phone shows each within a second, without a
+/// reload. Then Sam's network goes; three changes are made meanwhile; when it comes back Sam's
+/// timeline shows exactly those three rows, in order, once each. Notes and updates are Markdown,
+/// rendered without any HTML of their own. Screenshots of every tab at 390×844.
+fn phone_incident_workspace_two_phones(c: &Ctx) {
+    const SECOND: Duration = Duration::from_secs(1);
+    let api = c.admin();
+    let rosa = c.admin_id();
+    // Sam: a responder, on a phone of his own that reaches Tocsin through the cuttable link.
+    let sam_email = format!("{}@example.com", unique("sam"));
+    let sam_password = "sam's long passphrase";
+    let r = api.post("/api/users", json!({"email": sam_email, "name": "Sam Okafor", "role": "responder", "password": sam_password}));
+    assert_eq!(r.status, 201, "{}", r.text);
+    let sam = r.json["user"]["id"].as_str().or(r.json["id"].as_str()).unwrap_or_else(|| panic!("no user id: {}", r.text)).to_string();
+    // A service with a runbook checklist; the incident declared on it gets its copy.
+    let svc = c.service(&unique("Payments API"));
+    let sid = svc["id"].as_str().unwrap();
+    let r = api.send("PUT", &format!("/api/services/{sid}/checklist"), Some(json!({"steps": [
+        {"text": "Check the **error rate** on the dashboard"},
+        {"text": "Roll back the last deploy (`deployctl rollback`)"},
+        {"text": "Tell support"}]}).to_string().into_bytes()), &[]);
+    assert_eq!(r.status, 200, "{}", r.text);
+    let title = unique("Card payments failing");
+    let r = api.post("/api/incidents", json!({"title": title, "severity": "SEV2", "service_id": sid}));
+    assert_eq!(r.status, 201, "{}", r.text);
+    let iid = r.json["incident"]["id"].as_str().or(r.json["id"].as_str()).unwrap().to_string();
+    let steps = api.get(&format!("/api/incidents/{iid}")).json["checklist"].clone();
+    assert_eq!(steps.as_array().map(Vec::len), Some(3), "the incident has its copy of the checklist: {steps}");
+    let (step1, step2) = (steps[0]["id"].as_str().unwrap().to_string(), steps[1]["id"].as_str().unwrap().to_string());
+
+    let a = c.phone();
+    let b = Browser::phone();
+    let story = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        login_as(&b, &c.link.url(""), &sam_email, sam_password);
+        for (phone, origin) in [(a, c.inst.url("")), (&b, c.link.url(""))] {
+            phone.goto(&format!("{origin}/incidents/{iid}"));
+            phone.find_text("h1", &title, WAIT);
+            wait_for("the live record connected", WAIT, || (phone.find(".live-state").attr("data-state").as_deref() == Some("live")).then_some(()));
+        }
+
+        // 1. Acknowledge.
+        b.find("button.ack");
+        a.find("button.ack").click();
+        a.find_text(".incident .status", "Acknowledged", WAIT);
+        sees(&b, "Sam's phone shows the acknowledgement", SECOND, |b| text_of(b, ".incident .status").contains("Acknowledged"));
+
+        // 2. Take command in two taps: the role, then the person.
+        a.find("button[data-tab=roles]").click();
+        a.find("button.role-slot[data-role=commander]").click();
+        a.find(&format!("button.person[data-user='{rosa}']")).click();
+        a.find_text("button.role-slot[data-role=commander] .holder", ADMIN_NAME, WAIT);
+        sees(&b, "Sam's header names the commander", SECOND, |b| text_of(b, ".commander").contains(ADMIN_NAME));
+        a.screenshot("32-workspace-roles");
+
+        // 3. Tick the first step (Sam looks at the checklist).
+        b.find("button[data-tab=checklist]").click();
+        b.find(&format!(".step[data-step='{step1}'] .tick[aria-checked=false]"));
+        a.find("button[data-tab=checklist]").click();
+        a.find(&format!(".step[data-step='{step1}'] button.tick")).click();
+        a.find(&format!(".step[data-step='{step1}'] .tick[aria-checked=true]"));
+        sees(&b, "Sam's checklist shows the tick", SECOND, |b| b.try_find(&format!(".step[data-step='{step1}'] .tick[aria-checked=true]")).is_some());
+        let who = text_of(&b, &format!(".step[data-step='{step1}'] .card-meta"));
+        assert!(who.contains(ADMIN_NAME), "who ticked it: {who}");
+        assert_eq!(text_of(&b, ".progress"), "1 of 3 done");
+        assert_eq!(text_of(&b, &format!(".step[data-step='{step1}'] strong")), "error rate", "step text is Markdown");
+        b.screenshot("33-workspace-checklist");
+
+        // 4. Post an update from the action bar.
+        a.find("button.post-update").click();
+        a.find("#post-update button[data-status=identified]").click();
+        a.find("#update-message").type_text("**Root cause:** a bad deploy. See [the dashboard](https://grafana.example/d/pay) <script>alert(1)</script>");
+        assert_eq!(a.find("#update-next").prop("value"), json!("30"), "the next update is promised in 30 min unless changed");
+        a.screenshot("34-workspace-post-update");
+        a.find_text("#post-update button[type=submit]", "Post update", WAIT).click();
+        a.find_text(".latest-update", "Root cause:", WAIT);
+        sees(&b, "Sam sees the update", SECOND, |b| text_of(b, ".latest-update").contains("a bad deploy"));
+        assert_eq!(text_of(&b, ".latest-update .update-status"), "Identified");
+        assert_eq!(text_of(&b, ".latest-update strong"), "Root cause:");
+        let link = b.find(".latest-update a");
+        assert_eq!(link.attr("href").as_deref(), Some("https://grafana.example/d/pay"));
+        assert!(text_of(&b, ".latest-update").contains("<script>alert(1)</script>"), "raw HTML is shown as text");
+        assert_eq!(b.script_value("document.querySelectorAll('.latest-update script').length"), 0);
+
+        // A responder request: Sam answers Join on his phone; Rosa sees it.
+        let r = api.post(&format!("/api/incidents/{iid}/responders"), json!({"user_ids": [sam], "message": "Need you on the rollback"}));
+        assert!(r.status == 200 || r.status == 201, "{}", r.text);
+        b.find("button[data-tab=responders]").click();
+        b.find_text(&format!(".responder[data-user='{sam}'] button"), "Join", WAIT).click();
+        b.find(&format!(".responder[data-user='{sam}'][data-state=joined]"));
+        a.find("button[data-tab=responders]").click();
+        sees(a, "Rosa sees Sam joined", SECOND * 3, |a| a.try_find(&format!(".responder[data-user='{sam}'][data-state=joined]")).is_some());
+        a.screenshot("35-workspace-responders");
+        a.find("button.add-responders").click();
+        a.find("#add-responders h2");
+        a.screenshot("36-workspace-add-responders");
+        a.find("#add-responders .link-btn").click();
+        a.find("button[data-tab=details]").click();
+        a.find("#alerts-h");
+        a.screenshot("37-workspace-details");
+
+        // 5. Sam loses his connection; three changes happen meanwhile.
+        b.find("button[data-tab=timeline]").click();
+        b.find(".timeline li[data-seq]");
+        let before = timeline_rows(&b);
+        assert!(!before.is_empty());
+        let last = before.last().unwrap().0;
+        {
+            let _off = c.link.cut();
+            wait_for("Sam's phone says the live record is lost", WAIT, || (b.find(".live-state").attr("data-state").as_deref() == Some("lost")).then_some(()));
+            let note1 = "First: **payments** recovering";
+            let r = api.post(&format!("/api/incidents/{iid}/notes"), json!({"body": note1}));
+            assert_eq!(r.status, 201, "{}", r.text);
+            let r = api.post(&format!("/api/incidents/{iid}/checklist/{step2}/tick"), json!({}));
+            assert!(r.status < 300, "{}", r.text);
+            let r = api.post(&format!("/api/incidents/{iid}/notes"), json!({"body": "Third: see [x](javascript:alert(1))"}));
+            assert_eq!(r.status, 201, "{}", r.text);
+            b.screenshot("38-workspace-offline");
+        }
+        // Back: the page catches up over the live record (its reconnect backs off up to 30 s).
+        wait_for("Sam's phone caught up", Duration::from_secs(45), || {
+            (b.find(".live-state").attr("data-state").as_deref() == Some("live") && timeline_rows(&b).len() >= before.len() + 3).then_some(())
+        });
+        assert!(text_of(&b, ".live-state").contains("caught up"), "{}", text_of(&b, ".live-state"));
+        std::thread::sleep(Duration::from_millis(500)); // nothing more may arrive: no doubles
+        let after = timeline_rows(&b);
+        assert_eq!(after.len(), before.len() + 3, "exactly three new rows: {after:?}");
+        assert_eq!(&after[..before.len()], &before[..], "the rows before are unchanged");
+        let new: Vec<&(i64, String)> = after[before.len()..].iter().collect();
+        assert_eq!(new.iter().map(|r| r.0).collect::<Vec<_>>(), vec![last + 1, last + 2, last + 3], "in order, without gaps: {new:?}");
+        assert!(new[0].1.contains("First: payments recovering"), "{new:?}");
+        assert!(new[1].1.starts_with("checklist.ticked"), "the tick: {new:?}");
+        assert!(new[2].1.contains("Third: see [x](javascript:alert(1))"), "an unsafe link stays text: {new:?}");
+        assert_eq!(b.script_value("document.querySelectorAll('.timeline a[href^=\"javascript\"]').length"), 0);
+        assert_eq!(text_of(&b, &format!(".timeline li[data-seq='{}'] strong", last + 1)), "payments");
+
+        // Highlights: star the first note, filter to it.
+        b.find(&format!(".timeline li[data-seq='{}'] .hl-btn", last + 1)).click();
+        b.find(&format!(".timeline li[data-seq='{}'].highlight", last + 1));
+        b.find("button[data-filter=highlights]").click();
+        wait_for("only the highlight", WAIT, || (timeline_rows(&b).iter().map(|r| r.0).collect::<Vec<_>>() == vec![last + 1]).then_some(()));
+        b.find("button[data-filter=all]").click();
+        b.find("button[data-filter=automatic]").click();
+        wait_for("no people's rows under Automatic", WAIT, || (!timeline_rows(&b).iter().any(|r| r.1.contains("First: payments"))).then_some(()));
+        b.find("button[data-filter=people]").click();
+        b.find_text(".timeline li", "First: payments", WAIT);
+        b.screenshot("39-workspace-timeline-people");
+        b.find("button[data-filter=all]").click();
+        b.script("window.scrollTo(0, 0)");
+        b.screenshot("31b-workspace-top");
+    }));
+    if let Err(panic) = story {
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| b.screenshot("failure-second-phone")));
+        std::panic::resume_unwind(panic);
+    }
 }

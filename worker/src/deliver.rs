@@ -168,9 +168,9 @@ pub async fn pump(db: &Db, app_url_var: Option<String>, now: impl Fn() -> i64, s
             Ok(Vec::new())
         };
         match grown {
-            Ok(ids) if !ids.is_empty() => {
+            Ok(rows) if !rows.is_empty() => {
                 if let Some(env) = live {
-                    crate::live::changed(env, &ids).await;
+                    tell_watchers(env, &rows).await;
                 }
             }
             Ok(_) => {}
@@ -181,6 +181,16 @@ pub async fn pump(db: &Db, app_url_var: Option<String>, now: impl Fn() -> i64, s
             log("sending", send_due(db, &now, spawn).await.map(|_| ()));
         }
     }
+}
+
+/// The timeline rows just marked — (organisation, incident, kind) — reach their watchers: each
+/// incident's live record, and its organisation's live list when the list shows the change.
+async fn tell_watchers(env: &Env, rows: &[(String, String, String)]) {
+    let mut records: Vec<String> = rows.iter().map(|(_, i, _)| i.clone()).collect();
+    records.sort_unstable();
+    records.dedup();
+    let lists: Vec<(String, String)> = rows.iter().filter(|(_, _, k)| tocsin_domain::api::incidents_live::changes_list(k)).map(|(o, i, _)| (o.clone(), i.clone())).collect();
+    futures_util::future::join(crate::live::changed(env, &records), crate::live_list::changed(env, &lists)).await;
 }
 
 fn app_url(keys: Option<&OrgKeysRow>, var: Option<&str>) -> String {
@@ -295,14 +305,13 @@ async fn dispatch_repeats(db: &Db, app_url_var: Option<&str>, now: i64) -> ApiRe
 
 /// Turns new timeline rows and public updates into webhook deliveries and marks them
 /// dispatched; returns the incidents whose records grew (for the live record).
-async fn dispatch_events(db: &Db, app_url_var: Option<&str>, now: i64) -> ApiResult<Vec<String>> {
+async fn dispatch_events(db: &Db, app_url_var: Option<&str>, now: i64) -> ApiResult<Vec<(String, String, String)>> {
     let events = db.undispatched_events(50).await?;
     if events.is_empty() {
         return Ok(Vec::new());
     }
-    let mut grown: Vec<String> = events.iter().filter(|e| e.kind != "public_update").filter_map(|e| e.incident_id.clone()).collect();
-    grown.sort_unstable();
-    grown.dedup();
+    let grown: Vec<(String, String, String)> =
+        events.iter().filter(|e| e.kind != "public_update").filter_map(|e| Some((e.org_id.clone(), e.incident_id.clone()?, e.kind.clone()))).collect();
     let mut orgs: Vec<&str> = events.iter().map(|e| e.org_id.as_str()).collect();
     orgs.sort_unstable();
     orgs.dedup();
@@ -311,6 +320,9 @@ async fn dispatch_events(db: &Db, app_url_var: Option<&str>, now: i64) -> ApiRes
     for o in &orgs {
         org_urls.insert(*o, app_url(keys(db, o).await?.as_ref(), app_url_var));
     }
+    // Structured status updates carry their state and words (the timeline row has the update's id).
+    let posted_ids: Vec<&str> = events.iter().filter(|e| e.kind == "status_update.posted").map(|e| e.id.as_str()).collect();
+    let posted: HashMap<String, crate::db::StatusUpdateRow> = db.status_updates_by_id(&posted_ids).await?.into_iter().map(|u| (u.id.clone(), u)).collect();
     let (mut timeline_ids, mut update_ids, mut ds) = (Vec::new(), Vec::new(), Vec::new());
     for e in &events {
         let kind = if e.kind == "public_update" {
@@ -339,12 +351,21 @@ async fn dispatch_events(db: &Db, app_url_var: Option<&str>, now: i64) -> ApiRes
                     service: e.service_id.clone().zip(e.service_name.clone()),
                 }),
             },
-            status_update: (kind == EventKind::StatusUpdatePublished).then(|| EventStatusUpdate {
-                status_incident_id: e.incident_id.clone().unwrap_or_default(),
-                title: e.title.clone().unwrap_or_default(),
-                status: e.status.clone().unwrap_or_default(),
-                body: e.message.clone(),
-            }),
+            status_update: match kind {
+                EventKind::StatusUpdatePublished => Some(EventStatusUpdate {
+                    status_incident_id: e.incident_id.clone().unwrap_or_default(),
+                    title: e.title.clone().unwrap_or_default(),
+                    status: e.status.clone().unwrap_or_default(),
+                    body: e.message.clone(),
+                }),
+                EventKind::IncidentStatusUpdate => posted.get(&e.id).map(|u| EventStatusUpdate {
+                    status_incident_id: u.public_incident_id.clone().unwrap_or_default(),
+                    title: String::new(),
+                    status: u.status.clone(),
+                    body: u.message.clone(),
+                }),
+                _ => None,
+            },
             app_url: org_urls.get(e.org_id.as_str()).cloned().unwrap_or_default(),
         };
         for d in destinations.iter().filter(|d| d.org_id == e.org_id) {
@@ -508,11 +529,31 @@ fn with_action_token(keys: &OrgKeysRow, d: &DeliveryRow, mut payload: notificati
     Ok(payload)
 }
 
+/// A responder request's push with its action token (purpose `Respond`, for the person asked
+/// and the incident), minted at send time like a page's: Join and Decline work from the lock
+/// screen without a session.
+fn responder_with_token(keys: &OrgKeysRow, d: &DeliveryRow) -> Result<tocsin_domain::responders::ResponderPush, NotSent> {
+    let mut p: tocsin_domain::responders::ResponderPush = serde_json::from_str(&d.payload).map_err(|_| NotSent::failed("the stored message is not a responder request"))?;
+    let (Some(incident_id), Some(user_id)) = (d.incident_id.clone(), d.user_id.clone()) else {
+        return Err(NotSent::failed("the stored request names no incident or person"));
+    };
+    let claims = Claims { purpose: Purpose::Respond, org_id: d.org_id.clone(), incident_id, user_id, expires_at: d.created_at / 1000 + action_token::LIFETIME_SECS };
+    p.base.token = Some(action_token::issue(&decode(&keys.action_key)?, &claims));
+    Ok(p)
+}
+
 async fn send_push(keys: &OrgKeysRow, sub: &crate::db::SubscriptionRow, d: &DeliveryRow, now: i64) -> Result<Answer, NotSent> {
     // What cannot be sent now never can: these fail at once rather than retry.
-    let payload: notification::PushPayload = serde_json::from_str(&d.payload).map_err(|_| NotSent::failed("the stored message is not a push payload"))?;
-    let payload = with_action_token(keys, d, payload)?;
-    let plaintext = serde_json::to_vec(&payload).map_err(|e| NotSent::failed(e.to_string()))?;
+    let (payload, plaintext) = if d.event == "responder" {
+        let p = responder_with_token(keys, d)?;
+        let bytes = serde_json::to_vec(&p).map_err(|e| NotSent::failed(e.to_string()))?;
+        (p.base, bytes)
+    } else {
+        let payload: notification::PushPayload = serde_json::from_str(&d.payload).map_err(|_| NotSent::failed("the stored message is not a push payload"))?;
+        let payload = with_action_token(keys, d, payload)?;
+        let bytes = serde_json::to_vec(&payload).map_err(|e| NotSent::failed(e.to_string()))?;
+        (payload, bytes)
+    };
     let origin = webpush::endpoint_origin(&sub.endpoint).ok_or_else(|| NotSent::failed("the subscription's endpoint is not an http(s) URL"))?;
     let ua_public = decode(&sub.p256dh)?;
     let auth = decode(&sub.auth)?;

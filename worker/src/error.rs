@@ -13,6 +13,9 @@ pub enum ApiError {
     Invalid(FieldError),
     #[error("request body is larger than {limit} bytes")]
     TooLarge { limit: usize },
+    /// One field over its size limit (a note over 16 KB): 413 naming the field.
+    #[error("{0}")]
+    FieldTooLarge(FieldError),
     /// A payload with more alerts than one request may carry; the message says how many.
     #[error("{0}")]
     PayloadTooMany(String),
@@ -52,7 +55,7 @@ impl ApiError {
     fn status_and_code(&self) -> (u16, &'static str) {
         match self {
             Self::Invalid(_) => (400, "invalid_request"),
-            Self::TooLarge { .. } | Self::PayloadTooMany(_) => (413, "payload_too_large"),
+            Self::TooLarge { .. } | Self::PayloadTooMany(_) | Self::FieldTooLarge(_) => (413, "payload_too_large"),
             Self::Unauthenticated(_) => (401, "unauthenticated"),
             Self::Forbidden(_) => (403, "forbidden"),
             Self::NotFound(_) => (404, "not_found"),
@@ -76,7 +79,7 @@ impl ApiError {
             other => other.to_string(),
         };
         let field = match &self {
-            Self::Invalid(f) => Some(f.field.clone()),
+            Self::Invalid(f) | Self::FieldTooLarge(f) => Some(f.field.clone()),
             _ => None,
         };
         let body = ErrorBody { error: ErrorDetail { code: code.to_string(), message, field } };

@@ -13,6 +13,7 @@ mod faults;
 mod http;
 mod ingest;
 mod live;
+mod live_list;
 mod outbound;
 mod realtime;
 mod reseal;
@@ -64,6 +65,14 @@ async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     realtime::arm(&env, &db).await;
     if let Err(e) = http::status_page_sweep(&db, now).await {
         worker::console_error!("scheduled: maintenance sweep failed: {e}");
+    }
+    // Responder requests nobody answered become "no answer" (with their timeline rows).
+    if let Err(e) = http::responders_sweep(&db, now).await {
+        worker::console_error!("scheduled: responder sweep failed: {e}");
+    }
+    // Promised status updates that are overdue: the communications lead is reminded once.
+    if let Err(e) = http::status_updates_sweep(&db, now).await {
+        worker::console_error!("scheduled: status update reminder sweep failed: {e}");
     }
     // Secrets at rest: what earlier versions stored in the clear is sealed (or, for queued
     // action tokens, cleared), and values under the previous key are re-sealed, a few a tick.

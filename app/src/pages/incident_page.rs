@@ -1,29 +1,141 @@
-//! One incident on a phone screen: what, how bad, which service and runbook, its alerts and
-//! timeline, and Acknowledge / Resolve within thumb reach.
+//! The incident workspace on a phone: a live header (status, severity, time running, commander,
+//! links), "what we know now", the latest update, tabs (Timeline, Checklist, Responders, Roles,
+//! Details) and the one-thumb action bar (Acknowledge / Resolve / Add responders / Post update).
+//!
+//! The page holds the incident's detail; live rows join its timeline as they arrive (by
+//! sequence number: no gaps, no doubles) and a row that changes anything else re-reads the
+//! incident (debounced), so every tab is current without a reload.
+
+mod checklist;
+mod people;
+mod sheets;
+mod timeline;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
-use tocsin_domain::api::{Alert, IncidentDetail, NoteRequest, TimelineEntry};
-use tocsin_domain::incident::{apply, IncidentAction};
+use tocsin_domain::api::{Alert, IncidentDetail, IncidentNotifications, TimelineEntry, User};
+use tocsin_domain::auth::Role;
+use tocsin_domain::incident::{apply, IncidentAction, Transition};
+use tocsin_domain::incident_edit::IncidentEdit;
+use tocsin_domain::workspace::{changes_state, elapsed, merge_rows};
 
 use super::poll;
 use crate::api::{self, ApiError};
-use crate::components::{ago, clock, now_ms, Field, PageReach, SeverityBadge, StatusBadge};
+use crate::components::{ago, clock, now_ms, Markdown, PageReach, SeverityBadge, StatusBadge};
+use crate::live::Live;
 use crate::state::{handle_error, session, Session};
+
+/// The workspace's sections.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Tab {
+    Timeline,
+    Checklist,
+    Responders,
+    Roles,
+    Details,
+}
+
+impl Tab {
+    const ALL: [Tab; 5] = [Tab::Timeline, Tab::Checklist, Tab::Responders, Tab::Roles, Tab::Details];
+
+    fn key(self) -> &'static str {
+        match self {
+            Tab::Timeline => "timeline",
+            Tab::Checklist => "checklist",
+            Tab::Responders => "responders",
+            Tab::Roles => "roles",
+            Tab::Details => "details",
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Tab::Timeline => "Timeline",
+            Tab::Checklist => "Checklist",
+            Tab::Responders => "Responders",
+            Tab::Roles => "Roles",
+            Tab::Details => "Details",
+        }
+    }
+}
+
+/// A sheet over the page (from the action bar).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Sheet {
+    Closed,
+    AddResponders,
+    PostUpdate,
+}
+
+/// What every part of the workspace shares.
+#[derive(Clone, Copy)]
+struct Ws {
+    id: Memo<String>,
+    detail: RwSignal<Option<IncidentDetail>>,
+    error: RwSignal<Option<ApiError>>,
+    /// Re-reads the incident (and its escalation).
+    reload: Callback<()>,
+    can_respond: Signal<bool>,
+    /// The signed-in person's id.
+    me: Signal<String>,
+    tab: RwSignal<Tab>,
+    sheet: RwSignal<Sheet>,
+    /// Everyone in the organisation, loaded when first needed (pickers).
+    users: RwSignal<Option<Vec<User>>>,
+}
+
+impl Ws {
+    /// Reads the detail (the workspace is only shown once it is loaded).
+    fn with<T: Default>(&self, f: impl FnOnce(&IncidentDetail) -> T) -> T {
+        self.detail.with(|d| d.as_ref().map(f).unwrap_or_default())
+    }
+
+    /// Runs a write; its failure is shown at the top, its success re-reads the incident.
+    fn write<T: 'static>(self, busy: RwSignal<bool>, call: impl std::future::Future<Output = Result<T, ApiError>> + 'static, done: impl FnOnce(T) + 'static) {
+        busy.set(true);
+        spawn_local(async move {
+            match call.await {
+                Ok(v) => {
+                    self.error.set(None);
+                    done(v);
+                    self.reload.run(());
+                }
+                Err(e) => {
+                    handle_error(session(), &e);
+                    self.error.set(Some(e));
+                }
+            }
+            busy.set(false);
+        });
+    }
+
+    fn load_users(self) {
+        if self.users.get_untracked().is_some() {
+            return;
+        }
+        spawn_local(async move {
+            if let Ok(list) = api::users().await {
+                self.users.set(Some(list.users));
+            }
+        });
+    }
+}
 
 #[component]
 pub fn IncidentPage() -> impl IntoView {
     let session = session();
     let params = use_params_map();
-    let id = move || params.with(|p| p.get("id").unwrap_or_default());
+    let id = Memo::new(move |_| params.with(|p| p.get("id").unwrap_or_default()));
     let detail: RwSignal<Option<IncidentDetail>> = RwSignal::new(None);
     let error: RwSignal<Option<ApiError>> = RwSignal::new(None);
-    let busy = RwSignal::new(false);
-    // Every answer (a refresh or an action) replaces the page's data or shows the error.
+    let escalation: RwSignal<Option<IncidentNotifications>> = RwSignal::new(None);
+    // Every row the live record sent: an answer read before they arrived still shows them.
+    let live_rows: StoredValue<Vec<TimelineEntry>> = StoredValue::new(Vec::new());
     let show = move |result: Result<IncidentDetail, ApiError>| match result {
-        Ok(d) => {
+        Ok(mut d) => {
+            live_rows.with_value(|rows| merge_rows(&mut d.timeline, rows.clone()));
             detail.set(Some(d));
             error.set(None);
         }
@@ -33,155 +145,380 @@ pub fn IncidentPage() -> impl IntoView {
         }
     };
     let load = move || {
-        let id = id();
-        spawn_local(async move { show(api::incident(&id).await) })
-    };
-    let escalation: RwSignal<Option<tocsin_domain::api::IncidentNotifications>> = RwSignal::new(None);
-    let load_escalation = move || {
-        let id = id();
+        let id = id.get_untracked();
         spawn_local(async move {
+            show(api::incident(&id).await);
             if let Ok(n) = api::notifications(&id).await {
                 escalation.set(Some(n));
             }
         })
     };
-    // Changes arrive over the live record; a slow refresh stays as the safety net.
-    let live = crate::live::watch(id(), move || {
-        load();
-        load_escalation();
-    });
-    poll(move || { load(); load_escalation(); }, 30);
-    let escalate = move |_| {
-        let id = id();
-        spawn_local(async move {
-            match api::escalate_now(&id).await {
-                Ok(_) => load_escalation(),
-                Err(e) => error.set(Some(e)),
+    let reload = Callback::new(move |()| load());
+    // Several rows in a burst (a hand-over, a merge) cause one re-read.
+    let pending: StoredValue<Option<gloo_timers::callback::Timeout>, LocalStorage> = StoredValue::new_local(None);
+    let reload_soon = move || {
+        let t = gloo_timers::callback::Timeout::new(150, move || load());
+        pending.update_value(|p| *p = Some(t));
+    };
+    let live = crate::live::watch(id.get_untracked(), move |rows: Vec<TimelineEntry>| {
+        let state = rows.iter().any(|r| changes_state(&r.kind));
+        live_rows.update_value(|all| {
+            merge_rows(all, rows.clone());
+        });
+        detail.update(|d| {
+            if let Some(d) = d {
+                merge_rows(&mut d.timeline, rows);
             }
         });
-    };
-    let can_respond = move || matches!(session.get(), Session::LoggedIn(me) if me.role >= tocsin_domain::auth::Role::Responder);
-    let act = move |action: IncidentAction| {
-        let id = id();
-        busy.set(true);
-        spawn_local(async move {
-            show(match action {
-                IncidentAction::Acknowledge => api::acknowledge(&id).await,
-                IncidentAction::Resolve => api::resolve(&id).await,
-                // Not offered here: it happens when an acknowledgement times out or on reassignment.
-                IncidentAction::Unacknowledge => {
-                    busy.set(false);
-                    return;
-                }
-            });
-            busy.set(false);
-        });
+        if state {
+            reload_soon();
+        }
+    });
+    // The live record carries changes; a slow refresh stays as the safety net.
+    poll(load, 30);
+    let me = Signal::derive(move || match session.get() {
+        Session::LoggedIn(me) => me.user.id.to_string(),
+        _ => String::new(),
+    });
+    let can_respond = Signal::derive(move || matches!(session.get(), Session::LoggedIn(me) if me.role >= Role::Responder));
+    let ws = Ws {
+        id,
+        detail,
+        error,
+        reload,
+        can_respond,
+        me,
+        tab: RwSignal::new(Tab::Timeline),
+        sheet: RwSignal::new(Sheet::Closed),
+        users: RwSignal::new(None),
     };
     view! {
         <p class="back"><A href="/">"‹ Incidents"</A></p>
-        <p class="live-state" role="status" data-state=move || format!("{:?}", live.get()).to_lowercase()>
+        <p class="live-state" role="status" data-state=move || live.get().data_state()>
             {move || match live.get() {
-                crate::live::Live::Connecting => "Connecting to the live record…",
-                crate::live::Live::Live => "● Live: changes appear as they happen",
-                crate::live::Live::Lost => "Live updates lost — reconnecting; this page refreshes every 30 s meanwhile",
+                Live::Connecting => "Connecting to the live record…",
+                Live::Live => "● Live: changes appear as they happen",
+                Live::CaughtUp => "● Live again: caught up with every change made meanwhile",
+                Live::Lost => "Live updates lost — reconnecting; this page refreshes every 30 s meanwhile",
             }}
         </p>
         {move || error.get().map(|e| view! { <p class="error-note" role="alert">{e.message}</p> })}
-        {move || match detail.get() {
-            None => view! { <p class="muted">"Loading…"</p> }.into_any(),
-            Some(d) => {
+        <Show when=move || detail.with(|d| d.is_some()) fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            <article class="incident workspace">
+                <Header ws=ws/>
+                <Summary ws=ws/>
+                <LatestUpdate ws=ws/>
+                <Tabs ws=ws/>
+                {move || match ws.tab.get() {
+                    Tab::Timeline => view! { <timeline::TimelineTab ws=ws/> }.into_any(),
+                    Tab::Checklist => view! { <checklist::ChecklistTab ws=ws/> }.into_any(),
+                    Tab::Responders => view! { <people::RespondersTab ws=ws/> }.into_any(),
+                    Tab::Roles => view! { <people::RolesTab ws=ws/> }.into_any(),
+                    Tab::Details => view! { <Details ws=ws escalation=escalation/> }.into_any(),
+                }}
+            </article>
+            <ActionBar ws=ws/>
+            {move || match ws.sheet.get() {
+                Sheet::Closed => ().into_any(),
+                Sheet::AddResponders => view! { <sheets::AddRespondersSheet ws=ws/> }.into_any(),
+                Sheet::PostUpdate => view! { <sheets::PostUpdateSheet ws=ws/> }.into_any(),
+            }}
+        </Show>
+    }
+}
+
+/// Status, severity, how long it has run, who commands, and the links as buttons.
+#[component]
+fn Header(ws: Ws) -> impl IntoView {
+    let now = RwSignal::new(now_ms());
+    if let Ok(h) = set_interval_with_handle(move || now.set(now_ms()), std::time::Duration::from_secs(1)) {
+        on_cleanup(move || h.clear());
+    }
+    let running = move || {
+        ws.with(|d| {
+            let i = &d.incident;
+            let until = i.resolved_at.map(|t| t.timestamp_millis()).unwrap_or_else(|| now.get());
+            let took = elapsed((until - i.created_at.timestamp_millis()) / 1000);
+            if i.resolved_at.is_some() { format!("Resolved after {took}") } else { format!("Running {took}") }
+        })
+    };
+    let commander = move || ws.with(|d| d.roles.iter().find(|r| r.role_id == "commander").and_then(|r| r.holder.as_ref()).map(|h| h.name.clone()));
+    view! {
+        <header class="ws-head">
+            {move || ws.with(|d| {
+                let i = d.incident.clone();
+                Some(view! {
+                    <div class="card-top">
+                        <SeverityBadge severity=i.severity/>
+                        <StatusBadge status=i.status/>
+                        <span class="num">"#"{i.number}</span>
+                    </div>
+                    <h1 class="incident-title">{i.title.clone()}</h1>
+                    {i.merged_into.clone().map(|m| view! {
+                        <p class="notice">"Merged into "<A href=format!("/incidents/{}", m.id)>{format!("#{}", m.number)}</A></p>
+                    })}
+                })
+            })}
+            <p class="ws-meta">
+                <span class="elapsed" role="timer">{running}</span>
+                " · "
+                <span class="commander">
+                    {move || match commander() {
+                        Some(name) => view! { "Commander: "<strong>{name}</strong> }.into_any(),
+                        None => view! {
+                            <button class="link-btn" on:click=move |_| ws.tab.set(Tab::Roles)>"No commander — assign"</button>
+                        }.into_any(),
+                    }}
+                </span>
+            </p>
+            <div class="ws-links">
+                {move || ws.with(|d| {
+                    let runbook = d.incident.service.as_ref().and_then(|s| s.runbook_url.clone());
+                    let links = d.links.clone();
+                    Some(view! {
+                        {links.into_iter().map(|l| view! {
+                            <a class=format!("btn link-btn-{}", l.kind.as_str()) href=l.url target="_blank" rel="noopener noreferrer">
+                                {link_icon(l.kind)}" "{l.label}
+                            </a>
+                        }).collect_view()}
+                        {runbook.map(|url| view! { <a class="btn runbook" href=url target="_blank" rel="noopener noreferrer">"Runbook ↗"</a> })}
+                    })
+                })}
+            </div>
+        </header>
+    }
+}
+
+fn link_icon(kind: tocsin_domain::api::LinkKind) -> &'static str {
+    use tocsin_domain::api::LinkKind::*;
+    match kind {
+        Chat => "💬",
+        Video => "📹",
+        Ticket => "🎫",
+        Other => "🔗",
+    }
+}
+
+/// "What we know now": Markdown, with an edit form for responders.
+#[component]
+fn Summary(ws: Ws) -> impl IntoView {
+    let editing = RwSignal::new(false);
+    let text = RwSignal::new(String::new());
+    let busy = RwSignal::new(false);
+    let start = move |_| {
+        text.set(ws.with(|d| d.incident.summary.clone()));
+        editing.set(true);
+    };
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let edit = IncidentEdit { summary: Some(text.get_untracked().trim().to_string()), ..Default::default() };
+        ws.write(busy, async move { api::edit_incident(&ws.id.get_untracked(), &edit).await }, move |_| editing.set(false));
+    };
+    view! {
+        <section class="panel summary" aria-labelledby="summary-h">
+            <div class="row spread">
+                <h2 id="summary-h">"What we know now"</h2>
+                <Show when=move || ws.can_respond.get() && !editing.get()>
+                    <button class="link-btn" on:click=start>"Edit"</button>
+                </Show>
+            </div>
+            <Show
+                when=move || editing.get()
+                fallback=move || {
+                    let s = ws.with(|d| d.incident.summary.clone());
+                    if s.trim().is_empty() {
+                        view! { <p class="muted">"Nothing written yet."</p> }.into_any()
+                    } else {
+                        view! { <Markdown text=s/> }.into_any()
+                    }
+                }
+            >
+                <form on:submit=save novalidate>
+                    <label for="summary-text" class="sr-only">"What we know now (Markdown)"</label>
+                    <textarea id="summary-text" name="summary" rows="5" prop:value=move || text.get() on:input=move |e| text.set(event_target_value(&e))></textarea>
+                    <div class="row">
+                        <button class="btn primary" type="submit" disabled=move || busy.get()>"Save"</button>
+                        <button class="btn" type="button" on:click=move |_| editing.set(false)>"Cancel"</button>
+                    </div>
+                </form>
+            </Show>
+        </section>
+    }
+}
+
+/// The newest status update, and when the next one is due.
+#[component]
+fn LatestUpdate(ws: Ws) -> impl IntoView {
+    move || {
+        ws.with(|d| d.updates.first().cloned()).map(|u| {
+            let overdue = u.next_update_at.is_some_and(|t| t.timestamp_millis() < now_ms()) && ws.with(|d| d.incident.resolved_at.is_none());
+            view! {
+                <section class="panel latest-update" aria-labelledby="update-h" data-status=u.status.as_str()>
+                    <h2 id="update-h">"Latest update · "<span class="update-status">{u.status.label()}</span></h2>
+                    <Markdown text=u.message.clone()/>
+                    <p class="card-meta">
+                        {u.posted_by.name.clone()}" · "{clock(u.posted_at)}
+                        {u.next_update_at.map(|t| format!(" · next update by {}", clock(t)))}
+                        {overdue.then(|| view! { <strong class="warn">" · overdue"</strong> })}
+                    </p>
+                </section>
+            }
+        })
+    }
+}
+
+#[component]
+fn Tabs(ws: Ws) -> impl IntoView {
+    let count = move |t: Tab| {
+        ws.with(|d| match t {
+            Tab::Timeline => Some(d.timeline.len().to_string()),
+            Tab::Checklist if !d.checklist.is_empty() => Some(format!("{}/{}", d.checklist.iter().filter(|s| s.done_at.is_some()).count(), d.checklist.len())),
+            Tab::Responders if !d.responders.is_empty() => Some(d.responders.len().to_string()),
+            _ => None,
+        })
+    };
+    view! {
+        <div class="ws-tabs" role="tablist" aria-label="Incident sections">
+            {Tab::ALL.into_iter().map(|t| view! {
+                <button role="tab" id=format!("tab-{}", t.key()) data-tab=t.key()
+                    aria-selected=move || (ws.tab.get() == t).to_string()
+                    on:click=move |_| ws.tab.set(t)>
+                    {t.label()}
+                    {move || count(t).map(|c| view! { <span class="count">{c}</span> })}
+                </button>
+            }).collect_view()}
+        </div>
+    }
+}
+
+/// Acknowledge / Resolve (as the status machine allows), Add responders, Post update.
+#[component]
+fn ActionBar(ws: Ws) -> impl IntoView {
+    let busy = RwSignal::new(false);
+    let can = move |a| ws.with(|d| matches!(apply(d.incident.status, a), Ok(Transition::Changed { .. })));
+    let act = move |a: IncidentAction| {
+        let id = ws.id.get_untracked();
+        ws.write(
+            busy,
+            async move {
+                match a {
+                    IncidentAction::Resolve => api::resolve(&id).await,
+                    _ => api::acknowledge(&id).await,
+                }
+            },
+            move |d| ws.detail.update(|cur| {
+                if let Some(cur) = cur {
+                    cur.incident = d.incident;
+                }
+            }),
+        );
+    };
+    view! {
+        <Show when=move || ws.can_respond.get()>
+            <div class="actionbar ws-actions" role="toolbar" aria-label="Incident actions">
+                <Show when=move || can(IncidentAction::Acknowledge)>
+                    <button class="btn ack" disabled=move || busy.get() on:click=move |_| act(IncidentAction::Acknowledge)>"Acknowledge"</button>
+                </Show>
+                <Show when=move || can(IncidentAction::Resolve)>
+                    <button class="btn resolve" disabled=move || busy.get() on:click=move |_| act(IncidentAction::Resolve)>"Resolve"</button>
+                </Show>
+                <button class="btn add-responders" on:click=move |_| ws.sheet.set(Sheet::AddResponders)>"Add responders"</button>
+                <button class="btn post-update" on:click=move |_| ws.sheet.set(Sheet::PostUpdate)>"Post update"</button>
+            </div>
+        </Show>
+    }
+}
+
+/// Services, alerts, escalation, changes before it opened, every update, the status page.
+#[component]
+fn Details(ws: Ws, escalation: RwSignal<Option<IncidentNotifications>>) -> impl IntoView {
+    let escalate = move |_| {
+        let id = ws.id.get_untracked();
+        spawn_local(async move {
+            match api::escalate_now(&id).await {
+                Ok(_) => ws.reload.run(()),
+                Err(e) => ws.error.set(Some(e)),
+            }
+        });
+    };
+    view! {
+        <div class="tab-panel" role="tabpanel" aria-labelledby="tab-details">
+            {move || ws.with(|d| {
                 let i = d.incident.clone();
                 let now = now_ms();
-                // The domain's status machine says which actions make sense now.
-                let can = |a| matches!(apply(i.status, a), Ok(tocsin_domain::incident::Transition::Changed { .. }));
-                let (can_ack, can_resolve) = (can(IncidentAction::Acknowledge), can(IncidentAction::Resolve));
-                view! {
-                    <article class="incident">
-                        <div class="card-top">
-                            <SeverityBadge severity=i.severity/>
-                            <StatusBadge status=i.status/>
-                            <span class="num">"#"{i.number}</span>
-                        </div>
-                        <h1 class="incident-title">{i.title.clone()}</h1>
-                        <dl class="facts">
-                            <dt>"Service"</dt>
-                            <dd>{i.service.as_ref().map(|s| s.name.clone()).unwrap_or_else(|| "—".into())}</dd>
-                            <dt>"Opened"</dt>
-                            <dd>{ago(i.created_at, now)}" ("{clock(i.created_at)}")"</dd>
-                            {i.acknowledged_by.clone().map(|a| view! {
-                                <dt>"Acknowledged"</dt>
-                                <dd>{a.name}" · "{i.acknowledged_at.map(clock).unwrap_or_default()}</dd>
-                            })}
-                            {i.resolved_by.clone().map(|a| view! {
-                                <dt>"Resolved"</dt>
-                                <dd>{a.name}" · "{i.resolved_at.map(clock).unwrap_or_default()}</dd>
-                            })}
-                        </dl>
-                        <p>
-                            <A href=format!("/status-admin?incident={}&title={}", i.id, js_sys::encode_uri_component(&i.title)) attr:class="btn">
-                                "Publish to status page"
-                            </A>
-                        </p>
-                        {i.service.as_ref().and_then(|s| s.runbook_url.clone()).map(|url| view! {
-                            <a class="btn runbook" href=url target="_blank" rel="noopener noreferrer">"Open runbook ↗"</a>
+                let services = if d.services.is_empty() { i.service.clone().into_iter().collect() } else { d.services.clone() };
+                Some(view! {
+                    <dl class="facts">
+                        <dt>"Services"</dt>
+                        <dd class="services">{if services.is_empty() { "—".to_string() } else { services.iter().map(|s| s.name.clone()).collect::<Vec<_>>().join(", ") }}</dd>
+                        <dt>"Opened"</dt>
+                        <dd>{ago(i.created_at, now)}" ("{clock(i.created_at)}")"</dd>
+                        {i.acknowledged_by.clone().map(|a| view! {
+                            <dt>"Acknowledged"</dt>
+                            <dd>{a.name}" · "{i.acknowledged_at.map(clock).unwrap_or_default()}</dd>
                         })}
-                        {move || escalation.get().and_then(|n| n.escalation.map(|e| (e, n.notifications))).map(|(e, pages)| view! {
-                            <section class="panel escalation" aria-labelledby="esc-h">
-                                <h2 id="esc-h">"Escalation"</h2>
-                                <p>{format!("{} {}", pages.len(), if pages.len() == 1 { "page" } else { "pages" })}</p>
-                                <PageReach notifications=pages/>
-                                {match e.next_at {
-                                    Some(at) => view! {
-                                        <p>"Next: level "{e.level}" at "{clock(at)}</p>
-                                        <button class="btn" on:click=escalate>"Escalate now"</button>
-                                    }.into_any(),
-                                    None => view! { <p class="muted">"No further steps."</p> }.into_any(),
-                                }}
-                            </section>
+                        {i.resolved_by.clone().map(|a| view! {
+                            <dt>"Resolved"</dt>
+                            <dd>{a.name}" · "{i.resolved_at.map(clock).unwrap_or_default()}</dd>
                         })}
-                        <section aria-labelledby="alerts-h">
-                            <h2 id="alerts-h">"Alerts ("{d.alerts.len()}")"</h2>
-                            {if d.alerts.is_empty() {
-                                view! { <p class="muted">"Declared by hand; no alerts."</p> }.into_any()
-                            } else {
-                                view! { <ul class="alerts">{d.alerts.into_iter().map(|a| view! { <AlertItem alert=a now=now/> }).collect_view()}</ul> }.into_any()
-                            }}
+                    </dl>
+                    <p>
+                        <A href=format!("/status-admin?incident={}&title={}", i.id, js_sys::encode_uri_component(&i.title)) attr:class="btn">
+                            "Publish to status page"
+                        </A>
+                    </p>
+                    <section aria-labelledby="alerts-h">
+                        <h2 id="alerts-h">"Alerts ("{d.alerts.len()}")"</h2>
+                        {if d.alerts.is_empty() {
+                            view! { <p class="muted">"Declared by hand; no alerts."</p> }.into_any()
+                        } else {
+                            view! { <ul class="alerts">{d.alerts.iter().cloned().map(|a| view! { <AlertItem alert=a now=now/> }).collect_view()}</ul> }.into_any()
+                        }}
+                    </section>
+                    {(!d.recent_changes.is_empty()).then(|| view! {
+                        <section aria-labelledby="changes-h">
+                            <h2 id="changes-h">"Changes in the hour before"</h2>
+                            <ul class="events">
+                                {d.recent_changes.iter().map(|c| view! {
+                                    <li>
+                                        <div class="alert-summary">{c.summary.clone()}</div>
+                                        <div class="card-meta">{c.source.clone().unwrap_or_default()}" · "{clock(c.at)}</div>
+                                    </li>
+                                }).collect_view()}
+                            </ul>
                         </section>
-                        {(!d.recent_changes.is_empty()).then(|| view! {
-                            <section aria-labelledby="changes-h">
-                                <h2 id="changes-h">"Changes in the hour before"</h2>
-                                <ul class="events">
-                                    {d.recent_changes.iter().map(|c| view! {
-                                        <li>
-                                            <div class="alert-summary">{c.summary.clone()}</div>
-                                            <div class="card-meta">{c.source.clone().unwrap_or_default()}" · "{clock(c.at)}</div>
-                                        </li>
-                                    }).collect_view()}
-                                </ul>
-                            </section>
-                        })}
-                        <section aria-labelledby="timeline-h">
-                            <h2 id="timeline-h">"Timeline"</h2>
-                            <ol class="timeline">{d.timeline.into_iter().map(|t| view! { <TimelineItem entry=t/> }).collect_view()}</ol>
+                    })}
+                    {(!d.updates.is_empty()).then(|| view! {
+                        <section aria-labelledby="updates-h">
+                            <h2 id="updates-h">"Status updates"</h2>
+                            <ul class="events updates">
+                                {d.updates.iter().map(|u| view! {
+                                    <li>
+                                        <div class="alert-summary">{u.status.label()}</div>
+                                        <Markdown text=u.message.clone()/>
+                                        <div class="card-meta">{u.posted_by.name.clone()}" · "{clock(u.posted_at)}{u.public_incident_id.as_ref().map(|_| " · on the status page")}</div>
+                                    </li>
+                                }).collect_view()}
+                            </ul>
                         </section>
-                        <Show when=can_respond>
-                            <NoteForm incident_id=i.id.to_string() on_added=load/>
-                        </Show>
-                    </article>
-                    <Show when=move || can_respond() && (can_ack || can_resolve)>
-                        <div class="actionbar">
-                            {can_ack.then(|| view! {
-                                <button class="btn ack" disabled=move || busy.get() on:click=move |_| act(IncidentAction::Acknowledge)>"Acknowledge"</button>
-                            })}
-                            {can_resolve.then(|| view! {
-                                <button class="btn resolve" disabled=move || busy.get() on:click=move |_| act(IncidentAction::Resolve)>"Resolve"</button>
-                            })}
-                        </div>
-                    </Show>
-                }
-                .into_any()
-            }
-        }}
+                    })}
+                })
+            })}
+            {move || escalation.get().and_then(|n| n.escalation.map(|e| (e, n.notifications))).map(|(e, pages)| view! {
+                <section class="panel escalation" aria-labelledby="esc-h">
+                    <h2 id="esc-h">"Escalation"</h2>
+                    <p>{format!("{} {}", pages.len(), if pages.len() == 1 { "page" } else { "pages" })}</p>
+                    <PageReach notifications=pages/>
+                    {match e.next_at {
+                        Some(at) => view! {
+                            <p>"Next: level "{e.level}" at "{clock(at)}</p>
+                            <button class="btn" on:click=escalate>"Escalate now"</button>
+                        }.into_any(),
+                        None => view! { <p class="muted">"No further steps."</p> }.into_any(),
+                    }}
+                </section>
+            })}
+        </div>
     }
 }
 
@@ -220,51 +557,5 @@ fn AlertItem(alert: Alert, now: i64) -> impl IntoView {
                 </details>
             })}
         </li>
-    }
-}
-
-#[component]
-fn TimelineItem(entry: TimelineEntry) -> impl IntoView {
-    view! {
-        <li>
-            <time datetime=entry.at.to_rfc3339()>{clock(entry.at)}</time>
-            <span class="tl-msg">{entry.message}</span>
-        </li>
-    }
-}
-
-/// "Add a note" under the timeline: what was tried, what was learned (chat destinations hear it).
-#[component]
-fn NoteForm(incident_id: String, on_added: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
-    let body = RwSignal::new(String::new());
-    let error: RwSignal<Option<ApiError>> = RwSignal::new(None);
-    let busy = RwSignal::new(false);
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let text = body.get_untracked().trim().to_string();
-        if text.is_empty() {
-            error.set(Some(ApiError { status: 400, message: "Write the note first.".into(), field: Some("body".into()) }));
-            return;
-        }
-        let id = incident_id.clone();
-        busy.set(true);
-        spawn_local(async move {
-            match api::add_note(&id, &NoteRequest { body: text }).await {
-                Ok(_) => {
-                    body.set(String::new());
-                    error.set(None);
-                    on_added();
-                }
-                Err(e) => error.set(Some(e)),
-            }
-            busy.set(false);
-        });
-    };
-    view! {
-        <form class="panel note-form" on:submit=submit novalidate aria-label="Add a note">
-            <Field name="body" id="note-body" label="Add a note" kind="textarea" value=body error=error/>
-            {move || error.get().filter(|e| e.field.is_none()).map(|e| view! { <p class="error-note" role="alert">{e.message}</p> })}
-            <button class="btn" type="submit" disabled=move || busy.get()>"Add note"</button>
-        </form>
     }
 }

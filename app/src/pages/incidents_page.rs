@@ -1,4 +1,6 @@
-//! The incident list: open incidents first, filter by status, big tap targets, refreshed every 5 s.
+//! The incident list: open incidents first, filter by status, big tap targets. It follows the
+//! organisation's live list (`crate::live_list`): a new or changed incident shows at once; while
+//! the live connection is down the list refreshes every 5 s instead.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -8,7 +10,18 @@ use tocsin_domain::api::Incident;
 use super::poll;
 use crate::api::{self, ApiError};
 use crate::components::{ago, now_ms, OnCallCard, SeverityBadge, StatusBadge};
+use crate::live::Live;
+use crate::live_list;
 use crate::state::{handle_error, session};
+
+/// Whether `incident` belongs in the list under the filter `status` (the API's parameter).
+fn shown_under(status: &str, incident: &Incident) -> bool {
+    match status {
+        "" => true,
+        "open" => incident.status.is_open(),
+        s => incident.status.as_str() == s,
+    }
+}
 
 /// Filter tabs: label and the API's `status` parameter.
 const FILTERS: [(&str, &str); 5] = [
@@ -25,8 +38,12 @@ pub fn IncidentsPage() -> impl IntoView {
     let filter = RwSignal::new("open");
     let incidents: RwSignal<Option<Vec<Incident>>> = RwSignal::new(None);
     let error: RwSignal<Option<ApiError>> = RwSignal::new(None);
+    // What the live list sent since the last fetch began: applied again on top of the fetched
+    // list, so a fetch that read the database before a change cannot undo it.
+    let since_fetch: StoredValue<Vec<Incident>, LocalStorage> = StoredValue::new_local(Vec::new());
     let load = move || {
         let status = filter.get_untracked();
+        since_fetch.set_value(Vec::new());
         spawn_local(async move {
             match api::incidents(status).await {
                 Ok(mut list) => {
@@ -35,6 +52,10 @@ pub fn IncidentsPage() -> impl IntoView {
                     }
                     // Open incidents first, newest first within each group.
                     list.incidents.sort_by_key(|i| !i.status.is_open());
+                    for i in since_fetch.get_value() {
+                        let shown = shown_under(status, &i);
+                        live_list::apply(&mut list.incidents, i, shown);
+                    }
                     incidents.set(Some(list.incidents));
                     error.set(None);
                 }
@@ -45,7 +66,20 @@ pub fn IncidentsPage() -> impl IntoView {
             }
         })
     };
-    poll(load, 5);
+    let live = live_list::watch_list(load, move |changed: Vec<Incident>| {
+        let status = filter.get_untracked();
+        since_fetch.update_value(|s| s.extend(changed.iter().cloned()));
+        incidents.update(|list| {
+            if let Some(list) = list {
+                for i in changed {
+                    let shown = shown_under(status, &i);
+                    live_list::apply(list, i, shown);
+                }
+            }
+        });
+    });
+    // The safety net: while the live list is not connected, refresh every 5 s.
+    poll(move || if live.get_untracked() != Live::Live { load() }, 5);
     let choose = move |status: &'static str| {
         filter.set(status);
         incidents.set(None);
@@ -54,6 +88,9 @@ pub fn IncidentsPage() -> impl IntoView {
     view! {
         <OnCallCard/>
         <h1 class="page-title">"Incidents"</h1>
+        <p class="live-note muted" data-live=move || if live.get() == Live::Live { "live" } else { "polling" }>
+            {move || if live.get() == Live::Live { "● Live" } else { "Refreshing every 5 s" }}
+        </p>
         <div class="filters" role="group" aria-label="Filter by status">
             {FILTERS
                 .into_iter()

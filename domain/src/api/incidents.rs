@@ -30,6 +30,9 @@ pub struct Incident {
     /// Number of alerts grouped on the incident.
     #[serde(default)]
     pub alert_count: u64,
+    /// Set when this incident was merged into another (it is then resolved).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged_into: Option<IncidentRef>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -89,6 +92,28 @@ pub struct IncidentDetail {
     /// Changes to the incident's service in the hour before it opened.
     #[serde(default)]
     pub recent_changes: Vec<ChangeEvent>,
+    /// People asked to help, and their answers (oldest request first).
+    #[serde(default)]
+    pub responders: Vec<super::responders::Responder>,
+    /// Every defined incident role (built-in first), with its holder when someone holds it.
+    #[serde(default)]
+    pub roles: Vec<RoleHolder>,
+    /// Chat channel, video call, ticket, … (oldest first).
+    #[serde(default)]
+    pub links: Vec<IncidentLink>,
+    /// The affected services: the incident's own service first, then the others by name.
+    #[serde(default)]
+    pub services: Vec<ServiceRef>,
+    /// Sequence numbers of the timeline rows marked as highlights, ascending.
+    #[serde(default)]
+    pub highlights: Vec<i64>,
+    /// The incident's runbook checklist (copied from its service's template when it opened,
+    /// plus ad hoc steps), in order.
+    #[serde(default)]
+    pub checklist: Vec<super::checklists::ChecklistStep>,
+    /// Structured status updates, newest first.
+    #[serde(default)]
+    pub updates: Vec<super::status_updates::StatusUpdate>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

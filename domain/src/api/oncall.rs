@@ -18,6 +18,9 @@ pub struct ScheduleRequest {
     pub time_zone: Option<String>,
     /// Lowest priority first; each needs at least one participant.
     pub layers: Vec<Layer>,
+    /// The owning team (`PUT`: absent keeps it, `null` clears it).
+    #[serde(default)]
+    pub team_id: Option<String>,
 }
 
 /// A schedule as `GET /api/schedules` lists it.
@@ -73,6 +76,9 @@ pub struct PolicyRequest {
     /// How many times the whole policy runs again when nobody acknowledges.
     #[serde(default)]
     pub repeats: u32,
+    /// The owning team (`PUT`: absent keeps it, `null` clears it).
+    #[serde(default)]
+    pub team_id: Option<String>,
 }
 
 /// `PUT /api/services/{id}/escalation-policy`; `null` clears it.

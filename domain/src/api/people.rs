@@ -40,6 +40,12 @@ pub struct User {
     /// history (timeline, shifts) keeps their name.
     #[serde(default)]
     pub deactivated_at: Option<DateTime<Utc>>,
+    /// Expertise tags (normalised: `postgres`, `k8s`), for responder suggestions.
+    #[serde(default)]
+    pub expertise: Vec<String>,
+    /// The teams the person belongs to.
+    #[serde(default)]
+    pub teams: Vec<super::teams::TeamRef>,
 }
 
 /// `GET /api/me`, and the answer to setup and login.

@@ -40,6 +40,13 @@ pub struct Service {
     /// secret, only those that prove it with one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allowed_senders: Option<Vec<String>>,
+    /// The expertise an incident on this service needs (normalised tags), for responder
+    /// suggestions.
+    #[serde(default)]
+    pub expertise: Vec<String>,
+    /// The team that owns the service.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team_id: Option<String>,
 }
 
 pub(crate) fn yes() -> bool {

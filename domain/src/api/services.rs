@@ -26,6 +26,12 @@ pub struct ServiceSettings {
     /// Sender names: generic, alertmanager, grafana, datadog, cloudwatch, sentry, pagerduty, opsgenie.
     #[serde(default)]
     pub allowed_senders: Option<Vec<String>>,
+    /// Expertise tags an incident on the service needs (normalised; at most 20).
+    #[serde(default)]
+    pub expertise: Option<Vec<String>>,
+    /// The owning team's id; `null` clears it.
+    #[serde(default)]
+    pub team_id: Option<String>,
 }
 
 /// `POST /api/services`.

@@ -194,7 +194,14 @@ fn generic(e: &OutboundEvent) -> Value {
         })
     });
     let update = e.status_update.as_ref().map(|u| {
-        json!({"status_incident_id": u.status_incident_id, "title": u.title, "status": u.status, "body": u.body, "url": e.link()})
+        if e.kind == Some(EventKind::IncidentStatusUpdate) {
+            // An incident's own update: its state and words; `status_incident_id` only when it
+            // was also published to the public page.
+            let public = (!u.status_incident_id.is_empty()).then_some(u.status_incident_id.as_str());
+            json!({"status": u.status, "body": u.body, "status_incident_id": public, "url": e.link()})
+        } else {
+            json!({"status_incident_id": u.status_incident_id, "title": u.title, "status": u.status, "body": u.body, "url": e.link()})
+        }
     });
     json!({
         "id": e.id,
@@ -290,5 +297,27 @@ mod tests {
         assert_eq!(b["status_update"]["url"], "https://tocsin.example.com/status/incidents/si-1");
         let s = render(DestinationKind::Slack, &e);
         assert!(s["blocks"][1]["text"]["text"].as_str().unwrap().contains(">We found it.\n>Fix rolling out."));
+    }
+
+    #[test]
+    fn an_incidents_status_update_carries_its_state_and_words() {
+        let mut e = event(EventKind::IncidentStatusUpdate);
+        e.message = "Rosa posted a status update — Identified: Bad deploy".into();
+        e.status_update = Some(EventStatusUpdate { status_incident_id: String::new(), title: String::new(), status: "identified".into(), body: "Bad *deploy* <rolled back>".into() });
+        let g = render(DestinationKind::Generic, &e);
+        assert_eq!(g["type"], "incident.status_update");
+        assert_eq!(g["status_update"]["status"], "identified");
+        assert_eq!(g["status_update"]["body"], "Bad *deploy* <rolled back>");
+        assert!(g["status_update"]["status_incident_id"].is_null());
+        assert_eq!(g["incident"]["url"], "https://tocsin.example.com/incidents/inc-1");
+        let s = render(DestinationKind::Slack, &e);
+        let section = s["blocks"][1]["text"]["text"].as_str().unwrap();
+        assert!(section.starts_with("*Incident status update*"), "{section}");
+        assert!(section.contains(">Bad *deploy* &lt;rolled back&gt;"), "{section}");
+        let t = render(DestinationKind::Teams, &e);
+        let body = t["attachments"][0]["content"]["body"].as_array().unwrap();
+        assert!(body.iter().any(|b| b["text"] == "Bad *deploy* <rolled back>"));
+        e.status_update.as_mut().unwrap().status_incident_id = "pub-1".into();
+        assert_eq!(render(DestinationKind::Generic, &e)["status_update"]["status_incident_id"], "pub-1");
     }
 }

@@ -29,16 +29,24 @@ pub enum EventKind {
     NoteAdded,
     #[serde(rename = "status_update.published")]
     StatusUpdatePublished,
+    /// A structured status update posted on an incident (`POST /api/incidents/{id}/updates`).
+    #[serde(rename = "incident.status_update")]
+    IncidentStatusUpdate,
+    /// Someone was asked to help on an incident (`POST /api/incidents/{id}/responders`).
+    #[serde(rename = "responder.requested")]
+    ResponderRequested,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 6] = [
+    pub const ALL: [EventKind; 8] = [
         Self::IncidentOpened,
         Self::IncidentAcknowledged,
         Self::IncidentEscalated,
         Self::IncidentResolved,
         Self::NoteAdded,
         Self::StatusUpdatePublished,
+        Self::IncidentStatusUpdate,
+        Self::ResponderRequested,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -49,6 +57,8 @@ impl EventKind {
             Self::IncidentResolved => "incident.resolved",
             Self::NoteAdded => "incident.note_added",
             Self::StatusUpdatePublished => "status_update.published",
+            Self::IncidentStatusUpdate => "incident.status_update",
+            Self::ResponderRequested => "responder.requested",
         }
     }
 
@@ -61,6 +71,8 @@ impl EventKind {
             Self::IncidentResolved => "Resolved",
             Self::NoteAdded => "Note added",
             Self::StatusUpdatePublished => "Status update published",
+            Self::IncidentStatusUpdate => "Incident status update",
+            Self::ResponderRequested => "Responder requested",
         }
     }
 
@@ -85,6 +97,8 @@ impl EventKind {
             "incident.escalated" => Some(Self::IncidentEscalated),
             "incident.resolved" => Some(Self::IncidentResolved),
             "note" => Some(Self::NoteAdded),
+            "status_update.posted" => Some(Self::IncidentStatusUpdate),
+            "responder.requested" => Some(Self::ResponderRequested),
             _ => None,
         }
     }
@@ -103,7 +117,7 @@ impl FromStr for EventKind {
             UnknownValue::new(
                 "events",
                 s,
-                "incident.opened, incident.acknowledged, incident.escalated, incident.resolved, incident.note_added, status_update.published",
+                "incident.opened, incident.acknowledged, incident.escalated, incident.resolved, incident.note_added, status_update.published, incident.status_update, responder.requested",
             )
         })
     }

@@ -26,11 +26,17 @@ pub struct IncidentRow {
     pub resolved_at: Option<i64>,
     pub resolved_by: Option<String>,
     pub alert_count: i64,
+    /// Set once merged into another incident (`db::command`), with that one's number.
+    #[serde(default)]
+    pub merged_into: Option<String>,
+    #[serde(default)]
+    pub merged_into_number: Option<i64>,
 }
 
 const INCIDENT_SELECT: &str = "SELECT i.id, i.org_id, i.number, i.title, i.summary, i.status, i.severity, i.service_id,
      s.name AS service_name, s.runbook_url, i.created_at, i.updated_at, i.acknowledged_at, i.acknowledged_by,
-     i.resolved_at, i.resolved_by, (SELECT COUNT(*) FROM alerts a WHERE a.incident_id = i.id) AS alert_count
+     i.resolved_at, i.resolved_by, (SELECT COUNT(*) FROM alerts a WHERE a.incident_id = i.id) AS alert_count,
+     i.merged_into, (SELECT m.number FROM incidents m WHERE m.id = i.merged_into) AS merged_into_number
      FROM incidents i LEFT JOIN services s ON s.id = i.service_id";
 
 #[derive(Debug, Clone, Deserialize)]
@@ -147,7 +153,12 @@ impl Db {
 
     /// A hand-declared incident and its first timeline row.
     pub async fn declare_incident(&self, i: &NewIncident<'_>, t: &NewTimeline<'_>, now: i64) -> ApiResult<()> {
-        self.batch(vec![self.incident_stmt(i, now)?, self.timeline_stmt(i.org_id, i.id, t, now)?]).await?;
+        let mut stmts = vec![self.incident_stmt(i, now)?, self.timeline_stmt(i.org_id, i.id, t, now)?];
+        // Its own copy of the service's runbook checklist, in the same batch.
+        if let Some(sid) = i.service_id {
+            stmts.push(self.checklist_copy_stmt(i.org_id, i.id, sid, now)?);
+        }
+        self.batch(stmts).await?;
         Ok(())
     }
 
@@ -190,6 +201,18 @@ impl Db {
 
     pub async fn incident(&self, org_id: &str, id: &str) -> ApiResult<Option<IncidentRow>> {
         self.first(&format!("{INCIDENT_SELECT} WHERE i.org_id = ? AND i.id = ?"), args![org_id, id]).await
+    }
+
+    /// These incidents of the organisation, as the list shows them (unknown and other
+    /// organisations' ids are left out).
+    pub async fn incidents_by_id(&self, org_id: &str, ids: &[&str]) -> ApiResult<Vec<IncidentRow>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!("{INCIDENT_SELECT} WHERE i.org_id = ? AND i.id IN ({})", vec!["?"; ids.len()].join(", "));
+        let mut a: Vec<super::Arg<'_>> = vec![org_id.into()];
+        a.extend(ids.iter().map(|i| super::Arg::Text(i)));
+        self.all(&sql, &a).await
     }
 
     /// The incident with its alerts, their latest events, its timeline and the service's changes

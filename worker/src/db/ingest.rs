@@ -120,6 +120,8 @@ impl Db {
                 )?);
                 stmts.push(self.alert_insert(org_id, service_id, a, id, &format!("EXISTS (SELECT 1 FROM incidents WHERE id = '{}')", sql_id(id)), now)?);
                 stmts.push(self.guarded_timeline(org_id, id, timeline_id, "incident.triggered", actor, message, a.alert_id, now)?);
+                // Its own copy of the service's runbook checklist (only if the incident was inserted).
+                stmts.push(self.checklist_copy_stmt(org_id, id, service_id, now)?);
                 (*id, "opened", "incident opened")
             }
             Target::Existing { id, timeline_id, actor, message } => {

@@ -2,25 +2,35 @@
 //! writes go in one D1 `batch` (one round trip, one transaction).
 
 mod audit;
+mod command;
+mod checklists;
 mod import;
 mod incidents;
 mod ingest;
 mod oncall;
 mod paging;
+mod responders;
 mod secrets;
 mod services;
 mod status;
+mod status_updates;
+mod teams;
 mod users;
 
 pub use audit::*;
+pub use command::*;
+pub use checklists::*;
 pub use import::*;
 pub use incidents::*;
 pub use ingest::*;
 pub use oncall::*;
 pub use paging::*;
+pub use responders::*;
 pub use secrets::*;
 pub use services::*;
 pub use status::*;
+pub use status_updates::*;
+pub use teams::*;
 pub use users::*;
 
 use serde::de::DeserializeOwned;

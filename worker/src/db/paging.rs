@@ -450,18 +450,17 @@ impl Db {
     }
 
     /// With no destination anywhere, events have nobody to go to: mark them all at once.
-    /// Returns the incidents whose rows were marked (each row is marked once, by one isolate).
-    pub async fn dispatch_all_events_to_nobody(&self) -> ApiResult<Vec<String>> {
+    /// Returns (organisation, incident, kind) of each timeline row marked (each row is marked
+    /// once, by one isolate).
+    pub async fn dispatch_all_events_to_nobody(&self) -> ApiResult<Vec<(String, String, String)>> {
         let res = self
             .batch(vec![
-                self.stmt("UPDATE timeline SET dispatched = 1 WHERE dispatched = 0 RETURNING incident_id", &[])?,
+                self.stmt("UPDATE timeline SET dispatched = 1 WHERE dispatched = 0 RETURNING org_id, incident_id, kind", &[])?,
                 self.stmt("UPDATE public_updates SET dispatched = 1 WHERE dispatched = 0", &[])?,
             ])
             .await?;
-        let mut ids: Vec<String> = super::rows::<serde_json::Value>(&res[0])?.iter().filter_map(|r| r["incident_id"].as_str().map(str::to_string)).collect();
-        ids.sort_unstable();
-        ids.dedup();
-        Ok(ids)
+        let text = |r: &serde_json::Value, k: &str| r[k].as_str().map(str::to_string);
+        Ok(super::rows::<serde_json::Value>(&res[0])?.iter().filter_map(|r| Some((text(r, "org_id")?, text(r, "incident_id")?, text(r, "kind")?))).collect())
     }
 
     pub async fn destinations_of_orgs(&self, org_ids: &[&str]) -> ApiResult<Vec<DestinationRow>> {

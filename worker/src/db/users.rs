@@ -17,9 +17,12 @@ pub struct UserRow {
     pub org_name: String,
     #[serde(default)]
     pub deactivated_at: Option<i64>,
+    /// JSON array of expertise tags.
+    #[serde(default)]
+    pub expertise: Option<String>,
 }
 
-const USER_COLS: &str = "u.id, u.org_id, u.email, u.name, u.role, u.password_hash, u.created_at, o.name AS org_name, u.deactivated_at";
+const USER_COLS: &str = "u.id, u.org_id, u.email, u.name, u.role, u.password_hash, u.created_at, o.name AS org_name, u.deactivated_at, u.expertise";
 
 /// A user authenticated by a session or a token, with the role the request acts with.
 #[derive(Debug, Clone, Deserialize)]

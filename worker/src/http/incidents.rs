@@ -13,6 +13,7 @@ use super::{json, views, Cx};
 use crate::crypto::new_id;
 use crate::db::{IncidentQuery, NewIncident, NewTimeline, UserRow};
 use crate::error::{ApiError, ApiResult};
+use tocsin_domain::validation::FieldError;
 
 const DEFAULT_LIMIT: i64 = 25;
 const MAX_LIMIT: i64 = 100;
@@ -122,13 +123,32 @@ pub async fn live(cx: &Cx, id: &str) -> ApiResult<Response> {
     Ok(crate::live::connect(&cx.env, caller.org_id(), id, after).await?)
 }
 
-async fn detail(cx: &Cx, org_id: &str, id: &str) -> ApiResult<IncidentDetail> {
+/// `GET /api/incidents/live` (WebSocket): the incidents list, live, served by the organisation's
+/// Durable Object (`crate::live_list`). Anyone of the organisation may watch (observers too);
+/// 401 before the upgrade otherwise.
+pub async fn live_list(cx: &Cx) -> ApiResult<Response> {
+    let caller = cx.caller().await?;
+    if !cx.header("Upgrade").is_some_and(|u| u.eq_ignore_ascii_case("websocket")) {
+        return Err(ApiError::field("Upgrade", "this is a WebSocket: connect with Upgrade: websocket (or read GET /api/incidents)"));
+    }
+    Ok(crate::live_list::connect(&cx.env, caller.org_id()).await?)
+}
+
+pub(super) async fn detail(cx: &Cx, org_id: &str, id: &str) -> ApiResult<IncidentDetail> {
     let d = cx.db.incident_detail(org_id, id).await?.ok_or(ApiError::NotFound("incident"))?;
+    let (roles, links, services, highlights) = super::command::parts(cx, org_id, &d.incident).await?;
     Ok(IncidentDetail {
         incident: views::incident(&d.incident)?,
         alerts: d.alerts.iter().map(|a| views::alert(a, &d.events)).collect::<ApiResult<_>>()?,
         timeline: d.timeline.iter().map(views::timeline).collect(),
         recent_changes: d.changes.iter().map(views::change).collect(),
+        roles,
+        links,
+        services,
+        highlights,
+        responders: super::responders::list_of(&cx.db, org_id, id).await?,
+        checklist: super::checklists::incident_steps(&cx.db, org_id, id).await?,
+        updates: super::status_updates::incident_updates(&cx.db, org_id, id).await?,
     })
 }
 
@@ -205,8 +225,15 @@ pub async fn act_as(cx: &Cx, user: &UserRow, id: &str, action: IncidentAction, v
 pub async fn add_note(cx: &mut Cx, id: &str) -> ApiResult<Response> {
     let caller = cx.caller().await?;
     caller.require(Permission::Respond)?;
-    let r: NoteRequest = cx.json().await?;
-    let body = text("body", &r.body, 4000)?;
+    // A note is at most 16 KB: over it (or a body over the JSON limit) is 413 naming `body`.
+    let r: NoteRequest = cx.json().await.map_err(|e| match e {
+        ApiError::TooLarge { limit } => ApiError::FieldTooLarge(FieldError::new("body", format!("the request is over {limit} bytes; a note holds at most 16 KB"))),
+        e => e,
+    })?;
+    let body = tocsin_domain::command::notes::body(&r.body).map_err(|p| match p {
+        tocsin_domain::command::notes::NoteProblem::Invalid(f) => ApiError::Invalid(f),
+        tocsin_domain::command::notes::NoteProblem::TooLarge(f) => ApiError::FieldTooLarge(f),
+    })?;
     let actor = views::actor_json(&views::user_actor(&caller.user));
     let note_id = new_id(cx.now);
     if !cx.db.add_note(caller.org_id(), id, &note_id, &actor, &body, cx.now).await? {

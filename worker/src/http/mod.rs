@@ -3,6 +3,8 @@
 
 mod audit;
 mod auth;
+mod command;
+mod checklists;
 mod destinations;
 mod health;
 mod import;
@@ -12,10 +14,13 @@ mod openapi;
 mod opsgenie;
 mod pagerduty;
 mod push;
+mod responders;
 mod secrets;
 mod services;
 mod status_admin;
+mod status_updates;
 pub mod status_page;
+mod teams;
 mod users;
 mod views;
 mod webhooks;
@@ -37,6 +42,21 @@ pub fn service_secret_place(service_id: &str) -> String {
 /// A timeline row as the API shows it (the live record sends the same).
 pub fn timeline_view(t: &crate::db::TimelineRow) -> tocsin_domain::api::TimelineEntry {
     views::timeline(t)
+}
+
+/// An incident as the list shows it (the live list sends the same).
+pub fn incident_view(r: &crate::db::IncidentRow) -> ApiResult<tocsin_domain::api::Incident> {
+    views::incident(r)
+}
+
+/// The cron's status-update work: overdue next updates remind the communications lead once.
+pub async fn status_updates_sweep(db: &Db, now: i64) -> ApiResult<usize> {
+    status_updates::remind_overdue(db, now).await
+}
+
+/// The cron's responder work: unanswered requests become "no answer".
+pub async fn responders_sweep(db: &Db, now: i64) -> ApiResult<usize> {
+    responders::sweep_no_answer(db, now).await
 }
 
 /// What a handler gets: the request, the database, and the request's "now".
@@ -228,8 +248,9 @@ pub async fn handle(req: Request, db: Db, env: Env, now: i64) -> Response {
         (["api", "services", id, "integrations"], Get) => services::integrations(&cx, id).await,
         (["api", "incidents"], Get) => incidents::list(&cx).await,
         (["api", "incidents"], Post) => incidents::declare(&mut cx).await,
+        (["api", "incidents", "live"], Get) => incidents::live_list(&cx).await,
         (["api", "incidents", id], Get) => incidents::get(&cx, id).await,
-        (["api", "incidents", id], Patch) => incidents::edit(&mut cx, id).await,
+        (["api", "incidents", id], Patch) if *id != "live" => incidents::edit(&mut cx, id).await,
         (["api", "incidents", id, "acknowledge"], Post) => incidents::acknowledge(&cx, id).await,
         (["api", "incidents", id, "resolve"], Post) => incidents::resolve(&cx, id).await,
         (["api", "incidents", id, "escalate"], Post) => oncall::escalate_now(&cx, id).await,
@@ -256,6 +277,34 @@ pub async fn handle(req: Request, db: Db, env: Env, now: i64) -> Response {
         (["api", "escalation-policies"], Get) => oncall::list_policies(&cx).await,
         (["api", "services", id, "escalation-policy"], Put) => oncall::set_service_policy(&mut cx, id).await,
         (["api", "incidents", id, "notes"], Post) => incidents::add_note(&mut cx, id).await,
+        (["api", "incident-roles"], Get) => command::list_roles(&cx).await,
+        (["api", "incident-roles"], Post) => command::create_role(&mut cx).await,
+        (["api", "incident-roles", id], Delete) => command::delete_role(&cx, id).await,
+        (["api", "incidents", id, "roles", role], Put) => command::assign_role(&mut cx, id, role).await,
+        (["api", "incidents", id, "roles", role], Delete) => command::unassign_role(&cx, id, role).await,
+        (["api", "incidents", id, "links"], Post) => command::add_link(&mut cx, id).await,
+        (["api", "incidents", id, "links", link], Delete) => command::remove_link(&cx, id, link).await,
+        (["api", "incidents", id, "services"], Put) => command::set_services(&mut cx, id).await,
+        (["api", "incidents", id, "merge"], Post) => command::merge(&mut cx, id).await,
+        (["api", "incidents", id, "highlights", seq], Put) => command::highlight(&cx, id, seq, true).await,
+        (["api", "incidents", id, "highlights", seq], Delete) => command::highlight(&cx, id, seq, false).await,
+        (["api", "services", id, "checklist"], Get) => checklists::get_template(&cx, id).await,
+        (["api", "services", id, "checklist"], Put) => checklists::put_template(&mut cx, id).await,
+        (["api", "incidents", id, "checklist"], Get) => checklists::get_incident(&cx, id).await,
+        (["api", "incidents", id, "checklist"], Post) => checklists::add_step(&mut cx, id).await,
+        (["api", "incidents", id, "checklist", step, "tick"], Post) => checklists::tick(&cx, id, step, true).await,
+        (["api", "incidents", id, "checklist", step, "untick"], Post) => checklists::tick(&cx, id, step, false).await,
+        (["api", "incidents", id, "updates"], Get) => status_updates::list(&cx, id).await,
+        (["api", "incidents", id, "updates"], Post) => status_updates::post(&mut cx, id).await,
+        (["api", "incidents", id, "responders"], Get) => responders::list(&cx, id).await,
+        (["api", "incidents", id, "responders"], Post) => responders::request(&mut cx, id).await,
+        (["api", "incidents", id, "responder-suggestions"], Get) => responders::suggestions(&cx, id).await,
+        (["api", "incidents", id, "responders", uid, "join"], Post) => responders::answer(&mut cx, id, uid, tocsin_domain::responders::Answer::Join).await,
+        (["api", "incidents", id, "responders", uid, "decline"], Post) => responders::answer(&mut cx, id, uid, tocsin_domain::responders::Answer::Decline).await,
+        (["api", "teams"], Get) => teams::list(&cx).await,
+        (["api", "teams"], Post) => teams::create(&mut cx).await,
+        (["api", "teams", id], Patch) => teams::patch(&mut cx, id).await,
+        (["api", "teams", id], Delete) => teams::delete(&cx, id).await,
         (["api", "push", "vapid-public-key"], Get) => push::vapid_public_key(&cx).await,
         (["api", "push", "subscriptions"], Get) => push::list_subscriptions(&cx).await,
         (["api", "push", "subscriptions"], Post) => push::subscribe(&mut cx).await,
@@ -286,11 +335,15 @@ pub async fn handle(req: Request, db: Db, env: Env, now: i64) -> Response {
             ["healthz"] | ["api", "openapi.json"] | ["api", "setup" | "me" | "users" | "tokens" | "services" | "incidents"] | ["api", "auth", _] | ["api", "invites", "accept"] | ["api", "tokens", _] | ["api", "users", "me", "password"]
             | ["api", "services", _] | ["api", "services", _, "rotate-key" | "integrations"] | ["api", "incidents", _]
             | ["api", "incidents", _, "acknowledge" | "resolve" | "escalate" | "notifications" | "reassign" | "notes" | "timeline" | "live"]
+            | ["api", "incident-roles"] | ["api", "incident-roles", _] | ["api", "incidents", _, "links" | "services" | "merge"]
+            | ["api", "incidents", _, "roles" | "links" | "highlights", _]
+            | ["api", "services", _, "checklist"] | ["api", "incidents", _, "checklist" | "updates"] | ["api", "incidents", _, "checklist", _, "tick" | "untick"]
             | ["api", "push", "vapid-public-key" | "subscriptions" | "deliveries"] | ["api", "push", "subscriptions", _] | ["api", "push", "subscriptions", _, "test"]
             | ["api", "actions", "acknowledge"] | ["api", "users", "me", "contact-preferences"] | ["api", "webhook-destinations"]
             | ["api", "webhook-destinations", _] | ["api", "webhook-destinations", _, "test" | "deliveries"]
             | ["api", "import", "pagerduty" | "opsgenie"]
             | ["api", "admin", "reseal"]
+            | ["api", "teams"] | ["api", "teams", _] | ["api", "incidents", _, "responders" | "responder-suggestions"] | ["api", "incidents", _, "responders", _, "join" | "decline"]
             | ["api", "schedules" | "escalation-policies", _] | ["api", "schedules", _, "overrides", _] | ["api", "schedules" | "oncall" | "escalation-policies"]
             | ["api", "schedules", _, "overrides" | "calendar-feed" | "calendar.ics" | "timeline"] | ["api", "services", _, "escalation-policy"]
             | ["api", "users", _, "calendar-feed" | "oncall.ics" | "deactivate"] | ["api", "users", _] | ["api", "audit"] | ["api", "calendar-feeds", _] | ["webhooks", _, _] | ["v2", "enqueue"] | ["v2", "change", "enqueue"]

@@ -333,6 +333,7 @@ pub async fn update_schedule(cx: &mut Cx, id: &str) -> ApiResult<Response> {
     let layers: Vec<Layer> = parse(&v, "layers")?;
     check_layers(cx, caller.org_id(), &layers).await?;
     let before = cx.db.schedules(caller.org_id()).await?.into_iter().find(|s| s.id == id).ok_or(ApiError::NotFound("schedule"))?;
+    let team = owner_team(cx, caller.org_id(), &v).await?;
     let audit = cx
         .audit(&caller, Action::ScheduleUpdated, Some(id))
         .before(json!({"name": before.name, "time_zone": before.time_zone, "layers": serde_json::from_str::<Value>(&before.layers).unwrap_or(Value::Null)}))
@@ -340,6 +341,7 @@ pub async fn update_schedule(cx: &mut Cx, id: &str) -> ApiResult<Response> {
     if !cx.db.update_schedule(caller.org_id(), id, &name, &tz, &serde_json::to_string(&layers)?, cx.now, &audit).await? {
         return Err(ApiError::NotFound("schedule"));
     }
+    set_team(cx, &caller, crate::db::OwnedBy::Schedule, Action::ScheduleUpdated, id, team).await?;
     json(200, &json!({"id": id, "name": name}))
 }
 
@@ -393,6 +395,7 @@ pub async fn update_policy(cx: &mut Cx, id: &str) -> ApiResult<Response> {
     let v = cx.json_value().await?;
     let (name, policy) = policy_from(cx, caller.org_id(), &v).await?;
     let before = cx.db.policy(caller.org_id(), id).await?.ok_or(ApiError::NotFound("escalation policy"))?;
+    let team = owner_team(cx, caller.org_id(), &v).await?;
     let audit = cx
         .audit(&caller, Action::PolicyUpdated, Some(id))
         .before(json!({"name": before.name, "policy": serde_json::from_str::<Value>(&before.policy).unwrap_or(Value::Null)}))
@@ -400,7 +403,31 @@ pub async fn update_policy(cx: &mut Cx, id: &str) -> ApiResult<Response> {
     if !cx.db.update_policy(caller.org_id(), id, &name, &serde_json::to_string(&policy)?, cx.now, &audit).await? {
         return Err(ApiError::NotFound("escalation policy"));
     }
+    set_team(cx, &caller, crate::db::OwnedBy::Policy, Action::PolicyUpdated, id, team).await?;
     json(200, &json!({"id": id, "name": name}))
+}
+
+/// `team_id` in a schedule's or policy's body: absent → keep (None), `null` → clear, an id →
+/// that team (400 naming `team_id` when it is not one of the organisation's).
+async fn owner_team(cx: &Cx, org_id: &str, v: &Value) -> ApiResult<Option<Option<String>>> {
+    match v.get("team_id") {
+        None => Ok(None),
+        Some(Value::Null) => Ok(Some(None)),
+        Some(Value::String(t)) => {
+            super::services::known_team(cx, org_id, Some(t)).await?;
+            Ok(Some(Some(t.clone())))
+        }
+        Some(_) => Err(ApiError::field("team_id", "must be a team id, or null")),
+    }
+}
+
+/// Writes a changed owning team (audited; nothing when it is the same).
+async fn set_team(cx: &Cx, caller: &crate::auth::Caller, what: crate::db::OwnedBy, action: Action, id: &str, team: Option<Option<String>>) -> ApiResult<()> {
+    let Some(team) = team else { return Ok(()) };
+    let before = cx.db.owner_team(what, caller.org_id(), id).await?;
+    let audit = cx.audit(caller, action, Some(id)).before(json!({"team_id": before})).after(json!({"team_id": team}));
+    cx.db.set_owner_team(what, caller.org_id(), id, team.as_deref(), &audit).await?;
+    Ok(())
 }
 
 pub async fn delete_policy(cx: &Cx, id: &str) -> ApiResult<Response> {

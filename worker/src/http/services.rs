@@ -26,6 +26,9 @@ struct Settings {
     webhook_secret: Option<String>,
     unack_timeout_minutes: Option<i64>,
     allowed_senders: Option<String>,
+    /// JSON array of normalised expertise tags.
+    expertise: String,
+    team_id: Option<String>,
 }
 
 impl Settings {
@@ -39,6 +42,8 @@ impl Settings {
             webhook_secret: self.webhook_secret.as_deref(),
             unack_timeout_minutes: self.unack_timeout_minutes,
             allowed_senders: self.allowed_senders.as_deref(),
+            expertise: &self.expertise,
+            team_id: self.team_id.as_deref(),
         }
     }
 }
@@ -113,7 +118,28 @@ fn settings(body: &Value, current: Option<&ServiceRow>, id: &str) -> ApiResult<S
         (None, Some(c)) => c.allowed_senders.clone(),
         (None, None) => None,
     };
-    Ok(Settings { name: text("name", &name, 100)?, description, runbook_url, grouping, auto_resolve, webhook_secret, unack_timeout_minutes, allowed_senders })
+    let expertise = match (body.get("expertise"), keep("expertise")) {
+        (Some(Value::Null), _) => "[]".to_string(),
+        (Some(Value::Array(items)), _) => {
+            let raw = items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| v.as_str().map(str::to_string).ok_or_else(|| ApiError::field(&format!("expertise[{i}]"), "must be a string")))
+                .collect::<ApiResult<Vec<String>>>()?;
+            serde_json::to_string(&tocsin_domain::expertise::normalize_tags("expertise", &raw)?)?
+        }
+        (Some(_), _) => return Err(ApiError::field("expertise", "must be a list of tags, or null")),
+        (None, Some(c)) => c.expertise.clone().unwrap_or_else(|| "[]".into()),
+        (None, None) => "[]".to_string(),
+    };
+    let team_id = match (body.get("team_id"), keep("team_id")) {
+        (Some(Value::Null), _) => None,
+        (Some(Value::String(t)), _) => Some(t.clone()),
+        (Some(_), _) => return Err(ApiError::field("team_id", "must be a team id, or null")),
+        (None, Some(c)) => c.team_id.clone(),
+        (None, None) => None,
+    };
+    Ok(Settings { name: text("name", &name, 100)?, description, runbook_url, grouping, auto_resolve, webhook_secret, unack_timeout_minutes, allowed_senders, expertise, team_id })
 }
 
 /// A service's settings as the audit log keeps them (the secret only as set or not).
@@ -122,6 +148,7 @@ fn audited(s: &Settings) -> Value {
         "name": s.name, "description": s.description, "runbook_url": s.runbook_url, "grouping": serde_json::from_str::<Value>(&s.grouping).unwrap_or_default(),
         "auto_resolve": s.auto_resolve, "has_webhook_secret": s.webhook_secret.is_some(), "unack_timeout_minutes": s.unack_timeout_minutes,
         "allowed_senders": s.allowed_senders.as_deref().and_then(|a| serde_json::from_str::<Value>(a).ok()),
+        "expertise": serde_json::from_str::<Value>(&s.expertise).unwrap_or_default(), "team_id": s.team_id,
     })
 }
 
@@ -147,10 +174,19 @@ pub async fn create(cx: &mut Cx) -> ApiResult<Response> {
     let body = parse_json(&cx.body(64 * 1024).await?)?;
     let id = new_id(cx.now);
     let s = settings(&body, None, &id)?;
+    known_team(cx, caller.org_id(), s.team_id.as_deref()).await?;
     let audit = cx.audit(&caller, Action::ServiceCreated, Some(&id)).after(audited(&s));
     cx.db.insert_service(&id, caller.org_id(), &s.fields(), &new_integration_key(), cx.now, &audit).await.map_err(name_taken(&s.name))?;
     let row = cx.db.service(caller.org_id(), &id).await?.ok_or(ApiError::Internal("service vanished".into()))?;
     json(201, &views::service(&row, caller.role))
+}
+
+/// An owning team must be one of the organisation's (400 naming `team_id` otherwise).
+pub async fn known_team(cx: &Cx, org_id: &str, team_id: Option<&str>) -> ApiResult<()> {
+    match team_id {
+        Some(t) if cx.db.team(org_id, t).await?.is_none() => Err(ApiError::field("team_id", "no such team")),
+        _ => Ok(()),
+    }
 }
 
 async fn load(cx: &Cx, org_id: &str, id: &str) -> ApiResult<ServiceRow> {
@@ -168,6 +204,7 @@ pub async fn patch(cx: &mut Cx, id: &str) -> ApiResult<Response> {
     let current = load(cx, caller.org_id(), id).await?;
     let body = parse_json(&cx.body(64 * 1024).await?)?;
     let s = settings(&body, Some(&current), id)?;
+    known_team(cx, caller.org_id(), s.team_id.as_deref()).await?;
     let before = serde_json::to_value(views::service(&current, Role::Admin))?;
     let audit = cx.audit(&caller, Action::ServiceUpdated, Some(id)).before(before).after(audited(&s));
     cx.db.update_service(caller.org_id(), id, &s.fields(), cx.now, &audit).await.map_err(name_taken(&s.name))?;

@@ -179,7 +179,7 @@ pub async fn patch_component(cx: &mut Cx, id: &str) -> ApiResult<Response> {
 }
 
 /// The component status changes an update asks for, with what they were (for the update's record).
-async fn status_changes(cx: &Cx, org: &str, ids: &[String], to: Option<ComponentStatus>) -> ApiResult<(Vec<(String, String)>, String)> {
+pub(super) async fn status_changes(cx: &Cx, org: &str, ids: &[String], to: Option<ComponentStatus>) -> ApiResult<(Vec<(String, String)>, String)> {
     let Some(to) = to else { return Ok((vec![], "[]".into())) };
     let all = cx.db.component_names(org).await?;
     let mut changes = Vec::new();

@@ -122,6 +122,7 @@ pub async fn revoke_token(cx: &Cx, id: &str) -> ApiResult<Response> {
 pub async fn list(cx: &Cx) -> ApiResult<Response> {
     let caller = cx.caller().await?;
     let admin = caller.role == Role::Admin;
+    let mut teams = super::teams::teams_by_user(&cx.db, caller.org_id()).await?;
     let users = cx
         .db
         .org_users(caller.org_id())
@@ -129,6 +130,7 @@ pub async fn list(cx: &Cx) -> ApiResult<Response> {
         .iter()
         .map(|u| {
             let mut v = views::user(u)?;
+            v.teams = teams.remove(&u.id).unwrap_or_default();
             if !admin && u.id != caller.user.id {
                 v.email = String::new();
             }
@@ -158,19 +160,61 @@ pub async fn patch(cx: &mut Cx, id: &str) -> ApiResult<Response> {
     let current: Role = target.role.parse()?;
     let t = Target { role: current, deactivated: target.deactivated_at.is_some(), is_caller: target.id == caller.user.id, can_log_in: target.password_hash.is_some() };
     let renames = name.as_ref().is_some_and(|n| *n != target.name);
-    people::check_edit(caller.role, t, r.role, renames, cx.db.active_admins(caller.org_id()).await?).map_err(refused)?;
+    // Expertise and teams: normalised and checked before anything is written.
+    let old_expertise = target.expertise.as_deref().map(tocsin_domain::expertise::parse_stored).unwrap_or_default();
+    let expertise = r.expertise.as_deref().map(|e| tocsin_domain::expertise::normalize_tags("expertise", e)).transpose()?;
+    let new_expertise = expertise.clone().unwrap_or_else(|| old_expertise.clone());
+    let team_rows = cx.db.teams(caller.org_id()).await?;
+    let by_user = super::teams::teams_by_user(&cx.db, caller.org_id()).await?;
+    let old_teams: Vec<String> = by_user.get(id).map(|ts| ts.iter().map(|t| t.id.clone()).collect()).unwrap_or_default();
+    let new_teams = match &r.teams {
+        None => None,
+        Some(ts) => {
+            let mut out: Vec<String> = Vec::new();
+            for (i, t) in ts.iter().enumerate() {
+                if !team_rows.iter().any(|row| row.id == *t) {
+                    return Err(ApiError::field(&format!("teams[{i}]"), "no such team"));
+                }
+                if !out.contains(t) {
+                    out.push(t.clone());
+                }
+            }
+            Some(out)
+        }
+    };
+    let sorted = |v: &[String]| {
+        let mut v = v.to_vec();
+        v.sort();
+        v
+    };
+    let changes_teams = new_teams.as_ref().is_some_and(|n| sorted(n) != sorted(&old_teams));
+    let changes_expertise = new_expertise != old_expertise;
+    people::check_edit(caller.role, t, r.role, renames || changes_expertise, cx.db.active_admins(caller.org_id()).await?).map_err(refused)?;
+    if changes_teams && caller.role != Role::Admin {
+        return Err(refused(people::Refusal::NotAllowed));
+    }
     let new_name = name.unwrap_or_else(|| target.name.clone());
     let new_role = r.role.unwrap_or(current);
-    let shown = |u: &crate::db::UserRow| -> ApiResult<tocsin_domain::api::User> {
+    let shown = |u: &crate::db::UserRow, teams: &std::collections::HashMap<String, Vec<tocsin_domain::api::teams::TeamRef>>| -> ApiResult<tocsin_domain::api::User> {
         let mut v = views::user(u)?;
+        v.teams = teams.get(&u.id).cloned().unwrap_or_default();
         if caller.role != Role::Admin && u.id != caller.user.id {
             v.email = String::new();
         }
         Ok(v)
     };
+    if changes_expertise || changes_teams {
+        let audit = cx
+            .audit(&caller, Action::UserUpdated, Some(id))
+            .before(json!({"expertise": old_expertise, "teams": old_teams}))
+            .after(json!({"expertise": new_expertise, "teams": new_teams.clone().unwrap_or_else(|| old_teams.clone())}));
+        let teams = if changes_teams { new_teams.as_deref() } else { None };
+        cx.db.set_user_expertise_teams(caller.org_id(), id, &serde_json::to_string(&new_expertise)?, teams, &audit).await?;
+    }
     if new_name == target.name && new_role == current {
-        // Nothing to change: nothing written, nothing audited.
-        return json(200, &shown(&target)?);
+        // Nothing else to change: nothing more written or audited.
+        let user = cx.db.user_by_id(caller.org_id(), id).await?.ok_or(ApiError::NotFound("user"))?;
+        return json(200, &shown(&user, &super::teams::teams_by_user(&cx.db, caller.org_id()).await?)?);
     }
     let audit = cx
         .audit(&caller, Action::UserUpdated, Some(id))
@@ -181,7 +225,7 @@ pub async fn patch(cx: &mut Cx, id: &str) -> ApiResult<Response> {
         return Err(refused(people::Refusal::LastAdmin));
     }
     let user = cx.db.user_by_id(caller.org_id(), id).await?.ok_or(ApiError::NotFound("user"))?;
-    json(200, &shown(&user)?)
+    json(200, &shown(&user, &super::teams::teams_by_user(&cx.db, caller.org_id()).await?)?)
 }
 
 /// `POST /api/users/{id}/deactivate` (admins): the person can no longer log in; their sessions,

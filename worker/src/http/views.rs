@@ -32,6 +32,8 @@ pub fn user(u: &UserRow) -> ApiResult<api::User> {
         active: u.password_hash.is_some() && u.deactivated_at.is_none(),
         created_at: time(u.created_at),
         deactivated_at: u.deactivated_at.map(time),
+        expertise: u.expertise.as_deref().map(tocsin_domain::expertise::parse_stored).unwrap_or_default(),
+        teams: Vec::new(),
     })
 }
 
@@ -60,6 +62,8 @@ pub fn service(s: &ServiceRow, role: tocsin_domain::auth::Role) -> api::Service 
         escalation_policy_id: s.escalation_policy_id.clone(),
         unack_timeout_minutes: s.unack_timeout_minutes,
         allowed_senders: s.allowed_senders.as_deref().and_then(|j| serde_json::from_str(j).ok()),
+        expertise: s.expertise.as_deref().map(tocsin_domain::expertise::parse_stored).unwrap_or_default(),
+        team_id: s.team_id.clone(),
     }
 }
 
@@ -119,6 +123,10 @@ pub fn incident(r: &IncidentRow) -> ApiResult<api::Incident> {
         resolved_by: actor(r.resolved_by.as_deref()),
         updated_at: time(r.updated_at),
         alert_count: r.alert_count.max(0) as u64,
+        merged_into: match (&r.merged_into, r.merged_into_number) {
+            (Some(id), Some(number)) => Some(api::IncidentRef { id: IncidentId(id.clone()), number }),
+            _ => None,
+        },
     })
 }
 
