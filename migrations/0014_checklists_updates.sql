@@ -37,7 +37,7 @@ CREATE TABLE status_updates (
   posted_by           TEXT NOT NULL REFERENCES users(id),
   posted_at           INTEGER NOT NULL,
   next_update_at      INTEGER,
-  public_incident_id  TEXT REFERENCES public_incidents(id),
+  public_incident_id  TEXT,  -- public_incidents.id (written in the same batch, after this row)
   -- The overdue reminder: sent once (reminded_at), by the cron run that set reminder_id.
   reminded_at         INTEGER,
   reminder_id         TEXT

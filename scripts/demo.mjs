@@ -68,8 +68,8 @@ async function main() {
   step = "teams";
   const payTeam = await post("/api/teams", { name: "Payments", description: "Checkout and card settlement" });
   const platTeam = await post("/api/teams", { name: "Platform", description: "Clusters, databases and the network" });
-  for (const u of [ana, chen, admin]) await put(`/api/teams/${payTeam.id}/members/${u}`, {});
-  for (const u of [ben, dara]) await put(`/api/teams/${platTeam.id}/members/${u}`, {});
+  for (const u of [ana, chen, admin]) await patch(`/api/users/${u}`, { teams: [payTeam.id] });
+  for (const u of [ben, dara]) await patch(`/api/users/${u}`, { teams: [platTeam.id] });
 
   step = "services";
   const checkout = await post("/api/services", {
@@ -101,18 +101,20 @@ async function main() {
   const primary = await post("/api/schedules", {
     name: "Payments primary",
     time_zone: "UTC",
+    team_id: payTeam.id,
     layers: [{ name: "Daily rotation", participants: [ana, chen, admin], start: startOfDay(0), turn: { type: "daily" } }],
   });
   const platform = await post("/api/schedules", {
     name: "Platform",
     time_zone: "Europe/Berlin",
+    team_id: platTeam.id,
     layers: [{ name: "Weekly", participants: [ben, dara], start: startOfDay(3), turn: { type: "weekly" } }],
   });
-  await patch(`/api/schedules/${primary.id}`, { team_id: payTeam.id }).catch(() => {});
 
   step = "escalation policies";
   const payPolicy = await post("/api/escalation-policies", {
     name: "Payments default",
+    team_id: payTeam.id,
     levels: [
       { targets: [{ type: "schedule", id: primary.id }], delay_minutes: 10 },
       { targets: [{ type: "user", id: admin }], delay_minutes: 15 },
@@ -121,6 +123,7 @@ async function main() {
   });
   const platPolicy = await post("/api/escalation-policies", {
     name: "Platform default",
+    team_id: platTeam.id,
     levels: [{ targets: [{ type: "schedule", id: platform.id }], delay_minutes: 10 }, { targets: [{ type: "user", id: admin }], delay_minutes: 10 }],
   });
   for (const s of [checkout, payments]) await put(`/api/services/${s.id}/escalation-policy`, { policy_id: payPolicy.id });

@@ -18,37 +18,14 @@ wait_healthy() { # url
   return 1
 }
 
-# Demo data through the public API, so it takes the same paths as real use.
+# Demo data through the public API (scripts/demo.mjs), so it takes the same paths as real use.
 seed_demo() { # url
-  local url=$1 jar pw
-  jar=$(mktemp)
+  local url=$1
   if [ "$(curl -fsS "$url/api/setup")" != '{"needs_setup":true}' ]; then
     log "existing data kept (log in with the account you created before)"
     return 0
   fi
-  pw=$(head -c 15 /dev/urandom | base64 | tr -d '/+=')
-  api() { curl -fsS -b "$jar" -c "$jar" -H 'content-type: application/json' "$@"; }
-  api -X POST "$url/api/setup" -d "{\"organization\":\"Acme Demo\",\"email\":\"admin@example.com\",\"password\":\"$pw\",\"name\":\"Demo Admin\"}" >/dev/null
-  local checkout payments k1 k2
-  checkout=$(api -X POST "$url/api/services" -d '{"name":"Checkout API","description":"Takes orders and payments from the web shop","runbook_url":"https://runbooks.example.com/checkout"}')
-  payments=$(api -X POST "$url/api/services" -d '{"name":"Payments Worker","description":"Settles card payments with the processor"}')
-  k1=$(printf '%s' "$checkout" | sed -E 's/.*"integration_key":"([0-9a-f]+)".*/\1/')
-  k2=$(printf '%s' "$payments" | sed -E 's/.*"integration_key":"([0-9a-f]+)".*/\1/')
-  hook() { curl -fsS -H 'content-type: application/json' -X POST "$url/webhooks/generic/$1" -d "$2"; }
-  local a b
-  hook "$k2" '{"summary":"Card settlement queue older than 15 minutes","severity":"warning","dedup_key":"settle-lag","source":"prometheus"}' >/dev/null
-  a=$(hook "$k1" '{"summary":"Checkout p99 latency above 2s","severity":"error","dedup_key":"checkout-latency","source":"grafana"}')
-  b=$(hook "$k1" '{"summary":"Checkout 5xx rate above 5%","severity":"critical","dedup_key":"checkout-5xx","source":"alertmanager","details":{"rate":"7.2%"}}')
-  hook "$k1" '{"summary":"Checkout 5xx rate above 5%","severity":"critical","dedup_key":"checkout-5xx","source":"alertmanager"}' >/dev/null
-  local ia ib
-  ia=$(printf '%s' "$a" | sed -E 's/.*"incident_id":"([^"]+)".*/\1/')
-  ib=$(printf '%s' "$b" | sed -E 's/.*"incident_id":"([^"]+)".*/\1/')
-  api -X POST "$url/api/incidents/$ia/acknowledge" >/dev/null
-  hook "$k1" '{"summary":"Checkout p99 latency above 2s","status":"resolved","dedup_key":"checkout-latency"}' >/dev/null
-  api -X POST "$url/api/incidents/$ib/acknowledge" >/dev/null
-  api -X POST "$url/api/incidents" -d '{"title":"Status emails delayed for some customers","severity":"SEV3"}' >/dev/null
-  rm -f "$jar"
-  printf '\n  Demo admin:  admin@example.com\n  Password:    %s   (shown once; it is not stored anywhere readable)\n\n' "$pw"
+  "$NODE_BIN/node" scripts/demo.mjs "$url" || die "loading the demo data failed (see above)"
 }
 
 run_local() {

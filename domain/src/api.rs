@@ -104,7 +104,11 @@ pub struct OnCallNow {
 pub struct OnCallSchedule {
     pub schedule_id: String,
     pub name: String,
-    pub on_call: Vec<Person>,
+    /// Deactivated people stay named here, flagged `deactivated`.
+    pub on_call: Vec<oncall::OnCallPerson>,
+    /// Nobody on call can be paged (everyone on call is deactivated, or nobody is on call).
+    #[serde(default)]
+    pub uncovered: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -199,9 +203,13 @@ pub struct TimelineRow {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct TimelineShift {
-    pub people: Vec<Person>,
+    /// Deactivated people stay named here, flagged `deactivated`.
+    pub people: Vec<oncall::OnCallPerson>,
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
+    /// Everyone on this shift is deactivated: it pages nobody.
+    #[serde(default)]
+    pub uncovered: bool,
 }
 
 /// `GET /api/escalation-policies`.

@@ -2,6 +2,8 @@
 //! incident when it opens) has ordered levels; each notifies its targets — users, or schedules
 //! resolved to whoever is on call at that moment — then waits before the next level; the whole
 //! policy repeats up to R times. [`next_step`] is the one decision, given the state and "now".
+//! Deactivated people are never paged: a schedule where only they are on call counts as empty
+//! (the level falls through as for an empty schedule). [`step_message`] is the timeline's line.
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -86,8 +88,11 @@ pub struct Step {
     pub position: Position,
     /// Each user once, even when named directly and on call in a schedule of the same level.
     pub pages: Vec<Page>,
-    /// Schedules of this level with nobody on call (or unknown).
+    /// Schedules of this level with nobody on call who can be paged (or unknown).
     pub empty_schedules: Vec<String>,
+    /// Deactivated people this level would have paged (named directly or on call): not paged.
+    #[serde(default)]
+    pub skipped: Vec<Page>,
     /// Nobody could be paged at this level, so the next one follows at once.
     pub fell_through: bool,
     /// The step after this one, if any.
@@ -116,12 +121,13 @@ pub enum Decision {
 
 /// What to do at `now`. Steps are decided at their due time (not at `now`), so a sweep that runs
 /// late fires every missed step, in order, each exactly once: call again with the stored `next`
-/// until the answer is `Wait` or `Stop`.
+/// until the answer is `Wait` or `Stop`. `is_active` says who may be paged (not deactivated).
 pub fn next_step<'a>(
     policy: &Policy,
     status: IncidentStatus,
     position: Option<Position>,
     schedules: impl Fn(&str) -> Option<&'a Schedule>,
+    is_active: impl Fn(&UserId) -> bool,
     now: DateTime<Utc>,
 ) -> Decision {
     match status {
@@ -136,22 +142,23 @@ pub fn next_step<'a>(
     }
     let mut pages: Vec<Page> = Vec::new();
     let mut empty_schedules = Vec::new();
+    let mut skipped: Vec<Page> = Vec::new();
+    let mut add = |page: Page| {
+        let list = if is_active(&page.user) { &mut pages } else { &mut skipped };
+        if !list.iter().any(|p| p.user == page.user) {
+            list.push(page);
+        }
+    };
     for t in &level.targets {
         match t {
-            Target::User(u) => {
-                if !pages.iter().any(|p| &p.user == u) {
-                    pages.push(Page { user: u.clone(), via_schedule: None });
-                }
-            }
+            Target::User(u) => add(Page { user: u.clone(), via_schedule: None }),
             Target::Schedule(id) => {
                 let users = schedules(id).map(|s| on_call(s, pos.due_at)).unwrap_or_default();
-                if users.is_empty() {
+                if crate::coverage::uncovered(&users, &is_active) {
                     empty_schedules.push(id.clone());
                 }
                 for u in users {
-                    if !pages.iter().any(|p| p.user == u) {
-                        pages.push(Page { user: u, via_schedule: Some(id.clone()) });
-                    }
+                    add(Page { user: u, via_schedule: Some(id.clone()) });
                 }
             }
         }
@@ -167,7 +174,61 @@ pub fn next_step<'a>(
     } else {
         None
     };
-    Decision::Notify(Step { position: pos, pages, empty_schedules, fell_through, next })
+    Decision::Notify(Step { position: pos, pages, empty_schedules, skipped, fell_through, next })
+}
+
+/// The timeline's sentence for a step, e.g. "Escalated to level 2: notified Bo, Ana (on call in
+/// Primary)" or "Level 1: nobody on call in Primary (Ana is deactivated); going on to the next
+/// level". `user` and `schedule` give display names.
+pub fn step_message(step: &Step, user: impl Fn(&UserId) -> String, schedule: impl Fn(&str) -> String) -> String {
+    let level = step.position.level + 1;
+    let pass = if step.position.cycle > 0 { format!(" (repeat {})", step.position.cycle) } else { String::new() };
+    let are = |names: &[String]| match names {
+        [one] => format!("{one} is deactivated"),
+        [init @ .., last] => format!("{} and {last} are deactivated", init.join(", ")),
+        [] => String::new(),
+    };
+    let mut notes: Vec<String> = Vec::new();
+    for s in &step.empty_schedules {
+        let gone: Vec<String> = step.skipped.iter().filter(|p| p.via_schedule.as_deref() == Some(s.as_str())).map(|p| user(&p.user)).collect();
+        notes.push(match gone.is_empty() {
+            true => format!("nobody on call in {}", schedule(s)),
+            false => format!("nobody on call in {} ({})", schedule(s), are(&gone)),
+        });
+    }
+    // Deactivated people not already explained by an empty schedule (named directly, or on call
+    // next to someone who was paged).
+    let others: Vec<String> = step
+        .skipped
+        .iter()
+        .filter(|p| !p.via_schedule.as_ref().is_some_and(|s| step.empty_schedules.contains(s)))
+        .map(|p| user(&p.user))
+        .fold(Vec::new(), |mut v, n| {
+            if !v.contains(&n) {
+                v.push(n);
+            }
+            v
+        });
+    if !others.is_empty() {
+        notes.push(format!("{}, not notified", are(&others)));
+    }
+    if step.fell_through {
+        let why = if notes.is_empty() { "nobody on call".to_string() } else { notes.join("; ") };
+        return format!("Level {level}{pass}: {why}; going on to the next level");
+    }
+    let who: Vec<String> = step
+        .pages
+        .iter()
+        .map(|p| match &p.via_schedule {
+            Some(s) => format!("{} (on call in {})", user(&p.user), schedule(s)),
+            None => user(&p.user),
+        })
+        .collect();
+    let mut message = format!("Escalated to level {level}{pass}: notified {}", who.join(", "));
+    if !notes.is_empty() {
+        message.push_str(&format!(" — {}", notes.join("; ")));
+    }
+    message
 }
 
 /// When an acknowledgement lapses, for services that un-acknowledge after a timeout.
@@ -195,6 +256,9 @@ mod tests {
     fn no_schedules(_: &str) -> Option<&'static Schedule> {
         None
     }
+    fn everyone(_: &UserId) -> bool {
+        true
+    }
     fn step(d: Decision) -> Step {
         match d {
             Decision::Notify(s) => s,
@@ -209,26 +273,26 @@ mod tests {
     fn levels_in_order_with_their_delays_then_repeats_then_done() {
         let p = policy(vec![(vec![user("ana")], 5), (vec![user("bo"), user("cy")], 10)], 1);
         let open = t("2026-11-24T10:00:00Z");
-        let first = step(next_step(&p, IncidentStatus::Triggered, start(&p, open), no_schedules, open));
+        let first = step(next_step(&p, IncidentStatus::Triggered, start(&p, open), no_schedules, everyone, open));
         assert_eq!(users(&first), ["ana"]);
         assert_eq!(first.next.unwrap().due_at, t("2026-11-24T10:05:00Z"));
-        assert_eq!(next_step(&p, IncidentStatus::Triggered, first.next, no_schedules, t("2026-11-24T10:04:59Z")), Decision::Wait { until: t("2026-11-24T10:05:00Z") });
-        let second = step(next_step(&p, IncidentStatus::Triggered, first.next, no_schedules, t("2026-11-24T10:05:00Z")));
+        assert_eq!(next_step(&p, IncidentStatus::Triggered, first.next, no_schedules, everyone, t("2026-11-24T10:04:59Z")), Decision::Wait { until: t("2026-11-24T10:05:00Z") });
+        let second = step(next_step(&p, IncidentStatus::Triggered, first.next, no_schedules, everyone, t("2026-11-24T10:05:00Z")));
         assert_eq!(users(&second), ["bo", "cy"]);
         let repeat = second.next.unwrap();
         assert_eq!((repeat.cycle, repeat.level, repeat.due_at), (1, 0, t("2026-11-24T10:15:00Z")));
-        let again = step(next_step(&p, IncidentStatus::Triggered, Some(repeat), no_schedules, repeat.due_at));
-        let last = step(next_step(&p, IncidentStatus::Triggered, again.next, no_schedules, again.next.unwrap().due_at));
+        let again = step(next_step(&p, IncidentStatus::Triggered, Some(repeat), no_schedules, everyone, repeat.due_at));
+        let last = step(next_step(&p, IncidentStatus::Triggered, again.next, no_schedules, everyone, again.next.unwrap().due_at));
         assert_eq!(last.next, None, "one repeat, then no more");
-        assert_eq!(next_step(&p, IncidentStatus::Triggered, last.next, no_schedules, t("2026-11-24T12:00:00Z")), Decision::Stop(StopReason::Exhausted));
+        assert_eq!(next_step(&p, IncidentStatus::Triggered, last.next, no_schedules, everyone, t("2026-11-24T12:00:00Z")), Decision::Stop(StopReason::Exhausted));
     }
 
     #[test]
     fn acknowledge_and_resolve_stop_it() {
         let p = policy(vec![(vec![user("ana")], 5)], 0);
         let pos = start(&p, t("2026-11-24T10:00:00Z"));
-        assert_eq!(next_step(&p, IncidentStatus::Acknowledged, pos, no_schedules, t("2026-11-24T11:00:00Z")), Decision::Stop(StopReason::Acknowledged));
-        assert_eq!(next_step(&p, IncidentStatus::Resolved, pos, no_schedules, t("2026-11-24T11:00:00Z")), Decision::Stop(StopReason::Resolved));
+        assert_eq!(next_step(&p, IncidentStatus::Acknowledged, pos, no_schedules, everyone, t("2026-11-24T11:00:00Z")), Decision::Stop(StopReason::Acknowledged));
+        assert_eq!(next_step(&p, IncidentStatus::Resolved, pos, no_schedules, everyone, t("2026-11-24T11:00:00Z")), Decision::Stop(StopReason::Resolved));
     }
 
     #[test]
@@ -246,9 +310,9 @@ mod tests {
         };
         let lookup = |id: &str| (id == "primary").then_some(&sched);
         let p = policy(vec![(vec![Target::Schedule("primary".into()), user("day")], 30)], 0);
-        let s = step(next_step(&p, IncidentStatus::Triggered, start(&p, t("2026-11-24T19:50:00Z")), lookup, t("2026-11-24T19:50:00Z")));
+        let s = step(next_step(&p, IncidentStatus::Triggered, start(&p, t("2026-11-24T19:50:00Z")), lookup, everyone, t("2026-11-24T19:50:00Z")));
         assert_eq!(s.pages, vec![Page { user: u("day"), via_schedule: Some("primary".into()) }], "named twice, paged once");
-        let late = step(next_step(&p, IncidentStatus::Triggered, start(&p, t("2026-11-24T20:10:00Z")), lookup, t("2026-11-24T20:10:00Z")));
+        let late = step(next_step(&p, IncidentStatus::Triggered, start(&p, t("2026-11-24T20:10:00Z")), lookup, everyone, t("2026-11-24T20:10:00Z")));
         assert_eq!(users(&late), ["night", "day"]);
     }
 
@@ -258,12 +322,114 @@ mod tests {
         let lookup = |id: &str| (id == "empty").then_some(&empty);
         let p = policy(vec![(vec![Target::Schedule("empty".into())], 10), (vec![user("boss")], 10)], 0);
         let open = t("2026-11-24T10:00:00Z");
-        let s = step(next_step(&p, IncidentStatus::Triggered, start(&p, open), lookup, open));
+        let s = step(next_step(&p, IncidentStatus::Triggered, start(&p, open), lookup, everyone, open));
         assert!(s.fell_through && s.pages.is_empty());
         assert_eq!(s.empty_schedules, ["empty"]);
         assert_eq!(s.next.unwrap().due_at, open, "the next level at once");
-        let s2 = step(next_step(&p, IncidentStatus::Triggered, s.next, lookup, open));
+        let s2 = step(next_step(&p, IncidentStatus::Triggered, s.next, lookup, everyone, open));
         assert_eq!(users(&s2), ["boss"]);
+    }
+
+    fn rota(people: &[&str]) -> Schedule {
+        Schedule {
+            time_zone: chrono_tz::UTC,
+            layers: vec![Layer {
+                name: "week".into(),
+                participants: people.iter().map(|p| u(p)).collect(),
+                start: chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap().and_hms_opt(9, 0, 0).unwrap(),
+                turn: Turn::Weekly,
+                restrictions: vec![],
+            }],
+            overrides: vec![],
+        }
+    }
+
+    #[test]
+    fn a_schedule_where_only_deactivated_people_are_on_call_is_empty_and_falls_through() {
+        let primary = rota(&["ana"]);
+        let lookup = |id: &str| (id == "primary").then_some(&primary);
+        let active = |x: &UserId| x.as_str() != "ana";
+        let p = policy(vec![(vec![Target::Schedule("primary".into())], 10), (vec![user("bo"), Target::Schedule("primary".into())], 10)], 0);
+        let open = t("2026-11-24T10:00:00Z");
+        let s = step(next_step(&p, IncidentStatus::Triggered, start(&p, open), lookup, active, open));
+        assert!(s.fell_through && s.pages.is_empty(), "Ana is not paged: {s:?}");
+        assert_eq!(s.empty_schedules, ["primary"]);
+        assert_eq!(s.skipped, [Page { user: u("ana"), via_schedule: Some("primary".into()) }]);
+        assert_eq!(s.next.unwrap().due_at, open, "the next level at once, as for an empty schedule");
+        let s2 = step(next_step(&p, IncidentStatus::Triggered, s.next, lookup, active, open));
+        assert_eq!(users(&s2), ["bo"], "Bo, and not Ana through the schedule");
+        // The same schedule with everyone active pages Ana.
+        let s3 = step(next_step(&p, IncidentStatus::Triggered, start(&p, open), lookup, everyone, open));
+        assert_eq!(users(&s3), ["ana"]);
+        assert!(s3.skipped.is_empty() && s3.empty_schedules.is_empty());
+    }
+
+    #[test]
+    fn a_deactivated_person_named_directly_is_never_paged() {
+        let active = |x: &UserId| x.as_str() != "gone";
+        let p = policy(vec![(vec![user("gone")], 5), (vec![user("gone"), user("cy")], 5)], 0);
+        let open = t("2026-11-24T10:00:00Z");
+        let s = step(next_step(&p, IncidentStatus::Triggered, start(&p, open), no_schedules, active, open));
+        assert!(s.fell_through && s.pages.is_empty());
+        assert!(s.empty_schedules.is_empty());
+        let s2 = step(next_step(&p, IncidentStatus::Triggered, s.next, no_schedules, active, open));
+        assert_eq!(users(&s2), ["cy"]);
+        assert!(!s2.fell_through);
+        assert_eq!(s2.next, None);
+    }
+
+    #[test]
+    fn someone_still_active_on_the_same_schedule_is_paged_and_the_schedule_is_not_empty() {
+        let mut both = rota(&["ana"]);
+        both.overrides = vec![
+            crate::schedule::Override { user: u("ana"), start: t("2026-11-24T09:00:00Z"), end: t("2026-11-24T11:00:00Z") },
+            crate::schedule::Override { user: u("dee"), start: t("2026-11-24T09:00:00Z"), end: t("2026-11-24T11:00:00Z") },
+        ];
+        let lookup = |id: &str| (id == "primary").then_some(&both);
+        let p = policy(vec![(vec![Target::Schedule("primary".into())], 10)], 0);
+        let open = t("2026-11-24T10:00:00Z");
+        let s = step(next_step(&p, IncidentStatus::Triggered, start(&p, open), lookup, |x: &UserId| x.as_str() != "ana", open));
+        assert_eq!(users(&s), ["dee"]);
+        assert!(s.empty_schedules.is_empty() && !s.fell_through);
+        assert_eq!(s.skipped.len(), 1);
+    }
+
+    #[test]
+    fn step_messages_name_people_and_schedules_and_say_who_is_deactivated() {
+        let names = |x: &UserId| match x.as_str() {
+            "ana" => "Ana Ruiz".to_string(),
+            "bo" => "Bo".to_string(),
+            "cy" => "Cy".to_string(),
+            other => other.to_string(),
+        };
+        let sched = |s: &str| if s == "p1" { "Payments primary".to_string() } else { s.to_string() };
+        let pos = |cycle, level| Position { cycle, level, due_at: t("2026-11-24T10:00:00Z") };
+        let page = |x: &str, via: Option<&str>| Page { user: u(x), via_schedule: via.map(String::from) };
+        let mk = |position, pages: Vec<Page>, empty: Vec<&str>, skipped: Vec<Page>| Step {
+            position,
+            fell_through: pages.is_empty(),
+            pages,
+            empty_schedules: empty.into_iter().map(String::from).collect(),
+            skipped,
+            next: None,
+        };
+        assert_eq!(
+            step_message(&mk(pos(0, 0), vec![page("bo", None), page("ana", Some("p1"))], vec![], vec![]), names, sched),
+            "Escalated to level 1: notified Bo, Ana Ruiz (on call in Payments primary)"
+        );
+        assert_eq!(step_message(&mk(pos(1, 1), vec![], vec!["p1"], vec![]), names, sched), "Level 2 (repeat 1): nobody on call in Payments primary; going on to the next level");
+        assert_eq!(
+            step_message(&mk(pos(0, 0), vec![], vec!["p1"], vec![page("ana", Some("p1"))]), names, sched),
+            "Level 1: nobody on call in Payments primary (Ana Ruiz is deactivated); going on to the next level"
+        );
+        assert_eq!(
+            step_message(&mk(pos(0, 1), vec![page("bo", None)], vec!["p1"], vec![page("ana", Some("p1")), page("cy", None)]), names, sched),
+            "Escalated to level 2: notified Bo — nobody on call in Payments primary (Ana Ruiz is deactivated); Cy is deactivated, not notified"
+        );
+        assert_eq!(
+            step_message(&mk(pos(0, 0), vec![], vec![], vec![page("ana", None), page("cy", None)]), names, sched),
+            "Level 1: Ana Ruiz and Cy are deactivated, not notified; going on to the next level"
+        );
     }
 
     #[test]
@@ -274,7 +440,7 @@ mod tests {
         let mut pos = start(&p, open);
         let mut fired = Vec::new();
         loop {
-            match next_step(&p, IncidentStatus::Triggered, pos, no_schedules, now) {
+            match next_step(&p, IncidentStatus::Triggered, pos, no_schedules, everyone, now) {
                 Decision::Notify(s) => {
                     fired.push((users(&s)[0].to_string(), s.position.due_at));
                     pos = s.next;

@@ -11,6 +11,7 @@ pub mod audit;
 pub mod auth;
 pub mod checklist;
 pub mod command;
+pub mod coverage;
 pub mod escalation;
 pub mod expertise;
 pub mod grouping;

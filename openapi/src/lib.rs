@@ -201,7 +201,7 @@ impl Op {
             ["api", "setup" | "auth" | "me" | "invites", ..] => "auth",
             ["api", "users" | "tokens", ..] => "users",
             ["api", "services", ..] => "services",
-            ["api", "incidents", ..] => "incidents",
+            ["api", "incidents" | "incident-roles", ..] => "incidents",
             ["api", "schedules" | "oncall" | "escalation-policies" | "calendar-feeds", ..] => "on-call",
             ["api", "push" | "actions" | "webhook-destinations", ..] => "paging",
             ["webhooks", ..] | ["v2", ..] => "ingestion",

@@ -117,6 +117,7 @@ fn main() {
         ("reassign_to_a_person_or_a_policy", reassign),
         ("editing_a_policy_leaves_running_escalations_alone", snapshot_and_crud),
         ("policy_repeats_run_the_levels_again", policy_repeats),
+        ("a_deactivated_person_on_call_is_not_paged_and_their_shift_is_uncovered", deactivated_on_call),
     ];
     tocsin_tests::run_suite(ctx, tests, |c| eprintln!("--- wrangler log ---\n{}", c.inst.log()))
 }
@@ -381,4 +382,63 @@ fn snapshot_and_crud(c: &Ctx) {
     let tp = temp_policy.json["id"].as_str().unwrap();
     assert_eq!(w.admin.send("DELETE", &format!("/api/escalation-policies/{tp}"), None, &[]).status, 204);
     let _ = &w.service_id;
+}
+
+/// Deactivating Ana, on call in Primary now: she stays named on the rota, flagged, and her shifts
+/// are uncovered; a new incident's level 1 (only Primary) pages nobody and falls through at
+/// once to level 2, which pages Bo and not Ana through the schedule. Someone covering an hour
+/// makes that hour covered again.
+fn deactivated_on_call(c: &Ctx) {
+    let w = c.world();
+    let before = c.on_call(&w, None);
+    assert_eq!(before.iter().map(|p| (p["id"].as_str().unwrap(), p["deactivated"].as_bool())).collect::<Vec<_>>(), [(w.ana.as_str(), Some(false))]);
+    let r = w.admin.post(&format!("/api/users/{}/deactivate", w.ana), json!({}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    let mine = |at: Option<String>| -> Value {
+        let r = w.admin.get(&at.map(|t| format!("/api/oncall?at={t}")).unwrap_or_else(|| "/api/oncall".into()));
+        assert_eq!(r.status, 200, "{}", r.text);
+        r.json["schedules"].as_array().unwrap().iter().find(|s| s["schedule_id"] == w.schedule.as_str()).cloned().unwrap_or_else(|| panic!("{}", r.text))
+    };
+
+    let now = mine(None);
+    assert_eq!(now["uncovered"], true, "{now}");
+    assert_eq!(now["on_call"], json!([{"id": w.ana, "name": "Ana", "deactivated": true}]), "still named: {now}");
+    let t = w.admin.get(&format!("/api/schedules/{}/timeline?days=21", w.schedule));
+    assert_eq!(t.status, 200, "{}", t.text);
+    let shifts = t.json["final"]["shifts"].as_array().cloned().unwrap_or_default();
+    assert!(!shifts.is_empty(), "three weeks of Ana's turns: {}", t.text);
+    for sh in &shifts {
+        assert_eq!(sh["uncovered"], true, "{sh}");
+        assert_eq!(sh["people"], json!([{"id": w.ana, "name": "Ana", "deactivated": true}]), "{sh}");
+    }
+
+    let incident = c.fire(&w, "deactivated-on-call");
+    let n = c.notifications(&w, &incident);
+    let paged: Vec<(i64, &str)> = n.iter().map(|x| (x["level"].as_i64().unwrap(), x["user_id"].as_str().unwrap())).collect();
+    assert_eq!(paged, [(2, w.bo.as_str())], "level 1 fell through at once; level 2 pages Bo, never Ana: {n:?}");
+    assert_eq!(c.next_at(&w, &incident), None, "level 2 was the last");
+    let d = w.admin.get(&format!("/api/incidents/{incident}"));
+    let steps: Vec<&str> = d.json["timeline"].as_array().unwrap().iter().filter(|t| t["kind"] == "incident.escalated").map(|t| t["message"].as_str().unwrap()).collect();
+    assert_eq!(
+        steps,
+        [
+            "Level 1: nobody on call in Primary (Ana is deactivated); going on to the next level",
+            "Escalated to level 2: notified Bo — nobody on call in Primary (Ana is deactivated)",
+        ],
+        "{}",
+        d.text
+    );
+    assert_eq!(w.admin.post(&format!("/api/incidents/{incident}/resolve"), json!({})).status, 200);
+
+    // Bo covering the next hour makes that hour covered, and only that hour.
+    let bo = c.login(&w.bo_email);
+    let start = now_ms() - 1_000;
+    let iso = tocsin_tests::ms_rfc3339;
+    let o = bo.post(&format!("/api/schedules/{}/overrides", w.schedule), json!({"start": iso(start), "end": iso(start + 3_600_000)}));
+    assert_eq!(o.status, 201, "{}", o.text);
+    let covered = mine(Some(iso(start + 60_000)));
+    assert_eq!(covered["uncovered"], false, "{covered}");
+    assert_eq!(covered["on_call"], json!([{"id": w.bo, "name": "Bo", "deactivated": false}]), "{covered}");
+    let later = mine(Some(iso(start + 2 * 3_600_000)));
+    assert_eq!(later["uncovered"], true, "after Bo's hour, Ana's turn again: {later}");
 }

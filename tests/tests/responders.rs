@@ -400,6 +400,33 @@ fn main() {
         ("no_answer_after_ten_minutes", no_answer_after_ten_minutes),
         ("bad_requests_never_act", bad_requests_never_act),
         ("teams", teams),
+        ("suggestions_use_every_affected_service", suggestions_use_every_affected_service),
     ];
     tocsin_tests::run_suite(ctx, tests, |c| eprintln!("--- wrangler log ---\n{}", c.inst.log()))
+}
+
+/// The expertise of every affected service counts, not only the incident's own service's: a
+/// person whose tag only another affected service declares is suggested once it is added.
+fn suggestions_use_every_affected_service(c: &Ctx) {
+    let own_tag = unique("api").to_ascii_lowercase();
+    let other_tag = unique("ledger").to_ascii_lowercase();
+    let own = c.service(json!([own_tag]));
+    let other = c.service(json!([other_tag]));
+    let expert = c.person("Ledger");
+    c.expertise(&expert, json!([other_tag]));
+    let incident = c.incident(&own);
+    let suggested = |r: &tocsin_tests::Reply| r.json["suggestions"].as_array().unwrap().iter().find(|s| s["user"]["id"] == expert.id.as_str()).cloned();
+
+    let r = c.admin().get(&format!("/api/incidents/{incident}/responder-suggestions"));
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json["expertise"], json!([own_tag]), "only the own service affected yet");
+    assert!(suggested(&r).is_none(), "no affected service asks for {other_tag} yet: {}", r.text);
+
+    let put = c.admin().send("PUT", &format!("/api/incidents/{incident}/services"), Some(json!({"service_ids": [other]}).to_string().into_bytes()), &[]);
+    assert_eq!(put.status, 200, "{}", put.text);
+    let r = c.admin().get(&format!("/api/incidents/{incident}/responder-suggestions"));
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json["expertise"], json!([own_tag, other_tag]), "the own service's tags first, then the other affected service's");
+    let s = suggested(&r).unwrap_or_else(|| panic!("{} suggested for the affected service's expertise: {}", expert.name, r.text));
+    assert_eq!(s["matches"], json!([other_tag]), "{s}");
 }

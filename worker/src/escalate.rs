@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use tocsin_domain::api::{Actor, ActorKind};
-use tocsin_domain::escalation::{next_step, Decision, Policy, Position};
+use tocsin_domain::escalation::{next_step, step_message, Decision, Policy, Position};
 use tocsin_domain::ids::UserId;
 use tocsin_domain::schedule::{Layer, Override, Schedule};
 use tocsin_domain::status_page::uptime::tz_or_utc;
@@ -52,13 +52,15 @@ pub async fn advance(db: &Db, mut e: EscalationRow, now: i64) -> ApiResult<usize
     let Ok(policy) = serde_json::from_str::<Policy>(&e.policy) else { return Ok(0) };
     let schedules = load_schedules(db, &e.org_id, now).await?;
     let names: HashMap<String, String> = db.user_names(&e.org_id).await?.into_iter().collect();
+    // Deactivated people stay on schedules (named, flagged uncovered) but are never paged.
+    let active: std::collections::HashSet<String> = db.active_user_ids(&e.org_id).await?.into_iter().collect();
     let status = e.status.parse().unwrap_or(tocsin_domain::incident::IncidentStatus::Triggered);
     let system = serde_json::to_string(&Actor { kind: ActorKind::System, id: None, name: "Escalation".into() })?;
     let mut written = 0;
     // Bounded: a policy has at most 10 passes of its levels.
     for _ in 0..200 {
         let pos = e.next_at.map(|at| Position { cycle: e.cycle as u32, level: e.level as usize, due_at: time(at) });
-        match next_step(&policy, status, pos, |id| schedules.get(id).map(|(_, s)| s), time(now)) {
+        match next_step(&policy, status, pos, |id| schedules.get(id).map(|(_, s)| s), |u| active.contains(u.as_str()), time(now)) {
             Decision::Wait { .. } => break,
             Decision::Stop(_) => {
                 if e.next_at.is_some() {
@@ -67,27 +69,12 @@ pub async fn advance(db: &Db, mut e: EscalationRow, now: i64) -> ApiResult<usize
                 break;
             }
             Decision::Notify(step) => {
-                let who: Vec<String> = step
-                    .pages
-                    .iter()
-                    .map(|p| {
-                        let name = names.get(p.user.as_str()).cloned().unwrap_or_else(|| p.user.to_string());
-                        match &p.via_schedule {
-                            Some(s) => format!("{name} (on call in {})", schedules.get(s).map(|(n, _)| n.as_str()).unwrap_or(s)),
-                            None => name,
-                        }
-                    })
-                    .collect();
                 let level = step.position.level + 1;
-                let pass = if step.position.cycle > 0 { format!(" (repeat {})", step.position.cycle) } else { String::new() };
-                let mut message = if step.fell_through {
-                    format!("Level {level}{pass}: nobody on call; going on to the next level")
-                } else {
-                    format!("Escalated to level {level}{pass}: notified {}", who.join(", "))
-                };
-                if !step.empty_schedules.is_empty() && !step.fell_through {
-                    message.push_str(&format!(" — nobody on call in {}", step.empty_schedules.join(", ")));
-                }
+                let message = step_message(
+                    &step,
+                    |u| names.get(u.as_str()).cloned().unwrap_or_else(|| u.to_string()),
+                    |s| schedules.get(s).map(|(n, _)| n.clone()).unwrap_or_else(|| s.to_string()),
+                );
                 let pages: Vec<NewNotification<'_>> = step
                     .pages
                     .iter()

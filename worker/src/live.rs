@@ -38,15 +38,23 @@ pub struct IncidentLive {
 }
 
 impl IncidentLive {
-    /// Brings every socket up to date, in rounds, until nothing more was asked meanwhile.
-    async fn sync(&self) {
+    /// Brings every socket up to date, in rounds, until nothing more was asked meanwhile. With
+    /// `only` (a socket that just connected), the first round is that socket's alone: the others
+    /// are up to date unless someone asked meanwhile (then a full round follows), so a burst of
+    /// connections costs one read each rather than one per socket already there.
+    async fn sync(&self, only: Option<WebSocket>) {
         if self.busy.replace(true) {
             self.again.set(true);
             return;
         }
+        let mut only = only;
         loop {
             self.again.set(false);
-            for ws in self.state.get_websockets() {
+            let sockets = match only.take() {
+                Some(ws) => vec![ws],
+                None => self.state.get_websockets(),
+            };
+            for ws in sockets {
                 let Ok(Some(seen)) = ws.deserialize_attachment::<Seen>() else { continue };
                 if let Err(e) = self.catch_up(&ws, seen).await {
                     worker::console_error!("live: {e}");
@@ -114,12 +122,12 @@ impl DurableObject for IncidentLive {
                 let pair = WebSocketPair::new()?;
                 self.state.accept_web_socket(&pair.server);
                 pair.server.serialize_attachment(&seen)?;
-                self.sync().await;
+                self.sync(Some(pair.server.clone())).await;
                 Response::from_websocket(pair.client)
             }
             // The incident changed: everyone gets what they have not seen.
             "/changed" => {
-                self.sync().await;
+                self.sync(None).await;
                 Response::ok("sent")
             }
             _ => Response::error("not found", 404),
@@ -135,7 +143,7 @@ impl DurableObject for IncidentLive {
         if let (Some(after), Ok(Some(mut seen))) = (m.after, ws.deserialize_attachment::<Seen>()) {
             seen.seq = after.max(0);
             ws.serialize_attachment(&seen)?;
-            self.sync().await;
+            self.sync(None).await;
         }
         Ok(())
     }

@@ -48,7 +48,9 @@ pub fn OnCallCard() -> impl IntoView {
                 view! {
                     <ul class="events">
                         {d.schedules.into_iter().map(|s| {
-                            let who = if s.on_call.is_empty() { "Nobody".to_string() } else { s.on_call.iter().map(|p| p.name.clone()).collect::<Vec<_>>().join(", ") };
+                            let who = if s.on_call.is_empty() { "Nobody".to_string() } else { s.on_call.iter().map(|p| if p.deactivated { format!("{} (deactivated)", p.name) } else { p.name.clone() }).collect::<Vec<_>>().join(", ") };
+                            // Everyone on call is deactivated: nobody would be paged.
+                            let uncovered = s.uncovered && !s.on_call.is_empty();
                             let id = s.schedule_id.clone();
                             let id2 = id.clone();
                             view! {
@@ -57,6 +59,7 @@ pub fn OnCallCard() -> impl IntoView {
                                         <span>
                                             <leptos_router::components::A href=format!("/schedules/{}", s.schedule_id)>{s.name.clone()}</leptos_router::components::A>
                                             ": "<strong class="oncall-who">{who}</strong>
+                                            {uncovered.then(|| view! { " "<span class="badge status-triggered" title="Everyone on call is deactivated: nobody is paged">"uncovered"</span> })}
                                         </span>
                                         <button class="btn" on:click=move |_| choosing.set(Some(id.clone()))>"Take over"</button>
                                     </div>

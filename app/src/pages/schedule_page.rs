@@ -51,7 +51,8 @@ fn Row(row: TimelineRow, strong: bool) -> impl IntoView {
                     <ol class="shifts">
                         {row.shifts.into_iter().map(|s| view! {
                             <li>
-                                <strong>{s.people.iter().map(|p| p.name.clone()).collect::<Vec<_>>().join(", ")}</strong>
+                                <strong>{s.people.iter().map(|p| if p.deactivated { format!("{} (deactivated)", p.name) } else { p.name.clone() }).collect::<Vec<_>>().join(", ")}</strong>
+                                {s.uncovered.then(|| view! { " "<span class="badge status-triggered" title="Everyone on this shift is deactivated: nobody is paged">"uncovered"</span> })}
                                 <span class="card-meta">" "{clock(s.start)}" → "{clock(s.end)}</span>
                             </li>
                         }).collect_view()}

@@ -122,3 +122,14 @@ pub struct CalendarFeed {
     pub id: String,
     pub url: String,
 }
+
+/// Someone on call (in `GET /api/oncall` and a schedule's timeline). A deactivated person keeps
+/// their turns and stays named, but is never paged: their shifts are uncovered.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct OnCallPerson {
+    pub id: UserId,
+    pub name: String,
+    #[serde(default)]
+    pub deactivated: bool,
+}

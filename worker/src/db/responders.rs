@@ -59,11 +59,16 @@ impl Db {
         .await
     }
 
-    /// The expertise declared by an incident's service (a JSON array, `[]` without a service).
+    /// The expertise declared by the services an incident affects: its own service first, then
+    /// the other affected services (`incident_services`) by name; each tag once.
     pub async fn incident_expertise(&self, org_id: &str, incident_id: &str) -> ApiResult<Vec<String>> {
         let rows: Vec<ExpertiseRow> = self
             .all(
-                "SELECT s.expertise FROM incidents i JOIN services s ON s.id = i.service_id WHERE i.org_id = ? AND i.id = ?",
+                "SELECT s.expertise FROM (
+                   SELECT 0 AS k, service_id FROM incidents WHERE org_id = ?1 AND id = ?2
+                   UNION ALL SELECT 1, service_id FROM incident_services WHERE org_id = ?1 AND incident_id = ?2
+                 ) x JOIN services s ON s.id = x.service_id AND s.org_id = ?1
+                 ORDER BY x.k, s.name COLLATE NOCASE, s.id",
                 args![org_id, incident_id],
             )
             .await?;

@@ -2,7 +2,8 @@
 //! escalation (escalate now, the notifications decided for it).
 
 use serde_json::{json, Value};
-use tocsin_domain::api::{EscalationState, IncidentNotifications, Notification, OnCallNow, PageDelivery, OnCallSchedule, Person};
+use tocsin_domain::api::{EscalationState, IncidentNotifications, Notification, OnCallNow, PageDelivery, OnCallSchedule};
+use tocsin_domain::coverage::on_call_people;
 use tocsin_domain::audit::Action;
 use tocsin_domain::auth::{Permission, Role};
 use tocsin_domain::ids::IncidentId;
@@ -45,16 +46,13 @@ pub async fn who_is_on_call(cx: &Cx) -> ApiResult<Response> {
         None => cx.now,
     };
     let names: std::collections::HashMap<String, String> = cx.db.user_names(caller.org_id()).await?.into_iter().collect();
+    let active: std::collections::HashSet<String> = cx.db.active_user_ids(caller.org_id()).await?.into_iter().collect();
     let mut schedules: Vec<OnCallSchedule> = load_schedules(&cx.db, caller.org_id(), at)
         .await?
         .into_iter()
-        .map(|(id, (name, s))| OnCallSchedule {
-            schedule_id: id,
-            name,
-            on_call: on_call(&s, views::time(at))
-                .into_iter()
-                .map(|u| Person { name: names.get(u.as_str()).cloned().unwrap_or_default(), id: u })
-                .collect(),
+        .map(|(id, (name, s))| {
+            let (on_call, uncovered) = on_call_people(on_call(&s, views::time(at)), |u| names.get(u.as_str()).cloned().unwrap_or_default(), |u| active.contains(u.as_str()));
+            OnCallSchedule { schedule_id: id, name, on_call, uncovered }
         })
         .collect();
     schedules.sort_by(|a, b| a.name.cmp(&b.name));
@@ -273,6 +271,7 @@ pub async fn timeline(cx: &Cx, id: &str) -> ApiResult<Response> {
     let schedules = load_schedules(&cx.db, caller.org_id(), cx.now).await?;
     let (name, s) = schedules.get(id).ok_or(ApiError::NotFound("schedule"))?;
     let names: std::collections::HashMap<String, String> = cx.db.user_names(caller.org_id()).await?.into_iter().collect();
+    let active: std::collections::HashSet<String> = cx.db.active_user_ids(caller.org_id()).await?.into_iter().collect();
     // `from` (RFC 3339, default now): render another stretch, e.g. to compare with an imported
     // schedule's own rendering.
     let start = match cx.query("from") {
@@ -284,10 +283,9 @@ pub async fn timeline(cx: &Cx, id: &str) -> ApiResult<Response> {
         name: label,
         shifts: list
             .into_iter()
-            .map(|sh| TimelineShift {
-                people: sh.users.into_iter().map(|u| Person { name: names.get(u.as_str()).cloned().unwrap_or_default(), id: u }).collect(),
-                start: sh.start,
-                end: sh.end,
+            .map(|sh| {
+                let (people, uncovered) = on_call_people(sh.users, |u| names.get(u.as_str()).cloned().unwrap_or_default(), |u| active.contains(u.as_str()));
+                TimelineShift { people, start: sh.start, end: sh.end, uncovered }
             })
             .collect(),
     };

@@ -117,7 +117,7 @@ pub(super) fn RolesTab(ws: Ws) -> impl IntoView {
                                         disabled=move || !ws.can_respond.get()
                                         on:click=move |_| picking.update(|p| *p = if p.as_ref().is_some_and(|p| p.role_id == r2.role_id) { None } else { Some(r2.clone()) })>
                                         <span class="role-name">{r.role_name.clone()}</span>
-                                        <span class=if r.holder.is_some() { "holder" } else { "holder empty" }>
+                                        <span class=if r.holder.is_some() { "holder" } else { "holder vacant" }>
                                             {r.holder.as_ref().map(|h| h.name.clone()).unwrap_or_else(|| "Unassigned".into())}
                                         </span>
                                         {r.holder.as_ref().map(|h| view! { <span class="card-meta">"since "{clock(h.since)}</span> })}

@@ -65,7 +65,8 @@ fn Row(ws: Ws, entry: TimelineEntry, highlighted: bool) -> impl IntoView {
                     </button>
                 </Show>
             </div>
-            {if entry.kind == "note" {
+            // Notes, and rows quoting a step or an update, carry Markdown (rendered safely).
+            {if entry.kind == "note" || entry.kind.starts_with("checklist.") || entry.kind.starts_with("status_update.") {
                 view! { <Markdown text=entry.message.clone() class="tl-msg"/> }.into_any()
             } else {
                 view! { <span class="tl-msg">{entry.message.clone()}</span> }.into_any()
