@@ -142,7 +142,11 @@ function showPayload(p) {
   const page = p.type === "page";
   // A responder request (type "responder") carries its buttons: Join and Decline.
   const asked = p.type === "responder" && p.token && Array.isArray(p.actions);
-  return self.registration.showNotification(p.title || "Tocsin", {
+  // A status-update reminder (type "update_due") is not a page: no Acknowledge, no insisting;
+  // its one button opens the incident to post the update.
+  const due = p.type === "update_due";
+  if (due && !p.url && p.incident_id) p.url = `/incidents/${encodeURIComponent(p.incident_id)}`;
+  return self.registration.showNotification(p.title || (due ? "Tocsin: status update due" : "Tocsin"), {
     body: p.body || "",
     tag: p.tag || "tocsin",
     renotify: Boolean(p.renotify && p.tag),
@@ -154,7 +158,7 @@ function showPayload(p) {
       ? p.actions.filter((a) => a && (a.action === "join" || a.action === "decline")).map((a) => ({ action: a.action, title: String(a.title || a.action) }))
       : page && p.token
         ? [{ action: "ack", title: "Acknowledge" }, { action: "open", title: "Open" }]
-        : [{ action: "open", title: "Open" }],
+        : [{ action: "open", title: due ? "Post update" : "Open" }],
   });
 }
 

@@ -363,3 +363,37 @@ pub async fn answer_request(incident_id: &str, user_id: &str, join: bool) -> Api
     let verb = if join { "join" } else { "decline" };
     write_json(Request::post(&format!("/api/incidents/{incident_id}/responders/{user_id}/{verb}")), &responders::ResponderAnswerRequest::default()).await
 }
+
+pub async fn add_link(incident_id: &str, body: &AddLinkRequest) -> ApiResult<()> {
+    write_json(Request::post(&format!("/api/incidents/{incident_id}/links")), body).await
+}
+
+pub async fn remove_link(incident_id: &str, link_id: &str) -> ApiResult<()> {
+    send_empty(Request::delete(&format!("/api/incidents/{incident_id}/links/{}", js_sys::encode_uri_component(link_id)))).await
+}
+
+pub async fn set_services(incident_id: &str, body: &SetServicesRequest) -> ApiResult<()> {
+    write_json(Request::put(&format!("/api/incidents/{incident_id}/services")), body).await
+}
+
+/// Merges incident `incident_id` into `body.into` (this one is resolved, pointing there).
+pub async fn merge(incident_id: &str, body: &MergeRequest) -> ApiResult<()> {
+    write_json(Request::post(&format!("/api/incidents/{incident_id}/merge")), body).await
+}
+
+/// Something picked by name (a schedule): only what a picker needs of the answer.
+#[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+pub struct Named {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(serde::Deserialize)]
+struct NamedSchedules {
+    schedules: Vec<Named>,
+}
+
+/// The schedules, by id and name.
+pub async fn schedule_names() -> ApiResult<Vec<Named>> {
+    send::<NamedSchedules>(Request::get("/api/schedules")).await.map(|l| l.schedules)
+}

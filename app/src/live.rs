@@ -19,7 +19,8 @@ pub enum Live {
     Live,
     /// Lost; reconnecting (the page still refreshes now and then).
     Lost,
-    /// Connected again after a loss, and caught up with every row missed meanwhile.
+    /// Connected again after a loss, and caught up with every row missed meanwhile (for
+    /// `CAUGHT_UP_MS`, then `Live`).
     CaughtUp,
 }
 
@@ -87,9 +88,20 @@ fn connect(w: Rc<Watch>, id: String, state: RwSignal<Live>, changed: Rc<dyn Fn(V
             w_msg.last_seq.set(last);
             changed_msg(fresh);
         }
-        if !v["more"].as_bool().unwrap_or(false) {
+        // The first complete batch after connecting: live (or caught up, said for a few seconds).
+        if !v["more"].as_bool().unwrap_or(false) && matches!(state.try_get_untracked(), Some(Live::Connecting | Live::Lost)) {
             w_msg.retries.set(0);
-            state.set(if w_msg.was_lost.get() { Live::CaughtUp } else { Live::Live });
+            if w_msg.was_lost.get() {
+                state.set(Live::CaughtUp);
+                gloo_timers::callback::Timeout::new(CAUGHT_UP_MS, move || {
+                    if state.try_get_untracked() == Some(Live::CaughtUp) {
+                        state.try_set(Live::Live);
+                    }
+                })
+                .forget();
+            } else {
+                state.set(Live::Live);
+            }
         }
     });
     socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
@@ -111,6 +123,9 @@ fn connect(w: Rc<Watch>, id: String, state: RwSignal<Live>, changed: Rc<dyn Fn(V
     on_close.forget();
     *w.socket.borrow_mut() = Some(socket);
 }
+
+/// How long "caught up" is said after a reconnect before the banner says plain "live".
+pub const CAUGHT_UP_MS: u32 = 6_000;
 
 /// The WebSocket address of an API path on this origin (`wss:` under https).
 pub fn socket_url(path: &str) -> Option<String> {

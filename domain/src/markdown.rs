@@ -197,6 +197,9 @@ fn inline(s: &str, depth: usize) -> Vec<Inline> {
     out
 }
 
+/// The longest emphasis looked for, in bytes.
+const MAX_SPAN: usize = 1024;
+
 /// `**strong**`, `*em*` or `_em_` starting at byte `i` of `s`: the node and the bytes it used.
 fn delimited(s: &str, i: usize, depth: usize) -> Option<(Inline, usize)> {
     let rest = &s[i..];
@@ -212,8 +215,14 @@ fn delimited(s: &str, i: usize, depth: usize) -> Option<(Inline, usize)> {
     if first.is_whitespace() {
         return None;
     }
+    // The closer is looked for within MAX_SPAN bytes: an opener that never closes then costs a
+    // bounded scan, so a long note full of stray `*` stays linear to render.
+    let mut limit = rest.len().min(MAX_SPAN);
+    while !rest.is_char_boundary(limit) {
+        limit -= 1;
+    }
     let mut from = inner_start;
-    while let Some(pos) = rest[from..].find(delim) {
+    while let Some(pos) = rest.get(from..limit).and_then(|w| w.find(delim)) {
         let mut end = from + pos;
         // `***` closing `**…*…***`: the strong closes on the run's last two.
         if delim.len() == 2 {
@@ -356,5 +365,17 @@ mod tests {
         let _ = parse(&"[".repeat(3000));
         let _ = parse("é**ü*ß*ö**`ñ`\\é_ä_");
         assert_eq!(plain_text(&[Strong(vec![t("a")]), LineBreak, Code("b".into())]), "a b");
+    }
+
+    #[test]
+    fn stray_openers_cost_a_bounded_scan_and_far_closers_are_text() {
+        // 16 KB of openers that never close: each looks at most MAX_SPAN bytes ahead.
+        let note = "*a ".repeat(16 * 1024 / 3);
+        let blocks = parse(&note);
+        assert_eq!(plain_text(&match &blocks[0] { Block::Paragraph(p) => p.clone(), other => panic!("{other:?}") }), note.trim_end());
+        // Emphasis closing within the span still works; one spanning more is left as text.
+        assert_eq!(parse(&format!("*{}*", "x".repeat(100))), vec![Block::Paragraph(vec![Emphasis(vec![t(&"x".repeat(100))])])]);
+        let far = format!("*{}*", "x".repeat(MAX_SPAN + 10));
+        assert_eq!(parse(&far), vec![Block::Paragraph(vec![t(&far)])]);
     }
 }

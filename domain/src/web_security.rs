@@ -93,12 +93,33 @@ pub fn check_write(bearer: bool, content_type: Option<&str>, origin: Option<&str
     Ok(())
 }
 
+/// Whether a WebSocket handshake may proceed. A browser sends `Origin` on every handshake and
+/// the cookie goes with it whatever the page, so a page of another origin (a sibling subdomain
+/// counts: cookies are per site) could otherwise read the live record as its visitor
+/// (cross-site WebSocket hijacking). Bearer-token clients and non-browsers are not checked.
+pub fn check_socket(bearer: bool, origin: Option<&str>, own_origin: &str) -> Result<(), CsrfRefusal> {
+    match origin {
+        Some(o) if !bearer && !o.eq_ignore_ascii_case(own_origin) => Err(CsrfRefusal::CrossSite),
+        _ => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn get<'a>(h: &'a [(&'static str, String)], name: &str) -> Option<&'a str> {
         h.iter().find(|(k, _)| *k == name).map(|(_, v)| v.as_str())
+    }
+
+    #[test]
+    fn sockets_refuse_other_origins_unless_bearer() {
+        let own = "https://tocsin.example.com";
+        assert_eq!(check_socket(false, Some(own), own), Ok(()));
+        assert_eq!(check_socket(false, None, own), Ok(()));
+        assert_eq!(check_socket(false, Some("https://evil.example.com"), own), Err(CsrfRefusal::CrossSite));
+        assert_eq!(check_socket(false, Some("https://status.tocsin.example.com"), own), Err(CsrfRefusal::CrossSite));
+        assert_eq!(check_socket(true, Some("https://evil.example.com"), own), Ok(()));
     }
 
     #[test]

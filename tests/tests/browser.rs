@@ -104,6 +104,7 @@ fn main() {
         ("phone_incident_page_is_live", phone_incident_live),
         ("phone_incidents_list_is_live", phone_incidents_list_is_live),
         ("phone_incident_workspace_two_phones", phone_incident_workspace_two_phones),
+        ("phone_workspace_links_services_merge", phone_workspace_links_services_merge),
     ];
     tocsin_tests::run_suite(ctx, tests, |c| {
         let _ = c.browser.screenshot("failure");
@@ -1286,6 +1287,8 @@ fn phone_incident_workspace_two_phones(c: &Ctx) {
             (b.find(".live-state").attr("data-state").as_deref() == Some("live") && timeline_rows(&b).len() >= before.len() + 3).then_some(())
         });
         assert!(text_of(&b, ".live-state").contains("caught up"), "{}", text_of(&b, ".live-state"));
+        sees(&b, "the caught-up message goes away by itself", WAIT, |b| text_of(b, ".live-state").contains("changes appear as they happen"));
+        assert_eq!(b.find(".live-state").attr("data-state").as_deref(), Some("live"));
         std::thread::sleep(Duration::from_millis(500)); // nothing more may arrive: no doubles
         let after = timeline_rows(&b);
         assert_eq!(after.len(), before.len() + 3, "exactly three new rows: {after:?}");
@@ -1317,4 +1320,134 @@ fn phone_incident_workspace_two_phones(c: &Ctx) {
         let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| b.screenshot("failure-second-phone")));
         std::panic::resume_unwind(panic);
     }
+}
+
+/// The rest of the workspace on a phone: a chat link added from the header (a button there, and
+/// removable), the affected services edited in Details, whoever is on call in a schedule paged
+/// from "Add responders", and a second incident merged into the first ("Merged into #N").
+/// Also: a status-update reminder push shows without Acknowledge and opens the incident.
+fn phone_workspace_links_services_merge(c: &Ctx) {
+    let api = c.admin();
+    // Uma is on call in a schedule of her own.
+    let r = api.post("/api/users", json!({"email": format!("{}@example.com", unique("uma")), "name": "Uma Oncall", "role": "responder", "password": "uma's long passphrase"}));
+    assert_eq!(r.status, 201, "{}", r.text);
+    let uma = r.json["user"]["id"].as_str().unwrap().to_string();
+    let schedule = unique("Database rota");
+    let r = api.post("/api/schedules", json!({"name": schedule, "time_zone": "UTC",
+        "layers": [{"name": "Week", "participants": [uma], "start": "2026-01-01T09:00:00", "turn": {"type": "weekly"}}]}));
+    assert_eq!(r.status, 201, "{}", r.text);
+    let schedule_id = r.json["id"].as_str().unwrap().to_string();
+    let (svc, other) = (c.service(&unique("Checkout")), c.service(&unique("Search")));
+    let (sid, other_id) = (svc["id"].as_str().unwrap().to_string(), other["id"].as_str().unwrap().to_string());
+    let declare = |title: &str| {
+        let r = api.post("/api/incidents", json!({"title": title, "severity": "SEV2", "service_id": sid}));
+        assert_eq!(r.status, 201, "{}", r.text);
+        let i = if r.json["incident"].is_object() { &r.json["incident"] } else { &r.json };
+        (i["id"].as_str().unwrap().to_string(), i["number"].as_i64().unwrap())
+    };
+    let title = unique("Checkout slow");
+    let (iid, number) = declare(&title);
+    let dup_title = unique("Checkout errors");
+    let (dup, _) = declare(&dup_title);
+
+    let b = c.phone();
+    b.goto(&c.inst.url(&format!("/incidents/{iid}")));
+    b.find_text("h1", &title, WAIT);
+
+    // 1. A link: a bad address is refused as the API says; a good one becomes a header button.
+    b.find("button.links-edit").click();
+    b.find("#links-sheet button[data-kind=chat]").click();
+    b.find("#link-url").type_text("slack://not-a-web-address");
+    b.find_text("#links-sheet button[type=submit]", "Add link", WAIT).click();
+    let err = b.find_text("#links-sheet .error-note", "url", WAIT).text();
+    assert!(api.get(&format!("/api/incidents/{iid}")).json["links"].as_array().is_some_and(Vec::is_empty), "refused: nothing added ({err})");
+    b.script("document.querySelector('#link-url').value = ''");
+    b.find("#link-url").type_text("https://chat.example/c/checkout");
+    b.find("#link-label").type_text("#inc-checkout");
+    b.screenshot("40-workspace-add-link");
+    b.find("#links-sheet button[type=submit]").click();
+    let link = b.find_text(".ws-links a.link-btn-chat", "#inc-checkout", WAIT);
+    assert_eq!(link.attr("href").as_deref(), Some("https://chat.example/c/checkout"));
+    assert_eq!(link.attr("rel").as_deref(), Some("noopener noreferrer"));
+    // A second link, then removed again from the sheet.
+    let r = api.post(&format!("/api/incidents/{iid}/links"), json!({"kind": "video", "url": "https://meet.example/x"}));
+    assert!(r.status < 300, "{}", r.text);
+    b.find_text(".ws-links a.link-btn-video", "Video call", WAIT);
+    b.find("button.links-edit").click();
+    b.find("#links-sheet button[aria-label='Remove link Video call']").click();
+    sees(b, "the video link is gone", WAIT, |b| b.try_find(".ws-links a.link-btn-video").is_none());
+    assert!(b.try_find(".ws-links a.link-btn-chat").is_some(), "the chat link stays");
+    b.find("#links-sheet .link-btn:not(.danger)").click();
+
+    // 2. Affected services: add Search to Checkout (which stays, and cannot be removed).
+    b.find("button[data-tab=details]").click();
+    b.find("button.edit-services").click();
+    b.find(&format!("button.person[data-service='{sid}'][aria-pressed=true][disabled]"));
+    b.find(&format!("button.person[data-service='{other_id}'][aria-pressed=false]")).click();
+    b.find(&format!("button.person[data-service='{other_id}'][aria-pressed=true]"));
+    b.screenshot("41-workspace-services");
+    b.find("button.save-services").click();
+    sees(b, "Details lists both services", WAIT, |b| {
+        let t = text_of(b, "dd.services");
+        t.contains(svc["name"].as_str().unwrap()) && t.contains(other["name"].as_str().unwrap())
+    });
+    let services = api.get(&format!("/api/incidents/{iid}")).json["services"].clone();
+    assert_eq!(services.as_array().map(Vec::len), Some(2), "{services}");
+
+    // 3. Page whoever is on call in the schedule: Uma shows as requested.
+    b.find("button.add-responders").click();
+    b.find("#add-responders button[data-by=schedule]").click();
+    b.find(&format!("#responder-schedule option[value='{schedule_id}']"));
+    b.script(&format!(
+        "const s = document.querySelector('#responder-schedule'); s.value = {v}; s.dispatchEvent(new Event('change', {{bubbles: true}}));",
+        v = json!(schedule_id)
+    ));
+    b.screenshot("42-workspace-page-schedule");
+    b.find_text("#add-responders button[type=submit]", "Page who is on call", WAIT).click();
+    b.find(&format!(".responder[data-user='{uma}'][data-state=requested]"));
+    assert!(text_of(b, &format!(".responder[data-user='{uma}']")).contains("Uma Oncall"));
+    b.screenshot("43-workspace-responders-schedule");
+
+    // 4. Merge the second incident into the first, from the second's Details tab.
+    b.goto(&c.inst.url(&format!("/incidents/{dup}")));
+    b.find_text("h1", &dup_title, WAIT);
+    b.find("button[data-tab=details]").click();
+    b.find("button.merge-start").click();
+    assert!(b.find("button.merge-confirm").attr("disabled").is_some(), "nothing to merge into before picking");
+    assert!(b.try_find(&format!("button.person[data-incident='{dup}']")).is_none(), "not into itself");
+    b.find(&format!("button.person[data-incident='{iid}']")).click();
+    b.find_text("button.merge-confirm", &format!("Merge into #{number}"), WAIT);
+    b.screenshot("44-workspace-merge");
+    b.find("button.merge-confirm").click();
+    let note = b.find_text(".ws-head .notice", &format!("Merged into #{number}"), WAIT);
+    assert_eq!(b.find(".ws-head .notice a").attr("href").as_deref(), Some(format!("/incidents/{iid}").as_str()), "{}", note.text());
+    b.find_text(".incident .status", "Resolved", WAIT);
+    assert!(b.try_find("button.merge-start").is_none(), "a merged incident offers no merge");
+    b.script("window.scrollTo(0, 0)");
+    b.screenshot("45-workspace-merged");
+    b.find(".ws-head .notice a").click();
+    b.find_text("h1", &title, WAIT);
+
+    // 5. A status-update reminder push: not a page (no Acknowledge); its button opens the incident.
+    wait_controlled(b);
+    b.cdp("Browser.grantPermissions", json!({"origin": c.inst.url(""), "permissions": ["notifications"]}));
+    let payload = json!({"type": "update_due", "title": format!("SEV2 #{number}: status update overdue"), "body": "The next status update was due at 10:00 UTC.",
+        "tag": format!("update-due-{iid}"), "incident_id": iid, "number": number, "severity": "SEV2", "renotify": false});
+    let shown = sw_message(b, &json!({"type": "tocsin-push", "data": payload.to_string()}));
+    assert_eq!(shown["ok"], true, "{shown}");
+    let notes = b.script_async(&format!(
+        "const reg = await navigator.serviceWorker.ready;
+         return (await reg.getNotifications({{tag: {tag}}})).map((n) => ({{title: n.title, requireInteraction: n.requireInteraction,
+           actions: n.actions.map((a) => a.action + ':' + a.title), url: n.data.url}}));",
+        tag = json!(format!("update-due-{iid}"))
+    ));
+    assert_eq!(notes[0]["title"], payload["title"], "{notes}");
+    assert_eq!(notes[0]["actions"], json!(["open:Post update"]), "{notes}");
+    assert_eq!(notes[0]["requireInteraction"], false, "{notes}");
+    assert_eq!(notes[0]["url"], format!("/incidents/{iid}"), "without a url it opens the incident: {notes}");
+    b.goto(&c.inst.url("/"));
+    b.find("nav.tabbar");
+    let opened = notification_action(b, "open", &notes[0].as_object().map(|_| json!({"type": "update_due", "incident_id": iid, "url": format!("/incidents/{iid}")})).unwrap());
+    assert_eq!(opened["ok"], true, "{opened}");
+    wait_for("the incident opened", WAIT, || (b.current_path() == format!("/incidents/{iid}")).then_some(()));
 }

@@ -95,6 +95,7 @@ fn main() {
         ("bad_status_updates_are_refused_naming_the_field", bad_updates),
         ("publishing_shows_only_the_update_on_the_public_page", publish),
         ("an_overdue_update_reminds_the_communications_lead_once", overdue),
+        ("an_incidents_checklist_holds_at_most_200_steps", checklist_cap),
     ];
     tocsin_tests::run_suite(ctx, tests, |c| eprintln!("--- wrangler log ---\n{}", c.inst.log()))
 }
@@ -475,4 +476,34 @@ fn overdue(c: &Ctx) {
     assert_eq!(c.admin().post(&format!("/api/incidents/{third}/resolve"), json!({})).status, 200);
     c.cron(due);
     assert!(c.rows_of(&third, "status_update.overdue").is_empty());
+
+    // A lead who has since become an observer (read-only) is not chased: the poster is.
+    let olga = c.person("Olga", "responder");
+    let fourth = c.declare(None);
+    let r = c.admin().send("PUT", &format!("/api/incidents/{fourth}/roles/communications"), Some(json!({"user_id": olga.id}).to_string().into_bytes()), &[]);
+    assert!(r.status < 300, "{}", r.text);
+    let r = c.admin().patch(&format!("/api/users/{}", olga.id), json!({"role": "observer"}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = cleo.api.post(&format!("/api/incidents/{fourth}/updates"), json!({"status": "identified", "message": "Found it", "next_update_minutes": 1}));
+    let due = rfc3339_ms(r.json["next_update_at"].as_str().unwrap());
+    c.cron(due);
+    let rows = c.rows_of(&fourth, "status_update.overdue");
+    assert_eq!(rows.len(), 1);
+    assert!(rows[0]["message"].as_str().unwrap().contains(&cleo.name) && !rows[0]["message"].as_str().unwrap().contains(&olga.name), "{}", rows[0]);
+}
+
+fn checklist_cap(c: &Ctx) {
+    let incident = c.declare(None);
+    let path = format!("/api/incidents/{incident}/checklist");
+    for i in 1..=200 {
+        let r = c.admin().post(&path, json!({"text": format!("Step {i}")}));
+        assert_eq!(r.status, 201, "{}", r.text);
+    }
+    let rows = c.rows_of(&incident, "checklist.added").len();
+    let r = c.admin().post(&path, json!({"text": "One too many"}));
+    assert_eq!(r.status, 409, "{}", r.text);
+    assert!(r.text.contains("200"), "the error names the limit: {}", r.text);
+    let steps = c.admin().get(&path);
+    assert_eq!(steps.json["steps"].as_array().unwrap().len(), 200);
+    assert_eq!(c.rows_of(&incident, "checklist.added").len(), rows, "a refused step writes no row");
 }

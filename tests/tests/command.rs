@@ -103,6 +103,8 @@ fn main() {
         ("affected_services_replace_the_set_and_keep_the_own_service", services),
         ("merging_moves_alerts_and_the_record_and_resolves_the_source", merge),
         ("merges_that_cannot_be_done_are_refused", bad_merges),
+        ("a_merge_moves_the_public_incident_and_asks_nobody_on_the_source", merge_public_and_requests),
+        ("identical_service_changes_at_once_write_one_row", concurrent_services),
         ("highlights_are_marked_and_unmarked_once", highlights),
         ("notes_hold_up_to_16_kb", notes),
     ];
@@ -209,9 +211,21 @@ fn bad_assignments(c: &Ctx) {
     let gone = c.person("Gus", "responder");
     let r = c.admin().post(&format!("/api/users/{}/deactivate", gone.id), json!({}));
     assert_eq!(r.status, 200, "{}", r.text);
+    let observer = c.person("Olga", "observer");
+    let invited = c.admin().post("/api/users", json!({"email": format!("{}@example.com", unique("ivy").to_ascii_lowercase()), "name": unique("Ivy"), "role": "responder"}));
+    assert_eq!(invited.status, 201, "{}", invited.text);
+    let invited = invited.json["user"]["id"].as_str().unwrap().to_string();
     let incident = c.declare(None);
     let before = c.detail(&incident);
     let put = |role: &str, body: Value| send(c.admin(), "PUT", &format!("/api/incidents/{incident}/roles/{role}"), body);
+    // Only people who can act on the incident hold a role: not observers (read-only), not
+    // someone who never accepted their invitation.
+    let r = put("commander", json!({"user_id": observer.id}));
+    assert_refused(&r, 409, None);
+    assert!(r.text.contains("observer"), "{}", r.text);
+    let r = put("communications", json!({"user_id": invited}));
+    assert_refused(&r, 409, None);
+    assert!(r.text.contains("invitation"), "{}", r.text);
     assert_refused(&put("chef", json!({"user_id": bob.id})), 400, Some("role"));
     assert_refused(&put("commander", json!({"user_id": "no-such-user"})), 400, Some("user_id"));
     assert_refused(&put("commander", json!({})), 400, Some("user_id"));
@@ -456,4 +470,79 @@ fn notes(c: &Ctx) {
     }
     assert_refused(&c.admin().post(&path, json!({"body": "  "})), 400, Some("body"));
     assert_eq!(timeline(&c.detail(&incident)).len(), rows, "refused notes add nothing");
+}
+
+fn merge_public_and_requests(c: &Ctx) {
+    let ana = c.person("Ana", "responder");
+    let publish = |incident: &str, message: &str| {
+        let r = c.admin().post(&format!("/api/incidents/{incident}/updates"), json!({"status": "investigating", "message": message, "publish": true}));
+        assert_eq!(r.status, 201, "{}", r.text);
+        r.json["public_incident_id"].as_str().expect("published").to_string()
+    };
+    let unresolved = |public: &str| {
+        let r = Api::new(&c.inst.base).get("/api/v2/incidents/unresolved.json");
+        assert_eq!(r.status, 200, "{}", r.text);
+        r.json["incidents"].as_array().unwrap().iter().any(|i| i["id"] == public)
+    };
+
+    // The source is on the public page and waits for Ana's answer; the target is internal only.
+    let (source, target) = (c.declare(None), c.declare(None));
+    let public = publish(&source, "Payments are slow.");
+    let r = c.admin().post(&format!("/api/incidents/{source}/responders"), json!({"user_ids": [ana.id]}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    let asked = |incident: &str| {
+        let r = c.admin().get(&format!("/api/incidents/{incident}/responders"));
+        assert_eq!(r.status, 200, "{}", r.text);
+        r.json["responders"].as_array().unwrap().iter().find(|x| x["user"]["id"] == ana.id.as_str()).cloned().unwrap()
+    };
+    let requested_at = tocsin_tests::rfc3339_ms(asked(&source)["requested_at"].as_str().unwrap());
+    let r = c.admin().post(&format!("/api/incidents/{source}/merge"), json!({"into": target}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    // The public incident now follows the target: its next published update continues it.
+    assert_eq!(publish(&target, "We found the cause."), public, "the source's public incident moved to the target");
+    assert!(unresolved(&public));
+    // Nobody is marked "no answer" on the resolved source.
+    tocsin_tests::cron(&c.inst.base, requested_at + 10 * 60_000);
+    assert_eq!(asked(&source)["state"], "requested", "{}", asked(&source));
+    assert!(!timeline(&c.detail(&source)).iter().any(|t| t["kind"] == "responder.no_answer"), "{}", c.detail(&source));
+
+    // When the target has its own public incident, the source's is left as it was (still
+    // linked to the source, not resolved: the page's editors decide), and the target keeps its own.
+    let (source, target) = (c.declare(None), c.declare(None));
+    let (theirs, ours) = (publish(&source, "Logins fail."), publish(&target, "Checkout fails."));
+    let r = c.admin().post(&format!("/api/incidents/{source}/merge"), json!({"into": target}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(publish(&target, "Still on it."), ours);
+    assert!(unresolved(&theirs) && unresolved(&ours));
+}
+
+fn concurrent_services(c: &Ctx) {
+    let (b, _, _) = c.service();
+    let (x, _, _) = c.service();
+    // Rounds of identical PUTs sent at once: the first changes the set, the others find it
+    // changed and write nothing.
+    for _ in 0..3 {
+        let incident = c.declare(None);
+        let path = format!("/api/incidents/{incident}/services");
+        let barrier = std::sync::Barrier::new(6);
+        std::thread::scope(|s| {
+            let sent: Vec<_> = (0..6)
+                .map(|_| {
+                    s.spawn(|| {
+                        barrier.wait();
+                        send(c.admin(), "PUT", &path, json!({"service_ids": [b, x]}))
+                    })
+                })
+                .collect();
+            for h in sent {
+                let r = h.join().unwrap();
+                assert_eq!(r.status, 200, "{}", r.text);
+                assert_eq!(r.json["services"].as_array().unwrap().len(), 2, "{}", r.text);
+            }
+        });
+        let d = c.detail(&incident);
+        assert_eq!(timeline(&d).iter().filter(|t| t["kind"] == "services.changed").count(), 1, "{d}");
+        assert_eq!(d["services"].as_array().unwrap().len(), 2);
+        assert_consecutive(&d);
+    }
 }

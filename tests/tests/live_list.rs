@@ -172,6 +172,26 @@ fn only_a_ping_is_answered_and_refusals_come_before_the_upgrade(c: &Ctx) {
     let gone_cookie = gone.cookie().unwrap();
     assert_eq!(gone.post("/api/auth/logout", json!({})).status, 204);
     assert_eq!(c.watch(&[("Cookie", gone_cookie)]).err(), Some(401), "a session that logged out");
+    // A page of another origin (a sibling subdomain too) cannot ride the cookie (cross-site
+    // WebSocket hijacking); the app's own origin and token clients can.
+    for evil in ["http://evil.example", "http://status.127.0.0.1.nip.io"] {
+        assert_eq!(c.watch(&[("Cookie", cookie.clone()), ("Origin", evil.into())]).err(), Some(403), "{evil}");
+    }
+    let own = c.inst.base.clone();
+    assert!(c.watch(&[("Cookie", cookie.clone()), ("Origin", own)]).is_ok(), "the app's own origin");
+    let token = c.admin().post("/api/tokens", json!({"name": "ws origin", "role": "observer"}));
+    let bearer = format!("Bearer {}", token.json["secret"].as_str().unwrap());
+    assert!(c.watch(&[("Authorization", bearer), ("Origin", "http://evil.example".into())]).is_ok(), "tokens are not cookies");
+    let incident = c.hook(&c.integration_key(), json!({"summary": "origin check", "severity": "info"}));
+    let one = format!("{}/api/incidents/{}/live", c.inst.base.replace("http://", "ws://"), incident["incident_id"].as_str().unwrap());
+    let mut req = tungstenite::client::IntoClientRequest::into_client_request(one.as_str()).unwrap();
+    req.headers_mut().insert("Cookie", cookie.parse().unwrap());
+    req.headers_mut().insert("Origin", "http://evil.example".parse().unwrap());
+    let stream = std::net::TcpStream::connect(c.inst.base.trim_start_matches("http://")).unwrap();
+    match tungstenite::client::client(req, stream) {
+        Err(tungstenite::HandshakeError::Failure(tungstenite::Error::Http(resp))) => assert_eq!(resp.status().as_u16(), 403),
+        other => panic!("the incident's live record must refuse another origin too: {:?}", other.map(|(_, r)| r.status())),
+    }
     let plain = c.admin().get("/api/incidents/live");
     assert_eq!((plain.status, plain.field()), (400, "Upgrade"), "{}", plain.text);
     for method in ["POST", "PATCH", "DELETE"] {

@@ -7,6 +7,7 @@
 //! incident (debounced), so every tab is current without a reload.
 
 mod checklist;
+mod command;
 mod people;
 mod sheets;
 mod timeline;
@@ -67,6 +68,7 @@ enum Sheet {
     Closed,
     AddResponders,
     PostUpdate,
+    Links,
 }
 
 /// What every part of the workspace shares.
@@ -222,6 +224,7 @@ pub fn IncidentPage() -> impl IntoView {
                 Sheet::Closed => ().into_any(),
                 Sheet::AddResponders => view! { <sheets::AddRespondersSheet ws=ws/> }.into_any(),
                 Sheet::PostUpdate => view! { <sheets::PostUpdateSheet ws=ws/> }.into_any(),
+                Sheet::Links => view! { <command::LinksSheet ws=ws/> }.into_any(),
             }}
         </Show>
     }
@@ -284,6 +287,11 @@ fn Header(ws: Ws) -> impl IntoView {
                         {runbook.map(|url| view! { <a class="btn runbook" href=url target="_blank" rel="noopener noreferrer">"Runbook ↗"</a> })}
                     })
                 })}
+                <Show when=move || ws.can_respond.get()>
+                    <button class="btn links-edit" aria-label="Add or remove links" on:click=move |_| ws.sheet.set(Sheet::Links)>
+                        {move || if ws.with(|d| d.links.is_empty()) { "+ Link" } else { "Links…" }}
+                    </button>
+                </Show>
             </div>
         </header>
     }
@@ -504,6 +512,8 @@ fn Details(ws: Ws, escalation: RwSignal<Option<IncidentNotifications>>) -> impl 
                     })}
                 })
             })}
+            <command::ServicesEditor ws=ws/>
+            <command::MergeInto ws=ws/>
             {move || escalation.get().and_then(|n| n.escalation.map(|e| (e, n.notifications))).map(|(e, pages)| view! {
                 <section class="panel escalation" aria-labelledby="esc-h">
                     <h2 id="esc-h">"Escalation"</h2>

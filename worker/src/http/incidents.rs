@@ -110,11 +110,20 @@ pub async fn timeline(cx: &Cx, id: &str) -> ApiResult<Response> {
     json(200, &tocsin_domain::api::timeline::TimelinePage { entries: rows.iter().map(views::timeline).collect(), last_seq, more })
 }
 
+/// A handshake from a page of another origin is refused (403) before anything is read: the
+/// session cookie would go with it (`web_security::check_socket`).
+fn same_origin_socket(cx: &Cx) -> ApiResult<()> {
+    let bearer = crate::auth::bearer(&cx.req).is_some_and(|t| !t.is_empty());
+    tocsin_domain::web_security::check_socket(bearer, cx.header("Origin").as_deref(), &cx.origin())
+        .map_err(|_| ApiError::Forbidden("cross-site WebSocket refused (Origin is not this site)"))
+}
+
 /// `GET /api/incidents/{id}/live` (WebSocket): the live record, served by the incident's
 /// Durable Object (`crate::live`). Who may watch is checked here, before the upgrade: anyone
 /// of the organisation (observers too); 401/404 otherwise. `?after=N`: the last row seen.
 pub async fn live(cx: &Cx, id: &str) -> ApiResult<Response> {
     let caller = cx.caller().await?;
+    same_origin_socket(cx)?;
     let (after, _) = tocsin_domain::api::timeline::timeline_query(cx.query("after").as_deref(), None).map_err(|(field, msg)| ApiError::field(field, msg))?;
     cx.db.incident(caller.org_id(), id).await?.ok_or(ApiError::NotFound("incident"))?;
     if !cx.header("Upgrade").is_some_and(|u| u.eq_ignore_ascii_case("websocket")) {
@@ -128,6 +137,7 @@ pub async fn live(cx: &Cx, id: &str) -> ApiResult<Response> {
 /// 401 before the upgrade otherwise.
 pub async fn live_list(cx: &Cx) -> ApiResult<Response> {
     let caller = cx.caller().await?;
+    same_origin_socket(cx)?;
     if !cx.header("Upgrade").is_some_and(|u| u.eq_ignore_ascii_case("websocket")) {
         return Err(ApiError::field("Upgrade", "this is a WebSocket: connect with Upgrade: websocket (or read GET /api/incidents)"));
     }

@@ -203,6 +203,18 @@ pub async fn patch(cx: &mut Cx, id: &str) -> ApiResult<Response> {
         }
         Ok(v)
     };
+    // The guarded name/role change first: when it loses the last-admin race, nothing of the
+    // request has been written (expertise and teams included).
+    if new_name != target.name || new_role != current {
+        let audit = cx
+            .audit(&caller, Action::UserUpdated, Some(id))
+            .before(json!({"name": target.name, "role": current.as_str()}))
+            .after(json!({"name": new_name, "role": new_role.as_str()}));
+        if !cx.db.update_user(caller.org_id(), id, &new_name, new_role.as_str(), &audit).await? {
+            // Someone else changed the organisation in between (the last other admin went).
+            return Err(refused(people::Refusal::LastAdmin));
+        }
+    }
     if changes_expertise || changes_teams {
         let audit = cx
             .audit(&caller, Action::UserUpdated, Some(id))
@@ -210,19 +222,6 @@ pub async fn patch(cx: &mut Cx, id: &str) -> ApiResult<Response> {
             .after(json!({"expertise": new_expertise, "teams": new_teams.clone().unwrap_or_else(|| old_teams.clone())}));
         let teams = if changes_teams { new_teams.as_deref() } else { None };
         cx.db.set_user_expertise_teams(caller.org_id(), id, &serde_json::to_string(&new_expertise)?, teams, &audit).await?;
-    }
-    if new_name == target.name && new_role == current {
-        // Nothing else to change: nothing more written or audited.
-        let user = cx.db.user_by_id(caller.org_id(), id).await?.ok_or(ApiError::NotFound("user"))?;
-        return json(200, &shown(&user, &super::teams::teams_by_user(&cx.db, caller.org_id()).await?)?);
-    }
-    let audit = cx
-        .audit(&caller, Action::UserUpdated, Some(id))
-        .before(json!({"name": target.name, "role": current.as_str()}))
-        .after(json!({"name": new_name, "role": new_role.as_str()}));
-    if !cx.db.update_user(caller.org_id(), id, &new_name, new_role.as_str(), &audit).await? {
-        // Someone else changed the organisation in between (the last other admin went).
-        return Err(refused(people::Refusal::LastAdmin));
     }
     let user = cx.db.user_by_id(caller.org_id(), id).await?.ok_or(ApiError::NotFound("user"))?;
     json(200, &shown(&user, &super::teams::teams_by_user(&cx.db, caller.org_id()).await?)?)

@@ -1,5 +1,6 @@
 //! Sheets over the workspace, opened from the action bar: "Add responders" (suggestions by
-//! expertise and on-call, or anyone found by name; paged through the usual channels) and
+//! expertise and on-call, or anyone found by name, or whoever is on call in a schedule or the
+//! first level of an escalation policy; paged through the usual channels) and
 //! "Post update" (status, what's happening, when the next update comes, publish).
 
 use leptos::prelude::*;
@@ -13,7 +14,7 @@ use crate::api::{self, ApiError};
 
 /// A bottom sheet: a dialog within thumb reach; tapping outside closes it.
 #[component]
-fn BottomSheet(ws: Ws, id: &'static str, title: &'static str, children: Children) -> impl IntoView {
+pub(super) fn BottomSheet(ws: Ws, id: &'static str, title: &'static str, children: Children) -> impl IntoView {
     let (head, head_ref) = (format!("{id}-h"), format!("{id}-h"));
     view! {
         <div class="sheet-backdrop" on:click=move |_| ws.sheet.set(Sheet::Closed)></div>
@@ -27,14 +28,77 @@ fn BottomSheet(ws: Ws, id: &'static str, title: &'static str, children: Children
     }
 }
 
+/// Whom the "Add responders" sheet pages: people picked by name, or whoever is on call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum PageBy {
+    People,
+    Schedule,
+    Policy,
+}
+
+impl PageBy {
+    const ALL: [PageBy; 3] = [PageBy::People, PageBy::Schedule, PageBy::Policy];
+
+    fn key(self) -> &'static str {
+        match self {
+            Self::People => "people",
+            Self::Schedule => "schedule",
+            Self::Policy => "policy",
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Self::People => "People",
+            Self::Schedule => "On call in a schedule",
+            Self::Policy => "Escalation policy",
+        }
+    }
+}
+
 #[component]
 pub(super) fn AddRespondersSheet(ws: Ws) -> impl IntoView {
+    let by = RwSignal::new(PageBy::People);
+    let error: RwSignal<Option<ApiError>> = RwSignal::new(None);
+    // Schedules and policies (id, name), loaded when first chosen.
+    let schedules: RwSignal<Option<Vec<(String, String)>>> = RwSignal::new(None);
+    let policies: RwSignal<Option<Vec<(String, String)>>> = RwSignal::new(None);
+    let schedule = RwSignal::new(String::new());
+    let policy = RwSignal::new(String::new());
+    let choose = move |b: PageBy| {
+        by.set(b);
+        error.set(None);
+        match b {
+            PageBy::Schedule if schedules.get_untracked().is_none() => leptos::task::spawn_local(async move {
+                match api::schedule_names().await {
+                    Ok(l) => {
+                        if let Some(first) = l.first() {
+                            schedule.set(first.id.clone());
+                        }
+                        schedules.set(Some(l.into_iter().map(|n| (n.id, n.name)).collect()));
+                    }
+                    Err(e) => error.set(Some(e)),
+                }
+            }),
+            PageBy::Policy if policies.get_untracked().is_none() => leptos::task::spawn_local(async move {
+                match api::policies().await {
+                    Ok(l) => {
+                        if let Some(first) = l.escalation_policies.first() {
+                            policy.set(first.id.clone());
+                        }
+                        policies.set(Some(l.escalation_policies.into_iter().map(|p| (p.id, p.name)).collect()));
+                    }
+                    Err(e) => error.set(Some(e)),
+                }
+            }),
+            _ => {}
+        }
+    };
     let suggestions: RwSignal<Option<ResponderSuggestions>> = RwSignal::new(None);
     let chosen: RwSignal<Vec<String>> = RwSignal::new(Vec::new());
     let search = RwSignal::new(String::new());
     let message = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
-    let error: RwSignal<Option<ApiError>> = RwSignal::new(None);
     ws.load_users();
     {
         let id = ws.id.get_untracked();
@@ -49,13 +113,35 @@ pub(super) fn AddRespondersSheet(ws: Ws) -> impl IntoView {
     let responding = move |uid: &str| ws.with(|d| d.responders.iter().any(|r| r.user.id.as_str() == uid && r.state.is_responding()));
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let ids = chosen.get_untracked();
-        if ids.is_empty() {
-            error.set(Some(ApiError { status: 400, message: "Choose someone first.".into(), field: Some("user_ids".into()) }));
-            return;
-        }
         let msg = message.get_untracked().trim().to_string();
-        let body = RequestRespondersRequest { user_ids: Some(ids.into_iter().map(UserId).collect()), message: (!msg.is_empty()).then_some(msg), ..Default::default() };
+        let mut body = RequestRespondersRequest { message: (!msg.is_empty()).then_some(msg), ..Default::default() };
+        let missing = |field: &str, what: &str| Some(ApiError { status: 400, message: format!("{field}: {what}"), field: Some(field.into()) });
+        match by.get_untracked() {
+            PageBy::People => {
+                let ids = chosen.get_untracked();
+                if ids.is_empty() {
+                    error.set(missing("user_ids", "choose someone first."));
+                    return;
+                }
+                body.user_ids = Some(ids.into_iter().map(UserId).collect());
+            }
+            PageBy::Schedule => {
+                let s = schedule.get_untracked();
+                if s.is_empty() {
+                    error.set(missing("schedule_id", "choose a schedule."));
+                    return;
+                }
+                body.schedule_id = Some(s);
+            }
+            PageBy::Policy => {
+                let p = policy.get_untracked();
+                if p.is_empty() {
+                    error.set(missing("policy_id", "choose an escalation policy."));
+                    return;
+                }
+                body.policy_id = Some(p);
+            }
+        }
         let id = ws.id.get_untracked();
         busy.set(true);
         leptos::task::spawn_local(async move {
@@ -85,6 +171,36 @@ pub(super) fn AddRespondersSheet(ws: Ws) -> impl IntoView {
     view! {
         <BottomSheet ws=ws id="add-responders" title="Add responders">
             <form on:submit=submit novalidate>
+                <div class="filters page-by" role="radiogroup" aria-label="Whom to page">
+                    {PageBy::ALL.into_iter().map(|b| view! {
+                        <button type="button" class="chip" role="radio" data-by=b.key() aria-checked=move || (by.get() == b).to_string() on:click=move |_| choose(b)>{b.label()}</button>
+                    }).collect_view()}
+                </div>
+                <Show when=move || by.get() == PageBy::Schedule>
+                    <label for="responder-schedule">"Page whoever is on call now in"</label>
+                    {move || match schedules.get() {
+                        None => view! { <p class="muted">"Loading schedules…"</p> }.into_any(),
+                        Some(l) if l.is_empty() => view! { <p class="muted">"No schedules yet."</p> }.into_any(),
+                        Some(l) => view! {
+                            <select id="responder-schedule" name="schedule_id" on:change=move |e| schedule.set(event_target_value(&e))>
+                                {l.into_iter().map(|(id, name)| { let sel = schedule.get_untracked() == id; view! { <option value=id selected=sel>{name}</option> } }).collect_view()}
+                            </select>
+                        }.into_any(),
+                    }}
+                </Show>
+                <Show when=move || by.get() == PageBy::Policy>
+                    <label for="responder-policy">"Page the first level of"</label>
+                    {move || match policies.get() {
+                        None => view! { <p class="muted">"Loading policies…"</p> }.into_any(),
+                        Some(l) if l.is_empty() => view! { <p class="muted">"No escalation policies yet."</p> }.into_any(),
+                        Some(l) => view! {
+                            <select id="responder-policy" name="policy_id" on:change=move |e| policy.set(event_target_value(&e))>
+                                {l.into_iter().map(|(id, name)| { let sel = policy.get_untracked() == id; view! { <option value=id selected=sel>{name}</option> } }).collect_view()}
+                            </select>
+                        }.into_any(),
+                    }}
+                </Show>
+                <Show when=move || by.get() == PageBy::People>
                 {move || suggestions.get().map(|s| view! {
                     <h3>{if s.expertise.is_empty() { "Suggested".to_string() } else { format!("Suggested for {}", s.expertise.join(", ")) }}</h3>
                     {if s.suggestions.is_empty() {
@@ -113,11 +229,17 @@ pub(super) fn AddRespondersSheet(ws: Ws) -> impl IntoView {
                             .collect::<Vec<_>>()
                     }}
                 </ul>
+                </Show>
                 <label for="responder-message" class="small-label">"Message (optional)"</label>
                 <input id="responder-message" name="message" maxlength="500" placeholder="What you need from them" prop:value=move || message.get() on:input=move |e| message.set(event_target_value(&e))/>
                 {move || error.get().map(|e| view! { <p class="error-note" role="alert">{e.message}</p> })}
                 <button class="btn primary wide" type="submit" disabled=move || busy.get()>
-                    {move || match chosen.with(Vec::len) { 0 => "Page".to_string(), 1 => "Page 1 person".to_string(), n => format!("Page {n} people") }}
+                    {move || match (by.get(), chosen.with(Vec::len)) {
+                        (PageBy::Schedule | PageBy::Policy, _) => "Page who is on call".to_string(),
+                        (_, 0) => "Page".to_string(),
+                        (_, 1) => "Page 1 person".to_string(),
+                        (_, n) => format!("Page {n} people"),
+                    }}
                 </button>
             </form>
         </BottomSheet>
