@@ -10,6 +10,8 @@ use crate::validation::FieldError;
 pub const MAX_STEPS: usize = 50;
 /// At most this many characters in one step's text.
 pub const MAX_STEP_CHARS: usize = 2000;
+/// At most this many steps in an incident's checklist (its template copy and ad hoc steps).
+pub const MAX_INCIDENT_STEPS: usize = 200;
 
 /// One step of an incident's checklist as it is first written.
 #[derive(Clone, Debug, PartialEq, Eq)]

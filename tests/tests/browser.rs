@@ -1447,7 +1447,7 @@ fn phone_workspace_links_services_merge(c: &Ctx) {
     assert_eq!(notes[0]["url"], format!("/incidents/{iid}"), "without a url it opens the incident: {notes}");
     b.goto(&c.inst.url("/"));
     b.find("nav.tabbar");
-    let opened = notification_action(b, "open", &notes[0].as_object().map(|_| json!({"type": "update_due", "incident_id": iid, "url": format!("/incidents/{iid}")})).unwrap());
+    let opened = notification_action(b, "open", &json!({"type": "update_due", "incident_id": iid, "url": notes[0]["url"]}));
     assert_eq!(opened["ok"], true, "{opened}");
     wait_for("the incident opened", WAIT, || (b.current_path() == format!("/incidents/{iid}")).then_some(()));
 }

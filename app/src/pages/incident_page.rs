@@ -127,9 +127,19 @@ impl Ws {
 
 #[component]
 pub fn IncidentPage() -> impl IntoView {
-    let session = session();
     let params = use_params_map();
     let id = Memo::new(move |_| params.with(|p| p.get("id").unwrap_or_default()));
+    // Another incident (the "Merged into #N" link) is a new workspace: its own record and socket.
+    move || {
+        let id = id.get();
+        view! { <Workspace id=id/> }
+    }
+}
+
+#[component]
+fn Workspace(id: String) -> impl IntoView {
+    let session = session();
+    let id = Memo::new(move |_| id.clone());
     let detail: RwSignal<Option<IncidentDetail>> = RwSignal::new(None);
     let error: RwSignal<Option<ApiError>> = RwSignal::new(None);
     let escalation: RwSignal<Option<IncidentNotifications>> = RwSignal::new(None);

@@ -84,8 +84,9 @@ impl Db {
     }
 
     /// An ad hoc step after the incident's last one, with its timeline row; returns the step's
-    /// id (`None` when the incident is not there).
-    pub async fn add_checklist_step(&self, org_id: &str, incident_id: &str, text: &str, user_id: &str, t: &NewTimeline<'_>, now: i64) -> ApiResult<Option<String>> {
+    /// id (`None` when the incident is not there or already has `max` steps).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn add_checklist_step(&self, org_id: &str, incident_id: &str, text: &str, user_id: &str, max: i64, t: &NewTimeline<'_>, now: i64) -> ApiResult<Option<String>> {
         let res = self
             .batch(vec![
                 self.stmt(
@@ -93,8 +94,9 @@ impl Db {
                      SELECT ?1 || '.' || n.p, ?2, ?1, n.p, ?3, 1, ?4, ?5
                      FROM (SELECT COALESCE(MAX(position), 0) + 1 AS p FROM incident_checklist_steps WHERE incident_id = ?1) n
                      WHERE EXISTS (SELECT 1 FROM incidents WHERE id = ?1 AND org_id = ?2)
+                       AND (SELECT COUNT(*) FROM incident_checklist_steps WHERE incident_id = ?1) < ?6
                      RETURNING id",
-                    args![incident_id, org_id, text, user_id, now],
+                    args![incident_id, org_id, text, user_id, now, max],
                 )?,
                 timeline_guarded(self, org_id, incident_id, t, now)?,
             ])

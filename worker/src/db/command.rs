@@ -202,22 +202,38 @@ impl Db {
         Ok(found)
     }
 
-    /// Replaces the other services: removes `removed`, adds `added`, with the timeline row.
-    pub async fn set_other_services(&self, org_id: &str, incident_id: &str, added: &[String], removed: &[String], t: &NewTimeline<'_>, now: i64) -> ApiResult<()> {
-        let mut stmts = Vec::new();
+    /// Replaces the other services — removes `removed`, adds `added`, with the timeline row —
+    /// only if they are still `current` (the set the change was planned against). The first
+    /// statement is the compare-and-set (the incident is touched only if the sorted ids still
+    /// match), the timeline row follows only if it happened, and the removals and additions
+    /// only if that row exists. Returns whether it happened (false: the set moved meanwhile).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn set_other_services(&self, org_id: &str, incident_id: &str, current: &[String], added: &[String], removed: &[String], t: &NewTimeline<'_>, now: i64) -> ApiResult<bool> {
+        let mut sorted: Vec<&str> = current.iter().map(String::as_str).collect();
+        sorted.sort_unstable();
+        let fingerprint = sorted.join(",");
+        let mut stmts = vec![
+            self.stmt(
+                "UPDATE incidents SET updated_at = ?1 WHERE id = ?2 AND org_id = ?3
+                   AND (SELECT COALESCE(group_concat(service_id, ','), '') FROM (SELECT service_id FROM incident_services WHERE incident_id = ?2 ORDER BY service_id)) = ?4",
+                args![now, incident_id, org_id, fingerprint.as_str()],
+            )?,
+            self.guarded_timeline_stmt(org_id, incident_id, t, now)?,
+        ];
         for s in removed {
-            stmts.push(self.stmt("DELETE FROM incident_services WHERE incident_id = ? AND service_id = ?", args![incident_id, s])?);
+            stmts.push(self.stmt(
+                "DELETE FROM incident_services WHERE incident_id = ? AND service_id = ? AND EXISTS (SELECT 1 FROM timeline WHERE id = ?)",
+                args![incident_id, s, t.id],
+            )?);
         }
         for s in added {
-            stmts.push(self.stmt("INSERT INTO incident_services (incident_id, service_id, org_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING", args![incident_id, s, org_id])?);
+            stmts.push(self.stmt(
+                "INSERT INTO incident_services (incident_id, service_id, org_id) SELECT ?, ?, ? WHERE EXISTS (SELECT 1 FROM timeline WHERE id = ?) ON CONFLICT DO NOTHING",
+                args![incident_id, s, org_id, t.id],
+            )?);
         }
-        stmts.push(self.stmt(
-            "INSERT INTO timeline (id, org_id, incident_id, at, kind, actor, message, seq) VALUES (?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM timeline WHERE incident_id = ?3))",
-            args![t.id, org_id, incident_id, now, t.kind, t.actor, t.message],
-        )?);
-        stmts.push(self.stmt("UPDATE incidents SET updated_at = ? WHERE id = ?", args![now, incident_id])?);
-        self.batch(stmts).await?;
-        Ok(())
+        let res = self.batch(stmts).await?;
+        Ok(changes(&res[0]) == 1)
     }
 
     /// The message of a timeline row, by its number.
@@ -278,6 +294,15 @@ impl Db {
             self.merge_row(m.org_id, m.source, &m.source_row, m, now)?,
             self.merge_row(m.org_id, m.source, &m.resolved_row, m, now)?,
             self.stmt(&format!("UPDATE incident_escalations SET next_at = NULL, updated_at = ?3 WHERE incident_id = ?1 AND {done}"), args![m.source, m.target, now])?,
+            // The source's public status-page incident now follows the target, unless the target
+            // has its own: then both stay as they are (a merge resolves nothing on the page).
+            self.stmt(
+                &format!(
+                    "UPDATE public_incidents SET incident_id = ?2 WHERE org_id = ?4 AND incident_id = ?1
+                       AND NOT EXISTS (SELECT 1 FROM public_incidents WHERE org_id = ?4 AND incident_id = ?2) AND {done}"
+                ),
+                args![m.source, m.target, now, m.org_id],
+            )?,
             self.stmt(
                 &format!(
                     "INSERT INTO incident_services (incident_id, service_id, org_id)

@@ -139,9 +139,18 @@ impl Db {
         Ok(super::changes(&res[0]) == 1)
     }
 
-    /// Requests still unanswered that were made at or before `before` (all organisations).
+    /// Requests still unanswered that were made at or before `before` (all organisations), on
+    /// incidents still running: nobody is marked "no answer" on a resolved (or merged) incident.
     pub async fn unanswered_requests(&self, before: i64, limit: i64) -> ApiResult<Vec<ResponderRow>> {
-        self.all(&format!("{SELECT} WHERE r.state = 'requested' AND r.requested_at <= ? ORDER BY r.requested_at LIMIT ?"), args![before, limit]).await
+        self.all(
+            &format!(
+                "{SELECT} WHERE r.state = 'requested' AND r.requested_at <= ?
+                   AND EXISTS (SELECT 1 FROM incidents i WHERE i.id = r.incident_id AND i.status != 'resolved')
+                 ORDER BY r.requested_at LIMIT ?"
+            ),
+            args![before, limit],
+        )
+        .await
     }
 
     /// Marks one request `no_answer` if it is still the same unanswered request, with its
@@ -150,7 +159,8 @@ impl Db {
         let res = self
             .batch(vec![
                 self.stmt(
-                    "UPDATE incident_responders SET state = 'no_answer', answered_at = ? WHERE incident_id = ? AND user_id = ? AND state = 'requested' AND requested_at = ?",
+                    "UPDATE incident_responders SET state = 'no_answer', answered_at = ? WHERE incident_id = ? AND user_id = ? AND state = 'requested' AND requested_at = ?
+                       AND EXISTS (SELECT 1 FROM incidents WHERE id = ?2 AND status != 'resolved')",
                     args![now, &r.incident_id, &r.user_id, r.requested_at],
                 )?,
                 self.stmt(

@@ -141,7 +141,7 @@ impl Db {
                         i.number, i.severity, i.status AS incident_status, lu.id AS lead_id, lu.name AS lead_name
                  FROM status_updates u JOIN incidents i ON i.id = u.incident_id JOIN users p ON p.id = u.posted_by
                  LEFT JOIN incident_role_holders l ON l.incident_id = u.incident_id AND l.role_id = 'communications'
-                 LEFT JOIN users lu ON lu.id = l.user_id AND lu.deactivated_at IS NULL
+                 LEFT JOIN users lu ON lu.id = l.user_id AND lu.deactivated_at IS NULL AND lu.role != 'observer'
                  WHERE u.next_update_at IS NOT NULL AND u.next_update_at <= ? AND u.reminded_at IS NULL AND i.status != 'resolved' AND {IS_LATEST}
                  ORDER BY u.next_update_at LIMIT ?"
             ),

@@ -75,7 +75,8 @@ pub async fn get_incident(cx: &Cx, incident_id: &str) -> ApiResult<Response> {
     json(200, &IncidentChecklist { steps: incident_steps(&cx.db, caller.org_id(), incident_id).await? })
 }
 
-/// `POST /api/incidents/{id}/checklist` (responders): an ad hoc step at the end → 201 the step.
+/// `POST /api/incidents/{id}/checklist` (responders): an ad hoc step at the end → 201 the step;
+/// a checklist already at `MAX_INCIDENT_STEPS` → 409, nothing written.
 pub async fn add_step(cx: &mut Cx, incident_id: &str) -> ApiResult<Response> {
     let caller = cx.caller().await?;
     caller.require(Permission::Respond)?;
@@ -85,11 +86,13 @@ pub async fn add_step(cx: &mut Cx, incident_id: &str) -> ApiResult<Response> {
     let actor = views::actor_json(&views::user_actor(&caller.user));
     let message = format!("{} added a checklist step: {text}", caller.user.name);
     let t = NewTimeline { id: &new_id(cx.now), kind: "checklist.added", actor: &actor, message: &message };
+    let full = || ApiError::Conflict(format!("checklist full: an incident's checklist can have at most {} steps", checklist::MAX_INCIDENT_STEPS));
+    // The incident is there (read above), so nothing written means the checklist is full.
     let step_id = cx
         .db
-        .add_checklist_step(caller.org_id(), incident_id, &text, &caller.user.id, &t, cx.now)
+        .add_checklist_step(caller.org_id(), incident_id, &text, &caller.user.id, checklist::MAX_INCIDENT_STEPS as i64, &t, cx.now)
         .await?
-        .ok_or(ApiError::NotFound("incident"))?;
+        .ok_or_else(full)?;
     crate::deliver::kick();
     let step = cx.db.checklist_step(caller.org_id(), incident_id, &step_id).await?.ok_or_else(|| ApiError::Internal("step vanished".into()))?;
     json(201, &step_view(&step))

@@ -121,8 +121,15 @@ pub async fn assign_role(cx: &mut Cx, id: &str, role_id: &str) -> ApiResult<Resp
     let r: AssignRoleRequest = cx.json().await?;
     let role = all_roles(cx, caller.org_id()).await?.into_iter().find(|x| x.id == role_id).ok_or_else(|| ApiError::field("role", format!("no incident role {role_id}")))?;
     let user = cx.db.user_by_id(caller.org_id(), r.user_id.as_str()).await?.ok_or_else(|| ApiError::field("user_id", "no such person in this organisation"))?;
+    // Only someone who can act on the incident holds a role on it.
     if user.deactivated_at.is_some() {
         return Err(ApiError::Conflict(format!("{} is deactivated and cannot take a role", user.name)));
+    }
+    if user.role == "observer" {
+        return Err(ApiError::Conflict(format!("{} is an observer (read-only) and cannot take a role", user.name)));
+    }
+    if user.password_hash.is_none() {
+        return Err(ApiError::Conflict(format!("{} has not accepted their invitation yet and cannot take a role", user.name)));
     }
     let actor = views::actor_json(&views::user_actor(&caller.user));
     for _ in 0..3 {
@@ -204,24 +211,31 @@ pub async fn set_services(cx: &mut Cx, id: &str) -> ApiResult<Response> {
     let (caller, incident) = responder_on(cx, id).await?;
     let r: SetServicesRequest = cx.json().await?;
     let requested: Vec<String> = r.service_ids.iter().map(|s| s.as_str().to_string()).collect();
-    let current: Vec<String> = cx.db.other_services(&incident.id).await?.into_iter().map(|s| s.id).collect();
-    let plan = services::plan(incident.service_id.as_deref(), &current, &requested).map_err(|(f, m)| ApiError::field(f, m))?;
-    let ids: Vec<&str> = plan.others.iter().chain(&plan.removed).map(String::as_str).collect();
-    let known = cx.db.services_named(caller.org_id(), &ids).await?;
-    if let Some(unknown) = plan.others.iter().find(|s| !known.iter().any(|k| &k.id == *s)) {
-        return Err(ApiError::field("service_ids", format!("no such service: {unknown}")));
-    }
-    if plan.is_change() {
+    let actor = views::actor_json(&views::user_actor(&caller.user));
+    // Planned against the set as read and written only if it is still that set; if it moved
+    // meanwhile (e.g. the same PUT twice at once), read and plan again.
+    for _ in 0..3 {
+        let current: Vec<String> = cx.db.other_services(&incident.id).await?.into_iter().map(|s| s.id).collect();
+        let plan = services::plan(incident.service_id.as_deref(), &current, &requested).map_err(|(f, m)| ApiError::field(f, m))?;
+        let ids: Vec<&str> = plan.others.iter().chain(&plan.removed).map(String::as_str).collect();
+        let known = cx.db.services_named(caller.org_id(), &ids).await?;
+        if let Some(unknown) = plan.others.iter().find(|s| !known.iter().any(|k| &k.id == *s)) {
+            return Err(ApiError::field("service_ids", format!("no such service: {unknown}")));
+        }
+        if !plan.is_change() {
+            return json(200, &detail(cx, caller.org_id(), id).await?);
+        }
         let name = |sid: &String| known.iter().find(|k| &k.id == sid).map(|k| k.name.clone()).unwrap_or_else(|| sid.clone());
         let added: Vec<String> = plan.added.iter().map(name).collect();
         let removed: Vec<String> = plan.removed.iter().map(name).collect();
         let message = services::message(person(&caller), &added.iter().map(String::as_str).collect::<Vec<_>>(), &removed.iter().map(String::as_str).collect::<Vec<_>>());
-        let actor = views::actor_json(&views::user_actor(&caller.user));
         let t = NewTimeline { id: &new_id(cx.now), kind: services::CHANGED, actor: &actor, message: &message };
-        cx.db.set_other_services(caller.org_id(), &incident.id, &plan.added, &plan.removed, &t, cx.now).await?;
-        crate::deliver::kick();
+        if cx.db.set_other_services(caller.org_id(), &incident.id, &current, &plan.added, &plan.removed, &t, cx.now).await? {
+            crate::deliver::kick();
+            return json(200, &detail(cx, caller.org_id(), id).await?);
+        }
     }
-    json(200, &detail(cx, caller.org_id(), id).await?)
+    Err(ApiError::Conflict("the affected services kept changing while we tried; reload and try again".into()))
 }
 
 fn side(i: &IncidentRow) -> ApiResult<merge::Side<'_>> {
