@@ -109,3 +109,25 @@ impl Api {
         Reply { status, json, text, set_cookie, retry_after, headers }
     }
 }
+
+/// Someone of the organisation with a session of their own (see [`Person::add`]).
+pub struct Person {
+    pub api: Api,
+    pub id: String,
+    pub name: String,
+}
+
+impl Person {
+    /// A new person of `role`, named `first` plus a unique suffix, created by `admin` with a
+    /// password and logged in on `base`.
+    pub fn add(admin: &Api, base: &str, first: &str, role: &str) -> Person {
+        let name = crate::unique(first);
+        let email = format!("{}@example.com", name.to_ascii_lowercase());
+        let r = admin.post("/api/users", serde_json::json!({"email": email, "name": name, "role": role, "password": "a long password"}));
+        assert_eq!(r.status, 201, "{}", r.text);
+        let api = Api::new(base);
+        let l = api.post("/api/auth/login", serde_json::json!({"email": email, "password": "a long password"}));
+        assert_eq!(l.status, 200, "{}", l.text);
+        Person { api, id: r.json["user"]["id"].as_str().unwrap().to_string(), name }
+    }
+}

@@ -11,6 +11,7 @@
 use serde_json::{json, Value};
 use std::sync::OnceLock;
 use std::time::Duration;
+use tocsin_tests::http::Person;
 use tocsin_tests::{unique, wait_for, Api, Instance, Reply};
 
 struct Ctx {
@@ -18,11 +19,6 @@ struct Ctx {
     admin: OnceLock<Api>,
 }
 
-struct Person {
-    api: Api,
-    id: String,
-    name: String,
-}
 
 impl Ctx {
     fn admin(&self) -> &Api {
@@ -30,14 +26,7 @@ impl Ctx {
     }
 
     fn person(&self, first: &str, role: &str) -> Person {
-        let name = unique(first);
-        let email = format!("{}@example.com", name.to_ascii_lowercase());
-        let r = self.admin().post("/api/users", json!({"email": email, "name": name, "role": role, "password": "a long password"}));
-        assert_eq!(r.status, 201, "{}", r.text);
-        let api = Api::new(&self.inst.base);
-        let l = api.post("/api/auth/login", json!({"email": email, "password": "a long password"}));
-        assert_eq!(l.status, 200, "{}", l.text);
-        Person { api, id: r.json["user"]["id"].as_str().unwrap().to_string(), name }
+        Person::add(self.admin(), &self.inst.base, first, role)
     }
 
     /// A new service: (id, name, integration key).

@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 use std::sync::OnceLock;
 use std::time::Duration;
 use tocsin_tests::receiver::{Receiver, TestSubscription};
+use tocsin_tests::http::Person;
 use tocsin_tests::{rfc3339_ms, unique, Api, Instance};
 
 const WAIT: Duration = Duration::from_secs(15);
@@ -23,11 +24,6 @@ struct Ctx {
     admin: OnceLock<Api>,
 }
 
-struct Person {
-    api: Api,
-    id: String,
-    name: String,
-}
 
 impl Ctx {
     fn admin(&self) -> &Api {
@@ -35,15 +31,7 @@ impl Ctx {
     }
 
     fn person_as(&self, first: &str, role: &str) -> Person {
-        let name = unique(first);
-        let email = format!("{}@example.com", name.to_ascii_lowercase());
-        let r = self.admin().post("/api/users", json!({"email": email, "name": name, "role": role, "password": "responder password"}));
-        assert_eq!(r.status, 201, "{}", r.text);
-        let id = r.json["user"]["id"].as_str().unwrap().to_string();
-        let api = Api::new(&self.inst.base);
-        let l = api.post("/api/auth/login", json!({"email": email, "password": "responder password"}));
-        assert_eq!(l.status, 200, "{}", l.text);
-        Person { api, id, name }
+        Person::add(self.admin(), &self.inst.base, first, role)
     }
 
     fn person(&self, first: &str) -> Person {
