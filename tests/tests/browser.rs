@@ -1204,8 +1204,18 @@ fn phone_incident_workspace_two_phones(c: &Ctx) {
             wait_for("the live record connected", WAIT, || (phone.find(".live-state").attr("data-state").as_deref() == Some("live")).then_some(()));
         }
 
-        // 1. Acknowledge.
+        // 1. Acknowledge (all four actions fit the thumb bar at 390 px: none is cut off).
         b.find("button.ack");
+        let bar = a.script(
+            "const b = [...document.querySelectorAll('.ws-actions .btn')]; \
+             return {count: b.length, right: Math.max(...b.map(e => e.getBoundingClientRect().right)), width: window.innerWidth, \
+                     clipped: b.filter(e => e.scrollWidth > e.clientWidth).map(e => e.textContent + ' ' + e.scrollWidth + '/' + e.clientWidth)};",
+        );
+        assert!(
+            bar["count"] == 4 && bar["right"].as_f64() <= bar["width"].as_f64() && bar["clipped"] == serde_json::json!([]),
+            "action bar overflows: {bar}"
+        );
+        a.screenshot("31a-workspace-triggered");
         a.find("button.ack").click();
         a.find_text(".incident .status", "Acknowledged", WAIT);
         sees(&b, "Sam's phone shows the acknowledgement", SECOND, |b| text_of(b, ".incident .status").contains("Acknowledged"));
