@@ -80,7 +80,7 @@ run_tests() {
     log "API and browser tests (wrangler dev + local D1 + headless Chromium)"
     local only=()
     [ -n "$suite" ] && only=(--test "$suite")
-    TOCSIN_ROOT=$PWD TOCSIN_NODE_BIN=$NODE_BIN cargo test -p tocsin-tests "${only[@]}" "$@" || status=1
+    TOCSIN_ROOT=$PWD TOCSIN_NODE_BIN=$NODE_BIN cargo test --no-fail-fast -p tocsin-tests "${only[@]}" "$@" || status=1
   fi
   return $status
 }

@@ -127,7 +127,7 @@ impl Ctx {
             let observer = user("Olive", "observer", true);
             let responder = user("Rex", "responder", true);
             let lou = user("Lou", "responder", false);
-            let r = admin_api.post("/api/users", json!({"email": "pat@authz.example.com", "name": "Pat", "role": "responder"}));
+            let r = admin_api.post("/api/users", json!({"email": "pat@authz.example.com", "name": "Pat", "role": "responder", "password": "pat has a password"}));
             assert_eq!(r.status, 201, "{}", r.text);
             People { admin, observer, responder, lou, pat: r.json["user"]["id"].as_str().unwrap().into() }
         })
