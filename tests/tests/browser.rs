@@ -257,7 +257,11 @@ fn phone_service_integrations(c: &Ctx) {
     let link = format!("article.service-card[aria-label='{name}'] a.btn[href='/services/{sid}']");
     b.find_text(&link, "Integrations and events", Duration::from_secs(10)).click();
     b.find_text("h1", &name, Duration::from_secs(10));
-    let names: Vec<String> = b.find_all(".service-card h3").iter().map(|e| e.text()).collect();
+    // The heading shows before the integrations have loaded: wait for the cards themselves.
+    let names: Vec<String> = wait_for("the integration cards", Duration::from_secs(10), || {
+        let names: Vec<String> = b.find_all(".service-card h3").iter().map(|e| e.text()).collect();
+        (!names.is_empty()).then_some(names)
+    });
     assert_eq!(
         names,
         ["Generic JSON webhook", "Prometheus Alertmanager", "Grafana alerting", "Datadog", "Amazon CloudWatch (SNS)", "Sentry",
