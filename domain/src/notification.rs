@@ -300,3 +300,42 @@ mod tests {
         assert_eq!(urgency(None), "normal");
     }
 }
+
+/// A page's final delivery outcome, as its incident's timeline row: `(kind, text after the
+/// person's name)`, or `None` while it is still being retried (and for deliveries that are not
+/// pages: tests, events to chat). `channel` is the delivery's (`push`, `personal_webhook`),
+/// `device` the push device's name when known, `outcome` the last attempt's description.
+pub fn page_outcome(event: &str, channel: &str, state: &str, device: Option<&str>, outcome: &str) -> Option<(&'static str, String)> {
+    if event != "page" {
+        return None;
+    }
+    let via = match (channel, device) {
+        ("push", Some(d)) => format!("push to {d}"),
+        ("push", None) => "push".to_string(),
+        _ => "their webhook".to_string(),
+    };
+    match state {
+        "sent" => Some(("page.delivered", format!(": page delivered ({via})"))),
+        "failed" => Some(("page.failed", format!(": page NOT delivered ({via}): {outcome}"))),
+        "gone" => Some(("page.failed", format!(": page NOT delivered ({via}): the device unsubscribed and was removed"))),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod page_outcome_tests {
+    use super::page_outcome;
+
+    #[test]
+    fn only_a_pages_final_state_goes_on_the_record() {
+        assert_eq!(page_outcome("page", "push", "sent", Some("Pixel 8"), "201"), Some(("page.delivered", ": page delivered (push to Pixel 8)".into())));
+        assert_eq!(
+            page_outcome("page", "personal_webhook", "failed", None, "HTTP 500 after 5 attempts"),
+            Some(("page.failed", ": page NOT delivered (their webhook): HTTP 500 after 5 attempts".into()))
+        );
+        assert_eq!(page_outcome("page", "push", "gone", None, "410").map(|p| p.0), Some("page.failed"));
+        assert_eq!(page_outcome("page", "push", "pending", Some("Pixel"), "503, retrying"), None, "still being retried");
+        assert_eq!(page_outcome("test", "push", "sent", Some("Pixel"), "201"), None);
+        assert_eq!(page_outcome("incident.opened", "webhook", "failed", None, "500"), None);
+    }
+}

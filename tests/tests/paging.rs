@@ -362,6 +362,9 @@ fn page_reaches_phone(c: &Ctx) {
         assert_eq!((rows[0]["event"].as_str(), rows[0]["state"].as_str()), (Some("page"), Some("sent")), "{rows:?}");
         assert_eq!(rows[0]["attempts"][0]["status"], 201, "{rows:?}");
     }
+    // The record says it reached the phone: one row, naming the person and the device.
+    let rows = page_rows(c, &incident);
+    assert_eq!(rows, vec![("page.delivered".to_string(), format!("{}: page delivered (push to phone)", ana.name))], "{rows:?}");
     // The incident says whom it paged and that it reached the device.
     let n = c.notifications(&incident);
     let pages = n["notifications"].as_array().unwrap();
@@ -451,7 +454,25 @@ fn gone(c: &Ctx) {
     assert_eq!(row["state"], "gone", "{row}");
     assert_eq!(row["attempts"][0]["status"], 410);
     assert_eq!(c.page_delivery(&ana, &incident)["state"], "gone");
+    let rows = page_rows(c, &incident);
+    assert_eq!(
+        rows,
+        vec![("page.failed".to_string(), format!("{}: page NOT delivered (push to expired): the device unsubscribed and was removed", ana.name))],
+        "the record says the page did not arrive: {rows:?}"
+    );
     c.resolve(&incident);
+}
+
+/// The incident's timeline rows about its pages' delivery: (kind, message).
+fn page_rows(c: &Ctx, incident: &str) -> Vec<(String, String)> {
+    let d = c.admin().get(&format!("/api/incidents/{incident}"));
+    d.json["timeline"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{}", d.text))
+        .iter()
+        .filter(|t| t["kind"].as_str().is_some_and(|k| k.starts_with("page.")))
+        .map(|t| (t["kind"].as_str().unwrap().to_string(), t["message"].as_str().unwrap().to_string()))
+        .collect()
 }
 
 /// RFC 8030 push services answer 404 for a subscription they do not know (any more): forgotten

@@ -521,6 +521,29 @@ impl Db {
                 args![attempt, state, next_attempt_at, &d.id],
             )?,
         ];
+        // A page's final outcome goes on its incident's record (once: the row's id is the
+        // delivery's, so a second runner recording the same delivery adds nothing). Written
+        // before the device row may be removed, so the device's name can still be read.
+        if let (Some(incident), Some(user)) = (&d.incident_id, &d.user_id) {
+            const DEVICE: &str = "\u{1}";
+            let device = (d.channel == "push").then_some(DEVICE);
+            if let Some((kind, text)) = tocsin_domain::notification::page_outcome(&d.event, &d.channel, state, device, outcome) {
+                // The person's name and the device's are read by the statement itself.
+                let (before, after) = text.split_once(DEVICE).map(|(a, b)| (a.to_string(), b.to_string())).unwrap_or((text.clone(), String::new()));
+                let device_name = if device.is_some() { "COALESCE((SELECT device FROM push_subscriptions WHERE id = ?), 'a device')" } else { "substr(?, 1, 0)" };
+                let row_id = format!("delivery:{}", d.id);
+                let system = serde_json::to_string(&tocsin_domain::api::Actor { kind: tocsin_domain::api::ActorKind::System, id: None, name: "Tocsin".into() })?;
+                stmts.push(self.stmt(
+                    &format!(
+                        "INSERT OR IGNORE INTO timeline (id, org_id, incident_id, at, kind, actor, message, seq)
+                         SELECT ?, ?, ?, ?, ?, ?, COALESCE((SELECT name FROM users WHERE id = ?), 'Someone') || ? || {device_name} || ?,
+                                (SELECT COALESCE(MAX(seq), 0) + 1 FROM timeline WHERE incident_id = ?3)
+                         WHERE EXISTS (SELECT 1 FROM incidents WHERE id = ?3 AND org_id = ?2)"
+                    ),
+                    args![&row_id, &d.org_id, incident, now, kind, &system, user, &before, &d.target_id, &after],
+                )?);
+            }
+        }
         if d.channel == "push" {
             stmts.push(match state {
                 "sent" => self.stmt("UPDATE push_subscriptions SET last_success_at = ?, last_failure = NULL WHERE id = ?", args![now, &d.target_id])?,
