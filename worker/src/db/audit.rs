@@ -30,12 +30,6 @@ impl Audit {
         self.entry = self.entry.after(v);
         self
     }
-
-    /// The same entry about another target (an id known only once it is made).
-    pub fn target(mut self, id: &str) -> Self {
-        self.entry.target_id = Some(id.to_string());
-        self
-    }
 }
 
 #[derive(Debug, Deserialize)]
