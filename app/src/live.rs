@@ -44,6 +44,17 @@ struct Watch {
     was_lost: Cell<bool>,
 }
 
+/// When the page goes: `stop` marks the watch stopped and hands over its socket, which is closed.
+/// (The page's cleanup may not hold an `Rc`; it reaches the watch through local storage.)
+pub(crate) fn stop_when_the_page_goes<W: 'static>(w: Rc<W>, stop: fn(&W) -> Option<WebSocket>) {
+    let stored = StoredValue::new_local(w);
+    on_cleanup(move || {
+        if let Some(s) = stored.with_value(|w| stop(w)) {
+            let _ = s.close();
+        }
+    });
+}
+
 /// Watches incident `id`; `rows` gets every batch of rows (the whole record first, then each
 /// change; after a reconnect exactly the rows missed). Stops when the page goes.
 pub fn watch(id: String, rows: impl Fn(Vec<TimelineEntry>) + 'static) -> RwSignal<Live> {
@@ -51,15 +62,9 @@ pub fn watch(id: String, rows: impl Fn(Vec<TimelineEntry>) + 'static) -> RwSigna
     let w = Rc::new(Watch { socket: RefCell::new(None), last_seq: Cell::new(0), stopped: Cell::new(false), retries: Cell::new(0), was_lost: Cell::new(false) });
     let changed: Rc<dyn Fn(Vec<TimelineEntry>)> = Rc::new(rows);
     connect(w.clone(), id, state, changed);
-    // The page's cleanup may not hold an `Rc`; it reaches the watch through local storage.
-    let stored = StoredValue::new_local(w);
-    on_cleanup(move || {
-        stored.with_value(|w| {
-            w.stopped.set(true);
-            if let Some(s) = w.socket.borrow_mut().take() {
-                let _ = s.close();
-            }
-        })
+    stop_when_the_page_goes(w, |w| {
+        w.stopped.set(true);
+        w.socket.borrow_mut().take()
     });
     state
 }

@@ -32,14 +32,9 @@ pub fn watch_list(opened: impl Fn() + 'static, changed: impl Fn(Vec<Incident>) +
     let state = RwSignal::new(Live::Connecting);
     let w = Rc::new(Watch { socket: RefCell::new(None), stopped: Cell::new(false), retries: Cell::new(0) });
     connect(w.clone(), state, Rc::new(Handlers { opened: Box::new(opened), changed: Box::new(changed) }));
-    let stored = StoredValue::new_local(w);
-    on_cleanup(move || {
-        stored.with_value(|w| {
-            w.stopped.set(true);
-            if let Some(s) = w.socket.borrow_mut().take() {
-                let _ = s.close();
-            }
-        })
+    crate::live::stop_when_the_page_goes(w, |w| {
+        w.stopped.set(true);
+        w.socket.borrow_mut().take()
     });
     state
 }
