@@ -207,6 +207,81 @@ async function main() {
     component_ids: [cApi.id],
   });
 
+  // ---- Action items (issue 14, lane A): two on the checkout incident, one overdue, one done.
+  step = "action items";
+  const day = (offset) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+  await post(`/api/incidents/${inc}/action-items`, {
+    title: "Alert when checkout 5xx rises after a deploy",
+    owner_id: chen,
+    due_date: day(-3),
+    priority: "high",
+    kind: "monitoring",
+  });
+  const rollback = await post(`/api/incidents/${inc}/action-items`, {
+    title: "Add a one-click rollback to the checkout runbook",
+    owner_id: ana,
+    due_date: day(7),
+    priority: "medium",
+    kind: "runbook",
+  });
+  await patch(`/api/action-items/${rollback.id}`, { status: "done" });
+
+  // ---- Postmortems (issue 14, lane P): a resolved incident with a published blameless postmortem,
+  // its customer-facing text on the status page (Statuspage `postmortem` status and body).
+  step = "postmortem";
+  const slow = await hook(db.integration_key, { summary: "Order database replication lag above 30s", severity: "error", dedup_key: "db-repl-lag", source: "prometheus" });
+  const pmInc = slow.incident_id;
+  await post(`/api/incidents/${pmInc}/acknowledge`);
+  await put(`/api/incidents/${pmInc}/roles/commander`, { user_id: admin });
+  const lagNote = await post(`/api/incidents/${pmInc}/notes`, { body: "Replica fell behind during the nightly index rebuild; paused the rebuild." });
+  await put(`/api/incidents/${pmInc}/highlights/${lagNote.seq}`, {});
+  await post(`/api/incidents/${pmInc}/updates`, { status: "investigating", message: "Order history may show recent orders late.", publish: true });
+  await post(`/api/incidents/${pmInc}/updates`, { status: "monitoring", message: "Order history is current again; we are watching it.", publish: true });
+  await hook(db.integration_key, { summary: "Order database replication lag above 30s", status: "resolved", dedup_key: "db-repl-lag" });
+  await post(`/api/incidents/${pmInc}/resolve`);
+  const pmPath = `/api/incidents/${pmInc}/postmortem`;
+  const pm = await post(pmPath, {});
+  const version = (key) => pm.sections.find((s) => s.key === key).version;
+  const sections = {
+    summary: "For 25 minutes order history showed new orders late: a read replica fell behind while the nightly index rebuild ran. Pausing the rebuild let it catch up.",
+    contributing_factors: "- The index rebuild moved to the busiest hour when the schedule changed to UTC.\n- Replica lag alerts fired at 30 s, later than customers noticed.\n- The runbook did not mention the rebuild.",
+    what_went_well: "- The lag alert paged the platform on-call at once.\n- Pausing the rebuild was safe and quick.",
+    what_was_hard: "- Nothing on the dashboards linked lag to the rebuild.",
+    where_we_got_lucky: "- It happened on a quiet evening; checkout reads the primary.",
+    action_items: "- Move the rebuild back to 03:00 local time.\n- Alert on replica lag above 10 s.",
+  };
+  for (const [key, body] of Object.entries(sections)) await put(`${pmPath}/sections/${key}`, { body, version: version(key) });
+  await put(`${pmPath}/public`, {
+    text: "On the evening of the incident, **order history** showed new orders up to 25 minutes late. No orders were lost. A database maintenance task slowed a copy of our order database; we have moved that task to a quieter time and now alert much earlier.",
+    version: pm.public_version,
+  });
+  await post(`${pmPath}/comments`, { section: "contributing_factors", body: "Can we add the graph of the lag?" });
+  await post(`${pmPath}/status`, { status: "in_review" });
+  await post(`${pmPath}/status`, { status: "published" });
+  await post(`${pmPath}/publish-public`, {});
+
+  // ---- Metrics (issue 14, lane M): a few incidents opened, acknowledged and resolved now (the
+  // API cannot backdate), from Alertmanager alerts whose `startsAt` says the problem began minutes
+  // earlier — so the Insights page has MTTD, MTTA and MTTR per service — and one marked as noise.
+  step = "metrics";
+  const am = (key, name, minutesAgo) =>
+    call("POST", `/webhooks/alertmanager/${key}`, {
+      version: "4", status: "firing",
+      alerts: [{ status: "firing", fingerprint: `demo-${name}`, labels: { alertname: name, severity: "warning" }, startsAt: new Date(Date.now() - minutesAgo * 60_000).toISOString() }],
+    }, { auth: false });
+  for (const [svc, name, ago, resolve] of [
+    [payments, "SettlementWorkerRestarting", 12, true],
+    [db, "OrdersDiskAlmostFull", 35, true],
+    [checkout, "CheckoutCanaryErrors", 4, false],
+  ]) {
+    const r = await am(svc.integration_key, name, ago);
+    const id = r.alerts[0].incident_id;
+    await post(`/api/incidents/${id}/acknowledge`);
+    if (resolve) await post(`/api/incidents/${id}/resolve`);
+  }
+  const flappy = await am(payments.integration_key, "PaymentsProbeFlapping", 1);
+  await patch(`/api/incidents/${flappy.alerts[0].incident_id}`, { noise: true });
+
   console.log(`\n  Demo admin:  admin@example.com\n  Password:    ${pw}   (shown once; it is not stored anywhere readable)\n`);
 }
 

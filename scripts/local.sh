@@ -109,3 +109,8 @@ run_soak_bench() {
 run_live_bench() {
   TOCSIN_ROOT=$PWD TOCSIN_NODE_BIN=$NODE_BIN cargo run -q --release -p tocsin-tests --bin live_bench -- "$@"
 }
+
+# A year of metrics over a seeded history (tests/src/bin/metrics_bench.rs).
+run_metrics_bench() {
+  TOCSIN_ROOT=$PWD TOCSIN_NODE_BIN=$NODE_BIN cargo run -q --release -p tocsin-tests --bin metrics_bench -- "$@"
+}

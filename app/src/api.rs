@@ -397,3 +397,121 @@ struct NamedSchedules {
 pub async fn schedule_names() -> ApiResult<Vec<Named>> {
     send::<NamedSchedules>(Request::get("/api/schedules")).await.map(|l| l.schedules)
 }
+
+// ---- Readiness (issue 14, lane R) ----
+
+pub async fn readiness() -> ApiResult<readiness::ReadinessReport> {
+    send(Request::get("/api/readiness")).await
+}
+
+pub async fn checklist_template(service_id: &str) -> ApiResult<checklists::ChecklistTemplate> {
+    send(Request::get(&format!("/api/services/{service_id}/checklist"))).await
+}
+
+pub async fn checklist_review(service_id: &str) -> ApiResult<readiness::ChecklistReview> {
+    send(Request::get(&format!("/api/services/{service_id}/checklist/review"))).await
+}
+
+/// "Mark reviewed": the runbook checklist still holds, as of now.
+pub async fn mark_checklist_reviewed(service_id: &str) -> ApiResult<readiness::ChecklistReview> {
+    send_json(Request::post(&format!("/api/services/{service_id}/checklist/review")), &serde_json::json!({})).await
+}
+
+// ---- Action items and tickets (issue 14, lane A) ----
+
+/// `GET /api/action-items` with the query already built (`?filter=mine&service=…`).
+pub async fn action_items(query: &str) -> ApiResult<action_items::ActionItemList> {
+    send(Request::get(&format!("/api/action-items{query}"))).await
+}
+
+pub async fn incident_action_items(incident_id: &str) -> ApiResult<action_items::ActionItemList> {
+    send(Request::get(&format!("/api/incidents/{incident_id}/action-items"))).await
+}
+
+pub async fn create_action_item(incident_id: &str, body: &action_items::NewActionItem) -> ApiResult<action_items::ActionItem> {
+    send_json(Request::post(&format!("/api/incidents/{incident_id}/action-items")), body).await
+}
+
+pub async fn patch_action_item(id: &str, body: &action_items::ActionItemPatch) -> ApiResult<action_items::ActionItem> {
+    send_json(Request::patch(&format!("/api/action-items/{id}")), body).await
+}
+
+pub async fn send_to_tickets(id: &str, system: tocsin_domain::action_items::TicketSystem) -> ApiResult<action_items::ActionItem> {
+    send_json(Request::post(&format!("/api/action-items/{id}/ticket")), &action_items::TicketRequest { system }).await
+}
+
+pub async fn team_list() -> ApiResult<teams::TeamList> {
+    send(Request::get("/api/teams")).await
+}
+
+// ---- Postmortems (issue 14, lane P) ----
+
+/// `None` when the incident has no postmortem yet (404).
+pub async fn postmortem(incident_id: &str, all_rows: bool) -> ApiResult<Option<postmortems::Postmortem>> {
+    let mut req = Request::get(&format!("/api/incidents/{incident_id}/postmortem"));
+    if all_rows {
+        req = req.query([("timeline", "all")]);
+    }
+    match send(req).await {
+        Ok(p) => Ok(Some(p)),
+        Err(e) if e.status == 404 && e.message.contains("postmortem") => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn create_postmortem(incident_id: &str) -> ApiResult<postmortems::Postmortem> {
+    send_json(Request::post(&format!("/api/incidents/{incident_id}/postmortem")), &postmortems::CreatePostmortem::default()).await
+}
+
+/// A save whose 409 carries the newer text: `Ok(Err(newer))` then, never an overwrite.
+async fn save_versioned<T: DeserializeOwned, C: DeserializeOwned, B: Serialize>(path: &str, body: &B) -> ApiResult<Result<T, C>> {
+    let json = serde_json::to_string(body).map_err(|e| ApiError { status: 0, message: format!("Cannot encode the request: {e}"), field: None })?;
+    let req = Request::put(path).header("Content-Type", "application/json").body(json).map_err(network)?;
+    let resp = req.send().await.map_err(network)?;
+    if resp.status() == 409 {
+        let text = resp.text().await.unwrap_or_default();
+        if let Ok(c) = serde_json::from_str::<C>(&text) {
+            return Ok(Err(c));
+        }
+        let message = serde_json::from_str::<ErrorBody>(&text).map(|b| b.error.message).unwrap_or_else(|_| "Conflict.".into());
+        return Err(ApiError { status: 409, message, field: None });
+    }
+    parse(answer(resp).await?).map(Ok)
+}
+
+pub async fn save_pm_section(incident_id: &str, key: &str, body: &postmortems::SaveSection) -> ApiResult<Result<postmortems::SectionSaved, postmortems::SectionConflict>> {
+    save_versioned(&format!("/api/incidents/{incident_id}/postmortem/sections/{key}"), body).await
+}
+
+pub async fn save_pm_public(incident_id: &str, body: &postmortems::SavePublicText) -> ApiResult<Result<postmortems::PublicTextSaved, postmortems::PublicTextSaved>> {
+    save_versioned(&format!("/api/incidents/{incident_id}/postmortem/public"), body).await
+}
+
+pub async fn pm_status(incident_id: &str, status: tocsin_domain::postmortem::PostmortemStatus) -> ApiResult<postmortems::Postmortem> {
+    send_json(Request::post(&format!("/api/incidents/{incident_id}/postmortem/status")), &postmortems::ChangeStatus { status }).await
+}
+
+pub async fn pm_comment(incident_id: &str, body: &postmortems::NewComment) -> ApiResult<postmortems::CommentAnswer> {
+    send_json(Request::post(&format!("/api/incidents/{incident_id}/postmortem/comments")), body).await
+}
+
+pub async fn pm_resolve_comment(incident_id: &str, comment_id: &str, resolved: bool) -> ApiResult<postmortems::CommentAnswer> {
+    let verb = if resolved { "resolve" } else { "reopen" };
+    send(Request::post(&format!("/api/incidents/{incident_id}/postmortem/comments/{comment_id}/{verb}"))).await
+}
+
+pub async fn pm_publish_public(incident_id: &str) -> ApiResult<postmortems::PublicPublished> {
+    send(Request::post(&format!("/api/incidents/{incident_id}/postmortem/publish-public"))).await
+}
+
+// ---- Metrics and on-call load (issue 14, lane M) ----
+
+/// `GET /api/metrics?from=&to=&group_by=` (`from`/`to` RFC 3339).
+pub async fn metrics(from: &str, to: &str, group_by: &str) -> ApiResult<metrics::MetricsReport> {
+    send(Request::get("/api/metrics").query([("from", from), ("to", to), ("group_by", group_by)])).await
+}
+
+/// `GET /api/metrics/oncall-load?from=&to=`.
+pub async fn oncall_load(from: &str, to: &str) -> ApiResult<metrics::OnCallLoadReport> {
+    send(Request::get("/api/metrics/oncall-load").query([("from", from), ("to", to)])).await
+}

@@ -62,6 +62,7 @@ fn Shell() -> impl IntoView {
                 <Routes fallback=|| view! { <h1>"Not found"</h1><p><A href="/">"Back to incidents"</A></p> }>
                     <Route path=path!("/") view=IncidentsPage/>
                     <Route path=path!("/incidents/:id") view=IncidentPage/>
+                    <Route path=path!("/incidents/:id/postmortem") view=pages::PostmortemPage/>
                     <Route path=path!("/services") view=ServicesPage/>
                     <Route path=path!("/services/:id") view=ServicePage/>
                     <Route path=path!("/status-admin") view=StatusAdminPage/>
@@ -70,6 +71,9 @@ fn Shell() -> impl IntoView {
                     <Route path=path!("/me") view=MePage/>
                     <Route path=path!("/settings/webhooks") view=WebhooksPage/>
                     <Route path=path!("/settings/audit") view=AuditPage/>
+                    <Route path=path!("/readiness") view=pages::ReadinessPage/>
+                    <Route path=path!("/insights") view=pages::InsightsPage/>
+                    <Route path=path!("/action-items") view=pages::ActionItemsPage/>
                     <Route path=path!("/invite") view=IncidentsPage/>
                 </Routes>
             </main>
@@ -109,6 +113,7 @@ fn NavBar() -> impl IntoView {
         let on = match p {
             "/" => home,
             "/me" => path.starts_with("/me") || path.starts_with("/settings"),
+            "/insights" => ["/insights", "/action-items", "/readiness", "/postmortems"].iter().any(|x| path.starts_with(x)),
             _ => path.starts_with(p),
         };
         if on { "page" } else { "false" }
@@ -118,6 +123,7 @@ fn NavBar() -> impl IntoView {
             <A href="/" attr:aria-current=move || current("/")>"Incidents"</A>
             <A href="/services" attr:aria-current=move || current("/services")>"Services"</A>
             <A href="/status-admin" attr:aria-current=move || current("/status-admin")>"Status"</A>
+            <A href="/insights" attr:aria-current=move || current("/insights")>"Learn"</A>
             <A href="/me" attr:aria-current=move || current("/me")>"Me"</A>
         </nav>
     }

@@ -10,14 +10,18 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+pub mod action_items;
 pub mod checklists;
 pub mod command;
 pub mod incidents;
 pub mod incidents_live;
 pub mod ingest;
+pub mod metrics;
 pub mod oncall;
 pub mod paging;
 pub mod people;
+pub mod postmortems;
+pub mod readiness;
 pub mod responders;
 pub mod secrets;
 pub mod service_views;

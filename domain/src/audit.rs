@@ -95,6 +95,7 @@ actions! {
     ServiceKeyRotated => "service.key_rotated",
     ServicePolicySet => "service.escalation_policy_set",
     ServiceChecklistUpdated => "service.checklist_updated",
+    ServiceChecklistReviewed => "service.checklist_reviewed",
     ScheduleCreated => "schedule.created",
     ScheduleUpdated => "schedule.updated",
     ScheduleDeleted => "schedule.deleted",
@@ -126,6 +127,9 @@ actions! {
     TeamDeleted => "team.deleted",
     IncidentRoleCreated => "incident_role.created",
     IncidentRoleDeleted => "incident_role.deleted",
+    PostmortemTemplateUpdated => "postmortem_template.updated",
+    TicketingConfigured => "ticketing.configured",
+    TicketingRemoved => "ticketing.removed",
 }
 
 impl Action {

@@ -25,6 +25,9 @@ pub struct IncidentEdit {
     /// Why the severity changes (required with a new severity).
     #[serde(default)]
     pub reason: Option<String>,
+    /// Marked as noise: left out of the metrics (and counted apart); `false` unmarks it.
+    #[serde(default)]
+    pub noise: Option<bool>,
 }
 
 /// The editable part of an incident as it is now.
@@ -33,6 +36,7 @@ pub struct Editable {
     pub title: String,
     pub summary: String,
     pub severity: Severity,
+    pub noise: bool,
 }
 
 /// One change an edit makes (a timeline row each).
@@ -41,6 +45,7 @@ pub enum Change {
     Title { to: String },
     Summary { to: String },
     Severity { from: Severity, to: Severity, reason: String },
+    Noise { to: bool },
 }
 
 impl Change {
@@ -49,6 +54,8 @@ impl Change {
             Change::Title { .. } => "incident.title_changed",
             Change::Summary { .. } => "incident.summary_updated",
             Change::Severity { .. } => "incident.severity_changed",
+            Change::Noise { to: true } => "incident.noise_marked",
+            Change::Noise { to: false } => "incident.noise_cleared",
         }
     }
 
@@ -59,6 +66,8 @@ impl Change {
             Change::Summary { to } if to.is_empty() => format!("{by} cleared the summary"),
             Change::Summary { to } => format!("{by} updated the summary: {to}"),
             Change::Severity { from, to, reason } => format!("{by} changed severity {} → {}: {reason}", from.as_str(), to.as_str()),
+            Change::Noise { to: true } => format!("{by} marked the incident as noise (left out of the metrics)"),
+            Change::Noise { to: false } => format!("{by} unmarked the incident as noise (counted in the metrics again)"),
         }
     }
 }
@@ -101,6 +110,10 @@ pub fn edit(now: &Editable, e: &IncidentEdit) -> Result<(Editable, Vec<Change>),
         _ if reason.is_some() && e.severity.is_none() => return Err(("reason", "goes with a new severity".to_string())),
         _ => {}
     }
+    if let Some(noise) = e.noise.filter(|n| *n != now.noise) {
+        next.noise = noise;
+        changes.push(Change::Noise { to: noise });
+    }
     Ok((next, changes))
 }
 
@@ -109,14 +122,14 @@ mod tests {
     use super::*;
 
     fn now() -> Editable {
-        Editable { title: "Checkout errors".into(), summary: String::new(), severity: Severity::Sev2 }
+        Editable { title: "Checkout errors".into(), summary: String::new(), severity: Severity::Sev2, noise: false }
     }
 
     #[test]
     fn each_change_is_one_row_and_the_same_value_is_none() {
-        let e = IncidentEdit { title: Some(" Checkout 500s ".into()), summary: Some("Deploy 142 broke card payments".into()), severity: Some(Severity::Sev1), reason: Some("customers affected".into()) };
+        let e = IncidentEdit { title: Some(" Checkout 500s ".into()), summary: Some("Deploy 142 broke card payments".into()), severity: Some(Severity::Sev1), reason: Some("customers affected".into()), noise: None };
         let (next, changes) = edit(&now(), &e).unwrap();
-        assert_eq!(next, Editable { title: "Checkout 500s".into(), summary: "Deploy 142 broke card payments".into(), severity: Severity::Sev1 });
+        assert_eq!(next, Editable { title: "Checkout 500s".into(), summary: "Deploy 142 broke card payments".into(), severity: Severity::Sev1, noise: false });
         assert_eq!(changes.iter().map(Change::kind).collect::<Vec<_>>(), ["incident.title_changed", "incident.summary_updated", "incident.severity_changed"]);
         assert_eq!(changes[2].message("Ana"), "Ana changed severity SEV2 → SEV1: customers affected");
         let same = IncidentEdit { title: Some("Checkout errors".into()), severity: Some(Severity::Sev2), ..Default::default() };
@@ -134,5 +147,15 @@ mod tests {
         assert_eq!(bad(IncidentEdit { reason: Some("because".into()), ..Default::default() }), "reason");
         let cleared = edit(&Editable { summary: "old".into(), ..now() }, &IncidentEdit { summary: Some(String::new()), ..Default::default() }).unwrap();
         assert_eq!(cleared.1[0].message("Ana"), "Ana cleared the summary");
+    }
+
+    #[test]
+    fn marking_as_noise_is_a_change_once() {
+        let (next, changes) = edit(&now(), &IncidentEdit { noise: Some(true), ..Default::default() }).unwrap();
+        assert!(next.noise);
+        assert_eq!(changes, vec![Change::Noise { to: true }]);
+        assert_eq!(changes[0].kind(), "incident.noise_marked");
+        assert!(edit(&next, &IncidentEdit { noise: Some(true), ..Default::default() }).unwrap().1.is_empty());
+        assert_eq!(edit(&next, &IncidentEdit { noise: Some(false), ..Default::default() }).unwrap().1[0].kind(), "incident.noise_cleared");
     }
 }

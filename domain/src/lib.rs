@@ -5,6 +5,7 @@
 
 #[cfg(feature = "vendors")]
 pub mod action_token;
+pub mod action_items;
 pub mod alert;
 pub mod api;
 pub mod audit;
@@ -21,17 +22,23 @@ pub mod ids;
 pub mod import;
 pub mod incident;
 pub mod incident_edit;
+pub mod key_times;
 pub mod markdown;
+pub mod metrics;
 pub mod notification;
 pub mod outbound;
 pub mod people;
+pub mod postmortem;
 pub mod rate_limit;
+pub mod readiness;
 pub mod responders;
 pub mod schedule;
 #[cfg(feature = "vendors")]
 pub mod sealed;
 pub mod status_page;
 pub mod status_update;
+#[cfg(feature = "vendors")]
+pub mod ticketing;
 pub mod validation;
 pub mod web_security;
 pub mod workspace;

@@ -204,6 +204,28 @@ pub fn routes() -> Vec<Op> {
         put("/api/services/{id}/checklist", Admin, "Replace the template (at most 50 steps of 1–2000 characters); incidents opened afterwards get a copy, running ones keep theirs")
             .body::<tocsin_domain::api::checklists::ChecklistTemplate>()
             .ok::<tocsin_domain::api::checklists::ChecklistTemplate>(200),
+        // ---- Metrics (issue 14) ----
+        get("/api/metrics", Observer, "MTTD, MTTA, MTTR and MTBF (count, mean, p50, p90 in seconds) of the incidents opened in [from, to), per service, team, severity, week or month (weeks and months in the organisation's time zone), with the total; noise and merged incidents left out and counted apart (definitions: README \"Metrics\")")
+            .query::<String>("from", "RFC 3339 time or date (default: 30 days before `to`)")
+            .query::<String>("to", "RFC 3339 time or date (default: now); at most 400 days after `from`")
+            .query::<String>("group_by", "service, team, severity, week (default) or month")
+            .query::<String>("tz", "IANA time zone for weeks and months (default: the organisation's)")
+            .ok::<tocsin_domain::api::metrics::MetricsReport>(200),
+        get("/api/metrics.csv", Observer, "The same query as CSV (RFC 4180): a header row, one row per group, then the total; durations in seconds")
+            .query::<String>("from", "As for /api/metrics")
+            .query::<String>("to", "As for /api/metrics")
+            .query::<String>("group_by", "As for /api/metrics")
+            .query::<String>("tz", "As for /api/metrics")
+            .text(200, "text/csv"),
+        get("/api/metrics/oncall-load", Observer, "Per person over [from, to): pages received, those outside 09:00–18:00 Monday–Friday in the organisation's time zone, and hours on call by the schedules; busiest first")
+            .query::<String>("from", "As for /api/metrics")
+            .query::<String>("to", "As for /api/metrics")
+            .query::<String>("tz", "As for /api/metrics")
+            .ok::<tocsin_domain::api::metrics::OnCallLoadReport>(200),
+        // ---- Readiness ----
+        get("/api/readiness", Observer, "What the next incident will trip over: services without a policy, schedule gaps in the next 14 days, people on call who cannot be reached, stale runbook checklists, overdue action items, quiet integrations — each with its subject and the app page where it is fixed; blocking first; counts by kind").ok::<tocsin_domain::api::readiness::ReadinessReport>(200),
+        get("/api/services/{id}/checklist/review", Observer, "When the service's runbook checklist was last reviewed (saved or marked reviewed), and by whom").ok::<tocsin_domain::api::readiness::ChecklistReview>(200),
+        post("/api/services/{id}/checklist/review", Admin, "Mark the runbook checklist reviewed now (audited `service.checklist_reviewed`)").ok::<tocsin_domain::api::readiness::ChecklistReview>(200),
         get("/api/incidents/{id}/checklist", Observer, "The incident's own checklist, in order").ok::<tocsin_domain::api::checklists::IncidentChecklist>(200),
         post("/api/incidents/{id}/checklist", Responder, "Add an ad hoc step at the end (timeline row `checklist.added`)")
             .body::<tocsin_domain::api::checklists::AddStepRequest>()
@@ -214,6 +236,40 @@ pub fn routes() -> Vec<Op> {
         post("/api/incidents/{id}/updates", Responder, "Post a status update (webhook event `incident.status_update`; `publish` also posts it to the linked public status page incident, created on first publish). `resolved` does not resolve the incident itself. A promised next update that passes reminds the communications lead (else the poster) once by push")
             .body::<tocsin_domain::api::status_updates::StatusUpdateRequest>()
             .ok::<tocsin_domain::api::status_updates::StatusUpdate>(201),
+        // ---- Postmortems (issue 14) ----
+        get("/api/incidents/{id}/postmortem", Observer, "The postmortem covering the incident: sections, hints, review comments, and the record's key times and highlights in the organisation's time zone with T+ times")
+            .query::<String>("timeline", "`all` adds every other row of the record (`timeline.rest`)")
+            .ok::<tocsin_domain::api::postmortems::Postmortem>(200),
+        post("/api/incidents/{id}/postmortem", Responder, "Start the postmortem (running or resolved incident) from the organisation's template, else the built-in blameless one, filled from the record; `related_incident_ids` groups related incidents; timeline row `postmortem.created`; 409 when one exists")
+            .body::<tocsin_domain::api::postmortems::CreatePostmortem>()
+            .ok::<tocsin_domain::api::postmortems::Postmortem>(201),
+        put("/api/incidents/{id}/postmortem/sections/{key}", Responder, "Save a section (autosave) with the version it was based on; the answer carries the blameless hints. A stale version: 409 with the newer text, nothing written")
+            .body::<tocsin_domain::api::postmortems::SaveSection>()
+            .ok::<tocsin_domain::api::postmortems::SectionSaved>(200)
+            .answer(409, "Someone saved the section since `version` (the answer has their text), or the postmortem is published", Content::Json(|g| g.subschema_for::<tocsin_domain::api::postmortems::SectionConflict>())),
+        put("/api/incidents/{id}/postmortem/public", Responder, "Save the customer-facing text with its `public_version`; a stale one: 409 with the newer text")
+            .body::<tocsin_domain::api::postmortems::SavePublicText>()
+            .ok::<tocsin_domain::api::postmortems::PublicTextSaved>(200)
+            .answer(409, "Someone saved it since `version` (the answer has their text), or the postmortem is published", Content::Json(|g| g.subschema_for::<tocsin_domain::api::postmortems::PublicTextSaved>())),
+        post("/api/incidents/{id}/postmortem/status", Responder, "draft → in_review → published (back to draft from review; reopen a published one); publishing and reopening: admins and the incident commander; timeline rows `postmortem.*`")
+            .body::<tocsin_domain::api::postmortems::ChangeStatus>()
+            .ok::<tocsin_domain::api::postmortems::Postmortem>(200),
+        post("/api/incidents/{id}/postmortem/comments", Responder, "A review comment on a section").body::<tocsin_domain::api::postmortems::NewComment>().ok::<tocsin_domain::api::postmortems::CommentAnswer>(201),
+        post("/api/incidents/{id}/postmortem/comments/{comment}/resolve", Responder, "Mark a comment resolved").ok::<tocsin_domain::api::postmortems::CommentAnswer>(200),
+        post("/api/incidents/{id}/postmortem/comments/{comment}/reopen", Responder, "Open a resolved comment again").ok::<tocsin_domain::api::postmortems::CommentAnswer>(200),
+        post("/api/incidents/{id}/postmortem/publish-public", Admin, "Publish the customer-facing text on the status page: the public incident gets status `postmortem` and `postmortem_body` in the Statuspage JSON, the incident page and the feeds")
+            .note("Admins, and the incident's commander (a responder). Needs a published postmortem, a customer-facing text, resolved incidents and a public incident (409 otherwise).")
+            .ok::<tocsin_domain::api::postmortems::PublicPublished>(200),
+        get("/api/incidents/{id}/postmortem.md", Observer, "The postmortem as Markdown (`?timeline=all` appends the full record)")
+            .query::<String>("timeline", "`all` appends the full record")
+            .text(200, "text/markdown"),
+        get("/api/incidents/{id}/postmortem.html", Observer, "The postmortem as a print-ready HTML page (no scripts, everything escaped)")
+            .query::<String>("timeline", "`all` appends the full record")
+            .text(200, HTML),
+        get("/api/postmortem-template", Observer, "The template new postmortems start from (the organisation's, else the built-in blameless one)").ok::<tocsin_domain::postmortem::template::Template>(200),
+        put("/api/postmortem-template", Admin, "Store the organisation's template (audited `postmortem_template.updated`)")
+            .body::<tocsin_domain::postmortem::template::Template>()
+            .ok::<tocsin_domain::postmortem::template::Template>(200),
         // ---- On call ----
         post("/api/schedules", Admin, "Create a schedule")
             .body::<ScheduleRequest>()
@@ -279,6 +335,42 @@ pub fn routes() -> Vec<Op> {
         get("/api/webhook-destinations/{id}/deliveries", Admin, "A destination's recent deliveries").ok::<DeliveryLog>(200),
         post("/api/admin/reseal", Admin, "Re-seal a batch of stored secrets under the current TOCSIN_SECRET_KEY (after a rotation); repeat until remaining is 0")
             .ok::<tocsin_domain::api::secrets::ResealReport>(200),
+        // ---- Action items and ticket systems (issue 14) ----
+        get("/api/action-items", Observer, "The organisation's action items: open first (soonest due first), then done")
+            .note("Query: `filter` = `all` (default) | `mine` (the caller's) | `overdue` (open and past the end of the due day); `status` = `open` | `done`; `service` (id); `team` (id: the item's service is the team's, or its owner is a member).")
+            .ok::<tocsin_domain::api::action_items::ActionItemList>(200),
+        post("/api/action-items", Responder, "Create an action item on its own (or naming an incident with `incident_id`); a timeline row `action_item.created` on the incident")
+            .body::<tocsin_domain::api::action_items::NewActionItem>()
+            .ok::<tocsin_domain::api::action_items::ActionItem>(201),
+        get("/api/action-items/{id}", Observer, "One action item").ok::<tocsin_domain::api::action_items::ActionItem>(200),
+        patch("/api/action-items/{id}", Responder, "Edit title, owner, due date, priority, kind, service; `status` done/open records who and when (timeline row on the incident); a concurrent edit → 409")
+            .body::<tocsin_domain::api::action_items::ActionItemPatch>()
+            .ok::<tocsin_domain::api::action_items::ActionItem>(200),
+        post("/api/action-items/{id}/ticket", Responder, "Open a Jira issue or GitHub issue for the item and store its key and URL; once only")
+            .body::<tocsin_domain::api::action_items::TicketRequest>()
+            .ok::<tocsin_domain::api::action_items::ActionItem>(201)
+            .answer(200, "The item already has a ticket: the stored one (no second ticket is opened)", Content::Json(|g| g.subschema_for::<tocsin_domain::api::action_items::ActionItem>()))
+            .answer(502, "The ticket system refused or did not answer: the message names the vendor and its HTTP status; nothing is stored", Content::Json(|g| g.subschema_for::<ErrorBody>())),
+        get("/api/incidents/{id}/action-items", Observer, "An incident's action items").ok::<tocsin_domain::api::action_items::ActionItemList>(200),
+        post("/api/incidents/{id}/action-items", Responder, "Create an action item on the incident (optionally in its postmortem: `postmortem_id`); service defaults to the incident's")
+            .body::<tocsin_domain::api::action_items::NewActionItem>()
+            .ok::<tocsin_domain::api::action_items::ActionItem>(201),
+        get("/api/ticketing", Admin, "The organisation's ticket systems (never their tokens or webhook secrets)").ok::<tocsin_domain::api::action_items::TicketingList>(200),
+        put("/api/ticketing/{system}", Admin, "Configure Jira or GitHub (token and webhook secret sealed at rest; a generated webhook secret is shown once)")
+            .path_enum("system", &["jira", "github"])
+            .body::<tocsin_domain::api::action_items::TicketingConfigRequest>()
+            .ok::<tocsin_domain::api::action_items::SavedTicketing>(200),
+        delete("/api/ticketing/{system}", Admin, "Remove a ticket system (items keep their ticket links)").path_enum("system", &["jira", "github"]).no_content(),
+        post("/hooks/jira/{id}", Anyone, "Jira's `jira:issue_updated` webhook: an issue whose status category is done closes its action item")
+            .note("`id` is the configuration's id (`webhook_path` of `GET /api/ticketing`). Authenticated by `X-Hub-Signature: sha256=<HMAC-SHA256 of the raw body under the webhook secret>` (Jira Cloud admin webhooks with a secret); a missing or wrong signature → 401 and nothing changes.")
+            .security(json!([]))
+            .answer(200, "The item was closed", Content::Json(|g| g.subschema_for::<tocsin_domain::api::action_items::HookOutcome>()))
+            .answer(202, "Nothing to do: another event, a ticket not done, an unknown ticket, or an item already done", Content::Json(|g| g.subschema_for::<tocsin_domain::api::action_items::HookOutcome>())),
+        post("/hooks/github/{id}", Anyone, "GitHub's `issues` webhook: action `closed` closes the issue's action item")
+            .note("`id` is the configuration's id. Authenticated by `X-Hub-Signature-256: sha256=<HMAC-SHA256 of the raw body under the webhook secret>`; a missing or wrong signature → 401 and nothing changes. `X-GitHub-Event` other than `issues` (e.g. `ping`) is accepted and ignored.")
+            .security(json!([]))
+            .answer(200, "The item was closed", Content::Json(|g| g.subschema_for::<tocsin_domain::api::action_items::HookOutcome>()))
+            .answer(202, "Nothing to do: another event or action, an unknown ticket, or an item already done", Content::Json(|g| g.subschema_for::<tocsin_domain::api::action_items::HookOutcome>())),
         // ---- Alert ingestion ----
         post("/webhooks/{vendor}/{key}", Integration, "An alert webhook from a monitoring tool")
             .note("`key` is the service's integration key. `generic` takes `GenericAlertRequest`; the others take the vendor's own payload. A webhook secret, when set, is proven per vendor (see the README).")

@@ -597,6 +597,49 @@ fn write_rows() -> Vec<Row> {
         }),
         // ---- secrets at rest: one re-seal step after a key rotation (nothing to re-seal here)
         row("POST", "/api/admin/reseal", "re-seal a batch", admin_only(200), |_, _| Attempt::new("/api/admin/reseal").json(json!({}))),
+        // ---- action items and ticket systems (issue 14)
+        row("POST", "/api/action-items", "a standalone item", responders(201), |w, _| {
+            Attempt::new("/api/action-items").json(json!({"title": unique("Write the runbook")})).probe(w.admin(), "/api/action-items?status=open", "/items", count)
+        }),
+        row("POST", "/api/incidents/{id}/action-items", "an item on the incident", responders(201), |w, _| {
+            let path = format!("/api/incidents/{}/action-items", w.incident);
+            Attempt::new(&path).json(json!({"title": unique("Add an alert"), "priority": "high", "kind": "monitoring"})).probe(w.admin(), &path, "/items", count)
+        }),
+        row("PATCH", "/api/action-items/{id}", "tick it done", responders(200), |w, _| {
+            let id = w.admin_ok("POST", "/api/action-items", json!({"title": unique("Fix it")}))["id"].as_str().unwrap().to_string();
+            Attempt::new(format!("/api/action-items/{id}")).json(json!({"status": "done"})).probe(w.admin(), format!("/api/action-items/{id}"), "/status", at)
+        }),
+        row("POST", "/api/action-items/{id}/ticket", "no such ticket system configured", responders(400), |w, _| {
+            let id = w.admin_ok("POST", "/api/action-items", json!({"title": unique("Ticket me")}))["id"].as_str().unwrap().to_string();
+            // The hook row below configures GitHub; this row is about an organisation without it.
+            w.call(&w.admin(), "DELETE", "/api/ticketing/github", None, &[]);
+            Attempt::new(format!("/api/action-items/{id}/ticket")).json(json!({"system": "github"})).probe(w.admin(), format!("/api/action-items/{id}"), "/ticket", at)
+        }),
+        row("PUT", "/api/ticketing/{system}", "configure Jira", admin_only(200), |w, _| {
+            Attempt::new("/api/ticketing/jira")
+                .json(json!({"base_url": "http://127.0.0.1:9/", "email": "bot@authz.example.com", "project_key": "OPS", "api_token": unique("token")}))
+                .probe(w.admin(), "/api/ticketing", "/configs", at)
+        }),
+        row("DELETE", "/api/ticketing/{system}", "remove Jira", admin_only(204), |w, _| {
+            w.admin_ok("PUT", "/api/ticketing/jira", json!({"base_url": "http://127.0.0.1:9/", "email": "bot@authz.example.com", "project_key": "OPS", "api_token": "t0ken"}));
+            Attempt::new("/api/ticketing/jira").probe(w.admin(), "/api/ticketing", "/configs", at)
+        }),
+        row("POST", "/hooks/jira/{id}", "without a signature", anyone(401), |w, _| {
+            let cfg = w.admin_ok("PUT", "/api/ticketing/jira", json!({"base_url": "http://127.0.0.1:9/", "email": "bot@authz.example.com", "project_key": "OPS", "api_token": "t0ken"}));
+            Attempt::new(cfg["config"]["webhook_path"].as_str().unwrap()).json(json!({"webhookEvent": "jira:issue_updated", "issue": {"key": "OPS-1"}}))
+        }),
+        row("POST", "/hooks/github/{id}", "with a wrong signature", anyone(401), |w, _| {
+            let cfg = w.admin_ok("PUT", "/api/ticketing/github", json!({"owner": "acme", "repo": "api", "base_url": "http://127.0.0.1:9", "api_token": "t0ken"}));
+            Attempt::new(cfg["config"]["webhook_path"].as_str().unwrap())
+                .json(json!({"action": "closed", "issue": {"number": 1}, "repository": {"full_name": "acme/api"}}))
+                .header("X-GitHub-Event", "issues".into())
+                .header("X-Hub-Signature-256", format!("sha256={}", "0".repeat(64)))
+        }),
+        // ---- readiness (issue 14)
+        row("POST", "/api/services/{id}/checklist/review", "mark the runbook reviewed", admin_only(200), |w, _| {
+            let path = format!("/api/services/{}/checklist/review", w.edit_service);
+            Attempt::new(&path).json(json!({})).probe(w.admin(), &path, "/reviewed_at", at)
+        }),
         // ---- monitoring tools: the integration key is the credential, not the session
         row("POST", "/webhooks/{vendor}/{key}", "the service's integration key", anyone(202), |w, _| {
             Attempt::new(format!("/webhooks/generic/{}", w.alert_key)).json(json!({"summary": unique("Alert"), "severity": "info", "dedup_key": unique("d")}))
@@ -622,6 +665,82 @@ fn write_rows() -> Vec<Row> {
         opsgenie_row("POST", "/v2/alerts/{id}/acknowledge", "with GenieKey", anyone(202), |w, _| {
             let alias = w.opsgenie_alert();
             Attempt::new(format!("/v2/alerts/{alias}/acknowledge?identifierType=alias")).header("Authorization", format!("GenieKey {}", w.alert_key))
+        }),
+        // ---- postmortems (issue 14): each attempt on a new incident with a postmortem the admin started
+        row("POST", "/api/incidents/{id}/postmortem", "start one", responders(201), |w, _| {
+            let id = w.declare();
+            let path = format!("/api/incidents/{id}/postmortem");
+            Attempt::new(&path).json(json!({})).probe(w.admin(), &path, "", status_of)
+        }),
+        row("PUT", "/api/incidents/{id}/postmortem/sections/{key}", "save a section", responders(200), |w, _| {
+            let id = w.declare();
+            w.admin_ok("POST", &format!("/api/incidents/{id}/postmortem"), json!({}));
+            Attempt::new(format!("/api/incidents/{id}/postmortem/sections/summary"))
+                .json(json!({"body": unique("What happened"), "version": 1}))
+                .probe(w.admin(), format!("/api/incidents/{id}/postmortem"), "/sections/0/body", at)
+        }),
+        row("PUT", "/api/incidents/{id}/postmortem/public", "the customer-facing text", responders(200), |w, _| {
+            let id = w.declare();
+            w.admin_ok("POST", &format!("/api/incidents/{id}/postmortem"), json!({}));
+            Attempt::new(format!("/api/incidents/{id}/postmortem/public"))
+                .json(json!({"text": unique("We are sorry"), "version": 1}))
+                .probe(w.admin(), format!("/api/incidents/{id}/postmortem"), "/public_text", at)
+        }),
+        row("POST", "/api/incidents/{id}/postmortem/status", "ask for a review", responders(200), |w, _| {
+            let id = w.declare();
+            w.admin_ok("POST", &format!("/api/incidents/{id}/postmortem"), json!({}));
+            Attempt::new(format!("/api/incidents/{id}/postmortem/status"))
+                .json(json!({"status": "in_review"}))
+                .probe(w.admin(), format!("/api/incidents/{id}/postmortem"), "/status", at)
+        }),
+        row("POST", "/api/incidents/{id}/postmortem/status", "publish (not the commander)", admin_only(200), |w, _| {
+            let id = w.declare();
+            w.admin_ok("POST", &format!("/api/incidents/{id}/postmortem"), json!({}));
+            w.admin_ok("POST", &format!("/api/incidents/{id}/postmortem/status"), json!({"status": "in_review"}));
+            Attempt::new(format!("/api/incidents/{id}/postmortem/status"))
+                .json(json!({"status": "published"}))
+                .probe(w.admin(), format!("/api/incidents/{id}/postmortem"), "/status", at)
+        }),
+        row("POST", "/api/incidents/{id}/postmortem/comments", "comment on a section", responders(201), |w, _| {
+            let id = w.declare();
+            w.admin_ok("POST", &format!("/api/incidents/{id}/postmortem"), json!({}));
+            Attempt::new(format!("/api/incidents/{id}/postmortem/comments"))
+                .json(json!({"section": "summary", "body": unique("Say more")}))
+                .probe(w.admin(), format!("/api/incidents/{id}/postmortem"), "/comments", count)
+        }),
+        row("POST", "/api/incidents/{id}/postmortem/comments/{c}/resolve", "an open comment", responders(200), |w, _| {
+            let id = w.declare();
+            w.admin_ok("POST", &format!("/api/incidents/{id}/postmortem"), json!({}));
+            let c = w.admin_ok("POST", &format!("/api/incidents/{id}/postmortem/comments"), json!({"section": "impact", "body": unique("Numbers?")}));
+            let cid = c["comment"]["id"].as_str().unwrap().to_string();
+            Attempt::new(format!("/api/incidents/{id}/postmortem/comments/{cid}/resolve"))
+                .json(json!({}))
+                .probe(w.admin(), format!("/api/incidents/{id}/postmortem"), "/comments/0/resolved", at)
+        }),
+        row("POST", "/api/incidents/{id}/postmortem/comments/{c}/reopen", "a resolved comment", responders(200), |w, _| {
+            let id = w.declare();
+            w.admin_ok("POST", &format!("/api/incidents/{id}/postmortem"), json!({}));
+            let c = w.admin_ok("POST", &format!("/api/incidents/{id}/postmortem/comments"), json!({"section": "impact", "body": unique("Numbers?")}));
+            let cid = c["comment"]["id"].as_str().unwrap().to_string();
+            w.admin_ok("POST", &format!("/api/incidents/{id}/postmortem/comments/{cid}/resolve"), json!({}));
+            Attempt::new(format!("/api/incidents/{id}/postmortem/comments/{cid}/reopen"))
+                .json(json!({}))
+                .probe(w.admin(), format!("/api/incidents/{id}/postmortem"), "/comments/0/resolved", at)
+        }),
+        row("POST", "/api/incidents/{id}/postmortem/publish-public", "to the status page (not the commander)", admin_only(200), |w, _| {
+            let id = w.declare();
+            w.admin_ok("POST", &format!("/api/incidents/{id}/updates"), json!({"status": "investigating", "message": unique("Looking into it"), "publish": true}));
+            w.admin_ok("POST", &format!("/api/incidents/{id}/resolve"), json!({}));
+            let pm = format!("/api/incidents/{id}/postmortem");
+            w.admin_ok("POST", &pm, json!({}));
+            w.admin_ok("PUT", &format!("{pm}/public"), json!({"text": unique("What happened, for customers"), "version": 1}));
+            w.admin_ok("POST", &format!("{pm}/status"), json!({"status": "in_review"}));
+            w.admin_ok("POST", &format!("{pm}/status"), json!({"status": "published"}));
+            Attempt::new(format!("{pm}/publish-public")).json(json!({})).probe(w.admin(), &pm, "/public_published_at", at)
+        }),
+        row("PUT", "/api/postmortem-template", "the organisation's template", admin_only(200), |w, _| {
+            let body = json!({"name": unique("Template"), "sections": [{"key": "summary", "title": "Summary", "prompt": ""}, {"key": "timeline", "title": "Timeline"}]});
+            Attempt::new("/api/postmortem-template").json(body).probe(w.admin(), "/api/postmortem-template", "/name", at)
         }),
     ]
 }
@@ -679,6 +798,38 @@ fn read_rows() -> Vec<Row> {
         row("GET", "/api/push/deliveries", "one's own deliveries", any_user(200), |_, _| Attempt::new("/api/push/deliveries")),
         row("GET", "/api/users/me/contact-preferences", "one's own", any_user(200), |_, _| Attempt::new("/api/users/me/contact-preferences")),
         row("GET", "/api/tokens", "one's own (an admin's: everyone's)", any_user(200), |_, _| Attempt::new("/api/tokens")),
+        // ---- action items and ticket systems (issue 14)
+        row("GET", "/api/action-items", "overdue ones", any_user(200), |_, _| Attempt::new("/api/action-items?filter=overdue")),
+        row("GET", "/api/action-items/{id}", "", any_user(200), |w, _| {
+            let id = w.admin_ok("POST", "/api/action-items", json!({"title": unique("Read me")}))["id"].as_str().unwrap().to_string();
+            Attempt::new(format!("/api/action-items/{id}"))
+        }),
+        row("GET", "/api/incidents/{id}/action-items", "", any_user(200), |w, _| Attempt::new(format!("/api/incidents/{}/action-items", w.incident))),
+        row("GET", "/api/ticketing", "never the secrets", admin_only(200), |_, _| Attempt::new("/api/ticketing")),
+        // ---- metrics (issue 14)
+        row("GET", "/api/metrics", "a year by service", any_user(200), |_, _| Attempt::new("/api/metrics?group_by=service&from=2026-01-01&to=2026-12-31")),
+        row("GET", "/api/metrics.csv", "", any_user(200), |_, _| Attempt::new("/api/metrics.csv?group_by=month")),
+        row("GET", "/api/metrics/oncall-load", "", any_user(200), |_, _| Attempt::new("/api/metrics/oncall-load")),
+        // ---- readiness (issue 14)
+        row("GET", "/api/readiness", "", any_user(200), |_, _| Attempt::new("/api/readiness")),
+        row("GET", "/api/services/{id}/checklist/review", "", any_user(200), |w, _| Attempt::new(format!("/api/services/{}/checklist/review", w.alert_service))),
+        // ---- postmortems (issue 14)
+        row("GET", "/api/incidents/{id}/postmortem", "with the full record", any_user(200), |w, _| {
+            let id = w.declare();
+            w.admin_ok("POST", &format!("/api/incidents/{id}/postmortem"), json!({}));
+            Attempt::new(format!("/api/incidents/{id}/postmortem?timeline=all"))
+        }),
+        row("GET", "/api/incidents/{id}/postmortem.md", "", any_user(200), |w, _| {
+            let id = w.declare();
+            w.admin_ok("POST", &format!("/api/incidents/{id}/postmortem"), json!({}));
+            Attempt::new(format!("/api/incidents/{id}/postmortem.md"))
+        }),
+        row("GET", "/api/incidents/{id}/postmortem.html", "", any_user(200), |w, _| {
+            let id = w.declare();
+            w.admin_ok("POST", &format!("/api/incidents/{id}/postmortem"), json!({}));
+            Attempt::new(format!("/api/incidents/{id}/postmortem.html"))
+        }),
+        row("GET", "/api/postmortem-template", "", any_user(200), |_, _| Attempt::new("/api/postmortem-template")),
         // ---- admins only
         row("GET", "/api/webhook-destinations", "", admin_only(200), |_, _| Attempt::new("/api/webhook-destinations")),
         row("GET", "/api/webhook-destinations/{id}/deliveries", "", admin_only(200), |w, _| {

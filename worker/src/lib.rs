@@ -74,6 +74,10 @@ async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     if let Err(e) = http::status_updates_sweep(&db, now).await {
         worker::console_error!("scheduled: status update reminder sweep failed: {e}");
     }
+    // Action items past due: their owners get a push, at most once a day per item.
+    if let Err(e) = http::action_items_sweep(&db, now).await {
+        worker::console_error!("scheduled: action item reminder sweep failed: {e}");
+    }
     // Secrets at rest: what earlier versions stored in the clear is sealed (or, for queued
     // action tokens, cleared), and values under the previous key are re-sealed, a few a tick.
     reseal::sweep(&db, now).await;

@@ -295,6 +295,7 @@ fn Header(ws: Ws) -> impl IntoView {
                             </a>
                         }).collect_view()}
                         {runbook.map(|url| view! { <a class="btn runbook" href=url target="_blank" rel="noopener noreferrer">"Runbook ↗"</a> })}
+                        <A href=format!("/incidents/{}/postmortem", d.incident.id) attr:class="btn postmortem-link">"Postmortem"</A>
                     })
                 })}
                 <Show when=move || ws.can_respond.get()>
@@ -524,6 +525,7 @@ fn Details(ws: Ws, escalation: RwSignal<Option<IncidentNotifications>>) -> impl 
             })}
             <command::ServicesEditor ws=ws/>
             <command::MergeInto ws=ws/>
+            <crate::components::action_items::ActionItemsPanel incident_id=ws.id.get_untracked()/>
             {move || escalation.get().and_then(|n| n.escalation.map(|e| (e, n.notifications))).map(|(e, pages)| view! {
                 <section class="panel escalation" aria-labelledby="esc-h">
                     <h2 id="esc-h">"Escalation"</h2>

@@ -1,11 +1,15 @@
 //! One module per screen.
 
+mod action_items_page;
 mod audit_page;
 mod incident_page;
 mod incidents_page;
 mod login_page;
 mod me_page;
 mod policies_page;
+mod postmortem_page;
+mod readiness_page;
+mod insights_page;
 mod schedule_page;
 mod service_page;
 mod services_page;
@@ -13,12 +17,16 @@ mod setup_page;
 mod status_admin_page;
 mod webhooks_page;
 
+pub use action_items_page::ActionItemsPage;
 pub use audit_page::AuditPage;
 pub use incident_page::IncidentPage;
 pub use incidents_page::IncidentsPage;
 pub use login_page::{InvitePage, LoginPage};
 pub use me_page::MePage;
 pub use policies_page::PoliciesPage;
+pub use postmortem_page::PostmortemPage;
+pub use readiness_page::ReadinessPage;
+pub use insights_page::InsightsPage;
 pub use schedule_page::SchedulePage;
 pub use service_page::ServicePage;
 pub use services_page::ServicesPage;

@@ -61,6 +61,7 @@ pub fn ServicePage() -> impl IntoView {
             <Show when=is_admin>
                 <Settings service=s.clone() on_saved=move |saved| service.set(Some(saved))/>
             </Show>
+            <super::readiness_page::RunbookReview service_id=id() is_admin=Signal::derive(is_admin)/>
         })}
         {move || integrations.get().map(|i| {
             let now = now_ms();

@@ -33,6 +33,9 @@ pub struct Incident {
     /// Set when this incident was merged into another (it is then resolved).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub merged_into: Option<IncidentRef>,
+    /// Marked as noise (`PATCH {"noise":true}`): left out of the metrics.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub noise: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

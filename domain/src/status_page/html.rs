@@ -233,6 +233,15 @@ pub fn incident(s: &Snapshot, id: &str) -> Option<String> {
     if !names.is_empty() {
         let _ = write!(out, "<p class=\"m\">Affected: {}</p>", names.join(", "));
     }
+    // A published postmortem: the customer-facing text only, from the safe Markdown subset.
+    if let (Some(body), Some(at)) = (&i.postmortem_body, i.postmortem_published_at) {
+        let _ = write!(
+            out,
+            "<section class=\"c\" aria-labelledby=\"pm\"><h2 id=\"pm\">Postmortem</h2><p class=\"m\">Published {}</p>{}</section>",
+            esc(&when(at, tz)),
+            crate::postmortem::export::markdown_html(body, 2)
+        );
+    }
     out.push_str("</main>");
     foot(&mut out, s);
     Some(out)

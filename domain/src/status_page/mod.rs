@@ -313,6 +313,11 @@ pub struct PublicIncident {
     pub component_ids: Vec<String>,
     /// Newest first.
     pub updates: Vec<Update>,
+    /// The customer-facing postmortem (Markdown), once published (Statuspage's `postmortem_body`).
+    #[serde(default)]
+    pub postmortem_body: Option<String>,
+    #[serde(default)]
+    pub postmortem_published_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -81,6 +81,13 @@ pub fn incident(s: &Snapshot, i: &PublicIncident) -> Value {
         "started_at": time(i.created_at, tz(s)), "page_id": s.page.id,
         "incident_updates": i.updates.iter().map(|u| update(s, u, &i.id)).collect::<Vec<_>>(),
         "components": listed_components(s, &i.component_ids),
+        // Statuspage's postmortem fields (null until one is published).
+        "postmortem_body": i.postmortem_body,
+        "postmortem_body_last_updated_at": i.postmortem_body.as_ref().map(|_| time(i.updated_at, tz(s))),
+        "postmortem_published_at": opt_time(i.postmortem_published_at, tz(s)),
+        "postmortem_ignored": false,
+        "postmortem_notified_subscribers": false,
+        "postmortem_notified_twitter": false,
     })
 }
 
@@ -158,6 +165,8 @@ pub(crate) mod tests {
                     id: "i2".into(), name: "Elevated API errors".into(), status: UpdateStatus::Identified, impact: Impact::Major,
                     created_at: t("2026-11-24T10:00:00Z"), updated_at: t("2026-11-24T10:30:00Z"), monitoring_at: None, resolved_at: None,
                     component_ids: vec!["c1".into()],
+                    postmortem_body: None,
+                    postmortem_published_at: None,
                     updates: vec![
                         Update { affected: vec![AffectedComponent { code: "c1".into(), name: "API".into(), old_status: ComponentStatus::Operational, new_status: ComponentStatus::PartialOutage }],
                                  ..upd("u2", "identified", "A bad deploy; rolling back.", "2026-11-24T10:30:00Z") },
@@ -168,6 +177,7 @@ pub(crate) mod tests {
                     id: "i1".into(), name: "Slow logins".into(), status: UpdateStatus::Resolved, impact: Impact::Minor,
                     created_at: t("2026-11-20T08:00:00Z"), updated_at: t("2026-11-20T09:00:00Z"), monitoring_at: Some(t("2026-11-20T08:40:00Z")),
                     resolved_at: Some(t("2026-11-20T09:00:00Z")), component_ids: vec!["c3".into()],
+                    postmortem_body: None, postmortem_published_at: None,
                     updates: vec![upd("u3", "resolved", "Fixed.", "2026-11-20T09:00:00Z")],
                 },
             ],

@@ -49,9 +49,13 @@ impl Db {
         self.all("SELECT text FROM service_checklist_steps WHERE org_id = ? AND service_id = ? ORDER BY position", args![org_id, service_id]).await
     }
 
-    /// Replaces a service's template (positions 1..n) with its audit row, atomically.
-    pub async fn put_checklist_template(&self, org_id: &str, service_id: &str, steps: &[String], audit: &Audit) -> ApiResult<()> {
-        let mut stmts = vec![self.stmt("DELETE FROM service_checklist_steps WHERE org_id = ? AND service_id = ?", args![org_id, service_id])?];
+    /// Replaces a service's template (positions 1..n) with its audit row, atomically; saving it
+    /// counts as reviewing it (`reviewer`: who, when — readiness).
+    pub async fn put_checklist_template(&self, org_id: &str, service_id: &str, steps: &[String], reviewer: (&str, i64), audit: &Audit) -> ApiResult<()> {
+        let mut stmts = vec![
+            self.checklist_reviewed_stmt(org_id, service_id, reviewer.0, reviewer.1)?,
+            self.stmt("DELETE FROM service_checklist_steps WHERE org_id = ? AND service_id = ?", args![org_id, service_id])?,
+        ];
         for (text, position) in steps.iter().zip(1_i64..) {
             stmts.push(self.stmt(
                 "INSERT INTO service_checklist_steps (org_id, service_id, position, text) VALUES (?, ?, ?, ?)",

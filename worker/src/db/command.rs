@@ -270,10 +270,13 @@ impl Db {
         let done = "EXISTS (SELECT 1 FROM incidents WHERE id = ?1 AND merged_into = ?2 AND resolved_at = ?3)";
         let stmts = vec![
             self.stmt(
-                "UPDATE incidents SET status = 'resolved', merged_into = ?1, resolved_at = ?2, resolved_by = ?3, updated_at = ?2
+                &format!(
+                "UPDATE incidents SET status = 'resolved', merged_into = ?1, resolved_at = ?2, resolved_by = ?3, updated_at = ?2, {}
                  WHERE org_id = ?4 AND id = ?5 AND status = ?6 AND merged_into IS NULL
                    AND (SELECT COALESCE(MAX(seq), 0) FROM timeline WHERE incident_id = ?5) = ?7
                    AND EXISTS (SELECT 1 FROM incidents WHERE org_id = ?4 AND id = ?1 AND status != 'resolved' AND merged_into IS NULL)",
+                    super::key_times::resolved(now)
+                ),
                 args![m.target, now, m.actor, m.org_id, m.source, m.source_status, m.source_last_seq],
             )?,
             self.stmt(&format!("UPDATE alerts SET incident_id = ?2 WHERE incident_id = ?1 AND {done}"), args![m.source, m.target, now])?,
@@ -313,7 +316,8 @@ impl Db {
                 ),
                 args![m.source, m.target, now, m.org_id],
             )?,
-            self.stmt(&format!("UPDATE incidents SET updated_at = ?3 WHERE id = ?2 AND {done}"), args![m.source, m.target, now])?,
+            // The target holds the source's alerts now: its key times take the earlier of both.
+            self.stmt(&format!("UPDATE incidents SET updated_at = ?3, {} WHERE id = ?2 AND {done}", super::key_times::merged_from("?1")), args![m.source, m.target, now])?,
         ];
         let res = self.batch(stmts).await?;
         Ok(changes(&res[0]) == 1)

@@ -31,12 +31,15 @@ pub struct IncidentRow {
     pub merged_into: Option<String>,
     #[serde(default)]
     pub merged_into_number: Option<i64>,
+    /// Marked as noise (migration 0015).
+    #[serde(default)]
+    pub noise: i64,
 }
 
 const INCIDENT_SELECT: &str = "SELECT i.id, i.org_id, i.number, i.title, i.summary, i.status, i.severity, i.service_id,
      s.name AS service_name, s.runbook_url, i.created_at, i.updated_at, i.acknowledged_at, i.acknowledged_by,
      i.resolved_at, i.resolved_by, (SELECT COUNT(*) FROM alerts a WHERE a.incident_id = i.id) AS alert_count,
-     i.merged_into, (SELECT m.number FROM incidents m WHERE m.id = i.merged_into) AS merged_into_number
+     i.merged_into, (SELECT m.number FROM incidents m WHERE m.id = i.merged_into) AS merged_into_number, i.noise
      FROM incidents i LEFT JOIN services s ON s.id = i.service_id";
 
 #[derive(Debug, Clone, Deserialize)]
@@ -144,9 +147,13 @@ impl Db {
     /// The incident insert; its number is the organisation's next, taken inside the statement
     /// (SQLite runs one statement at a time, and a unique index backs it up).
     fn incident_stmt(&self, i: &NewIncident<'_>, now: i64) -> ApiResult<D1PreparedStatement> {
+        // Declared by hand: impact and detection are the declaration (key times, migration 0015).
+        let (kt_cols, kt_vals) = super::key_times::opened_columns(now, now);
         self.stmt(
-            "INSERT INTO incidents (id, org_id, number, title, status, severity, service_id, created_at, updated_at)
-             SELECT ?, ?, COALESCE(MAX(number), 0) + 1, ?, 'triggered', ?, ?, ?, ? FROM incidents WHERE org_id = ?",
+            &format!(
+                "INSERT INTO incidents (id, org_id, number, title, status, severity, service_id, created_at, updated_at{kt_cols})
+                 SELECT ?, ?, COALESCE(MAX(number), 0) + 1, ?, 'triggered', ?, ?, ?, ?{kt_vals} FROM incidents WHERE org_id = ?"
+            ),
             args![i.id, i.org_id, i.title, i.severity, i.service_id, now, now, i.org_id],
         )
     }
@@ -175,14 +182,21 @@ impl Db {
         t: &NewTimeline<'_>,
         now: i64,
     ) -> ApiResult<bool> {
+        // With the key times of the transition (migration 0015).
         let update = match to {
-            "acknowledged" => "UPDATE incidents SET status = 'acknowledged', acknowledged_at = ?, acknowledged_by = ?, updated_at = ?
+            "acknowledged" => format!(
+                "UPDATE incidents SET status = 'acknowledged', acknowledged_at = ?, acknowledged_by = ?, updated_at = ?, {}
                  WHERE org_id = ? AND id = ? AND status = ?",
-            _ => "UPDATE incidents SET status = 'resolved', resolved_at = ?, resolved_by = ?, updated_at = ?
+                super::key_times::acknowledged(now)
+            ),
+            _ => format!(
+                "UPDATE incidents SET status = 'resolved', resolved_at = ?, resolved_by = ?, updated_at = ?, {}
                  WHERE org_id = ? AND id = ? AND status = ?",
+                super::key_times::resolved(now)
+            ),
         };
         let mut stmts = vec![
-            self.stmt(update, args![now, actor_json, now, org_id, id, from])?,
+            self.stmt(&update, args![now, actor_json, now, org_id, id, from])?,
             self.stmt(
                 "INSERT INTO timeline (id, org_id, incident_id, at, kind, actor, message, seq) SELECT ?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM timeline WHERE incident_id = ?3) WHERE changes() = 1",
                 args![t.id, org_id, id, now, t.kind, t.actor, t.message],
@@ -308,10 +322,11 @@ impl Db {
 
 impl Db {
     /// An edit of title, summary and severity with its timeline rows, in one batch.
-    pub async fn edit_incident(&self, org_id: &str, id: &str, title: &str, summary: &str, severity: &str, rows: &[NewTimeline<'_>], now: i64) -> ApiResult<bool> {
+    #[allow(clippy::too_many_arguments)]
+    pub async fn edit_incident(&self, org_id: &str, id: &str, title: &str, summary: &str, severity: &str, noise: bool, rows: &[NewTimeline<'_>], now: i64) -> ApiResult<bool> {
         let mut stmts = vec![self.stmt(
-            "UPDATE incidents SET title = ?, summary = ?, severity = ?, updated_at = ? WHERE org_id = ? AND id = ?",
-            args![title, summary, severity, now, org_id, id],
+            "UPDATE incidents SET title = ?, summary = ?, severity = ?, noise = ?, updated_at = ? WHERE org_id = ? AND id = ?",
+            args![title, summary, severity, noise as i64, now, org_id, id],
         )?];
         for t in rows {
             stmts.push(self.timeline_stmt(org_id, id, t, now)?);

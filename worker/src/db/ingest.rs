@@ -110,10 +110,12 @@ impl Db {
         let mut stmts = Vec::with_capacity(7);
         let (incident_id, opened_result, opened_message) = match target {
             Target::NewIncident { id, title, group_value, timeline_id, actor, message } => {
+                // Key times (migration 0015) in the same row: detected now, impact from the source.
+                let (kt_cols, kt_vals) = super::key_times::opened_columns(tocsin_domain::key_times::impact_start(a.started_at, now), now);
                 stmts.push(self.stmt(
                     &format!(
-                        "INSERT INTO incidents (id, org_id, number, title, status, severity, service_id, created_at, updated_at, group_value)
-                         SELECT ?, ?, (SELECT COALESCE(MAX(number), 0) + 1 FROM incidents WHERE org_id = ?), ?, 'triggered', ?, ?, ?, ?, ?
+                        "INSERT INTO incidents (id, org_id, number, title, status, severity, service_id, created_at, updated_at, group_value{kt_cols})
+                         SELECT ?, ?, (SELECT COALESCE(MAX(number), 0) + 1 FROM incidents WHERE org_id = ?), ?, 'triggered', ?, ?, ?, ?, ?{kt_vals}
                          WHERE NOT EXISTS ({firing})"
                     ),
                     args![*id, org_id, org_id, *title, a.incident_severity, service_id, now, now, *group_value, service_id, a.dedup_key],
@@ -129,8 +131,9 @@ impl Db {
                     firing_sql = "SELECT 1 FROM alerts WHERE service_id = ?9 AND dedup_key = ?10 AND status = 'firing'", inc = sql_id(id));
                 stmts.push(self.alert_insert(org_id, service_id, a, id, &guard, now)?);
                 stmts.push(self.guarded_timeline(org_id, id, timeline_id, "alert.grouped", actor, message, a.alert_id, now)?);
+                let kt = super::key_times::alert_joined(now, tocsin_domain::key_times::impact_start(a.started_at, now));
                 stmts.push(self.stmt(
-                    "UPDATE incidents SET updated_at = ?, severity = MIN(severity, ?) WHERE id = ? AND EXISTS (SELECT 1 FROM alerts WHERE id = ?)",
+                    &format!("UPDATE incidents SET updated_at = ?, severity = MIN(severity, ?), {kt} WHERE id = ? AND EXISTS (SELECT 1 FROM alerts WHERE id = ?)"),
                     args![now, a.incident_severity, *id, a.alert_id],
                 )?);
                 (*id, "grouped", "alert added to an open incident")
@@ -206,8 +209,11 @@ impl Db {
         let res = self
             .batch(vec![
                 self.stmt(
-                    "UPDATE incidents SET status = 'acknowledged', acknowledged_at = ?, acknowledged_by = ?, updated_at = ?
-                     WHERE id = ? AND org_id = ? AND status = 'triggered'",
+                    &format!(
+                        "UPDATE incidents SET status = 'acknowledged', acknowledged_at = ?, acknowledged_by = ?, updated_at = ?, {}
+                         WHERE id = ? AND org_id = ? AND status = 'triggered'",
+                        super::key_times::acknowledged(now)
+                    ),
                     args![now, actor, now, &alert.incident_id, org_id],
                 )?,
                 self.stmt(
@@ -265,9 +271,12 @@ impl Db {
         ];
         if auto_resolve {
             stmts.push(self.stmt(
-                "UPDATE incidents SET status = 'resolved', resolved_at = ?1, resolved_by = ?2, updated_at = ?1
+                &format!(
+                "UPDATE incidents SET status = 'resolved', resolved_at = ?1, resolved_by = ?2, updated_at = ?1, {}
                  WHERE id = (SELECT incident_id FROM alert_events WHERE id = ?3 AND result = 'resolved') AND status != 'resolved'
                  AND NOT EXISTS (SELECT 1 FROM alerts WHERE incident_id = incidents.id AND status = 'firing')",
+                    super::key_times::resolved(now)
+                ),
                 args![now, actor, log.id],
             )?);
             stmts.push(self.stmt(

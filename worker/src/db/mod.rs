@@ -1,14 +1,19 @@
 //! The only code that writes SQL. One function per query, typed rows in and out; multi-statement
 //! writes go in one D1 `batch` (one round trip, one transaction).
 
+mod action_items;
 mod audit;
 mod command;
 mod checklists;
 mod import;
 mod incidents;
 mod ingest;
+mod key_times;
+mod metrics;
 mod oncall;
 mod paging;
+mod postmortems;
+mod readiness;
 mod responders;
 mod secrets;
 mod services;
@@ -17,6 +22,7 @@ mod status_updates;
 mod teams;
 mod users;
 
+pub use action_items::*;
 pub use audit::*;
 pub use command::*;
 pub use checklists::*;
@@ -25,6 +31,8 @@ pub use incidents::*;
 pub use ingest::*;
 pub use oncall::*;
 pub use paging::*;
+pub use postmortems::*;
+pub use readiness::*;
 pub use responders::*;
 pub use secrets::*;
 pub use services::*;

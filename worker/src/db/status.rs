@@ -61,6 +61,11 @@ pub struct PublicIncidentRow {
     pub updated_at: i64,
     pub monitoring_at: Option<i64>,
     pub resolved_at: Option<i64>,
+    /// Statuspage's postmortem fields (migration 0016), written by `db::postmortems`.
+    #[serde(default)]
+    pub postmortem_body: Option<String>,
+    #[serde(default)]
+    pub postmortem_published_at: Option<i64>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -99,6 +99,13 @@ impl Db {
                 args![t.id, u.org_id, u.incident_id, now, t.kind, t.actor, t.message],
             )?,
         ];
+        // The first `monitoring` update is when the incident was mitigated (key times, 0015).
+        if u.status == "monitoring" {
+            stmts.push(self.stmt(
+                &format!("UPDATE incidents SET {} WHERE id = ? AND org_id = ? AND EXISTS (SELECT 1 FROM status_updates WHERE id = ?)", super::key_times::monitoring(now)),
+                args![u.incident_id, u.org_id, u.id],
+            )?);
+        }
         let res = match public {
             None => self.batch(stmts).await?,
             Some(p) => {

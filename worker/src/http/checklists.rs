@@ -63,7 +63,11 @@ pub async fn put_template(cx: &mut Cx, service_id: &str) -> ApiResult<Response> 
             .audit(&caller, Action::ServiceChecklistUpdated, Some(service_id))
             .before(serde_json::json!({"steps": before.steps.len()}))
             .after(serde_json::json!({"steps": texts.len()}));
-        cx.db.put_checklist_template(caller.org_id(), service_id, &texts, &audit).await?;
+        cx.db.put_checklist_template(caller.org_id(), service_id, &texts, (&caller.user.id, cx.now), &audit).await?;
+    } else {
+        // Saved unchanged: still a review (readiness), audited as one.
+        let audit = cx.audit(&caller, Action::ServiceChecklistReviewed, Some(service_id)).after(serde_json::json!({"steps": valid.steps.len()}));
+        cx.db.mark_checklist_reviewed(caller.org_id(), service_id, &caller.user.id, cx.now, &audit).await?;
     }
     json(200, &template(cx, caller.org_id(), service_id).await?)
 }

@@ -77,7 +77,7 @@ pub async fn get(cx: &Cx, id: &str) -> ApiResult<Response> {
     json(200, &detail(cx, caller.org_id(), id).await?)
 }
 
-/// `PATCH /api/incidents/{id}` (responders): title, summary, severity with a reason; each change
+/// `PATCH /api/incidents/{id}` (responders): title, summary, severity with a reason, noise; each change
 /// is a timeline row written in the same batch (and so reaches the live record).
 pub async fn edit(cx: &mut Cx, id: &str) -> ApiResult<Response> {
     use tocsin_domain::incident_edit::{self, Editable, IncidentEdit};
@@ -85,13 +85,13 @@ pub async fn edit(cx: &mut Cx, id: &str) -> ApiResult<Response> {
     caller.require(Permission::Respond)?;
     let r: IncidentEdit = cx.json().await?;
     let row = cx.db.incident(caller.org_id(), id).await?.ok_or(ApiError::NotFound("incident"))?;
-    let now_state = Editable { title: row.title.clone(), summary: row.summary.clone(), severity: row.severity.parse()? };
+    let now_state = Editable { title: row.title.clone(), summary: row.summary.clone(), severity: row.severity.parse()?, noise: row.noise != 0 };
     let (next, changes) = incident_edit::edit(&now_state, &r).map_err(|(field, msg)| ApiError::field(field, msg))?;
     if !changes.is_empty() {
         let actor = views::actor_json(&views::user_actor(&caller.user));
         let texts: Vec<(String, String)> = changes.iter().map(|c| (new_id(cx.now), c.message(&caller.user.name))).collect();
         let rows: Vec<NewTimeline> = changes.iter().zip(&texts).map(|(c, (tid, m))| NewTimeline { id: tid, kind: c.kind(), actor: &actor, message: m }).collect();
-        if !cx.db.edit_incident(caller.org_id(), id, &next.title, &next.summary, next.severity.as_str(), &rows, cx.now).await? {
+        if !cx.db.edit_incident(caller.org_id(), id, &next.title, &next.summary, next.severity.as_str(), next.noise, &rows, cx.now).await? {
             return Err(ApiError::NotFound("incident"));
         }
     }

@@ -1,6 +1,7 @@
 //! HTTP routing and the helpers every handler uses. Handlers stay short: authenticate, parse,
 //! ask the domain, persist through `db`, answer.
 
+mod action_items;
 mod audit;
 mod auth;
 mod command;
@@ -9,11 +10,14 @@ mod destinations;
 mod health;
 mod import;
 mod incidents;
+mod metrics;
 mod oncall;
 mod openapi;
+mod postmortems;
 mod opsgenie;
 mod pagerduty;
 mod push;
+mod readiness;
 mod responders;
 mod secrets;
 mod services;
@@ -21,6 +25,8 @@ mod status_admin;
 mod status_updates;
 pub mod status_page;
 mod teams;
+mod ticket_hooks;
+mod ticketing;
 mod users;
 mod views;
 mod webhooks;
@@ -52,6 +58,11 @@ pub fn incident_view(r: &crate::db::IncidentRow) -> ApiResult<tocsin_domain::api
 /// The cron's status-update work: overdue next updates remind the communications lead once.
 pub async fn status_updates_sweep(db: &Db, now: i64) -> ApiResult<usize> {
     status_updates::remind_overdue(db, now).await
+}
+
+/// The cron's action item work: owners of overdue items are reminded, at most once a day each.
+pub async fn action_items_sweep(db: &Db, now: i64) -> ApiResult<usize> {
+    action_items::remind_overdue(db, now).await
 }
 
 /// The cron's responder work: unanswered requests become "no answer".
@@ -235,6 +246,9 @@ pub async fn handle(req: Request, db: Db, env: Env, now: i64) -> Response {
         (["api", "users", id], Patch) => users::patch(&mut cx, id).await,
         (["api", "users", id, "deactivate"], Post) => users::deactivate(&cx, id).await,
         (["api", "audit"], Get) => audit::list(&cx).await,
+        (["api", "metrics"], Get) => metrics::get(&cx).await,
+        (["api", "metrics.csv"], Get) => metrics::csv(&cx).await,
+        (["api", "metrics", "oncall-load"], Get) => metrics::oncall_load(&cx).await,
         (["api", "tokens"], Post) => users::create_token(&mut cx).await,
         (["api", "tokens"], Get) => users::list_tokens(&cx).await,
         (["api", "tokens", id], Delete) => users::revoke_token(&cx, id).await,
@@ -290,10 +304,26 @@ pub async fn handle(req: Request, db: Db, env: Env, now: i64) -> Response {
         (["api", "incidents", id, "highlights", seq], Delete) => command::highlight(&cx, id, seq, false).await,
         (["api", "services", id, "checklist"], Get) => checklists::get_template(&cx, id).await,
         (["api", "services", id, "checklist"], Put) => checklists::put_template(&mut cx, id).await,
+        (["api", "services", id, "checklist", "review"], Get) => readiness::get_review(&cx, id).await,
+        (["api", "services", id, "checklist", "review"], Post) => readiness::mark_reviewed(&cx, id).await,
+        (["api", "readiness"], Get) => readiness::report(&cx).await,
         (["api", "incidents", id, "checklist"], Get) => checklists::get_incident(&cx, id).await,
         (["api", "incidents", id, "checklist"], Post) => checklists::add_step(&mut cx, id).await,
         (["api", "incidents", id, "checklist", step, "tick"], Post) => checklists::tick(&cx, id, step, true).await,
         (["api", "incidents", id, "checklist", step, "untick"], Post) => checklists::tick(&cx, id, step, false).await,
+        (["api", "incidents", id, "postmortem"], Get) => postmortems::get(&cx, id).await,
+        (["api", "incidents", id, "postmortem"], Post) => postmortems::create(&mut cx, id).await,
+        (["api", "incidents", id, "postmortem.md"], Get) => postmortems::export(&cx, id, false).await,
+        (["api", "incidents", id, "postmortem.html"], Get) => postmortems::export(&cx, id, true).await,
+        (["api", "incidents", id, "postmortem", "sections", key], Put) => postmortems::save_section(&mut cx, id, key).await,
+        (["api", "incidents", id, "postmortem", "public"], Put) => postmortems::save_public(&mut cx, id).await,
+        (["api", "incidents", id, "postmortem", "status"], Post) => postmortems::change_status(&mut cx, id).await,
+        (["api", "incidents", id, "postmortem", "comments"], Post) => postmortems::add_comment(&mut cx, id).await,
+        (["api", "incidents", id, "postmortem", "comments", c, "resolve"], Post) => postmortems::resolve_comment(&cx, id, c, true).await,
+        (["api", "incidents", id, "postmortem", "comments", c, "reopen"], Post) => postmortems::resolve_comment(&cx, id, c, false).await,
+        (["api", "incidents", id, "postmortem", "publish-public"], Post) => postmortems::publish_public(&cx, id).await,
+        (["api", "postmortem-template"], Get) => postmortems::get_template(&cx).await,
+        (["api", "postmortem-template"], Put) => postmortems::put_template(&mut cx).await,
         (["api", "incidents", id, "updates"], Get) => status_updates::list(&cx, id).await,
         (["api", "incidents", id, "updates"], Post) => status_updates::post(&mut cx, id).await,
         (["api", "incidents", id, "responders"], Get) => responders::list(&cx, id).await,
@@ -323,6 +353,19 @@ pub async fn handle(req: Request, db: Db, env: Env, now: i64) -> Response {
         (["api", "import", "pagerduty"], Post) => import::import(&mut cx, tocsin_domain::import::Source::Pagerduty).await,
         (["api", "import", "opsgenie"], Post) => import::import(&mut cx, tocsin_domain::import::Source::Opsgenie).await,
         (["api", "admin", "reseal"], Post) => secrets::reseal(&cx).await,
+        // Action items and ticket systems (issue 14).
+        (["api", "action-items"], Get) => action_items::list(&cx).await,
+        (["api", "action-items"], Post) => action_items::create(&mut cx, None).await,
+        (["api", "action-items", id], Get) => action_items::get(&cx, id).await,
+        (["api", "action-items", id], Patch) => action_items::patch(&mut cx, id).await,
+        (["api", "action-items", id, "ticket"], Post) => ticketing::send_item(&mut cx, id).await,
+        (["api", "incidents", id, "action-items"], Get) => action_items::list_incident(&cx, id).await,
+        (["api", "incidents", id, "action-items"], Post) => action_items::create(&mut cx, Some(id)).await,
+        (["api", "ticketing"], Get) => ticketing::list(&cx).await,
+        (["api", "ticketing", system], Put) => ticketing::put(&mut cx, system).await,
+        (["api", "ticketing", system], Delete) => ticketing::delete(&cx, system).await,
+        (["hooks", "jira", id], Post) => ticket_hooks::receive(&mut cx, "jira", id).await,
+        (["hooks", "github", id], Post) => ticket_hooks::receive(&mut cx, "github", id).await,
         (["webhooks", vendor, key], Post) => webhooks::receive(&mut cx, vendor, key).await,
         (["v2", "enqueue"], Post) => pagerduty::enqueue(&mut cx).await,
         (["v2", "change", "enqueue"], Post) => pagerduty::change_enqueue(&mut cx).await,
@@ -337,12 +380,18 @@ pub async fn handle(req: Request, db: Db, env: Env, now: i64) -> Response {
             | ["api", "incidents", _, "acknowledge" | "resolve" | "escalate" | "notifications" | "reassign" | "notes" | "timeline" | "live"]
             | ["api", "incident-roles"] | ["api", "incident-roles", _] | ["api", "incidents", _, "links" | "services" | "merge"]
             | ["api", "incidents", _, "roles" | "links" | "highlights", _]
-            | ["api", "services", _, "checklist"] | ["api", "incidents", _, "checklist" | "updates"] | ["api", "incidents", _, "checklist", _, "tick" | "untick"]
+            | ["api", "services", _, "checklist"] | ["api", "services", _, "checklist", "review"] | ["api", "readiness"] | ["api", "incidents", _, "checklist" | "updates"] | ["api", "incidents", _, "checklist", _, "tick" | "untick"]
             | ["api", "push", "vapid-public-key" | "subscriptions" | "deliveries"] | ["api", "push", "subscriptions", _] | ["api", "push", "subscriptions", _, "test"]
             | ["api", "actions", "acknowledge"] | ["api", "users", "me", "contact-preferences"] | ["api", "webhook-destinations"]
             | ["api", "webhook-destinations", _] | ["api", "webhook-destinations", _, "test" | "deliveries"]
             | ["api", "import", "pagerduty" | "opsgenie"]
+            | ["api", "incidents", _, "postmortem" | "postmortem.md" | "postmortem.html"] | ["api", "postmortem-template"]
+            | ["api", "incidents", _, "postmortem", "sections", _] | ["api", "incidents", _, "postmortem", "public" | "status" | "comments" | "publish-public"]
+            | ["api", "incidents", _, "postmortem", "comments", _, "resolve" | "reopen"]
             | ["api", "admin", "reseal"]
+            | ["api", "metrics" | "metrics.csv"] | ["api", "metrics", "oncall-load"]
+            | ["api", "action-items"] | ["api", "action-items", _] | ["api", "action-items", _, "ticket"] | ["api", "incidents", _, "action-items"]
+            | ["api", "ticketing"] | ["api", "ticketing", _] | ["hooks", "jira" | "github", _]
             | ["api", "teams"] | ["api", "teams", _] | ["api", "incidents", _, "responders" | "responder-suggestions"] | ["api", "incidents", _, "responders", _, "join" | "decline"]
             | ["api", "schedules" | "escalation-policies", _] | ["api", "schedules", _, "overrides", _] | ["api", "schedules" | "oncall" | "escalation-policies"]
             | ["api", "schedules", _, "overrides" | "calendar-feed" | "calendar.ics" | "timeline"] | ["api", "services", _, "escalation-policy"]

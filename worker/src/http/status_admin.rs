@@ -221,6 +221,8 @@ pub async fn publish_incident(cx: &mut Cx) -> ApiResult<Response> {
         updated_at: cx.now,
         monitoring_at: (status == UpdateStatus::Monitoring).then_some(cx.now),
         resolved_at: status.is_resolved().then_some(cx.now),
+        postmortem_body: None,
+        postmortem_published_at: None,
     };
     let update = UpdateRow { id: new_id(cx.now), parent_id: id.clone(), status: status.as_str().into(), body: body_text, affected, created_at: cx.now };
     let audit = cx.audit(&caller, Action::StatusIncidentPublished, Some(&row.id)).after(serde_json::json!({"name": row.name, "status": row.status, "impact": row.impact, "body": update.body}));

@@ -91,6 +91,8 @@ pub fn snapshot(r: SnapshotRows, now: i64, origin: &str) -> sp::Snapshot {
                     resolved_at: i.resolved_at.map(time),
                     component_ids: list(&i.component_ids),
                     updates: updates_of(&i.id),
+                    postmortem_body: i.postmortem_body.clone().filter(|_| i.postmortem_published_at.is_some()),
+                    postmortem_published_at: i.postmortem_published_at.map(time),
                 })
             })
             .collect(),

@@ -74,6 +74,8 @@ pub async fn post(cx: &mut Cx, incident_id: &str) -> ApiResult<Response> {
                     updated_at: now,
                     monitoring_at: None,
                     resolved_at: None,
+                    postmortem_body: None,
+                    postmortem_published_at: None,
                 };
                 (row, true)
             }

@@ -127,6 +127,7 @@ pub fn incident(r: &IncidentRow) -> ApiResult<api::Incident> {
             (Some(id), Some(number)) => Some(api::IncidentRef { id: IncidentId(id.clone()), number }),
             _ => None,
         },
+        noise: r.noise != 0,
     })
 }
 
