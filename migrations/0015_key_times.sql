@@ -33,7 +33,7 @@ UPDATE incidents SET
   detected_at = COALESCE((SELECT MIN(a.first_seen_at) FROM alerts a WHERE a.incident_id = incidents.id), created_at);
 UPDATE incidents SET
   impact_started_at = MIN(detected_at, COALESCE(
-    (SELECT MIN(COALESCE(a.started_at, a.first_seen_at)) FROM alerts a WHERE a.incident_id = incidents.id),
+    (SELECT MIN(MAX(MIN(COALESCE(a.started_at, a.first_seen_at), a.first_seen_at), a.first_seen_at - 86400000)) FROM alerts a WHERE a.incident_id = incidents.id),  -- key_times::impact_start: at most 24 h before it was seen
     detected_at));
 UPDATE incidents SET
   first_acknowledged_at = COALESCE(

@@ -2,7 +2,7 @@
 //! process change), owned by one person, due on a day, tracked from open to done. This module
 //! owns their vocabulary (kind, priority, status, list filter), validation of what people type,
 //! the due-day rule (a due date means "by the end of that day in the organisation's time zone"),
-//! the overdue rule, the "remind the owner at most once a day" rule and the reminder's push.
+//! the overdue rule, the "remind the owner at most once a day" rule and the daily summary push.
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
@@ -137,14 +137,22 @@ pub fn remind_before(now: i64) -> i64 {
     now - REMIND_EVERY_MS
 }
 
-/// The push an owner gets about an overdue item (opens the action items list, their items).
-pub fn reminder_payload(item_id: &str, title: &str, due_day: Option<&str>) -> PushPayload {
-    let due = due_day.map(|d| format!(" (due {d})")).unwrap_or_default();
+/// How many titles an overdue summary lists before "and N more".
+pub const SUMMARY_TITLES: usize = 3;
+
+/// The one push an owner gets a day about their overdue items (`titles`, most overdue first;
+/// opens the action items list, their items).
+pub fn reminder_payload(titles: &[&str]) -> PushPayload {
+    let n = titles.len();
+    let mut listed = titles.iter().take(SUMMARY_TITLES).copied().collect::<Vec<_>>().join("; ");
+    if n > SUMMARY_TITLES {
+        listed.push_str(&format!("; and {} more", n - SUMMARY_TITLES));
+    }
     PushPayload {
         kind: "action_item_overdue".into(),
-        title: "Action item overdue".into(),
-        body: format!("{title}{due}. Tick it when done, or move its due date."),
-        tag: format!("action-item-{item_id}"),
+        title: if n == 1 { "1 action item overdue".into() } else { format!("{n} action items overdue") },
+        body: format!("{listed}. Tick them when done, or move their due dates."),
+        tag: "action-items-overdue".into(),
         url: "/action-items?filter=mine".into(),
         incident_id: None,
         number: None,
@@ -293,8 +301,10 @@ mod tests {
         let c = Change::Ticket { system: TicketSystem::Jira, key: "OPS-7".into() };
         assert_eq!(timeline_message("Ana", &c, "Add alert"), "Ana sent an action item to Jira as OPS-7: Add alert");
         assert_eq!(c.kind(), "action_item.ticket");
-        let p = reminder_payload("ai1", "Add alert", Some("2026-06-15"));
-        assert_eq!(p.body, "Add alert (due 2026-06-15). Tick it when done, or move its due date.");
-        assert_eq!(p.tag, "action-item-ai1");
+        let p = reminder_payload(&["Add alert"]);
+        assert_eq!((p.title.as_str(), p.body.as_str()), ("1 action item overdue", "Add alert. Tick them when done, or move their due dates."));
+        assert_eq!(p.tag, "action-items-overdue");
+        let p = reminder_payload(&["a", "b", "c", "d", "e"]);
+        assert_eq!((p.title.as_str(), p.body.as_str()), ("5 action items overdue", "a; b; c; and 2 more. Tick them when done, or move their due dates."));
     }
 }

@@ -99,9 +99,16 @@ impl KeyTimes {
     }
 }
 
-/// An alert's impact start: the source's own start time, never later than when Tocsin saw it.
+/// How far before Tocsin first saw an alert its source's start time may reach (24 hours). A
+/// vendor's start can be far older than the impact: Sentry sends an issue's first sighting months
+/// ago when it regresses, Alertmanager re-notifies a long-firing alert after a manual resolve, a
+/// broken exporter sends epoch 0; unbounded, one such alert would swamp every mean.
+pub const IMPACT_LOOKBACK_MS: i64 = 24 * 3_600_000;
+
+/// An alert's impact start: the source's own start time, never later than when Tocsin saw it and
+/// never more than [`IMPACT_LOOKBACK_MS`] before.
 pub fn impact_start(source_started_at: Option<i64>, first_seen_at: i64) -> i64 {
-    source_started_at.map_or(first_seen_at, |s| s.min(first_seen_at))
+    source_started_at.map_or(first_seen_at, |s| s.clamp(first_seen_at - IMPACT_LOOKBACK_MS, first_seen_at))
 }
 
 #[cfg(test)]
@@ -115,6 +122,15 @@ mod tests {
         assert_eq!(k.mttd_ms(), Some(600));
         assert_eq!(k.mtta_ms(), None);
         assert_eq!(k.mttr_ms(), None);
+    }
+
+    #[test]
+    fn a_source_start_older_than_a_day_counts_from_a_day_before_detection() {
+        let seen = 400 * 86_400_000;
+        assert_eq!(impact_start(Some(0), seen), seen - IMPACT_LOOKBACK_MS);
+        assert_eq!(impact_start(Some(seen - IMPACT_LOOKBACK_MS), seen), seen - IMPACT_LOOKBACK_MS);
+        assert_eq!(impact_start(Some(seen - 60_000), seen), seen - 60_000);
+        assert_eq!(KeyTimes::opened_by_alert(seen, seen, Some(1)).mttd_ms(), Some(IMPACT_LOOKBACK_MS));
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //! Format `fields.description`) answering 201 `{"id","key","self"}`; GitHub
 //! `POST /repos/{owner}/{repo}/issues` (`Authorization: Bearer`, `Accept:
 //! application/vnd.github+json`, `X-GitHub-Api-Version`, a `User-Agent`; body `title`, `body`)
-//! answering 201 with `number` and `html_url`. Wrong credentials get the vendor's 401 body, a
+//! answering 201 with `number` and `html_url` (the repository's canonical, lower-case name,
+//! whatever case the request used). Wrong credentials get the vendor's 401 body, a
 //! malformed request its 400 body; [`Tickets::fail_next`] makes the next request fail with a
 //! chosen status. Every request is recorded with its headers and body.
 
@@ -103,7 +104,9 @@ fn answer(base: &str, a: &Accepts, st: &mut State, method: &str, path: &str, hea
         }
         st.github_next += 1;
         let n = 1346 + st.github_next;
-        let (owner, repo) = (parts[1], parts[2]);
+        // GitHub's names are case-insensitive; its answers use the canonical spelling (here:
+        // lower case), whatever case the request used.
+        let (owner, repo) = (parts[1].to_ascii_lowercase(), parts[2].to_ascii_lowercase());
         return (
             201,
             json!({

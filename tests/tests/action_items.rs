@@ -6,7 +6,7 @@
 //! checked there); the key and link are stored once (a second send opens nothing), a vendor
 //! failure is a 502 naming it with nothing stored; Jira's signed `jira:issue_updated` and
 //! GitHub's signed `issues` `closed` webhooks close the item, a bad signature is 401 and changes
-//! nothing. The cron reminds an overdue item's owner by push at most once a day. A phone ticks
+//! nothing. The cron sends an owner of overdue items one summary push a day. A phone ticks
 //! an item done on /action-items.
 //!
 //! Each test makes its own people, services, incidents and items.
@@ -142,8 +142,17 @@ fn crud(c: &Ctx) {
     assert_eq!(r.status, 201, "{}", r.text);
     assert_eq!((r.json["priority"].as_str(), r.json["kind"].as_str()), (Some("medium"), Some("fix")));
     assert!(r.json.get("incident_id").is_none() && r.json.get("owner").is_none(), "{}", r.text);
-    let r = rex.api.post(&path, json!({"title": "From the postmortem", "postmortem_id": "pm-1"}));
-    assert_eq!(r.json["postmortem_id"], "pm-1");
+    let r = rex.api.post(&format!("/api/incidents/{incident}/postmortem"), json!({}));
+    assert_eq!(r.status, 201, "{}", r.text);
+    let pm = r.json["id"].as_str().unwrap().to_string();
+    let r = rex.api.post(&path, json!({"title": "From the postmortem", "postmortem_id": pm}));
+    assert_eq!((r.status, r.json["postmortem_id"].as_str()), (201, Some(pm.as_str())), "{}", r.text);
+    // A postmortem of another incident, or none at all, is refused.
+    let elsewhere = format!("/api/incidents/{}/action-items", c.declare(None));
+    for (p, body) in [(&elsewhere, json!({"title": "x", "postmortem_id": pm})), (&path, json!({"title": "x", "postmortem_id": "pm-1"}))] {
+        let r = rex.api.post(p, body.clone());
+        assert_eq!((r.status, r.json["error"]["field"].as_str()), (400, Some("postmortem_id")), "{body}: {}", r.text);
+    }
     let listed = rex.api.get(&path);
     assert_eq!(listed.status, 200);
     assert_eq!(ids(&listed.json).len(), 2, "the incident's two items: {}", listed.text);
@@ -293,6 +302,7 @@ fn jira(c: &Ctx) {
     assert_eq!(r.status, 502, "{}", r.text);
     let msg = r.json["error"]["message"].as_str().unwrap();
     assert!(msg.contains("Jira") && msg.contains("503"), "{msg}");
+    assert!(!msg.contains('{') && !msg.contains("errorMessages"), "only Jira's parsed error words, not its raw body: {msg}");
     assert!(c.item(&id).get("ticket").is_none());
     assert_eq!(c.d1(&format!("SELECT ticket_key, ticket_claimed_at FROM action_items WHERE id = '{id}'"))[0], json!({"ticket_key": null, "ticket_claimed_at": null}));
 
@@ -347,6 +357,16 @@ fn jira(c: &Ctx) {
     let r = hook(c, &path, &done, &[("X-Hub-Signature", &sign(&done))]);
     assert_eq!((r.status, r.json["outcome"].as_str()), (202, Some("already_done")));
     assert_eq!(c.timeline(&incident, "action_item.done").len(), 1);
+    // A person reopens it: the same (re-delivered) webhook does not close it again.
+    let r = rex.api.patch(&format!("/api/action-items/{id}"), json!({"status": "open"}));
+    assert_eq!((r.status, r.json["status"].as_str()), (200, Some("open")), "{}", r.text);
+    let r = hook(c, &path, &done, &[("X-Hub-Signature", &sign(&done))]);
+    assert_eq!((r.status, r.json["outcome"].as_str()), (202, Some("stale")), "{}", r.text);
+    assert_eq!(c.item(&id)["status"], "open", "the reopen wins over a replayed close");
+    // A later close does close it.
+    let later = jira_update(&key, "done");
+    let r = hook(c, &path, &later, &[("X-Hub-Signature", &sign(&later))]);
+    assert_eq!((r.status, r.json["outcome"].as_str()), (200, Some("closed")), "{}", r.text);
     let other = jira_update("OPS-99999", "done");
     let r = hook(c, &path, &other, &[("X-Hub-Signature", &sign(&other))]);
     assert_eq!((r.status, r.json["outcome"].as_str()), (202, Some("unknown_ticket")));
@@ -397,7 +417,8 @@ fn github(c: &Ctx) {
     // Inbound `issues` events, signed with X-Hub-Signature-256.
     let path = cfg["webhook_path"].as_str().unwrap().to_string();
     let event = |action: &str| {
-        json!({"action": action, "issue": {"number": number, "html_url": format!("https://github.com/acme/api/issues/{number}"), "state": "closed", "state_reason": "completed"},
+        let at = ms_rfc3339(now_ms());
+        json!({"action": action, "issue": {"number": number, "html_url": format!("https://github.com/acme/api/issues/{number}"), "state": "closed", "state_reason": "completed", "closed_at": at, "updated_at": at},
             "repository": {"id": 1296269, "name": "api", "full_name": "acme/api"}, "sender": {"login": "octocat"}})
         .to_string()
     };
@@ -430,6 +451,25 @@ fn github(c: &Ctx) {
     assert_eq!(r.status, 502, "{}", r.text);
     assert!(r.json["error"]["message"].as_str().unwrap().contains("GitHub answered HTTP 500"), "{}", r.text);
     assert!(c.item(&id2).get("ticket").is_none());
+
+    // The repository typed in another case than GitHub's canonical name: the stored key is the
+    // canonical one, so GitHub's webhook (which uses `full_name`) closes the item.
+    let r = c.put("/api/ticketing/github", json!({"base_url": c.vendors.base, "owner": "Acme", "repo": "API", "api_token": GITHUB_TOKEN}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = rex.api.post(&format!("/api/action-items/{id2}/ticket"), json!({"system": "github"}));
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(c.vendors.calls("/repos/").last().unwrap().path, "/repos/Acme/API/issues", "sent as typed");
+    let key = r.json["ticket"]["key"].as_str().unwrap().to_string();
+    assert!(key.starts_with("acme/api#"), "{}", r.text);
+    let n: i64 = key.rsplit('#').next().unwrap().parse().unwrap();
+    let at = ms_rfc3339(now_ms());
+    let closed = json!({"action": "closed", "issue": {"number": n, "state": "closed", "closed_at": at, "updated_at": at},
+        "repository": {"name": "api", "full_name": "acme/api"}, "sender": {"login": "octocat"}})
+    .to_string();
+    let sig = format!("sha256={}", hmac_sha256_hex(secret.as_bytes(), closed.as_bytes()));
+    let r = hook(c, &path, &closed, &[("X-GitHub-Event", "issues"), ("X-Hub-Signature-256", &sig)]);
+    assert_eq!((r.status, r.json["outcome"].as_str()), (200, Some("closed")), "{}", r.text);
+    assert_eq!(c.item(&id2)["status"], "done");
 }
 
 fn secrets_hidden(c: &Ctx) {
@@ -472,6 +512,21 @@ fn secrets_hidden(c: &Ctx) {
         let r = c.put("/api/ticketing/jira", body.clone());
         assert_eq!((r.status, r.json["error"]["field"].as_str()), (400, Some(field)), "{body}: {}", r.text);
     }
+    // The kept token never follows a new host or account; base URLs are https, no query/fragment.
+    for (body, field) in [
+        (json!({"base_url": "https://jira.evil.example.com", "email": JIRA_EMAIL, "project_key": "OPS"}), "api_token"),
+        (json!({"base_url": c.vendors.base, "email": "someone@evil.example.com", "project_key": "OPS"}), "api_token"),
+        (json!({"base_url": "http://jira.example.com", "email": JIRA_EMAIL, "project_key": "OPS", "api_token": "t"}), "base_url"),
+        (json!({"base_url": format!("{}/x?y=", c.vendors.base), "email": JIRA_EMAIL, "project_key": "OPS", "api_token": "t"}), "base_url"),
+        (json!({"base_url": "https://jira.example.com/#x", "email": JIRA_EMAIL, "project_key": "OPS", "api_token": "t"}), "base_url"),
+    ] {
+        let r = c.put("/api/ticketing/jira", body.clone());
+        assert_eq!((r.status, r.json["error"]["field"].as_str()), (400, Some(field)), "{body}: {}", r.text);
+    }
+    let r = c.put("/api/ticketing/github", json!({"base_url": "https://api.evil.example.com", "owner": "acme", "repo": "api"}));
+    assert_eq!((r.status, r.json["error"]["field"].as_str()), (400, Some("api_token")), "{}", r.text);
+    let jira_now = c.admin().get("/api/ticketing").json["configs"].as_array().unwrap().iter().find(|x| x["system"] == "jira").unwrap().clone();
+    assert_eq!((jira_now["base_url"].as_str(), jira_now["email"].as_str()), (Some(c.vendors.base.as_str()), Some(JIRA_EMAIL)), "nothing changed");
     let r = c.put("/api/ticketing/github", json!({"owner": "a/b", "repo": "api", "api_token": "t"}));
     assert_eq!((r.status, r.json["error"]["field"].as_str()), (400, Some("owner")), "{}", r.text);
     let rex = c.person("Rex", "responder");
@@ -491,33 +546,52 @@ fn reminder(c: &Ctx) {
         r.json["id"].as_str().unwrap().to_string()
     };
     let overdue = mk("Rotate the database credentials", day(-2));
-    let _later = mk("Not due yet", day(5));
+    let overdue2 = mk("Write the failover runbook", day(-1));
+    let later = mk("Not due yet", day(5));
     let done = mk("Done already", day(-2));
     assert_eq!(c.admin().patch(&format!("/api/action-items/{done}"), json!({"status": "done"})).status, 200);
 
+    // Two cron runs at once: one summary push for both overdue items, not one per item.
     let t = now_ms();
-    c.cron(t);
+    let runs: Vec<_> = (0..2)
+        .map(|_| {
+            let base = c.inst.base.clone();
+            std::thread::spawn(move || tocsin_tests::cron(&base, t))
+        })
+        .collect();
+    runs.into_iter().for_each(|r| r.join().unwrap());
     let got = c.rx.wait_for(&phone.path, 1, WAIT);
     let push = phone.decrypt(&got[0]);
     assert_eq!(push["type"], "action_item_overdue", "{push}");
-    assert!(push["body"].as_str().unwrap().contains("Rotate the database credentials"), "{push}");
+    assert_eq!(push["title"], "2 action items overdue", "{push}");
+    let body = push["body"].as_str().unwrap();
+    assert!(body.contains("Rotate the database credentials") && body.contains("Write the failover runbook") && !body.contains("Not due yet"), "{push}");
     assert_eq!(push["url"], "/action-items?filter=mine");
-    assert_eq!(rfc3339_ms(c.item(&overdue)["reminded_at"].as_str().unwrap()), t);
+    for id in [&overdue, &overdue2] {
+        assert_eq!(rfc3339_ms(c.item(id)["reminded_at"].as_str().unwrap()), t);
+    }
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(c.rx.received(&phone.path).len(), 1, "two concurrent runs send one summary");
     // Later the same day: nothing more, however often the cron runs.
     c.cron(t + 60_000);
     c.cron(t + 6 * 3_600_000);
     c.cron(t + 86_400_000 - 1);
     std::thread::sleep(Duration::from_secs(2));
     assert_eq!(c.rx.received(&phone.path).len(), 1, "at most once a day");
-    // A day later: once more (only the overdue, open item).
+    // A day later: one more summary (only the overdue, open items).
     c.cron(t + 86_400_000);
     let got = c.rx.wait_for(&phone.path, 2, WAIT);
     assert_eq!(got.len(), 2);
-    assert!(phone.decrypt(&got[1])["body"].as_str().unwrap().contains("Rotate the database credentials"));
-    let rows = c.d1(&format!("SELECT COUNT(*) AS n FROM outbound_deliveries WHERE source LIKE 'action-item:{done}:%' OR source LIKE 'action-item:{_later}:%'", _later = _later));
+    let push = phone.decrypt(&got[1]);
+    assert_eq!(push["title"], "2 action items overdue", "{push}");
+    let rows = c.d1(&format!("SELECT COUNT(*) AS n FROM outbound_deliveries WHERE source LIKE 'action-items:{}:%'", owner.id));
+    assert_eq!(rows[0]["n"], 2, "one push row per summary (one device)");
+    let rows = c.d1(&format!("SELECT COUNT(*) AS n FROM action_items WHERE id IN ('{done}', '{later}') AND reminded_at IS NOT NULL"));
     assert_eq!(rows[0]["n"], 0, "no reminder for done or not-yet-due items");
     // Ticked done: no more reminders.
-    assert_eq!(owner.api.patch(&format!("/api/action-items/{overdue}"), json!({"status": "done"})).status, 200);
+    for id in [&overdue, &overdue2] {
+        assert_eq!(owner.api.patch(&format!("/api/action-items/{id}"), json!({"status": "done"})).status, 200);
+    }
     c.cron(t + 3 * 86_400_000);
     std::thread::sleep(Duration::from_secs(2));
     assert_eq!(c.rx.received(&phone.path).len(), 2);

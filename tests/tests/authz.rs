@@ -711,7 +711,7 @@ fn write_rows() -> Vec<Row> {
         row("POST", "/api/incidents/{id}/postmortem/comments/{c}/resolve", "an open comment", responders(200), |w, _| {
             let id = w.declare();
             w.admin_ok("POST", &format!("/api/incidents/{id}/postmortem"), json!({}));
-            let c = w.admin_ok("POST", &format!("/api/incidents/{id}/postmortem/comments"), json!({"section": "impact", "body": unique("Numbers?")}));
+            let c = w.admin_ok("POST", &format!("/api/incidents/{id}/postmortem/comments"), json!({"section": "summary", "body": unique("Numbers?")}));
             let cid = c["comment"]["id"].as_str().unwrap().to_string();
             Attempt::new(format!("/api/incidents/{id}/postmortem/comments/{cid}/resolve"))
                 .json(json!({}))
@@ -720,7 +720,7 @@ fn write_rows() -> Vec<Row> {
         row("POST", "/api/incidents/{id}/postmortem/comments/{c}/reopen", "a resolved comment", responders(200), |w, _| {
             let id = w.declare();
             w.admin_ok("POST", &format!("/api/incidents/{id}/postmortem"), json!({}));
-            let c = w.admin_ok("POST", &format!("/api/incidents/{id}/postmortem/comments"), json!({"section": "impact", "body": unique("Numbers?")}));
+            let c = w.admin_ok("POST", &format!("/api/incidents/{id}/postmortem/comments"), json!({"section": "summary", "body": unique("Numbers?")}));
             let cid = c["comment"]["id"].as_str().unwrap().to_string();
             w.admin_ok("POST", &format!("/api/incidents/{id}/postmortem/comments/{cid}/resolve"), json!({}));
             Attempt::new(format!("/api/incidents/{id}/postmortem/comments/{cid}/reopen"))
@@ -739,6 +739,7 @@ fn write_rows() -> Vec<Row> {
             Attempt::new(format!("{pm}/publish-public")).json(json!({})).probe(w.admin(), &pm, "/public_published_at", at)
         }),
         row("PUT", "/api/postmortem-template", "the organisation's template", admin_only(200), |w, _| {
+            // Keeps the "summary" section: other rows comment on it in postmortems made from this template.
             let body = json!({"name": unique("Template"), "sections": [{"key": "summary", "title": "Summary", "prompt": ""}, {"key": "timeline", "title": "Timeline"}]});
             Attempt::new("/api/postmortem-template").json(body).probe(w.admin(), "/api/postmortem-template", "/name", at)
         }),

@@ -20,6 +20,8 @@ pub fn place(column: SealedColumn, row_key: &str) -> String {
         SealedColumn::PreferenceUrl => format!("pref-url:{row_key}"),
         SealedColumn::PreferenceSecret => format!("pref-secret:{row_key}"),
         SealedColumn::ServiceSecret => crate::http::service_secret_place(row_key),
+        SealedColumn::TicketingToken => crate::http::ticketing::token_place(row_key),
+        SealedColumn::TicketingSecret => crate::http::ticketing::secret_place(row_key),
     }
 }
 

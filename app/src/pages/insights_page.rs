@@ -60,7 +60,7 @@ fn chart(title: &'static str, groups: &[MetricsGroup], value: fn(&MetricsGroup) 
         .enumerate()
         .filter(|(i, _)| i % every == 0)
         .map(|(i, g)| {
-            let short: String = g.label.chars().take(8).collect();
+            let short = axis_label(&g.label);
             view! { <text x=format!("{:.1}", i as f64 * slot + slot / 2.0) y=format!("{:.1}", h - 6.0) text-anchor="middle" class="axis">{short}</text> }
         })
         .collect();
@@ -83,6 +83,17 @@ fn chart(title: &'static str, groups: &[MetricsGroup], value: fn(&MetricsGroup) 
 
 fn count(n: Option<i64>) -> String {
     n.map(|n| n.to_string()).unwrap_or_else(|| "–".into())
+}
+
+/// A bucket's label short enough for the axis: a week or month drops its year ("2 Nov 2026" →
+/// "2 Nov"), anything else longer than 9 characters ends in "…" (the table has the full label).
+fn axis_label(label: &str) -> String {
+    if let Some((head, year)) = label.rsplit_once(' ') {
+        if year.len() == 4 && year.chars().all(|c| c.is_ascii_digit()) {
+            return head.to_string();
+        }
+    }
+    if label.chars().count() > 9 { format!("{}…", label.chars().take(8).collect::<String>()) } else { label.to_string() }
 }
 
 fn table(r: &MetricsReport) -> impl IntoView {
@@ -136,11 +147,13 @@ fn load_table(l: &OnCallLoadReport) -> impl IntoView {
         .map(|p| view! { <tr><th scope="row">{p.user.name.clone()}</th><td>{p.pages}</td><td>{p.after_hours_pages}</td><td>{format!("{:.1}", p.hours_on_call)}</td></tr> })
         .collect();
     view! {
-        <table class="metrics-table load-table">
-            <caption>{format!("After hours: outside 09:00–18:00 Monday–Friday ({})", l.time_zone)}</caption>
-            <thead><tr><th scope="col">"Person"</th><th scope="col">"Pages"</th><th scope="col">"After hours"</th><th scope="col">"Hours on call"</th></tr></thead>
-            <tbody>{rows}</tbody>
-        </table>
+        <div class="table-scroll" tabindex="0" role="region" aria-labelledby="load-table-caption">
+            <table class="metrics-table load-table">
+                <caption id="load-table-caption">{format!("After hours: outside 09:00–18:00 Monday–Friday ({})", l.time_zone)}</caption>
+                <thead><tr><th scope="col">"Person"</th><th scope="col">"Pages"</th><th scope="col">"After hours"</th><th scope="col">"Hours on call"</th></tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
     }
     .into_any()
 }

@@ -28,9 +28,23 @@ pub fn valid_name(s: &str) -> bool {
     !s.is_empty() && s.len() <= 100 && s != "." && s != ".." && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 
-/// The issue body: Markdown, one line per fact.
+/// `s` as a Markdown code span: nothing inside is formatting, a link, an `@` mention or an
+/// `#123` reference. The fence is one backtick longer than the longest run inside; control
+/// characters become spaces.
+pub fn code_span(s: &str) -> String {
+    let s: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let longest = s.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest + 1);
+    let pad = if s.starts_with('`') || s.ends_with('`') || (s.starts_with(' ') && s.ends_with(' ')) { " " } else { "" };
+    format!("{fence}{pad}{s}{pad}{fence}")
+}
+
+/// The issue body: Markdown, one line per fact; the free text (incident, owner) in code spans.
 pub fn issue_body(item: &TicketItem<'_>) -> Value {
-    json!({"title": item.title, "body": item.lines().join("\n\n"), "labels": ["tocsin"]})
+    let safe = TicketItem { incident: item.incident.as_deref().map(code_span), ..item.clone() };
+    let owner = item.owner.map(code_span);
+    let safe = TicketItem { owner: owner.as_deref(), ..safe };
+    json!({"title": item.title, "body": safe.lines().join("\n\n"), "labels": ["tocsin"]})
 }
 
 pub fn create_request(cfg: &GithubConfig<'_>, token: &str, item: &TicketItem<'_>) -> TicketRequest {
@@ -52,10 +66,21 @@ pub fn key(owner: &str, repo: &str, number: i64) -> String {
     format!("{owner}/{repo}#{number}")
 }
 
-/// Reads GitHub's answer: 201 with `number` and `html_url`.
+/// The canonical `owner/repo` in an issue's `html_url` (`https://HOST/owner/repo/issues/N`).
+fn canonical_repo(html_url: &str, number: i64) -> Option<(String, String)> {
+    let parts: Vec<&str> = html_url.trim_end_matches('/').rsplit('/').take(4).collect();
+    match parts[..] {
+        [n, "issues", repo, owner] if n == number.to_string() && valid_name(owner) && valid_name(repo) => Some((owner.to_string(), repo.to_string())),
+        _ => None,
+    }
+}
+
+/// Reads GitHub's answer: 201 with `number` and `html_url`. The key uses the repository's
+/// canonical owner/repo from `html_url` (webhooks name it so), not the configuration's spelling.
 pub fn parse_created(cfg: &GithubConfig<'_>, status: Option<u16>, body: &str) -> Result<CreatedTicket, TicketError> {
     if status != Some(201) {
-        let detail = serde_json::from_str::<Value>(body).ok().and_then(|v| v["message"].as_str().and_then(excerpt)).or_else(|| excerpt(body));
+        // Only GitHub's own `message` field (capped), never the raw body.
+        let detail = serde_json::from_str::<Value>(body).ok().and_then(|v| v["message"].as_str().and_then(excerpt));
         return Err(TicketError::Vendor { system: TicketSystem::Github, status, detail });
     }
     let v: Value = serde_json::from_str(body).map_err(|_| TicketError::Unreadable { system: TicketSystem::Github, missing: "a JSON body" })?;
@@ -64,11 +89,13 @@ pub fn parse_created(cfg: &GithubConfig<'_>, status: Option<u16>, body: &str) ->
         .as_str()
         .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
         .ok_or(TicketError::Unreadable { system: TicketSystem::Github, missing: "html_url" })?;
-    Ok(CreatedTicket { key: key(cfg.owner, cfg.repo, number), url: url.to_string() })
+    let (owner, repo) = canonical_repo(url, number).unwrap_or_else(|| (cfg.owner.to_string(), cfg.repo.to_string()));
+    Ok(CreatedTicket { key: key(&owner, &repo, number), url: url.to_string() })
 }
 
 /// Reads a webhook GitHub sent: the signature first, then the event. An `issues` event with
-/// action `closed` closes the item of `full_name#number`.
+/// action `closed` closes the item of `full_name#number`, as of `issue.closed_at` (else
+/// `issue.updated_at`).
 pub fn read_webhook(secret: &str, event: Option<&str>, body: &[u8], signature: Option<&str>) -> Result<Inbound, HookError> {
     check_signature(secret, body, signature)?;
     if event != Some("issues") {
@@ -80,7 +107,11 @@ pub fn read_webhook(secret: &str, event: Option<&str>, body: &[u8], signature: O
     }
     let number = v["issue"]["number"].as_i64().ok_or_else(|| HookError::BadBody("issue.number is missing".into()))?;
     let full = v["repository"]["full_name"].as_str().ok_or_else(|| HookError::BadBody("repository.full_name is missing".into()))?;
-    Ok(Inbound::Done { key: format!("{full}#{number}") })
+    let at = ["closed_at", "updated_at"]
+        .iter()
+        .find_map(|f| v["issue"][f].as_str().and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok()))
+        .map(|t| t.timestamp_millis());
+    Ok(Inbound::Done { key: format!("{full}#{number}"), at })
 }
 
 #[cfg(test)]
@@ -110,11 +141,39 @@ mod tests {
     }
 
     #[test]
+    fn free_text_in_the_body_is_inert_markdown() {
+        assert_eq!(code_span("Checkout down"), "`Checkout down`");
+        assert_eq!(code_span("a `b` c"), "``a `b` c``");
+        assert_eq!(code_span("`x``"), "``` `x`` ```");
+        assert_eq!(code_span("two\nlines"), "`two lines`");
+        let item = TicketItem {
+            title: "Fix it",
+            priority: "high",
+            kind: "fix",
+            owner: Some("@here *Eve*"),
+            due_day: None,
+            link: None,
+            incident: Some("Incident #12: @octo-org/admins [click](https://evil.io) ![x](https://evil.io/p.png) `".into()),
+        };
+        let body = issue_body(&item)["body"].as_str().unwrap().to_string();
+        assert_eq!(
+            body,
+            "Action item from Tocsin (high priority, fix).\n\nIncident: `` Incident #12: @octo-org/admins [click](https://evil.io) ![x](https://evil.io/p.png) ` ``\n\nOwner: `@here *Eve*`"
+        );
+    }
+
+    #[test]
     fn the_201_answer_gives_number_and_link() {
         // From GitHub's documented example answer (trimmed).
         let body = r#"{"id":1,"node_id":"MDU6SXNzdWUx","url":"https://api.github.com/repos/octocat/Hello-World/issues/1347","number":1347,"state":"open","title":"Found a bug","html_url":"https://github.com/octocat/Hello-World/issues/1347"}"#;
         let t = parse_created(&cfg(), Some(201), body).unwrap();
         assert_eq!(t, CreatedTicket { key: "octocat/Hello-World#1347".into(), url: "https://github.com/octocat/Hello-World/issues/1347".into() });
+        // Typed in another case: the key is the canonical name GitHub answers with.
+        let typed = GithubConfig { api_url: DEFAULT_API, owner: "OCTOCAT", repo: "hello-world" };
+        assert_eq!(parse_created(&typed, Some(201), body).unwrap().key, "octocat/Hello-World#1347");
+        // Only the message field is echoed, never the raw body.
+        let e = parse_created(&cfg(), Some(502), "<html>secret upstream page</html>").unwrap_err();
+        assert_eq!(e.to_string(), "GitHub answered HTTP 502");
         let e = parse_created(&cfg(), Some(401), r#"{"message":"Bad credentials","documentation_url":"https://docs.github.com/rest"}"#).unwrap_err();
         assert_eq!(e.to_string(), "GitHub answered HTTP 401: Bad credentials");
         assert!(matches!(parse_created(&cfg(), Some(201), r#"{"number":3,"html_url":"javascript:x"}"#), Err(TicketError::Unreadable { .. })));
@@ -123,7 +182,7 @@ mod tests {
     fn closed() -> String {
         json!({
             "action": "closed",
-            "issue": {"url": "https://api.github.com/repos/octocat/Hello-World/issues/1347", "html_url": "https://github.com/octocat/Hello-World/issues/1347", "number": 1347, "state": "closed", "state_reason": "completed"},
+            "issue": {"url": "https://api.github.com/repos/octocat/Hello-World/issues/1347", "html_url": "https://github.com/octocat/Hello-World/issues/1347", "number": 1347, "state": "closed", "state_reason": "completed", "updated_at": "2026-06-15T10:00:05Z", "closed_at": "2026-06-15T10:00:04Z"},
             "repository": {"id": 1296269, "name": "Hello-World", "full_name": "octocat/Hello-World"},
             "sender": {"login": "octocat"}
         })
@@ -134,7 +193,7 @@ mod tests {
     fn a_signed_closed_event_closes_the_item() {
         let body = closed();
         let sig = format!("sha256={}", hmac_sha256_hex(b"ghsecret", body.as_bytes()));
-        assert_eq!(read_webhook("ghsecret", Some("issues"), body.as_bytes(), Some(&sig)), Ok(Inbound::Done { key: "octocat/Hello-World#1347".into() }));
+        assert_eq!(read_webhook("ghsecret", Some("issues"), body.as_bytes(), Some(&sig)), Ok(Inbound::Done { key: "octocat/Hello-World#1347".into(), at: Some(1_781_517_604_000) }));
         assert_eq!(read_webhook("ghsecret", Some("ping"), body.as_bytes(), Some(&sig)), Ok(Inbound::Ignored));
         assert_eq!(read_webhook("wrong", Some("issues"), body.as_bytes(), Some(&sig)), Err(HookError::BadSignature));
         let tampered = body.replace("1347", "1348");

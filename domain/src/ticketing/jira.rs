@@ -72,8 +72,7 @@ pub fn parse_created(base_url: &str, status: Option<u16>, body: &str) -> Result<
                     words.extend(errs.iter().map(|(k, m)| format!("{k}: {}", m.as_str().unwrap_or_default())));
                 }
                 excerpt(&words.join("; "))
-            })
-            .or_else(|| excerpt(body));
+            }); // only Jira's own error fields (capped), never the raw body
         return Err(TicketError::Vendor { system: TicketSystem::Jira, status, detail });
     }
     let v: Value = serde_json::from_str(body).map_err(|_| TicketError::Unreadable { system: TicketSystem::Jira, missing: "a JSON body" })?;
@@ -97,7 +96,7 @@ pub fn read_webhook(secret: &str, body: &[u8], signature: Option<&str>) -> Resul
     }
     let key = v["issue"]["key"].as_str().ok_or_else(|| HookError::BadBody("issue.key is missing".into()))?;
     match v["issue"]["fields"]["status"]["statusCategory"]["key"].as_str() {
-        Some("done") => Ok(Inbound::Done { key: key.to_string() }),
+        Some("done") => Ok(Inbound::Done { key: key.to_string(), at: v["timestamp"].as_i64() }),
         _ => Ok(Inbound::Ignored),
     }
 }
@@ -142,6 +141,7 @@ mod tests {
         let e = parse_created("https://acme.atlassian.net", Some(400), r#"{"errorMessages":[],"errors":{"project":"Specify a valid project ID or key"}}"#).unwrap_err();
         assert_eq!(e.to_string(), "Jira answered HTTP 400: project: Specify a valid project ID or key");
         assert_eq!(parse_created("x", Some(401), "").unwrap_err().to_string(), "Jira answered HTTP 401");
+        assert_eq!(parse_created("x", Some(500), "<html>upstream stack trace</html>").unwrap_err().to_string(), "Jira answered HTTP 500");
         assert!(matches!(parse_created("x", Some(201), r#"{"key":"<b>"}"#), Err(TicketError::Unreadable { .. })));
         assert!(matches!(parse_created("x", None, ""), Err(TicketError::Vendor { status: None, .. })));
     }
@@ -168,7 +168,7 @@ mod tests {
     fn a_signed_done_update_closes_the_item() {
         let body = hook("done");
         let sig = format!("sha256={}", hmac_sha256_hex(b"jsecret", body.as_bytes()));
-        assert_eq!(read_webhook("jsecret", body.as_bytes(), Some(&sig)), Ok(Inbound::Done { key: "OPS-7".into() }));
+        assert_eq!(read_webhook("jsecret", body.as_bytes(), Some(&sig)), Ok(Inbound::Done { key: "OPS-7".into(), at: Some(1_750_000_000_000) }));
         let body = hook("indeterminate");
         let sig = format!("sha256={}", hmac_sha256_hex(b"jsecret", body.as_bytes()));
         assert_eq!(read_webhook("jsecret", body.as_bytes(), Some(&sig)), Ok(Inbound::Ignored));

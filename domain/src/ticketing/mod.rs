@@ -7,6 +7,7 @@ pub mod github;
 pub mod jira;
 
 use crate::action_items::TicketSystem;
+use crate::validation::{http_url, FieldError};
 use crate::vendors::signature::verify_hmac_sha256_hex;
 
 /// A request to send: method POST, the full URL, headers (credentials included: never log
@@ -81,8 +82,9 @@ fn detail_words(d: &Option<String>) -> String {
 /// What an inbound webhook means for the item behind a ticket.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Inbound {
-    /// The ticket `key` is done: close its item.
-    Done { key: String },
+    /// The ticket `key` is done (at `at`, epoch ms, by the vendor's clock): close its item,
+    /// unless the item changed (was reopened) since then.
+    Done { key: String, at: Option<i64> },
     /// Anything else (another event, a ticket not yet done).
     Ignored,
 }
@@ -122,6 +124,24 @@ pub fn base(url: &str) -> String {
     url.trim().trim_end_matches('/').to_string()
 }
 
+/// A vendor's base URL as configured: an http(s) URL without query or fragment (paths are
+/// appended to it), https unless the host is this machine (`localhost`, `127.0.0.1`: a local
+/// stand-in); trailing slashes trimmed.
+pub fn base_url(field: &str, raw: &str) -> Result<String, FieldError> {
+    let u = http_url(field, raw)?;
+    if u.contains(['?', '#']) {
+        return Err(FieldError::new(field, "must not have a query (?) or fragment (#)"));
+    }
+    if let Some(rest) = u.strip_prefix("http://") {
+        let authority = rest.split('/').next().unwrap_or_default();
+        let host = authority.rsplit_once(':').map_or(authority, |(h, _)| h);
+        if !matches!(host.to_ascii_lowercase().as_str(), "localhost" | "127.0.0.1") {
+            return Err(FieldError::new(field, "must be an https:// URL"));
+        }
+    }
+    Ok(base(&u))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -148,6 +168,17 @@ mod tests {
         assert_eq!(excerpt("  {\"message\":\n \"Bad credentials\"} "), Some("{\"message\": \"Bad credentials\"}".into()));
         assert_eq!(excerpt(" \n"), None);
         assert_eq!(base("https://acme.atlassian.net//"), "https://acme.atlassian.net");
+    }
+
+    #[test]
+    fn base_urls_are_https_without_query_or_fragment() {
+        assert_eq!(base_url("base_url", "https://acme.atlassian.net/").unwrap(), "https://acme.atlassian.net");
+        assert_eq!(base_url("base_url", "https://ghe.acme.io/api/v3").unwrap(), "https://ghe.acme.io/api/v3");
+        assert_eq!(base_url("base_url", "http://127.0.0.1:8123").unwrap(), "http://127.0.0.1:8123");
+        assert_eq!(base_url("base_url", "http://localhost/").unwrap(), "http://localhost");
+        for bad in ["http://acme.atlassian.net", "http://127.0.0.1.evil.io", "https://evil.io/x?", "https://evil.io/#", "https://a.io/p?x=1", "ftp://a.io"] {
+            assert_eq!(base_url("base_url", bad).map_err(|e| e.field), Err("base_url".to_string()), "{bad}");
+        }
     }
 
     #[test]

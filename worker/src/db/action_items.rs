@@ -1,6 +1,6 @@
 //! Action items and the organisation's ticket systems in D1: creating, listing with filters,
 //! guarded edits (`version`), claiming and storing a ticket (one per item, ever), closing an
-//! item when its ticket is done, and the overdue reminder (at most once a day per item). Each
+//! item when its ticket is done, and the overdue reminder (one summary a day per owner). Each
 //! change to an item linked to an incident writes its timeline row in the change's own batch.
 
 use serde::Deserialize;
@@ -121,7 +121,6 @@ pub struct DueItemRow {
     pub title: String,
     pub owner_id: Option<String>,
     pub due_at: Option<i64>,
-    pub due_date: Option<String>,
     pub status: String,
     pub reminded_at: Option<i64>,
 }
@@ -262,18 +261,33 @@ impl Db {
         Ok(changes(&res[0]) == 1)
     }
 
-    /// The organisation's item behind a ticket.
+    /// The organisation's item behind a ticket (GitHub's `owner/repo#n` in any case: GitHub
+    /// names are case-insensitive).
     pub async fn action_item_by_ticket(&self, org_id: &str, system: &str, key: &str) -> ApiResult<Option<ActionItemRow>> {
-        self.first(&format!("{ITEM_SELECT} WHERE a.org_id = ? AND a.ticket_system = ? AND a.ticket_key = ?"), args![org_id, system, key]).await
+        let cmp = if system == "github" { "a.ticket_key = ? COLLATE NOCASE" } else { "a.ticket_key = ?" };
+        self.first(&format!("{ITEM_SELECT} WHERE a.org_id = ? AND a.ticket_system = ? AND {cmp}"), args![org_id, system, key]).await
     }
 
-    /// Marks an open item done because its ticket was closed (nobody in Tocsin did it), with the
-    /// incident's timeline row. Returns whether it changed (a repeat changes nothing).
-    pub async fn close_by_ticket(&self, row: &ActionItemRow, t: Option<&NewTimeline<'_>>, now: i64) -> ApiResult<bool> {
+    /// Whether postmortem `pm` is the organisation's and, when `incident_id` is given, covers it.
+    pub async fn postmortem_fits(&self, org_id: &str, pm: &str, incident_id: Option<&str>) -> ApiResult<bool> {
+        let v: Option<serde_json::Value> = self
+            .first(
+                "SELECT 1 AS ok FROM postmortems p WHERE p.id = ?1 AND p.org_id = ?2
+                   AND (?3 IS NULL OR p.incident_id = ?3 OR EXISTS (SELECT 1 FROM postmortem_incidents x WHERE x.postmortem_id = p.id AND x.incident_id = ?3))",
+                args![pm, org_id, incident_id],
+            )
+            .await?;
+        Ok(v.is_some())
+    }
+
+    /// Marks an open item done because its ticket was closed at `at` (nobody in Tocsin did it),
+    /// with the incident's timeline row — only if the item did not change since `at` (a reopen
+    /// wins). Returns whether it changed (a repeat changes nothing).
+    pub async fn close_by_ticket(&self, row: &ActionItemRow, at: i64, t: Option<&NewTimeline<'_>>, now: i64) -> ApiResult<bool> {
         let mut stmts = vec![self.stmt(
             "UPDATE action_items SET status = 'done', done_at = ?, done_by = NULL, updated_at = ?, version = version + 1
-             WHERE org_id = ? AND id = ? AND status = 'open'",
-            args![now, now, &row.org_id, &row.id],
+             WHERE org_id = ? AND id = ? AND status = 'open' AND updated_at < ?",
+            args![now, now, &row.org_id, &row.id, at],
         )?];
         if let (Some(t), Some(incident_id)) = (t, row.incident_id.as_deref()) {
             stmts.push(timeline_guarded(self, &row.org_id, incident_id, t, now)?);
@@ -286,7 +300,7 @@ impl Db {
     /// overdue first, across organisations.
     pub async fn due_action_item_reminders(&self, now: i64, reminded_before: i64, limit: i64) -> ApiResult<Vec<DueItemRow>> {
         self.all(
-            "SELECT id, org_id, title, owner_id, due_at, due_date, status, reminded_at FROM action_items
+            "SELECT id, org_id, title, owner_id, due_at, status, reminded_at FROM action_items
              WHERE status = 'open' AND due_at IS NOT NULL AND due_at < ? AND owner_id IS NOT NULL
                AND (reminded_at IS NULL OR reminded_at <= ?)
              ORDER BY due_at LIMIT ?",
@@ -295,29 +309,39 @@ impl Db {
         .await
     }
 
-    /// Marks the item reminded by run `run_id` (if no other run did within the day) and only
-    /// then queues the push to each of the owner's devices (unless they turned push off).
-    /// Returns whether this run sent the reminder.
-    pub async fn remind_action_item(&self, d: &DueItemRow, owner_id: &str, run_id: &str, reminded_before: i64, payload: &str, now: i64) -> ApiResult<bool> {
+    /// Marks the owner's items `ids` reminded by run `run_id` (those no other run reminded within
+    /// the day, and only if the owner got no summary within the day) and only then queues one
+    /// push to each of the owner's devices (unless they turned push off). Returns whether this
+    /// run sent the owner's summary.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn remind_owner(&self, org_id: &str, owner_id: &str, ids: &[&str], run_id: &str, reminded_before: i64, payload: &str, now: i64) -> ApiResult<bool> {
+        let ids: Vec<&str> = ids.iter().take(90).copied().collect(); // D1's bound-parameter limit
+        let marks = vec!["?"; ids.len()].join(", ");
+        let mut a: Vec<Arg<'_>> = vec![Arg::Int(now), Arg::Text(run_id), Arg::Text(owner_id), Arg::Int(reminded_before)];
+        a.extend(ids.iter().map(|i| Arg::Text(i)));
         let res = self
             .batch(vec![
                 self.stmt(
-                    "UPDATE action_items SET reminded_at = ?, reminder_id = ? WHERE id = ? AND status = 'open' AND owner_id = ?
-                       AND (reminded_at IS NULL OR reminded_at <= ?)",
-                    args![now, run_id, &d.id, owner_id, reminded_before],
+                    &format!(
+                        "UPDATE action_items SET reminded_at = ?1, reminder_id = ?2 WHERE status = 'open' AND owner_id = ?3
+                           AND (reminded_at IS NULL OR reminded_at <= ?4)
+                           AND NOT EXISTS (SELECT 1 FROM action_items x WHERE x.owner_id = ?3 AND x.reminded_at > ?4 AND COALESCE(x.reminder_id, '') != ?2)
+                           AND id IN ({marks})"
+                    ),
+                    &a,
                 )?,
                 self.stmt(
                     "INSERT OR IGNORE INTO outbound_deliveries (id, org_id, channel, target_id, user_id, incident_id, source, event, payload, state, attempts, next_attempt_at, created_at)
-                     SELECT ?1 || '.' || s.id, ?2, 'push', s.id, ?3, NULL, 'action-item:' || ?4 || ':' || ?1, 'action_item_overdue', ?5, 'pending', 0, ?6, ?6
+                     SELECT ?1 || '.' || s.id, ?2, 'push', s.id, ?3, NULL, 'action-items:' || ?3 || ':' || ?1, 'action_item_overdue', ?4, 'pending', 0, ?5, ?5
                      FROM push_subscriptions s
                      WHERE s.org_id = ?2 AND s.user_id = ?3
                        AND NOT EXISTS (SELECT 1 FROM contact_preferences c WHERE c.user_id = ?3 AND c.push = 0)
-                       AND EXISTS (SELECT 1 FROM action_items WHERE id = ?4 AND reminder_id = ?1)",
-                    args![run_id, &d.org_id, owner_id, &d.id, payload, now],
+                       AND EXISTS (SELECT 1 FROM action_items WHERE owner_id = ?3 AND reminder_id = ?1)",
+                    args![run_id, org_id, owner_id, payload, now],
                 )?,
             ])
             .await?;
-        Ok(changes(&res[0]) == 1)
+        Ok(changes(&res[0]) > 0)
     }
 
     pub async fn ticketing_configs(&self, org_id: &str) -> ApiResult<Vec<TicketingRow>> {

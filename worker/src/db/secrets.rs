@@ -18,10 +18,12 @@ pub enum SealedColumn {
     PreferenceUrl,
     PreferenceSecret,
     ServiceSecret,
+    TicketingToken,
+    TicketingSecret,
 }
 
 impl SealedColumn {
-    pub const ALL: [SealedColumn; 7] = [
+    pub const ALL: [SealedColumn; 9] = [
         SealedColumn::VapidPrivate,
         SealedColumn::ActionKey,
         SealedColumn::DestinationUrl,
@@ -29,6 +31,8 @@ impl SealedColumn {
         SealedColumn::PreferenceUrl,
         SealedColumn::PreferenceSecret,
         SealedColumn::ServiceSecret,
+        SealedColumn::TicketingToken,
+        SealedColumn::TicketingSecret,
     ];
 
     /// (table, column, the row's key column). Fixed names only: never from input.
@@ -41,6 +45,8 @@ impl SealedColumn {
             SealedColumn::PreferenceUrl => ("contact_preferences", "webhook_url", "user_id"),
             SealedColumn::PreferenceSecret => ("contact_preferences", "webhook_secret", "user_id"),
             SealedColumn::ServiceSecret => ("services", "webhook_secret", "id"),
+            SealedColumn::TicketingToken => ("ticketing_configs", "api_token", "id"),
+            SealedColumn::TicketingSecret => ("ticketing_configs", "webhook_secret", "id"),
         }
     }
 }

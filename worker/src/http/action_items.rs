@@ -1,7 +1,7 @@
 //! Action items over HTTP: created on an incident (or in its postmortem) or on their own,
 //! listed org-wide with filters (mine, overdue, service, team, status) or per incident, edited
 //! and ticked done by responders (each change to an item linked to an incident is a timeline
-//! row there), and the cron's overdue reminder to owners (a push, at most once a day per item).
+//! row there), and the cron's overdue reminder to owners (one summary push a day per owner).
 //! Sending an item to Jira or GitHub is in `super::ticketing`.
 
 use tocsin_domain::action_items::{self as ai, Change, ItemStatus, Kind, ListFilter, Priority};
@@ -116,6 +116,11 @@ pub async fn create(cx: &mut Cx, incident: Option<&str>) -> ApiResult<Response> 
     let postmortem_id = r.postmortem_id.as_deref().map(str::trim).filter(|p| !p.is_empty());
     if postmortem_id.is_some_and(|p| p.len() > 100) {
         return Err(ApiError::field("postmortem_id", "must be at most 100 characters"));
+    }
+    if let Some(pm) = postmortem_id {
+        if !cx.db.postmortem_fits(&org, pm, incident_id.as_deref()).await? {
+            return Err(ApiError::field("postmortem_id", format!("no such postmortem{}: {pm}", if incident_id.is_some() { " of this incident" } else { "" })));
+        }
     }
     let id = new_id(cx.now);
     let n = db::NewActionItem {
@@ -254,20 +259,26 @@ pub async fn patch(cx: &mut Cx, id: &str) -> ApiResult<Response> {
     json(200, &item_view(&now_row, cx.now))
 }
 
-/// The cron's sweep: owners of open items past due get a push, at most once a day per item.
-/// Returns how many reminders this run sent.
+/// The cron's sweep: owners of open items past due get one summary push a day (how many, and
+/// the first titles). Returns how many summaries this run sent.
 pub async fn remind_overdue(db: &Db, now: i64) -> ApiResult<usize> {
     let before = ai::remind_before(now);
-    let mut sent = 0;
-    for d in db.due_action_item_reminders(now, before, 50).await? {
+    // (org, owner) → their remindable items, most overdue first (the query's order).
+    let mut owners: std::collections::BTreeMap<(String, String), Vec<db::DueItemRow>> = Default::default();
+    for d in db.due_action_item_reminders(now, before, 200).await? {
         let status: ItemStatus = d.status.parse().unwrap_or(ItemStatus::Open);
-        let Some(owner) = d.owner_id.as_deref() else { continue };
-        if !ai::should_remind(status, d.due_at, Some(owner), d.reminded_at, now) {
-            continue;
+        let Some(owner) = d.owner_id.clone() else { continue };
+        if ai::should_remind(status, d.due_at, Some(&owner), d.reminded_at, now) {
+            owners.entry((d.org_id.clone(), owner)).or_default().push(d);
         }
-        let payload = serde_json::to_string(&ai::reminder_payload(&d.id, &d.title, d.due_date.as_deref()))?;
-        // One id per item and run: it names the push rows this reminder queues.
-        if db.remind_action_item(&d, owner, &new_id(now), before, &payload, now).await? {
+    }
+    let mut sent = 0;
+    for ((org, owner), items) in owners.into_iter().take(50) {
+        let titles: Vec<&str> = items.iter().map(|d| d.title.as_str()).collect();
+        let ids: Vec<&str> = items.iter().map(|d| d.id.as_str()).collect();
+        let payload = serde_json::to_string(&ai::reminder_payload(&titles))?;
+        // One id per owner and run: it names the push rows this summary queues.
+        if db.remind_owner(&org, &owner, &ids, &new_id(now), before, &payload, now).await? {
             sent += 1;
         }
     }

@@ -26,7 +26,7 @@ mod status_updates;
 pub mod status_page;
 mod teams;
 mod ticket_hooks;
-mod ticketing;
+pub(crate) mod ticketing;
 mod users;
 mod views;
 mod webhooks;

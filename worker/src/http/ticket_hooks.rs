@@ -3,7 +3,8 @@
 //! raw body under the configuration's webhook secret (Jira: `X-Hub-Signature`, GitHub:
 //! `X-Hub-Signature-256`); a missing or bad signature is 401 and changes nothing. A ticket that
 //! is done closes its action item (with a timeline row on its incident); an unknown ticket or
-//! another event is 202 and ignored; repeats change nothing.
+//! another event is 202 and ignored; repeats change nothing, and an event not later than the
+//! item's last change (a reopen) is 202 `stale`: a re-delivered close never undoes a reopen.
 
 use tocsin_domain::action_items::{self as ai, Change, TicketSystem};
 use tocsin_domain::api::action_items::HookOutcome;
@@ -37,8 +38,8 @@ pub async fn receive(cx: &mut Cx, system: &str, config_id: &str) -> ApiResult<Re
         TicketSystem::Jira => jira::read_webhook(&secret, &body, cx.header("X-Hub-Signature").as_deref()),
         TicketSystem::Github => github::read_webhook(&secret, cx.header("X-GitHub-Event").as_deref(), &body, cx.header("X-Hub-Signature-256").as_deref()),
     };
-    let key = match read {
-        Ok(Inbound::Done { key }) => key,
+    let (key, at) = match read {
+        Ok(Inbound::Done { key, at }) => (key, at),
         Ok(Inbound::Ignored) => return outcome("ignored", None),
         Err(HookError::Unsigned | HookError::BadSignature) => return Err(unauthenticated),
         Err(HookError::BadBody(m)) => return Err(ApiError::field("body", m)),
@@ -49,12 +50,17 @@ pub async fn receive(cx: &mut Cx, system: &str, config_id: &str) -> ApiResult<Re
     if row.status == "done" {
         return outcome("already_done", Some(row.id));
     }
+    // A replay, or an event older than the item's last change (a person reopened it): the
+    // person wins. An event without the vendor's time is treated the same.
+    let Some(at) = at.filter(|at| *at > row.updated_at) else {
+        return outcome("stale", Some(row.id));
+    };
     let change = Change::ClosedByTicket { system, key };
     let actor = views::actor_json(&Actor { kind: ActorKind::System, id: None, name: system.label().into() });
     let message = ai::timeline_message("", &change, &row.title);
     let tid = new_id(cx.now);
     let t = NewTimeline { id: &tid, kind: change.kind(), actor: &actor, message: &message };
-    if cx.db.close_by_ticket(&row, Some(&t), cx.now).await? {
+    if cx.db.close_by_ticket(&row, at, Some(&t), cx.now).await? {
         crate::deliver::kick();
         outcome("closed", Some(row.id))
     } else {

@@ -10,8 +10,8 @@ use tocsin_domain::audit::Action;
 use tocsin_domain::auth::Permission;
 use tocsin_domain::ticketing::github::{self, GithubConfig};
 use tocsin_domain::ticketing::jira::{self, JiraConfig};
-use tocsin_domain::ticketing::{CreatedTicket, TicketError, TicketItem, TicketRequest};
-use tocsin_domain::validation::{email, http_url};
+use tocsin_domain::ticketing::{base_url, CreatedTicket, TicketError, TicketItem, TicketRequest};
+use tocsin_domain::validation::email;
 use worker::Response;
 
 use super::{json, views, Cx};
@@ -103,7 +103,7 @@ pub async fn put(cx: &mut Cx, system: &str) -> ApiResult<Response> {
     };
     match system {
         TicketSystem::Jira => {
-            row.base_url = Some(tocsin_domain::ticketing::base(&http_url("base_url", &required("base_url", &r.base_url, 300)?)?));
+            row.base_url = Some(base_url("base_url", &required("base_url", &r.base_url, 300)?)?);
             row.email = Some(email("email", &required("email", &r.email, 200)?)?);
             let key = required("project_key", &r.project_key, 20)?;
             if !key.starts_with(|c: char| c.is_ascii_uppercase()) || !key.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_') {
@@ -117,7 +117,7 @@ pub async fn put(cx: &mut Cx, system: &str) -> ApiResult<Response> {
         }
         TicketSystem::Github => {
             let base = r.base_url.as_deref().map(str::trim).filter(|b| !b.is_empty()).unwrap_or(github::DEFAULT_API);
-            row.base_url = Some(tocsin_domain::ticketing::base(&http_url("base_url", base)?));
+            row.base_url = Some(base_url("base_url", base)?);
             let owner = required("owner", &r.owner, 100)?;
             let repo = required("repo", &r.repo, 100)?;
             if !github::valid_name(&owner) {
@@ -130,9 +130,12 @@ pub async fn put(cx: &mut Cx, system: &str) -> ApiResult<Response> {
             row.repo = Some(repo);
         }
     }
+    // The stored token is only kept while it keeps going where it went (same host, same account).
+    let same_target = |o: &TicketingRow| o.base_url == row.base_url && o.email == row.email;
     row.api_token = match (r.api_token.as_deref().map(str::trim).filter(|t| !t.is_empty()), &old) {
         (Some(t), _) if t.len() > 2000 || t.chars().any(char::is_control) => return Err(ApiError::field("api_token", "must be one line of at most 2000 characters")),
         (Some(t), _) => seal(t, &token_place(&id))?,
+        (None, Some(o)) if !same_target(o) => return Err(ApiError::field("api_token", "is required again when base_url or email changes")),
         (None, Some(o)) => o.api_token.clone(),
         (None, None) => return Err(ApiError::field("api_token", "is required")),
     };
@@ -170,7 +173,11 @@ pub async fn delete(cx: &Cx, system: &str) -> ApiResult<Response> {
     Ok(Response::empty()?.with_status(204))
 }
 
-/// POSTs a vendor request and returns its status and body (`None`: no answer in time).
+/// The most of a vendor's answer read (its create answers and errors are a few KB).
+const MAX_ANSWER: usize = 64 * 1024;
+
+/// POSTs a vendor request and returns its status and body (`None`: no answer in time; the
+/// body is cut at `MAX_ANSWER` bytes, read as a stream so a huge answer is never buffered).
 async fn send(req: &TicketRequest) -> (Option<u16>, String) {
     use futures_util::future::{select, Either};
     let h = worker::Headers::new();
@@ -185,14 +192,24 @@ async fn send(req: &TicketRequest) -> (Option<u16>, String) {
     let controller = worker::AbortController::default();
     let signal = controller.signal();
     let sending = Box::pin(async {
+        use futures_util::StreamExt;
         let mut resp = worker::Fetch::Request(request).send_with_signal(&signal).await?;
-        let text = resp.text().await.unwrap_or_default();
-        Ok::<_, worker::Error>((resp.status_code(), text))
+        let mut bytes = Vec::new();
+        if let Ok(mut stream) = resp.stream() {
+            while let Some(Ok(chunk)) = stream.next().await {
+                let room = MAX_ANSWER - bytes.len();
+                bytes.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                if bytes.len() >= MAX_ANSWER {
+                    break;
+                }
+            }
+        }
+        Ok::<_, worker::Error>((resp.status_code(), String::from_utf8_lossy(&bytes).into_owned()))
     });
     let timer = Box::pin(worker::Delay::from(std::time::Duration::from_millis(TIMEOUT_MS)));
     let raced = select(sending, timer).await;
     match raced {
-        Either::Left((Ok((status, text)), _)) => (Some(status), text.chars().take(64 * 1024).collect()),
+        Either::Left((Ok((status, text)), _)) => (Some(status), text),
         Either::Left((Err(_), _)) => (None, String::new()),
         Either::Right(_) => {
             controller.abort();
@@ -201,7 +218,8 @@ async fn send(req: &TicketRequest) -> (Option<u16>, String) {
     }
 }
 
-/// A vendor's refusal: 502 naming the vendor and what it answered.
+/// A vendor's refusal: 502 naming the vendor, its status and at most its own (parsed, capped)
+/// error message fields — never its raw body.
 fn bad_gateway(e: &TicketError) -> ApiResult<Response> {
     json(502, &ErrorBody { error: ErrorDetail { code: "ticket_system_error".into(), message: e.to_string(), field: None } })
 }
