@@ -95,7 +95,10 @@ pub fn parse_created(cfg: &GithubConfig<'_>, status: Option<u16>, body: &str) ->
 
 /// Reads a webhook GitHub sent: the signature first, then the event. An `issues` event with
 /// action `closed` closes the item of `full_name#number`, as of `issue.closed_at` (else
-/// `issue.updated_at`).
+/// `issue.updated_at`). GitHub stamps those to the second, so a stamp without a fraction is read
+/// as the last millisecond of its second: the close then counts as after anything Tocsin did to
+/// the item within that second (storing the ticket a moment before), while a reopen in a later
+/// second still wins.
 pub fn read_webhook(secret: &str, event: Option<&str>, body: &[u8], signature: Option<&str>) -> Result<Inbound, HookError> {
     check_signature(secret, body, signature)?;
     if event != Some("issues") {
@@ -110,7 +113,7 @@ pub fn read_webhook(secret: &str, event: Option<&str>, body: &[u8], signature: O
     let at = ["closed_at", "updated_at"]
         .iter()
         .find_map(|f| v["issue"][f].as_str().and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok()))
-        .map(|t| t.timestamp_millis());
+        .map(|t| if t.timestamp_subsec_millis() == 0 { t.timestamp_millis() + 999 } else { t.timestamp_millis() });
     Ok(Inbound::Done { key: format!("{full}#{number}"), at })
 }
 
@@ -193,7 +196,7 @@ mod tests {
     fn a_signed_closed_event_closes_the_item() {
         let body = closed();
         let sig = format!("sha256={}", hmac_sha256_hex(b"ghsecret", body.as_bytes()));
-        assert_eq!(read_webhook("ghsecret", Some("issues"), body.as_bytes(), Some(&sig)), Ok(Inbound::Done { key: "octocat/Hello-World#1347".into(), at: Some(1_781_517_604_000) }));
+        assert_eq!(read_webhook("ghsecret", Some("issues"), body.as_bytes(), Some(&sig)), Ok(Inbound::Done { key: "octocat/Hello-World#1347".into(), at: Some(1_781_517_604_999) }), "a whole-second stamp reads as the end of its second");
         assert_eq!(read_webhook("ghsecret", Some("ping"), body.as_bytes(), Some(&sig)), Ok(Inbound::Ignored));
         assert_eq!(read_webhook("wrong", Some("issues"), body.as_bytes(), Some(&sig)), Err(HookError::BadSignature));
         let tampered = body.replace("1347", "1348");
