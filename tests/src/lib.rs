@@ -8,6 +8,7 @@ pub mod http;
 pub mod peer;
 pub mod receiver;
 pub mod routes;
+pub mod serve;
 pub mod tickets;
 pub mod instance;
 

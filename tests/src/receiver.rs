@@ -8,8 +8,7 @@
 //! pair and auth secret, so a test can decrypt what Tocsin sent (RFC 8291) like the browser would.
 
 use std::collections::{HashMap, VecDeque};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
+use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -81,56 +80,26 @@ pub struct Receiver {
 
 impl Receiver {
     pub fn start() -> Receiver {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
         let state = Arc::new(Mutex::new(State::default()));
         let st = state.clone();
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let st = st.clone();
-                std::thread::spawn(move || {
-                    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
-                    let mut reader = BufReader::new(stream.try_clone().unwrap());
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).is_err() || line.is_empty() {
-                        return;
-                    }
-                    let mut parts = line.split_whitespace();
-                    let method = parts.next().unwrap_or("").to_string();
-                    let path = parts.next().unwrap_or("/").to_string();
-                    let mut headers = HashMap::new();
-                    loop {
-                        let mut h = String::new();
-                        if reader.read_line(&mut h).map(|n| n == 0).unwrap_or(true) || h == "\r\n" {
-                            break;
-                        }
-                        if let Some((k, v)) = h.trim_end().split_once(':') {
-                            headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
-                        }
-                    }
-                    let len: usize = headers.get("content-length").and_then(|l| l.parse().ok()).unwrap_or(0);
-                    let mut body = vec![0u8; len];
-                    if reader.read_exact(&mut body).is_err() {
-                        return;
-                    }
-                    let (answer, delay) = {
-                        let mut s = st.lock().unwrap();
-                        let delay = s.delay;
-                        s.received.push(Received { method, path: path.clone(), headers, body, at: Instant::now(), wall: SystemTime::now() });
-                        let answer = s
-                            .script
-                            .iter_mut()
-                            .find(|(p, q)| path.starts_with(p.as_str()) && !q.is_empty())
-                            .and_then(|(_, q)| q.pop_front())
-                            .unwrap_or_else(|| Scripted::status(201));
-                        (answer, delay)
-                    };
-                    std::thread::sleep(delay + answer.delay);
-                    let extra: String = answer.headers.iter().map(|(k, v)| format!("{k}: {v}\r\n")).collect();
-                    let mut s = stream;
-                    let _ = write!(s, "HTTP/1.1 {} Scripted\r\n{extra}Content-Length: 0\r\nConnection: close\r\n\r\n", answer.status);
-                });
-            }
+        let base = crate::serve::spawn(move |req, stream| {
+            let crate::serve::Request { method, path, headers, body } = req;
+            let (answer, delay) = {
+                let mut s = st.lock().unwrap();
+                let delay = s.delay;
+                s.received.push(Received { method, path: path.clone(), headers, body, at: Instant::now(), wall: SystemTime::now() });
+                let answer = s
+                    .script
+                    .iter_mut()
+                    .find(|(p, q)| path.starts_with(p.as_str()) && !q.is_empty())
+                    .and_then(|(_, q)| q.pop_front())
+                    .unwrap_or_else(|| Scripted::status(201));
+                (answer, delay)
+            };
+            std::thread::sleep(delay + answer.delay);
+            let extra: String = answer.headers.iter().map(|(k, v)| format!("{k}: {v}\r\n")).collect();
+            let mut s = stream;
+            let _ = write!(s, "HTTP/1.1 {} Scripted\r\n{extra}Content-Length: 0\r\nConnection: close\r\n\r\n", answer.status);
         });
         Receiver { base, state }
     }
@@ -170,6 +139,7 @@ impl Receiver {
 
 fn urandom<const N: usize>() -> [u8; N] {
     let mut b = [0u8; N];
+    use std::io::Read as _;
     std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut b)).expect("/dev/urandom");
     b
 }

@@ -10,10 +10,8 @@
 //! chosen status. Every request is recorded with its headers and body.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
+use std::io::Write;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -122,51 +120,25 @@ fn answer(base: &str, a: &Accepts, st: &mut State, method: &str, path: &str, hea
 
 impl Tickets {
     pub fn start(accepts: Accepts) -> Tickets {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
         let state = Arc::new(Mutex::new(State::default()));
-        let (st, b) = (state.clone(), base.clone());
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let (st, b, a) = (st.clone(), b.clone(), accepts.clone());
-                std::thread::spawn(move || {
-                    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
-                    let mut reader = BufReader::new(stream.try_clone().unwrap());
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).is_err() || line.is_empty() {
-                        return;
-                    }
-                    let mut parts = line.split_whitespace();
-                    let method = parts.next().unwrap_or("").to_string();
-                    let path = parts.next().unwrap_or("/").to_string();
-                    let mut headers = HashMap::new();
-                    loop {
-                        let mut h = String::new();
-                        if reader.read_line(&mut h).map(|n| n == 0).unwrap_or(true) || h == "\r\n" {
-                            break;
-                        }
-                        if let Some((k, v)) = h.trim_end().split_once(':') {
-                            headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
-                        }
-                    }
-                    let len: usize = headers.get("content-length").and_then(|l| l.parse().ok()).unwrap_or(0);
-                    let mut raw = vec![0u8; len];
-                    if reader.read_exact(&mut raw).is_err() {
-                        return;
-                    }
-                    let body: Value = serde_json::from_slice(&raw).unwrap_or(Value::Null);
-                    let (status, reply) = {
-                        let mut s = st.lock().unwrap();
-                        let (status, reply) = answer(&b, &a, &mut s, &method, &path, &headers, &body);
-                        s.calls.push(TicketCall { method, path, headers, body, status });
-                        (status, reply)
-                    };
-                    let text = reply.to_string();
-                    let mut s = stream;
-                    let _ = write!(s, "HTTP/1.1 {status} Stand-in\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}", text.len());
-                });
-            }
+        let st = state.clone();
+        // The handler needs the base URL it answers with ("self", "url"): set once it is known.
+        let own = Arc::new(std::sync::OnceLock::<String>::new());
+        let b = own.clone();
+        let base = crate::serve::spawn(move |req, stream| {
+            let crate::serve::Request { method, path, headers, body: raw } = req;
+            let body: Value = serde_json::from_slice(&raw).unwrap_or(Value::Null);
+            let (status, reply) = {
+                let mut s = st.lock().unwrap();
+                let (status, reply) = answer(b.get().map(String::as_str).unwrap_or(""), &accepts, &mut s, &method, &path, &headers, &body);
+                s.calls.push(TicketCall { method, path, headers, body, status });
+                (status, reply)
+            };
+            let text = reply.to_string();
+            let mut s = stream;
+            let _ = write!(s, "HTTP/1.1 {status} Stand-in\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}", text.len());
         });
+        own.set(base.clone()).unwrap();
         Tickets { base, state }
     }
 

@@ -162,6 +162,10 @@ fn known_history(c: &Ctx) {
 fn csv(c: &Ctx) {
     let t0 = monday(34);
     let (api, _, _) = history(c, t0);
+    // A name with a comma, quotes and a leading "=": quoted as CSV, guarded against formulas.
+    let name = unique("=Checkout, \"EU\"");
+    let r = c.admin().patch(&format!("/api/services/{api}"), json!({"name": name}));
+    assert_eq!(r.status, 200, "{}", r.text);
     let q = format!("from={}&to={}&group_by=service", ms_rfc3339(t0 - 60 * M), ms_rfc3339(t0 + DAY));
     let r = c.admin().get(&format!("/api/metrics.csv?{q}"));
     assert_eq!(r.status, 200, "{}", r.text);
@@ -180,6 +184,7 @@ fn csv(c: &Ctx) {
     let rows: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(rows.len(), 4, "three groups and the total: {rows:?}");
     let a = rows.iter().find(|row| row["key"] == api.as_str()).unwrap();
+    assert_eq!(a["label"], format!("'{name}"), "one cell, quotes kept, a formula made text: {}", r.text);
     for (col, want) in [("incidents", "3"), ("open", "1"), ("noise", "1"), ("merged", "1"), ("mttr_count", "2"), ("mttr_mean_seconds", "1890"), ("mttr_p90_seconds", "1920"), ("mtbf_mean_seconds", "4110"), ("mtta_p50_seconds", "180")] {
         assert_eq!(a[col], want, "{col} in {a}");
     }

@@ -261,11 +261,10 @@ impl Db {
         Ok(changes(&res[0]) == 1)
     }
 
-    /// The organisation's item behind a ticket (GitHub's `owner/repo#n` in any case: GitHub
-    /// names are case-insensitive).
+    /// The organisation's item behind a ticket, the key in any case (GitHub's owner/repo and
+    /// Jira's project keys are case-insensitive); seeks `action_items_ticket` (COLLATE NOCASE).
     pub async fn action_item_by_ticket(&self, org_id: &str, system: &str, key: &str) -> ApiResult<Option<ActionItemRow>> {
-        let cmp = if system == "github" { "a.ticket_key = ? COLLATE NOCASE" } else { "a.ticket_key = ?" };
-        self.first(&format!("{ITEM_SELECT} WHERE a.org_id = ? AND a.ticket_system = ? AND {cmp}"), args![org_id, system, key]).await
+        self.first(&format!("{ITEM_SELECT} WHERE a.ticket_system = ? AND a.ticket_key = ? COLLATE NOCASE AND a.ticket_key IS NOT NULL AND a.org_id = ?"), args![system, key, org_id]).await
     }
 
     /// Whether postmortem `pm` is the organisation's and, when `incident_id` is given, covers it.

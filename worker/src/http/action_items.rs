@@ -6,7 +6,6 @@
 
 use tocsin_domain::action_items::{self as ai, Change, ItemStatus, Kind, ListFilter, Priority};
 use tocsin_domain::api::action_items::{ActionItem, ActionItemList, ActionItemPatch, NewActionItem, Ticket};
-use tocsin_domain::api::Person;
 use tocsin_domain::auth::Permission;
 use worker::Response;
 
@@ -16,9 +15,7 @@ use crate::crypto::new_id;
 use crate::db::{self, ActionItemRow, Db, ItemEdit, ItemQuery, NewTimeline};
 use crate::error::{ApiError, ApiResult};
 
-fn person(id: Option<&String>, name: Option<&String>) -> Option<Person> {
-    Some(Person { id: id?.clone().into(), name: name.cloned().unwrap_or_default() })
-}
+use super::views::person;
 
 /// An item as the API shows it at `now`.
 pub fn item_view(r: &ActionItemRow, now: i64) -> ActionItem {

@@ -4,7 +4,6 @@
 //! the record see it); ticking a ticked step changes nothing and writes no row.
 
 use tocsin_domain::api::checklists::{AddStepRequest, ChecklistStep, ChecklistTemplate, IncidentChecklist, TemplateStep};
-use tocsin_domain::api::Person;
 use tocsin_domain::audit::Action;
 use tocsin_domain::auth::Permission;
 use tocsin_domain::checklist;
@@ -15,9 +14,7 @@ use crate::crypto::new_id;
 use crate::db::{ChecklistStepRow, Db, NewTimeline, Tick};
 use crate::error::{ApiError, ApiResult};
 
-fn person(id: Option<&String>, name: Option<&String>) -> Option<Person> {
-    Some(Person { id: id?.clone().into(), name: name.cloned().unwrap_or_default() })
-}
+use super::views::person;
 
 pub fn step_view(r: &ChecklistStepRow) -> ChecklistStep {
     ChecklistStep {

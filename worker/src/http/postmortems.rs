@@ -23,9 +23,7 @@ use crate::crypto::new_id;
 use crate::db::{CommentRow, NewPostmortem, NewTimeline, PostmortemRow, PublicPostmortem, RecordRows, SectionRow};
 use crate::error::{ApiError, ApiResult};
 
-fn person(id: Option<&String>, name: Option<&String>) -> Option<Person> {
-    Some(Person { id: id?.clone().into(), name: name.cloned().unwrap_or_default() })
-}
+use super::views::person;
 
 fn section_view(s: &SectionRow) -> PostmortemSection {
     PostmortemSection {
@@ -96,8 +94,12 @@ struct Loaded {
 }
 
 async fn load(cx: &Cx, org_id: &str, incident_id: &str) -> ApiResult<Loaded> {
-    cx.db.incident(org_id, incident_id).await?.ok_or(ApiError::NotFound("incident"))?;
-    let pm = cx.db.postmortem_for_incident(org_id, incident_id).await?.ok_or(ApiError::NotFound("postmortem"))?;
+    // The postmortem read is org-scoped already; the incident is read only to say which is
+    // missing (an autosave costs one round trip less).
+    let Some(pm) = cx.db.postmortem_for_incident(org_id, incident_id).await? else {
+        cx.db.incident(org_id, incident_id).await?.ok_or(ApiError::NotFound("incident"))?;
+        return Err(ApiError::NotFound("postmortem"));
+    };
     let (sections, comments, incident_ids) = cx.db.postmortem_parts(org_id, &pm).await?;
     Ok(Loaded { pm, sections, comments, incident_ids })
 }

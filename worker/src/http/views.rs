@@ -162,3 +162,9 @@ pub fn timeline(t: &TimelineRow) -> api::TimelineEntry {
         message: t.message.clone(),
     }
 }
+
+/// A person named on a row (who ticked, owns, wrote…): `None` when the row names nobody; a
+/// deleted person's name reads as empty.
+pub fn person(id: Option<&String>, name: Option<&String>) -> Option<api::Person> {
+    Some(api::Person { id: id?.clone().into(), name: name.cloned().unwrap_or_default() })
+}

@@ -3,6 +3,8 @@
 //! was based on), the blameless hints of the saved text under it, and — when someone else saved
 //! first — their text and a choice, never a silent overwrite.
 
+use std::rc::Rc;
+
 use gloo_timers::callback::Timeout;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -85,20 +87,34 @@ pub fn Editor(
     let state = RwSignal::new("");
     let preview = RwSignal::new(false);
     let pending: StoredValue<Option<Timeout>, LocalStorage> = StoredValue::new_local(None);
+    // One save at a time: a second one sent before the first answers would carry the same
+    // version and meet our own text as a 409. Text typed meanwhile is saved after it answers.
+    let in_flight = StoredValue::new(false);
+    let resave: StoredValue<Option<Rc<dyn Fn()>>, LocalStorage> = StoredValue::new_local(None);
     let (incident_id, target) = (StoredValue::new(incident_id), StoredValue::new(target));
     let save_now = move || {
-        if theirs.with_untracked(Option::is_some) || text.with_untracked(|t| saved.with_untracked(|s| t == s)) {
+        if in_flight.get_value() || theirs.with_untracked(Option::is_some) || text.with_untracked(|t| saved.with_untracked(|s| t == s)) {
             return;
         }
+        in_flight.set_value(true);
         let (body, v) = (text.get_untracked(), version.get_untracked());
         state.set("Saving…");
         spawn_local(async move {
-            match save(&incident_id.get_value(), &target.get_value(), body, v).await {
+            let answer = save(&incident_id.get_value(), &target.get_value(), body, v).await;
+            in_flight.set_value(false);
+            match answer {
                 Ok(Outcome::Saved { body, version: nv, hints: h }) => {
                     saved.set(body);
                     version.set(nv);
                     hints.set(h);
-                    state.set("Saved");
+                    if text.with_untracked(|t| saved.with_untracked(|s| t != s)) {
+                        state.set("Editing…");
+                        if let Some(again) = resave.get_value() {
+                            again();
+                        }
+                    } else {
+                        state.set("Saved");
+                    }
                 }
                 Ok(Outcome::Conflict { body, version: nv, who }) => {
                     theirs.set(Some(Theirs { body, version: nv, who }));
@@ -111,6 +127,12 @@ pub fn Editor(
     let schedule = move || {
         let t = Timeout::new(AUTOSAVE_MS, save_now);
         pending.update_value(|p| *p = Some(t));
+    };
+    resave.set_value(Some(Rc::new(schedule)));
+    // Saving at once (leaving the field, "Keep mine") cancels the pending autosave.
+    let save_at_once = move || {
+        pending.update_value(|p| *p = None);
+        save_now();
     };
     let on_input = move |e: leptos::ev::Event| {
         text.set(event_target_value(&e));
@@ -132,7 +154,7 @@ pub fn Editor(
             version.set(t.version);
             saved.set(t.body);
             theirs.set(None);
-            save_now();
+            save_at_once();
         }
     };
     let refill = move |_| {
@@ -164,7 +186,7 @@ pub fn Editor(
                     view! {
                         <label for=area_id.clone() class="sr-only">{label.clone()}</label>
                         <textarea id=area_id.clone() rows="6" placeholder=prompt.clone() aria-describedby=hint_id.clone()
-                            prop:value=move || text.get() on:input=on_input on:blur=move |_| save_now()></textarea>
+                            prop:value=move || text.get() on:input=on_input on:blur=move |_| save_at_once()></textarea>
                     }.into_any()
                 }
             }}

@@ -1,0 +1,63 @@
+//! The few lines of HTTP/1.1 the tests' local stand-ins need (the push/webhook receiver and the
+//! Jira/GitHub stand-in): accept connections on 127.0.0.1, read one request (method, path,
+//! lower-cased headers, a `Content-Length` body) per connection, and hand it to a handler that
+//! writes the answer. Real clients (the worker's `fetch`) talk to it; nothing here is a mock of
+//! Tocsin.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read};
+use std::net::{TcpListener, TcpStream};
+use std::time::Duration;
+
+/// One request as it arrived.
+pub struct Request {
+    pub method: String,
+    pub path: String,
+    pub headers: HashMap<String, String>,
+    pub body: Vec<u8>,
+}
+
+/// Listens on a free port of 127.0.0.1 and runs `handle` on its own thread for each request
+/// (the handler writes the answer to the stream). Returns the base URL (`http://127.0.0.1:PORT`).
+pub fn spawn(handle: impl Fn(Request, TcpStream) + Send + Sync + Clone + 'static) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let handle = handle.clone();
+            std::thread::spawn(move || {
+                if let Some(req) = read_request(&stream) {
+                    handle(req, stream);
+                }
+            });
+        }
+    });
+    base
+}
+
+/// Reads one request; `None` when the peer closed or sent something unreadable.
+fn read_request(stream: &TcpStream) -> Option<Request> {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    let mut reader = BufReader::new(stream.try_clone().ok()?);
+    let mut line = String::new();
+    if reader.read_line(&mut line).is_err() || line.is_empty() {
+        return None;
+    }
+    let mut parts = line.split_whitespace();
+    let method = parts.next().unwrap_or("").to_string();
+    let path = parts.next().unwrap_or("/").to_string();
+    let mut headers = HashMap::new();
+    loop {
+        let mut h = String::new();
+        if reader.read_line(&mut h).map(|n| n == 0).unwrap_or(true) || h == "\r\n" {
+            break;
+        }
+        if let Some((k, v)) = h.trim_end().split_once(':') {
+            headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
+        }
+    }
+    let len: usize = headers.get("content-length").and_then(|l| l.parse().ok()).unwrap_or(0);
+    let mut body = vec![0u8; len];
+    reader.read_exact(&mut body).ok()?;
+    Some(Request { method, path, headers, body })
+}
