@@ -17,8 +17,9 @@ const SHELL = [
   "/index.html",
   `/tocsin.css?v=${VERSION}`,
   `/boot.js?v=${VERSION}`,
-  `/pkg/tocsin_app.js?v=${VERSION}`,
-  `/pkg/tocsin_app_bg.wasm?v=${VERSION}`,
+  // The app's modules: the main one and every screen's chunks (build.sh lists them), so that
+  // any screen opens offline.
+  "__PKG_FILES__",
   "/manifest.webmanifest",
   "/favicon.svg",
   "/apple-touch-icon.png",

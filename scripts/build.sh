@@ -6,9 +6,10 @@ WASM_TARGET=wasm32-unknown-unknown
 WASM_OPT_FLAGS=(-Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext
   --enable-reference-types --enable-multivalue --enable-mutable-globals)
 
-wasm_opt() { # in-place
-  local f=$1
-  PATH="$NODE_BIN:$PATH" node_modules/.bin/wasm-opt "${WASM_OPT_FLAGS[@]}" "$f" -o "$f.opt" && mv "$f.opt" "$f"
+wasm_opt() { # in-place (also run by xargs in a child bash, which gets the flags as a string)
+  local f=$1 flags
+  read -r -a flags <<< "${WASM_OPT_FLAGS_STR:-${WASM_OPT_FLAGS[*]}}"
+  PATH="$NODE_BIN:$PATH" node_modules/.bin/wasm-opt "${flags[@]}" "$f" -o "$f.opt" 2>/dev/null && mv "$f.opt" "$f"
 }
 
 # Runs wasm-bindgen and wasm-opt only when the cargo output changed since the last run.
@@ -39,20 +40,39 @@ export { EscalationClock, IncidentLive, OrgLive } from "./index.js";
 JS
 }
 
+# The app is cut per screen: cargo links it with relocations kept, wasm-split moves each lazy
+# screen (`#[lazy_route]`, app/src/main.rs) and the code only screens share into chunks fetched
+# on navigation, wasm-bindgen binds the main module, wasm-opt shrinks every piece.
 build_app() {
   log "building the app"
-  cargo build -q --release --target $WASM_TARGET -p tocsin-app || die "app build failed"
-  bindgen_if_changed "$CARGO_TARGET_DIR/$WASM_TARGET/release/tocsin-app.wasm" dist/app-pkg tocsin_app
+  cargo rustc -q --release --target $WASM_TARGET -p tocsin-app -- -C link-args=--emit-relocs || die "app build failed"
+  local wasm="$CARGO_TARGET_DIR/$WASM_TARGET/release/tocsin-app.wasm" out=dist/app-pkg stamp
+  stamp=$(sha256sum "$wasm" | cut -c1-16)
+  if ! { [ -f "$out/.stamp" ] && [ "$(cat "$out/.stamp")" = "$stamp" ]; }; then
+    rm -rf "$out" dist/app-split; mkdir -p "$out" dist/app-split
+    "$WASM_SPLIT" "$wasm" dist/app-split --target web --out-name tocsin_app >/dev/null || die "wasm-split failed"
+    "$WASM_BINDGEN" --target web --no-typescript --keep-lld-exports --out-dir "$out" --out-name tocsin_app dist/app-split/tocsin_app.wasm
+    local f
+    for f in dist/app-split/*; do
+      case "$f" in */tocsin_app.wasm) ;; *) cp "$f" "$out/" ;; esac
+    done
+    export -f wasm_opt; export NODE_BIN; export WASM_OPT_FLAGS_STR="${WASM_OPT_FLAGS[*]}"
+    find "$out" -name '*.wasm' -print0 | xargs -0 -P2 -n8 bash -c 'for f; do wasm_opt "$f"; done' _
+    echo "$stamp" > "$out/.stamp"
+  fi
   rm -rf dist/app.new; mkdir -p dist/app.new/pkg
-  cp dist/app-pkg/tocsin_app.js dist/app-pkg/tocsin_app_bg.wasm dist/app.new/pkg/
+  cp dist/app-pkg/*.js dist/app-pkg/*.wasm dist/app.new/pkg/
   cp -r public/. dist/app.new/
   cp style/*.css dist/app.new/
-  # Cache busting: index.html names its files with a hash of their content, and the service
-  # worker names its shell cache and the files it keeps offline with the same hash.
+  # Cache busting: the app's modules live in /pkg/<hash of the build>/ (the split chunks import
+  # each other by relative URL, so one directory per build keeps them one module graph), and the
+  # service worker names its shell cache with the same hash and keeps every piece for offline use.
   local v; v=$({ cat dist/app.new/pkg/* dist/app.new/*.css app/index.html app/boot.js; find public -type f -print0 | sort -z | xargs -0 cat; } | sha256sum | cut -c1-12)
+  mkdir -p "dist/app.new/pkg/$v"; find dist/app.new/pkg -maxdepth 1 -type f -exec mv {} "dist/app.new/pkg/$v/" \;
+  local files; files=$(cd dist/app.new && find "pkg/$v" -type f | sort | sed 's|^\(.*\)$|"/\1"|' | paste -sd, -)
   sed "s/__VERSION__/$v/g" app/index.html > dist/app.new/index.html
   sed "s/__VERSION__/$v/g" app/boot.js > dist/app.new/boot.js
-  sed "s/__VERSION__/$v/g" public/sw.js > dist/app.new/sw.js
+  sed -e "s/__VERSION__/$v/g" -e "s|\"__PKG_FILES__\"|$files|" public/sw.js > dist/app.new/sw.js
   rm -rf dist/app; mv dist/app.new dist/app
 }
 
@@ -65,7 +85,7 @@ build_all() {
 # Raw and gzipped sizes of what ships.
 report_sizes() {
   local f
-  for f in dist/worker/index_bg.wasm dist/app/pkg/tocsin_app_bg.wasm; do
+  for f in dist/worker/index_bg.wasm dist/app/pkg/*/tocsin_app_bg.wasm; do
     [ -f "$f" ] && printf '%-40s %8d bytes raw %8d bytes gzip\n' "$f" "$(stat -c%s "$f")" "$(gzip -9c "$f" | wc -c)"
   done
 }

@@ -3,10 +3,12 @@
 # (keyed by version) so that a second run or a fresh clone reuses it. Sourced by ./tocsin; it sets:
 #   TOCSIN_TOOLCHAIN  rustup toolchain that can build wasm32-unknown-unknown
 #   WASM_BINDGEN      wasm-bindgen CLI matching the crate version in Cargo.lock
+#   WASM_SPLIT        wasm-split CLI matching wasm_split_helpers in Cargo.lock (splits the app per screen)
 #   NODE_BIN          directory with node >= 22 (put first on PATH for wrangler)
 #   CARGO_TARGET_DIR  shared build directory (dependencies build once per machine, not per clone)
 
 WASM_BINDGEN_VERSION=0.2.130
+WASM_SPLIT_VERSION=0.2.3
 TOCSIN_CACHE=${TOCSIN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tocsin}
 mkdir -p "$TOCSIN_CACHE"
 
@@ -84,6 +86,16 @@ setup_wasm_bindgen() {
     --root "$dir" --bin wasm-bindgen || die "installing wasm-bindgen-cli failed"
 }
 
+# The app's lazy screens (`#[lazy_route]`) are cut into their own wasm chunks by this tool.
+setup_wasm_split() {
+  local dir="$TOCSIN_CACHE/wasm-split-$WASM_SPLIT_VERSION-$TOCSIN_TOOLCHAIN"
+  WASM_SPLIT="$dir/bin/wasm-split-cli"
+  [ -x "$WASM_SPLIT" ] && return 0
+  log "installing wasm_split_cli_support $WASM_SPLIT_VERSION (once, about a minute)"
+  env -u CARGO_TARGET_DIR cargo "+$TOCSIN_TOOLCHAIN" install -q --locked wasm_split_cli_support --version "$WASM_SPLIT_VERSION" \
+    --features build-binary --root "$dir" || die "installing wasm_split_cli_support failed"
+}
+
 # node_modules lives in the cache, keyed by the lockfile's hash, and is symlinked into the clone.
 setup_node() {
   command -v npm >/dev/null || apt_install nodejs npm
@@ -145,8 +157,9 @@ setup_chromium() {
 setup_all() {
   setup_rust
   setup_wasm_bindgen
+  setup_wasm_split
   setup_node
-  export TOCSIN_TOOLCHAIN WASM_BINDGEN NODE_BIN
+  export TOCSIN_TOOLCHAIN WASM_BINDGEN WASM_SPLIT NODE_BIN
   export RUSTUP_TOOLCHAIN=$TOCSIN_TOOLCHAIN
   export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$TOCSIN_CACHE/target}
   export WRANGLER_SEND_METRICS=false WRANGLER_SEND_ERROR_REPORTS=false CLOUDFLARE_CF_FETCH_ENABLED=false

@@ -9,15 +9,17 @@ mod api;
 mod components;
 mod pages;
 mod push;
+mod screens;
 mod state;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::hooks::use_location;
-use leptos_router::path;
+use leptos_router::{path, Lazy};
 
-use pages::{AuditPage, IncidentPage, IncidentsPage, InvitePage, LoginPage, MePage, PoliciesPage, SchedulePage, ServicePage, ServicesPage, SetupPage, StatusAdminPage, WebhooksPage};
+use pages::{InvitePage, LoginPage, SetupPage};
+use screens::*;
 use state::{resolve_session, Session};
 
 fn main() {
@@ -60,21 +62,21 @@ fn Shell() -> impl IntoView {
             <OfflineBanner/>
             <main id="main">
                 <Routes fallback=|| view! { <h1>"Not found"</h1><p><A href="/">"Back to incidents"</A></p> }>
-                    <Route path=path!("/") view=IncidentsPage/>
-                    <Route path=path!("/incidents/:id") view=IncidentPage/>
-                    <Route path=path!("/incidents/:id/postmortem") view=pages::PostmortemPage/>
-                    <Route path=path!("/services") view=ServicesPage/>
-                    <Route path=path!("/services/:id") view=ServicePage/>
-                    <Route path=path!("/status-admin") view=StatusAdminPage/>
-                    <Route path=path!("/schedules/:id") view=SchedulePage/>
-                    <Route path=path!("/escalation-policies") view=PoliciesPage/>
-                    <Route path=path!("/me") view=MePage/>
-                    <Route path=path!("/settings/webhooks") view=WebhooksPage/>
-                    <Route path=path!("/settings/audit") view=AuditPage/>
-                    <Route path=path!("/readiness") view=pages::ReadinessPage/>
-                    <Route path=path!("/insights") view=pages::InsightsPage/>
-                    <Route path=path!("/action-items") view=pages::ActionItemsPage/>
-                    <Route path=path!("/invite") view=IncidentsPage/>
+                    <Route path=path!("/") view={Lazy::<IncidentsScreen>::new()}/>
+                    <Route path=path!("/incidents/:id") view={Lazy::<IncidentScreen>::new()}/>
+                    <Route path=path!("/incidents/:id/postmortem") view={Lazy::<PostmortemScreen>::new()}/>
+                    <Route path=path!("/services") view={Lazy::<ServicesScreen>::new()}/>
+                    <Route path=path!("/services/:id") view={Lazy::<ServiceScreen>::new()}/>
+                    <Route path=path!("/status-admin") view={Lazy::<StatusAdminScreen>::new()}/>
+                    <Route path=path!("/schedules/:id") view={Lazy::<ScheduleScreen>::new()}/>
+                    <Route path=path!("/escalation-policies") view={Lazy::<PoliciesScreen>::new()}/>
+                    <Route path=path!("/me") view={Lazy::<MeScreen>::new()}/>
+                    <Route path=path!("/settings/webhooks") view={Lazy::<WebhooksScreen>::new()}/>
+                    <Route path=path!("/settings/audit") view={Lazy::<AuditScreen>::new()}/>
+                    <Route path=path!("/readiness") view={Lazy::<ReadinessScreen>::new()}/>
+                    <Route path=path!("/insights") view={Lazy::<InsightsScreen>::new()}/>
+                    <Route path=path!("/action-items") view={Lazy::<ActionItemsScreen>::new()}/>
+                    <Route path=path!("/invite") view={Lazy::<IncidentsScreen>::new()}/>
                 </Routes>
             </main>
             <NavBar/>

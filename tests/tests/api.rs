@@ -440,7 +440,7 @@ fn unknown_routes_and_methods(c: &Ctx) {
     // The app shell is served for any other path (client-side routing).
     let page = api.send("GET", "/incidents/some-id", None, &[("Accept", "text/html"), ("Sec-Fetch-Mode", "navigate")]);
     assert_eq!(page.status, 200);
-    assert!(page.text.contains("/pkg/tocsin_app.js"), "{}", page.text);
+    assert!(page.text.contains("/tocsin_app.js\""), "{}", page.text);
 }
 
 fn deploy_dry_run_bundles_offline(c: &Ctx) {

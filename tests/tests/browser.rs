@@ -669,8 +669,8 @@ fn pwa_manifest_and_service_worker(c: &Ctx) {
     assert_eq!(v["manifest"], c.inst.url("/manifest.webmanifest"));
     assert_eq!(v["shell"], json!([format!("tocsin-shell-{version}")]), "one shell cache, this build's");
     let keys: Vec<&str> = v["keys"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
-    for k in ["/".to_string(), "/index.html".into(), format!("/tocsin.css?v={version}"), format!("/pkg/tocsin_app.js?v={version}"),
-              format!("/pkg/tocsin_app_bg.wasm?v={version}"), "/manifest.webmanifest".into(), "/icon-192.png".into()] {
+    for k in ["/".to_string(), "/index.html".into(), format!("/tocsin.css?v={version}"), format!("/pkg/{version}/tocsin_app.js"),
+              format!("/pkg/{version}/tocsin_app_bg.wasm"), format!("/pkg/{version}/__wasm_split.js"), "/manifest.webmanifest".into(), "/icon-192.png".into()] {
         assert!(keys.contains(&k.as_str()), "the shell cache holds {k}: {keys:?}");
     }
 }

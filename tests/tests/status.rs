@@ -407,7 +407,7 @@ fn own_domain_root(c: &Ctx) {
     assert_eq!(page.status, 200);
     assert!(page.text.contains("class=\"banner"), "the status page on its own domain: {}", &page.text[..page.text.len().min(300)]);
     let app = Api::new(&c.inst.base).get("/");
-    assert!(app.text.contains("/pkg/tocsin_app.js"), "the app elsewhere");
+    assert!(app.text.contains("/tocsin_app.js\""), "the app elsewhere");
     let summary = Api::new(&own).get("/api/v2/summary.json");
     assert_eq!(summary.json["page"]["url"], own.as_str());
 }

@@ -9,6 +9,7 @@
 mod checklist;
 mod command;
 mod people;
+mod on_demand;
 mod sheets;
 mod timeline;
 
@@ -223,18 +224,18 @@ fn Workspace(id: String) -> impl IntoView {
                 <Tabs ws=ws/>
                 {move || match ws.tab.get() {
                     Tab::Timeline => view! { <timeline::TimelineTab ws=ws/> }.into_any(),
-                    Tab::Checklist => view! { <checklist::ChecklistTab ws=ws/> }.into_any(),
-                    Tab::Responders => view! { <people::RespondersTab ws=ws/> }.into_any(),
-                    Tab::Roles => view! { <people::RolesTab ws=ws/> }.into_any(),
-                    Tab::Details => view! { <Details ws=ws escalation=escalation/> }.into_any(),
+                    Tab::Checklist => on_demand::show(on_demand::checklist_tab(ws)),
+                    Tab::Responders => on_demand::show(on_demand::responders_tab(ws)),
+                    Tab::Roles => on_demand::show(on_demand::roles_tab(ws)),
+                    Tab::Details => on_demand::show(on_demand::details_tab(ws, escalation)),
                 }}
             </article>
             <ActionBar ws=ws/>
             {move || match ws.sheet.get() {
                 Sheet::Closed => ().into_any(),
-                Sheet::AddResponders => view! { <sheets::AddRespondersSheet ws=ws/> }.into_any(),
-                Sheet::PostUpdate => view! { <sheets::PostUpdateSheet ws=ws/> }.into_any(),
-                Sheet::Links => view! { <command::LinksSheet ws=ws/> }.into_any(),
+                Sheet::AddResponders => on_demand::show(on_demand::add_responders_sheet(ws)),
+                Sheet::PostUpdate => on_demand::show(on_demand::post_update_sheet(ws)),
+                Sheet::Links => on_demand::show(on_demand::links_sheet(ws)),
             }}
         </Show>
     }
