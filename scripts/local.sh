@@ -114,3 +114,8 @@ run_live_bench() {
 run_metrics_bench() {
   TOCSIN_ROOT=$PWD TOCSIN_NODE_BIN=$NODE_BIN cargo run -q --release -p tocsin-tests --bin metrics_bench -- "$@"
 }
+
+# Latency as history grows: 1k → 100k → 1M alerts (tests/src/bin/scale_bench.rs).
+run_scale_bench() {
+  TOCSIN_ROOT=$PWD TOCSIN_NODE_BIN=$NODE_BIN cargo run -q --release -p tocsin-tests --bin scale_bench -- "$@"
+}

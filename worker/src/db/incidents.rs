@@ -36,11 +36,19 @@ pub struct IncidentRow {
     pub noise: i64,
 }
 
-const INCIDENT_SELECT: &str = "SELECT i.id, i.org_id, i.number, i.title, i.summary, i.status, i.severity, i.service_id,
+pub const INCIDENT_SELECT: &str = "SELECT i.id, i.org_id, i.number, i.title, i.summary, i.status, i.severity, i.service_id,
      s.name AS service_name, s.runbook_url, i.created_at, i.updated_at, i.acknowledged_at, i.acknowledged_by,
      i.resolved_at, i.resolved_by, (SELECT COUNT(*) FROM alerts a WHERE a.incident_id = i.id) AS alert_count,
      i.merged_into, (SELECT m.number FROM incidents m WHERE m.id = i.merged_into) AS merged_into_number, i.noise
      FROM incidents i LEFT JOIN services s ON s.id = i.service_id";
+
+/// The reads of `incident_detail` (named so tests/tests/plans.rs checks their query plans).
+pub const INCIDENT_ALERTS: &str = "SELECT * FROM alerts WHERE org_id = ? AND incident_id = ? ORDER BY first_seen_at, id";
+pub const INCIDENT_TIMELINE: &str = "SELECT id, seq, at, kind, actor, message FROM timeline WHERE org_id = ? AND incident_id = ? ORDER BY seq";
+pub const INCIDENT_EVENTS: &str = "SELECT * FROM (SELECT e.*, ROW_NUMBER() OVER (PARTITION BY e.alert_id ORDER BY e.received_at DESC, e.rowid DESC) AS n
+                       FROM alert_events e WHERE e.org_id = ? AND e.incident_id = ?) WHERE n <= 5 ORDER BY received_at DESC";
+pub const INCIDENT_CHANGES: &str = "SELECT c.id, c.summary, c.source, c.details, c.links, c.at FROM change_events c JOIN incidents i ON i.service_id = c.service_id
+                     WHERE i.org_id = ? AND i.id = ? AND c.at BETWEEN i.created_at - 3600000 AND i.created_at ORDER BY c.at DESC LIMIT 20";
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct AlertRow {
@@ -237,21 +245,10 @@ impl Db {
         let res = self
             .batch(vec![
                 self.stmt(&format!("{INCIDENT_SELECT} WHERE i.org_id = ? AND i.id = ?"), args![org_id, id])?,
-                self.stmt("SELECT * FROM alerts WHERE org_id = ? AND incident_id = ? ORDER BY first_seen_at, id", args![org_id, id])?,
-                self.stmt(
-                    "SELECT id, seq, at, kind, actor, message FROM timeline WHERE org_id = ? AND incident_id = ? ORDER BY seq",
-                    args![org_id, id],
-                )?,
-                self.stmt(
-                    "SELECT * FROM (SELECT e.*, ROW_NUMBER() OVER (PARTITION BY e.alert_id ORDER BY e.received_at DESC, e.rowid DESC) AS n
-                       FROM alert_events e WHERE e.org_id = ? AND e.incident_id = ?) WHERE n <= 5 ORDER BY received_at DESC",
-                    args![org_id, id],
-                )?,
-                self.stmt(
-                    "SELECT c.id, c.summary, c.source, c.details, c.links, c.at FROM change_events c JOIN incidents i ON i.service_id = c.service_id
-                     WHERE i.org_id = ? AND i.id = ? AND c.at BETWEEN i.created_at - 3600000 AND i.created_at ORDER BY c.at DESC LIMIT 20",
-                    args![org_id, id],
-                )?,
+                self.stmt(INCIDENT_ALERTS, args![org_id, id])?,
+                self.stmt(INCIDENT_TIMELINE, args![org_id, id])?,
+                self.stmt(INCIDENT_EVENTS, args![org_id, id])?,
+                self.stmt(INCIDENT_CHANGES, args![org_id, id])?,
             ])
             .await?;
         let Some(incident) = rows::<IncidentRow>(&res[0])?.into_iter().next() else { return Ok(None) };

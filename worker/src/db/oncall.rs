@@ -64,7 +64,14 @@ pub struct NewNotification<'a> {
     pub reason: String,
 }
 
-const ESCALATION_SELECT: &str = "SELECT e.incident_id, e.org_id, e.policy, e.round, e.cycle, e.level, e.next_at, i.status, i.number
+/// An incident's pages (`outbox_of`) and the overrides who-is-on-call reads (`overrides`); named
+/// so tests/tests/plans.rs checks their query plans.
+pub const OUTBOX_OF: &str = "SELECT o.id, o.incident_id, o.user_id, o.cycle, o.level, o.reason, o.state, o.created_at, u.name AS user_name, o.next_repeat_at
+             FROM notification_outbox o LEFT JOIN users u ON u.id = o.user_id
+             WHERE o.org_id = ? AND o.incident_id = ? ORDER BY o.created_at, o.rowid";
+pub const OVERRIDES_SINCE: &str = "SELECT schedule_id, user_id, starts_at, ends_at FROM schedule_overrides WHERE org_id = ? AND ends_at > ?";
+
+pub const ESCALATION_SELECT: &str = "SELECT e.incident_id, e.org_id, e.policy, e.round, e.cycle, e.level, e.next_at, i.status, i.number
      FROM incident_escalations e JOIN incidents i ON i.id = e.incident_id";
 
 impl Db {
@@ -84,7 +91,7 @@ impl Db {
 
     /// Overrides of the organisation's schedules that end after `since`.
     pub async fn overrides(&self, org_id: &str, since: i64) -> ApiResult<Vec<OverrideRow>> {
-        self.all("SELECT schedule_id, user_id, starts_at, ends_at FROM schedule_overrides WHERE org_id = ? AND ends_at > ?", args![org_id, since]).await
+        self.all(OVERRIDES_SINCE, args![org_id, since]).await
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -214,13 +221,7 @@ impl Db {
     }
 
     pub async fn outbox_of(&self, org_id: &str, incident_id: &str) -> ApiResult<Vec<OutboxRow>> {
-        self.all(
-            "SELECT o.id, o.incident_id, o.user_id, o.cycle, o.level, o.reason, o.state, o.created_at, u.name AS user_name, o.next_repeat_at
-             FROM notification_outbox o LEFT JOIN users u ON u.id = o.user_id
-             WHERE o.org_id = ? AND o.incident_id = ? ORDER BY o.created_at, o.rowid",
-            args![org_id, incident_id],
-        )
-        .await
+        self.all(OUTBOX_OF, args![org_id, incident_id]).await
     }
 
     /// People who may be put on call or paged from now on (not deactivated).

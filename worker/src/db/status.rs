@@ -102,6 +102,11 @@ pub struct SnapshotRows {
     pub updates: Vec<UpdateRow>,
 }
 
+/// The public page's incidents and maintenances (`status_snapshot`; tests/tests/plans.rs checks their plans).
+pub const STATUS_INCIDENTS: &str = "SELECT * FROM public_incidents WHERE org_id = ?1 AND (status NOT IN ('resolved', 'postmortem') OR id IN
+             (SELECT id FROM public_incidents WHERE org_id = ?1 ORDER BY created_at DESC LIMIT ?2 OFFSET ?3)) ORDER BY created_at DESC";
+pub const STATUS_MAINTENANCES: &str = "SELECT * FROM maintenances WHERE org_id = ?1 AND (status != 'completed' OR scheduled_until >= ?2) ORDER BY scheduled_for LIMIT 50";
+
 const PAGE_SELECT: &str = "SELECT o.id AS org_id, COALESCE(p.name, o.name) AS name, COALESCE(p.time_zone, 'UTC') AS time_zone, p.url,
      COALESCE(p.updated_at, o.created_at) AS updated_at FROM organizations o LEFT JOIN status_pages p ON p.org_id = o.id";
 
@@ -115,9 +120,7 @@ impl Db {
     /// `limit` (offset `skip`); status history from `history_since` (plus the status each
     /// component had then).
     pub async fn status_snapshot(&self, org_id: &str, history_since: i64, recent_since: i64, limit: i64, skip: i64) -> ApiResult<Option<SnapshotRows>> {
-        let incidents_sql = "SELECT * FROM public_incidents WHERE org_id = ?1 AND (status NOT IN ('resolved', 'postmortem') OR id IN
-             (SELECT id FROM public_incidents WHERE org_id = ?1 ORDER BY created_at DESC LIMIT ?2 OFFSET ?3)) ORDER BY created_at DESC";
-        let maint_sql = "SELECT * FROM maintenances WHERE org_id = ?1 AND (status != 'completed' OR scheduled_until >= ?2) ORDER BY scheduled_for LIMIT 50";
+        let (incidents_sql, maint_sql) = (STATUS_INCIDENTS, STATUS_MAINTENANCES);
         let res = self
             .batch(vec![
                 self.stmt(&format!("{PAGE_SELECT} WHERE o.id = ?"), args![org_id])?,

@@ -1,0 +1,466 @@
+//! Query plans of the hot reads and writes: the SQL the worker runs on the incidents list, an
+//! incident's page, ingestion (repeat, new alert, resolve), the public status page, who is on
+//! call and the cron sweep, each through `EXPLAIN QUERY PLAN` on a migrated local D1. None may
+//! `SCAN` a table that grows with history (alerts, incidents, timeline, the event log, pages,
+//! deliveries, public incidents, overrides): a scan is a latency that grows with a year of
+//! alerts (`./tocsin bench-scale` measures the latencies themselves).
+//!
+//! The SQL is the worker's own: `pub const`s read from the worker's source (as
+//! tests/tests/metrics.rs does), or, for code another module owns, a copy checked to still be
+//! in that source verbatim (whitespace aside), so a changed query fails here until its copy (and
+//! its plan) is looked at again.
+
+use tocsin_tests::{run_suite, Instance};
+
+const INCIDENTS_RS: &str = include_str!("../../worker/src/db/incidents.rs");
+const INGEST_RS: &str = include_str!("../../worker/src/db/ingest.rs");
+const ONCALL_RS: &str = include_str!("../../worker/src/db/oncall.rs");
+const STATUS_RS: &str = include_str!("../../worker/src/db/status.rs");
+const PAGING_RS: &str = include_str!("../../worker/src/db/paging.rs");
+
+/// Tables whose row count grows with history.
+const BIG: &[&str] = &[
+    "alerts",
+    "incidents",
+    "timeline",
+    "alert_events",
+    "notification_outbox",
+    "outbound_deliveries",
+    "delivery_attempts",
+    "deliveries",
+    "public_incidents",
+    "public_updates",
+    "schedule_overrides",
+    "change_events",
+    "incident_escalations",
+];
+
+struct Ctx {
+    inst: Instance,
+}
+
+/// The SQL of `pub const NAME: &str = "…";` in a worker source file.
+fn worker_const(src: &str, name: &str) -> String {
+    let head = format!("pub const {name}: &str = \"");
+    let start = src
+        .find(&head)
+        .unwrap_or_else(|| panic!("pub const {name} not found"))
+        + head.len();
+    src[start..].split("\";").next().unwrap().to_string()
+}
+
+fn squash(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A copy of SQL written inline in a worker function, checked to still be there.
+fn copied(src: &str, file: &str, sql: &str) -> String {
+    assert!(squash(src).contains(&squash(sql)), "this SQL is no longer in worker/src/db/{file}: update the copy and look at its plan again:\n{sql}");
+    sql.to_string()
+}
+
+/// Replaces the placeholders (`?` and `?N`, numbered as SQLite numbers them) with literals.
+fn bind(sql: &str, values: &[&str]) -> String {
+    let (mut out, mut next, mut chars) = (String::new(), 0usize, sql.chars().peekable());
+    while let Some(c) = chars.next() {
+        if c != '?' {
+            out.push(c);
+            continue;
+        }
+        let mut digits = String::new();
+        while let Some(d) = chars.peek().filter(|d| d.is_ascii_digit()) {
+            digits.push(*d);
+            chars.next();
+        }
+        let n = if digits.is_empty() {
+            next + 1
+        } else {
+            digits.parse().unwrap()
+        };
+        next = next.max(n);
+        out.push_str(
+            values
+                .get(n - 1)
+                .unwrap_or_else(|| panic!("no value for ?{n} in {sql}")),
+        );
+    }
+    out
+}
+
+/// Names the big tables go by in `sql` (themselves and their aliases).
+fn big_names(sql: &str) -> Vec<String> {
+    let words: Vec<&str> = sql
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .filter(|w| !w.is_empty())
+        .collect();
+    let keyword = |w: &str| {
+        [
+            "WHERE",
+            "JOIN",
+            "LEFT",
+            "ON",
+            "ORDER",
+            "GROUP",
+            "LIMIT",
+            "SET",
+            "AS",
+            "USING",
+            "VALUES",
+            "SELECT",
+            "INNER",
+            "WITH",
+            "RETURNING",
+        ]
+        .contains(&w.to_ascii_uppercase().as_str())
+    };
+    let mut names: Vec<String> = BIG.iter().map(|t| t.to_string()).collect();
+    for (i, w) in words.iter().enumerate() {
+        if BIG.contains(w) {
+            let mut j = i + 1;
+            if words.get(j).is_some_and(|a| a.eq_ignore_ascii_case("AS")) {
+                j += 1;
+            }
+            if let Some(a) = words.get(j).filter(|a| !keyword(a)) {
+                names.push(a.to_string());
+            }
+        }
+    }
+    names
+}
+
+impl Ctx {
+    /// The plan's detail lines.
+    fn plan(&self, sql: &str) -> Vec<String> {
+        let rows = self.inst.d1(&format!("EXPLAIN QUERY PLAN {sql}"));
+        let p: Vec<String> = rows
+            .iter()
+            .map(|r| r["detail"].as_str().unwrap().to_string())
+            .collect();
+        assert!(!p.is_empty(), "no plan for {sql}");
+        p
+    }
+
+    /// Partial indexes (`CREATE INDEX … WHERE …`): scanning one reads only the rows it holds
+    /// (what is pending or undispatched), not the history.
+    fn partial_indexes(&self) -> Vec<String> {
+        let rows = self
+            .inst
+            .d1("SELECT name FROM sqlite_master WHERE type = 'index' AND sql LIKE '% WHERE %'");
+        rows.iter()
+            .filter_map(|r| r["name"].as_str().map(str::to_string))
+            .collect()
+    }
+
+    /// Asserts that no step of the plan scans a big table (other than through a partial index);
+    /// returns the plan.
+    fn no_big_scan(&self, what: &str, sql: &str) -> Vec<String> {
+        let p = self.plan(sql);
+        let names = big_names(sql);
+        let partial = self.partial_indexes();
+        assert!(
+            partial.iter().any(|i| i == "timeline_undispatched"),
+            "{partial:?}"
+        );
+        for d in &p {
+            if let Some(rest) = d.trim().strip_prefix("SCAN ") {
+                let mut words = rest.split_whitespace();
+                let name = words.next().unwrap_or("");
+                let index = words.skip_while(|w| *w != "INDEX").nth(1).unwrap_or("");
+                let bounded = partial.iter().any(|i| i == index);
+                assert!(
+                    bounded || !names.iter().any(|n| n == name),
+                    "{what} scans {name} (a table that grows with history):\n{}\n{sql}",
+                    p.join("\n")
+                );
+            }
+        }
+        p
+    }
+}
+
+const ORG: &str = "'org-1'";
+const ID: &str = "'id-1'";
+const NOW: &str = "1780000000000";
+
+fn incidents_list(c: &Ctx) {
+    // `Db::incidents` builds the list from INCIDENT_SELECT and these clauses.
+    let select = worker_const(INCIDENTS_RS, "INCIDENT_SELECT");
+    let [org, status, before, order] = [
+        " WHERE i.org_id = ?\"",
+        " AND i.status IN ({})",
+        " AND (i.created_at < ? OR (i.created_at = ? AND i.id < ?))",
+        " ORDER BY i.created_at DESC, i.id DESC LIMIT ?",
+    ];
+    for part in [org, status, before, order] {
+        assert!(
+            INCIDENTS_RS.contains(part),
+            "Db::incidents no longer writes {part}: update this test"
+        );
+    }
+    let org = org.trim_end_matches('"');
+    let first = format!("{select}{org}{order}");
+    let p = c.no_big_scan("the first page", &bind(&first, &[ORG, "26"]));
+    assert!(
+        p.iter()
+            .any(|d| d.contains("USING INDEX incidents_org_created")
+                || d.contains("USING COVERING INDEX incidents_org_created")),
+        "{p:?}"
+    );
+    assert!(
+        !p.iter().any(|d| d.contains("TEMP B-TREE")),
+        "the first page must come in index order, not sorted: {p:?}"
+    );
+    let deep = format!("{select}{org}{before}{order}");
+    let p = c.no_big_scan("a cursor page", &bind(&deep, &[ORG, NOW, NOW, ID, "26"]));
+    assert!(
+        p.iter()
+            .any(|d| d.contains("incidents_org_created (org_id=? AND created_at<?)")),
+        "a cursor page starts at the cursor: {p:?}"
+    );
+    let open = format!("{select}{org}{}{order}", status.replace("{}", "?, ?"));
+    c.no_big_scan(
+        "the open incidents",
+        &bind(&open, &[ORG, "'triggered'", "'acknowledged'", "26"]),
+    );
+}
+
+fn incident_page(c: &Ctx) {
+    let select = worker_const(INCIDENTS_RS, "INCIDENT_SELECT");
+    assert!(INCIDENTS_RS.contains("{INCIDENT_SELECT} WHERE i.org_id = ? AND i.id = ?"));
+    c.no_big_scan(
+        "the incident",
+        &bind(
+            &format!("{select} WHERE i.org_id = ? AND i.id = ?"),
+            &[ORG, ID],
+        ),
+    );
+    for name in [
+        "INCIDENT_ALERTS",
+        "INCIDENT_TIMELINE",
+        "INCIDENT_EVENTS",
+        "INCIDENT_CHANGES",
+    ] {
+        c.no_big_scan(name, &bind(&worker_const(INCIDENTS_RS, name), &[ORG, ID]));
+    }
+    let p = c.no_big_scan(
+        "its event log",
+        &bind(&worker_const(INCIDENTS_RS, "INCIDENT_EVENTS"), &[ORG, ID]),
+    );
+    assert!(
+        p.iter().any(|d| d.contains("alert_events_incident")),
+        "the event log of an incident is read from its index: {p:?}"
+    );
+    let p = c.no_big_scan(
+        "its pages",
+        &bind(&worker_const(ONCALL_RS, "OUTBOX_OF"), &[ORG, ID]),
+    );
+    assert!(
+        p.iter().any(|d| d.contains("incident_id=?")),
+        "an incident's pages are found by incident, not among all of the organisation's: {p:?}"
+    );
+    // `Db::timeline_after`: the live record's catch-up.
+    let after = copied(INCIDENTS_RS, "incidents.rs", "SELECT id, seq, at, kind, actor, message FROM timeline WHERE org_id = ? AND incident_id = ? AND seq > ? ORDER BY seq LIMIT ?");
+    c.no_big_scan(
+        "the timeline after N",
+        &bind(&after, &[ORG, ID, "5", "100"]),
+    );
+}
+
+fn ingestion(c: &Ctx) {
+    // Db::count_repeat (a repeat of an open alert).
+    let repeat = copied(
+        INGEST_RS,
+        "ingest.rs",
+        "UPDATE alerts SET event_count = event_count + 1, last_seen_at = ?, summary = ?, details = ?, links = ?
+         WHERE service_id = ? AND dedup_key = ? AND status = 'firing'",
+    );
+    let p = c.no_big_scan(
+        "counting a repeat",
+        &bind(&repeat, &[NOW, "'s'", "'{}'", "'[]'", "'svc'", "'key'"]),
+    );
+    assert!(p.iter().any(|d| d.contains("alerts_open_dedup")), "{p:?}");
+    // Db::open_alert_with_incident (acknowledge from the source).
+    let open = copied(
+        INGEST_RS,
+        "ingest.rs",
+        "SELECT a.id, a.incident_id, i.status AS incident_status FROM alerts a JOIN incidents i ON i.id = a.incident_id
+         WHERE a.service_id = ? AND a.dedup_key = ? AND a.status = 'firing'",
+    );
+    c.no_big_scan("the open alert of a key", &bind(&open, &["'svc'", "'key'"]));
+    // Db::open_incidents_of (grouping): read through the open incidents only, not the history.
+    let grouping = copied(
+        INGEST_RS,
+        "ingest.rs",
+        "SELECT id, created_at, group_value FROM incidents WHERE service_id = ? AND status != 'resolved'
+             ORDER BY created_at DESC LIMIT ?",
+    );
+    let p = c.no_big_scan(
+        "the open incidents of a service",
+        &bind(&grouping, &["'svc'", "10"]),
+    );
+    assert!(
+        p.iter().any(|d| d.contains("incidents_service_unresolved")),
+        "grouping must not walk the resolved history: {p:?}"
+    );
+    // Db::apply_trigger: the new incident's number and the guard on a firing alert.
+    let number = copied(
+        INGEST_RS,
+        "ingest.rs",
+        "(SELECT COALESCE(MAX(number), 0) + 1 FROM incidents WHERE org_id = ?)",
+    );
+    c.no_big_scan(
+        "the next incident number",
+        &bind(&format!("SELECT {number}"), &[ORG]),
+    );
+    let firing = copied(
+        INGEST_RS,
+        "ingest.rs",
+        "SELECT 1 FROM alerts WHERE service_id = ? AND dedup_key = ? AND status = 'firing'",
+    );
+    c.no_big_scan("the firing guard", &bind(&firing, &["'svc'", "'key'"]));
+    let seq = copied(
+        INGEST_RS,
+        "ingest.rs",
+        "(SELECT COALESCE(MAX(seq), 0) + 1 FROM timeline WHERE incident_id = ?3)",
+    );
+    c.no_big_scan(
+        "the next timeline number",
+        &bind(&format!("SELECT {seq}"), &[ORG, ORG, ID]),
+    );
+    // Db::resolve_by_key: the alert the resolve just resolved, found again in the same batch.
+    let resolved = copied(
+        INGEST_RS,
+        "ingest.rs",
+        "(SELECT id FROM alerts WHERE service_id = ?1 AND dedup_key = ?2 AND status = 'resolved' AND resolved_at = ?3 ORDER BY rowid DESC LIMIT 1)",
+    );
+    c.no_big_scan(
+        "the alert a resolve resolved",
+        &bind(&format!("SELECT {resolved}"), &["'svc'", "'key'", NOW]),
+    );
+    let auto = copied(
+        INGEST_RS,
+        "ingest.rs",
+        "NOT EXISTS (SELECT 1 FROM alerts WHERE incident_id = incidents.id AND status = 'firing')",
+    );
+    c.no_big_scan(
+        "the auto-resolve guard",
+        &format!("SELECT id FROM incidents WHERE id = {ID} AND {auto}"),
+    );
+}
+
+fn status_page(c: &Ctx) {
+    for (name, values) in [
+        ("STATUS_INCIDENTS", &[ORG, "20", "0"][..]),
+        ("STATUS_MAINTENANCES", &[ORG, NOW][..]),
+    ] {
+        c.no_big_scan(name, &bind(&worker_const(STATUS_RS, name), values));
+    }
+}
+
+fn who_is_on_call(c: &Ctx) {
+    let p = c.no_big_scan(
+        "overrides",
+        &bind(&worker_const(ONCALL_RS, "OVERRIDES_SINCE"), &[ORG, NOW]),
+    );
+    assert!(
+        p.iter().any(|d| d.contains("schedule_overrides_org_ends")),
+        "{p:?}"
+    );
+}
+
+fn cron_sweep(c: &Ctx) {
+    let select = worker_const(ONCALL_RS, "ESCALATION_SELECT");
+    // Db::due_escalations.
+    let due = "{ESCALATION_SELECT} WHERE e.next_at IS NOT NULL AND e.next_at <= ? ORDER BY e.next_at LIMIT ?";
+    assert!(
+        ONCALL_RS.contains(due),
+        "Db::due_escalations changed: update this test"
+    );
+    let p = c.no_big_scan(
+        "the due escalations",
+        &bind(&due.replace("{ESCALATION_SELECT}", &select), &[NOW, "100"]),
+    );
+    assert!(
+        p.iter().any(|d| d.contains("incident_escalations_due")),
+        "{p:?}"
+    );
+    // Db::lapsed_acknowledgements and Db::incidents_without_escalation.
+    let lapsed = copied(
+        ONCALL_RS,
+        "oncall.rs",
+        "SELECT i.id AS incident_id, i.org_id, i.acknowledged_at, s.unack_timeout_minutes AS timeout
+             FROM incidents i JOIN services s ON s.id = i.service_id
+             WHERE i.status = 'acknowledged' AND s.unack_timeout_minutes IS NOT NULL
+               AND i.acknowledged_at + s.unack_timeout_minutes * 60000 <= ? LIMIT ?",
+    );
+    c.no_big_scan("lapsed acknowledgements", &bind(&lapsed, &[NOW, "100"]));
+    let without = copied(
+        ONCALL_RS,
+        "oncall.rs",
+        "SELECT i.id, i.service_id FROM incidents i JOIN services s ON s.id = i.service_id
+                 WHERE i.status = 'triggered' AND s.escalation_policy_id IS NOT NULL AND i.created_at > ?
+                   AND NOT EXISTS (SELECT 1 FROM incident_escalations e WHERE e.incident_id = i.id) LIMIT ?",
+    );
+    c.no_big_scan(
+        "incidents without escalation",
+        &bind(&without, &[NOW, "100"]),
+    );
+    // Db::delivery_work: what the pump has to do, asked every minute.
+    let work = copied(
+        PAGING_RS,
+        "paging.rs",
+        "SELECT EXISTS (SELECT 1 FROM notification_outbox WHERE state = 'pending') AS pages,
+                        EXISTS (SELECT 1 FROM notification_outbox WHERE next_repeat_at <= ?1) AS repeats,
+                        EXISTS (SELECT 1 FROM timeline WHERE dispatched = 0) OR EXISTS (SELECT 1 FROM public_updates WHERE dispatched = 0) AS events,
+                        EXISTS (SELECT 1 FROM outbound_deliveries WHERE state = 'pending' AND next_attempt_at <= ?1
+                                AND (lease_until IS NULL OR lease_until < ?1)) AS sends,",
+    );
+    let work = format!("{work} EXISTS (SELECT 1 FROM webhook_destinations WHERE enabled = 1 AND deleted_at IS NULL) AS destinations");
+    c.no_big_scan("the delivery work", &bind(&work, &[NOW]));
+    // Db::clear_old_raw_payloads (the raw payload retention sweep), per service.
+    let retention = copied(INGEST_RS, "ingest.rs", "UPDATE alert_events SET raw = '' WHERE service_id = ? AND received_at >= ? AND received_at < ? AND raw != ''");
+    c.no_big_scan(
+        "the raw payload retention",
+        &bind(&retention, &["'svc'", NOW, NOW]),
+    );
+}
+
+/// The checker itself: a query that does scan a big table is caught (so a pass means something).
+fn the_check_catches_a_scan(c: &Ctx) {
+    let sql = "SELECT a.id FROM alerts a WHERE a.summary = 'x'";
+    let p = c.plan(sql);
+    assert!(p.iter().any(|d| d.starts_with("SCAN a")), "{p:?}");
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        c.no_big_scan("a summary search", sql)
+    }));
+    assert!(caught.is_err(), "a scan of alerts went unnoticed");
+    assert_eq!(
+        bind(
+            "a = ?1 AND b = ? AND c = ?3 AND d = ?",
+            &["1", "2", "3", "4"]
+        ),
+        "a = 1 AND b = 2 AND c = 3 AND d = 4"
+    );
+}
+
+fn main() {
+    let ctx = Ctx {
+        inst: Instance::start("plans"),
+    };
+    let tests: &[(&str, fn(&Ctx))] = &[
+        ("the_incidents_list_pages_through_an_index", incidents_list),
+        ("an_incident_page_reads_only_its_own_rows", incident_page),
+        (
+            "ingestion_finds_open_alerts_and_numbers_by_index",
+            ingestion,
+        ),
+        ("the_public_status_page_reads_by_index", status_page),
+        (
+            "who_is_on_call_reads_current_overrides_by_index",
+            who_is_on_call,
+        ),
+        ("the_cron_sweep_reads_what_is_due_by_index", cron_sweep),
+        ("a_scan_of_a_big_table_is_caught", the_check_catches_a_scan),
+    ];
+    run_suite(ctx, tests, |c| eprintln!("{}", c.inst.log()));
+}
