@@ -23,6 +23,7 @@ pub mod people;
 pub mod postmortems;
 pub mod readiness;
 pub mod responders;
+pub mod runtime;
 pub mod secrets;
 pub mod service_views;
 pub mod services;

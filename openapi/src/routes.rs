@@ -335,6 +335,7 @@ pub fn routes() -> Vec<Op> {
         get("/api/webhook-destinations/{id}/deliveries", Admin, "A destination's recent deliveries").ok::<DeliveryLog>(200),
         post("/api/admin/reseal", Admin, "Re-seal a batch of stored secrets under the current TOCSIN_SECRET_KEY (after a rotation); repeat until remaining is 0")
             .ok::<tocsin_domain::api::secrets::ResealReport>(200),
+        get("/api/admin/runtime", Admin, "Figures about the isolate that answered (its wasm linear memory), for the benches").ok::<tocsin_domain::api::runtime::RuntimeFigures>(200),
         // ---- Action items and ticket systems (issue 14) ----
         get("/api/action-items", Observer, "The organisation's action items: open first (soonest due first), then done")
             .note("Query: `filter` = `all` (default) | `mine` (the caller's) | `overdue` (open and past the end of the due day); `status` = `open` | `done`; `service` (id); `team` (id: the item's service is the team's, or its owner is a member).")

@@ -772,6 +772,8 @@ fn read_rows() -> Vec<Row> {
         row("GET", "/api/me", "", any_user(200), |_, _| Attempt::new("/api/me")),
         row("GET", "/api/users", "", any_user(200), |_, _| Attempt::new("/api/users")),
         row("GET", "/api/audit", "", admin_only(200), |_, _| Attempt::new("/api/audit?limit=5")),
+        // ---- runtime figures for the benches (issue 15)
+        row("GET", "/api/admin/runtime", "the isolate's wasm memory", admin_only(200), |_, _| Attempt::new("/api/admin/runtime")),
         row("GET", "/api/services", "", any_user(200), |_, _| Attempt::new("/api/services")),
         row("GET", "/api/services/{id}", "", any_user(200), |w, _| Attempt::new(format!("/api/services/{}", w.alert_service))),
         row("GET", "/api/services/{id}/integrations", "", any_user(200), |w, _| Attempt::new(format!("/api/services/{}/integrations", w.alert_service))),

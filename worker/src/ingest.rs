@@ -242,10 +242,11 @@ async fn trigger(
         };
         if let Some(f) = db.apply_trigger(&service.org_id, &service.id, &alert, &target, log, now).await? {
             open_hint(&hint, Hint::Remember);
-            if f.mine == 1 && chosen.is_none() && service.escalation_policy_id.is_some() && crate::faults::at("after_trigger") {
-                return Err(ApiError::Internal("injected fault between the trigger batch and the start of escalation (TOCSIN_TEST_FAULT)".into()));
-            }
-            if f.mine == 1 && chosen.is_none() && service.escalation_policy_id.is_some() && db.start_escalation(&f.incident_id, &service.id, now).await? {
+            // The batch started the new incident's escalation; its first step runs now.
+            if f.mine == 1 && chosen.is_none() && service.escalation_policy_id.is_some() {
+                if crate::faults::at("after_trigger") {
+                    return Err(ApiError::Internal("injected fault between the trigger batch and the first escalation step (TOCSIN_TEST_FAULT)".into()));
+                }
                 crate::escalate::run_incident(db, &f.incident_id, now).await?;
             }
             let (result, message) = match (f.mine == 1, chosen.is_some()) {

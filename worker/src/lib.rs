@@ -30,19 +30,58 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
         Err(e) => return Ok(error::ApiError::Internal(format!("D1 binding DB missing: {e}")).into_response()),
     };
     let resp = http::handle(req, db, env.clone(), now).await;
-    // When the request started or moved an escalation, the clock learns the earliest due step.
-    if escalate::take_changed() {
-        if let Ok(d1) = env.d1("DB") {
-            realtime::arm(&env, &db::Db::new(d1)).await;
-        }
+    let (rearm, kicked) = (escalate::take_changed(), deliver::take_kick());
+    if !rearm && !kicked {
+        return Ok(resp);
+    }
+    let ctx = std::rc::Rc::new(ctx);
+    // When the request started or moved an escalation, the clock learns the earliest due step —
+    // after the response (the step just written is due a level's delay from now; the cron sweep
+    // stays the safety net), and once for the many requests of a storm (see `arm_after_request`).
+    if rearm {
+        let env = env.clone();
+        ctx.wait_until(async move { arm_after_request(&env).await });
     }
     // Pages and events are sent after the response: ingestion and escalation never wait.
-    if deliver::take_kick() {
-        let ctx = std::rc::Rc::new(ctx);
+    if kicked {
         let (inner, app_url) = (ctx.clone(), app_url(&env));
         ctx.wait_until(async move { deliver::pump_after_request(&env, &inner, app_url).await });
     }
     Ok(resp)
+}
+
+thread_local! {
+    /// When this isolate's running re-arm started (0: none), and whether another request moved
+    /// an escalation meanwhile.
+    static ARMING: std::cell::Cell<i64> = const { std::cell::Cell::new(0) };
+    static ARM_AGAIN: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Arms the escalation clock after a request changed an escalation. Requests that change one
+/// while a re-arm runs in this isolate only ask it to run once more: that run reads the earliest
+/// due step after their writes, so none is missed, and a storm costs one read and one clock call
+/// per round instead of one per alert. (The clock only ever moves its alarm earlier, so arms from
+/// several isolates in any order are safe.)
+async fn arm_after_request(env: &Env) {
+    let started = Date::now().as_millis() as i64;
+    // A re-arm cancelled with its request (waitUntil work ends ~30 s after the response) never
+    // cleared the mark: one older than that is not running.
+    if ARMING.with(|a| a.get()) > started - 25_000 {
+        ARM_AGAIN.with(|a| a.set(true));
+        return;
+    }
+    ARMING.with(|a| a.set(started));
+    if let Ok(d1) = env.d1("DB") {
+        let db = db::Db::new(d1);
+        for _ in 0..100 {
+            ARM_AGAIN.with(|a| a.set(false));
+            realtime::arm(env, &db).await;
+            if !ARM_AGAIN.with(|a| a.get()) {
+                break;
+            }
+        }
+    }
+    ARMING.with(|a| a.set(0));
 }
 
 /// Cron trigger (every minute): uses the event's scheduled time as "now" and applies what is

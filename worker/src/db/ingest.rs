@@ -124,6 +124,15 @@ impl Db {
                 stmts.push(self.guarded_timeline(org_id, id, timeline_id, "incident.triggered", actor, message, a.alert_id, now)?);
                 // Its own copy of the service's runbook checklist (only if the incident was inserted).
                 stmts.push(self.checklist_copy_stmt(org_id, id, service_id, now)?);
+                // Its escalation starts in the same transaction (the policy as it is now; no row
+                // when the service has none): no incident is stored without it, and it costs no
+                // extra round trip. The first step is due now; the caller runs it.
+                stmts.push(self.stmt(
+                    "INSERT INTO incident_escalations (incident_id, org_id, policy, cycle, level, next_at, updated_at)
+                     SELECT ?1, s.org_id, p.policy, 0, 0, ?2, ?2 FROM services s JOIN escalation_policies p ON p.id = s.escalation_policy_id
+                     WHERE s.id = ?3 AND EXISTS (SELECT 1 FROM incidents WHERE id = ?1) ON CONFLICT (incident_id) DO NOTHING",
+                    args![*id, now, service_id],
+                )?);
                 (*id, "opened", "incident opened")
             }
             Target::Existing { id, timeline_id, actor, message } => {

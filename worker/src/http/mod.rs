@@ -19,6 +19,7 @@ mod pagerduty;
 mod push;
 mod readiness;
 mod responders;
+mod runtime;
 mod secrets;
 mod services;
 mod status_admin;
@@ -353,6 +354,7 @@ pub async fn handle(req: Request, db: Db, env: Env, now: i64) -> Response {
         (["api", "import", "pagerduty"], Post) => import::import(&mut cx, tocsin_domain::import::Source::Pagerduty).await,
         (["api", "import", "opsgenie"], Post) => import::import(&mut cx, tocsin_domain::import::Source::Opsgenie).await,
         (["api", "admin", "reseal"], Post) => secrets::reseal(&cx).await,
+        (["api", "admin", "runtime"], Get) => runtime::get(&cx).await,
         // Action items and ticket systems (issue 14).
         (["api", "action-items"], Get) => action_items::list(&cx).await,
         (["api", "action-items"], Post) => action_items::create(&mut cx, None).await,
@@ -388,7 +390,7 @@ pub async fn handle(req: Request, db: Db, env: Env, now: i64) -> Response {
             | ["api", "incidents", _, "postmortem" | "postmortem.md" | "postmortem.html"] | ["api", "postmortem-template"]
             | ["api", "incidents", _, "postmortem", "sections", _] | ["api", "incidents", _, "postmortem", "public" | "status" | "comments" | "publish-public"]
             | ["api", "incidents", _, "postmortem", "comments", _, "resolve" | "reopen"]
-            | ["api", "admin", "reseal"]
+            | ["api", "admin", "reseal" | "runtime"]
             | ["api", "metrics" | "metrics.csv"] | ["api", "metrics", "oncall-load"]
             | ["api", "action-items"] | ["api", "action-items", _] | ["api", "action-items", _, "ticket"] | ["api", "incidents", _, "action-items"]
             | ["api", "ticketing"] | ["api", "ticketing", _] | ["hooks", "jira" | "github", _]

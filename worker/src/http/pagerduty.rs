@@ -35,13 +35,19 @@ async fn read(cx: &mut Cx) -> ApiResult<Result<Vec<u8>, Response>> {
     }
 }
 
-/// The service a routing key names, also for logging a refused event against it.
+/// The service a routing key names.
+async fn service_named(cx: &Cx, key: &str) -> ApiResult<Option<ServiceRow>> {
+    match key {
+        "" => Ok(None),
+        k => cx.db.service_by_key(k, cx.now).await,
+    }
+}
+
+/// The service a refused event's routing key names, for logging it against that service (the
+/// body is read again only for events that failed to parse).
 async fn service_of(cx: &Cx, body: &[u8]) -> ApiResult<Option<ServiceRow>> {
     let key = serde_json::from_slice::<Value>(body).ok().and_then(|v| v.get("routing_key").and_then(Value::as_str).map(str::to_string));
-    match key {
-        Some(k) if !k.is_empty() => cx.db.service_by_key(&k, cx.now).await,
-        _ => Ok(None),
-    }
+    service_named(cx, key.as_deref().unwrap_or("")).await
 }
 
 /// The Events API's answer for a routing key whose service does not accept PagerDuty senders.
@@ -55,7 +61,8 @@ pub async fn enqueue(cx: &mut Cx) -> ApiResult<Response> {
         Err(resp) => return Ok(resp),
     };
     let raw = raw_text(&body);
-    let (_, event) = match pagerduty::parse(&body) {
+    // One parse: the event and its routing key.
+    let (routing_key, event) = match pagerduty::parse(&body) {
         Ok(parsed) => parsed,
         Err(errors) => {
             if let Some(service) = service_of(cx, &body).await? {
@@ -64,7 +71,7 @@ pub async fn enqueue(cx: &mut Cx) -> ApiResult<Response> {
             return invalid(errors);
         }
     };
-    let Some(service) = service_of(cx, &body).await? else {
+    let Some(service) = service_named(cx, &routing_key).await? else {
         return invalid(vec!["Invalid routing key".into()]);
     };
     if let Err(secs) = cx.admit_event(&service.integration_key) {
