@@ -30,8 +30,7 @@ CREATE INDEX action_items_owner ON action_items(owner_id, status);
 -- The cron's overdue sweep (all organisations): open items by due instant.
 CREATE INDEX action_items_open_due ON action_items(due_at) WHERE status = 'open' AND due_at IS NOT NULL;
 -- Inbound ticket webhooks find their item by (system, key).
--- Case-insensitive: GitHub's owner/repo and Jira's project keys are (the inbound lookup seeks it).
-CREATE INDEX action_items_ticket ON action_items(ticket_system, ticket_key COLLATE NOCASE) WHERE ticket_key IS NOT NULL;
+CREATE INDEX action_items_ticket ON action_items(ticket_system, ticket_key) WHERE ticket_key IS NOT NULL;
 
 -- An organisation's ticket systems: at most one Jira and one GitHub configuration. The id is the
 -- opaque path segment of the inbound webhook URL (/hooks/jira/{id}, /hooks/github/{id}).

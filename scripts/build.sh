@@ -6,10 +6,10 @@ WASM_TARGET=wasm32-unknown-unknown
 WASM_OPT_FLAGS=(-Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext
   --enable-reference-types --enable-multivalue --enable-mutable-globals)
 
-wasm_opt() { # in-place (also run by xargs in a child bash, which gets the flags as a string)
-  local f=$1 flags
-  read -r -a flags <<< "${WASM_OPT_FLAGS_STR:-${WASM_OPT_FLAGS[*]}}"
-  PATH="$NODE_BIN:$PATH" node_modules/.bin/wasm-opt "${flags[@]}" "$f" -o "$f.opt" 2>/dev/null && mv "$f.opt" "$f"
+wasm_opt() { # in-place
+  local f=$1
+  # Its parser warns about name subsections it does not know (wasm-split's): noise, not errors.
+  PATH="$NODE_BIN:$PATH" node_modules/.bin/wasm-opt "${WASM_OPT_FLAGS[@]}" "$f" -o "$f.opt" 2> >(grep -v "unknown name subsection" >&2) && mv "$f.opt" "$f"
 }
 
 # Runs wasm-bindgen and wasm-opt only when the cargo output changed since the last run.
@@ -56,8 +56,11 @@ build_app() {
     for f in dist/app-split/*; do
       case "$f" in */tocsin_app.wasm) ;; *) cp "$f" "$out/" ;; esac
     done
-    export -f wasm_opt; export NODE_BIN; export WASM_OPT_FLAGS_STR="${WASM_OPT_FLAGS[*]}"
-    find "$out" -name '*.wasm' -print0 | xargs -0 -P2 -n8 bash -c 'for f; do wasm_opt "$f"; done' _
+    wasm_opt "$out/tocsin_app_bg.wasm"
+    # The chunks: hundreds of small modules, optimised in one node process (scripts/wasm-opt-all.mjs).
+    find "$out" -name '*.wasm' ! -name tocsin_app_bg.wasm -print0 \
+      | xargs -0 env PATH="$NODE_BIN:$PATH" node scripts/wasm-opt-all.mjs 2> >(grep -v "unknown name subsection" >&2) \
+      || die "wasm-opt failed on the app's chunks"
     echo "$stamp" > "$out/.stamp"
   fi
   rm -rf dist/app.new; mkdir -p dist/app.new/pkg
@@ -73,7 +76,14 @@ build_app() {
   sed "s/__VERSION__/$v/g" app/index.html > dist/app.new/index.html
   sed "s/__VERSION__/$v/g" app/boot.js > dist/app.new/boot.js
   sed -e "s/__VERSION__/$v/g" -e "s|\"__PKG_FILES__\"|$files|" public/sw.js > dist/app.new/sw.js
+  # Tabs still running the previous build fetch their screens' chunks from its /pkg/<hash>/: keep
+  # the two builds before this one on the server (an old tab keeps working until it reloads).
+  local old
+  for old in $(ls -dt dist/app/pkg/*/ 2>/dev/null | head -2); do
+    [ "$(basename "$old")" = "$v" ] || cp -r "$old" "dist/app.new/pkg/"
+  done
   rm -rf dist/app; mv dist/app.new dist/app
+  echo "$v" > dist/app/pkg/.current
 }
 
 build_all() {
@@ -86,7 +96,7 @@ build_all() {
 # TOCSIN_SIZE_BUDGET=enforce makes a screen over 300 KB gzipped fail).
 report_sizes() {
   local f
-  for f in dist/worker/index_bg.wasm dist/app/pkg/*/tocsin_app_bg.wasm; do
+  for f in dist/worker/index_bg.wasm "dist/app/pkg/$(cat dist/app/pkg/.current)/tocsin_app_bg.wasm"; do
     [ -f "$f" ] && printf '%-40s %8d bytes raw %8d bytes gzip\n' "$f" "$(stat -c%s "$f")" "$(gzip -9c "$f" | wc -c)"
   done
   PATH="$NODE_BIN:$PATH" node scripts/first-load.mjs dist/app

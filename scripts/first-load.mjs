@@ -3,12 +3,12 @@
 // screen's own chunk with every chunk it depends on (read from the loader wasm-split wrote).
 // Usage: node scripts/first-load.mjs dist/app [budget_bytes]. Prints one row per screen and
 // the per-file budget; exits 1 when a screen passes the budget and TOCSIN_SIZE_BUDGET=enforce.
-import { readFileSync, readdirSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 
 const dir = process.argv[2] || "dist/app";
 const budget = Number(process.argv[3] || 300 * 1024);
-const [version] = readdirSync(`${dir}/pkg`);
+const version = readFileSync(`${dir}/pkg/.current`, "utf8").trim(); // older builds' folders stay for open tabs
 const pkg = `${dir}/pkg/${version}`;
 const gz = (f) => gzipSync(readFileSync(f), { level: 9 }).length;
 

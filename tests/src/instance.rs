@@ -180,6 +180,24 @@ impl Instance {
         self.try_d1(sql).unwrap_or_else(|e| panic!("{sql}: {e}"))
     }
 
+    /// Runs a whole SQL file against the local D1 (`wrangler d1 execute --file`), the fast way
+    /// benches seed large histories; the file is written under the instance's state as `name`.
+    /// Returns how long it took.
+    pub fn execute_file(&self, name: &str, sql: &str) -> std::time::Duration {
+        let file = self.state.join(name);
+        std::fs::write(&file, sql).unwrap();
+        let t = std::time::Instant::now();
+        let out = wrangler(&self.state)
+            .args(["d1", "execute", "DB", "--local", "--persist-to"])
+            .arg(&self.state)
+            .args(["--yes", "--file"])
+            .arg(&file)
+            .output()
+            .expect("wrangler d1 execute");
+        assert!(out.status.success(), "{name} failed: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        t.elapsed()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

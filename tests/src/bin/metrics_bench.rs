@@ -88,25 +88,15 @@ fn main() {
     }
 
     let now = now_ms();
-    let file = inst.state.join("metrics-bench-seed.sql");
-    std::fs::write(&file, seed_sql(&org, incidents, alerts_per, now)).unwrap();
-    let t = Instant::now();
-    let out = tocsin_tests::instance::wrangler(&inst.state)
-        .args(["d1", "execute", "DB", "--local", "--persist-to"])
-        .arg(&inst.state)
-        .args(["--yes", "--file"])
-        .arg(&file)
-        .output()
-        .expect("wrangler d1 execute");
-    assert!(out.status.success(), "seeding failed: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    let seeded = t.elapsed();
+    let sql = seed_sql(&org, incidents, alerts_per, now);
+    let seeded = inst.execute_file("metrics-bench-seed.sql", &sql);
     let counts = inst.d1("SELECT (SELECT COUNT(*) FROM incidents) AS incidents, (SELECT COUNT(*) FROM alerts) AS alerts");
     println!(
         "seeded {} incidents and {} alerts in {:.1} s (wrangler d1 execute --local --file, {} bytes of SQL)\n",
         counts[0]["incidents"],
         counts[0]["alerts"],
         seeded.as_secs_f64(),
-        std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0)
+        sql.len()
     );
 
     let (from, to) = (tocsin_tests::ms_rfc3339(now - 365 * DAY), tocsin_tests::ms_rfc3339(now));

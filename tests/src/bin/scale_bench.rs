@@ -208,26 +208,6 @@ FROM incidents i WHERE {range} AND i.number % 100 = 0;
     }
 }
 
-fn execute_file(inst: &Instance, name: &str, sql: &str) -> f64 {
-    let file = inst.state.join(name);
-    std::fs::write(&file, sql).unwrap();
-    let t = Instant::now();
-    let out = tocsin_tests::instance::wrangler(&inst.state)
-        .args(["d1", "execute", "DB", "--local", "--persist-to"])
-        .arg(&inst.state)
-        .args(["--yes", "--file"])
-        .arg(&file)
-        .output()
-        .expect("wrangler d1 execute");
-    assert!(
-        out.status.success(),
-        "seeding failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    t.elapsed().as_secs_f64()
-}
-
 /// The local D1's SQLite files (database and write-ahead log), in bytes.
 fn d1_bytes(dir: &std::path::Path) -> u64 {
     let mut total = 0;
@@ -325,7 +305,7 @@ fn main() {
         end,
         step,
     };
-    let secs = execute_file(&inst, "scale-base.sql", &seed.base_sql());
+    let secs = inst.execute_file("scale-base.sql", &seed.base_sql()).as_secs_f64();
     println!("base: {OPEN} open incidents (one firing alert each) and an incident with 1 000 alerts, seeded in {secs:.1} s");
 
     let ops = [
@@ -348,7 +328,7 @@ fn main() {
         // In steps of at most 20 000 incidents (200 000 alerts) per file.
         while have < target {
             let to = (have + 20_000).min(target);
-            execute_file(&inst, "scale-history.sql", &seed.history_sql(have, to));
+            inst.execute_file("scale-history.sql", &seed.history_sql(have, to)).as_secs_f64();
             have = to;
         }
         let counts = inst.d1(

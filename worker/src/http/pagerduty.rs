@@ -46,7 +46,7 @@ async fn service_named(cx: &Cx, key: &str) -> ApiResult<Option<ServiceRow>> {
 /// The service a refused event's routing key names, for logging it against that service (the
 /// body is read again only for events that failed to parse).
 async fn service_of(cx: &Cx, body: &[u8]) -> ApiResult<Option<ServiceRow>> {
-    let key = serde_json::from_slice::<Value>(body).ok().and_then(|v| v.get("routing_key").and_then(Value::as_str).map(str::to_string));
+    let key = serde_json::from_slice::<Value>(body).ok().and_then(|v| v.get("routing_key").and_then(Value::as_str).map(|k| k.trim().to_string()));
     service_named(cx, key.as_deref().unwrap_or("")).await
 }
 

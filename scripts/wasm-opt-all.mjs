@@ -1,0 +1,26 @@
+// wasm-opt -Oz over many modules in one process (the split app has hundreds of small chunks; one
+// node start per chunk cost minutes). Same features as WASM_OPT_FLAGS in build.sh; names and
+// debug sections are dropped, as the CLI does without -g. Usage: node wasm-opt-all.mjs FILE...
+import binaryen from "binaryen";
+import { readFileSync, writeFileSync } from "node:fs";
+
+const F = binaryen.Features;
+const features = F.BulkMemory | (F.BulkMemoryOpt ?? 0) | F.NontrappingFPToInt | F.SignExt | F.ReferenceTypes | F.Multivalue | F.MutableGlobals;
+binaryen.setOptimizeLevel(2);
+binaryen.setShrinkLevel(2);
+binaryen.setDebugInfo(false);
+let failed = 0;
+for (const file of process.argv.slice(2)) {
+  try {
+    const m = binaryen.readBinary(readFileSync(file));
+    m.setFeatures(features);
+    m.optimize();
+    if (!m.validate()) throw new Error("invalid after optimising");
+    writeFileSync(file, m.emitBinary());
+    m.dispose();
+  } catch (e) {
+    console.error(`wasm-opt ${file}: ${e.message ?? e}`);
+    failed++;
+  }
+}
+process.exit(failed ? 1 : 0);
