@@ -566,8 +566,12 @@ fn live_record(c: &Ctx) {
     let first = c.admin().get(&format!("/api/incidents/{id}/timeline")).json["last_seq"].as_i64().unwrap();
     assert!(first >= 1);
     let cookie = c.admin().cookie().unwrap();
+    // Nobody watches yet, so the pump has no object to wake for it.
+    let watched = |c: &Ctx| c.inst.d1(&format!("SELECT COUNT(*) AS n FROM live_watchers WHERE incident_id = '{id}'"))[0]["n"].as_i64() == Some(1);
+    assert!(!watched(c), "an incident nobody opened is not watched");
     // Two watchers: the admin from the start, an observer who joins later.
     let mut admin = watch(c, &id, 0, Some(&cookie)).expect("the admin watches");
+    assert!(watched(c), "a socket marks its incident watched");
     let caught_up = read_until(&mut admin, first);
     assert_eq!(caught_up.iter().map(|(s, _)| *s).collect::<Vec<_>>(), (1..=first).collect::<Vec<_>>(), "the record so far");
     let observer = c.user(&format!("{}@example.com", tocsin_tests::unique("watcher")), "observer");
@@ -597,6 +601,20 @@ fn live_record(c: &Ctx) {
     // Or asks on the open socket.
     back.send(tungstenite::Message::Text(json!({"after": last - 1}).to_string())).unwrap();
     assert_eq!(read_until(&mut back, last).into_iter().map(|(s, _)| s).collect::<Vec<_>>(), vec![last]);
+    // Everyone leaves: the next change finds no socket and unmarks the incident; a new watcher
+    // marks it again and still gets every row.
+    drop((admin, back));
+    tocsin_tests::wait_for("the incident unmarked", std::time::Duration::from_secs(20), || {
+        assert_eq!(c.admin().post(&format!("/api/incidents/{id}/notes"), json!({"body": "anyone?"})).status, 201);
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        (!watched(c)).then_some(())
+    });
+    let now_last = c.admin().get(&format!("/api/incidents/{id}/timeline")).json["last_seq"].as_i64().unwrap();
+    let mut again = watch(c, &id, last, Some(&cookie)).unwrap();
+    assert!(watched(c));
+    assert_eq!(c.admin().post(&format!("/api/incidents/{id}/notes"), json!({"body": "back"})).status, 201);
+    let rest: Vec<i64> = read_until(&mut again, now_last + 1).into_iter().map(|(s, _)| s).collect();
+    assert_eq!(rest, ((last + 1)..=(now_last + 1)).collect::<Vec<_>>(), "what was missed, then the new row, once each");
     // Refused before the upgrade: no credentials, another organisation's or no such incident, no upgrade.
     assert_eq!(watch(c, &id, 0, None).err(), Some(401));
     assert_eq!(watch(c, "0190c8a2-8e1b-7c3d-9a4b-1c2d3e4f5a6b", 0, Some(&cookie)).err(), Some(404));

@@ -170,7 +170,7 @@ pub async fn pump(db: &Db, app_url_var: Option<String>, now: impl Fn() -> i64, s
         match grown {
             Ok(rows) if !rows.is_empty() => {
                 if let Some(env) = live {
-                    tell_watchers(env, &rows).await;
+                    tell_watchers(env, db, &rows).await;
                 }
             }
             Ok(_) => {}
@@ -185,10 +185,17 @@ pub async fn pump(db: &Db, app_url_var: Option<String>, now: impl Fn() -> i64, s
 
 /// The timeline rows just marked — (organisation, incident, kind) — reach their watchers: each
 /// incident's live record, and its organisation's live list when the list shows the change.
-async fn tell_watchers(env: &Env, rows: &[(String, String, String)]) {
+async fn tell_watchers(env: &Env, db: &Db, rows: &[(String, String, String)]) {
     let mut records: Vec<String> = rows.iter().map(|(_, i, _)| i.clone()).collect();
     records.sort_unstable();
     records.dedup();
+    // Only the objects with someone to tell are woken: one read for the round instead of one
+    // object call per changed incident (an alert storm opens hundreds nobody watches yet). A
+    // watcher that connects meanwhile reads the rows itself after marking itself watched.
+    let records = db.live_watched(&records).await.unwrap_or_else(|e| {
+        worker::console_error!("live: reading watchers: {e}");
+        records
+    });
     let lists: Vec<(String, String)> = rows.iter().filter(|(_, _, k)| tocsin_domain::api::incidents_live::changes_list(k)).map(|(o, i, _)| (o.clone(), i.clone())).collect();
     futures_util::future::join(crate::live::changed(env, &records), crate::live_list::changed(env, &lists)).await;
 }

@@ -8,7 +8,10 @@
 //!
 //! Who tells it: the delivery pump (`deliver`), for the incidents of the timeline rows it marks
 //! as dispatched. Every timeline row is marked exactly once, by whichever isolate gets there,
-//! so every change reaches the watchers through the same path as webhooks do.
+//! so every change reaches the watchers through the same path as webhooks do. The pump only
+//! calls objects whose incident is in `live_watchers`: the object adds it when a socket
+//! connects (before its catch-up read, so no row falls between) and removes it when told of a
+//! change with no socket left.
 
 use serde::{Deserialize, Serialize};
 use tocsin_domain::api::timeline::TimelinePage;
@@ -67,6 +70,33 @@ impl IncidentLive {
         self.busy.set(false);
     }
 
+    /// Adds the incident to the watched ones (best effort: unmarked, a watcher still catches up
+    /// on its next `{"after":N}` or reconnect).
+    async fn mark_watched(&self, incident_id: &str) {
+        let now = worker::Date::now().as_millis() as i64;
+        let marked = match self.db() {
+            Ok(db) => db.live_watch(incident_id, now).await.map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        if let Err(e) = marked {
+            worker::console_error!("live: marking {incident_id} watched: {e}");
+        }
+    }
+
+    /// Told of a change with no socket left: the incident stops being watched, so the pump stops
+    /// calling. A socket that connected while the row was being deleted marks it again (the
+    /// check after the delete sees it), so a watcher is never left unmarked.
+    async fn unmark_if_unwatched(&self, incident_id: Option<String>) {
+        let (Some(id), Ok(db)) = (incident_id, self.db()) else { return };
+        if let Err(e) = db.live_unwatch(&id).await {
+            worker::console_error!("live: unmarking {id}: {e}");
+            return;
+        }
+        if !self.state.get_websockets().is_empty() {
+            self.mark_watched(&id).await;
+        }
+    }
+
     fn db(&self) -> Result<Db> {
         Ok(Db::new(self.env.d1("DB")?))
     }
@@ -122,11 +152,18 @@ impl DurableObject for IncidentLive {
                 let pair = WebSocketPair::new()?;
                 self.state.accept_web_socket(&pair.server);
                 pair.server.serialize_attachment(&seen)?;
+                // Watched from here on: the pump tells this object of every row marked after the
+                // mark, and the catch-up below (read after it) sends every row before.
+                self.mark_watched(&seen.incident_id).await;
                 self.sync(Some(pair.server.clone())).await;
                 Response::from_websocket(pair.client)
             }
             // The incident changed: everyone gets what they have not seen.
             "/changed" => {
+                if self.state.get_websockets().is_empty() {
+                    self.unmark_if_unwatched(q("incident")).await;
+                    return Response::ok("nobody watching");
+                }
                 self.sync(None).await;
                 Response::ok("sent")
             }
@@ -180,10 +217,13 @@ pub async fn changed(env: &Env, incident_ids: &[String]) {
         let Ok(stub) = ns.id_from_name(id).and_then(|i| i.get_stub()) else { continue };
         let mut init = RequestInit::new();
         init.with_method(Method::Post);
-        if let Ok(req) = Request::new_with_init("https://live/changed", &init) {
+        let Ok(mut url) = worker::Url::parse("https://live/changed") else { return };
+        url.query_pairs_mut().append_pair("incident", id);
+        if let Ok(req) = Request::new_with_init(url.as_str(), &init) {
             if let Err(e) = stub.fetch_with_request(req).await {
                 worker::console_error!("live: telling {id}: {e}");
             }
         }
     }
 }
+

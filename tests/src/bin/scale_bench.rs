@@ -328,7 +328,7 @@ fn main() {
         // In steps of at most 20 000 incidents (200 000 alerts) per file.
         while have < target {
             let to = (have + 20_000).min(target);
-            inst.execute_file("scale-history.sql", &seed.history_sql(have, to)).as_secs_f64();
+            inst.execute_file("scale-history.sql", &seed.history_sql(have, to));
             have = to;
         }
         let counts = inst.d1(

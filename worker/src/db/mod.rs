@@ -9,6 +9,7 @@ mod import;
 mod incidents;
 mod ingest;
 mod key_times;
+mod live;
 mod metrics;
 mod oncall;
 mod paging;
