@@ -6,10 +6,10 @@ WASM_TARGET=wasm32-unknown-unknown
 WASM_OPT_FLAGS=(-Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext
   --enable-reference-types --enable-multivalue --enable-mutable-globals)
 
-wasm_opt() { # in-place
-  local f=$1
+wasm_opt() { # in-place: file [extra passes...]
+  local f=$1; shift
   # Its parser warns about name subsections it does not know (wasm-split's): noise, not errors.
-  PATH="$NODE_BIN:$PATH" node_modules/.bin/wasm-opt "${WASM_OPT_FLAGS[@]}" "$f" -o "$f.opt" 2> >(grep -v "unknown name subsection" >&2) && mv "$f.opt" "$f"
+  PATH="$NODE_BIN:$PATH" node_modules/.bin/wasm-opt "${WASM_OPT_FLAGS[@]}" "$@" "$f" -o "$f.opt" 2> >(grep -v "unknown name subsection" >&2) && mv "$f.opt" "$f"
 }
 
 # Runs wasm-bindgen and wasm-opt only when the cargo output changed since the last run.
@@ -50,17 +50,23 @@ build_app() {
   stamp=$(sha256sum "$wasm" | cut -c1-16)
   if ! { [ -f "$out/.stamp" ] && [ "$(cat "$out/.stamp")" = "$stamp" ]; }; then
     rm -rf "$out" dist/app-split; mkdir -p "$out" dist/app-split
-    "$WASM_SPLIT" "$wasm" dist/app-split --target web --out-name tocsin_app >/dev/null || die "wasm-split failed"
+    # wasm-split warns (e.g. when it has to keep every constant in the main module) through RUST_LOG.
+    RUST_LOG=${RUST_LOG:-warn} "$WASM_SPLIT" "$wasm" dist/app-split --target web --out-name tocsin_app >/dev/null || die "wasm-split failed"
+    # Its loader lists, in a comment above each of its hundreds of chunks, the screens using it
+    # (a quarter of the shell's loader bytes): drop those one-line comments.
+    sed -i '/^\/\* .* \*\/$/d' dist/app-split/__wasm_split.js
     "$WASM_BINDGEN" --target web --no-typescript --keep-lld-exports --out-dir "$out" --out-name tocsin_app dist/app-split/tocsin_app.wasm
     local f
     for f in dist/app-split/*; do
       case "$f" in */tocsin_app.wasm) ;; *) cp "$f" "$out/" ;; esac
     done
-    wasm_opt "$out/tocsin_app_bg.wasm"
+    wasm_opt "$out/tocsin_app_bg.wasm" --strip-producers --strip-target-features
     # The chunks: hundreds of small modules, optimised in one node process (scripts/wasm-opt-all.mjs).
     find "$out" -name '*.wasm' ! -name tocsin_app_bg.wasm -print0 \
       | xargs -0 env PATH="$NODE_BIN:$PATH" node scripts/wasm-opt-all.mjs 2> >(grep -v "unknown name subsection" >&2) \
       || die "wasm-opt failed on the app's chunks"
+    # One merged file per screen for a cold first load (scripts/split-bundles.mjs).
+    PATH="$NODE_BIN:$PATH" node scripts/split-bundles.mjs "$out" || die "bundling the app's chunks failed"
     echo "$stamp" > "$out/.stamp"
   fi
   rm -rf dist/app.new; mkdir -p dist/app.new/pkg
@@ -69,10 +75,11 @@ build_app() {
   cp style/*.css dist/app.new/
   # Cache busting: the app's modules live in /pkg/<hash of the build>/ (the split chunks import
   # each other by relative URL, so one directory per build keeps them one module graph), and the
-  # service worker names its shell cache with the same hash and keeps every piece for offline use.
+  # service worker names its shell cache with the same hash and keeps every piece for offline use
+  # (but the per-screen bundles: a page it controls loads chunks from its cache instead).
   local v; v=$({ cat dist/app.new/pkg/* dist/app.new/*.css app/index.html app/boot.js; find public -type f -print0 | sort -z | xargs -0 cat; } | sha256sum | cut -c1-12)
   mkdir -p "dist/app.new/pkg/$v"; find dist/app.new/pkg -maxdepth 1 -type f -exec mv {} "dist/app.new/pkg/$v/" \;
-  local files; files=$(cd dist/app.new && find "pkg/$v" -type f | sort | sed 's|^\(.*\)$|"/\1"|' | paste -sd, -)
+  local files; files=$(cd dist/app.new && find "pkg/$v" -type f ! -name 'bundle_*' | sort | sed 's|^\(.*\)$|"/\1"|' | paste -sd, -)
   sed "s/__VERSION__/$v/g" app/index.html > dist/app.new/index.html
   sed "s/__VERSION__/$v/g" app/boot.js > dist/app.new/boot.js
   sed -e "s/__VERSION__/$v/g" -e "s|\"__PKG_FILES__\"|$files|" public/sw.js > dist/app.new/sw.js

@@ -1,6 +1,7 @@
 // wasm-opt -Oz over many modules in one process (the split app has hundreds of small chunks; one
 // node start per chunk cost minutes). Same features as WASM_OPT_FLAGS in build.sh; names and
-// debug sections are dropped, as the CLI does without -g. Usage: node wasm-opt-all.mjs FILE...
+// debug sections are dropped, as the CLI does without -g, and so are the producers and
+// target_features sections. Usage: node wasm-opt-all.mjs FILE...
 import binaryen from "binaryen";
 import { readFileSync, writeFileSync } from "node:fs";
 
@@ -15,6 +16,9 @@ for (const file of process.argv.slice(2)) {
     const m = binaryen.readBinary(readFileSync(file));
     m.setFeatures(features);
     m.optimize();
+    // Chunks are fetched one by one, each gzipped on its own: their custom sections (producers,
+    // target_features; ~200 bytes a chunk, hundreds of chunks per screen) are pure overhead.
+    m.runPasses(["strip-producers", "strip-target-features"]);
     if (!m.validate()) throw new Error("invalid after optimising");
     writeFileSync(file, m.emitBinary());
     m.dispose();
