@@ -55,6 +55,9 @@ fn serve(state: &std::path::Path, port: u16, vars: &[(&str, &str)], tls_cert: Op
     cmd.args(["dev", "--ip", "127.0.0.1", "--port", &port.to_string(), "--persist-to"])
         .arg(state)
         .args(["--show-interactive-dev-session=false", "--log-level", "warn"])
+        // `TOCSIN_INSPECTOR_PORT=N`: the runtime's inspector on that port, for a CPU profile of a
+        // bench (scripts/cpu-profile.mjs); otherwise wrangler picks a free one.
+        .args(std::env::var("TOCSIN_INSPECTOR_PORT").ok().into_iter().flat_map(|p| ["--inspector-port".to_string(), p]))
         .args(vars.iter().flat_map(|(k, v)| ["--var".to_string(), format!("{k}:{v}")]))
         // The worker secret that seals stored secrets: a fresh one per instance (unless the
         // caller sets it).

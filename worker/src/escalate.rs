@@ -12,7 +12,7 @@ use tocsin_domain::schedule::{Layer, Override, Schedule};
 use tocsin_domain::status_page::uptime::tz_or_utc;
 
 use crate::crypto::new_id;
-use crate::db::{Db, EscalationRow, NewNotification};
+use crate::db::{Db, EscalationRow, NewNotification, OverrideRow, ScheduleRow};
 use crate::error::ApiResult;
 
 thread_local! {
@@ -31,10 +31,11 @@ fn time(ms: i64) -> DateTime<Utc> {
 /// The organisation's schedules with their overrides, as the domain sees them, and their names.
 pub async fn load_schedules(db: &Db, org_id: &str, now: i64) -> ApiResult<HashMap<String, (String, Schedule)>> {
     let overrides = db.overrides(org_id, now - 86_400_000).await?;
-    Ok(db
-        .schedules(org_id)
-        .await?
-        .into_iter()
+    Ok(schedules_from(db.schedules(org_id).await?, &overrides))
+}
+
+fn schedules_from(rows: Vec<ScheduleRow>, overrides: &[OverrideRow]) -> HashMap<String, (String, Schedule)> {
+    rows.into_iter()
         .map(|s| {
             let layers: Vec<Layer> = serde_json::from_str(&s.layers).unwrap_or_default();
             let ovr = overrides
@@ -44,16 +45,18 @@ pub async fn load_schedules(db: &Db, org_id: &str, now: i64) -> ApiResult<HashMa
                 .collect();
             (s.id.clone(), (s.name.clone(), Schedule { time_zone: tz_or_utc(&s.time_zone), layers, overrides: ovr }))
         })
-        .collect())
+        .collect()
 }
 
 /// Runs every step of one escalation that is due at `now`. Returns how many were written.
 pub async fn advance(db: &Db, mut e: EscalationRow, now: i64) -> ApiResult<usize> {
     let Ok(policy) = serde_json::from_str::<Policy>(&e.policy) else { return Ok(0) };
-    let schedules = load_schedules(db, &e.org_id, now).await?;
-    let names: HashMap<String, String> = db.user_names(&e.org_id).await?.into_iter().collect();
+    // One round trip for the schedules, overrides and people (a page waits for it).
+    let (schedule_rows, overrides, people) = db.escalation_context(&e.org_id, now - 86_400_000).await?;
+    let schedules = schedules_from(schedule_rows, &overrides);
     // Deactivated people stay on schedules (named, flagged uncovered) but are never paged.
-    let active: std::collections::HashSet<String> = db.active_user_ids(&e.org_id).await?.into_iter().collect();
+    let active: std::collections::HashSet<String> = people.iter().filter(|p| p.active != 0).map(|p| p.id.clone()).collect();
+    let names: HashMap<String, String> = people.into_iter().map(|p| (p.id, p.name)).collect();
     let status = e.status.parse().unwrap_or(tocsin_domain::incident::IncidentStatus::Triggered);
     let system = serde_json::to_string(&Actor { kind: ActorKind::System, id: None, name: "Escalation".into() })?;
     let mut written = 0;

@@ -10,4 +10,15 @@ pub struct RuntimeFigures {
     /// The worker's wasm linear memory in bytes (pages × 65 536). It only grows: a figure that
     /// rises with traffic is a leak or an unbounded per-isolate cache.
     pub wasm_memory_bytes: u64,
+    /// Round trips to D1 this isolate made since it started (requests, Durable Objects, work
+    /// after responses); a bench divides the difference by the events it sent.
+    #[serde(default)]
+    pub d1_round_trips: u64,
+    /// Statements those round trips carried (a batch is one round trip, several statements).
+    #[serde(default)]
+    pub d1_statements: u64,
+    /// The statements sent most often: the start of the SQL (a batch: its size and first
+    /// statement) and how many round trips.
+    #[serde(default)]
+    pub d1_top: Vec<(String, u64)>,
 }

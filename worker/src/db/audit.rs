@@ -5,7 +5,9 @@
 
 use serde::Deserialize;
 use tocsin_domain::audit::{Entry, Query};
-use worker::{D1PreparedStatement, D1Result};
+use worker::D1PreparedStatement;
+
+use super::D1Result;
 
 use super::{args, changes, Db};
 use crate::error::ApiResult;

@@ -257,7 +257,7 @@ impl Db {
 
     /// The last sequence number of an incident's record.
     pub async fn last_seq(&self, incident_id: &str) -> ApiResult<i64> {
-        let n: Option<i64> = self.stmt("SELECT COALESCE(MAX(seq), 0) AS n FROM timeline WHERE incident_id = ?", args![incident_id])?.first(Some("n")).await?;
+        let n: Option<i64> = self.first_n("SELECT COALESCE(MAX(seq), 0) AS n FROM timeline WHERE incident_id = ?", args![incident_id]).await?;
         Ok(n.unwrap_or(0))
     }
 

@@ -300,7 +300,7 @@ impl Db {
     /// version still running while migration 0010 applied), a few at a time, each in its own
     /// statement so each sees the number before it. Returns how many it numbered.
     pub async fn number_unnumbered_timeline(&self, limit: usize) -> ApiResult<usize> {
-        let waiting: Option<i64> = self.stmt("SELECT COUNT(*) AS n FROM timeline WHERE seq IS NULL", &[])?.first(Some("n")).await?;
+        let waiting: Option<i64> = self.first_n("SELECT COUNT(*) AS n FROM timeline WHERE seq IS NULL", &[]).await?;
         if waiting.unwrap_or(0) == 0 {
             return Ok(0);
         }

@@ -315,10 +315,7 @@ impl Db {
 
     /// The stored answer to a delivery already applied (Sentry's Request-ID), if any.
     pub async fn delivery(&self, service_id: &str, delivery_id: &str) -> ApiResult<Option<String>> {
-        self.stmt("SELECT response FROM deliveries WHERE service_id = ? AND delivery_id = ?", args![service_id, delivery_id])?
-            .first::<String>(Some("response"))
-            .await
-            .map_err(Into::into)
+        self.first_text("SELECT response FROM deliveries WHERE service_id = ? AND delivery_id = ?", args![service_id, delivery_id], "response").await
     }
 
     pub async fn record_delivery(&self, service_id: &str, delivery_id: &str, response: &str, now: i64) -> ApiResult<()> {
@@ -424,9 +421,6 @@ impl Db {
 
     /// The dedup key of a service's alert, by the alert's id.
     pub async fn alert_dedup_key(&self, service_id: &str, alert_id: &str) -> ApiResult<Option<String>> {
-        self.stmt("SELECT dedup_key FROM alerts WHERE service_id = ? AND id = ?", args![service_id, alert_id])?
-            .first::<String>(Some("dedup_key"))
-            .await
-            .map_err(Into::into)
+        self.first_text("SELECT dedup_key FROM alerts WHERE service_id = ? AND id = ?", args![service_id, alert_id], "dedup_key").await
     }
 }

@@ -44,7 +44,8 @@ pub use users::*;
 
 use serde::de::DeserializeOwned;
 use wasm_bindgen::JsValue;
-use worker::{D1Database, D1PreparedStatement, D1Result};
+use wasm_bindgen::JsCast;
+use worker::{D1Database, D1PreparedStatement};
 
 use crate::error::{ApiError, ApiResult};
 
@@ -112,13 +113,27 @@ impl Db {
     }
 
     pub async fn first<T: DeserializeOwned>(&self, sql: &str, args: &[Arg<'_>]) -> ApiResult<Option<T>> {
-        Ok(self.stmt(sql, args)?.first::<T>(None).await?)
+        let row = call(self.stmt(sql, args)?.inner().first(None), 1, sql).await?;
+        if row.is_null() || row.is_undefined() {
+            return Ok(None);
+        }
+        decode(&row).map(Some)
     }
 
     pub async fn all<T: DeserializeOwned>(&self, sql: &str, args: &[Arg<'_>]) -> ApiResult<Vec<T>> {
-        let res = self.stmt(sql, args)?.all().await?;
+        let res = D1Result(call(self.stmt(sql, args)?.inner().all(), 1, sql).await?);
         check(&res)?;
-        Ok(res.results::<T>()?)
+        rows(&res)
+    }
+
+    /// The `n` column of a query's first row (counts, maxima).
+    pub async fn first_n(&self, sql: &str, args: &[Arg<'_>]) -> ApiResult<Option<i64>> {
+        Ok(self.first::<serde_json::Value>(sql, args).await?.and_then(|v| v["n"].as_i64()))
+    }
+
+    /// One text column of a query's first row.
+    pub async fn first_text(&self, sql: &str, args: &[Arg<'_>], column: &str) -> ApiResult<Option<String>> {
+        Ok(self.first::<serde_json::Value>(sql, args).await?.and_then(|v| v[column].as_str().map(str::to_string)))
     }
 
     /// A statement with `{in}` standing for `?, ?, …`, one per value (D1 binds at most 100).
@@ -133,24 +148,26 @@ impl Db {
         if values.is_empty() {
             return Ok(Vec::new());
         }
-        let res = self.stmt_in(sql, values)?.all().await?;
+        let res = D1Result(call(self.stmt_in(sql, values)?.inner().all(), 1, sql).await?);
         check(&res)?;
-        Ok(res.results::<T>()?)
+        rows(&res)
     }
 
     /// Runs one write and returns how many rows it changed.
     pub async fn run(&self, sql: &str, args: &[Arg<'_>]) -> ApiResult<usize> {
-        let res = self.stmt(sql, args)?.run().await?;
+        let res = D1Result(call(self.stmt(sql, args)?.inner().run(), 1, sql).await?);
         check(&res)?;
         Ok(changes(&res))
     }
 
     /// Runs statements atomically, in order, in one round trip.
     pub async fn batch(&self, stmts: Vec<D1PreparedStatement>) -> ApiResult<Vec<D1Result>> {
-        let results = self.d1.batch(stmts).await.map_err(|e| match e {
-            worker::Error::D1(d1) => ApiError::Db(d1.cause()),
-            other => ApiError::Db(other.to_string()),
-        })?;
+        let n = stmts.len() as u64;
+        let label = stmts.first().and_then(|s| js_sys::Reflect::get(s.inner(), &JsValue::from_str("statement")).ok()).and_then(|v| v.as_string()).unwrap_or_default();
+        let list: js_sys::Array = stmts.iter().map(|s| JsValue::from(s.inner().clone())).collect();
+        let d1: &worker::worker_sys::D1Database = self.d1.as_ref().unchecked_ref();
+        let results = call(d1.batch(list), n, &format!("batch of {n}: {label}")).await?;
+        let results: Vec<D1Result> = js_sys::Array::from(&results).iter().map(D1Result).collect();
         for r in &results {
             check(r)?;
         }
@@ -158,25 +175,88 @@ impl Db {
     }
 
     pub async fn ping(&self) -> ApiResult<()> {
-        let one: Option<i64> = self.stmt("SELECT 1 AS one", &[])?.first(Some("one")).await?;
-        match one {
+        let one: Option<serde_json::Value> = self.first("SELECT 1 AS one", &[]).await?;
+        match one.and_then(|v| v["one"].as_i64()) {
             Some(1) => Ok(()),
             _ => Err(ApiError::Db("SELECT 1 returned no row".into())),
         }
     }
 }
 
+/// One statement's outcome as D1 answered it: its rows, `meta.changes` and `error`, read from the
+/// JS object only when asked (see [`rows`], [`changes`]).
+pub struct D1Result(JsValue);
+
+thread_local! {
+    /// Round trips to D1 and statements sent, by this isolate since it started (for
+    /// `GET /api/admin/runtime`: the benches divide them by the events they sent).
+    static CALLS: std::cell::Cell<(u64, u64)> = const { std::cell::Cell::new((0, 0)) };
+    /// Round trips by the start of their (first) statement, for finding where they come from.
+    static BY_SQL: std::cell::RefCell<std::collections::HashMap<String, u64>> = Default::default();
+}
+
+/// (round trips, statements) this isolate has sent to D1.
+pub fn d1_calls() -> (u64, u64) {
+    CALLS.with(|c| c.get())
+}
+
+/// The statements this isolate sent most often (start of the SQL, round trips), most first.
+pub fn d1_top(n: usize) -> Vec<(String, u64)> {
+    let mut all: Vec<(String, u64)> = BY_SQL.with(|b| b.borrow().iter().map(|(k, v)| (k.clone(), *v)).collect());
+    all.sort_by(|a, b| b.1.cmp(&a.1));
+    all.truncate(n);
+    all
+}
+
+/// Awaits one D1 round trip of `statements` statements; a refusal becomes `ApiError::Db` with
+/// D1's own message (its `cause` when it has one).
+async fn call(promise: Result<js_sys::Promise, JsValue>, statements: u64, sql: &str) -> ApiResult<JsValue> {
+    CALLS.with(|c| {
+        let (calls, stmts) = c.get();
+        c.set((calls + 1, stmts + statements));
+    });
+    BY_SQL.with(|b| {
+        let mut b = b.borrow_mut();
+        if b.len() < 500 {
+            let key: String = sql.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(90).collect();
+            *b.entry(key).or_default() += 1;
+        }
+    });
+    let promise = promise.map_err(|e| ApiError::Db(js_message(&e)))?;
+    wasm_bindgen_futures::JsFuture::from(promise).await.map_err(|e| ApiError::Db(js_message(&e)))
+}
+
+fn js_message(e: &JsValue) -> String {
+    let get = |v: &JsValue, k: &str| js_sys::Reflect::get(v, &JsValue::from_str(k)).ok().filter(|x| !x.is_undefined() && !x.is_null());
+    let of = |v: &JsValue| get(v, "message").and_then(|m| m.as_string()).or_else(|| v.as_string());
+    get(e, "cause").and_then(|c| of(&c)).or_else(|| of(e)).unwrap_or_else(|| "D1 refused the query".into())
+}
+
+/// A D1 value in Rust: one `JSON.stringify` in JS and one parse here, rather than a crossing of
+/// the JS boundary per field (the rows D1 hands back are plain JSON values).
+fn decode<T: DeserializeOwned>(v: &JsValue) -> ApiResult<T> {
+    let text: String = js_sys::JSON::stringify(v).map_err(|e| ApiError::Internal(format!("D1 rows: {}", js_message(&e))))?.into();
+    serde_json::from_str(&text).map_err(|e| ApiError::Internal(format!("D1 rows: {e}")))
+}
+
+fn field(r: &D1Result, k: &str) -> Option<JsValue> {
+    js_sys::Reflect::get(&r.0, &JsValue::from_str(k)).ok().filter(|v| !v.is_undefined() && !v.is_null())
+}
+
 fn check(r: &D1Result) -> ApiResult<()> {
-    match r.error() {
+    match field(r, "error").and_then(|e| e.as_string()) {
         Some(e) => Err(ApiError::Db(e)),
         None => Ok(()),
     }
 }
 
 pub fn changes(r: &D1Result) -> usize {
-    r.meta().ok().flatten().and_then(|m| m.changes).unwrap_or(0)
+    field(r, "meta").and_then(|m| js_sys::Reflect::get(&m, &JsValue::from_str("changes")).ok()).and_then(|c| c.as_f64()).unwrap_or(0.0) as usize
 }
 
 pub fn rows<T: DeserializeOwned>(r: &D1Result) -> ApiResult<Vec<T>> {
-    Ok(r.results::<T>()?)
+    match field(r, "results") {
+        Some(list) => decode(&list),
+        None => Ok(Vec::new()),
+    }
 }

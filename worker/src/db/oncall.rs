@@ -14,6 +14,15 @@ pub struct ScheduleRow {
     pub layers: String,
 }
 
+/// A person as escalation sees them.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PersonRow {
+    pub id: String,
+    pub name: String,
+    /// 1 unless deactivated.
+    pub active: i64,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct OverrideRow {
     pub schedule_id: String,
@@ -87,6 +96,19 @@ impl Db {
 
     pub async fn schedules(&self, org_id: &str) -> ApiResult<Vec<ScheduleRow>> {
         self.all("SELECT id, name, time_zone, layers FROM schedules WHERE org_id = ? ORDER BY name", args![org_id]).await
+    }
+
+    /// Everything an escalation step reads about its organisation, in one round trip: the
+    /// schedules, their overrides ending after `since`, and every person (id, name, active).
+    pub async fn escalation_context(&self, org_id: &str, since: i64) -> ApiResult<(Vec<ScheduleRow>, Vec<OverrideRow>, Vec<PersonRow>)> {
+        let res = self
+            .batch(vec![
+                self.stmt("SELECT id, name, time_zone, layers FROM schedules WHERE org_id = ? ORDER BY name", args![org_id])?,
+                self.stmt(OVERRIDES_SINCE, args![org_id, since])?,
+                self.stmt("SELECT id, name, deactivated_at IS NULL AS active FROM users WHERE org_id = ?", args![org_id])?,
+            ])
+            .await?;
+        Ok((super::rows(&res[0])?, super::rows(&res[1])?, super::rows(&res[2])?))
     }
 
     /// Overrides of the organisation's schedules that end after `since`.

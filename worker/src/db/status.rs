@@ -113,7 +113,7 @@ const PAGE_SELECT: &str = "SELECT o.id AS org_id, COALESCE(p.name, o.name) AS na
 impl Db {
     /// The organisation whose page is public on this instance (the first one set up).
     pub async fn public_org(&self) -> ApiResult<Option<String>> {
-        self.stmt("SELECT id FROM organizations ORDER BY created_at LIMIT 1", &[])?.first::<String>(Some("id")).await.map_err(Into::into)
+        self.first_text("SELECT id FROM organizations ORDER BY created_at LIMIT 1", &[], "id").await
     }
 
     /// Everything public, in one round trip. Incidents: the unresolved ones and the newest

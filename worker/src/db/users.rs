@@ -64,7 +64,7 @@ pub struct NewUser<'a> {
 
 impl Db {
     pub async fn user_count(&self) -> ApiResult<i64> {
-        let n: Option<i64> = self.stmt("SELECT COUNT(*) AS n FROM users", &[])?.first(Some("n")).await?;
+        let n: Option<i64> = self.first_n("SELECT COUNT(*) AS n FROM users", &[]).await?;
         Ok(n.unwrap_or(0))
     }
 
@@ -319,10 +319,7 @@ impl Db {
 
     /// How many admins of the organisation are not deactivated.
     pub async fn active_admins(&self, org_id: &str) -> ApiResult<u32> {
-        let n: Option<i64> = self
-            .stmt("SELECT COUNT(*) AS n FROM users WHERE org_id = ? AND role = 'admin' AND deactivated_at IS NULL AND password_hash IS NOT NULL", args![org_id])?
-            .first(Some("n"))
-            .await?;
+        let n = self.first_n("SELECT COUNT(*) AS n FROM users WHERE org_id = ? AND role = 'admin' AND deactivated_at IS NULL AND password_hash IS NOT NULL", args![org_id]).await?;
         Ok(n.unwrap_or(0) as u32)
     }
 

@@ -20,5 +20,6 @@ fn wasm_memory_bytes() -> u64 {
 
 pub async fn get(cx: &Cx) -> ApiResult<Response> {
     cx.caller().await?.require(Permission::Administer)?;
-    json(200, &RuntimeFigures { wasm_memory_bytes: wasm_memory_bytes() })
+    let (d1_round_trips, d1_statements) = crate::db::d1_calls();
+    json(200, &RuntimeFigures { wasm_memory_bytes: wasm_memory_bytes(), d1_round_trips, d1_statements, d1_top: crate::db::d1_top(15) })
 }
