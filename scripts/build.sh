@@ -81,7 +81,10 @@ build_app() {
   mkdir -p "dist/app.new/pkg/$v"; find dist/app.new/pkg -maxdepth 1 -type f -exec mv {} "dist/app.new/pkg/$v/" \;
   local files; files=$(cd dist/app.new && find "pkg/$v" -type f ! -name 'bundle_*' | sort | sed 's|^\(.*\)$|"/\1"|' | paste -sd, -)
   sed "s/__VERSION__/$v/g" app/index.html > dist/app.new/index.html
-  sed "s/__VERSION__/$v/g" app/boot.js > dist/app.new/boot.js
+  # boot.js preloads the first screen's bundle: screen name → file (bundle_split___<name>_screen_view_*).
+  local bundles; bundles=$(cd "dist/app.new/pkg/$v" && for f in bundle_split___*_screen_view_*.wasm; do
+    n=${f#bundle_split___}; printf '"%s":"%s"\n' "${n%_screen_view_*}" "$f"; done | paste -sd, -)
+  sed -e "s/__VERSION__/$v/g" -e "s|\"__BUNDLES__\"|{$bundles}|" app/boot.js > dist/app.new/boot.js
   sed -e "s/__VERSION__/$v/g" -e "s|\"__PKG_FILES__\"|$files|" public/sw.js > dist/app.new/sw.js
   # Tabs still running the previous build fetch their screens' chunks from its /pkg/<hash>/: keep
   # the two builds before this one on the server (an old tab keeps working until it reloads).

@@ -154,6 +154,21 @@ setup_chromium() {
   apt_install chromium chromium-driver
 }
 
+# Lighthouse (./tocsin bench-lighthouse), pinned, in the cache like the other node tools; kept
+# apart from package.json so that the build's tools are not reinstalled for it.
+LIGHTHOUSE_VERSION=13.5.0
+setup_lighthouse() {
+  local dir="$TOCSIN_CACHE/lighthouse-$LIGHTHOUSE_VERSION"
+  if [ ! -f "$dir/.complete" ]; then
+    log "installing lighthouse $LIGHTHOUSE_VERSION from npm (once)"
+    rm -rf "$dir"; mkdir -p "$dir"
+    (cd "$dir" && echo '{"private":true}' > package.json && PATH="$NODE_BIN:$PATH" npm install --no-audit --no-fund \
+      --loglevel=error "lighthouse@$LIGHTHOUSE_VERSION" >/dev/null) || die "installing lighthouse failed"
+    touch "$dir/.complete"
+  fi
+  export LIGHTHOUSE="$dir/node_modules/.bin/lighthouse"
+}
+
 setup_all() {
   setup_rust
   setup_wasm_bindgen

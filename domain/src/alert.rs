@@ -36,6 +36,14 @@ pub const MAX_ALERTS_PER_PAYLOAD: usize = 100;
 /// Days raw payloads are kept in the event log (`RAW_PAYLOAD_RETENTION_DAYS`); older ones are
 /// cleared by the cron, the outcome rows stay.
 pub const DEFAULT_RAW_RETENTION_DAYS: i64 = 30;
+
+/// Days the event log (one row per received event: its outcome, without the payload after
+/// [`DEFAULT_RAW_RETENTION_DAYS`]) is kept unless `EVENT_LOG_RETENTION_DAYS` says otherwise.
+/// Alerts and incidents keep their own counts and times, so metrics do not need the rows.
+pub const DEFAULT_EVENT_LOG_RETENTION_DAYS: i64 = 90;
+
+/// Event-log rows deleted per service per cron tick (bounded work; a backlog clears over ticks).
+pub const EVENT_LOG_SWEEP_PER_SERVICE: i64 = 2_000;
 pub const MAX_SUMMARY_CHARS: usize = 1024;
 pub const MAX_DEDUP_KEY_CHARS: usize = 255;
 pub const MAX_SOURCE_CHARS: usize = 255;

@@ -423,6 +423,16 @@ fn cron_sweep(c: &Ctx) {
         "the raw payload retention",
         &bind(&retention, &["'svc'", NOW, NOW]),
     );
+    // Db::clear_old_event_log (the event log retention sweep), per service.
+    let event_log = copied(
+        INGEST_RS,
+        "ingest.rs",
+        "DELETE FROM alert_events WHERE rowid IN (
+                   SELECT rowid FROM alert_events WHERE service_id = ?1 AND received_at < ?2
+                     AND rowid != (SELECT rowid FROM alert_events WHERE service_id = ?1 ORDER BY received_at DESC LIMIT 1)
+                   ORDER BY received_at LIMIT ?3)",
+    );
+    c.no_big_scan("the event log retention", &bind(&event_log, &["'svc'", NOW, "2000"]));
 }
 
 /// The checker itself: a query that does scan a big table is caught (so a pass means something).

@@ -502,6 +502,20 @@ fn raw_retention(c: &Ctx) {
     let e = raw(c);
     assert_eq!(e["raw"], "", "30 days on: the payload is gone: {e}");
     assert_eq!(e["result"], "opened", "the outcome stays");
+    // The event log itself goes after 90 days, all but the service's newest row (readiness
+    // shows when a service last heard from its monitoring); the alert keeps its outcome.
+    let r = Api::new(&c.inst.base).post(&format!("/webhooks/generic/{key}"), json!({"summary": "kept a while", "severity": "info", "dedup_key": "raw"}));
+    assert_eq!(r.status, 202);
+    let events = |c: &Ctx| c.inst.d1(&format!("SELECT COUNT(*) AS n FROM alert_events WHERE service_id = '{sid}'"))[0]["n"].as_i64().unwrap();
+    assert_eq!(events(c), 2);
+    tocsin_tests::cron(&c.inst.base, now + 89 * 86_400_000);
+    assert_eq!(events(c), 2, "89 days on: both rows stay");
+    tocsin_tests::cron(&c.inst.base, now + 91 * 86_400_000);
+    assert_eq!(events(c), 1, "91 days on: only the newest row is left");
+    let left = raw(c);
+    assert_eq!(left["result"], "deduplicated", "the newest stays: {left}");
+    let alert = c.inst.d1(&format!("SELECT event_count FROM alerts WHERE service_id = '{sid}'"));
+    assert_eq!(alert[0]["event_count"], 2, "the alert still counts both: {alert:?}");
 }
 
 fn chunked_body_capped(c: &Ctx) {

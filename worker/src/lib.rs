@@ -126,6 +126,12 @@ async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     if let Err(e) = db.clear_old_raw_payloads(now - days * 86_400_000).await {
         worker::console_error!("scheduled: raw payload retention sweep failed: {e}");
     }
+    // And the event log itself after longer (each service's newest row stays: readiness shows it).
+    let days = env.var("EVENT_LOG_RETENTION_DAYS").ok().and_then(|v| v.to_string().parse::<i64>().ok()).filter(|d| *d > 0);
+    let days = days.unwrap_or(tocsin_domain::alert::DEFAULT_EVENT_LOG_RETENTION_DAYS);
+    if let Err(e) = db.clear_old_event_log(now - days * 86_400_000, tocsin_domain::alert::EVENT_LOG_SWEEP_PER_SERVICE).await {
+        worker::console_error!("scheduled: event log retention sweep failed: {e}");
+    }
     // Retries, repeats and anything a request's own run left behind.
     deliver::pump(&db, app_url(&env), || now, None, Some(&env)).await;
 }

@@ -11,8 +11,10 @@ fn iso(ms: f64) -> String {
     String::from(js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms)).to_iso_string())
 }
 
+/// `loaded` turns true once the first answer (or error) is shown: the page below can wait for it
+/// so that the card growing does not push what it shows down (a layout shift).
 #[component]
-pub fn OnCallCard() -> impl IntoView {
+pub fn OnCallCard(loaded: RwSignal<bool>) -> impl IntoView {
     let data: RwSignal<Option<OnCallNow>> = RwSignal::new(None);
     let error: RwSignal<Option<ApiError>> = RwSignal::new(None);
     let load = move || {
@@ -20,6 +22,9 @@ pub fn OnCallCard() -> impl IntoView {
             match api::on_call_now().await {
                 Ok(d) => data.set(Some(d)),
                 Err(e) => error.set(Some(e)),
+            }
+            if !loaded.get_untracked() {
+                loaded.set(true);
             }
         })
     };

@@ -149,8 +149,14 @@ fn Workspace(id: String) -> impl IntoView {
     let show = move |result: Result<IncidentDetail, ApiError>| match result {
         Ok(mut d) => {
             live_rows.with_value(|rows| merge_rows(&mut d.timeline, rows.clone()));
-            detail.set(Some(d));
-            error.set(None);
+            // An answer equal to what is shown (the re-read a live row asked for, or the poll)
+            // redraws nothing.
+            if detail.with_untracked(|cur| cur.as_ref() != Some(&d)) {
+                detail.set(Some(d));
+            }
+            if error.with_untracked(Option::is_some) {
+                error.set(None);
+            }
         }
         Err(e) => {
             handle_error(session, &e);
@@ -162,7 +168,9 @@ fn Workspace(id: String) -> impl IntoView {
         spawn_local(async move {
             show(api::incident(&id).await);
             if let Ok(n) = api::notifications(&id).await {
-                escalation.set(Some(n));
+                if escalation.with_untracked(|cur| cur.as_ref() != Some(&n)) {
+                    escalation.set(Some(n));
+                }
             }
         })
     };
@@ -174,15 +182,23 @@ fn Workspace(id: String) -> impl IntoView {
         pending.update_value(|p| *p = Some(t));
     };
     let live = crate::live::watch(id.get_untracked(), move |rows: Vec<TimelineEntry>| {
-        let state = rows.iter().any(|r| changes_state(&r.kind));
         live_rows.update_value(|all| {
             merge_rows(all, rows.clone());
         });
-        detail.update(|d| {
-            if let Some(d) = d {
-                merge_rows(&mut d.timeline, rows);
-            }
+        // Rows the shown record already holds (the whole record arrives first on connecting)
+        // change nothing: no redraw, no re-read.
+        let rows: Vec<TimelineEntry> = detail.with_untracked(|d| match d {
+            Some(d) => rows.into_iter().filter(|r| !d.timeline.iter().any(|t| t.seq == r.seq)).collect(),
+            None => rows,
         });
+        let state = rows.iter().any(|r| changes_state(&r.kind));
+        if !rows.is_empty() && detail.with_untracked(Option::is_some) {
+            detail.update(|d| {
+                if let Some(d) = d {
+                    merge_rows(&mut d.timeline, rows);
+                }
+            });
+        }
         if state {
             reload_soon();
         }

@@ -56,8 +56,14 @@ pub fn IncidentsPage() -> impl IntoView {
                         let shown = shown_under(status, &i);
                         live_list::apply(&mut list.incidents, i, shown);
                     }
-                    incidents.set(Some(list.incidents));
-                    error.set(None);
+                    // The same list again (the re-read when the live list connects, the poll)
+                    // redraws nothing.
+                    if incidents.with_untracked(|cur| cur.as_ref() != Some(&list.incidents)) {
+                        incidents.set(Some(list.incidents));
+                    }
+                    if error.with_untracked(Option::is_some) {
+                        error.set(None);
+                    }
                 }
                 Err(e) => {
                     handle_error(session, &e);
@@ -85,8 +91,12 @@ pub fn IncidentsPage() -> impl IntoView {
         incidents.set(None);
         load();
     };
+    let oncall_loaded = RwSignal::new(false);
     view! {
-        <OnCallCard/>
+        <OnCallCard loaded=oncall_loaded/>
+        // The rest appears once the on-call card above has its rows: it grows as they arrive,
+        // which would push whatever is below it down (a layout shift).
+        <Show when=move || oncall_loaded.get()>
         <h1 class="page-title">"Incidents"</h1>
         <p class="live-note muted" data-live=move || if live.get() == Live::Live { "live" } else { "polling" }>
             {move || if live.get() == Live::Live { "● Live" } else { "Refreshing every 5 s" }}
@@ -126,6 +136,7 @@ pub fn IncidentsPage() -> impl IntoView {
                 }
             }}
         </div>
+        </Show>
     }
 }
 

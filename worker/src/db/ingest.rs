@@ -393,6 +393,29 @@ impl Db {
         Ok(res.iter().map(super::changes).sum())
     }
 
+    /// Deletes each service's event-log rows received before `cutoff`, at most `limit` per
+    /// service per call (oldest first, read from the `(service_id, received_at)` index), but never
+    /// a service's newest row: readiness shows when a service last heard from its monitoring.
+    /// The outcomes stay on the alerts and incidents themselves. Returns how many were deleted.
+    pub async fn clear_old_event_log(&self, cutoff: i64, limit: i64) -> ApiResult<usize> {
+        let services: Vec<serde_json::Value> = self.all("SELECT id FROM services", &[]).await?;
+        let mut stmts = Vec::new();
+        for s in services.iter().filter_map(|s| s["id"].as_str()) {
+            stmts.push(self.stmt(
+                "DELETE FROM alert_events WHERE rowid IN (
+                   SELECT rowid FROM alert_events WHERE service_id = ?1 AND received_at < ?2
+                     AND rowid != (SELECT rowid FROM alert_events WHERE service_id = ?1 ORDER BY received_at DESC LIMIT 1)
+                   ORDER BY received_at LIMIT ?3)",
+                args![s, cutoff, limit],
+            )?);
+        }
+        if stmts.is_empty() {
+            return Ok(0);
+        }
+        let res = self.batch(stmts).await?;
+        Ok(res.iter().map(super::changes).sum())
+    }
+
     pub async fn sns_subscriptions(&self, service_id: &str) -> ApiResult<Vec<SnsSubscriptionRow>> {
         self.all(
             "SELECT topic_arn, subscribe_url, status, updated_at FROM sns_subscriptions WHERE service_id = ? ORDER BY updated_at DESC",
