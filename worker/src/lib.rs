@@ -121,15 +121,18 @@ async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     // action tokens, cleared), and values under the previous key are re-sealed, a few a tick.
     reseal::sweep(&db, now).await;
     // Raw payloads are kept for a bounded time (outcomes stay in the event log).
-    let days = env.var("RAW_PAYLOAD_RETENTION_DAYS").ok().and_then(|v| v.to_string().parse::<i64>().ok()).filter(|d| *d > 0);
-    let days = days.unwrap_or(tocsin_domain::alert::DEFAULT_RAW_RETENTION_DAYS);
-    if let Err(e) = db.clear_old_raw_payloads(now - days * 86_400_000).await {
+    let cutoff = |var: &str, default: i64| {
+        // A day count from the environment, clamped (a huge "keep forever" must not wrap round
+        // into a cutoff in the future, which would clear everything).
+        let days = env.var(var).ok().and_then(|v| v.to_string().parse::<i64>().ok()).filter(|d| *d > 0).unwrap_or(default);
+        now - days.min(36_500) * 86_400_000
+    };
+    if let Err(e) = db.clear_old_raw_payloads(cutoff("RAW_PAYLOAD_RETENTION_DAYS", tocsin_domain::alert::DEFAULT_RAW_RETENTION_DAYS)).await {
         worker::console_error!("scheduled: raw payload retention sweep failed: {e}");
     }
     // And the event log itself after longer (each service's newest row stays: readiness shows it).
-    let days = env.var("EVENT_LOG_RETENTION_DAYS").ok().and_then(|v| v.to_string().parse::<i64>().ok()).filter(|d| *d > 0);
-    let days = days.unwrap_or(tocsin_domain::alert::DEFAULT_EVENT_LOG_RETENTION_DAYS);
-    if let Err(e) = db.clear_old_event_log(now - days * 86_400_000, tocsin_domain::alert::EVENT_LOG_SWEEP_PER_SERVICE).await {
+    let event_log_cutoff = cutoff("EVENT_LOG_RETENTION_DAYS", tocsin_domain::alert::DEFAULT_EVENT_LOG_RETENTION_DAYS);
+    if let Err(e) = db.clear_old_event_log(event_log_cutoff, tocsin_domain::alert::EVENT_LOG_SWEEP_PER_SERVICE).await {
         worker::console_error!("scheduled: event log retention sweep failed: {e}");
     }
     // Retries, repeats and anything a request's own run left behind.

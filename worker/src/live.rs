@@ -70,22 +70,23 @@ impl IncidentLive {
         self.busy.set(false);
     }
 
-    /// Adds the incident to the watched ones (best effort: unmarked, a watcher still catches up
-    /// on its next `{"after":N}` or reconnect).
-    async fn mark_watched(&self, incident_id: &str) {
+    /// Adds the incident to the watched ones; false when D1 refused (logged).
+    async fn mark_watched(&self, incident_id: &str) -> bool {
         let now = worker::Date::now().as_millis() as i64;
         let marked = match self.db() {
             Ok(db) => db.live_watch(incident_id, now).await.map_err(|e| e.to_string()),
             Err(e) => Err(e.to_string()),
         };
-        if let Err(e) = marked {
+        if let Err(e) = &marked {
             worker::console_error!("live: marking {incident_id} watched: {e}");
         }
+        marked.is_ok()
     }
 
     /// Told of a change with no socket left: the incident stops being watched, so the pump stops
     /// calling. A socket that connected while the row was being deleted marks it again (the
-    /// check after the delete sees it), so a watcher is never left unmarked.
+    /// check after the delete sees it) and gets a round: rows the pump skipped while the row was
+    /// gone are read after the mark, so none is missed.
     async fn unmark_if_unwatched(&self, incident_id: Option<String>) {
         let (Some(id), Ok(db)) = (incident_id, self.db()) else { return };
         if let Err(e) = db.live_unwatch(&id).await {
@@ -94,6 +95,7 @@ impl IncidentLive {
         }
         if !self.state.get_websockets().is_empty() {
             self.mark_watched(&id).await;
+            self.sync(None).await;
         }
     }
 
@@ -154,7 +156,12 @@ impl DurableObject for IncidentLive {
                 pair.server.serialize_attachment(&seen)?;
                 // Watched from here on: the pump tells this object of every row marked after the
                 // mark, and the catch-up below (read after it) sends every row before.
-                self.mark_watched(&seen.incident_id).await;
+                if !self.mark_watched(&seen.incident_id).await {
+                    // Unmarked, nobody would tell this socket of changes: the client reconnects
+                    // (with back-off) rather than show a record that silently stopped.
+                    let _ = pair.server.close(Some(1011), Some("try again"));
+                    return Response::from_websocket(pair.client);
+                }
                 self.sync(Some(pair.server.clone())).await;
                 Response::from_websocket(pair.client)
             }

@@ -92,6 +92,13 @@ pub fn IncidentsPage() -> impl IntoView {
         load();
     };
     let oncall_loaded = RwSignal::new(false);
+    // A stalled on-call answer (a weak network) must never hide the incidents: after a moment
+    // the list shows anyway (a late card then shifts it, which is the lesser harm).
+    spawn_local(async move {
+        gloo_timers::future::TimeoutFuture::new(1_500).await;
+        // The page may have gone meanwhile (the signal with it).
+        let _ = oncall_loaded.try_set(true);
+    });
     view! {
         <OnCallCard loaded=oncall_loaded/>
         // The rest appears once the on-call card above has its rows: it grows as they arrive,

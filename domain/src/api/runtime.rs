@@ -20,5 +20,14 @@ pub struct RuntimeFigures {
     /// The statements sent most often: the start of the SQL (a batch: its size and first
     /// statement) and how many round trips.
     #[serde(default)]
-    pub d1_top: Vec<(String, u64)>,
+    pub d1_top: Vec<StatementCount>,
+}
+
+/// How many round trips started with one statement.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct StatementCount {
+    /// The start of the SQL (for a batch: its size and first statement), without bound values.
+    pub sql: String,
+    pub round_trips: u64,
 }

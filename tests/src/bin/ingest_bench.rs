@@ -519,7 +519,7 @@ fn main() {
     let d1_line = format!("{:.2} round trips, {:.2} statements", per_event(0, d1_before), per_event(1, d1_before));
     println!("  D1 per event: {d1_line}; most sent (since start, whole isolate):");
     for top in admin.get("/api/admin/runtime").json["d1_top"].as_array().into_iter().flatten().take(12) {
-        println!("    {:>7}  {}", top[1], top[0].as_str().unwrap_or(""));
+        println!("    {:>7}  {}", top["round_trips"], top["sql"].as_str().unwrap_or(""));
     }
 
     // 4. The stored state, read straight from D1.

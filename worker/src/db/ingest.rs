@@ -409,11 +409,14 @@ impl Db {
                 args![s, cutoff, limit],
             )?);
         }
-        if stmts.is_empty() {
-            return Ok(0);
+        // Ten services per transaction: a first sweep over a long backlog stays small per batch.
+        let mut deleted = 0;
+        let mut stmts = stmts.into_iter().peekable();
+        while stmts.peek().is_some() {
+            let chunk: Vec<_> = stmts.by_ref().take(10).collect();
+            deleted += self.batch(chunk).await?.iter().map(super::changes).sum::<usize>();
         }
-        let res = self.batch(stmts).await?;
-        Ok(res.iter().map(super::changes).sum())
+        Ok(deleted)
     }
 
     pub async fn sns_subscriptions(&self, service_id: &str) -> ApiResult<Vec<SnsSubscriptionRow>> {

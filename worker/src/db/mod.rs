@@ -217,9 +217,12 @@ async fn call(promise: Result<js_sys::Promise, JsValue>, statements: u64, sql: &
     });
     BY_SQL.with(|b| {
         let mut b = b.borrow_mut();
-        if b.len() < 500 {
-            let key: String = sql.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(90).collect();
-            *b.entry(key).or_default() += 1;
+        let key: String = sql.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(90).collect();
+        // Bounded: new statements stop being listed after 500, known ones keep counting.
+        if let Some(n) = b.get_mut(&key) {
+            *n += 1;
+        } else if b.len() < 500 {
+            b.insert(key, 1);
         }
     });
     let promise = promise.map_err(|e| ApiError::Db(js_message(&e)))?;

@@ -1,7 +1,7 @@
 //! `GET /api/admin/runtime` (admins only): figures about the isolate that answered, read by
 //! `./tocsin bench-ingest` to show whether the wasm linear memory stays flat under load.
 
-use tocsin_domain::api::runtime::RuntimeFigures;
+use tocsin_domain::api::runtime::{RuntimeFigures, StatementCount};
 use tocsin_domain::auth::Permission;
 use worker::Response;
 
@@ -21,5 +21,5 @@ fn wasm_memory_bytes() -> u64 {
 pub async fn get(cx: &Cx) -> ApiResult<Response> {
     cx.caller().await?.require(Permission::Administer)?;
     let (d1_round_trips, d1_statements) = crate::db::d1_calls();
-    json(200, &RuntimeFigures { wasm_memory_bytes: wasm_memory_bytes(), d1_round_trips, d1_statements, d1_top: crate::db::d1_top(15) })
+    json(200, &RuntimeFigures { wasm_memory_bytes: wasm_memory_bytes(), d1_round_trips, d1_statements, d1_top: crate::db::d1_top(15).into_iter().map(|(sql, round_trips)| StatementCount { sql, round_trips }).collect() })
 }
