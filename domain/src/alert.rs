@@ -42,6 +42,31 @@ pub const DEFAULT_RAW_RETENTION_DAYS: i64 = 30;
 /// Alerts and incidents keep their own counts and times, so metrics do not need the rows.
 pub const DEFAULT_EVENT_LOG_RETENTION_DAYS: i64 = 90;
 
+/// The instant before which a retention sweep clears, from a configured day count (`None`, zero,
+/// negative or unparsable: `default_days`). Clamped to 100 years, so a huge "keep forever" cannot
+/// overflow into a cutoff in the future, which would clear everything.
+pub fn retention_cutoff(now_ms: i64, configured: Option<&str>, default_days: i64) -> i64 {
+    let days = configured.and_then(|v| v.trim().parse::<i64>().ok()).filter(|d| *d > 0).unwrap_or(default_days);
+    now_ms - days.min(36_500) * 86_400_000
+}
+
+#[cfg(test)]
+mod retention_tests {
+    use super::retention_cutoff;
+
+    #[test]
+    fn cutoff_is_days_back_defaulted_and_clamped() {
+        let now = 1_800_000_000_000;
+        assert_eq!(retention_cutoff(now, Some("30"), 90), now - 30 * 86_400_000);
+        for bad in [None, Some(""), Some("0"), Some("-5"), Some("forever")] {
+            assert_eq!(retention_cutoff(now, bad, 90), now - 90 * 86_400_000, "{bad:?}");
+        }
+        let huge = retention_cutoff(now, Some("999999999999"), 90);
+        assert_eq!(huge, now - 36_500 * 86_400_000);
+        assert!(huge < now, "never a cutoff in the future");
+    }
+}
+
 /// Event-log rows deleted per service per cron tick (bounded work; a backlog clears over ticks).
 pub const EVENT_LOG_SWEEP_PER_SERVICE: i64 = 2_000;
 pub const MAX_SUMMARY_CHARS: usize = 1024;

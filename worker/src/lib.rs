@@ -121,12 +121,7 @@ async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     // action tokens, cleared), and values under the previous key are re-sealed, a few a tick.
     reseal::sweep(&db, now).await;
     // Raw payloads are kept for a bounded time (outcomes stay in the event log).
-    let cutoff = |var: &str, default: i64| {
-        // A day count from the environment, clamped (a huge "keep forever" must not wrap round
-        // into a cutoff in the future, which would clear everything).
-        let days = env.var(var).ok().and_then(|v| v.to_string().parse::<i64>().ok()).filter(|d| *d > 0).unwrap_or(default);
-        now - days.min(36_500) * 86_400_000
-    };
+    let cutoff = |var: &str, default: i64| tocsin_domain::alert::retention_cutoff(now, env.var(var).ok().map(|v| v.to_string()).as_deref(), default);
     if let Err(e) = db.clear_old_raw_payloads(cutoff("RAW_PAYLOAD_RETENTION_DAYS", tocsin_domain::alert::DEFAULT_RAW_RETENTION_DAYS)).await {
         worker::console_error!("scheduled: raw payload retention sweep failed: {e}");
     }
