@@ -215,6 +215,39 @@ fn concurrent_identical(c: &Ctx) {
     let mut want = vec!["deduplicated".to_string(); 7];
     want.push("opened".into());
     assert_eq!(results, want, "one opened it, seven were counted on it");
+
+    // A burst of different alerts and their repeats: requests that arrive while one round trip
+    // is in flight share the next (group commit), and each still gets its own outcome.
+    let figures = || {
+        let r = c.admin().get("/api/admin/runtime").json;
+        (r["d1_group_round_trips"].as_u64().unwrap(), r["d1_group_batches"].as_u64().unwrap())
+    };
+    let (trips0, batches0) = figures();
+    let (sid, key) = c.service("Burst", json!({}));
+    let barrier = Arc::new(std::sync::Barrier::new(24));
+    let handles: Vec<_> = (0..24)
+        .map(|i| {
+            let body = json!({"routing_key": key, "event_action": "trigger", "dedup_key": format!("burst-{}", i % 12),
+                "payload": {"summary": format!("Burst {}", i % 12), "source": "prom", "severity": "error"}})
+            .to_string();
+            let (base, barrier) = (base.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                let api = Api::new(&base);
+                barrier.wait();
+                api.send("POST", "/v2/enqueue", Some(body.into_bytes()), &[])
+            })
+        })
+        .collect();
+    let replies: Vec<Reply> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    assert!(replies.iter().all(|r| r.status == 202), "{replies:?}");
+    let incidents = c.incidents_of(&sid);
+    assert_eq!(incidents.len(), 12, "one incident per dedup key");
+    for i in &incidents {
+        let d = c.incident(i["id"].as_str().unwrap());
+        assert_eq!((d["alerts"].as_array().unwrap().len(), &d["alerts"][0]["event_count"]), (1, &json!(2)), "one alert, its repeat counted: {d}");
+    }
+    let (trips, batches) = figures();
+    assert!(batches - batches0 > trips - trips0, "some round trip carried more than one request's batch: {} batches in {} round trips", batches - batches0, trips - trips0);
 }
 
 fn og(c: &Ctx, method: &str, path: &str, key: &str, body: Option<Value>) -> Reply {

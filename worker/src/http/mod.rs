@@ -197,6 +197,8 @@ pub async fn handle(req: Request, db: Db, env: Env, now: i64) -> Response {
     let path = req.path();
     let segs: Vec<String> = path.trim_matches('/').split('/').map(percent_decode).collect();
     let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
+    // Ingestion's round trips share the isolate's group commit (see `db::group`).
+    let db = if matches!(segs.as_slice(), ["webhooks", _, _] | ["v2", ..]) { db.grouped() } else { db };
     let mut cx = Cx { req, db, now, env };
     use Method::*;
     let wrong = || ApiError::MethodNotAllowed { method: method.to_string() };
