@@ -111,7 +111,8 @@ pub fn repeat_rule(p: Option<&PreferencesRow>) -> Option<RepeatRule> {
 /// (an alert storm) ask the running one to go round again instead of each running their own.
 pub async fn pump_after_request(env: &Env, ctx: &Context, app_url_var: Option<String>) {
     let Ok(d1) = env.d1("DB") else { return };
-    let db = &Db::new(d1);
+    // After-response work of a storm rides the same group commit as ingestion (see `db::group`).
+    let db = &Db::new(d1).grouped();
     let now = || worker::Date::now().as_millis() as i64;
     let started = now();
     // A pump cancelled with its request (Workers end waitUntil work ~30 s after the response)
@@ -411,7 +412,7 @@ async fn send_due(db: &Db, now: &impl Fn() -> i64, spawn: Option<(&Context, &Env
             let env = env.clone();
             ctx.wait_until(async move {
                 let Ok(d1) = env.d1("DB") else { return };
-                if let Err(e) = send_claimed(&Db::new(d1), claimed, &|| worker::Date::now().as_millis() as i64).await {
+                if let Err(e) = send_claimed(&Db::new(d1).grouped(), claimed, &|| worker::Date::now().as_millis() as i64).await {
                     worker::console_error!("delivery: {e}");
                 }
             });

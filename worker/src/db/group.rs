@@ -1,4 +1,5 @@
-//! Group commit for ingestion: while one of this isolate's grouped D1 round trips is in flight,
+//! Group commit for ingestion and the work a storm starts after its responses (deliveries, the
+//! escalation clock's re-arm): while one of this isolate's grouped D1 round trips is in flight,
 //! the statements of other requests wait in a queue, and the next round trip carries all of them
 //! as one D1 batch (one transaction, in arrival order). Idle, nothing waits; in an alert storm,
 //! dozens of events share one round trip (D1's client costs the isolate about 1.5 ms of CPU per
