@@ -258,6 +258,18 @@ fn incident_page(c: &Ctx) {
         p.iter().any(|d| d.contains("incident_id=?")),
         "an incident's pages are found by incident, not among all of the organisation's: {p:?}"
     );
+    // `Db::page_deliveries_of`: the deliveries of its pages (the notifications panel).
+    let deliveries = copied(
+        PAGING_RS,
+        "paging.rs",
+        "SELECT d.source, d.channel, d.state, d.created_at, p.device,
+               (SELECT a.status FROM delivery_attempts a WHERE a.delivery_id = d.id ORDER BY a.attempt DESC LIMIT 1) AS status,
+               (SELECT a.at FROM delivery_attempts a WHERE a.delivery_id = d.id ORDER BY a.attempt DESC LIMIT 1) AS last_at
+             FROM outbound_deliveries d LEFT JOIN push_subscriptions p ON p.id = d.target_id AND d.channel = 'push'
+             WHERE d.org_id = ? AND d.incident_id = ? AND d.channel IN ('push', 'personal_webhook') ORDER BY d.created_at LIMIT 500",
+    );
+    let p = c.no_big_scan("its page deliveries", &bind(&deliveries, &[ORG, ID]));
+    assert!(p.iter().any(|d| d.contains("outbound_deliveries_incident")), "an incident's deliveries are found by incident: {p:?}");
     // `Db::timeline_after`: the live record's catch-up.
     let after = copied(INCIDENTS_RS, "incidents.rs", "SELECT id, seq, at, kind, actor, message FROM timeline WHERE org_id = ? AND incident_id = ? AND seq > ? ORDER BY seq LIMIT ?");
     c.no_big_scan(

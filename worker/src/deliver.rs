@@ -272,23 +272,25 @@ async fn page_deliveries<'a>(db: &Db, p: &'a OutboxPageRow, prefs: Option<&'a Pr
     Ok(out)
 }
 
+/// Pending pages become deliveries. The pages are independent (one outbox row each), so they are
+/// worked on together: on a grouped handle their reads and writes share round trips, and a page
+/// waits for a few round trips however many others are pending (a storm's pages do not queue
+/// one behind another). The first failure is returned once all have run.
 async fn dispatch_pages(db: &Db, app_url_var: Option<&str>, now: i64) -> ApiResult<()> {
-    for p in db.pending_pages(BATCH).await? {
+    let pages = db.pending_pages(BATCH).await?;
+    let results = futures_util::future::join_all(pages.into_iter().map(|p| async move {
         let status: IncidentStatus = p.status.parse().unwrap_or(IncidentStatus::Triggered);
-        match notification::page_wanted(Some(status), time(p.created_at), time(now)) {
-            Ok(()) => {}
-            Err(why) => {
-                let state = if why == NotWanted::TooOld { "expired" } else { "skipped" };
-                db.dispatch_page(&p.id, state, None, &[], now).await?;
-                continue;
-            }
+        if let Err(why) = notification::page_wanted(Some(status), time(p.created_at), time(now)) {
+            let state = if why == NotWanted::TooOld { "expired" } else { "skipped" };
+            return db.dispatch_page(&p.id, state, None, &[], now).await;
         }
         let prefs = db.preferences(&p.user_id).await?;
         let ds = page_deliveries(db, &p, prefs.as_ref(), &format!("outbox:{}", p.id), false, app_url_var, now).await?;
         let next = next_repeat(repeat_rule(prefs.as_ref()), subject(&p).severity, status, time(now), 0).map(|t| t.timestamp_millis());
-        db.dispatch_page(&p.id, "dispatched", next, &ds, now).await?;
-    }
-    Ok(())
+        db.dispatch_page(&p.id, "dispatched", next, &ds, now).await
+    }))
+    .await;
+    results.into_iter().collect()
 }
 
 async fn dispatch_repeats(db: &Db, app_url_var: Option<&str>, now: i64) -> ApiResult<()> {
@@ -423,9 +425,11 @@ async fn send_due(db: &Db, now: &impl Fn() -> i64, spawn: Option<(&Context, &Env
 
 async fn send_claimed(db: &Db, claimed: Vec<DeliveryRow>, now: &impl Fn() -> i64) -> ApiResult<()> {
     let push_ids: Vec<&str> = claimed.iter().filter(|d| d.channel == "push").map(|d| d.target_id.as_str()).collect();
-    let subs: HashMap<String, crate::db::SubscriptionRow> = db.subscriptions_by_id(&push_ids).await?.into_iter().map(|s| (s.id.clone(), s)).collect();
     let page_incidents: Vec<&str> = claimed.iter().filter(|d| d.event == "page").filter_map(|d| d.incident_id.as_deref()).collect();
-    let statuses: HashMap<String, String> = db.incident_statuses(&page_incidents).await?.into_iter().collect();
+    // Both reads at once (on a grouped handle, one round trip): a page waits for as few as possible.
+    let (subs, statuses) = futures_util::future::try_join(db.subscriptions_by_id(&push_ids), db.incident_statuses(&page_incidents)).await?;
+    let subs: HashMap<String, crate::db::SubscriptionRow> = subs.into_iter().map(|s| (s.id.clone(), s)).collect();
+    let statuses: HashMap<String, String> = statuses.into_iter().collect();
     let sends = claimed.iter().map(|d| send_one(db, d, &subs, &statuses, now));
     let results = futures_util::future::join_all(sends).await;
     for r in results {

@@ -10,7 +10,8 @@
 //! * then, growing the same instance to each size (default 1 000 → 100 000 → 1 000 000 history
 //!   alerts): resolved incidents of 10 alerts each over the year before, each with 12 timeline
 //!   rows, 2 event-log rows per alert (raw payloads only in the last 30 days, as the retention
-//!   sweep leaves them), a page with its push delivery and attempt, every 50th published on the
+//!   sweep leaves them; event-log rows older than 90 days are then cleared by cron ticks before
+//!   anything is timed, as a running instance would have cleared them minute by minute), a page with its push delivery and attempt, every 50th published on the
 //!   status page with 2 updates, every 100th with a past on-call override.
 //!
 //! At each size: p50/p95 (REQUESTS timed requests each, default 30 after 2 warm-up ones;
@@ -344,6 +345,29 @@ fn main() {
             c["timeline"],
             c["events"],
             c["deliveries"],
+            t.elapsed().as_secs_f64()
+        );
+
+        // History seeded at once is a year of event log older than its retention (90 days) that
+        // a running instance would have swept minute by minute: the cron clears that backlog in
+        // bounded ticks first (reported), so the sweep is timed as it runs every minute after.
+        let events = || inst.d1("SELECT COUNT(*) AS n FROM alert_events")[0]["n"].as_i64().unwrap_or(0);
+        let (t, before, mut ticks) = (Instant::now(), events(), 0);
+        let mut left = before;
+        while ticks < 2_000 {
+            tocsin_tests::cron(&inst.base, now_ms());
+            ticks += 1;
+            let now_left = events();
+            if left - now_left < 1_000 {
+                left = now_left;
+                break;
+            }
+            left = now_left;
+        }
+        println!(
+            "{}: the retention sweep cleared {} event-log rows older than 90 days in {ticks} cron ticks ({:.1} s)",
+            label(size),
+            before - left,
             t.elapsed().as_secs_f64()
         );
 

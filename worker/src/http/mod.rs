@@ -95,8 +95,12 @@ impl Cx {
     pub async fn body(&mut self, limit: usize) -> ApiResult<Vec<u8>> {
         use futures_util::StreamExt;
         if let Some(len) = self.req.headers().get("Content-Length").ok().flatten() {
-            if len.trim().parse::<usize>().map(|n| n > limit).unwrap_or(false) {
-                return Err(ApiError::TooLarge { limit });
+            match len.trim().parse::<usize>() {
+                Ok(n) if n > limit => return Err(ApiError::TooLarge { limit }),
+                // A length within the limit frames the body: read it in one piece (a stream
+                // reader costs a JS round per chunk, on every webhook of a storm).
+                Ok(_) => return self.req.bytes().await.map_err(|e| ApiError::field("body", format!("could not be read: {e}"))),
+                Err(_) => {}
             }
         }
         let Ok(mut stream) = self.req.stream() else { return Ok(Vec::new()) };
