@@ -111,8 +111,7 @@ pub fn repeat_rule(p: Option<&PreferencesRow>) -> Option<RepeatRule> {
 /// (an alert storm) ask the running one to go round again instead of each running their own.
 pub async fn pump_after_request(env: &Env, ctx: &Context, app_url_var: Option<String>) {
     let Ok(d1) = env.d1("DB") else { return };
-    // After-response work of a storm rides the same group commit as ingestion (see `db::group`).
-    let db = &Db::new(d1).grouped();
+    let db = &Db::new(d1);
     let now = || worker::Date::now().as_millis() as i64;
     let started = now();
     // A pump cancelled with its request (Workers end waitUntil work ~30 s after the response)
@@ -272,25 +271,39 @@ async fn page_deliveries<'a>(db: &Db, p: &'a OutboxPageRow, prefs: Option<&'a Pr
     Ok(out)
 }
 
-/// Pending pages become deliveries. The pages are independent (one outbox row each), so they are
-/// worked on together: on a grouped handle their reads and writes share round trips, and a page
-/// waits for a few round trips however many others are pending (a storm's pages do not queue
-/// one behind another). The first failure is returned once all have run.
+/// Pending pages become deliveries. Pages to different people or about different incidents are
+/// independent, so they are worked on together: a page waits for its own few round trips however
+/// many others are pending (a storm's pages do not queue one behind another). One person's pages about one incident go in the order
+/// they were made: the newest takes over repeating. The first failure is returned once all ran.
 async fn dispatch_pages(db: &Db, app_url_var: Option<&str>, now: i64) -> ApiResult<()> {
-    let pages = db.pending_pages(BATCH).await?;
-    let results = futures_util::future::join_all(pages.into_iter().map(|p| async move {
-        let status: IncidentStatus = p.status.parse().unwrap_or(IncidentStatus::Triggered);
-        if let Err(why) = notification::page_wanted(Some(status), time(p.created_at), time(now)) {
-            let state = if why == NotWanted::TooOld { "expired" } else { "skipped" };
-            return db.dispatch_page(&p.id, state, None, &[], now).await;
+    let mut chains: Vec<((String, String), Vec<OutboxPageRow>)> = Vec::new();
+    for p in db.pending_pages(BATCH).await? {
+        let key = (p.incident_id.clone(), p.user_id.clone());
+        match chains.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, pages)) => pages.push(p),
+            None => chains.push((key, vec![p])),
         }
-        let prefs = db.preferences(&p.user_id).await?;
-        let ds = page_deliveries(db, &p, prefs.as_ref(), &format!("outbox:{}", p.id), false, app_url_var, now).await?;
-        let next = next_repeat(repeat_rule(prefs.as_ref()), subject(&p).severity, status, time(now), 0).map(|t| t.timestamp_millis());
-        db.dispatch_page(&p.id, "dispatched", next, &ds, now).await
+    }
+    let results = futures_util::future::join_all(chains.into_iter().map(|(_, pages)| async move {
+        for p in pages {
+            dispatch_one_page(db, &p, app_url_var, now).await?;
+        }
+        Ok(())
     }))
     .await;
     results.into_iter().collect()
+}
+
+async fn dispatch_one_page(db: &Db, p: &OutboxPageRow, app_url_var: Option<&str>, now: i64) -> ApiResult<()> {
+    let status: IncidentStatus = p.status.parse().unwrap_or(IncidentStatus::Triggered);
+    if let Err(why) = notification::page_wanted(Some(status), time(p.created_at), time(now)) {
+        let state = if why == NotWanted::TooOld { "expired" } else { "skipped" };
+        return db.dispatch_page(&p.id, state, None, &[], now).await;
+    }
+    let prefs = db.preferences(&p.user_id).await?;
+    let ds = page_deliveries(db, p, prefs.as_ref(), &format!("outbox:{}", p.id), false, app_url_var, now).await?;
+    let next = next_repeat(repeat_rule(prefs.as_ref()), subject(p).severity, status, time(now), 0).map(|t| t.timestamp_millis());
+    db.dispatch_page(&p.id, "dispatched", next, &ds, now).await
 }
 
 async fn dispatch_repeats(db: &Db, app_url_var: Option<&str>, now: i64) -> ApiResult<()> {
@@ -414,7 +427,7 @@ async fn send_due(db: &Db, now: &impl Fn() -> i64, spawn: Option<(&Context, &Env
             let env = env.clone();
             ctx.wait_until(async move {
                 let Ok(d1) = env.d1("DB") else { return };
-                if let Err(e) = send_claimed(&Db::new(d1).grouped(), claimed, &|| worker::Date::now().as_millis() as i64).await {
+                if let Err(e) = send_claimed(&Db::new(d1), claimed, &|| worker::Date::now().as_millis() as i64).await {
                     worker::console_error!("delivery: {e}");
                 }
             });
@@ -426,10 +439,10 @@ async fn send_due(db: &Db, now: &impl Fn() -> i64, spawn: Option<(&Context, &Env
 async fn send_claimed(db: &Db, claimed: Vec<DeliveryRow>, now: &impl Fn() -> i64) -> ApiResult<()> {
     let push_ids: Vec<&str> = claimed.iter().filter(|d| d.channel == "push").map(|d| d.target_id.as_str()).collect();
     let page_incidents: Vec<&str> = claimed.iter().filter(|d| d.event == "page").filter_map(|d| d.incident_id.as_deref()).collect();
-    // Both reads at once (on a grouped handle, one round trip): a page waits for as few as possible.
-    let (subs, statuses) = futures_util::future::try_join(db.subscriptions_by_id(&push_ids), db.incident_statuses(&page_incidents)).await?;
-    let subs: HashMap<String, crate::db::SubscriptionRow> = subs.into_iter().map(|s| (s.id.clone(), s)).collect();
-    let statuses: HashMap<String, String> = statuses.into_iter().collect();
+    // Both reads at once: a page waits for one round trip, not two.
+    let (subs, statuses) = futures_util::future::join(db.subscriptions_by_id(&push_ids), db.incident_statuses(&page_incidents)).await;
+    let subs: HashMap<String, crate::db::SubscriptionRow> = subs?.into_iter().map(|s| (s.id.clone(), s)).collect();
+    let statuses: HashMap<String, String> = statuses?.into_iter().collect();
     let sends = claimed.iter().map(|d| send_one(db, d, &subs, &statuses, now));
     let results = futures_util::future::join_all(sends).await;
     for r in results {

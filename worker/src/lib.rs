@@ -72,7 +72,7 @@ async fn arm_after_request(env: &Env) {
     }
     ARMING.with(|a| a.set(started));
     if let Ok(d1) = env.d1("DB") {
-        let db = db::Db::new(d1).grouped();
+        let db = db::Db::new(d1);
         for _ in 0..100 {
             ARM_AGAIN.with(|a| a.set(false));
             realtime::arm(env, &db).await;

@@ -21,12 +21,6 @@ pub struct RuntimeFigures {
     /// statement) and how many round trips.
     #[serde(default)]
     pub d1_top: Vec<StatementCount>,
-    /// Round trips that carried a group (ingestion's group commit), and the batches (requests'
-    /// writes and reads) they carried: batches ÷ round trips is the mean group size.
-    #[serde(default)]
-    pub d1_group_round_trips: u64,
-    #[serde(default)]
-    pub d1_group_batches: u64,
 }
 
 /// How many round trips started with one statement.

@@ -319,11 +319,10 @@ fn wasm_mb(admin: &Api) -> f64 {
     admin.get("/api/admin/runtime").json["wasm_memory_bytes"].as_f64().unwrap_or(f64::NAN) / 1_048_576.0
 }
 
-/// The answering isolate's D1 round trips, statements, group-commit round trips and the batches
-/// they carried, so far (one isolate under `wrangler dev`).
-fn d1_calls(admin: &Api) -> [f64; 4] {
+/// The answering isolate's D1 round trips and statements so far (one isolate under `wrangler dev`).
+fn d1_calls(admin: &Api) -> (f64, f64) {
     let r = admin.get("/api/admin/runtime").json;
-    ["d1_round_trips", "d1_statements", "d1_group_round_trips", "d1_group_batches"].map(|k| r[k].as_f64().unwrap_or(f64::NAN))
+    (r["d1_round_trips"].as_f64().unwrap_or(f64::NAN), r["d1_statements"].as_f64().unwrap_or(f64::NAN))
 }
 
 /// Paging for the storm: service 0's policy pages the admin's one device at once (level 1)
@@ -508,15 +507,16 @@ fn main() {
     for _ in 0..30 {
         std::thread::sleep(Duration::from_secs(1));
         let again = d1_calls(&admin);
-        if again[0] - d1_after[0] <= 2.0 {
+        if again.0 - d1_after.0 <= 2.0 {
             break;
         }
         d1_after = again;
     }
-    let per_event = |i: usize, before: [f64; 4]| (d1_after[i] - before[i]) / run.lat.len() as f64;
+    let per_event = |i: usize, before: (f64, f64)| {
+        let (a, b) = (if i == 0 { d1_after.0 } else { d1_after.1 }, if i == 0 { before.0 } else { before.1 });
+        (a - b) / run.lat.len() as f64
+    };
     let d1_line = format!("{:.2} round trips, {:.2} statements", per_event(0, d1_before), per_event(1, d1_before));
-    let (trips, batches) = (d1_after[2] - d1_before[2], d1_after[3] - d1_before[3]);
-    println!("  group commit: {trips} round trips carried {batches} requests' batches ({:.1} per round trip)", batches / trips.max(1.0));
     println!("  D1 per event: {d1_line}; most sent (since start, whole isolate):");
     for top in admin.get("/api/admin/runtime").json["d1_top"].as_array().into_iter().flatten().take(12) {
         println!("    {:>7}  {}", top["round_trips"], top["sql"].as_str().unwrap_or(""));

@@ -5,7 +5,6 @@ mod action_items;
 mod audit;
 mod command;
 mod checklists;
-mod group;
 mod import;
 mod incidents;
 mod ingest;
@@ -28,7 +27,6 @@ pub use action_items::*;
 pub use audit::*;
 pub use command::*;
 pub use checklists::*;
-pub use group::group_figures;
 pub use import::*;
 pub use incidents::*;
 pub use ingest::*;
@@ -53,8 +51,6 @@ use crate::error::{ApiError, ApiResult};
 
 pub struct Db {
     d1: D1Database,
-    /// Whether this handle's round trips go through the isolate's group commit (`group`).
-    grouped: bool,
 }
 
 /// A value bound to a `?` placeholder.
@@ -108,24 +104,7 @@ pub fn is_unique_violation(e: &ApiError) -> bool {
 
 impl Db {
     pub fn new(d1: D1Database) -> Self {
-        Self { d1, grouped: false }
-    }
-
-    /// This handle with every round trip (reads too) carried by the isolate's group commit: for
-    /// ingestion, whose statements all decide for themselves (see `group`).
-    pub fn grouped(self) -> Self {
-        Self { grouped: true, ..self }
-    }
-
-    /// One statement's result: alone, or as a batch of one in the next group round trip.
-    async fn one(&self, stmt: D1PreparedStatement, sql: &str) -> ApiResult<D1Result> {
-        let res = if self.grouped {
-            self.batch(vec![stmt]).await?.pop().ok_or_else(|| ApiError::Db("D1 answered a batch of one with no result".into()))?
-        } else {
-            D1Result(call(stmt.inner().all(), 1, sql).await?)
-        };
-        check(&res)?;
-        Ok(res)
+        Self { d1 }
     }
 
     pub fn stmt(&self, sql: &str, args: &[Arg<'_>]) -> ApiResult<D1PreparedStatement> {
@@ -134,9 +113,6 @@ impl Db {
     }
 
     pub async fn first<T: DeserializeOwned>(&self, sql: &str, args: &[Arg<'_>]) -> ApiResult<Option<T>> {
-        if self.grouped {
-            return Ok(rows(&self.one(self.stmt(sql, args)?, sql).await?)?.into_iter().next());
-        }
         let row = call(self.stmt(sql, args)?.inner().first(None), 1, sql).await?;
         if row.is_null() || row.is_undefined() {
             return Ok(None);
@@ -145,7 +121,9 @@ impl Db {
     }
 
     pub async fn all<T: DeserializeOwned>(&self, sql: &str, args: &[Arg<'_>]) -> ApiResult<Vec<T>> {
-        rows(&self.one(self.stmt(sql, args)?, sql).await?)
+        let res = D1Result(call(self.stmt(sql, args)?.inner().all(), 1, sql).await?);
+        check(&res)?;
+        rows(&res)
     }
 
     /// The `n` column of a query's first row (counts, maxima).
@@ -170,33 +148,30 @@ impl Db {
         if values.is_empty() {
             return Ok(Vec::new());
         }
-        rows(&self.one(self.stmt_in(sql, values)?, sql).await?)
+        let res = D1Result(call(self.stmt_in(sql, values)?.inner().all(), 1, sql).await?);
+        check(&res)?;
+        rows(&res)
     }
 
     /// Runs one write and returns how many rows it changed.
     pub async fn run(&self, sql: &str, args: &[Arg<'_>]) -> ApiResult<usize> {
-        Ok(changes(&self.one(self.stmt(sql, args)?, sql).await?))
+        let res = D1Result(call(self.stmt(sql, args)?.inner().run(), 1, sql).await?);
+        check(&res)?;
+        Ok(changes(&res))
     }
 
-    /// Runs statements atomically, in order, in one round trip (on a grouped handle, with other
-    /// requests' batches in the same transaction).
+    /// Runs statements atomically, in order, in one round trip.
     pub async fn batch(&self, stmts: Vec<D1PreparedStatement>) -> ApiResult<Vec<D1Result>> {
+        let n = stmts.len() as u64;
+        let label = stmts.first().and_then(|s| js_sys::Reflect::get(s.inner(), &JsValue::from_str("statement")).ok()).and_then(|v| v.as_string()).unwrap_or_default();
         let list: js_sys::Array = stmts.iter().map(|s| JsValue::from(s.inner().clone())).collect();
-        let results = if self.grouped { self.grouped_batch(list).await? } else { self.send(&list).await? };
-        let results: Vec<D1Result> = results.iter().map(D1Result).collect();
+        let d1: &worker::worker_sys::D1Database = self.d1.as_ref().unchecked_ref();
+        let results = call(d1.batch(list), n, &format!("batch of {n}: {label}")).await?;
+        let results: Vec<D1Result> = js_sys::Array::from(&results).iter().map(D1Result).collect();
         for r in &results {
             check(r)?;
         }
         Ok(results)
-    }
-
-    /// One D1 batch round trip: the results array as D1 answered it.
-    async fn send(&self, list: &js_sys::Array) -> ApiResult<js_sys::Array> {
-        let n = list.length();
-        let label = js_sys::Reflect::get(&list.get(0), &JsValue::from_str("statement")).ok().and_then(|v| v.as_string()).unwrap_or_default();
-        let d1: &worker::worker_sys::D1Database = self.d1.as_ref().unchecked_ref();
-        let results = call(d1.batch(list.clone()), n.into(), &format!("batch of {n}: {label}")).await?;
-        Ok(js_sys::Array::from(&results))
     }
 
     pub async fn ping(&self) -> ApiResult<()> {

@@ -99,7 +99,10 @@ impl Cx {
                 Ok(n) if n > limit => return Err(ApiError::TooLarge { limit }),
                 // A length within the limit frames the body: read it in one piece (a stream
                 // reader costs a JS round per chunk, on every webhook of a storm).
-                Ok(_) => return self.req.bytes().await.map_err(|e| ApiError::field("body", format!("could not be read: {e}"))),
+                Ok(_) => {
+                    let bytes = self.req.bytes().await.map_err(|e| ApiError::field("body", format!("could not be read: {e}")))?;
+                    return if bytes.len() > limit { Err(ApiError::TooLarge { limit }) } else { Ok(bytes) };
+                }
                 Err(_) => {}
             }
         }
@@ -201,8 +204,6 @@ pub async fn handle(req: Request, db: Db, env: Env, now: i64) -> Response {
     let path = req.path();
     let segs: Vec<String> = path.trim_matches('/').split('/').map(percent_decode).collect();
     let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
-    // Ingestion's round trips share the isolate's group commit (see `db::group`).
-    let db = if matches!(segs.as_slice(), ["webhooks", _, _] | ["v2", ..]) { db.grouped() } else { db };
     let mut cx = Cx { req, db, now, env };
     use Method::*;
     let wrong = || ApiError::MethodNotAllowed { method: method.to_string() };

@@ -21,7 +21,5 @@ fn wasm_memory_bytes() -> u64 {
 pub async fn get(cx: &Cx) -> ApiResult<Response> {
     cx.caller().await?.require(Permission::Administer)?;
     let (d1_round_trips, d1_statements) = crate::db::d1_calls();
-    let (d1_group_round_trips, d1_group_batches) = crate::db::group_figures();
-    let d1_top = crate::db::d1_top(15).into_iter().map(|(sql, round_trips)| StatementCount { sql, round_trips }).collect();
-    json(200, &RuntimeFigures { wasm_memory_bytes: wasm_memory_bytes(), d1_round_trips, d1_statements, d1_top, d1_group_round_trips, d1_group_batches })
+    json(200, &RuntimeFigures { wasm_memory_bytes: wasm_memory_bytes(), d1_round_trips, d1_statements, d1_top: crate::db::d1_top(15).into_iter().map(|(sql, round_trips)| StatementCount { sql, round_trips }).collect() })
 }
