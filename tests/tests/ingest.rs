@@ -191,19 +191,7 @@ fn concurrent_identical(c: &Ctx) {
     let body = json!({"routing_key": key, "event_action": "trigger", "dedup_key": "same-instant",
         "payload": {"summary": "Everything is on fire", "source": "prom", "severity": "critical"}})
     .to_string();
-    let base = c.inst.base.clone();
-    let barrier = Arc::new(std::sync::Barrier::new(8));
-    let handles: Vec<_> = (0..8)
-        .map(|_| {
-            let (body, base, barrier) = (body.clone(), base.clone(), barrier.clone());
-            std::thread::spawn(move || {
-                let api = Api::new(&base);
-                barrier.wait();
-                api.send("POST", "/v2/enqueue", Some(body.into_bytes()), &[])
-            })
-        })
-        .collect();
-    let replies: Vec<Reply> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    let replies = enqueue_at_once(c, vec![body; 8]);
     assert!(replies.iter().all(|r| r.status == 202), "all eight get a 2xx: {replies:?}");
     let incidents = c.incidents_of(&sid);
     assert_eq!(incidents.len(), 1, "exactly one incident");
@@ -219,21 +207,14 @@ fn concurrent_identical(c: &Ctx) {
     // A burst of different alerts and each one's repeat, all at once: each key one alert and
     // one incident, every repeat counted.
     let (sid, key) = c.service("Burst", json!({}));
-    let barrier = Arc::new(std::sync::Barrier::new(24));
-    let handles: Vec<_> = (0..24)
+    let bodies = (0..24)
         .map(|i| {
-            let body = json!({"routing_key": key, "event_action": "trigger", "dedup_key": format!("burst-{}", i % 12),
+            json!({"routing_key": key, "event_action": "trigger", "dedup_key": format!("burst-{}", i % 12),
                 "payload": {"summary": format!("Burst {}", i % 12), "source": "prom", "severity": "error"}})
-            .to_string();
-            let (base, barrier) = (base.clone(), barrier.clone());
-            std::thread::spawn(move || {
-                let api = Api::new(&base);
-                barrier.wait();
-                api.send("POST", "/v2/enqueue", Some(body.into_bytes()), &[])
-            })
+            .to_string()
         })
         .collect();
-    let replies: Vec<Reply> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    let replies = enqueue_at_once(c, bodies);
     assert!(replies.iter().all(|r| r.status == 202), "{replies:?}");
     let incidents = c.incidents_of(&sid);
     assert_eq!(incidents.len(), 12, "one incident per dedup key");
@@ -241,6 +222,23 @@ fn concurrent_identical(c: &Ctx) {
         let d = c.incident(i["id"].as_str().unwrap());
         assert_eq!((d["alerts"].as_array().unwrap().len(), &d["alerts"][0]["event_count"]), (1, &json!(2)), "one alert, its repeat counted: {d}");
     }
+}
+
+/// Sends each body to `/v2/enqueue` from its own thread, all released at the same instant.
+fn enqueue_at_once(c: &Ctx, bodies: Vec<String>) -> Vec<Reply> {
+    let barrier = Arc::new(std::sync::Barrier::new(bodies.len()));
+    let handles: Vec<_> = bodies
+        .into_iter()
+        .map(|body| {
+            let (base, barrier) = (c.inst.base.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                let api = Api::new(&base);
+                barrier.wait();
+                api.send("POST", "/v2/enqueue", Some(body.into_bytes()), &[])
+            })
+        })
+        .collect();
+    handles.into_iter().map(|h| h.join().unwrap()).collect()
 }
 
 fn og(c: &Ctx, method: &str, path: &str, key: &str, body: Option<Value>) -> Reply {
