@@ -273,8 +273,9 @@ async fn page_deliveries<'a>(db: &Db, p: &'a OutboxPageRow, prefs: Option<&'a Pr
 
 /// Pending pages become deliveries. Pages to different people or about different incidents are
 /// independent, so they are worked on together: a page waits for its own few round trips however
-/// many others are pending (a storm's pages do not queue one behind another). One person's pages about one incident go in the order
-/// they were made: the newest takes over repeating. The first failure is returned once all ran.
+/// many others are pending (a storm's pages do not queue one behind another). One person's pages
+/// about one incident go in the order they were made: the newest takes over repeating. The first
+/// failure is returned once all ran.
 async fn dispatch_pages(db: &Db, app_url_var: Option<&str>, now: i64) -> ApiResult<()> {
     let mut chains: Vec<((String, String), Vec<OutboxPageRow>)> = Vec::new();
     for p in db.pending_pages(BATCH).await? {

@@ -11,8 +11,9 @@
 //!   alerts): resolved incidents of 10 alerts each over the year before, each with 12 timeline
 //!   rows, 2 event-log rows per alert (raw payloads only in the last 30 days, as the retention
 //!   sweep leaves them; event-log rows older than 90 days are then cleared by cron ticks before
-//!   anything is timed, as a running instance would have cleared them minute by minute), a page with its push delivery and attempt, every 50th published on the
-//!   status page with 2 updates, every 100th with a past on-call override.
+//!   anything is timed, as a running instance would have cleared them minute by minute), a page
+//!   with its push delivery and attempt, every 50th published on the status page with 2 updates,
+//!   every 100th with a past on-call override.
 //!
 //! At each size: p50/p95 (REQUESTS timed requests each, default 30 after 2 warm-up ones;
 //! `TOCSIN_SCALE_REQUESTS` sets it) of the incidents list (first page, and a cursor 90 % deep),
