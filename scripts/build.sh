@@ -27,7 +27,8 @@ build_worker() {
   log "building the worker"
   cargo build -q --release --target $WASM_TARGET -p tocsin-worker || die "worker build failed"
   bindgen_if_changed "$CARGO_TARGET_DIR/$WASM_TARGET/release/tocsin_worker.wasm" dist/worker index
-  cat > dist/worker/entry.js <<'JS'
+  # Written only when it changes: a running `wrangler dev` reloads the worker on any write.
+  cat > dist/worker/entry.js.new <<'JS'
 // Entry module for workerd: instantiate the Rust worker once per isolate, export its handlers.
 import wasmModule from "./index_bg.wasm";
 import { initSync, fetch, scheduled } from "./index.js";
@@ -38,6 +39,7 @@ export default { fetch, scheduled };
 // Durable Object classes.
 export { EscalationClock, IncidentLive, OrgLive } from "./index.js";
 JS
+  if cmp -s dist/worker/entry.js.new dist/worker/entry.js; then rm dist/worker/entry.js.new; else mv dist/worker/entry.js.new dist/worker/entry.js; fi
 }
 
 # The app is cut per screen: cargo links it with relocations kept, wasm-split moves each lazy

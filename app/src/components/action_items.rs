@@ -19,9 +19,13 @@ pub fn can_respond() -> Signal<bool> {
     Signal::derive(move || matches!(s.get(), Session::LoggedIn(me) if me.role >= Role::Responder))
 }
 
+/// "high" → "High" (the words are the ASCII names of priorities and kinds).
 fn capital(word: &str) -> String {
-    let mut c = word.chars();
-    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
+    let mut s = word.to_string();
+    if let Some(f) = s.get_mut(0..1) {
+        f.make_ascii_uppercase();
+    }
+    s
 }
 
 /// One item. `on_change` gets the item as the server has it after a change.

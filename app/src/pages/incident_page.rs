@@ -25,7 +25,7 @@ use tocsin_domain::workspace::{changes_state, elapsed, merge_rows};
 
 use super::poll;
 use crate::api::{self, ApiError};
-use crate::components::{ago, clock, now_ms, Markdown, PageReach, SeverityBadge, StatusBadge};
+use crate::components::{ago, clock, lazy_part, now_ms, Markdown, PageReach, SeverityBadge, StatusBadge};
 use crate::live::Live;
 use crate::state::{handle_error, session, Session};
 
@@ -78,8 +78,11 @@ struct Ws {
     id: Memo<String>,
     detail: RwSignal<Option<IncidentDetail>>,
     error: RwSignal<Option<ApiError>>,
-    /// Re-reads the incident (and its escalation).
+    /// Re-reads the incident.
     reload: Callback<()>,
+    /// How many times the incident was read: parts with data of their own (the escalation in
+    /// Details) read it again each time.
+    loads: RwSignal<u64>,
     can_respond: Signal<bool>,
     /// The signed-in person's id.
     me: Signal<String>,
@@ -143,7 +146,7 @@ fn Workspace(id: String) -> impl IntoView {
     let id = Memo::new(move |_| id.clone());
     let detail: RwSignal<Option<IncidentDetail>> = RwSignal::new(None);
     let error: RwSignal<Option<ApiError>> = RwSignal::new(None);
-    let escalation: RwSignal<Option<IncidentNotifications>> = RwSignal::new(None);
+    let loads = RwSignal::new(0u64);
     // Every row the live record sent: an answer read before they arrived still shows them.
     let live_rows: StoredValue<Vec<TimelineEntry>> = StoredValue::new(Vec::new());
     let show = move |result: Result<IncidentDetail, ApiError>| match result {
@@ -167,11 +170,7 @@ fn Workspace(id: String) -> impl IntoView {
         let id = id.get_untracked();
         spawn_local(async move {
             show(api::incident(&id).await);
-            if let Ok(n) = api::notifications(&id).await {
-                if escalation.with_untracked(|cur| cur.as_ref() != Some(&n)) {
-                    escalation.set(Some(n));
-                }
-            }
+            loads.update(|n| *n += 1);
         })
     };
     let reload = Callback::new(move |()| load());
@@ -215,6 +214,7 @@ fn Workspace(id: String) -> impl IntoView {
         detail,
         error,
         reload,
+        loads,
         can_respond,
         me,
         tab: RwSignal::new(Tab::Timeline),
@@ -240,18 +240,18 @@ fn Workspace(id: String) -> impl IntoView {
                 <Tabs ws=ws/>
                 {move || match ws.tab.get() {
                     Tab::Timeline => view! { <timeline::TimelineTab ws=ws/> }.into_any(),
-                    Tab::Checklist => on_demand::show(on_demand::checklist_tab(ws)),
-                    Tab::Responders => on_demand::show(on_demand::responders_tab(ws)),
-                    Tab::Roles => on_demand::show(on_demand::roles_tab(ws)),
-                    Tab::Details => on_demand::show(on_demand::details_tab(ws, escalation)),
+                    Tab::Checklist => lazy_part(on_demand::incident_checklist_tab(ws)),
+                    Tab::Responders => lazy_part(on_demand::incident_responders_tab(ws)),
+                    Tab::Roles => lazy_part(on_demand::incident_roles_tab(ws)),
+                    Tab::Details => lazy_part(on_demand::incident_details_tab(ws)),
                 }}
             </article>
             <ActionBar ws=ws/>
             {move || match ws.sheet.get() {
                 Sheet::Closed => ().into_any(),
-                Sheet::AddResponders => on_demand::show(on_demand::add_responders_sheet(ws)),
-                Sheet::PostUpdate => on_demand::show(on_demand::post_update_sheet(ws)),
-                Sheet::Links => on_demand::show(on_demand::links_sheet(ws)),
+                Sheet::AddResponders => lazy_part(on_demand::incident_add_responders_sheet(ws)),
+                Sheet::PostUpdate => lazy_part(on_demand::incident_post_update_sheet(ws)),
+                Sheet::Links => lazy_part(on_demand::incident_links_sheet(ws)),
             }}
         </Show>
     }
@@ -467,7 +467,21 @@ fn ActionBar(ws: Ws) -> impl IntoView {
 
 /// Services, alerts, escalation, changes before it opened, every update, the status page.
 #[component]
-fn Details(ws: Ws, escalation: RwSignal<Option<IncidentNotifications>>) -> impl IntoView {
+fn Details(ws: Ws) -> impl IntoView {
+    // The escalation and its pages: read here (the tab's own code), when the tab opens and after
+    // every read of the incident (a live change, an action, the poll).
+    let escalation: RwSignal<Option<IncidentNotifications>> = RwSignal::new(None);
+    Effect::new(move |_| {
+        ws.loads.track();
+        let id = ws.id.get_untracked();
+        spawn_local(async move {
+            if let Ok(n) = api::notifications(&id).await {
+                if escalation.with_untracked(|cur| cur.as_ref() != Some(&n)) {
+                    escalation.set(Some(n));
+                }
+            }
+        });
+    });
     let escalate = move |_| {
         let id = ws.id.get_untracked();
         spawn_local(async move {

@@ -6,6 +6,7 @@
 //! text to the status page.
 
 mod editor;
+mod on_demand;
 mod review;
 
 use leptos::prelude::*;
@@ -17,9 +18,8 @@ use tocsin_domain::postmortem::timeline::TimelineItem;
 use tocsin_domain::postmortem::PostmortemStatus;
 
 use crate::api;
+use crate::components::lazy_part;
 use crate::state::{handle_error, session};
-use editor::{Editor, Target};
-use review::Comments;
 
 #[component]
 pub fn PostmortemPage() -> impl IntoView {
@@ -87,29 +87,9 @@ fn Document(id: String) -> impl IntoView {
             </Show>
             {move || pm.get().map(|p| view! { <Head pm=p doc=pm busy=busy error=error/> })}
             {move || pm.with(|p| p.as_ref().map(|p| p.timeline.clone())).map(|t| view! { <Record incident_id=iid.get_value() timeline=t/> })}
-            {move || sections.get().map(|list| {
-                let hints = pm.with_untracked(|p| p.as_ref().map(|p| p.hints.clone()).unwrap_or_default());
-                list.into_iter().map(|s| {
-                    let own: Vec<_> = hints.iter().filter(|h| h.section == s.key).cloned().collect();
-                    let timeline = (s.key == "timeline").then_some(suggested);
-                    view! {
-                        <Editor incident_id=iid.get_value() target=Target::Section(s.key.clone()) title=s.title.clone() prompt=s.prompt.clone()
-                            body=s.body.clone() version=s.version hints=own editable=editable suggested=timeline>
-                            <Comments incident_id=iid.get_value() section=s.key.clone() pm=pm reload=reload/>
-                        </Editor>
-                    }
-                }).collect_view()
-            })}
-            {move || sections.with(Option::is_some).then(|| {
-                let p = pm.get_untracked().expect("loaded with the sections");
-                let own: Vec<_> = p.hints.iter().filter(|h| h.section == "public").cloned().collect();
-                view! {
-                    <Editor incident_id=iid.get_value() target=Target::Public title="Customer-facing summary (status page)".to_string()
-                        prompt="What customers read on the status page once published: what they saw, when, and what we changed. Nothing internal.".to_string()
-                        body=p.public_text.clone() version=p.public_version hints=own editable=editable/>
-                }
-            })}
-            {move || sections.with(Option::is_some).then(|| view! { <crate::components::action_items::ActionItemsPanel incident_id=iid.get_value() postmortem_id=pm.with_untracked(|p| p.as_ref().map(|p| p.id.clone())).unwrap_or_default()/> })}
+            {move || sections.get().map(|sections| lazy_part(on_demand::postmortem_body(on_demand::Body {
+                incident_id: iid.get_value(), sections, pm, editable, suggested, reload,
+            })))}
         </div>
     }
 }

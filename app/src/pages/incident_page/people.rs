@@ -74,7 +74,7 @@ fn ResponderRow(ws: Ws, r: Responder) -> impl IntoView {
 /// People who can take a role or be asked: active, not deactivated.
 pub(super) fn available(users: &[User]) -> Vec<User> {
     let mut v: Vec<User> = users.iter().filter(|u| u.active && u.deactivated_at.is_none()).cloned().collect();
-    v.sort_by_key(|u| u.name.to_lowercase());
+    v.sort_by_cached_key(|u| crate::components::lower(&u.name));
     v
 }
 
@@ -137,9 +137,9 @@ pub(super) fn RolesTab(ws: Ws) -> impl IntoView {
                         <input id="person-search" type="search" placeholder="Find a person…" prop:value=move || search.get() on:input=move |e| search.set(event_target_value(&e))/>
                         <ul class="people">
                             {move || {
-                                let q = search.get().to_lowercase();
+                                let q = crate::components::lower(&search.get());
                                 let mut people = ws.users.with(|u| u.as_deref().map(available).unwrap_or_default());
-                                people.retain(|u| q.is_empty() || u.name.to_lowercase().contains(&q));
+                                people.retain(|u| crate::components::name_matches(&u.name, &q));
                                 // Me first: taking a role oneself is the common case.
                                 let me = ws.me.get_untracked();
                                 people.sort_by_key(|u| u.id.to_string() != me);

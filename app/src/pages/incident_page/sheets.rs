@@ -217,13 +217,13 @@ pub(super) fn AddRespondersSheet(ws: Ws) -> impl IntoView {
                 <input id="responder-search" type="search" placeholder="Name…" prop:value=move || search.get() on:input=move |e| search.set(event_target_value(&e))/>
                 <ul class="people">
                     {move || {
-                        let q = search.get().to_lowercase();
+                        let q = crate::components::lower(&search.get());
                         if q.is_empty() {
                             return Vec::new();
                         }
                         ws.users.with(|u| u.as_deref().map(available).unwrap_or_default())
                             .into_iter()
-                            .filter(|u| u.name.to_lowercase().contains(&q))
+                            .filter(|u| crate::components::name_matches(&u.name, &q))
                             .take(8)
                             .map(|u| person(u.id.to_string(), u.name.clone(), u.expertise.join(", ")))
                             .collect::<Vec<_>>()

@@ -20,7 +20,7 @@ pub(super) fn TimelineTab(ws: Ws) -> impl IntoView {
         <div class="tab-panel" role="tabpanel" aria-labelledby="tab-timeline">
             <div class="filters" role="group" aria-label="Show">
                 {TimelineFilter::ALL.into_iter().map(|f| view! {
-                    <button class="chip" data-filter=f.label().to_lowercase() aria-pressed=move || (filter.get() == f).to_string() on:click=move |_| filter.set(f)>{f.label()}</button>
+                    <button class="chip" data-filter=f.label().to_ascii_lowercase() aria-pressed=move || (filter.get() == f).to_string() on:click=move |_| filter.set(f)>{f.label()}</button>
                 }).collect_view()}
             </div>
             {move || {
