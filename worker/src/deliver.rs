@@ -34,21 +34,11 @@ const BATCH: i64 = 25;
 const COALESCE_MS: u64 = 100;
 
 thread_local! {
-    static KICKED: Cell<bool> = const { Cell::new(false) };
     /// Since when a request-triggered pump runs in this isolate (0: none) / another asked for
     /// one meanwhile.
     static RUNNING: Cell<i64> = const { Cell::new(0) };
     static AGAIN: Cell<bool> = const { Cell::new(false) };
     static KEYS: RefCell<HashMap<String, OrgKeysRow>> = RefCell::new(HashMap::new());
-}
-
-/// Something was written that may need delivering: run the pump after this response.
-pub fn kick() {
-    KICKED.with(|k| k.set(true));
-}
-
-pub fn take_kick() -> bool {
-    KICKED.with(|k| k.replace(false))
 }
 
 fn time(ms: i64) -> DateTime<chrono::Utc> {

@@ -15,15 +15,6 @@ use crate::crypto::new_id;
 use crate::db::{Db, EscalationRow, NewNotification, OverrideRow, ScheduleRow};
 use crate::error::ApiResult;
 
-thread_local! {
-    static CHANGED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
-/// Whether an escalation step was written since the last call (then the clock is re-armed).
-pub fn take_changed() -> bool {
-    CHANGED.with(|c| c.replace(false))
-}
-
 fn time(ms: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(ms).unwrap_or_default()
 }
@@ -96,8 +87,6 @@ pub async fn advance(db: &Db, mut e: EscalationRow, now: i64) -> ApiResult<usize
                     break; // another runner took this step
                 }
                 written += 1;
-                CHANGED.with(|c| c.set(true));
-                crate::deliver::kick();
                 match next {
                     Some((c, l, at)) => {
                         e.cycle = c;
@@ -121,9 +110,7 @@ pub async fn run_due(db: &Db, now: i64) -> ApiResult<usize> {
         let due = tocsin_domain::escalation::acknowledgement_expires(time(lapsed.acknowledged_at), u32::try_from(lapsed.timeout).ok());
         if due.is_some_and(|d| d <= time(now)) {
             let message = format!("Acknowledgement timed out after {} minutes: back to triggered, escalating again", lapsed.timeout);
-            if db.unacknowledge(&lapsed.org_id, &lapsed.incident_id, Some(lapsed.acknowledged_at), &new_id(now), &system, &message, now).await? {
-                CHANGED.with(|c| c.set(true));
-            }
+            db.unacknowledge(&lapsed.org_id, &lapsed.incident_id, Some(lapsed.acknowledged_at), &new_id(now), &system, &message, now).await?;
         }
     }
     // An incident stored without its escalation (the request failed between the two writes,
@@ -131,7 +118,6 @@ pub async fn run_due(db: &Db, now: i64) -> ApiResult<usize> {
     for (incident_id, service_id) in db.incidents_without_escalation(now - 15 * 60_000, 100).await? {
         if db.start_escalation(&incident_id, &service_id, now).await? {
             worker::console_warn!("escalation started late by the sweep for incident {incident_id}");
-            CHANGED.with(|c| c.set(true));
         }
     }
     for e in db.due_escalations(now, 100).await? {

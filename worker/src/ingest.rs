@@ -23,6 +23,9 @@ pub struct Applied {
     pub incident_id: Option<String>,
     pub dedup_key: String,
     pub message: String,
+    /// Escalation steps written for the incident this event opened (its first step pages at
+    /// once): the request's `Effects::escalated`.
+    pub escalation_steps: usize,
 }
 
 enum Hint {
@@ -98,13 +101,9 @@ pub async fn reject(db: &Db, now: i64, service: &ServiceRow, vendor: Vendor, rea
 pub async fn apply_event(db: &Db, now: i64, service: &ServiceRow, vendor: Vendor, event: &AlertEvent, raw: &str) -> ApiResult<Applied> {
     // Stored payloads are shown to every member: never with the key or SNS's capability URLs.
     let raw = &tocsin_domain::alert::scrub_raw(raw, &service.integration_key);
-    let applied = apply_event_inner(db, now, service, vendor, event, raw).await?;
-    // Opening, acknowledging and resolving are events for webhooks (and may have paged someone):
-    // deliver after the response. Repeats and ignored events write nothing to deliver.
-    if matches!(applied.result, EventResult::Opened | EventResult::Grouped | EventResult::Acknowledged | EventResult::Resolved) {
-        crate::deliver::kick();
-    }
-    Ok(applied)
+    // What it wrote is delivered after the response: `http::handle` records that for every
+    // accepted event (a repeat is a row of the live record too).
+    apply_event_inner(db, now, service, vendor, event, raw).await
 }
 
 async fn apply_event_inner(db: &Db, now: i64, service: &ServiceRow, vendor: Vendor, event: &AlertEvent, raw: &str) -> ApiResult<Applied> {
@@ -136,7 +135,7 @@ async fn apply_event_inner(db: &Db, now: i64, service: &ServiceRow, vendor: Vend
                 ("resolved", _) => (EventResult::Resolved, "alert resolved; the incident stays open".to_string()),
                 _ => (EventResult::Ignored, "no open alert has this dedup key; nothing to resolve".to_string()),
             };
-            Ok(Applied { result, alert_id: o.alert_id, incident_id: o.incident_id, dedup_key, message })
+            Ok(Applied { result, alert_id: o.alert_id, incident_id: o.incident_id, dedup_key, message, escalation_steps: 0 })
         }
         EventAction::Acknowledge => {
             let open = db.open_alert_with_incident(&service.id, &dedup_key).await?;
@@ -146,6 +145,7 @@ async fn apply_event_inner(db: &Db, now: i64, service: &ServiceRow, vendor: Vend
                 incident_id: alert.map(|a| a.incident_id.clone()),
                 dedup_key: dedup_key.clone(),
                 message: message.into(),
+                escalation_steps: 0,
             };
             match (dedup(event.action, open.is_some()), open) {
                 (DedupDecision::AcknowledgeAlert, Some(alert)) => {
@@ -197,6 +197,7 @@ async fn trigger(
                 incident_id: Some(f.incident_id),
                 dedup_key: dedup_key.to_string(),
                 message: "repeat counted on the open alert".into(),
+                escalation_steps: 0,
             });
         }
         open_hint(&hint, Hint::Forget);
@@ -243,18 +244,19 @@ async fn trigger(
         if let Some(f) = db.apply_trigger(&service.org_id, &service.id, &alert, &target, log, now).await? {
             open_hint(&hint, Hint::Remember);
             // The batch started the new incident's escalation; its first step runs now.
+            let mut steps = 0;
             if f.mine == 1 && chosen.is_none() && service.escalation_policy_id.is_some() {
                 if crate::faults::at("after_trigger") {
                     return Err(ApiError::Internal("injected fault between the trigger batch and the first escalation step (TOCSIN_TEST_FAULT)".into()));
                 }
-                crate::escalate::run_incident(db, &f.incident_id, now).await?;
+                steps = crate::escalate::run_incident(db, &f.incident_id, now).await?;
             }
             let (result, message) = match (f.mine == 1, chosen.is_some()) {
                 (true, false) => (EventResult::Opened, "incident opened"),
                 (true, true) => (EventResult::Grouped, "alert added to an open incident"),
                 (false, _) => (EventResult::Deduplicated, "repeat counted on the open alert"),
             };
-            return Ok(Applied { result, alert_id: Some(f.id), incident_id: Some(f.incident_id), dedup_key: dedup_key.to_string(), message: message.into() });
+            return Ok(Applied { result, alert_id: Some(f.id), incident_id: Some(f.incident_id), dedup_key: dedup_key.to_string(), message: message.into(), escalation_steps: steps });
         }
         // The incident chosen for grouping was resolved meanwhile: decide again.
     }

@@ -7,6 +7,7 @@ mod auth;
 mod crypto;
 mod db;
 mod deliver;
+mod effects;
 mod error;
 mod escalate;
 mod faults;
@@ -29,21 +30,21 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
         Ok(d1) => db::Db::new(d1),
         Err(e) => return Ok(error::ApiError::Internal(format!("D1 binding DB missing: {e}")).into_response()),
     };
-    let resp = http::handle(req, db, env.clone(), now).await;
-    let (rearm, kicked) = (escalate::take_changed(), deliver::take_kick());
-    if !rearm && !kicked {
+    // What the request's work asked for after its response (effects::After), carried out here.
+    let (resp, after) = http::handle(req, db, env.clone(), now).await;
+    if after == effects::After::default() {
         return Ok(resp);
     }
     let ctx = std::rc::Rc::new(ctx);
     // When the request started or moved an escalation, the clock learns the earliest due step —
     // after the response (the step just written is due a level's delay from now; the cron sweep
     // stays the safety net), and once for the many requests of a storm (see `arm_after_request`).
-    if rearm {
+    if after.rearm {
         let env = env.clone();
         ctx.wait_until(async move { arm_after_request(&env).await });
     }
     // Pages and events are sent after the response: ingestion and escalation never wait.
-    if kicked {
+    if after.deliver {
         let (inner, app_url) = (ctx.clone(), app_url(&env));
         ctx.wait_until(async move { deliver::pump_after_request(&env, &inner, app_url).await });
     }

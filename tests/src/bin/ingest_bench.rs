@@ -17,7 +17,8 @@
 //! measures alert → push request latency (service 0's policy pages a person with one device on a
 //! local push service; `--escalate-all` gives the other 9 services a policy too), escalation lateness (level 2 due 60 s after each of service 0's
 //! incidents opened), and the worker's wasm linear memory before and after
-//! (`GET /api/admin/runtime`), and after M events in all when `--memory-events M` is given.
+//! (`GET /api/admin/runtime`), after rendering a big incident (1 000 alerts grouped into one,
+//! its detail read three times), and after M events in all when `--memory-events M` is given.
 
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -200,6 +201,44 @@ fn load(base: &str, problems: &Arc<Vec<Problem>>, keys: &Arc<Vec<String>>, c: us
     all.wall = start.elapsed().as_secs_f64();
     all.lat.sort_by(|a, b| a.partial_cmp(b).unwrap());
     all
+}
+
+/// A big incident: `n` distinct alerts sent by `c` senders to a new service that groups them all
+/// into one incident, then its detail (every alert with its received events) read three times as
+/// the app reads it. Returns the incident's id, how many alerts the detail held and its size.
+fn big_incident(base: &str, admin: &Api, n: usize, c: usize) -> (String, usize, usize) {
+    let r = admin.post("/api/services", json!({"name": "Big incident", "grouping": {"type": "time_window", "minutes": 60}}));
+    assert_eq!(r.status, 201, "{}", r.text);
+    let key = r.json["integration_key"].as_str().unwrap().to_string();
+    let handles: Vec<_> = (0..c)
+        .map(|w| {
+            let (key, base) = (key.clone(), base.to_string());
+            std::thread::spawn(move || {
+                let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+                let mut ids = Vec::new();
+                for i in (w..n).step_by(c) {
+                    let body = json!({"summary": format!("Big incident part {i}: disk full on node-{i}"), "severity": "error", "dedup_key": format!("big-{i}")});
+                    let mut r = agent.post(format!("{base}/webhooks/generic/{key}")).header("Content-Type", "application/json").send(body.to_string()).expect("sending a big incident's alert");
+                    assert!((200..300).contains(&r.status().as_u16()), "big incident alert {i}: {}", r.status());
+                    let v: Value = r.body_mut().read_json().unwrap_or(Value::Null);
+                    ids.extend(v["incident_id"].as_str().map(str::to_string));
+                }
+                ids
+            })
+        })
+        .collect();
+    let mut ids: Vec<String> = handles.into_iter().flat_map(|h| h.join().unwrap()).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 1, "the big incident's alerts were grouped into {} incidents", ids.len());
+    let id = ids.remove(0);
+    let mut shown = (0, 0);
+    for _ in 0..3 {
+        let r = admin.get(&format!("/api/incidents/{id}"));
+        assert_eq!(r.status, 200, "{}", r.text);
+        shown = (r.json["alerts"].as_array().map_or(0, Vec::len), r.text.len());
+    }
+    (id, shown.0, shown.1)
 }
 
 fn pct(sorted: &[f64], q: f64) -> f64 {
@@ -575,7 +614,11 @@ fn main() {
         late = escalation_lateness(&inst, paging, &ids[0], &run, storm_end_ms);
     }
 
-    // 6. Memory after more events in all.
+    // 6. Memory after rendering a big incident (1 000 alerts in one).
+    let (big_id, big_alerts, big_bytes) = big_incident(&inst.base, &admin, 1_000, c);
+    let mem_big = wasm_mb(&admin);
+
+    // 7. Memory after more events in all.
     let mut mem_more = None;
     if let Some(m) = memory_events.filter(|m| *m > n) {
         let more = Arc::new(plan(m - n, mix, "more"));
@@ -604,6 +647,7 @@ fn main() {
     }
     println!("{:<44} {d1_line} (the answering isolate, work after responses included)", "D1 per event");
     println!("{:<44} before {:.1} MB, after {:.1} MB (target < 32 MB)", "wasm linear memory", mem_before, mem_after);
+    println!("{:<44} {:.1} MB (incident {big_id}: {big_alerts} alerts, detail {} KB, read 3 times)", "wasm linear memory after a big incident", mem_big, big_bytes / 1024);
     if let Some((m, mb, rate, failed)) = mem_more {
         println!("{:<44} {:.1} MB ({} → {} events: {:.0} events/s, {failed} non-2xx)", format!("wasm linear memory after {m} events"), mb, n, m, rate);
     }

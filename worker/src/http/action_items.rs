@@ -141,7 +141,7 @@ pub async fn create(cx: &mut Cx, incident: Option<&str>) -> ApiResult<Response> 
     if !cx.db.insert_action_item(&n, Some(&t), cx.now).await? {
         return Err(ApiError::NotFound("incident"));
     }
-    crate::deliver::kick();
+    cx.after.deliver();
     let row = cx.db.action_item(&org, &id).await?.ok_or_else(|| ApiError::Internal("action item vanished".into()))?;
     json(201, &item_view(&row, cx.now))
 }
@@ -251,7 +251,7 @@ pub async fn patch(cx: &mut Cx, id: &str) -> ApiResult<Response> {
     if !cx.db.update_action_item(&row, &e, Some(&t), cx.now).await? {
         return Err(ApiError::Conflict("the action item was changed by someone else meanwhile; reload it and try again".into()));
     }
-    crate::deliver::kick();
+    cx.after.deliver();
     let now_row = cx.db.action_item(&org, id).await?.ok_or(ApiError::NotFound("action item"))?;
     json(200, &item_view(&now_row, cx.now))
 }

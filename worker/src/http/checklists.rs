@@ -94,7 +94,7 @@ pub async fn add_step(cx: &mut Cx, incident_id: &str) -> ApiResult<Response> {
         .add_checklist_step(caller.org_id(), incident_id, &text, &caller.user.id, checklist::MAX_INCIDENT_STEPS as i64, &t, cx.now)
         .await?
         .ok_or_else(full)?;
-    crate::deliver::kick();
+    cx.after.deliver();
     let step = cx.db.checklist_step(caller.org_id(), incident_id, &step_id).await?.ok_or_else(|| ApiError::Internal("step vanished".into()))?;
     json(201, &step_view(&step))
 }
@@ -115,7 +115,7 @@ pub async fn tick(cx: &Cx, incident_id: &str, step_id: &str, done: bool) -> ApiR
     let message = format!("{} {verb} step {}: {}", caller.user.name, step.position, step.text);
     let t = NewTimeline { id: &new_id(cx.now), kind, actor: &actor, message: &message };
     if cx.db.tick_checklist_step(caller.org_id(), incident_id, step_id, how, &t, cx.now).await? {
-        crate::deliver::kick();
+        cx.after.deliver();
     }
     let now = cx.db.checklist_step(caller.org_id(), incident_id, step_id).await?.ok_or(ApiError::NotFound("checklist step"))?;
     json(200, &step_view(&now))

@@ -141,7 +141,7 @@ pub async fn assign_role(cx: &mut Cx, id: &str, role_id: &str) -> ApiResult<Resp
         let message = roles::assigned_message(person(&caller), &role.name, from, Person { id: &user.id, name: &user.name });
         let t = NewTimeline { id: &new_id(cx.now), kind: roles::ASSIGNED, actor: &actor, message: &message };
         if cx.db.assign_role(caller.org_id(), &incident.id, &role.id, &user.id, holder.as_ref().map(|h| h.user_id.as_str()), &t, cx.now).await? {
-            crate::deliver::kick();
+            cx.after.deliver();
             return json(200, &detail(cx, caller.org_id(), id).await?);
         }
     }
@@ -160,7 +160,7 @@ pub async fn unassign_role(cx: &Cx, id: &str, role_id: &str) -> ApiResult<Respon
         let message = roles::unassigned_message(person(&caller), &role.name, Person { id: &holder.user_id, name: &holder.name });
         let t = NewTimeline { id: &new_id(cx.now), kind: roles::UNASSIGNED, actor: &actor, message: &message };
         if cx.db.unassign_role(caller.org_id(), &incident.id, &role.id, &holder.user_id, &t, cx.now).await? {
-            crate::deliver::kick();
+            cx.after.deliver();
             return json(200, &detail(cx, caller.org_id(), id).await?);
         }
     }
@@ -187,7 +187,7 @@ pub async fn add_link(cx: &mut Cx, id: &str) -> ApiResult<Response> {
         .add_link(caller.org_id(), &incident.id, &new_id(cx.now), link.kind.as_str(), &link.url, &link.label, &actor, links::MAX_LINKS as i64, &t, cx.now)
         .await?;
     if added {
-        crate::deliver::kick();
+        cx.after.deliver();
     }
     json(if added { 201 } else { 200 }, &detail(cx, caller.org_id(), id).await?)
 }
@@ -202,7 +202,7 @@ pub async fn remove_link(cx: &Cx, id: &str, link_id: &str) -> ApiResult<Response
     if !cx.db.remove_link(caller.org_id(), &incident.id, link_id, &t, cx.now).await? {
         return Err(ApiError::NotFound("link"));
     }
-    crate::deliver::kick();
+    cx.after.deliver();
     json(200, &detail(cx, caller.org_id(), id).await?)
 }
 
@@ -231,7 +231,7 @@ pub async fn set_services(cx: &mut Cx, id: &str) -> ApiResult<Response> {
         let message = services::message(person(&caller), &added.iter().map(String::as_str).collect::<Vec<_>>(), &removed.iter().map(String::as_str).collect::<Vec<_>>());
         let t = NewTimeline { id: &new_id(cx.now), kind: services::CHANGED, actor: &actor, message: &message };
         if cx.db.set_other_services(caller.org_id(), &incident.id, &current, &plan.added, &plan.removed, &t, cx.now).await? {
-            crate::deliver::kick();
+            cx.after.deliver();
             return json(200, &detail(cx, caller.org_id(), id).await?);
         }
     }
@@ -274,7 +274,7 @@ pub async fn merge(cx: &mut Cx, id: &str) -> ApiResult<Response> {
     if !cx.db.merge_incident(&m, cx.now).await? {
         return Err(ApiError::Conflict("one of the incidents changed while merging; reload and try again".into()));
     }
-    crate::deliver::kick();
+    cx.after.deliver();
     json(200, &detail(cx, caller.org_id(), &target.id).await?)
 }
 
@@ -288,7 +288,7 @@ pub async fn highlight(cx: &Cx, id: &str, seq: &str, on: bool) -> ApiResult<Resp
     let message = highlights::message(person(&caller), on, seq, &text);
     let t = NewTimeline { id: &new_id(cx.now), kind: if on { highlights::ADDED } else { highlights::REMOVED }, actor: &actor, message: &message };
     if cx.db.set_highlight(caller.org_id(), &incident.id, seq, on, &t, cx.now).await? {
-        crate::deliver::kick();
+        cx.after.deliver();
     }
     json(200, &detail(cx, caller.org_id(), id).await?)
 }

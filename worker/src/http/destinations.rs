@@ -14,7 +14,6 @@ use super::{json, views, Cx};
 use crate::auth::Caller;
 use crate::crypto::{new_id, new_secret, open, seal};
 use crate::db::{DestinationRow, NewDelivery};
-use crate::deliver::kick;
 use crate::error::{ApiError, ApiResult};
 
 /// URL and secret are stored sealed, bound to the destination (see `tocsin_domain::sealed`).
@@ -174,7 +173,7 @@ pub async fn test(cx: &Cx, id: &str) -> ApiResult<Response> {
         payload: render(kind, &event).to_string(),
     };
     cx.db.queue_deliveries(std::slice::from_ref(&nd), cx.now).await?;
-    kick();
+    cx.after.deliver();
     json(202, &TestQueued { delivery_id })
 }
 

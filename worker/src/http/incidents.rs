@@ -184,7 +184,7 @@ pub async fn declare(cx: &mut Cx) -> ApiResult<Response> {
     cx.db.declare_incident(&i, &t, cx.now).await?;
     if let Some(sid) = &r.service_id {
         if cx.db.start_escalation(&id, sid.as_str(), cx.now).await? {
-            crate::escalate::run_incident(&cx.db, &id, cx.now).await?;
+            cx.after.escalated(crate::escalate::run_incident(&cx.db, &id, cx.now).await?);
         }
     }
     json(201, &detail(cx, caller.org_id(), &id).await?)
@@ -222,7 +222,7 @@ pub async fn act_as(cx: &Cx, user: &UserRow, id: &str, action: IncidentAction, v
                 };
                 let t = NewTimeline { id: &new_id(cx.now), kind, actor: &actor, message: &message };
                 if cx.db.transition_incident(&user.org_id, id, from.as_str(), to.as_str(), &actor, &t, cx.now).await? {
-                    crate::deliver::kick();
+                    cx.after.deliver();
                     return Ok(true);
                 }
             }
@@ -249,7 +249,7 @@ pub async fn add_note(cx: &mut Cx, id: &str) -> ApiResult<Response> {
     if !cx.db.add_note(caller.org_id(), id, &note_id, &actor, &body, cx.now).await? {
         return Err(ApiError::NotFound("incident"));
     }
-    crate::deliver::kick();
+    cx.after.deliver();
     let d = detail(cx, caller.org_id(), id).await?;
     let entry = d.timeline.into_iter().find(|t| t.id == note_id).ok_or(ApiError::Internal("note vanished".into()))?;
     json(201, &entry)

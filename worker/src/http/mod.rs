@@ -82,6 +82,8 @@ pub struct Cx {
     pub db: Db,
     pub now: i64,
     pub env: Env,
+    /// What this request's work leaves for after its response.
+    pub after: crate::effects::Effects,
 }
 
 impl Cx {
@@ -199,12 +201,12 @@ pub fn json<T: Serialize>(status: u16, body: &T) -> ApiResult<Response> {
     Ok(resp)
 }
 
-pub async fn handle(req: Request, db: Db, env: Env, now: i64) -> Response {
+pub async fn handle(req: Request, db: Db, env: Env, now: i64) -> (Response, crate::effects::After) {
     let method = req.method();
     let path = req.path();
     let segs: Vec<String> = path.trim_matches('/').split('/').map(percent_decode).collect();
     let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
-    let mut cx = Cx { req, db, now, env };
+    let mut cx = Cx { req, db, now, env, after: Default::default() };
     use Method::*;
     let wrong = || ApiError::MethodNotAllowed { method: method.to_string() };
     let https = cx.is_https();
@@ -217,7 +219,7 @@ pub async fn handle(req: Request, db: Db, env: Env, now: i64) -> Response {
                 CsrfRefusal::NotJson => ApiError::UnsupportedMediaType("send the request body as Content-Type: application/json"),
                 CsrfRefusal::CrossSite => ApiError::Forbidden("cross-site request refused (Origin is not this site)"),
             };
-            return secured(e.into_response(), https);
+            return (secured(e.into_response(), https), cx.after.get());
         }
     }
     let result = match (segs.as_slice(), &method) {
@@ -416,9 +418,9 @@ pub async fn handle(req: Request, db: Db, env: Env, now: i64) -> Response {
     // public update): the delivery pump runs after the response.
     // Ingestion too: a repeat or a resolve from a monitoring tool is a row of the live record.
     if method != Get && result.as_ref().is_ok_and(|r| r.status_code() < 300) && matches!(segs.first(), Some(&"api" | &"webhooks" | &"v2")) {
-        crate::deliver::kick();
+        cx.after.deliver();
     }
-    secured(result.unwrap_or_else(ApiError::into_response), https)
+    (secured(result.unwrap_or_else(ApiError::into_response), https), cx.after.get())
 }
 
 /// Adds the security headers (domain::web_security) to an answer: the status page sets its own

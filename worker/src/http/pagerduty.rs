@@ -82,6 +82,7 @@ pub async fn enqueue(cx: &mut Cx) -> ApiResult<Response> {
         return refused();
     }
     let applied = apply_event(&cx.db, cx.now, &service, Vendor::PagerDuty, &event, &raw).await?;
+    cx.after.escalated(applied.escalation_steps);
     json(202, &json!({"status": "success", "message": "Event processed", "dedup_key": applied.dedup_key}))
 }
 

@@ -231,7 +231,7 @@ pub async fn create(cx: &mut Cx, incident_id: &str) -> ApiResult<Response> {
     if !cx.db.create_postmortem(&new, &t, cx.now).await? {
         return Err(ApiError::Conflict("this incident (or a related one) already has a postmortem".into()));
     }
-    crate::deliver::kick();
+    cx.after.deliver();
     let l = load(cx, &org, incident_id).await?;
     json(201, &view(cx, &caller, &l, false).await?)
 }
@@ -310,7 +310,7 @@ pub async fn change_status(cx: &mut Cx, incident_id: &str) -> ApiResult<Response
         if !cx.db.set_postmortem_status(&org, &l.pm, from.as_str(), req.status.as_str(), &caller.user.id, &t, cx.now).await? {
             return Err(ApiError::Conflict("the postmortem's status changed meanwhile; reload".into()));
         }
-        crate::deliver::kick();
+        cx.after.deliver();
     }
     let l = load(cx, &org, incident_id).await?;
     json(200, &view(cx, &caller, &l, false).await?)
@@ -461,7 +461,7 @@ pub async fn publish_public(cx: &Cx, incident_id: &str) -> ApiResult<Response> {
     };
     cx.db.publish_postmortem_publicly(&p, &l.pm.incident_id, &t, cx.now).await?;
     super::status_page::purge_with(&[public_id.as_str()]).await;
-    crate::deliver::kick();
+    cx.after.deliver();
     let at = cx.db.public_postmortem_published_at(&org, &public_id).await?.unwrap_or(cx.now);
     let base = cx.db.status_page_url(&org).await?.filter(|u| !u.is_empty()).unwrap_or_else(|| format!("{}/status", cx.origin()));
     let url = format!("{}/status/incidents/{public_id}", base.trim_end_matches('/').trim_end_matches("/status"));

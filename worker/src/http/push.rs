@@ -20,7 +20,7 @@ use super::{json, views, Cx};
 use crate::auth::Caller;
 use crate::crypto::{new_id, new_secret, open, seal};
 use crate::db::{DeliveryRow, NewDelivery, SubscriptionRow};
-use crate::deliver::{ensure_keys, kick, repeat_rule};
+use crate::deliver::{ensure_keys, repeat_rule};
 use crate::error::{ApiError, ApiResult};
 
 /// The organisation's keys, made on first use by any of its people.
@@ -105,7 +105,7 @@ pub async fn test(cx: &Cx, id: &str) -> ApiResult<Response> {
         payload: serde_json::to_string(&test_payload(&sub.device))?,
     };
     cx.db.queue_deliveries(std::slice::from_ref(&d), cx.now).await?;
-    kick();
+    cx.after.deliver();
     json(202, &TestQueued { delivery_id: d.id })
 }
 

@@ -196,7 +196,7 @@ pub async fn request(cx: &mut Cx, id: &str) -> ApiResult<Response> {
         reqs.push(NewRequest { user_id: u, timeline_id, timeline_message, deliveries });
     }
     let asked = cx.db.request_responders(&org, id, &actor, message.as_deref(), &reqs, cx.now).await?;
-    crate::deliver::kick();
+    cx.after.deliver();
     let person = |u: &str| PersonRef { id: UserId(u.to_string()), name: name(u) };
     // Someone another request asked in between counts as already asked.
     let (requested, mut late): (Vec<&str>, Vec<&str>) = ask.iter().partition(|u| asked.iter().any(|a| a == *u));
@@ -245,7 +245,7 @@ pub async fn answer(cx: &mut Cx, id: &str, user_id: &str, a: Answer) -> ApiResul
         };
         let message = format!("{} {verb}{via}", user.name);
         changed = cx.db.answer_responder(&org, id, &user.id, a.state().as_str(), a.timeline_kind(), &new_id(cx.now), &actor, &message, cx.now).await?;
-        crate::deliver::kick();
+        cx.after.deliver();
     }
     let row = cx.db.responder(&org, id, &user.id).await?.ok_or(ApiError::Internal("responder vanished".into()))?;
     json(200, &ResponderAnswered { responder: responder_view(&row), changed })

@@ -118,7 +118,7 @@ pub async fn post(cx: &mut Cx, incident_id: &str) -> ApiResult<Response> {
     if let Some((row, ..)) = &public {
         super::status_page::purge_with(&[row.id.as_str()]).await;
     }
-    crate::deliver::kick();
+    cx.after.deliver();
     let posted = cx.db.status_updates(&org, incident_id).await?.into_iter().find(|x| x.id == id).ok_or_else(|| ApiError::Internal("update vanished".into()))?;
     json(201, &update_view(&posted))
 }

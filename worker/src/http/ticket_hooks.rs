@@ -61,7 +61,7 @@ pub async fn receive(cx: &mut Cx, system: &str, config_id: &str) -> ApiResult<Re
     let tid = new_id(cx.now);
     let t = NewTimeline { id: &tid, kind: change.kind(), actor: &actor, message: &message };
     if cx.db.close_by_ticket(&row, at, Some(&t), cx.now).await? {
-        crate::deliver::kick();
+        cx.after.deliver();
         outcome("closed", Some(row.id))
     } else {
         outcome("already_done", Some(row.id))

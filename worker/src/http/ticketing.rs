@@ -291,7 +291,7 @@ pub async fn send_item(cx: &mut Cx, id: &str) -> ApiResult<Response> {
     let tid = new_id(cx.now);
     let t = NewTimeline { id: &tid, kind: change.kind(), actor: &actor, message: &message };
     cx.db.store_ticket(&row, r.system.as_str(), &ticket.key, &ticket.url, Some(&t), cx.now).await?;
-    crate::deliver::kick();
+    cx.after.deliver();
     let now_row = cx.db.action_item(&org, id).await?.ok_or(ApiError::NotFound("action item"))?;
     json(201, &super::action_items::item_view(&now_row, cx.now))
 }

@@ -79,7 +79,9 @@ pub async fn receive(cx: &mut Cx, vendor: &str, key: &str) -> ApiResult<Response
     }
     let mut applied = Vec::with_capacity(events.len());
     for e in &events {
-        applied.push(accepted(&apply_event(&cx.db, cx.now, &service, vendor, e, &raw).await?));
+        let a = apply_event(&cx.db, cx.now, &service, vendor, e, &raw).await?;
+        cx.after.escalated(a.escalation_steps);
+        applied.push(accepted(&a));
     }
     let body = match (vendor, applied.len()) {
         (Vendor::Generic | Vendor::Datadog | Vendor::Sentry, 1) => serde_json::to_string(&applied[0])?,

@@ -1,0 +1,43 @@
+//! What a request's work leaves for after its response, as data. A handler records it on its
+//! request (`Cx::after`), `http::handle` hands it back with the response, and the shell
+//! (`lib.rs`) carries it out once the response is on its way. Nothing is kept between requests:
+//! with many requests in flight in one isolate (an alert storm), each carries out what its own
+//! work asked for, and the cron and the escalation clock, which run their own pump, leave nothing
+//! behind for a later request.
+
+use std::cell::Cell;
+
+/// What one request asks for after its response.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct After {
+    /// Something was queued for sending (a page, an event for webhooks, a row of a live record):
+    /// run the delivery pump.
+    pub deliver: bool,
+    /// An escalation step was written: tell the escalation clock the earliest due step.
+    pub rearm: bool,
+}
+
+/// Collects a request's [`After`] while its handler runs (handlers hold the request by shared
+/// reference, hence the cell).
+#[derive(Default)]
+pub struct Effects(Cell<After>);
+
+impl Effects {
+    /// Something was queued for sending.
+    pub fn deliver(&self) {
+        self.0.set(After { deliver: true, ..self.0.get() });
+    }
+
+    /// `steps` escalation steps were just written (their pages are queued): send them, and
+    /// move the clock to the next due step.
+    pub fn escalated(&self, steps: usize) {
+        if steps > 0 {
+            self.0.set(After { deliver: true, rearm: true });
+        }
+    }
+
+    pub fn get(&self) -> After {
+        self.0.get()
+    }
+}
+
