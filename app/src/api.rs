@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use gloo_net::http::{Request, RequestBuilder, Response};
 use leptos::prelude::{GetUntracked, RwSignal, Set};
 use serde::de::DeserializeOwned;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tocsin_domain::api::*;
 
 /// An API failure as the UI needs it: what to say, and which field to point at.
@@ -134,15 +134,23 @@ pub async fn incidents(status: &str) -> ApiResult<IncidentList> {
     send(Request::get("/api/incidents").query([("status", status), ("limit", "50")])).await
 }
 
-pub async fn incident(id: &str) -> ApiResult<IncidentDetail> {
-    send(Request::get(&format!("/api/incidents/{id}"))).await
+/// The incident for its workspace (see `incident_record`).
+pub async fn incident(id: &str) -> ApiResult<crate::incident_record::Record> {
+    let (status, text) = exchange(Request::get(&format!("/api/incidents/{id}")), None).await?;
+    crate::incident_record::Record::from_text(text).map_err(|e| ApiError { status, message: format!("Unexpected answer: {e}"), field: None })
 }
 
-pub async fn acknowledge(id: &str) -> ApiResult<IncidentDetail> {
+/// What an acknowledge or resolve answers (an `IncidentDetail`), as the action bar reads it.
+#[derive(Deserialize)]
+pub struct Changed {
+    pub incident: tocsin_domain::api::Incident,
+}
+
+pub async fn acknowledge(id: &str) -> ApiResult<Changed> {
     send(Request::post(&format!("/api/incidents/{id}/acknowledge"))).await
 }
 
-pub async fn resolve(id: &str) -> ApiResult<IncidentDetail> {
+pub async fn resolve(id: &str) -> ApiResult<Changed> {
     send(Request::post(&format!("/api/incidents/{id}/resolve"))).await
 }
 

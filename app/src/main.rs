@@ -7,6 +7,7 @@ mod live;
 mod live_list;
 mod api;
 mod components;
+mod incident_record;
 mod pages;
 mod push;
 mod screens;

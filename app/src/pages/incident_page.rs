@@ -17,7 +17,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
-use tocsin_domain::api::{Alert, IncidentDetail, IncidentNotifications, TimelineEntry, User};
+use tocsin_domain::api::{Alert, IncidentNotifications, TimelineEntry, User};
 use tocsin_domain::auth::Role;
 use tocsin_domain::incident::{apply, IncidentAction, Transition};
 use tocsin_domain::incident_edit::IncidentEdit;
@@ -25,6 +25,7 @@ use tocsin_domain::workspace::{changes_state, elapsed, merge_rows};
 
 use super::poll;
 use crate::api::{self, ApiError};
+use crate::incident_record::{Record, Rest};
 use crate::components::{ago, clock, lazy_part, now_ms, Markdown, PageReach, SeverityBadge, StatusBadge};
 use crate::live::Live;
 use crate::state::{handle_error, session, Session};
@@ -76,7 +77,7 @@ enum Sheet {
 #[derive(Clone, Copy)]
 struct Ws {
     id: Memo<String>,
-    detail: RwSignal<Option<IncidentDetail>>,
+    detail: RwSignal<Option<Record>>,
     error: RwSignal<Option<ApiError>>,
     /// Re-reads the incident.
     reload: Callback<()>,
@@ -94,8 +95,14 @@ struct Ws {
 
 impl Ws {
     /// Reads the detail (the workspace is only shown once it is loaded).
-    fn with<T: Default>(&self, f: impl FnOnce(&IncidentDetail) -> T) -> T {
+    fn with<T: Default>(&self, f: impl FnOnce(&Record) -> T) -> T {
         self.detail.with(|d| d.as_ref().map(f).unwrap_or_default())
+    }
+
+    /// What only tabs and sheets show, decoded again whenever the incident is re-read. Called
+    /// from their code only, so its decoders arrive with them (see `incident_record`).
+    fn rest(self) -> Memo<Rest> {
+        Memo::new(move |_| self.detail.with(|d| d.as_ref().map(Record::rest).unwrap_or_default()))
     }
 
     /// Runs a write; its failure is shown at the top, its success re-reads the incident.
@@ -144,12 +151,12 @@ pub fn IncidentPage() -> impl IntoView {
 fn Workspace(id: String) -> impl IntoView {
     let session = session();
     let id = Memo::new(move |_| id.clone());
-    let detail: RwSignal<Option<IncidentDetail>> = RwSignal::new(None);
+    let detail: RwSignal<Option<Record>> = RwSignal::new(None);
     let error: RwSignal<Option<ApiError>> = RwSignal::new(None);
     let loads = RwSignal::new(0u64);
     // Every row the live record sent: an answer read before they arrived still shows them.
     let live_rows: StoredValue<Vec<TimelineEntry>> = StoredValue::new(Vec::new());
-    let show = move |result: Result<IncidentDetail, ApiError>| match result {
+    let show = move |result: Result<Record, ApiError>| match result {
         Ok(mut d) => {
             live_rows.with_value(|rows| merge_rows(&mut d.timeline, rows.clone()));
             // An answer equal to what is shown (the re-read a live row asked for, or the poll)
@@ -408,8 +415,8 @@ fn Tabs(ws: Ws) -> impl IntoView {
     let count = move |t: Tab| {
         ws.with(|d| match t {
             Tab::Timeline => Some(d.timeline.len().to_string()),
-            Tab::Checklist if !d.checklist.is_empty() => Some(format!("{}/{}", d.checklist.iter().filter(|s| s.done_at.is_some()).count(), d.checklist.len())),
-            Tab::Responders if !d.responders.is_empty() => Some(d.responders.len().to_string()),
+            Tab::Checklist if d.checklist_count().1 > 0 => Some(format!("{}/{}", d.checklist_count().0, d.checklist_count().1)),
+            Tab::Responders if d.responders_count() > 0 => Some(d.responders_count().to_string()),
             _ => None,
         })
     };
@@ -491,12 +498,14 @@ fn Details(ws: Ws) -> impl IntoView {
             }
         });
     };
+    let rest = ws.rest();
     view! {
         <div class="tab-panel" role="tabpanel" aria-labelledby="tab-details">
             {move || ws.with(|d| {
                 let i = d.incident.clone();
                 let now = now_ms();
-                let services = if d.services.is_empty() { i.service.clone().into_iter().collect() } else { d.services.clone() };
+                let r = rest.get();
+                let services = if r.services.is_empty() { i.service.clone().into_iter().collect() } else { r.services.clone() };
                 Some(view! {
                     <dl class="facts">
                         <dt>"Services"</dt>
@@ -518,18 +527,18 @@ fn Details(ws: Ws) -> impl IntoView {
                         </A>
                     </p>
                     <section aria-labelledby="alerts-h">
-                        <h2 id="alerts-h">"Alerts ("{d.alerts.len()}")"</h2>
-                        {if d.alerts.is_empty() {
+                        <h2 id="alerts-h">"Alerts ("{r.alerts.len()}")"</h2>
+                        {if r.alerts.is_empty() {
                             view! { <p class="muted">"Declared by hand; no alerts."</p> }.into_any()
                         } else {
-                            view! { <ul class="alerts">{d.alerts.iter().cloned().map(|a| view! { <AlertItem alert=a now=now/> }).collect_view()}</ul> }.into_any()
+                            view! { <ul class="alerts">{r.alerts.iter().cloned().map(|a| view! { <AlertItem alert=a now=now/> }).collect_view()}</ul> }.into_any()
                         }}
                     </section>
-                    {(!d.recent_changes.is_empty()).then(|| view! {
+                    {(!r.recent_changes.is_empty()).then(|| view! {
                         <section aria-labelledby="changes-h">
                             <h2 id="changes-h">"Changes in the hour before"</h2>
                             <ul class="events">
-                                {d.recent_changes.iter().map(|c| view! {
+                                {r.recent_changes.iter().map(|c| view! {
                                     <li>
                                         <div class="alert-summary">{c.summary.clone()}</div>
                                         <div class="card-meta">{c.source.clone().unwrap_or_default()}" · "{clock(c.at)}</div>

@@ -10,6 +10,7 @@ use crate::components::{clock, Markdown};
 
 #[component]
 pub(super) fn ChecklistTab(ws: Ws) -> impl IntoView {
+    let rest = ws.rest();
     let text = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
     let add = move |ev: leptos::ev::SubmitEvent| {
@@ -21,7 +22,7 @@ pub(super) fn ChecklistTab(ws: Ws) -> impl IntoView {
     view! {
         <div class="tab-panel" role="tabpanel" aria-labelledby="tab-checklist">
             {move || {
-                let steps = ws.with(|d| d.checklist.clone());
+                let steps = rest.with(|r| r.checklist.clone());
                 if steps.is_empty() {
                     return view! { <p class="muted">"No checklist: the service has no runbook checklist. Add a step below."</p> }.into_any();
                 }

@@ -97,13 +97,14 @@ pub(super) fn LinksSheet(ws: Ws) -> impl IntoView {
 /// service stays (the API keeps it first).
 #[component]
 pub(super) fn ServicesEditor(ws: Ws) -> impl IntoView {
+    let rest = ws.rest();
     let all: RwSignal<Option<Vec<Service>>> = RwSignal::new(None);
     let chosen: RwSignal<Vec<String>> = RwSignal::new(Vec::new());
     let editing = RwSignal::new(false);
     let busy = RwSignal::new(false);
     let own = move || ws.with(|d| d.incident.service.as_ref().map(|s| s.id.to_string()));
     let start = move |_| {
-        chosen.set(ws.with(|d| d.services.iter().map(|s| s.id.to_string()).collect()));
+        chosen.set(rest.with_untracked(|r| r.services.iter().map(|s| s.id.to_string()).collect()));
         editing.set(true);
         if all.get_untracked().is_none() {
             leptos::task::spawn_local(async move {

@@ -20,10 +20,11 @@ fn state_label(s: ResponderState) -> &'static str {
 
 #[component]
 pub(super) fn RespondersTab(ws: Ws) -> impl IntoView {
+    let rest = ws.rest();
     view! {
         <div class="tab-panel" role="tabpanel" aria-labelledby="tab-responders">
             {move || {
-                let list = ws.with(|d| d.responders.clone());
+                let list = rest.with(|r| r.responders.clone());
                 if list.is_empty() {
                     return view! { <p class="muted">"Nobody asked to help yet."</p> }.into_any();
                 }

@@ -109,8 +109,9 @@ pub(super) fn AddRespondersSheet(ws: Ws) -> impl IntoView {
             }
         });
     }
+    let rest = ws.rest();
     let toggle = move |uid: String| chosen.update(|c| if let Some(i) = c.iter().position(|x| *x == uid) { c.remove(i); } else { c.push(uid); });
-    let responding = move |uid: &str| ws.with(|d| d.responders.iter().any(|r| r.user.id.as_str() == uid && r.state.is_responding()));
+    let responding = move |uid: &str| rest.with(|rest| rest.responders.iter().any(|r| r.user.id.as_str() == uid && r.state.is_responding()));
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let msg = message.get_untracked().trim().to_string();
