@@ -65,7 +65,7 @@ async fn answer(resp: Response) -> ApiResult<(u16, String)> {
     if ok {
         return Ok((status, text));
     }
-    match serde_json::from_str::<ErrorBody>(&text) {
+    match tocsin_domain::json_maps::from_str::<ErrorBody>(&text) {
         Ok(b) => Err(ApiError { status, message: b.error.message, field: b.error.field }),
         Err(_) => Err(ApiError { status, message: format!("The server answered {status}."), field: None }),
     }
@@ -84,7 +84,7 @@ async fn exchange(req: RequestBuilder, json: Option<String>) -> ApiResult<(u16, 
 }
 
 fn parse<T: DeserializeOwned>((status, text): (u16, String)) -> ApiResult<T> {
-    serde_json::from_str(&text).map_err(|e| ApiError { status, message: format!("Unexpected answer: {e}"), field: None })
+    tocsin_domain::json_maps::from_str(&text).map_err(|e| ApiError { status, message: format!("Unexpected answer: {e}"), field: None })
 }
 
 async fn send<T: DeserializeOwned>(req: RequestBuilder) -> ApiResult<T> {
@@ -272,7 +272,7 @@ pub async fn contact_preferences() -> ApiResult<ContactPreferences> {
 pub async fn put_contact_preferences(body: &ContactPreferences) -> ApiResult<(ContactPreferences, Option<String>)> {
     let v: serde_json::Value = send_json(Request::put("/api/users/me/contact-preferences"), body).await?;
     let secret = v["webhook"]["signing_secret"].as_str().map(str::to_string);
-    let prefs = serde_json::from_value(v).map_err(|e| ApiError { status: 200, message: format!("Unexpected answer: {e}"), field: None })?;
+    let prefs = tocsin_domain::json_maps::from_value(v).map_err(|e| ApiError { status: 200, message: format!("Unexpected answer: {e}"), field: None })?;
     Ok((prefs, secret))
 }
 
@@ -478,10 +478,10 @@ async fn save_versioned<T: DeserializeOwned, C: DeserializeOwned, B: Serialize>(
     let resp = req.send().await.map_err(network)?;
     if resp.status() == 409 {
         let text = resp.text().await.unwrap_or_default();
-        if let Ok(c) = serde_json::from_str::<C>(&text) {
+        if let Ok(c) = tocsin_domain::json_maps::from_str::<C>(&text) {
             return Ok(Err(c));
         }
-        let message = serde_json::from_str::<ErrorBody>(&text).map(|b| b.error.message).unwrap_or_else(|_| "Conflict.".into());
+        let message = tocsin_domain::json_maps::from_str::<ErrorBody>(&text).map(|b| b.error.message).unwrap_or_else(|_| "Conflict.".into());
         return Err(ApiError { status: 409, message, field: None });
     }
     parse(answer(resp).await?).map(Ok)

@@ -62,14 +62,14 @@ pub struct Rest {
 impl Record {
     /// Decodes an answer, keeping its text.
     pub fn from_text(text: String) -> serde_json::Result<Record> {
-        let mut r: Record = serde_json::from_str(&text)?;
+        let mut r: Record = tocsin_domain::json_maps::from_str(&text)?;
         r.text = text.into();
         Ok(r)
     }
 
     /// The parts only tabs and sheets show, decoded from the answer (call it from their code).
     pub fn rest(&self) -> Rest {
-        serde_json::from_str(&self.text).unwrap_or_default()
+        tocsin_domain::json_maps::from_str(&self.text).unwrap_or_default()
     }
 
     /// Checklist steps done, and in all.

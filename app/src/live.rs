@@ -81,11 +81,11 @@ fn connect(w: Rc<Watch>, id: String, state: RwSignal<Live>, changed: Rc<dyn Fn(V
     let (w_msg, changed_msg) = (w.clone(), changed.clone());
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
         let Some(text) = e.data().as_string() else { return };
-        let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) else { return };
+        let Ok(v) = tocsin_domain::json_maps::from_str::<serde_json::Value>(&text) else { return };
         if v["type"] != "timeline" {
             return;
         }
-        let entries: Vec<TimelineEntry> = serde_json::from_value(v["entries"].clone()).unwrap_or_default();
+        let entries: Vec<TimelineEntry> = tocsin_domain::json_maps::from_value(v["entries"].clone()).unwrap_or_default();
         // Only rows after the last one seen count (a resent batch changes nothing).
         let seen = w_msg.last_seq.get();
         let fresh: Vec<TimelineEntry> = entries.into_iter().filter(|e| e.seq > seen).collect();

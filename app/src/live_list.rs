@@ -59,7 +59,7 @@ fn connect(w: Rc<Watch>, state: RwSignal<Live>, h: Rc<Handlers>) {
     let h_msg = h.clone();
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
         let Some(text) = e.data().as_string() else { return };
-        if let Ok(ListMessage::Incidents { incidents }) = serde_json::from_str::<ListMessage>(&text) {
+        if let Ok(ListMessage::Incidents { incidents }) = tocsin_domain::json_maps::from_str::<ListMessage>(&text) {
             (h_msg.changed)(incidents);
         }
     });

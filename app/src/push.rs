@@ -180,7 +180,7 @@ pub async fn enable(device: String) -> Result<PushDevice, String> {
         }
     };
     let json = js_sys::JSON::stringify(&sub).map_err(describe)?.as_string().unwrap_or_default();
-    let mut body: PushSubscriptionRequest = serde_json::from_str(&json).map_err(|e| format!("Unexpected subscription from the browser: {e}"))?;
+    let mut body: PushSubscriptionRequest = tocsin_domain::json_maps::from_str(&json).map_err(|e| format!("Unexpected subscription from the browser: {e}"))?;
     let device = device.trim();
     body.device = Some(if device.is_empty() { default_device_name() } else { device.to_string() });
     api::add_push_device(&body).await.map_err(|e| format!("Tocsin did not register this device: {}", e.message))

@@ -52,6 +52,26 @@ pub struct OpenIncident {
     pub group_value: Option<String>,
 }
 
+/// Which open incidents a decision to open a new incident assumed were absent: any open incident
+/// of the service opened since `since_ms` (a time window) or holding `group_value` (by field).
+/// The opening write is guarded by it, so alerts arriving together — each deciding before any
+/// incident exists — open one incident: the others find it when they decide again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OpenGuard {
+    pub since_ms: Option<i64>,
+    pub group_value: Option<String>,
+}
+
+/// The guard for opening a new incident for `event` at `now_ms` under `rule`; `None` when the
+/// rule never groups it (every such alert opens its own incident).
+pub fn open_guard(rule: &GroupingRule, event: &AlertEvent, now_ms: i64) -> Option<OpenGuard> {
+    match rule {
+        GroupingRule::None => None,
+        GroupingRule::TimeWindow { minutes } => Some(OpenGuard { since_ms: Some(now_ms - i64::from(*minutes) * 60_000), group_value: None }),
+        GroupingRule::ByField { field } => event.fields.get(field).map(|v| OpenGuard { since_ms: None, group_value: Some(v.clone()) }),
+    }
+}
+
 /// The open incident a new alert joins, or `None` to open a new incident.
 pub fn choose_incident<'a>(rule: &GroupingRule, event: &AlertEvent, open: &'a [OpenIncident], now_ms: i64) -> Option<&'a OpenIncident> {
     match rule {
@@ -115,5 +135,32 @@ mod tests {
         let json = serde_json::to_string(&GroupingRule::TimeWindow { minutes: 5 }).unwrap();
         assert_eq!(json, r#"{"type":"time_window","minutes":5}"#);
         assert_eq!(serde_json::from_str::<GroupingRule>(r#"{"type":"none"}"#).unwrap(), GroupingRule::None);
+    }
+
+    #[test]
+    fn the_open_guard_covers_exactly_what_choosing_would_join() {
+        let ev = |field: Option<&str>| {
+            let mut e = AlertEvent::default();
+            if let Some(v) = field {
+                e.fields.insert("cluster".into(), v.into());
+            }
+            e
+        };
+        let now = 10 * 60_000;
+        assert_eq!(open_guard(&GroupingRule::None, &ev(None), now), None);
+        let window = GroupingRule::TimeWindow { minutes: 5 };
+        let g = open_guard(&window, &ev(None), now).unwrap();
+        assert_eq!(g, OpenGuard { since_ms: Some(5 * 60_000), group_value: None });
+        // An incident the guard covers is one choosing would have joined, and the reverse.
+        for at in [4 * 60_000 - 1, 5 * 60_000, now] {
+            let open = [inc("x", at, None)];
+            assert_eq!(choose_incident(&window, &ev(None), &open, now).is_some(), at >= g.since_ms.unwrap(), "opened at {at}");
+        }
+        let by = GroupingRule::ByField { field: "cluster".into() };
+        assert_eq!(open_guard(&by, &ev(None), now), None, "no value: never grouped");
+        let g = open_guard(&by, &ev(Some("eu-1")), now).unwrap();
+        assert_eq!(g, OpenGuard { since_ms: None, group_value: Some("eu-1".into()) });
+        assert!(choose_incident(&by, &ev(Some("eu-1")), &[inc("a", 0, Some("eu-1"))], now).is_some());
+        assert!(choose_incident(&by, &ev(Some("eu-1")), &[inc("a", 0, Some("us-1"))], now).is_none());
     }
 }

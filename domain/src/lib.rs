@@ -22,6 +22,7 @@ pub mod ids;
 pub mod import;
 pub mod incident;
 pub mod incident_edit;
+pub mod json_maps;
 pub mod key_times;
 pub mod markdown;
 pub mod metrics;

@@ -568,6 +568,30 @@ fn grouping_rules(c: &Ctx) {
     let e3 = post_am(am("f3", "eu-1"));
     assert_eq!(e3["incident_id"], e1["incident_id"], "same cluster → same incident");
     assert_ne!(e2["incident_id"], e1["incident_id"]);
+
+    // Alerts of one group arriving at once (a storm's first second) open one incident, not one
+    // each: every alert lands on it, once.
+    let burst = |key: &str, group: &dyn Fn(usize) -> &'static str| {
+        let bodies = (0..16)
+            .map(|i| json!({"routing_key": key, "event_action": "trigger", "dedup_key": format!("g-{i}"),
+                "payload": {"summary": format!("Node {i} down"), "source": "prom", "severity": "error", "group": group(i)}}).to_string())
+            .collect();
+        let replies = enqueue_at_once(c, bodies);
+        assert!(replies.iter().all(|r| r.status == 202), "{replies:?}");
+    };
+    let (sid3, key3) = c.service("Burst by time", json!({"grouping": {"type": "time_window", "minutes": 10}}));
+    burst(&key3, &|_| "web");
+    let incidents = c.incidents_of(&sid3);
+    assert_eq!(incidents.len(), 1, "16 alerts at once in one time window: one incident");
+    assert_eq!(c.incident(incidents[0]["id"].as_str().unwrap())["alerts"].as_array().unwrap().len(), 16);
+    let (sid4, key4) = c.service("Burst by group", json!({"grouping": {"type": "by_field", "field": "group"}}));
+    burst(&key4, &|i| if i % 2 == 0 { "web" } else { "db" });
+    let incidents = c.incidents_of(&sid4);
+    assert_eq!(incidents.len(), 2, "16 alerts at once in two groups: two incidents");
+    for i in &incidents {
+        assert_eq!(c.incident(i["id"].as_str().unwrap())["alerts"].as_array().unwrap().len(), 8, "{i}");
+    }
+
     let bad = c.admin().patch(&format!("/api/services/{sid}"), json!({"grouping": {"type": "time_window", "minutes": 0}}));
     assert_eq!((bad.status, bad.field()), (400, "grouping.minutes"), "{}", bad.text);
 }

@@ -230,11 +230,13 @@ async fn trigger(
         let opened_msg = format!("Triggered by {}: {}", actor.name, clip(&summary, 200));
         let grouped_msg = format!("Alert added by {}: {}", actor.name, clip(&summary, 200));
         let group_value = rule.group_value(event);
+        let guard = tocsin_domain::grouping::open_guard(&rule, event, now);
         let target = match chosen {
             None => Target::NewIncident {
                 id: &incident_id,
                 title: &title,
                 group_value: group_value.as_deref(),
+                guard: guard.as_ref(),
                 timeline_id: &timeline_id,
                 actor: actor_json,
                 message: &opened_msg,
@@ -258,7 +260,8 @@ async fn trigger(
             };
             return Ok(Applied { result, alert_id: Some(f.id), incident_id: Some(f.incident_id), dedup_key: dedup_key.to_string(), message: message.into(), escalation_steps: steps });
         }
-        // The incident chosen for grouping was resolved meanwhile: decide again.
+        // The incident chosen for grouping was resolved meanwhile, or another alert of the group
+        // opened one first: decide again.
     }
     Err(ApiError::Conflict("the service's incidents kept changing while the alert was processed; retry it".into()))
 }

@@ -5,7 +5,7 @@
 use serde::Deserialize;
 use worker::D1PreparedStatement;
 
-use super::{args, changes, rows, Db, OpenIncidentRow};
+use super::{args, changes, rows, Arg, Db, OpenIncidentRow};
 use crate::error::ApiResult;
 
 /// The event log row written with every event.
@@ -35,7 +35,9 @@ pub struct TriggerAlert<'a> {
 
 /// Where a new alert goes: a new incident, or an open one (grouping).
 pub enum Target<'a> {
-    NewIncident { id: &'a str, title: &'a str, group_value: Option<&'a str>, timeline_id: &'a str, actor: &'a str, message: &'a str },
+    /// `guard`: the open incidents the decision to open a new one assumed absent (grouping): the
+    /// incident is only opened if none exists, else nothing is written and the caller decides again.
+    NewIncident { id: &'a str, title: &'a str, group_value: Option<&'a str>, guard: Option<&'a tocsin_domain::grouping::OpenGuard>, timeline_id: &'a str, actor: &'a str, message: &'a str },
     Existing { id: &'a str, timeline_id: &'a str, actor: &'a str, message: &'a str },
 }
 
@@ -109,16 +111,34 @@ impl Db {
         let firing = "SELECT 1 FROM alerts WHERE service_id = ? AND dedup_key = ? AND status = 'firing'";
         let mut stmts = Vec::with_capacity(7);
         let (incident_id, opened_result, opened_message) = match target {
-            Target::NewIncident { id, title, group_value, timeline_id, actor, message } => {
+            Target::NewIncident { id, title, group_value, guard, timeline_id, actor, message } => {
                 // Key times (migration 0015) in the same row: detected now, impact from the source.
                 let (kt_cols, kt_vals) = super::key_times::opened_columns(tocsin_domain::key_times::impact_start(a.started_at, now), now);
+                // Alerts of one group arriving together each decide before any incident exists:
+                // only the first write opens it (D1 runs one batch at a time), the others write
+                // nothing and decide again, joining it.
+                let mut args: Vec<Arg<'_>> = args![*id, org_id, org_id, *title, a.incident_severity, service_id, now, now, *group_value, service_id, a.dedup_key].to_vec();
+                let mut grouped = String::new();
+                if let Some(g) = guard {
+                    grouped.push_str(" AND NOT EXISTS (SELECT 1 FROM incidents WHERE service_id = ? AND status != 'resolved'");
+                    args.push(Arg::Text(service_id));
+                    if let Some(since) = g.since_ms {
+                        grouped.push_str(" AND created_at >= ?");
+                        args.push(Arg::Int(since));
+                    }
+                    if let Some(v) = g.group_value.as_deref() {
+                        grouped.push_str(" AND group_value = ?");
+                        args.push(Arg::Text(v));
+                    }
+                    grouped.push(')');
+                }
                 stmts.push(self.stmt(
                     &format!(
                         "INSERT INTO incidents (id, org_id, number, title, status, severity, service_id, created_at, updated_at, group_value{kt_cols})
                          SELECT ?, ?, (SELECT COALESCE(MAX(number), 0) + 1 FROM incidents WHERE org_id = ?), ?, 'triggered', ?, ?, ?, ?, ?{kt_vals}
-                         WHERE NOT EXISTS ({firing})"
+                         WHERE NOT EXISTS ({firing}){grouped}"
                     ),
-                    args![*id, org_id, org_id, *title, a.incident_severity, service_id, now, now, *group_value, service_id, a.dedup_key],
+                    &args,
                 )?);
                 stmts.push(self.alert_insert(org_id, service_id, a, id, &format!("EXISTS (SELECT 1 FROM incidents WHERE id = '{}')", sql_id(id)), now)?);
                 stmts.push(self.guarded_timeline(org_id, id, timeline_id, "incident.triggered", actor, message, a.alert_id, now)?);
