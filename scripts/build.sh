@@ -58,6 +58,12 @@ build_app() {
     # (a quarter of the shell's loader bytes): drop those one-line comments.
     sed -i '/^\/\* .* \*\/$/d' dist/app-split/__wasm_split.js
     "$WASM_BINDGEN" --target web --no-typescript --keep-lld-exports --out-dir "$out" --out-name tocsin_app dist/app-split/tocsin_app.wasm
+    # Its JS glue is part of every first load: minified (−2 KB gzipped) by the esbuild wrangler
+    # itself runs on (a dependency of the pinned wrangler); its exports keep their names. (Its
+    # import object repeats one key per split chunk import, the same module each time: esbuild
+    # warns, the meaning is unchanged.)
+    PATH="$NODE_BIN:$PATH" node_modules/.bin/esbuild "$out/tocsin_app.js" --minify --format=esm --log-level=error \
+      --allow-overwrite --outfile="$out/tocsin_app.js" || die "minifying the app's JS glue failed"
     local f
     for f in dist/app-split/*; do
       case "$f" in */tocsin_app.wasm) ;; *) cp "$f" "$out/" ;; esac
@@ -96,6 +102,9 @@ build_app() {
   done
   rm -rf dist/app; mv dist/app.new dist/app
   echo "$v" > dist/app/pkg/.current
+  # The first-load budget (300 KB gzipped per screen) fails the build (TOCSIN_SIZE_BUDGET=warn
+  # only reports it).
+  PATH="$NODE_BIN:$PATH" node scripts/first-load.mjs dist/app --quiet || die "a screen's first load is over the budget (table: ./tocsin build)"
 }
 
 build_all() {
@@ -105,7 +114,7 @@ build_all() {
 }
 
 # Raw and gzipped sizes of what ships, and the app's first load per screen (scripts/first-load.mjs;
-# TOCSIN_SIZE_BUDGET=enforce makes a screen over 300 KB gzipped fail).
+# a screen over 300 KB gzipped fails, unless TOCSIN_SIZE_BUDGET=warn).
 report_sizes() {
   local f
   for f in dist/worker/index_bg.wasm "dist/app/pkg/$(cat dist/app/pkg/.current)/tocsin_app_bg.wasm"; do

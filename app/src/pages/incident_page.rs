@@ -342,21 +342,11 @@ fn link_icon(kind: tocsin_domain::api::LinkKind) -> &'static str {
     }
 }
 
-/// "What we know now": Markdown, with an edit form for responders.
+/// "What we know now": Markdown, with an edit form for responders (its code arrives on "Edit").
 #[component]
 fn Summary(ws: Ws) -> impl IntoView {
     let editing = RwSignal::new(false);
-    let text = RwSignal::new(String::new());
-    let busy = RwSignal::new(false);
-    let start = move |_| {
-        text.set(ws.with(|d| d.incident.summary.clone()));
-        editing.set(true);
-    };
-    let save = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let edit = IncidentEdit { summary: Some(text.get_untracked().trim().to_string()), ..Default::default() };
-        ws.write(busy, async move { api::edit_incident(&ws.id.get_untracked(), &edit).await }, move |_| editing.set(false));
-    };
+    let start = move |_| editing.set(true);
     view! {
         <section class="panel summary" aria-labelledby="summary-h">
             <div class="row spread">
@@ -376,16 +366,31 @@ fn Summary(ws: Ws) -> impl IntoView {
                     }
                 }
             >
-                <form on:submit=save novalidate>
-                    <label for="summary-text" class="sr-only">"What we know now (Markdown)"</label>
-                    <textarea id="summary-text" name="summary" rows="5" prop:value=move || text.get() on:input=move |e| text.set(event_target_value(&e))></textarea>
-                    <div class="row">
-                        <button class="btn primary" type="submit" disabled=move || busy.get()>"Save"</button>
-                        <button class="btn" type="button" on:click=move |_| editing.set(false)>"Cancel"</button>
-                    </div>
-                </form>
+                {lazy_part(on_demand::incident_summary_form(ws, editing))}
             </Show>
         </section>
+    }
+}
+
+/// The summary's edit form (a part loaded on demand, `on_demand::incident_summary_form`).
+#[component]
+fn SummaryForm(ws: Ws, editing: RwSignal<bool>) -> impl IntoView {
+    let text = RwSignal::new(ws.with(|d| d.incident.summary.clone()));
+    let busy = RwSignal::new(false);
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let edit = IncidentEdit { summary: Some(text.get_untracked().trim().to_string()), ..Default::default() };
+        ws.write(busy, async move { api::edit_incident(&ws.id.get_untracked(), &edit).await }, move |_| editing.set(false));
+    };
+    view! {
+        <form on:submit=save novalidate>
+            <label for="summary-text" class="sr-only">"What we know now (Markdown)"</label>
+            <textarea id="summary-text" name="summary" rows="5" prop:value=move || text.get() on:input=move |e| text.set(event_target_value(&e))></textarea>
+            <div class="row">
+                <button class="btn primary" type="submit" disabled=move || busy.get()>"Save"</button>
+                <button class="btn" type="button" on:click=move |_| editing.set(false)>"Cancel"</button>
+            </div>
+        </form>
     }
 }
 

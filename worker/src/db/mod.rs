@@ -54,7 +54,7 @@ pub struct Db {
 }
 
 /// A value bound to a `?` placeholder.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub enum Arg<'a> {
     Text(&'a str),
     Int(i64),

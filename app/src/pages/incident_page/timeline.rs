@@ -7,7 +7,7 @@ use tocsin_domain::workspace::TimelineFilter;
 
 use super::Ws;
 use crate::api::{self, ApiError};
-use crate::components::{clock, Field, Markdown};
+use crate::components::{clock, lazy_part, Field, Markdown};
 
 #[component]
 pub(super) fn TimelineTab(ws: Ws) -> impl IntoView {
@@ -36,7 +36,7 @@ pub(super) fn TimelineTab(ws: Ws) -> impl IntoView {
                 }
             }}
             <Show when=move || ws.can_respond.get()>
-                <NoteForm ws=ws/>
+                {lazy_part(super::on_demand::incident_note_form(ws))}
             </Show>
         </div>
     }
@@ -76,9 +76,10 @@ fn Row(ws: Ws, entry: TimelineEntry, highlighted: bool) -> impl IntoView {
 }
 
 /// "Add a note" under the timeline: what was tried, what was learned (chat destinations hear it).
-/// Created once with the tab, so a live update never clears what is being typed.
+/// Created once with the tab, so a live update never clears what is being typed; its code arrives
+/// just after the timeline's (`on_demand::incident_note_form`).
 #[component]
-fn NoteForm(ws: Ws) -> impl IntoView {
+pub(super) fn NoteForm(ws: Ws) -> impl IntoView {
     let body = RwSignal::new(String::new());
     let error: RwSignal<Option<ApiError>> = RwSignal::new(None);
     let busy = RwSignal::new(false);
