@@ -50,6 +50,9 @@ for (const [name, d] of defs) {
   if (d.bundle) bytes = gz(`${pkg}/${d.bundle}`);
   (/_screen_view$/.test(label(d)) ? screens : parts).push({ name, label: label(d), seen, files, bytes, first: base + bytes });
 }
+// No screen found means the loader's format changed under the regex above: that is a failure,
+// not a pass.
+if (!screens.length) { console.log(`no screens found in ${pkg}/__wasm_split.js (did wasm-split's output change?)`); process.exit(1); }
 screens.sort((a, b) => b.first - a.first);
 let over = 0;
 log(`  ${"screen".padEnd(34)} ${"own".padStart(7)}    ${"first".padStart(7)}     files`);

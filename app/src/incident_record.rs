@@ -2,7 +2,7 @@
 //! timeline, roles, links, highlights and status updates, and the tabs' counts — is decoded when
 //! the answer arrives; the parts only a tab or a sheet shows (alerts, recent changes, responders,
 //! the checklist, the affected services) stay in the answer's text until that part's own code,
-//! fetched on demand, decodes them ([`Record::rest`]). Their decoders are then not in the
+//! fetched on demand, decodes them ([`Record::rest_of`]). Their decoders are then not in the
 //! screen's first download.
 
 use std::sync::Arc;
@@ -33,7 +33,7 @@ pub struct Record {
     /// The people asked to help, only counted.
     #[serde(default, rename = "responders")]
     asked: Vec<IgnoredAny>,
-    /// The whole answer, for [`Record::rest`].
+    /// The whole answer, for [`Record::rest_of`].
     #[serde(skip)]
     pub text: Arc<str>,
 }
@@ -42,6 +42,17 @@ pub struct Record {
 struct StepDone {
     #[serde(default)]
     done_at: Option<IgnoredAny>,
+}
+
+/// One answer's text, equal only to itself: a tab's data is decoded again for a new answer, not
+/// compared byte by byte with the last one.
+#[derive(Clone, Debug)]
+pub struct Answer(pub Arc<str>);
+
+impl PartialEq for Answer {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
 }
 
 /// What only the tabs and sheets show.
@@ -67,9 +78,13 @@ impl Record {
         Ok(r)
     }
 
-    /// The parts only tabs and sheets show, decoded from the answer (call it from their code).
-    pub fn rest(&self) -> Rest {
-        tocsin_domain::json_maps::from_str(&self.text).unwrap_or_default()
+    /// The parts only tabs and sheets show, decoded from an answer's text (call it from their
+    /// code). An answer they cannot read shows them empty, and says why in the console.
+    pub fn rest_of(text: &str) -> Rest {
+        tocsin_domain::json_maps::from_str(text).unwrap_or_else(|e| {
+            leptos::logging::error!("the incident's tabs could not read its answer: {e}");
+            Rest::default()
+        })
     }
 
     /// Checklist steps done, and in all.

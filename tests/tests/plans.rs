@@ -303,12 +303,12 @@ fn ingestion(c: &Ctx) {
     let grouping = copied(
         INGEST_RS,
         "ingest.rs",
-        "SELECT id, created_at, group_value FROM incidents WHERE service_id = ? AND status != 'resolved'
-             ORDER BY created_at DESC LIMIT ?",
+        "SELECT id, created_at, group_value FROM incidents WHERE service_id = ?1 AND status != 'resolved' AND (?2 IS NULL OR group_value = ?2)
+             ORDER BY created_at DESC LIMIT ?3",
     );
     let p = c.no_big_scan(
         "the open incidents of a service",
-        &bind(&grouping, &["'svc'", "10"]),
+        &bind(&grouping, &["'svc'", "'eu-1'", "10"]),
     );
     assert!(
         p.iter().any(|d| d.contains("incidents_service_unresolved")),

@@ -28,12 +28,11 @@ impl Effects {
         self.0.set(After { deliver: true, ..self.0.get() });
     }
 
-    /// `steps` escalation steps were just written (their pages are queued): send them, and
-    /// move the clock to the next due step.
-    pub fn escalated(&self, steps: usize) {
-        if steps > 0 {
-            self.0.set(After { deliver: true, rearm: true });
-        }
+    /// An escalation was started, restarted or told to escalate now: its step is due now. Its
+    /// pages are sent after the response and the clock moves to the next due step — recorded
+    /// before the step runs, so a step that fails half-way is still taken up by the clock.
+    pub fn escalation_due(&self) {
+        self.0.set(After { deliver: true, rearm: true });
     }
 
     pub fn get(&self) -> After {

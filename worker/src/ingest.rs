@@ -23,9 +23,6 @@ pub struct Applied {
     pub incident_id: Option<String>,
     pub dedup_key: String,
     pub message: String,
-    /// Escalation steps written for the incident this event opened (its first step pages at
-    /// once): the request's `Effects::escalated`.
-    pub escalation_steps: usize,
 }
 
 enum Hint {
@@ -98,15 +95,16 @@ pub async fn reject(db: &Db, now: i64, service: &ServiceRow, vendor: Vendor, rea
     db.log_event(&log, EventResult::Rejected.as_str(), &clip(reason, 500), None, None, now).await
 }
 
-pub async fn apply_event(db: &Db, now: i64, service: &ServiceRow, vendor: Vendor, event: &AlertEvent, raw: &str) -> ApiResult<Applied> {
+/// `after`: what the event leaves for after the response (a new incident's first escalation step).
+pub async fn apply_event(db: &Db, now: i64, service: &ServiceRow, vendor: Vendor, event: &AlertEvent, raw: &str, after: &crate::effects::Effects) -> ApiResult<Applied> {
     // Stored payloads are shown to every member: never with the key or SNS's capability URLs.
     let raw = &tocsin_domain::alert::scrub_raw(raw, &service.integration_key);
     // What it wrote is delivered after the response: `http::handle` records that for every
     // accepted event (a repeat is a row of the live record too).
-    apply_event_inner(db, now, service, vendor, event, raw).await
+    apply_event_inner(db, now, service, vendor, event, raw, after).await
 }
 
-async fn apply_event_inner(db: &Db, now: i64, service: &ServiceRow, vendor: Vendor, event: &AlertEvent, raw: &str) -> ApiResult<Applied> {
+async fn apply_event_inner(db: &Db, now: i64, service: &ServiceRow, vendor: Vendor, event: &AlertEvent, raw: &str, after: &crate::effects::Effects) -> ApiResult<Applied> {
     // PagerDuty semantics: a trigger without a dedup key gets a fresh one (returned to the sender).
     let dedup_key = if event.dedup_key.is_empty() { new_id(now) } else { event.dedup_key.clone() };
     let log_id = new_id(now);
@@ -122,7 +120,7 @@ async fn apply_event_inner(db: &Db, now: i64, service: &ServiceRow, vendor: Vend
     let actor = vendor_actor(service, vendor);
     let actor_json = actor_json(&actor);
     match event.action {
-        EventAction::Trigger => trigger(db, now, service, vendor, event, &dedup_key, &actor, &actor_json, &log).await,
+        EventAction::Trigger => trigger(db, now, service, vendor, event, &dedup_key, &actor, &actor_json, &log, after).await,
         EventAction::Resolve => {
             // One batch decides (see `Db::resolve_by_key`); the domain's rule that an incident
             // resolves with its last alert is applied there, under the service's switch.
@@ -135,7 +133,7 @@ async fn apply_event_inner(db: &Db, now: i64, service: &ServiceRow, vendor: Vend
                 ("resolved", _) => (EventResult::Resolved, "alert resolved; the incident stays open".to_string()),
                 _ => (EventResult::Ignored, "no open alert has this dedup key; nothing to resolve".to_string()),
             };
-            Ok(Applied { result, alert_id: o.alert_id, incident_id: o.incident_id, dedup_key, message, escalation_steps: 0 })
+            Ok(Applied { result, alert_id: o.alert_id, incident_id: o.incident_id, dedup_key, message })
         }
         EventAction::Acknowledge => {
             let open = db.open_alert_with_incident(&service.id, &dedup_key).await?;
@@ -145,7 +143,6 @@ async fn apply_event_inner(db: &Db, now: i64, service: &ServiceRow, vendor: Vend
                 incident_id: alert.map(|a| a.incident_id.clone()),
                 dedup_key: dedup_key.clone(),
                 message: message.into(),
-                escalation_steps: 0,
             };
             match (dedup(event.action, open.is_some()), open) {
                 (DedupDecision::AcknowledgeAlert, Some(alert)) => {
@@ -180,6 +177,7 @@ async fn trigger(
     actor: &Actor,
     actor_json: &str,
     log: &EventLog<'_>,
+    after: &crate::effects::Effects,
 ) -> ApiResult<Applied> {
     let rule: GroupingRule = serde_json::from_str(&service.grouping).unwrap_or_default();
     let severity = event.severity.unwrap_or(AlertSeverity::Error);
@@ -197,7 +195,6 @@ async fn trigger(
                 incident_id: Some(f.incident_id),
                 dedup_key: dedup_key.to_string(),
                 message: "repeat counted on the open alert".into(),
-                escalation_steps: 0,
             });
         }
         open_hint(&hint, Hint::Forget);
@@ -206,7 +203,7 @@ async fn trigger(
         let open: Vec<OpenIncident> = if rule == GroupingRule::None {
             Vec::new()
         } else {
-            db.open_incidents_of(&service.id, 50)
+            db.open_incidents_of(&service.id, rule.group_value(event).as_deref(), 50)
                 .await?
                 .into_iter()
                 .map(|r| OpenIncident { id: r.id, created_at_ms: r.created_at, group_value: r.group_value })
@@ -246,19 +243,19 @@ async fn trigger(
         if let Some(f) = db.apply_trigger(&service.org_id, &service.id, &alert, &target, log, now).await? {
             open_hint(&hint, Hint::Remember);
             // The batch started the new incident's escalation; its first step runs now.
-            let mut steps = 0;
             if f.mine == 1 && chosen.is_none() && service.escalation_policy_id.is_some() {
                 if crate::faults::at("after_trigger") {
                     return Err(ApiError::Internal("injected fault between the trigger batch and the first escalation step (TOCSIN_TEST_FAULT)".into()));
                 }
-                steps = crate::escalate::run_incident(db, &f.incident_id, now).await?;
+                after.escalation_due();
+                crate::escalate::run_incident(db, &f.incident_id, now).await?;
             }
             let (result, message) = match (f.mine == 1, chosen.is_some()) {
                 (true, false) => (EventResult::Opened, "incident opened"),
                 (true, true) => (EventResult::Grouped, "alert added to an open incident"),
                 (false, _) => (EventResult::Deduplicated, "repeat counted on the open alert"),
             };
-            return Ok(Applied { result, alert_id: Some(f.id), incident_id: Some(f.incident_id), dedup_key: dedup_key.to_string(), message: message.into(), escalation_steps: steps });
+            return Ok(Applied { result, alert_id: Some(f.id), incident_id: Some(f.incident_id), dedup_key: dedup_key.to_string(), message: message.into() });
         }
         // The incident chosen for grouping was resolved meanwhile, or another alert of the group
         // opened one first: decide again.

@@ -99,10 +99,12 @@ impl Ws {
         self.detail.with(|d| d.as_ref().map(f).unwrap_or_default())
     }
 
-    /// What only tabs and sheets show, decoded again whenever the incident is re-read. Called
-    /// from their code only, so its decoders arrive with them (see `incident_record`).
+    /// What only tabs and sheets show, decoded again when a new answer arrives (a re-read), not
+    /// when a live row joins the timeline. Called from their code only, so its decoders arrive
+    /// with them (see `incident_record`).
     fn rest(self) -> Memo<Rest> {
-        Memo::new(move |_| self.detail.with(|d| d.as_ref().map(Record::rest).unwrap_or_default()))
+        let answer = Memo::new(move |_| self.detail.with(|d| d.as_ref().map(|d| crate::incident_record::Answer(d.text.clone()))));
+        Memo::new(move |_| answer.with(|a| a.as_ref().map(|a| Record::rest_of(&a.0)).unwrap_or_default()))
     }
 
     /// Runs a write; its failure is shown at the top, its success re-reads the incident.

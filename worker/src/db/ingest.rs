@@ -85,11 +85,13 @@ impl Db {
     }
 
     /// Open incidents of a service, newest first (for grouping).
-    pub async fn open_incidents_of(&self, service_id: &str, limit: i64) -> ApiResult<Vec<OpenIncidentRow>> {
+    /// The service's newest open incidents (`limit` at most); with `group_value`, only those
+    /// holding it (grouping by field), so the one an alert joins is never beyond the limit.
+    pub async fn open_incidents_of(&self, service_id: &str, group_value: Option<&str>, limit: i64) -> ApiResult<Vec<OpenIncidentRow>> {
         self.all(
-            "SELECT id, created_at, group_value FROM incidents WHERE service_id = ? AND status != 'resolved'
-             ORDER BY created_at DESC LIMIT ?",
-            args![service_id, limit],
+            "SELECT id, created_at, group_value FROM incidents WHERE service_id = ?1 AND status != 'resolved' AND (?2 IS NULL OR group_value = ?2)
+             ORDER BY created_at DESC LIMIT ?3",
+            args![service_id, group_value, limit],
         )
         .await
     }

@@ -184,7 +184,8 @@ pub async fn declare(cx: &mut Cx) -> ApiResult<Response> {
     cx.db.declare_incident(&i, &t, cx.now).await?;
     if let Some(sid) = &r.service_id {
         if cx.db.start_escalation(&id, sid.as_str(), cx.now).await? {
-            cx.after.escalated(crate::escalate::run_incident(&cx.db, &id, cx.now).await?);
+            cx.after.escalation_due();
+            crate::escalate::run_incident(&cx.db, &id, cx.now).await?;
         }
     }
     json(201, &detail(cx, caller.org_id(), &id).await?)

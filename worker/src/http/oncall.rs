@@ -132,8 +132,8 @@ pub async fn escalate_now(cx: &Cx, incident_id: &str) -> ApiResult<Response> {
     if !cx.db.escalate_now(caller.org_id(), incident_id, cx.now).await? {
         return Err(ApiError::Conflict("this incident has no escalation step left to run".into()));
     }
+    cx.after.escalation_due();
     let steps = run_incident(&cx.db, incident_id, cx.now).await?;
-    cx.after.escalated(steps);
     json(200, &json!({"steps": steps}))
 }
 
@@ -479,7 +479,8 @@ pub async fn reassign(cx: &mut Cx, incident_id: &str) -> ApiResult<Response> {
         }
         To::Policy(p) => {
             cx.db.restart_escalation(&org, incident_id, &p.policy, cx.now).await?;
-            cx.after.escalated(run_incident(&cx.db, incident_id, cx.now).await?);
+            cx.after.escalation_due();
+            run_incident(&cx.db, incident_id, cx.now).await?;
         }
     }
     notifications(cx, incident_id).await

@@ -62,8 +62,7 @@ pub async fn create(cx: &mut Cx) -> ApiResult<Response> {
             return answer(cx, 422, json!({"message": "Request body is not processable. Please check the errors.", "errors": errors}), &request_id);
         }
     };
-    let applied = apply_event(&cx.db, cx.now, &service, Vendor::Opsgenie, &event, &raw).await?;
-    cx.after.escalated(applied.escalation_steps);
+    let applied = apply_event(&cx.db, cx.now, &service, Vendor::Opsgenie, &event, &raw, &cx.after).await?;
     let status = match applied.result {
         EventResult::Deduplicated => "Alert is deduplicated",
         _ => "Created alert",
@@ -94,13 +93,12 @@ pub async fn act(cx: &mut Cx, identifier: &str, action: EventAction) -> ApiResul
         IdentifierType::Tiny => None,
     };
     let Some(dedup_key) = dedup_key else {
-        let applied = Applied { result: EventResult::Ignored, alert_id: None, incident_id: None, dedup_key: String::new(), escalation_steps: 0, message: String::new() };
+        let applied = Applied { result: EventResult::Ignored, alert_id: None, incident_id: None, dedup_key: String::new(), message: String::new() };
         record(cx, &request_id, &service, name, false, "Alert does not exist", &applied).await?;
         return answer(cx, 202, json!({"result": "Request will be processed"}), &request_id);
     };
     let event = AlertEvent { action, dedup_key: dedup_key.clone(), ..Default::default() };
-    let applied = apply_event(&cx.db, cx.now, &service, Vendor::Opsgenie, &event, &raw_text(&body)).await?;
-    cx.after.escalated(applied.escalation_steps);
+    let applied = apply_event(&cx.db, cx.now, &service, Vendor::Opsgenie, &event, &raw_text(&body), &cx.after).await?;
     let (success, status) = match (applied.result, action) {
         (EventResult::Ignored, _) => (false, "Alert does not exist or is already closed"),
         (_, EventAction::Resolve) => (true, "Closed alert"),

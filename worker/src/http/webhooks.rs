@@ -79,8 +79,9 @@ pub async fn receive(cx: &mut Cx, vendor: &str, key: &str) -> ApiResult<Response
     }
     let mut applied = Vec::with_capacity(events.len());
     for e in &events {
-        let a = apply_event(&cx.db, cx.now, &service, vendor, e, &raw).await?;
-        cx.after.escalated(a.escalation_steps);
+        let a = apply_event(&cx.db, cx.now, &service, vendor, e, &raw, &cx.after).await?;
+        // What it wrote is delivered even if a later alert of the payload fails.
+        cx.after.deliver();
         applied.push(accepted(&a));
     }
     let body = match (vendor, applied.len()) {
