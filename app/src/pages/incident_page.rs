@@ -485,12 +485,15 @@ fn Details(ws: Ws) -> impl IntoView {
     // The escalation and its pages: read here (the tab's own code), when the tab opens and after
     // every read of the incident (a live change, an action, the poll).
     let escalation: RwSignal<Option<IncidentNotifications>> = RwSignal::new(None);
+    // Reads can overlap (a burst of live changes): only the newest one's answer is shown.
+    let latest = StoredValue::new(0u64);
     Effect::new(move |_| {
-        ws.loads.track();
+        let read = ws.loads.get();
+        latest.set_value(read);
         let id = ws.id.get_untracked();
         spawn_local(async move {
             if let Ok(n) = api::notifications(&id).await {
-                if escalation.with_untracked(|cur| cur.as_ref() != Some(&n)) {
+                if latest.get_value() == read && escalation.with_untracked(|cur| cur.as_ref() != Some(&n)) {
                     escalation.set(Some(n));
                 }
             }
