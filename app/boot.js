@@ -6,20 +6,47 @@
 import("/pkg/__VERSION__/tocsin_app.js").then(({ default: init }) => init({ module_or_path: "/pkg/__VERSION__/tocsin_app_bg.wasm" }));
 // The service worker (public/sw.js): the app offline, and pages with an Acknowledge button.
 if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(console.warn);
-// A logged-in visit (asked of /api/me meanwhile) also fetches the code of the screen at this
-// address beside the main module, instead of after it: its one-file bundle (scripts/split-bundles.mjs;
-// the split loader's own fetch of it is then answered by this preload). __BUNDLES__: screen →
-// bundle file, filled in by scripts/build.sh. Under the service worker, chunks come from its cache.
 const bundles = "__BUNDLES__";
 const routes = [[/^\/(invite)?$/, "incidents"], [/^\/incidents\/[^/]+$/, "incident"], [/^\/incidents\/[^/]+\/postmortem$/, "postmortem"],
   [/^\/services$/, "services"], [/^\/services\/[^/]+$/, "service"], [/^\/status-admin$/, "status_admin"], [/^\/schedules\/[^/]+$/, "schedule"],
   [/^\/escalation-policies$/, "policies"], [/^\/me$/, "me"], [/^\/settings\/webhooks$/, "webhooks"], [/^\/settings\/audit$/, "audit"],
   [/^\/readiness$/, "readiness"], [/^\/insights$/, "insights"], [/^\/action-items$/, "action_items"]];
 const bundle = bundles[routes.find(([re]) => re.test(location.pathname))?.[1]];
-if (bundle && !navigator.serviceWorker?.controller) {
-  fetch("/api/me", { headers: { accept: "application/json" } }).then((r) => {
-    if (!r.ok) return;
+// The reads the app makes before it can draw, begun now, while the main module downloads, instead
+// of after it has started (each would otherwise be a round trip of its own between the download
+// and the first screen). The app's API client (app/src/api.rs `prefetched`) takes each answer
+// once, by its absolute URL (`__tocsinTake`), and asks the network itself for anything else or any later read.
+// Only plain GETs of the app's own API, as the app would send them; the screen's data only once
+// /api/me says the visitor is logged in.
+const prefetch = new Map();
+globalThis.__tocsinTake = (url) => {
+  const answer = prefetch.get(url);
+  prefetch.delete(url);
+  return answer;
+};
+// For app/src/components/lazy_part.rs: resolves once the next frame has been painted (a timeout
+// queued from an animation frame runs after that frame's paint).
+globalThis.__tocsinAfterPaint = () => new Promise((done) => requestAnimationFrame(() => setTimeout(done)));
+const read = (path) => {
+  const url = new URL(path, location.origin).href;
+  const answer = fetch(url, { headers: { accept: "application/json" } });
+  prefetch.set(url, answer);
+  answer.catch(() => prefetch.delete(url));
+  return answer;
+};
+read("/api/setup");
+const incident = /^\/incidents\/([^/]+)$/.exec(location.pathname)?.[1];
+const screenReads = /^\/(invite)?$/.test(location.pathname) ? ["/api/incidents?status=open&limit=50", "/api/oncall"]
+  : incident ? [`/api/incidents/${incident}`] : [];
+read("/api/me").then((r) => {
+  if (!r.ok) return;
+  screenReads.forEach(read);
+  // The screen's code beside the main module, instead of after it: its one-file bundle
+  // (scripts/split-bundles.mjs; the split loader's own fetch of it is then answered by this
+  // preload). __BUNDLES__: screen → bundle file, filled in by scripts/build.sh. Under the
+  // service worker, chunks come from its cache.
+  if (bundle && !navigator.serviceWorker?.controller) {
     const link = Object.assign(document.createElement("link"), { rel: "preload", as: "fetch", crossOrigin: "anonymous", href: `/pkg/__VERSION__/${bundle}` });
     document.head.append(link);
-  }, () => {});
-}
+  }
+}, () => {});

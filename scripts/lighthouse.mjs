@@ -5,7 +5,8 @@
 // cookie through `--extra-headers`. Prints performance / accessibility scores, FCP, LCP and TBT
 // per page, and each failed accessibility audit. Reports stay in .tocsin/lighthouse/*.json.
 //
-// Usage: node scripts/lighthouse.mjs [--runs N]   (N runs per page, the median by performance shown)
+// Usage: node scripts/lighthouse.mjs [--runs N] [--traces]   (N runs per page, the median by performance
+// shown; --traces keeps each run's trace, *-0.trace.json, for a look at its long tasks)
 // Environment: LIGHTHOUSE (the CLI, set by setup_lighthouse), CHROMIUM (/usr/bin/chromium).
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, mkdirSync, readFileSync, rmSync } from "node:fs";
@@ -16,6 +17,8 @@ import { randomBytes } from "node:crypto";
 
 const args = process.argv.slice(2);
 const runs = Number(args[args.indexOf("--runs") + 1] || 1) || 1;
+// --traces: also keep each run's Chromium trace and DevTools log (Lighthouse's --save-assets) beside its report.
+const traces = args.includes("--traces");
 const lighthouse = process.env.LIGHTHOUSE;
 const chromium = process.env.CHROMIUM || "/usr/bin/chromium";
 if (!lighthouse) { console.error("LIGHTHOUSE is not set (run through ./tocsin bench-lighthouse)"); process.exit(2); }
@@ -70,7 +73,7 @@ async function main() {
     for (let r = 0; r < runs; r++) {
       const file = join(out, `${name.replace(/ /g, "-")}${runs > 1 ? `-${r + 1}` : ""}.json`);
       const lh = spawnSync(lighthouse, [url, "--quiet", "--output=json", `--output-path=${file}`,
-        "--only-categories=performance,accessibility", "--form-factor=mobile",
+        "--only-categories=performance,accessibility", "--form-factor=mobile", ...(traces ? ["--save-assets"] : []),
         `--chrome-flags=--headless=new --no-sandbox --disable-dev-shm-usage`,
         ...(ck ? [`--extra-headers=${JSON.stringify({ cookie: ck })}`] : [])],
         { env: { ...process.env, CHROME_PATH: chromium }, encoding: "utf8" });

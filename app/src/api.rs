@@ -80,7 +80,29 @@ async fn exchange(req: RequestBuilder, json: Option<String>) -> ApiResult<(u16, 
         None => req.header("Content-Type", "application/json").build(),
     }
     .map_err(network)?;
+    if req.method() == gloo_net::http::Method::GET {
+        if let Some(resp) = prefetched(&req.url()).await {
+            return answer(resp).await;
+        }
+    }
     answer(req.send().await.map_err(network)?).await
+}
+
+/// The answer to a read that app/boot.js began before the app had loaded (the first screen's
+/// reads, so that they travel while the main module downloads), taken once, by absolute URL.
+/// `None` (so the read goes to the network) for any other read, a second read of the same URL,
+/// or a prefetch the network failed.
+async fn prefetched(url: &str) -> Option<Response> {
+    use wasm_bindgen::JsCast;
+    let raw = wasm_bindgen_futures::JsFuture::from(take_prefetched(url)?).await.ok()?;
+    Some(Response::from(raw.unchecked_into::<web_sys::Response>()))
+}
+
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    /// app/boot.js: the promise of the prefetched answer for this URL, removed as it is taken.
+    #[wasm_bindgen(js_name = __tocsinTake)]
+    fn take_prefetched(url: &str) -> Option<js_sys::Promise>;
 }
 
 fn parse<T: DeserializeOwned>((status, text): (u16, String)) -> ApiResult<T> {

@@ -103,6 +103,7 @@ fn main() {
         ("phone_audit_log_screen", phone_audit_log),
         ("phone_incident_page_is_live", phone_incident_live),
         ("phone_incidents_list_is_live", phone_incidents_list_is_live),
+        ("phone_cold_start_reads_once", phone_cold_start_reads_once),
         ("phone_incident_workspace_two_phones", phone_incident_workspace_two_phones),
         ("phone_workspace_links_services_merge", phone_workspace_links_services_merge),
     ];
@@ -1125,6 +1126,39 @@ fn phone_incidents_list_is_live(c: &Ctx) {
     assert_eq!(b.script("return window.__sameDocument === true"), json!(true), "the page was not reloaded");
     assert_eq!(live(), json!("live"));
     b.screenshot("32-incidents-list-live");
+}
+
+/// A cold start of the app (a reload, or a page notification opening it) asks for what its first
+/// screen shows once each: app/boot.js begins those reads while the main module downloads, and
+/// the app takes their answers (app/src/api.rs `prefetched`) instead of asking again. Every
+/// `fetch` of the page is counted from before its first script runs; a read the app did not take
+/// (a URL that differs from the one boot.js asked for) is counted twice.
+fn phone_cold_start_reads_once(c: &Ctx) {
+    let svc = c.service(&unique("Cold start"));
+    let iid = c.alert(&svc, &unique("Cold start incident"), "critical");
+    let b = c.phone();
+    let counting = b.cdp(
+        "Page.addScriptToEvaluateOnNewDocument",
+        json!({"source": "window.__reads = []; const f = window.fetch; \
+            window.fetch = function (input) { const u = new URL(input.url ?? input, location.href); __reads.push(u.pathname + u.search); return f.apply(this, arguments); };"}),
+    );
+    let id = counting["identifier"].clone();
+    assert!(id.is_string(), "{counting}");
+    let reads = |path: &str| b.script(&format!("return window.__reads.filter(p => p === {path:?}).length"));
+    b.goto(&c.inst.url("/"));
+    b.find(".incident-list");
+    b.find("section.oncall");
+    let cold_list = [("/api/me", reads("/api/me")), ("/api/setup", reads("/api/setup")), ("/api/oncall", reads("/api/oncall"))];
+    b.goto(&c.inst.url(&format!("/incidents/{iid}")));
+    b.find("li.tl-row");
+    let cold_incident = [("/api/me", reads("/api/me")), ("/api/setup", reads("/api/setup"))];
+    b.cdp("Page.removeScriptToEvaluateOnNewDocument", json!({"identifier": id}));
+    for (path, n) in cold_list {
+        assert_eq!(n, json!(1), "{path} on a cold start of the incidents list");
+    }
+    for (path, n) in cold_incident {
+        assert_eq!(n, json!(1), "{path} on a cold start of an incident page");
+    }
 }
 
 /// Opens the Me screen, lets it finish loading (its sections arrive one by one and move the

@@ -1,9 +1,56 @@
 //! Drawing a part of a screen whose code arrives on demand (a `#[lazy]` function that wasm-split
 //! cuts into its own chunk): "Loading…" while the chunk is fetched the first time, the part after.
+//!
+//! A part's first load waits for the screen around it to be painted: its chunk's fetch and
+//! instantiation then come after what the responder came to see (an incident's timeline, say),
+//! not before it. Once a part has been drawn its code is there, and it draws at once again.
+
+use std::any::TypeId;
+use std::cell::RefCell;
+use std::future::Future;
+use std::pin::Pin;
 
 use leptos::prelude::*;
 
+thread_local! {
+    /// The parts drawn before (by their future's type: one per `#[lazy]` function; a handful).
+    static DRAWN: RefCell<Vec<TypeId>> = const { RefCell::new(Vec::new()) };
+}
+
 /// Draws a lazily loaded part once its code is there.
-pub fn lazy_part(part: impl std::future::Future<Output = AnyView> + Send + 'static) -> AnyView {
+pub fn lazy_part<F: Future<Output = AnyView> + Send + 'static>(part: F) -> AnyView {
+    draw(TypeId::of::<F>(), Box::pin(part))
+}
+
+/// The one copy of the drawing (`lazy_part` is generic only to name the part).
+#[inline(never)]
+fn draw(key: TypeId, part: Pin<Box<dyn Future<Output = AnyView> + Send>>) -> AnyView {
+    let painted = if DRAWN.with(|d| d.borrow().contains(&key)) { None } else { Some(after_paint()) };
+    let part = async move {
+        if let Some(painted) = painted {
+            let _ = painted.await;
+        }
+        let view = part.await;
+        DRAWN.with(|d| d.borrow_mut().push(key));
+        view
+    };
     view! { <Suspense fallback=|| view! { <p class="muted" aria-live="polite">"Loading…"</p> }>{Suspend::new(part)}</Suspense> }.into_any()
+}
+
+/// Resolves after the next frame has been painted (app/boot.js `__tocsinAfterPaint`), or at once
+/// should that fail (the sender dropped).
+fn after_paint() -> futures_channel::oneshot::Receiver<()> {
+    let (tx, rx) = futures_channel::oneshot::channel();
+    leptos::task::spawn_local(async move {
+        if wasm_bindgen_futures::JsFuture::from(after_next_paint()).await.is_ok() {
+            let _ = tx.send(());
+        }
+    });
+    rx
+}
+
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = __tocsinAfterPaint)]
+    fn after_next_paint() -> js_sys::Promise;
 }
