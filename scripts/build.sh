@@ -5,6 +5,9 @@
 WASM_TARGET=wasm32-unknown-unknown
 WASM_OPT_FLAGS=(-Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext
   --enable-reference-types --enable-multivalue --enable-mutable-globals)
+# TOCSIN_WASM_NAMES=1 keeps the app's function names (for a CPU profile that names them; the
+# first-load sizes are then larger than what ships and only reported).
+if [ -n "${TOCSIN_WASM_NAMES:-}" ]; then WASM_OPT_FLAGS+=(-g); export TOCSIN_SIZE_BUDGET=warn; fi
 
 wasm_opt() { # in-place: file [extra passes...]
   local f=$1; shift
@@ -49,7 +52,7 @@ build_app() {
   log "building the app"
   cargo rustc -q --release --target $WASM_TARGET -p tocsin-app -- -C link-args=--emit-relocs || die "app build failed"
   local wasm="$CARGO_TARGET_DIR/$WASM_TARGET/release/tocsin-app.wasm" out=dist/app-pkg stamp
-  stamp=$(sha256sum "$wasm" | cut -c1-16)
+  stamp=$(sha256sum "$wasm" | cut -c1-16)${TOCSIN_WASM_NAMES:+-names}
   if ! { [ -f "$out/.stamp" ] && [ "$(cat "$out/.stamp")" = "$stamp" ]; }; then
     rm -rf "$out" dist/app-split; mkdir -p "$out" dist/app-split
     # wasm-split warns (e.g. when it has to keep every constant in the main module) through RUST_LOG.

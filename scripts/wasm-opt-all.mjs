@@ -9,7 +9,7 @@ const F = binaryen.Features;
 const features = F.BulkMemory | (F.BulkMemoryOpt ?? 0) | F.NontrappingFPToInt | F.SignExt | F.ReferenceTypes | F.Multivalue | F.MutableGlobals;
 binaryen.setOptimizeLevel(2);
 binaryen.setShrinkLevel(2);
-binaryen.setDebugInfo(false);
+binaryen.setDebugInfo(Boolean(process.env.TOCSIN_WASM_NAMES)); // names kept only for profiling (build.sh)
 let failed = 0;
 for (const file of process.argv.slice(2)) {
   try {
