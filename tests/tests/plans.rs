@@ -188,7 +188,7 @@ fn incidents_list(c: &Ctx) {
     let [org, status, before, order] = [
         " WHERE i.org_id = ?\"",
         " AND i.status IN ({})",
-        " AND (i.created_at < ? OR (i.created_at = ? AND i.id < ?))",
+        " AND (i.created_at, i.id) < (?, ?)",
         " ORDER BY i.created_at DESC, i.id DESC LIMIT ?",
     ];
     for part in [org, status, before, order] {
@@ -211,10 +211,10 @@ fn incidents_list(c: &Ctx) {
         "the first page must come in index order, not sorted: {p:?}"
     );
     let deep = format!("{select}{org}{before}{order}");
-    let p = c.no_big_scan("a cursor page", &bind(&deep, &[ORG, NOW, NOW, ID, "26"]));
+    let p = c.no_big_scan("a cursor page", &bind(&deep, &[ORG, NOW, ID, "26"]));
     assert!(
         p.iter()
-            .any(|d| d.contains("incidents_org_created (org_id=? AND created_at<?)")),
+            .any(|d| d.contains("incidents_org_created (org_id=? AND (created_at,id)<(?,?))")),
         "a cursor page starts at the cursor: {p:?}"
     );
     let open = format!("{select}{org}{}{order}", status.replace("{}", "?, ?"));
@@ -417,6 +417,13 @@ fn cron_sweep(c: &Ctx) {
         "incidents without escalation",
         &bind(&without, &[NOW, "100"]),
     );
+    // Db::number_unnumbered_timeline: whether a row waits, and the one numbered next.
+    let waiting = worker_const(INCIDENTS_RS, "UNNUMBERED_WAITING");
+    let p = c.no_big_scan("a timeline row waiting for its number", &waiting);
+    assert!(p.iter().any(|d| d.contains("timeline_unnumbered")), "{p:?}");
+    let next = copied(INCIDENTS_RS, "incidents.rs", "WHERE rowid = (SELECT rowid FROM timeline WHERE seq IS NULL ORDER BY at LIMIT 1)");
+    let p = c.no_big_scan("the next timeline row to number", &format!("SELECT rowid FROM timeline {next}"));
+    assert!(p.iter().any(|d| d.contains("timeline_unnumbered")), "{p:?}");
     // Db::delivery_work: what the pump has to do, asked every minute.
     let work = copied(
         PAGING_RS,

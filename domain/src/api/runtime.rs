@@ -21,6 +21,10 @@ pub struct RuntimeFigures {
     /// statement) and how many round trips.
     #[serde(default)]
     pub d1_top: Vec<StatementCount>,
+    /// The statements whose round trips were waited for longest in all (the same figures, ordered
+    /// by `waited_ms`): where a slow request's time went.
+    #[serde(default)]
+    pub d1_slowest: Vec<StatementCount>,
 }
 
 /// How many round trips started with one statement.
@@ -30,4 +34,8 @@ pub struct StatementCount {
     /// The start of the SQL (for a batch: its size and first statement), without bound values.
     pub sql: String,
     pub round_trips: u64,
+    /// Milliseconds those round trips were awaited in all (from the call to D1's answer, as the
+    /// isolate saw it: the database's work, its queue and the transport).
+    #[serde(default)]
+    pub waited_ms: u64,
 }

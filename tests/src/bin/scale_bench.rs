@@ -242,6 +242,19 @@ fn timed(n: usize, mut f: impl FnMut(usize) -> f64) -> (f64, f64) {
     (pct(&times, 0.5), pct(&times, 0.95))
 }
 
+/// What this isolate has waited on D1 for, by statement (round trips, ms in all; the 60 awaited
+/// longest, from `GET /api/admin/runtime`).
+fn d1_waits(api: &Api) -> std::collections::HashMap<String, (u64, u64)> {
+    let r = api.get("/api/admin/runtime");
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.json["d1_slowest"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| Some((s["sql"].as_str()?.to_string(), (s["round_trips"].as_u64()?, s["waited_ms"].as_u64()?))))
+        .collect()
+}
+
 fn main() {
     let mut sizes: Vec<i64> = std::env::args()
         .skip(1)
@@ -376,6 +389,24 @@ fn main() {
         let cursor = base64::engine::general_purpose::URL_SAFE_NO_PAD
             .encode(format!("{}:h-{deep}", end - deep * step));
         let mut row = Vec::new();
+        let mut waits = Vec::new();
+        let mut d1_before = d1_waits(&api);
+        // After each operation: what its requests waited on D1 for, by statement.
+        let mut mark = |row_len: usize| {
+            let now = d1_waits(&api);
+            let mut spent: Vec<(String, f64, u64)> = now
+                .iter()
+                .map(|(sql, (n, ms))| {
+                    let (n0, ms0) = d1_before.get(sql).copied().unwrap_or((0, 0));
+                    (sql.clone(), (ms - ms0) as f64 / requests as f64, n - n0)
+                })
+                .filter(|(_, ms, n)| *n > 0 && *ms >= 0.5)
+                .collect();
+            spent.sort_by(|a, b| b.1.total_cmp(&a.1));
+            spent.truncate(3);
+            waits.push((row_len - 1, spent));
+            d1_before = now;
+        };
         row.push(time(requests, |_| {
             let r = api.get("/api/incidents");
             assert_eq!(r.status, 200, "{}", r.text);
@@ -386,6 +417,7 @@ fn main() {
                 r.text
             );
         }));
+        mark(row.len());
         row.push(time(requests, |_| {
             let r = api.get(&format!("/api/incidents?cursor={cursor}"));
             assert_eq!(r.status, 200, "{}", r.text);
@@ -395,15 +427,18 @@ fn main() {
                 "the page after the cursor"
             );
         }));
+        mark(row.len());
         row.push(time(requests, |_| {
             let r = api.get("/api/incidents/big");
             assert_eq!(r.status, 200, "{}", r.text);
             assert_eq!(r.json["alerts"].as_array().map(|a| a.len()), Some(1000));
         }));
+        mark(row.len());
         row.push(time(requests, |_| {
             let r = api.get("/api/incidents/big/notifications");
             assert_eq!(r.status, 200, "{}", r.text);
         }));
+        mark(row.len());
         let hook = |key: &str, dedup: String| {
             let r = anon.post(
                 &format!("/webhooks/generic/{key}"),
@@ -418,10 +453,12 @@ fn main() {
             let r = hook(&keys[(k % SERVICES) as usize], format!("open-{k}"));
             assert_eq!(r.json["result"], "deduplicated", "{}", r.text);
         }));
+        mark(row.len());
         row.push(time(requests, |i| {
             let r = hook(&keys[i % SERVICES as usize], format!("new-{size}-{i}"));
             assert_eq!(r.json["result"], "opened", "{}", r.text);
         }));
+        mark(row.len());
         row.push(timed(requests, |i| {
             // Any change to the page purges its cached answers; only the read is timed.
             let r = api.send(
@@ -446,12 +483,22 @@ fn main() {
             );
             ms
         }));
+        mark(row.len());
         row.push(time(requests, |_| {
             let r = api.get("/api/oncall");
             assert_eq!(r.status, 200, "{}", r.text);
         }));
+        mark(row.len());
         row.push(time(requests, |_| tocsin_tests::cron(&inst.base, now_ms())));
+        mark(row.len());
         results.push(row);
+        println!("{}: where each operation's requests waited on D1 (ms per request, round trips in all):", label(size));
+        for (o, spent) in waits {
+            println!("  {}", ops[o].trim());
+            for (sql, ms, n) in spent {
+                println!("    {ms:>6.1} ms ({n:>4}×)  {sql}");
+            }
+        }
 
         let alerts = inst.d1("SELECT COUNT(*) AS n FROM alerts")[0]["n"]
             .as_i64()

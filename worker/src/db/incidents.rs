@@ -43,6 +43,9 @@ pub const INCIDENT_SELECT: &str = "SELECT i.id, i.org_id, i.number, i.title, i.s
      FROM incidents i LEFT JOIN services s ON s.id = i.service_id";
 
 /// The reads of `incident_detail` (named so tests/tests/plans.rs checks their query plans).
+/// Whether a timeline row waits for its number (`Db::number_unnumbered_timeline`, every minute).
+pub const UNNUMBERED_WAITING: &str = "SELECT 1 AS n FROM timeline WHERE seq IS NULL ORDER BY at LIMIT 1";
+
 pub const INCIDENT_ALERTS: &str = "SELECT * FROM alerts WHERE org_id = ? AND incident_id = ? ORDER BY first_seen_at, id";
 pub const INCIDENT_TIMELINE: &str = "SELECT id, seq, at, kind, actor, message FROM timeline WHERE org_id = ? AND incident_id = ? ORDER BY seq";
 pub const INCIDENT_EVENTS: &str = "SELECT * FROM (SELECT e.*, ROW_NUMBER() OVER (PARTITION BY e.alert_id ORDER BY e.received_at DESC, e.rowid DESC) AS n
@@ -267,8 +270,12 @@ impl Db {
             a.push(s.into());
         }
         if let Some((at, id)) = q.before {
-            sql.push_str(" AND (i.created_at < ? OR (i.created_at = ? AND i.id < ?))");
-            a.extend([at.into(), at.into(), id.into()]);
+            // A row value, which SQLite seeks to in `incidents_org_created`. The same condition
+            // written with OR is sought only when the values are literals: with bound values
+            // it walked the index from the newest incident down to the cursor (bench-scale:
+            // 13.5 ms per page 90 % deep into 110 000 incidents, 0.1 ms as a row value).
+            sql.push_str(" AND (i.created_at, i.id) < (?, ?)");
+            a.extend([at.into(), id.into()]);
         }
         sql.push_str(" ORDER BY i.created_at DESC, i.id DESC LIMIT ?");
         a.push(q.limit.into());
@@ -300,8 +307,10 @@ impl Db {
     /// version still running while migration 0010 applied), a few at a time, each in its own
     /// statement so each sees the number before it. Returns how many it numbered.
     pub async fn number_unnumbered_timeline(&self, limit: usize) -> ApiResult<usize> {
-        let waiting: Option<i64> = self.first_n("SELECT COUNT(*) AS n FROM timeline WHERE seq IS NULL", &[]).await?;
-        if waiting.unwrap_or(0) == 0 {
+        // Whether any row waits, through the partial index of waiting rows (`ORDER BY at` picks
+        // it: a COUNT(*) was answered from the whole `(incident_id, seq)` index instead, a scan
+        // of every timeline row every minute — 55 ms at a million alerts).
+        if self.first_n(UNNUMBERED_WAITING, &[]).await?.is_none() {
             return Ok(0);
         }
         let stmts = (0..limit)

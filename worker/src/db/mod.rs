@@ -192,8 +192,9 @@ thread_local! {
     /// Round trips to D1 and statements sent, by this isolate since it started (for
     /// `GET /api/admin/runtime`: the benches divide them by the events they sent).
     static CALLS: std::cell::Cell<(u64, u64)> = const { std::cell::Cell::new((0, 0)) };
-    /// Round trips by the start of their (first) statement, for finding where they come from.
-    static BY_SQL: std::cell::RefCell<std::collections::HashMap<String, u64>> = Default::default();
+    /// Round trips by the start of their (first) statement, for finding where they come from:
+    /// (round trips, milliseconds awaited in all).
+    static BY_SQL: std::cell::RefCell<std::collections::HashMap<String, (u64, f64)>> = Default::default();
 }
 
 /// (round trips, statements) this isolate has sent to D1.
@@ -201,12 +202,16 @@ pub fn d1_calls() -> (u64, u64) {
     CALLS.with(|c| c.get())
 }
 
-/// The statements this isolate sent most often (start of the SQL, round trips), most first.
-pub fn d1_top(n: usize) -> Vec<(String, u64)> {
-    let mut all: Vec<(String, u64)> = BY_SQL.with(|b| b.borrow().iter().map(|(k, v)| (k.clone(), *v)).collect());
-    all.sort_by(|a, b| b.1.cmp(&a.1));
-    all.truncate(n);
-    all
+/// The statements this isolate sent (start of the SQL, round trips, milliseconds awaited), the
+/// `n` sent most often, or awaited longest in all when `by_time`.
+pub fn d1_top(n: usize, by_time: bool) -> Vec<(String, u64, u64)> {
+    let mut all: Vec<(String, u64, f64)> = BY_SQL.with(|b| b.borrow().iter().map(|(k, v)| (k.clone(), v.0, v.1)).collect());
+    if by_time {
+        all.sort_by(|a, b| b.2.total_cmp(&a.2));
+    } else {
+        all.sort_by(|a, b| b.1.cmp(&a.1));
+    }
+    all.into_iter().take(n).map(|(sql, calls, ms)| (sql, calls, ms.round() as u64)).collect()
 }
 
 /// Awaits one D1 round trip of `statements` statements; a refusal becomes `ApiError::Db` with
@@ -216,18 +221,24 @@ async fn call(promise: Result<js_sys::Promise, JsValue>, statements: u64, sql: &
         let (calls, stmts) = c.get();
         c.set((calls + 1, stmts + statements));
     });
+    let key: String = sql.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(90).collect();
+    let started = js_sys::Date::now();
+    let answer = match promise {
+        Ok(p) => wasm_bindgen_futures::JsFuture::from(p).await.map_err(|e| ApiError::Db(js_message(&e))),
+        Err(e) => Err(ApiError::Db(js_message(&e))),
+    };
+    let waited = js_sys::Date::now() - started;
     BY_SQL.with(|b| {
         let mut b = b.borrow_mut();
-        let key: String = sql.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(90).collect();
         // Bounded: new statements stop being listed after 500, known ones keep counting.
-        if let Some(n) = b.get_mut(&key) {
+        if let Some((n, ms)) = b.get_mut(&key) {
             *n += 1;
+            *ms += waited;
         } else if b.len() < 500 {
-            b.insert(key, 1);
+            b.insert(key, (1, waited));
         }
     });
-    let promise = promise.map_err(|e| ApiError::Db(js_message(&e)))?;
-    wasm_bindgen_futures::JsFuture::from(promise).await.map_err(|e| ApiError::Db(js_message(&e)))
+    answer
 }
 
 fn js_message(e: &JsValue) -> String {

@@ -1,5 +1,6 @@
 //! `GET /api/admin/runtime` (admins only): figures about the isolate that answered, read by
-//! `./tocsin bench-ingest` to show whether the wasm linear memory stays flat under load.
+//! `./tocsin bench-ingest` to show whether the wasm linear memory stays flat under load, and by
+//! both benches to show which statements the time went to.
 
 use tocsin_domain::api::runtime::{RuntimeFigures, StatementCount};
 use tocsin_domain::auth::Permission;
@@ -21,5 +22,6 @@ fn wasm_memory_bytes() -> u64 {
 pub async fn get(cx: &Cx) -> ApiResult<Response> {
     cx.caller().await?.require(Permission::Administer)?;
     let (d1_round_trips, d1_statements) = crate::db::d1_calls();
-    json(200, &RuntimeFigures { wasm_memory_bytes: wasm_memory_bytes(), d1_round_trips, d1_statements, d1_top: crate::db::d1_top(15).into_iter().map(|(sql, round_trips)| StatementCount { sql, round_trips }).collect() })
+    let list = |by_time: bool| crate::db::d1_top(if by_time { 60 } else { 15 }, by_time).into_iter().map(|(sql, round_trips, waited_ms)| StatementCount { sql, round_trips, waited_ms }).collect();
+    json(200, &RuntimeFigures { wasm_memory_bytes: wasm_memory_bytes(), d1_round_trips, d1_statements, d1_top: list(false), d1_slowest: list(true) })
 }
