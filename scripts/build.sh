@@ -52,7 +52,8 @@ build_app() {
   log "building the app"
   cargo rustc -q --release --target $WASM_TARGET -p tocsin-app -- -C link-args=--emit-relocs || die "app build failed"
   local wasm="$CARGO_TARGET_DIR/$WASM_TARGET/release/tocsin-app.wasm" out=dist/app-pkg stamp
-  stamp=$(sha256sum "$wasm" | cut -c1-16)${TOCSIN_WASM_NAMES:+-names}
+  # The cargo output and the scripts that turn it into the served pieces: a change to either redoes them.
+  stamp=$(cat "$wasm" scripts/build.sh scripts/split-bundles.mjs scripts/wasm-opt-all.mjs | sha256sum | cut -c1-16)${TOCSIN_WASM_NAMES:+-names}
   if ! { [ -f "$out/.stamp" ] && [ "$(cat "$out/.stamp")" = "$stamp" ]; }; then
     rm -rf "$out" dist/app-split; mkdir -p "$out" dist/app-split
     # wasm-split warns (e.g. when it has to keep every constant in the main module) through RUST_LOG.

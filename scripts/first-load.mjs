@@ -19,9 +19,15 @@ const gz = (f) => gzipSync(readFileSync(f), { level: 9 }).length;
 
 const loader = readFileSync(`${pkg}/__wasm_split.js`, "utf8");
 const defs = new Map();
-// Entries with a bundle (scripts/split-bundles.mjs) name its file first: a cold load fetches that.
-const re = /(?:const|export const) (__\w+) = (?:wrapAsyncCb\()?makeLoad\((?:"([^"]+)", )?\(\) => \{\s*const src = fetch\(new URL\("\.\/([^"]+)", import\.meta\.url\)\);[\s\S]*?\}\s*, \[([^\]]*)\]\)/g;
-for (const m of loader.matchAll(re)) defs.set(m[1], { bundle: m[2], file: m[3], deps: m[4].split(",").map((s) => s.trim()).filter(Boolean) });
+// The loader's definitions as scripts/split-bundles.mjs writes them: chunk n is `k(n, "deps")`
+// (chunks a to b without deps `K(a, b)`), an entry `makeLoad(bundled, "file", d("deps"))` (a
+// cold load fetches its bundle, bundle_<file>);
+// deps are ranges of chunk numbers, "25-161,170".
+const chunks = (list) => list.split(",").filter(Boolean).flatMap((p) => { const [a, b = a] = p.split("-").map(Number); return Array.from({ length: b - a + 1 }, (_, i) => `chunk ${a + i}`); });
+for (const m of loader.matchAll(/^k\((\d+), "([^"]*)"\);$/gm)) defs.set(`chunk ${m[1]}`, { file: `chunk_${m[1]}.wasm`, deps: chunks(m[2]) });
+for (const m of loader.matchAll(/^K\((\d+), (\d+)\);$/gm)) for (let n = Number(m[1]); n <= Number(m[2]); n++) defs.set(`chunk ${n}`, { file: `chunk_${n}.wasm`, deps: [] });
+for (const m of loader.matchAll(/(?:const|export const) (__\w+) = (?:wrapAsyncCb\()?makeLoad\((true|false), "([^"]+)", d\("([^"]*)"\)\)/g))
+  defs.set(m[1], { bundle: m[2] === "true" ? `bundle_${m[3]}` : undefined, file: m[3], deps: chunks(m[4]) });
 
 const shell = { "index.html": gz(`${dir}/index.html`), "boot.js": gz(`${dir}/boot.js`), "tocsin.css": gz(`${dir}/tocsin.css`),
   "tocsin_app.js": gz(`${pkg}/tocsin_app.js`), "tocsin_app_bg.wasm": gz(`${pkg}/tocsin_app_bg.wasm`), "__wasm_split.js": gz(`${pkg}/__wasm_split.js`) };

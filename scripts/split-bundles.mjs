@@ -74,8 +74,57 @@ try {
     bundles[name] = out;
   }
 
-  // The loader: each entry's makeLoad gets its bundle's file name first; makeLoad learns bundles.
-  loader = loader.replace(/export const (__\w+) = wrapAsyncCb\(makeLoad\(\(\) =>/g, (all, n) => bundles[n] ? `export const ${n} = wrapAsyncCb(makeLoad(${JSON.stringify(bundles[n])}, () =>` : all);
+  // The loader: each entry's makeLoad gets its bundle's file name (see compact below).
+  // wasm-split writes one six-line definition per chunk (hundreds) and lists every entry's
+  // dependencies one by one: 9.7 KB gzipped of every first load. The same definitions, as data:
+  // `k(n, deps)` makes chunk_n.wasm's loader, deps are ranges of chunk numbers ("25-161,170"),
+  // and each entry is makeLoad(its bundle, its file, its deps). Anything else in a definition
+  // (a shape this does not know) stops the build rather than being dropped.
+  const compact = (text) => {
+    let found = 0;
+    let out = text.replace(re, (all, name, file, deps) => {
+      found++;
+      const nums = deps.split(",").map((d) => d.trim()).filter(Boolean).map((d) => {
+        const m = /^__chunk_(\d+)$/.exec(d);
+        if (!m) throw new Error(`__wasm_split.js: ${name} depends on ${d}, not a chunk`);
+        return Number(m[1]);
+      });
+      const ranges = [];
+      for (const n of nums) {
+        const last = ranges.at(-1);
+        if (last && n === last[1] + 1) last[1] = n; else ranges.push([n, n]);
+      }
+      const list = JSON.stringify(ranges.map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`)).join(","));
+      const chunk = /^__chunk_(\d+)$/.exec(name);
+      if (chunk && file === `chunk_${chunk[1]}.wasm` && !bundles[name] && !/^export /.test(all)) return `k(${chunk[1]}, ${list})`;
+      const head = all.slice(0, all.indexOf(" = ") + 3);
+      const wrapped = /= wrapAsyncCb\(makeLoad/.test(all);
+      if (bundles[name] && bundles[name] !== `bundle_${file}`) throw new Error(`__wasm_split.js: ${name}'s bundle is not bundle_${file}`);
+      const call = `makeLoad(${Boolean(bundles[name])}, ${JSON.stringify(file)}, d(${list}))`;
+      // (The match ends inside wrapAsyncCb( … ): its closing parenthesis stays in the text.)
+      return head + (wrapped ? `wrapAsyncCb(${call}` : call);
+    });
+    if (found !== defs.size) throw new Error(`__wasm_split.js: compacted ${found} of ${defs.size} loaders`);
+    // Runs of consecutive chunks without dependencies, one call each.
+    out = out.replace(/^k\((\d+), ""\);(?:\nk\(\d+, ""\);)*$/gm, (run, first) => {
+      const nums = [...run.matchAll(/k\((\d+)/g)].map((m) => Number(m[1]));
+      const out = []; let a = nums[0], b = nums[0];
+      for (const n of nums.slice(1)) { if (n === b + 1) b = n; else { out.push(`K(${a}, ${b});`); a = b = n; } }
+      out.push(`K(${a}, ${b});`);
+      return out.join("\n");
+    });
+    const helpers = `// Chunk loaders by number, and dependency lists as ranges of them (scripts/split-bundles.mjs).
+const C = [];
+const d = (s) => s ? s.split(",").flatMap((p) => { const [a, b = a] = p.split("-").map(Number); return C.slice(a, b + 1); }) : [];
+const k = (n, deps) => { C[n] = makeLoad(false, "chunk_" + n + ".wasm", d(deps)); };
+// Chunks a to b, none with dependencies.
+const K = (a, b) => { for (let n = a; n <= b; n++) k(n, ""); };
+`;
+    const at = out.indexOf("\n", out.indexOf("\n}", out.indexOf("function makeLoad(")) + 1) + 1;
+    const result = out.slice(0, at) + helpers + out.slice(at);
+    if (/makeLoad\(\(\) =>|__chunk_\d/.test(result)) throw new Error("__wasm_split.js: a loader was left in wasm-split's form");
+    return result;
+  };
   const start = loader.indexOf("function makeLoad(");
   const end = loader.indexOf("\n}\n", start);
   if (start < 0 || end < 0) throw new Error("makeLoad not found in __wasm_split.js");
@@ -94,15 +143,14 @@ function closureOf(loader) {
     }
     return [...seen];
 }
-// makeLoad([bundle file,] fetcher, deps)
-function makeLoad(...args) {
-    const bundle = typeof args[0] === "string" ? args.shift() : undefined;
-    const [fetcher, deps] = args;
+// makeLoad(whether a bundle holds its closure, own file, deps); the bundle is "bundle_" + file.
+function makeLoad(bundled, file, deps) {
+    const bundle = bundled ? "bundle_" + file : undefined;
     const own = async () => {
         const parallelStuff = deps.map(d => d());
-        const instantiate = fetcher();
+        const src = fetch(new URL("./" + file, import.meta.url));
         await Promise.all(parallelStuff);
-        return instantiate(getSharedImports());
+        return WebAssembly.instantiateStreaming(src, getSharedImports());
     };
     const load = () => {
         const members = bundle ? closureOf(loader) : [];
@@ -130,7 +178,7 @@ function makeLoad(...args) {
     return loader;
 }`;
   loader = loader.slice(0, start) + makeLoad + loader.slice(end + 2);
-  writeFileSync(loaderPath, loader);
+  writeFileSync(loaderPath, compact(loader));
 } finally {
   rmSync(tmp, { recursive: true, force: true });
 }
