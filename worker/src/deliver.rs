@@ -123,6 +123,23 @@ pub async fn pump_after_request(env: &Env, ctx: &Context, app_url_var: Option<St
     RUNNING.with(|r| r.set(0));
 }
 
+/// After a response whose request queued a page (an escalation step fell due): the pending
+/// pages are dispatched and what is due is sent at once, whether or not this isolate's pump is
+/// running, instead of after the pump's current round of other work and its pause. Safe beside
+/// the pump and other isolates: a page is marked dispatched by a guarded write, its deliveries
+/// are unique per page and device, and a send is claimed under a lease, so each happens once.
+pub async fn pages_now(env: &Env, ctx: &Context, app_url_var: Option<String>) {
+    let Ok(d1) = env.d1("DB") else { return };
+    let db = &Db::new(d1);
+    let now = || worker::Date::now().as_millis() as i64;
+    if let Err(e) = dispatch_pages(db, app_url_var.as_deref(), now()).await {
+        worker::console_error!("delivery (pages): {e}");
+    }
+    if let Err(e) = send_due(db, &now, Some((ctx, env))).await {
+        worker::console_error!("delivery (sending pages): {e}");
+    }
+}
+
 /// Runs everything due, a few rounds at most. Errors are logged; the cron retries. With
 /// `spawn`, sends run as their own `waitUntil` tasks, so a slow receiver never holds up the
 /// next round; without it (cron, escalation clock) they are awaited.

@@ -15,6 +15,9 @@ pub struct After {
     pub deliver: bool,
     /// An escalation step was written: tell the escalation clock the earliest due step.
     pub rearm: bool,
+    /// A page was queued (an escalation step fell due): dispatch and send it at once, ahead of
+    /// the pump's other work.
+    pub page: bool,
 }
 
 /// Collects a request's [`After`] while its handler runs (handlers hold the request by shared
@@ -32,7 +35,7 @@ impl Effects {
     /// pages are sent after the response and the clock moves to the next due step — recorded
     /// before the step runs, so a step that fails half-way is still taken up by the clock.
     pub fn escalation_due(&self) {
-        self.0.set(After { deliver: true, rearm: true });
+        self.0.set(After { deliver: true, rearm: true, page: true });
     }
 
     pub fn get(&self) -> After {
