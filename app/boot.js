@@ -35,7 +35,7 @@ const read = (path) => {
   return answer;
 };
 read("/api/setup");
-const incident = /^\/incidents\/([^/]+)$/.exec(location.pathname)?.[1];
+const incident = /^\/incidents\/([0-9A-Za-z-]+)$/.exec(location.pathname)?.[1]; // an id, nothing else
 const screenReads = /^\/(invite)?$/.test(location.pathname) ? ["/api/incidents?status=open&limit=50", "/api/oncall"]
   : incident ? [`/api/incidents/${incident}`] : [];
 read("/api/me").then((r) => {
