@@ -18,20 +18,29 @@ const bundle = bundles[routes.find(([re]) => re.test(location.pathname))?.[1]];
 // once, by its absolute URL (`__tocsinTake`), and asks the network itself for anything else or any later read.
 // Only plain GETs of the app's own API, as the app would send them; the screen's data only once
 // /api/me says the visitor is logged in.
+// An answer not taken within 30 s is dropped (it would be stale), and all are dropped when the
+// session changes (`__tocsinForget`, on login, logout, setup, invitation): a later user of the
+// tab never sees a read made for the one before.
 const prefetch = new Map();
+const FRESH_MS = 30_000;
 globalThis.__tocsinTake = (url) => {
-  const answer = prefetch.get(url);
+  const entry = prefetch.get(url);
   prefetch.delete(url);
-  return answer;
+  return entry && performance.now() - entry.at < FRESH_MS ? entry.answer : undefined;
 };
+globalThis.__tocsinForget = () => prefetch.clear();
+// The URLs read ahead and not taken yet (for tests/tests/browser.rs: a cold start leaves none).
+globalThis.__tocsinWaiting = () => [...prefetch.keys()];
 // For app/src/components/lazy_part.rs: resolves once the next frame has been painted (a timeout
 // queued from an animation frame runs after that frame's paint).
 globalThis.__tocsinAfterPaint = () => new Promise((done) => requestAnimationFrame(() => setTimeout(done)));
 const read = (path) => {
   const url = new URL(path, location.origin).href;
   const answer = fetch(url, { headers: { accept: "application/json" } });
-  prefetch.set(url, answer);
-  answer.catch(() => prefetch.delete(url));
+  const entry = { answer, at: performance.now() };
+  prefetch.set(url, entry);
+  answer.catch(() => prefetch.get(url) === entry && prefetch.delete(url));
+  setTimeout(() => prefetch.get(url) === entry && prefetch.delete(url), FRESH_MS);
   return answer;
 };
 read("/api/setup");

@@ -7,7 +7,7 @@ WASM_OPT_FLAGS=(-Oz --enable-bulk-memory --enable-nontrapping-float-to-int --ena
   --enable-reference-types --enable-multivalue --enable-mutable-globals)
 # TOCSIN_WASM_NAMES=1 keeps the app's function names (for a CPU profile that names them; the
 # first-load sizes are then larger than what ships and only reported).
-if [ -n "${TOCSIN_WASM_NAMES:-}" ]; then WASM_OPT_FLAGS+=(-g); export TOCSIN_SIZE_BUDGET=warn; fi
+APP_NAMES=(); if [ -n "${TOCSIN_WASM_NAMES:-}" ]; then APP_NAMES=(-g); export TOCSIN_SIZE_BUDGET=warn; fi
 
 wasm_opt() { # in-place: file [extra passes...]
   local f=$1; shift
@@ -72,7 +72,7 @@ build_app() {
     for f in dist/app-split/*; do
       case "$f" in */tocsin_app.wasm) ;; *) cp "$f" "$out/" ;; esac
     done
-    wasm_opt "$out/tocsin_app_bg.wasm" --strip-producers --strip-target-features
+    wasm_opt "$out/tocsin_app_bg.wasm" --strip-producers --strip-target-features "${APP_NAMES[@]}"
     # The chunks: hundreds of small modules, optimised in one node process (scripts/wasm-opt-all.mjs).
     find "$out" -name '*.wasm' ! -name tocsin_app_bg.wasm -print0 \
       | xargs -0 env PATH="$NODE_BIN:$PATH" node scripts/wasm-opt-all.mjs 2> >(grep -v "unknown name subsection" >&2) \

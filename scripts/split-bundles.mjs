@@ -25,7 +25,9 @@ const loaderPath = join(pkg, "__wasm_split.js");
 let loader = readFileSync(loaderPath, "utf8");
 
 const defs = new Map();
-const re = /(?:const|export const) (__\w+) = (?:wrapAsyncCb\()?makeLoad\(\(\) => \{\s*const src = fetch\(new URL\("\.\/([^"]+)", import\.meta\.url\)\);[\s\S]*?\}\s*, \[([^\]]*)\]\)/g;
+// A loader exactly as wasm-split writes it (its body is replaced by makeLoad below, so any other
+// body is left unmatched, and then stops the build).
+const re = /(?:const|export const) (__\w+) = (?:wrapAsyncCb\()?makeLoad\(\(\) => \{\s*const src = fetch\(new URL\("\.\/([^"]+)", import\.meta\.url\)\);\s*return async \(imports\) => \(WebAssembly\.instantiateStreaming\(src, imports\)\);\s*\}\s*, \[([^\]]*)\]\)/g;
 for (const m of loader.matchAll(re)) defs.set(m[1], { file: m[2], deps: m[3].split(",").map((s) => s.trim()).filter(Boolean) });
 if (!defs.size) throw new Error("no chunk loaders found in __wasm_split.js (wasm-split's output changed?)");
 const closure = (name) => {
@@ -115,7 +117,8 @@ try {
     });
     const helpers = `// Chunk loaders by number, and dependency lists as ranges of them (scripts/split-bundles.mjs).
 const C = [];
-const d = (s) => s ? s.split(",").flatMap((p) => { const [a, b = a] = p.split("-").map(Number); return C.slice(a, b + 1); }) : [];
+const d = (s) => s ? s.split(",").flatMap((p) => { const [a, b = a] = p.split("-").map(Number); return Array.from({ length: b - a + 1 }, (_, i) => C[a + i] ?? missing(a + i)); }) : [];
+const missing = (n) => { throw new Error("__wasm_split.js: chunk " + n + " is used before it is defined"); };
 const k = (n, deps) => { C[n] = makeLoad(false, "chunk_" + n + ".wasm", d(deps)); };
 // Chunks a to b, none with dependencies.
 const K = (a, b) => { for (let n = a; n <= b; n++) k(n, ""); };

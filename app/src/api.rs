@@ -103,6 +103,9 @@ extern "C" {
     /// app/boot.js: the promise of the prefetched answer for this URL, removed as it is taken.
     #[wasm_bindgen(js_name = __tocsinTake)]
     fn take_prefetched(url: &str) -> Option<js_sys::Promise>;
+    /// app/boot.js: drops every prefetched answer (the session changed).
+    #[wasm_bindgen(js_name = __tocsinForget)]
+    fn forget_prefetched();
 }
 
 fn parse<T: DeserializeOwned>((status, text): (u16, String)) -> ApiResult<T> {
@@ -128,18 +131,22 @@ pub async fn setup_state() -> ApiResult<SetupState> {
 }
 
 pub async fn setup(body: &SetupRequest) -> ApiResult<Me> {
+    forget_prefetched();
     send_json(Request::post("/api/setup"), body).await
 }
 
 pub async fn login(body: &LoginRequest) -> ApiResult<Me> {
+    forget_prefetched();
     send_json(Request::post("/api/auth/login"), body).await
 }
 
 pub async fn accept_invite(body: &AcceptInviteRequest) -> ApiResult<Me> {
+    forget_prefetched();
     send_json(Request::post("/api/invites/accept"), body).await
 }
 
 pub async fn logout() -> ApiResult<()> {
+    forget_prefetched();
     let result = send_empty(Request::post("/api/auth/logout")).await;
     // After the session ended (or could not be reached): no read in flight can store a copy
     // afterwards, since the service worker stores nothing from a 401.

@@ -1131,33 +1131,52 @@ fn phone_incidents_list_is_live(c: &Ctx) {
 /// A cold start of the app (a reload, or a page notification opening it) asks for what its first
 /// screen shows once each: app/boot.js begins those reads while the main module downloads, and
 /// the app takes their answers (app/src/api.rs `prefetched`) instead of asking again. Every
-/// `fetch` of the page is counted from before its first script runs; a read the app did not take
-/// (a URL that differs from the one boot.js asked for) is counted twice.
+/// `fetch` of the page is counted from before its first script runs, boot.js's apart from the
+/// app's: each read is made ahead once, the app does not ask again (but for the live
+/// connections' catch-up reads), and none is left untaken (a URL that differs from the one the
+/// app asks for would be).
 fn phone_cold_start_reads_once(c: &Ctx) {
     let svc = c.service(&unique("Cold start"));
     let iid = c.alert(&svc, &unique("Cold start incident"), "critical");
     let b = c.phone();
+    // Each fetch as (path, by boot.js): boot.js passes a URL string, the app's client a Request.
     let counting = b.cdp(
         "Page.addScriptToEvaluateOnNewDocument",
         json!({"source": "window.__reads = []; const f = window.fetch; \
-            window.fetch = function (input) { const u = new URL(input.url ?? input, location.href); __reads.push(u.pathname + u.search); return f.apply(this, arguments); };"}),
+            window.fetch = function (input) { const u = new URL(input.url ?? input, location.href); __reads.push([u.pathname + u.search, typeof input === 'string']); return f.apply(this, arguments); };"}),
     );
     let id = counting["identifier"].clone();
     assert!(id.is_string(), "{counting}");
-    let reads = |path: &str| b.script(&format!("return window.__reads.filter(p => p === {path:?}).length"));
+    // (read ahead by boot.js, asked again by the app, boot.js's reads not taken by the app)
+    let reads = |path: &str| {
+        let v = b.script(&format!(
+            "return [__reads.filter(([p, s]) => p === {path:?} && s).length, __reads.filter(([p, s]) => p === {path:?} && !s).length, __tocsinWaiting()]"
+        ));
+        (v[0].as_u64().unwrap_or(99), v[1].as_u64().unwrap_or(99), v[2].clone())
+    };
     b.goto(&c.inst.url("/"));
     b.find(".incident-list");
     b.find("section.oncall");
-    let cold_list = [("/api/me", reads("/api/me")), ("/api/setup", reads("/api/setup")), ("/api/oncall", reads("/api/oncall"))];
+    let cold_list: Vec<_> = ["/api/me", "/api/setup", "/api/oncall", "/api/incidents?status=open&limit=50"].into_iter().map(|p| (p, reads(p))).collect();
     b.goto(&c.inst.url(&format!("/incidents/{iid}")));
     b.find("li.tl-row");
-    let cold_incident = [("/api/me", reads("/api/me")), ("/api/setup", reads("/api/setup"))];
+    let path = format!("/api/incidents/{iid}");
+    let cold_incident: Vec<_> = ["/api/me", "/api/setup", path.as_str()].into_iter().map(|p| (p.to_string(), reads(p))).collect();
     b.cdp("Page.removeScriptToEvaluateOnNewDocument", json!({"identifier": id}));
-    for (path, n) in cold_list {
-        assert_eq!(n, json!(1), "{path} on a cold start of the incidents list");
+    for (path, (ahead, again, waiting)) in cold_list {
+        assert_eq!(ahead, 1, "{path} read ahead by boot.js on a cold start of the incidents list");
+        // The list is read again when its live connection opens (the catch-up read).
+        if path != "/api/incidents?status=open&limit=50" {
+            assert_eq!(again, 0, "{path} asked again by the app on a cold start of the incidents list");
+        }
+        assert_eq!(waiting, json!([]), "boot.js's reads all taken by the app");
     }
-    for (path, n) in cold_incident {
-        assert_eq!(n, json!(1), "{path} on a cold start of an incident page");
+    for (path, (ahead, again, waiting)) in cold_incident {
+        assert_eq!(ahead, 1, "{path} read ahead by boot.js on a cold start of an incident page");
+        if !path.starts_with("/api/incidents/") {
+            assert_eq!(again, 0, "{path} asked again by the app on a cold start of an incident page");
+        }
+        assert_eq!(waiting, json!([]), "boot.js's reads all taken by the app");
     }
 }
 

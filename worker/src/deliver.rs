@@ -38,6 +38,9 @@ thread_local! {
     /// one meanwhile.
     static RUNNING: Cell<i64> = const { Cell::new(0) };
     static AGAIN: Cell<bool> = const { Cell::new(false) };
+    /// The same for `pages_now`.
+    static PAGING: Cell<i64> = const { Cell::new(0) };
+    static PAGE_AGAIN: Cell<bool> = const { Cell::new(false) };
     static KEYS: RefCell<HashMap<String, OrgKeysRow>> = RefCell::new(HashMap::new());
 }
 
@@ -128,16 +131,33 @@ pub async fn pump_after_request(env: &Env, ctx: &Context, app_url_var: Option<St
 /// running, instead of after the pump's current round of other work and its pause. Safe beside
 /// the pump and other isolates: a page is marked dispatched by a guarded write, its deliveries
 /// are unique per page and device, and a send is claimed under a lease, so each happens once.
+/// One run at a time per isolate, as the pump: the requests of a storm that queue pages while
+/// one runs ask it to go round again (at once: no pause), instead of each reading the same
+/// pending pages.
 pub async fn pages_now(env: &Env, ctx: &Context, app_url_var: Option<String>) {
     let Ok(d1) = env.d1("DB") else { return };
     let db = &Db::new(d1);
     let now = || worker::Date::now().as_millis() as i64;
-    if let Err(e) = dispatch_pages(db, app_url_var.as_deref(), now()).await {
-        worker::console_error!("delivery (pages): {e}");
+    let started = now();
+    // A run cancelled with its request never cleared the mark: one older than 25 s is not running.
+    if PAGING.with(|r| r.get()) > started - 25_000 {
+        PAGE_AGAIN.with(|a| a.set(true));
+        return;
     }
-    if let Err(e) = send_due(db, &now, Some((ctx, env))).await {
-        worker::console_error!("delivery (sending pages): {e}");
+    PAGING.with(|r| r.set(started));
+    while now() - started < 20_000 {
+        PAGE_AGAIN.with(|a| a.set(false));
+        if let Err(e) = dispatch_pages(db, app_url_var.as_deref(), now()).await {
+            worker::console_error!("delivery (pages): {e}");
+        }
+        if let Err(e) = send_due(db, &now, Some((ctx, env))).await {
+            worker::console_error!("delivery (sending pages): {e}");
+        }
+        if !PAGE_AGAIN.with(|a| a.get()) {
+            break;
+        }
     }
+    PAGING.with(|r| r.set(0));
 }
 
 /// Runs everything due, a few rounds at most. Errors are logged; the cron retries. With

@@ -31,7 +31,12 @@ fn draw(key: TypeId, part: Pin<Box<dyn Future<Output = AnyView> + Send>>) -> Any
             let _ = painted.await;
         }
         let view = part.await;
-        DRAWN.with(|d| d.borrow_mut().push(key));
+        DRAWN.with(|d| {
+            let mut d = d.borrow_mut();
+            if !d.contains(&key) {
+                d.push(key);
+            }
+        });
         view
     };
     view! { <Suspense fallback=|| view! { <p class="muted" aria-live="polite">"Loading…"</p> }>{Suspend::new(part)}</Suspense> }.into_any()

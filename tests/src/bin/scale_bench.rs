@@ -398,7 +398,7 @@ fn main() {
                 .iter()
                 .map(|(sql, (n, ms))| {
                     let (n0, ms0) = d1_before.get(sql).copied().unwrap_or((0, 0));
-                    (sql.clone(), (ms - ms0) as f64 / requests as f64, n - n0)
+                    (sql.clone(), ms.saturating_sub(ms0) as f64 / requests as f64, n.saturating_sub(n0))
                 })
                 .filter(|(_, ms, n)| *n > 0 && *ms >= 0.5)
                 .collect();

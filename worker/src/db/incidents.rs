@@ -42,10 +42,10 @@ pub const INCIDENT_SELECT: &str = "SELECT i.id, i.org_id, i.number, i.title, i.s
      i.merged_into, (SELECT m.number FROM incidents m WHERE m.id = i.merged_into) AS merged_into_number, i.noise
      FROM incidents i LEFT JOIN services s ON s.id = i.service_id";
 
-/// The reads of `incident_detail` (named so tests/tests/plans.rs checks their query plans).
 /// Whether a timeline row waits for its number (`Db::number_unnumbered_timeline`, every minute).
 pub const UNNUMBERED_WAITING: &str = "SELECT 1 AS n FROM timeline WHERE seq IS NULL ORDER BY at LIMIT 1";
 
+/// The reads of `incident_detail` (named so tests/tests/plans.rs checks their query plans).
 pub const INCIDENT_ALERTS: &str = "SELECT * FROM alerts WHERE org_id = ? AND incident_id = ? ORDER BY first_seen_at, id";
 pub const INCIDENT_TIMELINE: &str = "SELECT id, seq, at, kind, actor, message FROM timeline WHERE org_id = ? AND incident_id = ? ORDER BY seq";
 pub const INCIDENT_EVENTS: &str = "SELECT * FROM (SELECT e.*, ROW_NUMBER() OVER (PARTITION BY e.alert_id ORDER BY e.received_at DESC, e.rowid DESC) AS n

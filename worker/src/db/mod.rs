@@ -221,7 +221,7 @@ async fn call(promise: Result<js_sys::Promise, JsValue>, statements: u64, sql: &
         let (calls, stmts) = c.get();
         c.set((calls + 1, stmts + statements));
     });
-    let key: String = sql.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(90).collect();
+    let key = statement_key(sql);
     let started = js_sys::Date::now();
     let answer = match promise {
         Ok(p) => wasm_bindgen_futures::JsFuture::from(p).await.map_err(|e| ApiError::Db(js_message(&e))),
@@ -239,6 +239,25 @@ async fn call(promise: Result<js_sys::Promise, JsValue>, statements: u64, sql: &
         }
     });
     answer
+}
+
+/// A statement's name in the figures: its start, whitespace squashed and each run of digits as
+/// `#` (a literal time or number written into the SQL must not make every call a new name).
+fn statement_key(sql: &str) -> String {
+    let mut key = String::new();
+    for c in sql.split_whitespace().collect::<Vec<_>>().join(" ").chars() {
+        if c.is_ascii_digit() {
+            if !key.ends_with('#') {
+                key.push('#');
+            }
+        } else {
+            key.push(c);
+        }
+        if key.chars().count() >= 90 {
+            break;
+        }
+    }
+    key
 }
 
 fn js_message(e: &JsValue) -> String {
