@@ -4,7 +4,7 @@
 //! and retrying per the domain's rule. Runs after the response (`wait_until`), from the cron,
 //! and from the escalation clock; every step is idempotent, so overlapping runs are safe.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::HashMap;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -19,6 +19,7 @@ use tocsin_domain::outbound::retry::{self, Next};
 use tocsin_domain::outbound::{self as out, DestinationKind, EventKind};
 use tocsin_domain::webpush;
 
+use crate::effects::OneRun;
 use crate::crypto::{new_id, open, random_bytes, seal};
 use crate::db::{Db, DeliveryRow, NewDelivery, OrgKeysRow, OutboxPageRow, PreferencesRow};
 use crate::error::{ApiError, ApiResult};
@@ -34,13 +35,9 @@ const BATCH: i64 = 25;
 const COALESCE_MS: u64 = 100;
 
 thread_local! {
-    /// Since when a request-triggered pump runs in this isolate (0: none) / another asked for
-    /// one meanwhile.
-    static RUNNING: Cell<i64> = const { Cell::new(0) };
-    static AGAIN: Cell<bool> = const { Cell::new(false) };
-    /// The same for `pages_now`.
-    static PAGING: Cell<i64> = const { Cell::new(0) };
-    static PAGE_AGAIN: Cell<bool> = const { Cell::new(false) };
+    /// The request-triggered pump, and `pages_now`.
+    static PUMP: OneRun = const { OneRun::new() };
+    static PAGES: OneRun = const { OneRun::new() };
     static KEYS: RefCell<HashMap<String, OrgKeysRow>> = RefCell::new(HashMap::new());
 }
 
@@ -107,23 +104,18 @@ pub async fn pump_after_request(env: &Env, ctx: &Context, app_url_var: Option<St
     let db = &Db::new(d1);
     let now = || worker::Date::now().as_millis() as i64;
     let started = now();
-    // A pump cancelled with its request (Workers end waitUntil work ~30 s after the response)
-    // never cleared the mark: one older than that is not running.
-    if RUNNING.with(|r| r.get()) > started - 25_000 {
-        AGAIN.with(|a| a.set(true));
+    if !PUMP.with(|r| r.begin(started)) {
         return;
     }
-    RUNNING.with(|r| r.set(started));
-    while now() - started < 20_000 {
-        AGAIN.with(|a| a.set(false));
+    loop {
         pump(db, app_url_var.clone(), &now, Some((ctx, env)), Some(env)).await;
-        if !AGAIN.with(|a| a.get()) {
+        if !PUMP.with(OneRun::again) || now() - started >= 20_000 {
             break;
         }
         // More arrived meanwhile: let a storm gather for a moment, then take it in one round.
         worker::Delay::from(std::time::Duration::from_millis(COALESCE_MS)).await;
     }
-    RUNNING.with(|r| r.set(0));
+    PUMP.with(OneRun::end);
 }
 
 /// After a response whose request queued a page (an escalation step fell due): the pending
@@ -139,25 +131,21 @@ pub async fn pages_now(env: &Env, ctx: &Context, app_url_var: Option<String>) {
     let db = &Db::new(d1);
     let now = || worker::Date::now().as_millis() as i64;
     let started = now();
-    // A run cancelled with its request never cleared the mark: one older than 25 s is not running.
-    if PAGING.with(|r| r.get()) > started - 25_000 {
-        PAGE_AGAIN.with(|a| a.set(true));
+    if !PAGES.with(|r| r.begin(started)) {
         return;
     }
-    PAGING.with(|r| r.set(started));
-    while now() - started < 20_000 {
-        PAGE_AGAIN.with(|a| a.set(false));
+    loop {
         if let Err(e) = dispatch_pages(db, app_url_var.as_deref(), now()).await {
             worker::console_error!("delivery (pages): {e}");
         }
         if let Err(e) = send_due(db, &now, Some((ctx, env))).await {
             worker::console_error!("delivery (sending pages): {e}");
         }
-        if !PAGE_AGAIN.with(|a| a.get()) {
+        if !PAGES.with(OneRun::again) || now() - started >= 20_000 {
             break;
         }
     }
-    PAGING.with(|r| r.set(0));
+    PAGES.with(OneRun::end);
 }
 
 /// Runs everything due, a few rounds at most. Errors are logged; the cron retries. With

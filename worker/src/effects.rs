@@ -43,3 +43,37 @@ impl Effects {
     }
 }
 
+/// One run at a time per isolate of work started after responses: since when it runs (0: none),
+/// and whether another request asked for it meanwhile (the running one then goes round again).
+pub struct OneRun {
+    running: Cell<i64>,
+    again: Cell<bool>,
+}
+
+impl OneRun {
+    pub const fn new() -> Self {
+        Self { running: Cell::new(0), again: Cell::new(false) }
+    }
+
+    /// Starts the run, or (false) asks the running one to go round again. A run cancelled with
+    /// its request (Workers end waitUntil work ~30 s after the response) never cleared its mark:
+    /// one older than 25 s is not running.
+    pub fn begin(&self, started: i64) -> bool {
+        if self.running.get() > started - 25_000 {
+            self.again.set(true);
+            return false;
+        }
+        self.running.set(started);
+        self.again.set(false);
+        true
+    }
+
+    /// Whether another round was asked for since the last call (and forgets the ask).
+    pub fn again(&self) -> bool {
+        self.again.replace(false)
+    }
+
+    pub fn end(&self) {
+        self.running.set(0);
+    }
+}

@@ -59,10 +59,9 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
 }
 
 thread_local! {
-    /// When this isolate's running re-arm started (0: none), and whether another request moved
-    /// an escalation meanwhile.
-    static ARMING: std::cell::Cell<i64> = const { std::cell::Cell::new(0) };
-    static ARM_AGAIN: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// This isolate's running re-arm, if any (another request moving an escalation meanwhile asks
+    /// it to go round again).
+    static ARMING: effects::OneRun = const { effects::OneRun::new() };
 }
 
 /// Arms the escalation clock after a request changed an escalation. Requests that change one
@@ -72,24 +71,19 @@ thread_local! {
 /// several isolates in any order are safe.)
 async fn arm_after_request(env: &Env) {
     let started = Date::now().as_millis() as i64;
-    // A re-arm cancelled with its request (waitUntil work ends ~30 s after the response) never
-    // cleared the mark: one older than that is not running.
-    if ARMING.with(|a| a.get()) > started - 25_000 {
-        ARM_AGAIN.with(|a| a.set(true));
+    if !ARMING.with(|a| a.begin(started)) {
         return;
     }
-    ARMING.with(|a| a.set(started));
     if let Ok(d1) = env.d1("DB") {
         let db = db::Db::new(d1);
         for _ in 0..100 {
-            ARM_AGAIN.with(|a| a.set(false));
             realtime::arm(env, &db).await;
-            if !ARM_AGAIN.with(|a| a.get()) {
+            if !ARMING.with(effects::OneRun::again) {
                 break;
             }
         }
     }
-    ARMING.with(|a| a.set(0));
+    ARMING.with(effects::OneRun::end);
 }
 
 /// Cron trigger (every minute): uses the event's scheduled time as "now" and applies what is
