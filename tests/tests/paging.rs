@@ -267,6 +267,7 @@ fn main() {
         ("teams_gets_an_adaptive_card_1_4", teams_card),
         ("contact_preferences_and_a_personal_webhook", preferences),
         ("without_the_sealing_secret_setup_works_and_paging_says_what_is_missing", unsealed),
+        ("a_page_claimed_by_a_runner_that_stopped_is_sent_once_its_lease_has_passed", stopped_runner),
     ];
     tocsin_tests::run_suite(ctx, tests, |c| eprintln!("--- wrangler log ---\n{}", c.inst.log()))
 }
@@ -319,6 +320,35 @@ fn subscriptions(c: &Ctx) {
     assert_eq!(bo.api.send("DELETE", &format!("/api/push/subscriptions/{dev}"), None, &[]).status, 404, "not someone else's device");
     assert_eq!(ana.api.send("DELETE", &format!("/api/push/subscriptions/{dev}"), None, &[]).status, 204);
     assert_eq!(ana.api.send("DELETE", &format!("/api/push/subscriptions/{dev}"), None, &[]).status, 404);
+}
+
+/// A page's deliveries are written claimed by the runner that dispatched it, which sends them at
+/// once. On an instance whose runner stops right after its dispatch batch (`TOCSIN_TEST_FAULT`),
+/// the page is not sent and no other runner takes it while the claim holds (60 s); the first
+/// cron after that sends it, once.
+fn stopped_runner(c: &Ctx) {
+    let f = Ctx { inst: Instance::start_with("paging-stopped-runner", &[("TOCSIN_TEST_FAULT", "after_dispatch")]), rx: Receiver::start(), admin: OnceLock::new() };
+    let (ana, svc) = f.on_call("Ana", "Stopped runner");
+    let (s, _) = f.subscribe(&ana, "phone");
+    let incident = f.fire(&svc.key, "db-down", "critical");
+    let claimed = wait_for("the page's delivery, claimed", WAIT, || f.push_deliveries(&ana, &incident).into_iter().next());
+    assert_eq!(claimed["state"], "pending", "{claimed}");
+    assert_eq!(claimed["attempts"], json!([]), "{claimed}");
+    let written = ms(&claimed["created_at"]);
+    // Another runner within the claim leaves it alone.
+    f.cron(written + 59_000);
+    let d = f.page_delivery(&ana, &incident);
+    assert_eq!((d["state"].as_str(), d["attempts"].as_array().map(Vec::len)), (Some("pending"), Some(0)), "{d}");
+    assert!(f.rx.received(&s.path).is_empty(), "sent while claimed");
+    // After it, the cron sends it (and has logged it when it answers).
+    f.cron(written + 61_000);
+    let d = f.page_delivery(&ana, &incident);
+    assert_eq!((d["state"].as_str(), d["attempts"].as_array().map(Vec::len)), (Some("sent"), Some(1)), "{d}");
+    let got = f.rx.wait_for(&s.path, 1, WAIT);
+    assert_eq!(s.decrypt(&got[0])["incident_id"], incident.as_str());
+    f.cron(written + 62_000);
+    assert_eq!(f.page_delivery(&ana, &incident)["attempts"].as_array().map(Vec::len), Some(1), "sent once");
+    assert_eq!(f.rx.received(&s.path).len(), 1, "sent once");
 }
 
 fn page_reaches_phone(c: &Ctx) {

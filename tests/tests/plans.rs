@@ -436,6 +436,18 @@ fn cron_sweep(c: &Ctx) {
     );
     let work = format!("{work} EXISTS (SELECT 1 FROM webhook_destinations WHERE enabled = 1 AND deleted_at IS NULL) AS destinations");
     c.no_big_scan("the delivery work", &bind(&work, &[NOW]));
+    // Db::pending_pages: the pages waiting, with their people's preferences and devices, in one batch.
+    let people = worker_const(PAGING_RS, "PENDING_PAGE_PEOPLE");
+    let p = c.no_big_scan("the people of the pending pages", &bind(&people, &["25"]));
+    assert!(p.iter().any(|d| d.contains("notification_outbox_pending") || d.contains("notification_outbox_state")), "{p:?}");
+    let devices = copied(PAGING_RS, "paging.rs", "FROM push_subscriptions
+                         WHERE user_id IN (SELECT user_id FROM ({PENDING_PAGE_PEOPLE})) ORDER BY created_at");
+    let devices = format!("SELECT id {}", devices.replace("{PENDING_PAGE_PEOPLE}", &people));
+    c.no_big_scan("the devices of the pending pages' people", &bind(&devices, &["25"]));
+    let prefs = copied(PAGING_RS, "paging.rs", "FROM contact_preferences
+                         WHERE user_id IN (SELECT user_id FROM ({PENDING_PAGE_PEOPLE}))");
+    let prefs = format!("SELECT push {}", prefs.replace("{PENDING_PAGE_PEOPLE}", &people));
+    c.no_big_scan("the preferences of the pending pages' people", &bind(&prefs, &["25"]));
     // Db::clear_old_raw_payloads (the raw payload retention sweep), per service.
     let retention = copied(INGEST_RS, "ingest.rs", "UPDATE alert_events SET raw = '' WHERE service_id = ? AND received_at >= ? AND received_at < ? AND raw != ''");
     c.no_big_scan(

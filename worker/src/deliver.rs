@@ -21,7 +21,7 @@ use tocsin_domain::webpush;
 
 use crate::effects::OneRun;
 use crate::crypto::{new_id, open, random_bytes, seal};
-use crate::db::{Db, DeliveryRow, NewDelivery, OrgKeysRow, OutboxPageRow, PreferencesRow};
+use crate::db::{Db, DeliveryRow, NewDelivery, OrgKeysRow, OutboxPageRow, PreferencesRow, SubscriptionRow};
 use crate::error::{ApiError, ApiResult};
 use crate::outbound::{post, Answer};
 use worker::{Context, Env};
@@ -135,7 +135,7 @@ pub async fn pages_now(env: &Env, ctx: &Context, app_url_var: Option<String>) {
         return;
     }
     loop {
-        if let Err(e) = dispatch_pages(db, app_url_var.as_deref(), now()).await {
+        if let Err(e) = dispatch_pages(db, app_url_var.as_deref(), now(), Some((ctx, env))).await {
             worker::console_error!("delivery (pages): {e}");
         }
         if let Err(e) = send_due(db, &now, Some((ctx, env))).await {
@@ -170,7 +170,7 @@ pub async fn pump(db: &Db, app_url_var: Option<String>, now: impl Fn() -> i64, s
             }
         };
         if work.pages != 0 {
-            log("pages", dispatch_pages(db, app_url_var.as_deref(), t).await);
+            log("pages", dispatch_pages(db, app_url_var.as_deref(), t, spawn).await);
         }
         if work.repeats != 0 {
             log("repeats", dispatch_repeats(db, app_url_var.as_deref(), t).await);
@@ -231,7 +231,17 @@ fn subject(p: &OutboxPageRow) -> PageSubject<'_> {
 
 /// The deliveries one page (or one repeat of it) makes: each push device of the person, and
 /// their personal webhook.
-async fn page_deliveries<'a>(db: &Db, p: &'a OutboxPageRow, prefs: Option<&'a PreferencesRow>, source: &str, repeat: bool, app_url_var: Option<&str>, now: i64) -> ApiResult<Vec<NewDelivery<'a>>> {
+#[allow(clippy::too_many_arguments)]
+async fn page_deliveries<'a>(
+    db: &Db,
+    p: &'a OutboxPageRow,
+    prefs: Option<&'a PreferencesRow>,
+    devices: &[&SubscriptionRow],
+    source: &str,
+    repeat: bool,
+    app_url_var: Option<&str>,
+    now: i64,
+) -> ApiResult<Vec<NewDelivery<'a>>> {
     let keys = keys(db, &p.org_id).await?;
     let mut out = Vec::new();
     let push_on = prefs.map(|x| x.push != 0).unwrap_or(true);
@@ -239,12 +249,12 @@ async fn page_deliveries<'a>(db: &Db, p: &'a OutboxPageRow, prefs: Option<&'a Pr
         // Queued without its action token: a usable token never rests in D1. The sender mints
         // one for the delivery's person and incident when it sends (see `with_action_token`).
         let payload = serde_json::to_string(&notification::page_payload(&subject(p), None, &p.reason, repeat))?;
-        for s in db.subscriptions_of(&p.org_id, &p.user_id).await? {
+        for s in devices {
             out.push(NewDelivery {
                 id: new_id(now),
                 org_id: &p.org_id,
                 channel: "push",
-                target_id: s.id,
+                target_id: s.id.clone(),
                 user_id: Some(&p.user_id),
                 incident_id: Some(&p.incident_id),
                 source: source.to_string(),
@@ -291,9 +301,16 @@ async fn page_deliveries<'a>(db: &Db, p: &'a OutboxPageRow, prefs: Option<&'a Pr
 /// many others are pending (a storm's pages do not queue one behind another). One person's pages
 /// about one incident go in the order they were made: the newest takes over repeating. The first
 /// failure is returned once all ran.
-async fn dispatch_pages(db: &Db, app_url_var: Option<&str>, now: i64) -> ApiResult<()> {
-    let mut chains: Vec<((String, String), Vec<OutboxPageRow>)> = Vec::new();
-    for p in db.pending_pages(BATCH).await? {
+///
+/// A page's deliveries are sent as soon as its dispatch is written, claimed by it (see
+/// [`Db::dispatch_page`]), with the devices and incident status read with the pending pages:
+/// from the request that queued a page, two round trips before its push request leaves. With
+/// `spawn`, the sends run as their own `waitUntil` task; without it they are awaited.
+async fn dispatch_pages(db: &Db, app_url_var: Option<&str>, now: i64, spawn: Option<(&Context, &Env)>) -> ApiResult<()> {
+    let pending = db.pending_pages(BATCH).await?;
+    let (preferences, devices) = (&pending.preferences, &pending.devices);
+    let mut chains: Vec<((String, String), Vec<&OutboxPageRow>)> = Vec::new();
+    for p in &pending.pages {
         let key = (p.incident_id.clone(), p.user_id.clone());
         match chains.iter_mut().find(|(k, _)| *k == key) {
             Some((_, pages)) => pages.push(p),
@@ -301,25 +318,55 @@ async fn dispatch_pages(db: &Db, app_url_var: Option<&str>, now: i64) -> ApiResu
         }
     }
     let results = futures_util::future::join_all(chains.into_iter().map(|(_, pages)| async move {
+        let mut written = Vec::new();
         for p in pages {
-            dispatch_one_page(db, &p, app_url_var, now).await?;
+            let theirs: Vec<&SubscriptionRow> = devices.iter().filter(|d| d.user_id == p.user_id).collect();
+            written.extend(dispatch_one_page(db, p, preferences.get(&p.user_id), &theirs, app_url_var, now).await?);
         }
-        Ok(())
+        Ok(written)
     }))
     .await;
-    results.into_iter().collect()
+    let mut claimed = Vec::new();
+    let mut failed = Ok(());
+    for r in results {
+        match r {
+            Ok(ds) => claimed.extend(ds),
+            Err(e) => failed = failed.and(Err(e)),
+        }
+    }
+    // A test's stand-in for a runner stopped between its dispatch batch and its sends: the
+    // deliveries stay claimed until their lease has passed, then any runner sends them.
+    if crate::faults::at("after_dispatch") {
+        return failed;
+    }
+    if !claimed.is_empty() {
+        let subs: HashMap<String, SubscriptionRow> = pending.devices.iter().map(|d| (d.id.clone(), d.clone())).collect();
+        let statuses: HashMap<String, String> = pending.pages.iter().map(|p| (p.incident_id.clone(), p.status.clone())).collect();
+        match spawn {
+            None => send_with(db, &claimed, &subs, &statuses, &|| worker::Date::now().as_millis() as i64).await,
+            Some((ctx, env)) => {
+                let env = env.clone();
+                ctx.wait_until(async move {
+                    let Ok(d1) = env.d1("DB") else { return };
+                    send_with(&Db::new(d1), &claimed, &subs, &statuses, &|| worker::Date::now().as_millis() as i64).await;
+                });
+            }
+        }
+    }
+    failed
 }
 
-async fn dispatch_one_page(db: &Db, p: &OutboxPageRow, app_url_var: Option<&str>, now: i64) -> ApiResult<()> {
+/// One page: its deliveries written (and returned, claimed), or the page skipped when no
+/// longer wanted.
+async fn dispatch_one_page(db: &Db, p: &OutboxPageRow, prefs: Option<&PreferencesRow>, devices: &[&SubscriptionRow], app_url_var: Option<&str>, now: i64) -> ApiResult<Vec<DeliveryRow>> {
     let status: IncidentStatus = p.status.parse().unwrap_or(IncidentStatus::Triggered);
     if let Err(why) = notification::page_wanted(Some(status), time(p.created_at), time(now)) {
         let state = if why == NotWanted::TooOld { "expired" } else { "skipped" };
-        return db.dispatch_page(&p.id, state, None, &[], now).await;
+        return db.dispatch_page(&p.id, state, None, &[], now, LEASE_MS).await;
     }
-    let prefs = db.preferences(&p.user_id).await?;
-    let ds = page_deliveries(db, p, prefs.as_ref(), &format!("outbox:{}", p.id), false, app_url_var, now).await?;
-    let next = next_repeat(repeat_rule(prefs.as_ref()), subject(p).severity, status, time(now), 0).map(|t| t.timestamp_millis());
-    db.dispatch_page(&p.id, "dispatched", next, &ds, now).await
+    let ds = page_deliveries(db, p, prefs, devices, &format!("outbox:{}", p.id), false, app_url_var, now).await?;
+    let next = next_repeat(repeat_rule(prefs), subject(p).severity, status, time(now), 0).map(|t| t.timestamp_millis());
+    db.dispatch_page(&p.id, "dispatched", next, &ds, now, LEASE_MS).await
 }
 
 async fn dispatch_repeats(db: &Db, app_url_var: Option<&str>, now: i64) -> ApiResult<()> {
@@ -335,7 +382,9 @@ async fn dispatch_repeats(db: &Db, app_url_var: Option<&str>, now: i64) -> ApiRe
             continue;
         }
         let n = p.repeats + 1;
-        let ds = page_deliveries(db, &p, prefs.as_ref(), &format!("repeat:{}:{n}", p.id), true, app_url_var, now).await?;
+        let devices = db.subscriptions_of(&p.org_id, &p.user_id).await?;
+        let devices: Vec<&SubscriptionRow> = devices.iter().collect();
+        let ds = page_deliveries(db, &p, prefs.as_ref(), &devices, &format!("repeat:{}:{n}", p.id), true, app_url_var, now).await?;
         let next = next_repeat(rule, subject(&p).severity, status, time(now), sent + 1).map(|t| t.timestamp_millis());
         db.record_repeat(&p.id, was_due, n, next, &ds, now).await?;
     }
@@ -457,16 +506,22 @@ async fn send_claimed(db: &Db, claimed: Vec<DeliveryRow>, now: &impl Fn() -> i64
     let page_incidents: Vec<&str> = claimed.iter().filter(|d| d.event == "page").filter_map(|d| d.incident_id.as_deref()).collect();
     // Both reads at once: a page waits for one round trip, not two.
     let (subs, statuses) = futures_util::future::join(db.subscriptions_by_id(&push_ids), db.incident_statuses(&page_incidents)).await;
-    let subs: HashMap<String, crate::db::SubscriptionRow> = subs?.into_iter().map(|s| (s.id.clone(), s)).collect();
+    let subs: HashMap<String, SubscriptionRow> = subs?.into_iter().map(|s| (s.id.clone(), s)).collect();
     let statuses: HashMap<String, String> = statuses?.into_iter().collect();
-    let sends = claimed.iter().map(|d| send_one(db, d, &subs, &statuses, now));
+    send_with(db, &claimed, &subs, &statuses, now).await;
+    Ok(())
+}
+
+/// Sends claimed deliveries, all at once, given their push devices (by id) and the status of
+/// the incidents they page about; each outcome is recorded, failures logged.
+async fn send_with(db: &Db, claimed: &[DeliveryRow], subs: &HashMap<String, SubscriptionRow>, statuses: &HashMap<String, String>, now: &impl Fn() -> i64) {
+    let sends = claimed.iter().map(|d| send_one(db, d, subs, statuses, now));
     let results = futures_util::future::join_all(sends).await;
     for r in results {
         if let Err(e) = r {
             worker::console_error!("delivery: {e}");
         }
     }
-    Ok(())
 }
 
 /// Why a claimed delivery was not sent, and the state it ends in.
@@ -489,7 +544,7 @@ impl From<ApiError> for NotSent {
     }
 }
 
-async fn send_one(db: &Db, d: &DeliveryRow, subs: &HashMap<String, crate::db::SubscriptionRow>, statuses: &HashMap<String, String>, now: &impl Fn() -> i64) -> ApiResult<()> {
+async fn send_one(db: &Db, d: &DeliveryRow, subs: &HashMap<String, SubscriptionRow>, statuses: &HashMap<String, String>, now: &impl Fn() -> i64) -> ApiResult<()> {
     let started = now();
     match attempt(db, d, subs, statuses, started).await {
         Ok(answer) => {

@@ -12,7 +12,7 @@ use tocsin_domain::schedule::{Layer, Override, Schedule};
 use tocsin_domain::status_page::uptime::tz_or_utc;
 
 use crate::crypto::new_id;
-use crate::db::{Db, EscalationRow, NewNotification, OverrideRow, ScheduleRow};
+use crate::db::{Db, EscalationContext, EscalationRow, NewNotification, OverrideRow, ScheduleRow};
 use crate::error::ApiResult;
 
 fn time(ms: i64) -> DateTime<Utc> {
@@ -40,10 +40,24 @@ fn schedules_from(rows: Vec<ScheduleRow>, overrides: &[OverrideRow]) -> HashMap<
 }
 
 /// Runs every step of one escalation that is due at `now`. Returns how many were written.
-pub async fn advance(db: &Db, mut e: EscalationRow, now: i64) -> ApiResult<usize> {
-    let Ok(policy) = serde_json::from_str::<Policy>(&e.policy) else { return Ok(0) };
+pub async fn advance(db: &Db, e: EscalationRow, now: i64) -> ApiResult<usize> {
+    if serde_json::from_str::<Policy>(&e.policy).is_err() {
+        return Ok(0);
+    }
     // One round trip for the schedules, overrides and people (a page waits for it).
-    let (schedule_rows, overrides, people) = db.escalation_context(&e.org_id, now - 86_400_000).await?;
+    let context = db.escalation_context(&e.org_id, context_since(now)).await?;
+    advance_in(db, e, context, now).await
+}
+
+/// Overrides that ended before this are no longer read for a step.
+pub fn context_since(now: i64) -> i64 {
+    now - 86_400_000
+}
+
+/// [`advance`] with the organisation's schedules, overrides and people already read (by the
+/// batch that opened the incident: a new incident's first page waits for no read of its own).
+pub async fn advance_in(db: &Db, mut e: EscalationRow, (schedule_rows, overrides, people): EscalationContext, now: i64) -> ApiResult<usize> {
+    let Ok(policy) = serde_json::from_str::<Policy>(&e.policy) else { return Ok(0) };
     let schedules = schedules_from(schedule_rows, &overrides);
     // Deactivated people stay on schedules (named, flagged uncovered) but are never paged.
     let active: std::collections::HashSet<String> = people.iter().filter(|p| p.active != 0).map(|p| p.id.clone()).collect();

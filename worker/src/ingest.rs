@@ -240,15 +240,22 @@ async fn trigger(
             },
             Some(i) => Target::Existing { id: &i.id, timeline_id: &timeline_id, actor: actor_json, message: &grouped_msg },
         };
-        if let Some(f) = db.apply_trigger(&service.org_id, &service.id, &alert, &target, log, now).await? {
+        // A new incident of a service with a policy: the batch also reads what its first step needs.
+        let escalates = chosen.is_none() && service.escalation_policy_id.is_some();
+        let since = escalates.then(|| crate::escalate::context_since(now));
+        let triggered = db.apply_trigger(&service.org_id, &service.id, &alert, &target, log, since, now).await?;
+        if let Some(f) = triggered.firing {
             open_hint(&hint, Hint::Remember);
             // The batch started the new incident's escalation; its first step runs now.
-            if f.mine == 1 && chosen.is_none() && service.escalation_policy_id.is_some() {
+            if f.mine == 1 && escalates {
                 if crate::faults::at("after_trigger") {
                     return Err(ApiError::Internal("injected fault between the trigger batch and the first escalation step (TOCSIN_TEST_FAULT)".into()));
                 }
                 after.escalation_due();
-                crate::escalate::run_incident(db, &f.incident_id, now).await?;
+                match triggered.escalation {
+                    Some((e, context)) => crate::escalate::advance_in(db, e, context, now).await?,
+                    None => crate::escalate::run_incident(db, &f.incident_id, now).await?,
+                };
             }
             let (result, message) = match (f.mine == 1, chosen.is_some()) {
                 (true, false) => (EventResult::Opened, "incident opened"),

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use worker::D1PreparedStatement;
 
 use super::{args, changes, rows, Arg, Db, OpenIncidentRow};
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 
 /// The event log row written with every event.
 pub struct EventLog<'a> {
@@ -39,6 +39,13 @@ pub enum Target<'a> {
     /// incident is only opened if none exists, else nothing is written and the caller decides again.
     NewIncident { id: &'a str, title: &'a str, group_value: Option<&'a str>, guard: Option<&'a tocsin_domain::grouping::OpenGuard>, timeline_id: &'a str, actor: &'a str, message: &'a str },
     Existing { id: &'a str, timeline_id: &'a str, actor: &'a str, message: &'a str },
+}
+
+/// What a trigger batch did: the alert firing for its key (None: none any more), and, when
+/// asked for, the escalation it started with its first step's context.
+pub struct Triggered {
+    pub firing: Option<FiringAlert>,
+    pub escalation: Option<(super::EscalationRow, super::EscalationContext)>,
 }
 
 /// The firing alert for a key after a trigger batch, and whether this batch created it.
@@ -109,7 +116,20 @@ impl Db {
     /// unless one is already firing for the key, in which case the repeat is counted on it.
     /// Returns the firing alert afterwards, or `None` when the chosen incident was resolved
     /// meanwhile (the caller decides again).
-    pub async fn apply_trigger(&self, org_id: &str, service_id: &str, a: &TriggerAlert<'_>, target: &Target<'_>, log: &EventLog<'_>, now: i64) -> ApiResult<Option<FiringAlert>> {
+    /// With `escalation_since` (a new incident of a service with a policy), the same batch also
+    /// reads the escalation it started and what its first step needs (schedules, overrides since
+    /// then, people): the step runs without a read of its own.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn apply_trigger(
+        &self,
+        org_id: &str,
+        service_id: &str,
+        a: &TriggerAlert<'_>,
+        target: &Target<'_>,
+        log: &EventLog<'_>,
+        escalation_since: Option<i64>,
+        now: i64,
+    ) -> ApiResult<Triggered> {
         let firing = "SELECT 1 FROM alerts WHERE service_id = ? AND dedup_key = ? AND status = 'firing'";
         let mut stmts = Vec::with_capacity(7);
         let (incident_id, opened_result, opened_message) = match target {
@@ -187,8 +207,17 @@ impl Db {
             args![log.id, log.org_id, log.service_id, log.vendor, log.action, log.dedup_key, a.alert_id, opened_result, a.alert_id, opened_message, log.raw, now, service_id, a.dedup_key],
         )?);
         let n = stmts.len();
+        if let (Some(since), Target::NewIncident { id, .. }) = (escalation_since, target) {
+            stmts.push(self.stmt(&format!("{} WHERE e.incident_id = ?", super::ESCALATION_SELECT), args![*id])?);
+            stmts.extend(self.escalation_context_stmts(org_id, since)?);
+        }
         let res = self.batch(stmts).await?;
-        Ok(rows::<FiringAlert>(&res[n - 1])?.into_iter().next())
+        let firing = rows::<FiringAlert>(&res[n - 1])?.into_iter().next();
+        let escalation = match res.get(n) {
+            Some(e) => rows::<super::EscalationRow>(e)?.into_iter().next().map(|e| Ok::<_, ApiError>((e, super::escalation_context_of(&res[n + 1..])?))).transpose()?,
+            None => None,
+        };
+        Ok(Triggered { firing, escalation })
     }
 
     /// The fast path for a repeat of an alert believed open: count it and log it (two

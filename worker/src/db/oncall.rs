@@ -80,6 +80,14 @@ pub const OUTBOX_OF: &str = "SELECT o.id, o.incident_id, o.user_id, o.cycle, o.l
              WHERE o.org_id = ? AND o.incident_id = ? ORDER BY o.created_at, o.rowid";
 pub const OVERRIDES_SINCE: &str = "SELECT schedule_id, user_id, starts_at, ends_at FROM schedule_overrides WHERE org_id = ? AND ends_at > ?";
 
+/// What an escalation step needs to know of its organisation: schedules, overrides, people.
+pub type EscalationContext = (Vec<ScheduleRow>, Vec<OverrideRow>, Vec<PersonRow>);
+
+/// [`EscalationContext`] from the answers to [`Db::escalation_context_stmts`].
+pub fn escalation_context_of(res: &[super::D1Result]) -> ApiResult<EscalationContext> {
+    Ok((super::rows(&res[0])?, super::rows(&res[1])?, super::rows(&res[2])?))
+}
+
 pub const ESCALATION_SELECT: &str = "SELECT e.incident_id, e.org_id, e.policy, e.round, e.cycle, e.level, e.next_at, i.status, i.number
      FROM incident_escalations e JOIN incidents i ON i.id = e.incident_id";
 
@@ -100,15 +108,18 @@ impl Db {
 
     /// Everything an escalation step reads about its organisation, in one round trip: the
     /// schedules, their overrides ending after `since`, and every person (id, name, active).
-    pub async fn escalation_context(&self, org_id: &str, since: i64) -> ApiResult<(Vec<ScheduleRow>, Vec<OverrideRow>, Vec<PersonRow>)> {
-        let res = self
-            .batch(vec![
-                self.stmt("SELECT id, name, time_zone, layers FROM schedules WHERE org_id = ? ORDER BY name", args![org_id])?,
-                self.stmt(OVERRIDES_SINCE, args![org_id, since])?,
-                self.stmt("SELECT id, name, deactivated_at IS NULL AS active FROM users WHERE org_id = ?", args![org_id])?,
-            ])
-            .await?;
-        Ok((super::rows(&res[0])?, super::rows(&res[1])?, super::rows(&res[2])?))
+    pub async fn escalation_context(&self, org_id: &str, since: i64) -> ApiResult<EscalationContext> {
+        let res = self.batch(self.escalation_context_stmts(org_id, since)?).await?;
+        escalation_context_of(&res)
+    }
+
+    /// The three reads of [`Db::escalation_context`], for a batch that also does other work.
+    pub fn escalation_context_stmts(&self, org_id: &str, since: i64) -> ApiResult<Vec<worker::D1PreparedStatement>> {
+        Ok(vec![
+            self.stmt("SELECT id, name, time_zone, layers FROM schedules WHERE org_id = ? ORDER BY name", args![org_id])?,
+            self.stmt(OVERRIDES_SINCE, args![org_id, since])?,
+            self.stmt("SELECT id, name, deactivated_at IS NULL AS active FROM users WHERE org_id = ?", args![org_id])?,
+        ])
     }
 
     /// Overrides of the organisation's schedules that end after `since`.

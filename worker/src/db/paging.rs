@@ -40,6 +40,22 @@ pub struct PreferencesRow {
     pub repeat_severity: String,
 }
 
+/// Someone's contact preferences with whose they are.
+#[derive(Debug, Clone, Deserialize)]
+struct PersonPreferencesRow {
+    user_id: String,
+    #[serde(flatten)]
+    preferences: PreferencesRow,
+}
+
+/// Pending pages and, for the people they page, their preferences (by person; absent: never
+/// chosen) and push devices (oldest first).
+pub struct PendingPages {
+    pub pages: Vec<OutboxPageRow>,
+    pub preferences: std::collections::HashMap<String, PreferencesRow>,
+    pub devices: Vec<SubscriptionRow>,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct DestinationRow {
     pub id: String,
@@ -160,6 +176,9 @@ pub struct NewDelivery<'a> {
 }
 
 const DELIVERY_COLS: &str = "id, org_id, channel, target_id, user_id, incident_id, event, payload, state, attempts, created_at, next_attempt_at";
+
+/// The people the oldest pending pages are for (as [`Db::pending_pages`] selects the pages).
+pub const PENDING_PAGE_PEOPLE: &str = "SELECT o.user_id FROM notification_outbox o WHERE o.state = 'pending' ORDER BY o.created_at LIMIT ?";
 
 const PAGE_SELECT: &str = "SELECT o.id, o.org_id, o.incident_id, o.user_id, o.reason, o.created_at, o.repeats, o.next_repeat_at,
        i.number, i.title, i.status, i.severity, s.name AS service_name
@@ -362,8 +381,35 @@ impl Db {
             .unwrap_or_default())
     }
 
-    pub async fn pending_pages(&self, limit: i64) -> ApiResult<Vec<OutboxPageRow>> {
-        self.all(&format!("{PAGE_SELECT} WHERE o.state = 'pending' ORDER BY o.created_at LIMIT ?"), args![limit]).await
+    /// The oldest pending pages (at most `limit`) with what dispatching them needs of their
+    /// people — contact preferences and push devices — in one round trip: one batch, so one
+    /// transaction, and the three reads select the same pages.
+    pub async fn pending_pages(&self, limit: i64) -> ApiResult<PendingPages> {
+        let res = self
+            .batch(vec![
+                self.stmt(&format!("{PAGE_SELECT} WHERE o.state = 'pending' ORDER BY o.created_at LIMIT ?"), args![limit])?,
+                self.stmt(
+                    &format!(
+                        "SELECT user_id, push, webhook_kind, webhook_url, webhook_secret, repeat_minutes, repeat_severity FROM contact_preferences
+                         WHERE user_id IN (SELECT user_id FROM ({PENDING_PAGE_PEOPLE}))"
+                    ),
+                    args![limit],
+                )?,
+                self.stmt(
+                    &format!(
+                        "SELECT id, user_id, endpoint, p256dh, auth, device, created_at, last_success_at, last_failure FROM push_subscriptions
+                         WHERE user_id IN (SELECT user_id FROM ({PENDING_PAGE_PEOPLE})) ORDER BY created_at"
+                    ),
+                    args![limit],
+                )?,
+            ])
+            .await?;
+        let prefs: Vec<PersonPreferencesRow> = super::rows(&res[1])?;
+        Ok(PendingPages {
+            pages: super::rows(&res[0])?,
+            preferences: prefs.into_iter().map(|p| (p.user_id, p.preferences)).collect(),
+            devices: super::rows(&res[2])?,
+        })
     }
 
     pub async fn due_repeats(&self, now: i64, limit: i64) -> ApiResult<Vec<OutboxPageRow>> {
@@ -372,7 +418,11 @@ impl Db {
 
     /// Marks a page handled (`dispatched`, `skipped`, `expired`) with its deliveries, in one
     /// batch guarded on the page still being pending: two dispatchers cannot both queue it.
-    pub async fn dispatch_page(&self, page_id: &str, state: &str, next_repeat_at: Option<i64>, ds: &[NewDelivery<'_>], now: i64) -> ApiResult<()> {
+    /// The deliveries are written claimed by this dispatcher (leased until `now + lease_ms`,
+    /// as [`Db::claim_deliveries`] would) and returned — only those this batch wrote, none when
+    /// another dispatcher was first — so that it sends them at once, without a round trip to
+    /// claim them; one it fails to send is taken up by any runner once the lease has passed.
+    pub async fn dispatch_page(&self, page_id: &str, state: &str, next_repeat_at: Option<i64>, ds: &[NewDelivery<'_>], now: i64, lease_ms: i64) -> ApiResult<Vec<DeliveryRow>> {
         let mut stmts = vec![
             // A newer page to the same person about the same incident takes over repeating: one
             // repeat chain per person and incident, however many levels or passes paged them.
@@ -389,13 +439,20 @@ impl Db {
         ];
         for d in ds {
             stmts.push(self.stmt(
-                "INSERT OR IGNORE INTO outbound_deliveries (id, org_id, channel, target_id, user_id, incident_id, source, event, payload, state, attempts, next_attempt_at, created_at)
-                 SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ? WHERE EXISTS (SELECT 1 FROM notification_outbox WHERE id = ? AND state = ?)",
-                args![&d.id, d.org_id, d.channel, &d.target_id, d.user_id, d.incident_id, &d.source, d.event, &d.payload, now, now, page_id, state],
+                &format!(
+                    "INSERT OR IGNORE INTO outbound_deliveries (id, org_id, channel, target_id, user_id, incident_id, source, event, payload, state, attempts, next_attempt_at, created_at, lease_until)
+                     SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ? WHERE EXISTS (SELECT 1 FROM notification_outbox WHERE id = ? AND state = ?)
+                     RETURNING {DELIVERY_COLS}"
+                ),
+                args![&d.id, d.org_id, d.channel, &d.target_id, d.user_id, d.incident_id, &d.source, d.event, &d.payload, now, now, now + lease_ms, page_id, state],
             )?);
         }
-        self.batch(stmts).await?;
-        Ok(())
+        let res = self.batch(stmts).await?;
+        let mut written = Vec::new();
+        for r in &res[2..] {
+            written.extend(super::rows::<DeliveryRow>(r)?);
+        }
+        Ok(written)
     }
 
     /// Records a repeat (or that repeating stopped) with its deliveries, guarded on the repeat
