@@ -326,7 +326,7 @@ fn subscriptions(c: &Ctx) {
 /// once. On an instance whose runner stops right after its dispatch batch (`TOCSIN_TEST_FAULT`),
 /// the page is not sent and no other runner takes it while the claim holds (60 s); the first
 /// cron after that sends it, once.
-fn stopped_runner(c: &Ctx) {
+fn stopped_runner(_: &Ctx) {
     let f = Ctx { inst: Instance::start_with("paging-stopped-runner", &[("TOCSIN_TEST_FAULT", "after_dispatch")]), rx: Receiver::start(), admin: OnceLock::new() };
     let (ana, svc) = f.on_call("Ana", "Stopped runner");
     let (s, _) = f.subscribe(&ana, "phone");

@@ -21,7 +21,7 @@ use tocsin_domain::webpush;
 
 use crate::effects::OneRun;
 use crate::crypto::{new_id, open, random_bytes, seal};
-use crate::db::{Db, DeliveryRow, NewDelivery, OrgKeysRow, OutboxPageRow, PreferencesRow, SubscriptionRow};
+use crate::db::{Db, DeliveryRow, Dispatched, NewDelivery, OrgKeysRow, OutboxPageRow, PreferencesRow, SubscriptionRow};
 use crate::error::{ApiError, ApiResult};
 use crate::outbound::{post, Answer};
 use worker::{Context, Env};
@@ -135,7 +135,7 @@ pub async fn pages_now(env: &Env, ctx: &Context, app_url_var: Option<String>) {
         return;
     }
     loop {
-        if let Err(e) = dispatch_pages(db, app_url_var.as_deref(), now(), Some((ctx, env))).await {
+        if let Err(e) = dispatch_pages(db, app_url_var.as_deref(), now(), &now, Some((ctx, env))).await {
             worker::console_error!("delivery (pages): {e}");
         }
         if let Err(e) = send_due(db, &now, Some((ctx, env))).await {
@@ -170,7 +170,7 @@ pub async fn pump(db: &Db, app_url_var: Option<String>, now: impl Fn() -> i64, s
             }
         };
         if work.pages != 0 {
-            log("pages", dispatch_pages(db, app_url_var.as_deref(), t, spawn).await);
+            log("pages", dispatch_pages(db, app_url_var.as_deref(), t, &now, spawn).await);
         }
         if work.repeats != 0 {
             log("repeats", dispatch_repeats(db, app_url_var.as_deref(), t).await);
@@ -303,10 +303,10 @@ async fn page_deliveries<'a>(
 /// failure is returned once all ran.
 ///
 /// A page's deliveries are sent as soon as its dispatch is written, claimed by it (see
-/// [`Db::dispatch_page`]), with the devices and incident status read with the pending pages:
+/// [`Db::dispatch_page`]), with the devices and incident status its batch read as of the write:
 /// from the request that queued a page, two round trips before its push request leaves. With
 /// `spawn`, the sends run as their own `waitUntil` task; without it they are awaited.
-async fn dispatch_pages(db: &Db, app_url_var: Option<&str>, now: i64, spawn: Option<(&Context, &Env)>) -> ApiResult<()> {
+async fn dispatch_pages(db: &Db, app_url_var: Option<&str>, now: i64, clock: &impl Fn() -> i64, spawn: Option<(&Context, &Env)>) -> ApiResult<()> {
     let pending = db.pending_pages(BATCH).await?;
     let (preferences, devices) = (&pending.preferences, &pending.devices);
     let mut chains: Vec<((String, String), Vec<&OutboxPageRow>)> = Vec::new();
@@ -317,38 +317,41 @@ async fn dispatch_pages(db: &Db, app_url_var: Option<&str>, now: i64, spawn: Opt
             None => chains.push((key, vec![p])),
         }
     }
+    // Each chain hands back what it wrote, also when a later page of it failed: those rows are
+    // claimed, and only this runner sends them before the lease passes.
     let results = futures_util::future::join_all(chains.into_iter().map(|(_, pages)| async move {
-        let mut written = Vec::new();
+        let mut claimed = Claimed::default();
         for p in pages {
             let theirs: Vec<&SubscriptionRow> = devices.iter().filter(|d| d.user_id == p.user_id).collect();
-            written.extend(dispatch_one_page(db, p, preferences.get(&p.user_id), &theirs, app_url_var, now).await?);
+            match dispatch_one_page(db, p, preferences.get(&p.user_id), &theirs, app_url_var, now).await {
+                Ok(d) => claimed.add(&p.incident_id, d),
+                Err(e) => return (claimed, Err(e)),
+            }
         }
-        Ok(written)
+        (claimed, Ok(()))
     }))
     .await;
-    let mut claimed = Vec::new();
+    let mut claimed = Claimed::default();
     let mut failed = Ok(());
-    for r in results {
-        match r {
-            Ok(ds) => claimed.extend(ds),
-            Err(e) => failed = failed.and(Err(e)),
-        }
+    for (c, r) in results {
+        claimed.deliveries.extend(c.deliveries);
+        claimed.devices.extend(c.devices);
+        claimed.statuses.extend(c.statuses);
+        failed = failed.and(r);
     }
     // A test's stand-in for a runner stopped between its dispatch batch and its sends: the
     // deliveries stay claimed until their lease has passed, then any runner sends them.
     if crate::faults::at("after_dispatch") {
         return failed;
     }
-    if !claimed.is_empty() {
-        let subs: HashMap<String, SubscriptionRow> = pending.devices.iter().map(|d| (d.id.clone(), d.clone())).collect();
-        let statuses: HashMap<String, String> = pending.pages.iter().map(|p| (p.incident_id.clone(), p.status.clone())).collect();
+    if !claimed.deliveries.is_empty() {
         match spawn {
-            None => send_with(db, &claimed, &subs, &statuses, &|| worker::Date::now().as_millis() as i64).await,
+            None => send_with(db, &claimed.deliveries, &claimed.devices, &claimed.statuses, clock).await,
             Some((ctx, env)) => {
                 let env = env.clone();
                 ctx.wait_until(async move {
                     let Ok(d1) = env.d1("DB") else { return };
-                    send_with(&Db::new(d1), &claimed, &subs, &statuses, &|| worker::Date::now().as_millis() as i64).await;
+                    send_with(&Db::new(d1), &claimed.deliveries, &claimed.devices, &claimed.statuses, &|| worker::Date::now().as_millis() as i64).await;
                 });
             }
         }
@@ -356,9 +359,31 @@ async fn dispatch_pages(db: &Db, app_url_var: Option<&str>, now: i64, spawn: Opt
     failed
 }
 
+/// Deliveries written claimed by dispatches, with the devices (by id) and incident statuses
+/// their batches read as of the write.
+#[derive(Default)]
+struct Claimed {
+    deliveries: Vec<DeliveryRow>,
+    devices: HashMap<String, SubscriptionRow>,
+    statuses: HashMap<String, String>,
+}
+
+impl Claimed {
+    fn add(&mut self, incident_id: &str, d: Dispatched) {
+        if d.deliveries.is_empty() {
+            return;
+        }
+        self.deliveries.extend(d.deliveries);
+        self.devices.extend(d.devices.into_iter().map(|s| (s.id.clone(), s)));
+        if let Some(status) = d.status {
+            self.statuses.insert(incident_id.to_string(), status);
+        }
+    }
+}
+
 /// One page: its deliveries written (and returned, claimed), or the page skipped when no
 /// longer wanted.
-async fn dispatch_one_page(db: &Db, p: &OutboxPageRow, prefs: Option<&PreferencesRow>, devices: &[&SubscriptionRow], app_url_var: Option<&str>, now: i64) -> ApiResult<Vec<DeliveryRow>> {
+async fn dispatch_one_page(db: &Db, p: &OutboxPageRow, prefs: Option<&PreferencesRow>, devices: &[&SubscriptionRow], app_url_var: Option<&str>, now: i64) -> ApiResult<Dispatched> {
     let status: IncidentStatus = p.status.parse().unwrap_or(IncidentStatus::Triggered);
     if let Err(why) = notification::page_wanted(Some(status), time(p.created_at), time(now)) {
         let state = if why == NotWanted::TooOld { "expired" } else { "skipped" };

@@ -48,6 +48,15 @@ struct PersonPreferencesRow {
     preferences: PreferencesRow,
 }
 
+/// What a page's dispatch wrote and read: the deliveries it wrote, claimed (empty when another
+/// dispatcher was first), and, as of the write, its incident's status and its person's devices.
+#[derive(Default)]
+pub struct Dispatched {
+    pub deliveries: Vec<DeliveryRow>,
+    pub status: Option<String>,
+    pub devices: Vec<SubscriptionRow>,
+}
+
 /// Pending pages and, for the people they page, their preferences (by person; absent: never
 /// chosen) and push devices (oldest first).
 pub struct PendingPages {
@@ -178,7 +187,7 @@ pub struct NewDelivery<'a> {
 const DELIVERY_COLS: &str = "id, org_id, channel, target_id, user_id, incident_id, event, payload, state, attempts, created_at, next_attempt_at";
 
 /// The people the oldest pending pages are for (as [`Db::pending_pages`] selects the pages).
-pub const PENDING_PAGE_PEOPLE: &str = "SELECT o.user_id FROM notification_outbox o WHERE o.state = 'pending' ORDER BY o.created_at LIMIT ?";
+pub const PENDING_PAGE_PEOPLE: &str = "SELECT o.user_id FROM notification_outbox o WHERE o.state = 'pending' ORDER BY o.created_at, o.id LIMIT ?";
 
 const PAGE_SELECT: &str = "SELECT o.id, o.org_id, o.incident_id, o.user_id, o.reason, o.created_at, o.repeats, o.next_repeat_at,
        i.number, i.title, i.status, i.severity, s.name AS service_name
@@ -387,7 +396,8 @@ impl Db {
     pub async fn pending_pages(&self, limit: i64) -> ApiResult<PendingPages> {
         let res = self
             .batch(vec![
-                self.stmt(&format!("{PAGE_SELECT} WHERE o.state = 'pending' ORDER BY o.created_at LIMIT ?"), args![limit])?,
+                // The same order as PENDING_PAGE_PEOPLE, ties broken alike: the same pages.
+                self.stmt(&format!("{PAGE_SELECT} WHERE o.state = 'pending' ORDER BY o.created_at, o.id LIMIT ?"), args![limit])?,
                 self.stmt(
                     &format!(
                         "SELECT user_id, push, webhook_kind, webhook_url, webhook_secret, repeat_minutes, repeat_severity FROM contact_preferences
@@ -422,7 +432,9 @@ impl Db {
     /// as [`Db::claim_deliveries`] would) and returned — only those this batch wrote, none when
     /// another dispatcher was first — so that it sends them at once, without a round trip to
     /// claim them; one it fails to send is taken up by any runner once the lease has passed.
-    pub async fn dispatch_page(&self, page_id: &str, state: &str, next_repeat_at: Option<i64>, ds: &[NewDelivery<'_>], now: i64, lease_ms: i64) -> ApiResult<Vec<DeliveryRow>> {
+    /// With deliveries, the same batch reads the incident's status and the person's devices as
+    /// of the write, for the sends.
+    pub async fn dispatch_page(&self, page_id: &str, state: &str, next_repeat_at: Option<i64>, ds: &[NewDelivery<'_>], now: i64, lease_ms: i64) -> ApiResult<Dispatched> {
         let mut stmts = vec![
             // A newer page to the same person about the same incident takes over repeating: one
             // repeat chain per person and incident, however many levels or passes paged them.
@@ -447,12 +459,24 @@ impl Db {
                 args![&d.id, d.org_id, d.channel, &d.target_id, d.user_id, d.incident_id, &d.source, d.event, &d.payload, now, now, now + lease_ms, page_id, state],
             )?);
         }
-        let res = self.batch(stmts).await?;
-        let mut written = Vec::new();
-        for r in &res[2..] {
-            written.extend(super::rows::<DeliveryRow>(r)?);
+        if !ds.is_empty() {
+            stmts.push(self.stmt("SELECT status FROM incidents WHERE id = (SELECT incident_id FROM notification_outbox WHERE id = ?)", args![page_id])?);
+            stmts.push(self.stmt(
+                "SELECT id, user_id, endpoint, p256dh, auth, device, created_at, last_success_at, last_failure FROM push_subscriptions
+                 WHERE user_id = (SELECT user_id FROM notification_outbox WHERE id = ?)",
+                args![page_id],
+            )?);
         }
-        Ok(written)
+        let res = self.batch(stmts).await?;
+        let mut out = Dispatched::default();
+        for r in &res[2..2 + ds.len()] {
+            out.deliveries.extend(super::rows::<DeliveryRow>(r)?);
+        }
+        if !ds.is_empty() {
+            out.status = super::rows::<serde_json::Value>(&res[2 + ds.len()])?.first().and_then(|r| r["status"].as_str().map(str::to_string));
+            out.devices = super::rows(&res[3 + ds.len()])?;
+        }
+        Ok(out)
     }
 
     /// Records a repeat (or that repeating stopped) with its deliveries, guarded on the repeat
