@@ -184,6 +184,9 @@ pub struct NewDelivery<'a> {
     pub payload: String,
 }
 
+/// The columns of a [`SubscriptionRow`].
+const SUBSCRIPTION_COLS: &str = "id, user_id, endpoint, p256dh, auth, device, created_at, last_success_at, last_failure";
+
 const DELIVERY_COLS: &str = "id, org_id, channel, target_id, user_id, incident_id, event, payload, state, attempts, created_at, next_attempt_at";
 
 /// The people the oldest pending pages are for (as [`Db::pending_pages`] selects the pages).
@@ -233,7 +236,7 @@ impl Db {
                     args![id, org_id, user_id, endpoint, p256dh, auth, device, now],
                 )?,
                 self.stmt(
-                    "SELECT id, user_id, endpoint, p256dh, auth, device, created_at, last_success_at, last_failure FROM push_subscriptions WHERE endpoint = ?",
+                    &format!("SELECT {SUBSCRIPTION_COLS} FROM push_subscriptions WHERE endpoint = ?"),
                     args![endpoint],
                 )?,
             ], audit)
@@ -248,8 +251,7 @@ impl Db {
 
     pub async fn subscriptions_of(&self, org_id: &str, user_id: &str) -> ApiResult<Vec<SubscriptionRow>> {
         self.all(
-            "SELECT id, user_id, endpoint, p256dh, auth, device, created_at, last_success_at, last_failure FROM push_subscriptions
-             WHERE org_id = ? AND user_id = ? ORDER BY created_at",
+            &format!("SELECT {SUBSCRIPTION_COLS} FROM push_subscriptions WHERE org_id = ? AND user_id = ? ORDER BY created_at"),
             args![org_id, user_id],
         )
         .await
@@ -257,7 +259,7 @@ impl Db {
 
     pub async fn subscription(&self, org_id: &str, id: &str) -> ApiResult<Option<SubscriptionRow>> {
         self.first(
-            "SELECT id, user_id, endpoint, p256dh, auth, device, created_at, last_success_at, last_failure FROM push_subscriptions WHERE org_id = ? AND id = ?",
+            &format!("SELECT {SUBSCRIPTION_COLS} FROM push_subscriptions WHERE org_id = ? AND id = ?"),
             args![org_id, id],
         )
         .await
@@ -407,7 +409,7 @@ impl Db {
                 )?,
                 self.stmt(
                     &format!(
-                        "SELECT id, user_id, endpoint, p256dh, auth, device, created_at, last_success_at, last_failure FROM push_subscriptions
+                        "SELECT {SUBSCRIPTION_COLS} FROM push_subscriptions
                          WHERE user_id IN (SELECT user_id FROM ({PENDING_PAGE_PEOPLE})) ORDER BY created_at"
                     ),
                     args![limit],
@@ -461,11 +463,7 @@ impl Db {
         }
         if !ds.is_empty() {
             stmts.push(self.stmt("SELECT status FROM incidents WHERE id = (SELECT incident_id FROM notification_outbox WHERE id = ?)", args![page_id])?);
-            stmts.push(self.stmt(
-                "SELECT id, user_id, endpoint, p256dh, auth, device, created_at, last_success_at, last_failure FROM push_subscriptions
-                 WHERE user_id = (SELECT user_id FROM notification_outbox WHERE id = ?)",
-                args![page_id],
-            )?);
+            stmts.push(self.stmt(&format!("SELECT {SUBSCRIPTION_COLS} FROM push_subscriptions WHERE user_id = (SELECT user_id FROM notification_outbox WHERE id = ?)"), args![page_id])?);
         }
         let res = self.batch(stmts).await?;
         let mut out = Dispatched::default();
@@ -571,7 +569,7 @@ impl Db {
 
     pub async fn subscriptions_by_id(&self, ids: &[&str]) -> ApiResult<Vec<SubscriptionRow>> {
         self.all_in(
-            "SELECT id, user_id, endpoint, p256dh, auth, device, created_at, last_success_at, last_failure FROM push_subscriptions WHERE id IN ({in})",
+            &format!("SELECT {SUBSCRIPTION_COLS} FROM push_subscriptions WHERE id IN ({{in}})"),
             ids,
         )
         .await
