@@ -5,7 +5,17 @@
 // once rather than after the module graph has loaded.
 import("/pkg/__VERSION__/tocsin_app.js").then(({ default: init }) => init({ module_or_path: "/pkg/__VERSION__/tocsin_app_bg.wasm" }));
 // The service worker (public/sw.js): the app offline, and pages with an Acknowledge button.
-if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(console.warn);
+// Its first install downloads every screen's modules for offline use (hundreds of files), so on a
+// page it does not control yet it is registered only once the page has loaded and the browser is
+// idle: on a weak connection that download would otherwise compete with the first screen's own.
+// Under a worker already installed, registering is only the browser's update check: at once.
+if ("serviceWorker" in navigator) {
+  const register = () => navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(console.warn);
+  const whenIdle = () => (globalThis.requestIdleCallback ? requestIdleCallback(register, { timeout: 3000 }) : setTimeout(register, 1000));
+  if (navigator.serviceWorker.controller) register();
+  else if (document.readyState === "complete") whenIdle();
+  else addEventListener("load", whenIdle, { once: true });
+}
 const bundles = "__BUNDLES__";
 const routes = [[/^\/(invite)?$/, "incidents"], [/^\/incidents\/[^/]+$/, "incident"], [/^\/incidents\/[^/]+\/postmortem$/, "postmortem"],
   [/^\/services$/, "services"], [/^\/services\/[^/]+$/, "service"], [/^\/status-admin$/, "status_admin"], [/^\/schedules\/[^/]+$/, "schedule"],
@@ -34,6 +44,9 @@ globalThis.__tocsinWaiting = () => [...prefetch.keys()];
 // For app/src/components/lazy_part.rs: resolves once the next frame has been painted (a timeout
 // queued from an animation frame runs after that frame's paint).
 globalThis.__tocsinAfterPaint = () => new Promise((done) => requestAnimationFrame(() => setTimeout(done)));
+// For app/src/components/turns.rs: resolves in a new task (a yield to input and rendering between
+// the steps of a start; `scheduler.yield` where the browser has it, else a timeout).
+globalThis.__tocsinNextTask = () => globalThis.scheduler?.yield ? globalThis.scheduler.yield() : new Promise((done) => setTimeout(done));
 const read = (path) => {
   const url = new URL(path, location.origin).href;
   const answer = fetch(url, { headers: { accept: "application/json" } });

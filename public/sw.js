@@ -38,12 +38,19 @@ const STALE = "X-Tocsin-Stale";
 self.addEventListener("install", (event) => {
   event.waitUntil((async () => {
     const cache = await caches.open(SHELL_CACHE);
-    await Promise.all(SHELL.map(async (path) => {
-      // "/" and "/index.html" are the same page; fetch "/" for both so that no redirect is cached.
-      const resp = await fetch(path === "/index.html" ? "/" : path, { cache: "reload" });
-      if (!resp.ok) throw new Error(`${path}: ${resp.status}`);
-      await cache.put(path, resp);
-    }));
+    // A few files at a time, not all at once: the page that registered this worker may still be
+    // fetching what it needs next. "no-cache" revalidates what the browser already holds (the
+    // main module the page just loaded is answered 304, not downloaded twice).
+    const queue = [...SHELL];
+    const next = async () => {
+      for (let path = queue.shift(); path !== undefined; path = queue.shift()) {
+        // "/" and "/index.html" are the same page; fetch "/" for both so that no redirect is cached.
+        const resp = await fetch(path === "/index.html" ? "/" : path, { cache: "no-cache" });
+        if (!resp.ok) throw new Error(`${path}: ${resp.status}`);
+        await cache.put(path, resp);
+      }
+    };
+    await Promise.all(Array.from({ length: 6 }, next));
     await self.skipWaiting();
   })());
 });

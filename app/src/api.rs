@@ -62,6 +62,10 @@ async fn answer(resp: Response) -> ApiResult<(u16, String)> {
         }
     }
     let text = resp.text().await.map_err(|e| ApiError { status, message: format!("Unexpected answer: {e}"), field: None })?;
+    // What the caller does with the answer (decode, draw) runs in a task of its own, not in
+    // whichever task the body arrived in (at a cold start: the main module's start, the session,
+    // the screen's bundle would otherwise run as one long task).
+    crate::components::next_task().await;
     if ok {
         return Ok((status, text));
     }

@@ -12,6 +12,8 @@ use std::pin::Pin;
 
 use leptos::prelude::*;
 
+use super::turns::after_paint;
+
 thread_local! {
     /// The parts drawn before (by their future's type: one per `#[lazy]` function; a handful).
     static DRAWN: RefCell<Vec<TypeId>> = const { RefCell::new(Vec::new()) };
@@ -40,22 +42,4 @@ fn draw(key: TypeId, part: Pin<Box<dyn Future<Output = AnyView> + Send>>) -> Any
         view
     };
     view! { <Suspense fallback=|| view! { <p class="muted" aria-live="polite">"Loading…"</p> }>{Suspend::new(part)}</Suspense> }.into_any()
-}
-
-/// Resolves after the next frame has been painted (app/boot.js `__tocsinAfterPaint`), or at once
-/// should that fail (the sender dropped).
-fn after_paint() -> futures_channel::oneshot::Receiver<()> {
-    let (tx, rx) = futures_channel::oneshot::channel();
-    leptos::task::spawn_local(async move {
-        if wasm_bindgen_futures::JsFuture::from(after_next_paint()).await.is_ok() {
-            let _ = tx.send(());
-        }
-    });
-    rx
-}
-
-#[wasm_bindgen::prelude::wasm_bindgen]
-extern "C" {
-    #[wasm_bindgen(js_name = __tocsinAfterPaint)]
-    fn after_next_paint() -> js_sys::Promise;
 }

@@ -10,6 +10,7 @@ mod markdown;
 mod oncall;
 mod text;
 mod time;
+mod turns;
 
 pub use badges::{SeverityBadge, StatusBadge};
 pub use deliveries::{DeliveryList, PageReach, SecretOnce};
@@ -20,3 +21,4 @@ pub use markdown::Markdown;
 pub use oncall::OnCallCard;
 pub use text::{lower, name_matches};
 pub use time::{ago, clock, now_ms};
+pub use turns::next_task;
