@@ -89,6 +89,8 @@ try {
       const nums = deps.split(",").map((d) => d.trim()).filter(Boolean).map((d) => {
         const m = /^__chunk_(\d+)$/.exec(d);
         if (!m) throw new Error(`__wasm_split.js: ${name} depends on ${d}, not a chunk`);
+        // The lists are read lazily in the browser, so a chunk missing from them is caught here.
+        if (!defs.has(d)) throw new Error(`__wasm_split.js: ${name} depends on ${d}, which has no loader`);
         return Number(m[1]);
       });
       const ranges = [];
@@ -117,8 +119,10 @@ try {
     });
     const helpers = `// Chunk loaders by number, and dependency lists as ranges of them (scripts/split-bundles.mjs).
 const C = [];
-const d = (s) => s ? s.split(",").flatMap((p) => { const [a, b = a] = p.split("-").map(Number); return Array.from({ length: b - a + 1 }, (_, i) => C[a + i] ?? missing(a + i)); }) : [];
-const missing = (n) => { throw new Error("__wasm_split.js: chunk " + n + " is used before it is defined"); };
+// A list is read when a load first needs it, not while this module is evaluated (hundreds of
+// lists: CPU before the first screen can draw).
+const d = (s) => { let list; return () => (list ??= s ? s.split(",").flatMap((p) => { const [a, b = a] = p.split("-").map(Number); return Array.from({ length: b - a + 1 }, (_, i) => C[a + i] ?? missing(a + i)); }) : []); };
+const missing = (n) => { throw new Error("__wasm_split.js: chunk " + n + " is not defined"); };
 const k = (n, deps) => { C[n] = makeLoad(false, "chunk_" + n + ".wasm", d(deps)); };
 // Chunks a to b, none with dependencies.
 const K = (a, b) => { for (let n = a; n <= b; n++) k(n, ""); };
@@ -142,15 +146,16 @@ function closureOf(loader) {
         const l = stack.pop();
         if (seen.has(l)) continue;
         seen.add(l);
-        stack.push(...depsOf.get(l));
+        stack.push(...depsOf.get(l)());
     }
     return [...seen];
 }
-// makeLoad(whether a bundle holds its closure, own file, deps); the bundle is "bundle_" + file.
+// makeLoad(whether a bundle holds its closure, own file, deps: a function giving the loaders it
+// depends on); the bundle is "bundle_" + file.
 function makeLoad(bundled, file, deps) {
     const bundle = bundled ? "bundle_" + file : undefined;
     const own = async () => {
-        const parallelStuff = deps.map(d => d());
+        const parallelStuff = deps().map(d => d());
         const src = fetch(new URL("./" + file, import.meta.url));
         await Promise.all(parallelStuff);
         return WebAssembly.instantiateStreaming(src, getSharedImports());
