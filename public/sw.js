@@ -41,13 +41,20 @@ self.addEventListener("install", (event) => {
     // A few files at a time, not all at once: the page that registered this worker may still be
     // fetching what it needs next. "no-cache" revalidates what the browser already holds (the
     // main module the page just loaded is answered 304, not downloaded twice).
+    // One failure fails the install (it is tried again at the next registration), and the
+    // queue is emptied so that the other fetchers stop rather than download the rest for nothing.
     const queue = [...SHELL];
     const next = async () => {
       for (let path = queue.shift(); path !== undefined; path = queue.shift()) {
-        // "/" and "/index.html" are the same page; fetch "/" for both so that no redirect is cached.
-        const resp = await fetch(path === "/index.html" ? "/" : path, { cache: "no-cache" });
-        if (!resp.ok) throw new Error(`${path}: ${resp.status}`);
-        await cache.put(path, resp);
+        try {
+          // "/" and "/index.html" are the same page; fetch "/" for both so that no redirect is cached.
+          const resp = await fetch(path === "/index.html" ? "/" : path, { cache: "no-cache" });
+          if (!resp.ok) throw new Error(`${path}: ${resp.status}`);
+          await cache.put(path, resp);
+        } catch (e) {
+          queue.length = 0;
+          throw e;
+        }
       }
     };
     await Promise.all(Array.from({ length: 6 }, next));

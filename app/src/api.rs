@@ -55,17 +55,16 @@ pub async fn forget_offline_copies() {
 async fn answer(resp: Response) -> ApiResult<(u16, String)> {
     let status = resp.status();
     let ok = (200..300).contains(&status);
-    if ok {
-        let stored = resp.headers().get("x-tocsin-stale").and_then(|v| DateTime::parse_from_rfc3339(&v).ok()).map(|t| t.with_timezone(&Utc));
-        if stale().get_untracked() != stored {
-            stale().set(stored);
-        }
-    }
+    let stored = if ok { resp.headers().get("x-tocsin-stale").and_then(|v| DateTime::parse_from_rfc3339(&v).ok()).map(|t| t.with_timezone(&Utc)) } else { None };
     let text = resp.text().await.map_err(|e| ApiError { status, message: format!("Unexpected answer: {e}"), field: None })?;
     // What the caller does with the answer (decode, draw) runs in a task of its own, not in
     // whichever task the body arrived in (at a cold start: the main module's start, the session,
     // the screen's bundle would otherwise run as one long task).
     crate::components::next_task().await;
+    // The offline mark changes in the same task as the answer it describes is shown.
+    if ok && stale().get_untracked() != stored {
+        stale().set(stored);
+    }
     if ok {
         return Ok((status, text));
     }

@@ -151,13 +151,16 @@ pub async fn enable(device: String) -> Result<PushDevice, String> {
     if !supported() {
         return Err("This browser cannot receive push notifications.".into());
     }
-    let reg = registration().await?;
+    // The permission is asked first, in the tap's own task: Safari and Firefox show the prompt
+    // only shortly after a user gesture, and on a first visit the service worker may still be
+    // installing (app/boot.js registers it once the page is idle) when the button is tapped.
     let answer = JsFuture::from(Notification::request_permission().map_err(describe)?).await.map_err(describe)?;
     match answer.as_string().as_deref() {
         Some("granted") => {}
         Some("denied") => return Err("Notifications are blocked for Tocsin. Allow them in the browser's site settings, then try again.".into()),
         _ => return Err("Notifications were not allowed. Tap the button again and choose Allow.".into()),
     }
+    let reg = registration().await?;
     let pm = reg.push_manager().map_err(describe)?;
     let sub = match current_subscription(&pm).await {
         Some(sub) => sub,

@@ -163,6 +163,8 @@ fn Workspace(id: String) -> impl IntoView {
     // Every row the live record sent: an answer read before they arrived still shows them.
     let live_rows: StoredValue<Vec<TimelineEntry>> = StoredValue::new(Vec::new());
     let show = move |result: Result<Record, ApiError>| match result {
+        // The page went while the answer was on its way (its signals with it).
+        _ if detail.is_disposed() => {}
         Ok(mut d) => {
             live_rows.with_value(|rows| merge_rows(&mut d.timeline, rows.clone()));
             // An answer equal to what is shown (the re-read a live row asked for, or the poll)
@@ -191,7 +193,7 @@ fn Workspace(id: String) -> impl IntoView {
         let id = id.get_untracked();
         spawn_local(async move {
             show(api::incident(&id).await);
-            loads.update(|n| *n += 1);
+            let _ = loads.try_update(|n| *n += 1);
         })
     };
     let reload = Callback::new(move |()| load());

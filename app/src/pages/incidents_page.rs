@@ -45,7 +45,12 @@ pub fn IncidentsPage() -> impl IntoView {
         let status = filter.get_untracked();
         since_fetch.set_value(Vec::new());
         spawn_local(async move {
-            match api::incidents(status).await {
+            let answer = api::incidents(status).await;
+            // The page went while the answer was on its way (its signals with it).
+            if filter.is_disposed() {
+                return;
+            }
+            match answer {
                 Ok(mut list) => {
                     if filter.get_untracked() != status {
                         return; // a newer filter was chosen meanwhile
