@@ -107,7 +107,15 @@ fn Header(org: String, user: String) -> impl IntoView {
     view! {
         <header class="topbar">
             <a class="skip" href="#main">"Skip to content"</a>
-            <span class="brand"><img src="/favicon.svg" alt="" width="24" height="24"/>"Tocsin"</span>
+            // The bell drawn inline (public/favicon.svg's shapes): an <img> of the favicon would be one
+            // more request, revalidated on every cold start, and one more SVG document to build.
+            <span class="brand">
+                <svg viewBox="0 0 64 64" width="24" height="24" aria-hidden="true">
+                    <rect width="64" height="64" rx="14" fill="#b91c1c"/>
+                    <path d="M32 12c-9 0-15 7-15 16v10l-5 8h40l-5-8V28c0-9-6-16-15-16zm-6 38a6 6 0 0 0 12 0z" fill="#fff"/>
+                </svg>
+                "Tocsin"
+            </span>
             <span class="org">{org}</span>
             <button class="link-btn" on:click=logout title=format!("Log out {user}")>"Log out"</button>
         </header>

@@ -13,7 +13,9 @@
 //!
 //! The same run first measures the runtime's own ceiling: a no-op worker (a few lines of JS
 //! answering 404) under the same pinned `wrangler dev`, with the same client, concurrency and
-//! request bodies; then Tocsin's cheapest route (an unknown path). During a storm it also
+//! request bodies, the same behind assets routing, and a JS worker making one D1 write per
+//! request (what any design that writes each event before answering costs at least); then
+//! Tocsin's cheapest route (an unknown path). During a storm it also
 //! measures alert → push request latency (service 0's policy pages a person with one device on a
 //! local push service; `--escalate-all` gives the other 9 services a policy too), escalation lateness (level 2 due 60 s after each of service 0's
 //! incidents opened), and the worker's wasm linear memory before and after
@@ -303,24 +305,44 @@ fn cpu_line(before: &HashMap<String, f64>, after: &HashMap<String, f64>, events:
 }
 
 /// The no-op worker: `wrangler dev` (the same pinned wrangler and workerd as Tocsin's) serving
-/// a few lines of JS that answer 404 to everything.
+/// a few lines of JS that answer 404 to everything; or, as [`Reference::D1Write`], the least any
+/// design that writes each event before answering it can do: a few lines of JS making one local
+/// D1 round trip (one insert) per request.
 struct Noop {
     base: String,
     dir: std::path::PathBuf,
     child: Child,
 }
 
+/// Which reference worker [`Noop::start`] runs.
+#[derive(Clone, Copy, PartialEq)]
+enum Reference {
+    /// Answers 404 to everything: the runtime's own ceiling.
+    NoOp,
+    /// The same behind static assets with `run_worker_first`, as Tocsin's `wrangler.toml` has
+    /// (wrangler then routes every request through its asset router first).
+    BehindAssets,
+    /// Inserts one row into a local D1 table per request (one round trip), then answers 404.
+    D1Write,
+}
+
+/// The reference worker with a D1 binding: the table is made by the readiness probe and the
+/// warm-up requests (every path but the measured one).
+const D1_WRITE_JS: &str = "export default {\n  async fetch(request, env) {\n    if (new URL(request.url).pathname !== \"/v2/not-here\") await env.DB.exec(\"CREATE TABLE IF NOT EXISTS e (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)\");\n    await env.DB.prepare(\"INSERT INTO e (n) VALUES (?1)\").bind(Number(request.headers.get(\"content-length\") || 0)).run();\n    return new Response(\"not found\", { status: 404 });\n  },\n};\n";
+
 impl Noop {
-    /// With `assets`, the no-op worker sits behind static assets with `run_worker_first` as
-    /// Tocsin's does (wrangler then routes every request through its asset router first).
-    fn start(assets: bool) -> Noop {
+    fn start(reference: Reference) -> Noop {
         let port = tocsin_tests::free_port();
         let dir = std::env::temp_dir().join(format!("tocsin-noop-{}-{port}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("noop.js"), "export default {\n  async fetch() {\n    return new Response(\"not found\", { status: 404 });\n  },\n};\n").unwrap();
+        let js = if reference == Reference::D1Write { D1_WRITE_JS } else { "export default {\n  async fetch() {\n    return new Response(\"not found\", { status: 404 });\n  },\n};\n" };
+        std::fs::write(dir.join("noop.js"), js).unwrap();
         let mut config = "name = \"noop\"\nmain = \"noop.js\"\ncompatibility_date = \"2026-11-01\"\n".to_string();
-        if assets {
+        if reference == Reference::D1Write {
+            config.push_str("\n[[d1_databases]]\nbinding = \"DB\"\ndatabase_name = \"noop\"\ndatabase_id = \"00000000-0000-0000-0000-000000000000\"\n");
+        }
+        if reference == Reference::BehindAssets {
             std::fs::create_dir_all(dir.join("public")).unwrap();
             std::fs::write(dir.join("public/index.html"), "<!doctype html><title>noop</title>").unwrap();
             config.push_str("\n[assets]\ndirectory = \"public\"\nnot_found_handling = \"single-page-application\"\nrun_worker_first = [\"/v2/*\", \"/webhooks/*\"]\n");
@@ -480,14 +502,18 @@ fn main() {
 
     // 1. The runtime's ceiling: the no-op worker, same client, same concurrency, same bodies.
     let dummy_keys = Arc::new(vec!["0".repeat(32); mix.services()]);
-    let noop_run = |assets: bool| {
-        let noop = Noop::start(assets);
+    let noop_run = |reference: Reference| {
+        let noop = Noop::start(reference);
         load(&noop.base, &problems, &dummy_keys, c, mix, ceiling_n.min(1_000), Some("/v2/warm-up"));
         let before = cpu(noop.child.id());
         let run = load(&noop.base, &problems, &dummy_keys, c, mix, ceiling_n, Some("/v2/not-here"));
         println!(
             "{:<25}{:>6} requests in {:>6.2} s: {:>5.0} req/s; p50 {:>6.1} ms, p99 {:>6.1} ms",
-            if assets { "no-op behind assets:" } else { "no-op worker (404):" },
+            match reference {
+                Reference::NoOp => "no-op worker (404):",
+                Reference::BehindAssets => "no-op behind assets:",
+                Reference::D1Write => "JS, one D1 write each:",
+            },
             run.lat.len(),
             run.wall,
             run.rate(),
@@ -497,8 +523,9 @@ fn main() {
         println!("  CPU: {}", cpu_line(&before, &cpu(noop.child.id()), run.lat.len(), run.wall));
         run
     };
-    let ceiling = noop_run(false);
-    let behind_assets = noop_run(true);
+    let ceiling = noop_run(Reference::NoOp);
+    let behind_assets = noop_run(Reference::BehindAssets);
+    let d1_write = noop_run(Reference::D1Write);
 
     let inst = Instance::start("ingest-bench");
     let admin = Api::setup(&inst.base, "Bench", "b@example.com", "benchmark password", "B");
@@ -638,6 +665,13 @@ fn main() {
     println!("{:<44} {:.0} req/s, p99 {:.1} ms", "no-op worker ceiling (same wrangler dev)", ceiling.rate(), ceiling.p(0.99));
     println!("{:<44} {:.0} req/s, p99 {:.1} ms", "no-op worker behind assets routing", behind_assets.rate(), behind_assets.p(0.99));
     println!("{:<44} {:.0} req/s, p99 {:.1} ms", "Tocsin unknown path (404, no D1)", floor.rate(), floor.p(0.99));
+    println!(
+        "{:<44} {:.0} req/s, p99 {:.1} ms: {:.0} % of the ceiling",
+        "JS worker, one D1 write per request",
+        d1_write.rate(),
+        d1_write.p(0.99),
+        100.0 * d1_write.rate() / ceiling.rate()
+    );
     println!("{:<44} {:.0} events/s, p50 {:.1} ms, p99 {:.1} ms", format!("Tocsin {} ingestion", mix.name()), run.rate(), run.p(0.5), run.p(0.99));
     println!("{:<44} {:.0} %  (target ≥ 75 %)", "ingestion / ceiling", ratio * 100.0);
     println!("{:<44} {:.1} ms (target ≤ {:.1} ms: {})", "ingestion p99", run.p(0.99), p99_target, if run.p(0.99) <= p99_target { "met" } else { "missed" });
