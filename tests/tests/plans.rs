@@ -436,18 +436,27 @@ fn cron_sweep(c: &Ctx) {
     );
     let work = format!("{work} EXISTS (SELECT 1 FROM webhook_destinations WHERE enabled = 1 AND deleted_at IS NULL) AS destinations");
     c.no_big_scan("the delivery work", &bind(&work, &[NOW]));
-    // Db::pending_pages: the pages waiting, with their people's preferences and devices, in one batch.
+    // Db::pending_pages (the pump) and Db::pages_by_id (the pages one request queued): pages
+    // with their people's preferences and devices, in one batch.
     let people = worker_const(PAGING_RS, "PENDING_PAGE_PEOPLE");
     let p = c.no_big_scan("the people of the pending pages", &bind(&people, &["25"]));
     assert!(p.iter().any(|d| d.contains("notification_outbox_pending") || d.contains("notification_outbox_state")), "{p:?}");
-    let devices = copied(PAGING_RS, "paging.rs", "FROM push_subscriptions
-                         WHERE user_id IN (SELECT user_id FROM ({PENDING_PAGE_PEOPLE})) ORDER BY created_at");
-    let devices = format!("SELECT id {}", devices.replace("{PENDING_PAGE_PEOPLE}", &people));
-    c.no_big_scan("the devices of the pending pages' people", &bind(&devices, &["25"]));
+    let chosen = worker_const(PAGING_RS, "PAGES_CHOSEN_BY_ID");
+    let pages_where = copied(PAGING_RS, "paging.rs", "WHERE {PAGES_CHOSEN_BY_ID} ORDER BY o.created_at, o.id");
+    let ids = "'[\"p1\",\"p2\"]'";
+    let pages = format!("SELECT o.id FROM notification_outbox o {}", pages_where.replace("{PAGES_CHOSEN_BY_ID}", &chosen));
+    let p = c.no_big_scan("one request's pages, by id", &bind(&pages, &[ids]));
+    assert!(p.iter().any(|d| d.contains("USING INDEX sqlite_autoindex_notification_outbox") || d.contains("PRIMARY KEY")), "{p:?}");
+    let by_id = copied(PAGING_RS, "paging.rs", "SELECT o.user_id FROM notification_outbox o WHERE {PAGES_CHOSEN_BY_ID}").replace("{PAGES_CHOSEN_BY_ID}", &chosen);
+    let devices = copied(PAGING_RS, "paging.rs", "FROM push_subscriptions WHERE user_id IN (SELECT user_id FROM ({people})) ORDER BY created_at");
     let prefs = copied(PAGING_RS, "paging.rs", "FROM contact_preferences
-                         WHERE user_id IN (SELECT user_id FROM ({PENDING_PAGE_PEOPLE}))");
-    let prefs = format!("SELECT push {}", prefs.replace("{PENDING_PAGE_PEOPLE}", &people));
-    c.no_big_scan("the preferences of the pending pages' people", &bind(&prefs, &["25"]));
+                         WHERE user_id IN (SELECT user_id FROM ({people}))");
+    for (whose, people, arg) in [("the pending pages' people", &people, "25"), ("one request's pages' people", &by_id, ids)] {
+        let devices = format!("SELECT id {}", devices.replace("{people}", people));
+        c.no_big_scan(&format!("the devices of {whose}"), &bind(&devices, &[arg]));
+        let prefs = format!("SELECT push {}", prefs.replace("{people}", people));
+        c.no_big_scan(&format!("the preferences of {whose}"), &bind(&prefs, &[arg]));
+    }
     // Db::clear_old_raw_payloads (the raw payload retention sweep), per service.
     let retention = copied(INGEST_RS, "ingest.rs", "UPDATE alert_events SET raw = '' WHERE service_id = ? AND received_at >= ? AND received_at < ? AND raw != ''");
     c.no_big_scan(

@@ -21,7 +21,7 @@ use tocsin_domain::webpush;
 
 use crate::effects::OneRun;
 use crate::crypto::{new_id, open, random_bytes, seal};
-use crate::db::{Db, DeliveryRow, Dispatched, NewDelivery, OrgKeysRow, OutboxPageRow, PreferencesRow, SubscriptionRow};
+use crate::db::{Db, DeliveryRow, Dispatched, NewDelivery, OrgKeysRow, OutboxPageRow, PendingPages, PreferencesRow, SubscriptionRow};
 use crate::error::{ApiError, ApiResult};
 use crate::outbound::{post, Answer};
 use worker::{Context, Env};
@@ -35,9 +35,8 @@ const BATCH: i64 = 25;
 const COALESCE_MS: u64 = 100;
 
 thread_local! {
-    /// The request-triggered pump, and `pages_now`.
+    /// The request-triggered pump.
     static PUMP: OneRun = const { OneRun::new() };
-    static PAGES: OneRun = const { OneRun::new() };
     static KEYS: RefCell<HashMap<String, OrgKeysRow>> = RefCell::new(HashMap::new());
 }
 
@@ -118,34 +117,26 @@ pub async fn pump_after_request(env: &Env, ctx: &Context, app_url_var: Option<St
     PUMP.with(OneRun::end);
 }
 
-/// After a response whose request queued a page (an escalation step fell due): the pending
-/// pages are dispatched and what is due is sent at once, whether or not this isolate's pump is
-/// running, instead of after the pump's current round of other work and its pause. Safe beside
-/// the pump and other isolates: a page is marked dispatched by a guarded write, its deliveries
-/// are unique per page and device, and a send is claimed under a lease, so each happens once.
-/// One run at a time per isolate, as the pump: the requests of a storm that queue pages while
-/// one runs ask it to go round again (at once: no pause), instead of each reading the same
-/// pending pages.
-pub async fn pages_now(env: &Env, ctx: &Context, app_url_var: Option<String>) {
+/// After a response whose request queued pages (an escalation step fell due): those pages, and
+/// only those, are read (one batch, with their people's preferences and devices), dispatched and
+/// sent at once — two round trips from the response to the push request, whatever else this
+/// isolate is doing: not after the pump's current round of other work and its pause, nor behind
+/// another request's pages (each request sends its own, so none reads another's). Safe beside
+/// the pump, the cron and other isolates: a page is marked dispatched by a guarded write, its
+/// deliveries are unique per page and device and written claimed by the dispatcher that wrote
+/// them, so each is sent once; a page this misses (its request's work cut short) is still
+/// pending, and the pump takes it up.
+pub async fn pages_now(env: &Env, ctx: &Context, app_url_var: Option<String>, pages: &[String]) {
     let Ok(d1) = env.d1("DB") else { return };
     let db = &Db::new(d1);
     let now = || worker::Date::now().as_millis() as i64;
-    let started = now();
-    if !PAGES.with(|r| r.begin(started)) {
-        return;
+    let sent = async {
+        let found = db.pages_by_id(pages).await?;
+        dispatch(db, found, app_url_var.as_deref(), now(), &now, Some((ctx, env))).await
+    };
+    if let Err(e) = sent.await {
+        worker::console_error!("delivery (pages): {e}");
     }
-    loop {
-        if let Err(e) = dispatch_pages(db, app_url_var.as_deref(), now(), &now, Some((ctx, env))).await {
-            worker::console_error!("delivery (pages): {e}");
-        }
-        if let Err(e) = send_due(db, &now, Some((ctx, env))).await {
-            worker::console_error!("delivery (sending pages): {e}");
-        }
-        if !PAGES.with(OneRun::again) || now() - started >= 20_000 {
-            break;
-        }
-    }
-    PAGES.with(OneRun::end);
 }
 
 /// Runs everything due, a few rounds at most. Errors are logged; the cron retries. With
@@ -307,7 +298,11 @@ async fn page_deliveries<'a>(
 /// from the request that queued a page, two round trips before its push request leaves. With
 /// `spawn`, the sends run as their own `waitUntil` task; without it they are awaited.
 async fn dispatch_pages(db: &Db, app_url_var: Option<&str>, now: i64, clock: &impl Fn() -> i64, spawn: Option<(&Context, &Env)>) -> ApiResult<()> {
-    let pending = db.pending_pages(BATCH).await?;
+    dispatch(db, db.pending_pages(BATCH).await?, app_url_var, now, clock, spawn).await
+}
+
+/// [`dispatch_pages`] for pages already read, with their people's preferences and devices.
+async fn dispatch(db: &Db, pending: PendingPages, app_url_var: Option<&str>, now: i64, clock: &impl Fn() -> i64, spawn: Option<(&Context, &Env)>) -> ApiResult<()> {
     let (preferences, devices) = (&pending.preferences, &pending.devices);
     let mut chains: Vec<((String, String), Vec<&OutboxPageRow>)> = Vec::new();
     for p in &pending.pages {

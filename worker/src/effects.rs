@@ -5,41 +5,49 @@
 //! work asked for, and the cron and the escalation clock, which run their own pump, leave nothing
 //! behind for a later request.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 
 /// What one request asks for after its response.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct After {
     /// Something was queued for sending (a page, an event for webhooks, a row of a live record):
     /// run the delivery pump.
     pub deliver: bool,
     /// An escalation step was written: tell the escalation clock the earliest due step.
     pub rearm: bool,
-    /// A page was queued (an escalation step fell due): dispatch and send it at once, ahead of
-    /// the pump's other work.
-    pub page: bool,
+    /// The pages this request queued (an escalation step fell due), by id: dispatched and sent
+    /// at once, by this request alone, ahead of the pump's other work.
+    pub pages: Vec<String>,
 }
 
 /// Collects a request's [`After`] while its handler runs (handlers hold the request by shared
 /// reference, hence the cell).
 #[derive(Default)]
-pub struct Effects(Cell<After>);
+pub struct Effects(RefCell<After>);
 
 impl Effects {
     /// Something was queued for sending.
     pub fn deliver(&self) {
-        self.0.set(After { deliver: true, ..self.0.get() });
+        self.0.borrow_mut().deliver = true;
     }
 
-    /// An escalation was started, restarted or told to escalate now: its step is due now. Its
-    /// pages are sent after the response and the clock moves to the next due step — recorded
-    /// before the step runs, so a step that fails half-way is still taken up by the clock.
+    /// An escalation was started, restarted or told to escalate now: its step is due now. What
+    /// it queues is delivered after the response and the clock moves to the next due step —
+    /// recorded before the step runs, so a step that fails half-way is still taken up by the
+    /// clock and its pages by the pump.
     pub fn escalation_due(&self) {
-        self.0.set(After { deliver: true, rearm: true, page: true });
+        let mut a = self.0.borrow_mut();
+        a.deliver = true;
+        a.rearm = true;
+    }
+
+    /// The step(s) just written queued these pages: send them right after the response.
+    pub fn paged(&self, pages: Vec<String>) {
+        self.0.borrow_mut().pages.extend(pages);
     }
 
     pub fn get(&self) -> After {
-        self.0.get()
+        self.0.borrow().clone()
     }
 }
 

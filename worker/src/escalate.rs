@@ -39,10 +39,18 @@ fn schedules_from(rows: Vec<ScheduleRow>, overrides: &[OverrideRow]) -> HashMap<
         .collect()
 }
 
-/// Runs every step of one escalation that is due at `now`. Returns how many were written.
-pub async fn advance(db: &Db, e: EscalationRow, now: i64) -> ApiResult<usize> {
+/// What running an escalation wrote: how many steps, and the ids of the pages they queued (a
+/// request sends those right after its response, `deliver::pages_now`).
+#[derive(Debug, Default)]
+pub struct Stepped {
+    pub steps: usize,
+    pub pages: Vec<String>,
+}
+
+/// Runs every step of one escalation that is due at `now`.
+pub async fn advance(db: &Db, e: EscalationRow, now: i64) -> ApiResult<Stepped> {
     if serde_json::from_str::<Policy>(&e.policy).is_err() {
-        return Ok(0);
+        return Ok(Stepped::default());
     }
     // One round trip for the schedules, overrides and people (a page waits for it).
     let context = db.escalation_context(&e.org_id, context_since(now)).await?;
@@ -56,15 +64,15 @@ pub fn context_since(now: i64) -> i64 {
 
 /// [`advance`] with the organisation's schedules, overrides and people already read (by the
 /// batch that opened the incident: a new incident's first page waits for no read of its own).
-pub async fn advance_in(db: &Db, mut e: EscalationRow, (schedule_rows, overrides, people): EscalationContext, now: i64) -> ApiResult<usize> {
-    let Ok(policy) = serde_json::from_str::<Policy>(&e.policy) else { return Ok(0) };
+pub async fn advance_in(db: &Db, mut e: EscalationRow, (schedule_rows, overrides, people): EscalationContext, now: i64) -> ApiResult<Stepped> {
+    let Ok(policy) = serde_json::from_str::<Policy>(&e.policy) else { return Ok(Stepped::default()) };
     let schedules = schedules_from(schedule_rows, &overrides);
     // Deactivated people stay on schedules (named, flagged uncovered) but are never paged.
     let active: std::collections::HashSet<String> = people.iter().filter(|p| p.active != 0).map(|p| p.id.clone()).collect();
     let names: HashMap<String, String> = people.into_iter().map(|p| (p.id, p.name)).collect();
     let status = e.status.parse().unwrap_or(tocsin_domain::incident::IncidentStatus::Triggered);
     let system = serde_json::to_string(&Actor { kind: ActorKind::System, id: None, name: "Escalation".into() })?;
-    let mut written = 0;
+    let mut written = Stepped::default();
     // Bounded: a policy has at most 10 passes of its levels.
     for _ in 0..200 {
         let pos = e.next_at.map(|at| Position { cycle: e.cycle as u32, level: e.level as usize, due_at: time(at) });
@@ -100,7 +108,8 @@ pub async fn advance_in(db: &Db, mut e: EscalationRow, (schedule_rows, overrides
                 if !db.record_step(&e, next, Some((&t_id, &system, &message)), &pages, now).await? {
                     break; // another runner took this step
                 }
-                written += 1;
+                written.steps += 1;
+                written.pages.extend(pages.into_iter().map(|p| p.id));
                 match next {
                     Some((c, l, at)) => {
                         e.cycle = c;
@@ -135,15 +144,15 @@ pub async fn run_due(db: &Db, now: i64) -> ApiResult<usize> {
         }
     }
     for e in db.due_escalations(now, 100).await? {
-        total += advance(db, e, now).await?;
+        total += advance(db, e, now).await?.steps;
     }
     Ok(total)
 }
 
 /// Right after an incident opens (or "escalate now").
-pub async fn run_incident(db: &Db, incident_id: &str, now: i64) -> ApiResult<usize> {
+pub async fn run_incident(db: &Db, incident_id: &str, now: i64) -> ApiResult<Stepped> {
     match db.escalation(incident_id).await? {
         Some(e) => advance(db, e, now).await,
-        None => Ok(0),
+        None => Ok(Stepped::default()),
     }
 }

@@ -252,10 +252,11 @@ async fn trigger(
                     return Err(ApiError::Internal("injected fault between the trigger batch and the first escalation step (TOCSIN_TEST_FAULT)".into()));
                 }
                 after.escalation_due();
-                match triggered.escalation {
+                let stepped = match triggered.escalation {
                     Some((e, context)) => crate::escalate::advance_in(db, e, context, now).await?,
                     None => crate::escalate::run_incident(db, &f.incident_id, now).await?,
                 };
+                after.paged(stepped.pages);
             }
             let (result, message) = match (f.mine == 1, chosen.is_some()) {
                 (true, false) => (EventResult::Opened, "incident opened"),

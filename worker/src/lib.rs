@@ -43,13 +43,13 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
         let env = env.clone();
         ctx.wait_until(async move { arm_after_request(&env).await });
     }
-    // Pages and events are sent after the response: ingestion and escalation never wait. A page
-    // this request queued goes first, on its own: during an alert storm the pump's rounds are
-    // busy with every new incident's timeline rows and events, and a page must not queue
-    // behind them (deliver::pages_now).
-    if after.page {
-        let (env, inner, app_url) = (env.clone(), ctx.clone(), app_url(&env));
-        ctx.wait_until(async move { deliver::pages_now(&env, &inner, app_url).await });
+    // Pages and events are sent after the response: ingestion and escalation never wait. The
+    // pages this request queued go first, on their own: during an alert storm the pump's rounds
+    // are busy with every new incident's timeline rows and events, and a page must not queue
+    // behind them, nor behind other requests' pages (deliver::pages_now).
+    if !after.pages.is_empty() {
+        let (env, inner, app_url, pages) = (env.clone(), ctx.clone(), app_url(&env), after.pages.clone());
+        ctx.wait_until(async move { deliver::pages_now(&env, &inner, app_url, &pages).await });
     }
     if after.deliver {
         let (inner, app_url) = (ctx.clone(), app_url(&env));

@@ -190,7 +190,10 @@ const SUBSCRIPTION_COLS: &str = "id, user_id, endpoint, p256dh, auth, device, cr
 const DELIVERY_COLS: &str = "id, org_id, channel, target_id, user_id, incident_id, event, payload, state, attempts, created_at, next_attempt_at";
 
 /// The people the oldest pending pages are for (as [`Db::pending_pages`] selects the pages).
-pub const PENDING_PAGE_PEOPLE: &str = "SELECT o.user_id FROM notification_outbox o WHERE o.state = 'pending' ORDER BY o.created_at, o.id LIMIT ?";
+pub const PENDING_PAGE_PEOPLE: &str = "SELECT o.user_id FROM notification_outbox o WHERE o.state = 'pending' ORDER BY o.created_at, o.id LIMIT ?1";
+/// The pages of [`Db::pages_by_id`]: those listed (a JSON array) that are still pending, found by
+/// id (`+` keeps SQLite from walking every pending page of a storm by the state index instead).
+pub const PAGES_CHOSEN_BY_ID: &str = "o.id IN (SELECT value FROM json_each(?1)) AND +o.state = 'pending'";
 
 const PAGE_SELECT: &str = "SELECT o.id, o.org_id, o.incident_id, o.user_id, o.reason, o.created_at, o.repeats, o.next_repeat_at,
        i.number, i.title, i.status, i.severity, s.name AS service_name
@@ -396,24 +399,33 @@ impl Db {
     /// people — contact preferences and push devices — in one round trip: one batch, so one
     /// transaction, and the three reads select the same pages.
     pub async fn pending_pages(&self, limit: i64) -> ApiResult<PendingPages> {
+        // The same order as PENDING_PAGE_PEOPLE, ties broken alike: the same pages.
+        self.pages_with_people(&format!("WHERE o.state = 'pending' ORDER BY o.created_at, o.id LIMIT ?1"), PENDING_PAGE_PEOPLE, args![limit]).await
+    }
+
+    /// These pages (by id) if still pending, in the order they were made, with their people's
+    /// preferences and devices: what one request queued (`deliver::pages_now`).
+    pub async fn pages_by_id(&self, ids: &[String]) -> ApiResult<PendingPages> {
+        let ids = serde_json::to_string(ids)?;
+        let people = format!("SELECT o.user_id FROM notification_outbox o WHERE {PAGES_CHOSEN_BY_ID}");
+        self.pages_with_people(&format!("WHERE {PAGES_CHOSEN_BY_ID} ORDER BY o.created_at, o.id"), &people, args![ids.as_str()]).await
+    }
+
+    /// Pages chosen by `pages_where` (after the join) with the preferences and devices of the
+    /// people `people` selects, in one batch (one transaction: the three reads agree). Both
+    /// take the same arguments.
+    async fn pages_with_people(&self, pages_where: &str, people: &str, a: &[super::Arg<'_>]) -> ApiResult<PendingPages> {
         let res = self
             .batch(vec![
-                // The same order as PENDING_PAGE_PEOPLE, ties broken alike: the same pages.
-                self.stmt(&format!("{PAGE_SELECT} WHERE o.state = 'pending' ORDER BY o.created_at, o.id LIMIT ?"), args![limit])?,
+                self.stmt(&format!("{PAGE_SELECT} {pages_where}"), a)?,
                 self.stmt(
                     &format!(
                         "SELECT user_id, push, webhook_kind, webhook_url, webhook_secret, repeat_minutes, repeat_severity FROM contact_preferences
-                         WHERE user_id IN (SELECT user_id FROM ({PENDING_PAGE_PEOPLE}))"
+                         WHERE user_id IN (SELECT user_id FROM ({people}))"
                     ),
-                    args![limit],
+                    a,
                 )?,
-                self.stmt(
-                    &format!(
-                        "SELECT {SUBSCRIPTION_COLS} FROM push_subscriptions
-                         WHERE user_id IN (SELECT user_id FROM ({PENDING_PAGE_PEOPLE})) ORDER BY created_at"
-                    ),
-                    args![limit],
-                )?,
+                self.stmt(&format!("SELECT {SUBSCRIPTION_COLS} FROM push_subscriptions WHERE user_id IN (SELECT user_id FROM ({people})) ORDER BY created_at"), a)?,
             ])
             .await?;
         let prefs: Vec<PersonPreferencesRow> = super::rows(&res[1])?;

@@ -133,8 +133,9 @@ pub async fn escalate_now(cx: &Cx, incident_id: &str) -> ApiResult<Response> {
         return Err(ApiError::Conflict("this incident has no escalation step left to run".into()));
     }
     cx.after.escalation_due();
-    let steps = run_incident(&cx.db, incident_id, cx.now).await?;
-    json(200, &json!({"steps": steps}))
+    let stepped = run_incident(&cx.db, incident_id, cx.now).await?;
+    cx.after.paged(stepped.pages);
+    json(200, &json!({"steps": stepped.steps}))
 }
 
 pub async fn notifications(cx: &Cx, incident_id: &str) -> ApiResult<Response> {
@@ -480,7 +481,7 @@ pub async fn reassign(cx: &mut Cx, incident_id: &str) -> ApiResult<Response> {
         To::Policy(p) => {
             cx.db.restart_escalation(&org, incident_id, &p.policy, cx.now).await?;
             cx.after.escalation_due();
-            run_incident(&cx.db, incident_id, cx.now).await?;
+            cx.after.paged(run_incident(&cx.db, incident_id, cx.now).await?.pages);
         }
     }
     notifications(cx, incident_id).await
