@@ -445,8 +445,9 @@ fn cron_sweep(c: &Ctx) {
     let pages_where = copied(PAGING_RS, "paging.rs", "WHERE {PAGES_CHOSEN_BY_ID} ORDER BY o.created_at, o.id");
     let ids = "'[\"p1\",\"p2\"]'";
     let pages = format!("SELECT o.id FROM notification_outbox o {}", pages_where.replace("{PAGES_CHOSEN_BY_ID}", &chosen));
-    let p = c.no_big_scan("one request's pages, by id", &bind(&pages, &[ids]));
+    let p = c.no_big_scan("one request's pages, by id, with the same people's older pages about the same incidents", &bind(&pages, &[ids]));
     assert!(p.iter().any(|d| d.contains("USING INDEX sqlite_autoindex_notification_outbox") || d.contains("PRIMARY KEY")), "{p:?}");
+    assert!(p.iter().any(|d| d.contains("notification_outbox_incident")), "{p:?}");
     let by_id = copied(PAGING_RS, "paging.rs", "SELECT o.user_id FROM notification_outbox o WHERE {PAGES_CHOSEN_BY_ID}").replace("{PAGES_CHOSEN_BY_ID}", &chosen);
     let devices = copied(PAGING_RS, "paging.rs", "FROM push_subscriptions WHERE user_id IN (SELECT user_id FROM ({people})) ORDER BY created_at");
     let prefs = copied(PAGING_RS, "paging.rs", "FROM contact_preferences

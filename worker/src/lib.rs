@@ -48,7 +48,7 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     // are busy with every new incident's timeline rows and events, and a page must not queue
     // behind them, nor behind other requests' pages (deliver::pages_now).
     if !after.pages.is_empty() {
-        let (env, inner, app_url, pages) = (env.clone(), ctx.clone(), app_url(&env), after.pages.clone());
+        let (env, inner, app_url, pages) = (env.clone(), ctx.clone(), app_url(&env), after.pages);
         ctx.wait_until(async move { deliver::pages_now(&env, &inner, app_url, &pages).await });
     }
     if after.deliver {

@@ -191,9 +191,15 @@ const DELIVERY_COLS: &str = "id, org_id, channel, target_id, user_id, incident_i
 
 /// The people the oldest pending pages are for (as [`Db::pending_pages`] selects the pages).
 pub const PENDING_PAGE_PEOPLE: &str = "SELECT o.user_id FROM notification_outbox o WHERE o.state = 'pending' ORDER BY o.created_at, o.id LIMIT ?1";
-/// The pages of [`Db::pages_by_id`]: those listed (a JSON array) that are still pending, found by
-/// id (`+` keeps SQLite from walking every pending page of a storm by the state index instead).
-pub const PAGES_CHOSEN_BY_ID: &str = "o.id IN (SELECT value FROM json_each(?1)) AND +o.state = 'pending'";
+/// The pages of [`Db::pages_by_id`]: those listed (a JSON array) and every other page to the same
+/// person about the same incident, still pending — one person's pages about one incident are
+/// dispatched in the order they were made, whoever dispatches them (an older page dispatched
+/// after a newer one would take over its repeating). Found through the listed pages' ids and
+/// the incident index (`+` keeps SQLite from walking every pending page of a storm by the state
+/// index instead).
+pub const PAGES_CHOSEN_BY_ID: &str = "(o.org_id, o.incident_id, o.user_id) IN
+     (SELECT org_id, incident_id, user_id FROM notification_outbox WHERE id IN (SELECT value FROM json_each(?1)))
+   AND +o.state = 'pending'";
 
 const PAGE_SELECT: &str = "SELECT o.id, o.org_id, o.incident_id, o.user_id, o.reason, o.created_at, o.repeats, o.next_repeat_at,
        i.number, i.title, i.status, i.severity, s.name AS service_name
@@ -400,11 +406,12 @@ impl Db {
     /// transaction, and the three reads select the same pages.
     pub async fn pending_pages(&self, limit: i64) -> ApiResult<PendingPages> {
         // The same order as PENDING_PAGE_PEOPLE, ties broken alike: the same pages.
-        self.pages_with_people(&format!("WHERE o.state = 'pending' ORDER BY o.created_at, o.id LIMIT ?1"), PENDING_PAGE_PEOPLE, args![limit]).await
+        self.pages_with_people("WHERE o.state = 'pending' ORDER BY o.created_at, o.id LIMIT ?1", PENDING_PAGE_PEOPLE, args![limit]).await
     }
 
-    /// These pages (by id) if still pending, in the order they were made, with their people's
-    /// preferences and devices: what one request queued (`deliver::pages_now`).
+    /// These pages (by id), with any other page to the same person about the same incident, if
+    /// still pending, in the order they were made, with their people's preferences and devices:
+    /// what one request queued (`deliver::pages_now`).
     pub async fn pages_by_id(&self, ids: &[String]) -> ApiResult<PendingPages> {
         let ids = serde_json::to_string(ids)?;
         let people = format!("SELECT o.user_id FROM notification_outbox o WHERE {PAGES_CHOSEN_BY_ID}");

@@ -476,7 +476,11 @@ pub async fn reassign(cx: &mut Cx, incident_id: &str) -> ApiResult<Response> {
     match to {
         To::User(user, name) => {
             let message = format!("Reassigned to {name} by {}", caller.user.name);
-            cx.db.reassign_to_user(&org, incident_id, &user, &new_id(cx.now), "reassigned", &new_id(cx.now), &actor, &message, cx.now).await?;
+            let page = new_id(cx.now);
+            cx.db.reassign_to_user(&org, incident_id, &user, &page, "reassigned", &new_id(cx.now), &actor, &message, cx.now).await?;
+            // The page to the new assignee goes out right after the response, as an escalation's.
+            cx.after.deliver();
+            cx.after.paged(vec![page]);
         }
         To::Policy(p) => {
             cx.db.restart_escalation(&org, incident_id, &p.policy, cx.now).await?;
