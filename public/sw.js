@@ -22,6 +22,7 @@ const SHELL = [
   "__PKG_FILES__",
   "/manifest.webmanifest",
   "/favicon.svg",
+  "/favicon-64.png",
   "/apple-touch-icon.png",
   "/icon-192.png",
   "/icon-512.png",

@@ -108,6 +108,23 @@ pub fn public_key_of(private: &[u8]) -> Result<Vec<u8>, PushError> {
     Ok(secret.public_key().to_encoded_point(false).as_bytes().to_vec())
 }
 
+/// Whether 32 bytes are a P-256 private key (not zero, below the curve order): the check a random
+/// ephemeral key needs, without computing its public point (`encrypt` does that once).
+pub fn is_private_key(bytes: &[u8]) -> bool {
+    bytes.len() == 32 && SecretKey::from_slice(bytes).is_ok()
+}
+
+/// How long a sender reuses one VAPID authorisation for the same push service. Each is valid
+/// for 12 hours (RFC 8292 allows reuse until `exp`), but a push service may refuse a token
+/// issued long ago (Apple's: after an hour), so it is signed afresh every 10 minutes rather
+/// than once per message (an ES256 signature per message was most of a page's CPU).
+pub const VAPID_REUSE_SECS: i64 = 10 * 60;
+
+/// Whether an authorisation made at `issued_secs` may still be sent at `now_secs`.
+pub fn vapid_reusable(issued_secs: i64, now_secs: i64) -> bool {
+    (0..VAPID_REUSE_SECS).contains(&(now_secs - issued_secs))
+}
+
 /// Checks a subscription's keys as the browser sent them (base64url): `p256dh` must be a
 /// P-256 point, `auth` 16 bytes.
 pub fn check_subscription_keys(p256dh: &str, auth: &str) -> Result<(), PushError> {
@@ -190,6 +207,18 @@ mod tests {
         assert_eq!(endpoint_origin("http://127.0.0.1:9000/push/1").as_deref(), Some("http://127.0.0.1:9000"));
         assert_eq!(endpoint_origin("ftp://x/y"), None);
         assert_eq!(endpoint_origin("not a url"), None);
+    }
+
+    #[test]
+    fn ephemeral_keys_and_token_reuse() {
+        assert!(is_private_key(&b64(AS_PRIVATE)));
+        assert!(!is_private_key(&[0u8; 32]), "zero is not a key");
+        assert!(!is_private_key(&[0xff; 32]), "above the curve order");
+        assert!(!is_private_key(&[1u8; 31]), "31 bytes");
+        assert!(vapid_reusable(1_000, 1_000));
+        assert!(vapid_reusable(1_000, 1_000 + VAPID_REUSE_SECS - 1));
+        assert!(!vapid_reusable(1_000, 1_000 + VAPID_REUSE_SECS), "signed again after the window");
+        assert!(!vapid_reusable(1_000, 999), "a clock that went back signs again");
     }
 
     #[test]

@@ -274,6 +274,20 @@ fn opsgenie_lifecycle(c: &Ctx) {
     let again = og(c, "POST", &format!("/v2/alerts/{alert_id}/close"), &key, None);
     let again = og(c, "GET", &format!("/v2/alerts/requests/{}", again.json["requestId"].as_str().unwrap()), &key, None);
     assert_eq!(again.json["data"]["success"], false, "closing a closed alert is reported, not applied twice");
+    let acked = og(c, "GET", &format!("/v2/alerts/requests/{}", ack.json["requestId"].as_str().unwrap()), &key, None);
+    let data = &acked.json["data"];
+    assert_eq!((data["success"].as_bool(), data["action"].as_str(), data["status"].as_str()), (Some(true), Some("Acknowledge"), Some("Acknowledged alert")), "{}", acked.text);
+    assert_eq!((data["alertId"].as_str(), data["alias"].as_str()), (Some(alert_id.as_str()), Some("Life is too short for no alias")));
+    // An id that names no alert of the service: accepted, reported as failed, and on the
+    // service's event log as ignored.
+    let unknown = og(c, "POST", "/v2/alerts/no-such-alert/close", &key, None);
+    assert_eq!(unknown.status, 202, "{}", unknown.text);
+    let unknown = og(c, "GET", &format!("/v2/alerts/requests/{}", unknown.json["requestId"].as_str().unwrap()), &key, None);
+    let data = &unknown.json["data"];
+    assert_eq!((data["success"].as_bool(), data["action"].as_str(), data["alertId"].as_str()), (Some(false), Some("Close"), Some("")), "{}", unknown.text);
+    // Another service's key does not see this service's requests.
+    let (_, other_key) = c.service("Opsgenie other", json!({}));
+    assert_eq!(og(c, "GET", &format!("/v2/alerts/requests/{request_id}"), &other_key, None).status, 404);
 }
 
 fn opsgenie_errors(c: &Ctx) {

@@ -38,6 +38,10 @@ thread_local! {
     /// The request-triggered pump.
     static PUMP: OneRun = const { OneRun::new() };
     static KEYS: RefCell<HashMap<String, OrgKeysRow>> = RefCell::new(HashMap::new());
+    /// VAPID authorisations made lately, by (organisation's public key, subject, push service
+    /// origin) → (signed at, in seconds; the header): one ES256 signature per push service every
+    /// `webpush::VAPID_REUSE_SECS`, not one per message. Per isolate, like the keys above.
+    static VAPID: RefCell<HashMap<(String, String, String), (i64, String)>> = RefCell::new(HashMap::new());
 }
 
 fn time(ms: i64) -> DateTime<chrono::Utc> {
@@ -675,13 +679,13 @@ async fn send_push(keys: &OrgKeysRow, sub: &crate::db::SubscriptionRow, d: &Deli
     let auth = decode(&sub.auth)?;
     let ephemeral = loop {
         let k: [u8; 32] = random_bytes();
-        if webpush::public_key_of(&k).is_ok() {
+        if webpush::is_private_key(&k) {
             break k;
         }
     };
     let salt: [u8; 16] = random_bytes();
     let body = webpush::encrypt(&plaintext, &ua_public, &auth, &ephemeral, &salt).map_err(|e| NotSent::failed(e.to_string()))?;
-    let authorization = webpush::vapid_authorization(&origin, &keys.vapid_subject, &decode(&keys.vapid_private)?, now / 1000).map_err(|e| NotSent::failed(e.to_string()))?;
+    let authorization = vapid_authorization(keys, origin, now / 1000)?;
     // Topic: a newer message about the same incident replaces an undelivered older one.
     let topic: String = payload.incident_id.as_deref().unwrap_or("tocsin-test").chars().filter(|c| c.is_ascii_alphanumeric()).take(32).collect();
     let headers = [
@@ -693,6 +697,24 @@ async fn send_push(keys: &OrgKeysRow, sub: &crate::db::SubscriptionRow, d: &Deli
         ("Topic", topic),
     ];
     Ok(post(&sub.endpoint, &headers, body, SEND_TIMEOUT_MS).await)
+}
+
+/// The `Authorization` header for a push service: the one signed for it in the last
+/// `webpush::VAPID_REUSE_SECS` on this isolate, else a fresh one.
+fn vapid_authorization(keys: &OrgKeysRow, origin: String, now_secs: i64) -> Result<String, NotSent> {
+    let key = (keys.vapid_public.clone(), keys.vapid_subject.clone(), origin);
+    let reuse = VAPID.with(|c| c.borrow().get(&key).filter(|(at, _)| webpush::vapid_reusable(*at, now_secs)).map(|(_, h)| h.clone()));
+    if let Some(header) = reuse {
+        return Ok(header);
+    }
+    let header = webpush::vapid_authorization(&key.2, &keys.vapid_subject, &decode(&keys.vapid_private)?, now_secs).map_err(|e| NotSent::failed(e.to_string()))?;
+    VAPID.with(|c| {
+        let mut c = c.borrow_mut();
+        // Stale entries go with the next new one; a handful of push services per organisation.
+        c.retain(|_, (at, _)| webpush::vapid_reusable(*at, now_secs));
+        c.insert(key, (now_secs, header.clone()));
+    });
+    Ok(header)
 }
 
 async fn send_webhook(kind: DestinationKind, url: &str, secret: Option<&str>, d: &DeliveryRow, now: i64) -> Answer {

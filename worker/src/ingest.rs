@@ -95,21 +95,33 @@ pub async fn reject(db: &Db, now: i64, service: &ServiceRow, vendor: Vendor, rea
     db.log_event(&log, EventResult::Rejected.as_str(), &clip(reason, 500), None, None, now).await
 }
 
+/// Records a valid request that names no alert of the service (Opsgenie's close of an unknown
+/// alert id), under `log_id`, as ignored: nothing else changes.
+#[allow(clippy::too_many_arguments)]
+pub async fn ignore(db: &Db, now: i64, service: &ServiceRow, vendor: Vendor, action: EventAction, reason: &str, raw: &str, log_id: &str) -> ApiResult<()> {
+    let raw = &tocsin_domain::alert::scrub_raw(raw, &service.integration_key);
+    let log = EventLog { id: log_id, org_id: &service.org_id, service_id: &service.id, vendor: vendor.as_str(), action: Some(action.as_str()), dedup_key: None, raw };
+    db.log_event(&log, EventResult::Ignored.as_str(), &clip(reason, 500), None, None, now).await
+}
+
 /// `after`: what the event leaves for after the response (a new incident's first escalation step).
-pub async fn apply_event(db: &Db, now: i64, service: &ServiceRow, vendor: Vendor, event: &AlertEvent, raw: &str, after: &crate::effects::Effects) -> ApiResult<Applied> {
+/// `log_id`: the id of the event's row in the event log, which is written with its outcome in
+/// the same batch (Opsgenie's request id, so that the request's status is read from that row).
+#[allow(clippy::too_many_arguments)]
+pub async fn apply_event(db: &Db, now: i64, service: &ServiceRow, vendor: Vendor, event: &AlertEvent, raw: &str, after: &crate::effects::Effects, log_id: &str) -> ApiResult<Applied> {
     // Stored payloads are shown to every member: never with the key or SNS's capability URLs.
     let raw = &tocsin_domain::alert::scrub_raw(raw, &service.integration_key);
     // What it wrote is delivered after the response: `http::handle` records that for every
     // accepted event (a repeat is a row of the live record too).
-    apply_event_inner(db, now, service, vendor, event, raw, after).await
+    apply_event_inner(db, now, service, vendor, event, raw, after, log_id).await
 }
 
-async fn apply_event_inner(db: &Db, now: i64, service: &ServiceRow, vendor: Vendor, event: &AlertEvent, raw: &str, after: &crate::effects::Effects) -> ApiResult<Applied> {
+#[allow(clippy::too_many_arguments)]
+async fn apply_event_inner(db: &Db, now: i64, service: &ServiceRow, vendor: Vendor, event: &AlertEvent, raw: &str, after: &crate::effects::Effects, log_id: &str) -> ApiResult<Applied> {
     // PagerDuty semantics: a trigger without a dedup key gets a fresh one (returned to the sender).
     let dedup_key = if event.dedup_key.is_empty() { new_id(now) } else { event.dedup_key.clone() };
-    let log_id = new_id(now);
     let log = EventLog {
-        id: &log_id,
+        id: log_id,
         org_id: &service.org_id,
         service_id: &service.id,
         vendor: vendor.as_str(),

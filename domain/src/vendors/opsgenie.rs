@@ -3,7 +3,7 @@
 //! travels as `Authorization: GenieKey <key>`; `alias` is the dedup key.
 
 use super::s;
-use crate::alert::{clip, derived_dedup_key, AlertEvent, AlertSeverity, EventAction};
+use crate::alert::{clip, derived_dedup_key, AlertEvent, AlertSeverity, EventAction, EventResult};
 use crate::validation::FieldError;
 use serde_json::{Map, Value};
 
@@ -105,6 +105,16 @@ pub enum IdentifierType {
     Tiny,
 }
 
+impl IdentifierType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Id => "id",
+            Self::Alias => "alias",
+            Self::Tiny => "tiny",
+        }
+    }
+}
+
 pub fn identifier_type(raw: Option<&str>) -> Result<IdentifierType, FieldError> {
     match raw.unwrap_or("id") {
         "id" => Ok(IdentifierType::Id),
@@ -123,11 +133,52 @@ pub fn parse_action_body(body: &[u8]) -> Result<(Option<String>, Option<String>)
     Ok((s(&v, &["user"]).or_else(|| s(&v, &["source"])), s(&v, &["note"])))
 }
 
+/// What `GET /v2/alerts/requests/{id}` reports for one request: Opsgenie's `action`, `success`
+/// and `status`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RequestOutcome {
+    pub action: &'static str,
+    pub success: bool,
+    pub status: &'static str,
+}
+
+/// A request's outcome from what became of its event (the event log row written with the
+/// event, whose id is the request's id): nothing else needs writing per request.
+pub fn request_outcome(action: EventAction, result: EventResult) -> RequestOutcome {
+    use EventResult::*;
+    let (action, success, status) = match (action, result) {
+        (EventAction::Trigger, Deduplicated) => ("Create", true, "Alert is deduplicated"),
+        (EventAction::Trigger, Opened | Grouped) => ("Create", true, "Created alert"),
+        (EventAction::Trigger, _) => ("Create", false, "Alert was not created"),
+        (EventAction::Resolve, Resolved) => ("Close", true, "Closed alert"),
+        (EventAction::Resolve, _) => ("Close", false, "Alert does not exist or is already closed"),
+        (EventAction::Acknowledge, Acknowledged) => ("Acknowledge", true, "Acknowledged alert"),
+        (EventAction::Acknowledge, _) => ("Acknowledge", false, "Alert does not exist or is already closed"),
+    };
+    RequestOutcome { action, success, status }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     const CREATE: &str = include_str!("../../../tests/fixtures/opsgenie_create.json");
+
+    #[test]
+    fn request_outcomes_as_opsgenie_words_them() {
+        let o = |a, r| {
+            let o = request_outcome(a, r);
+            (o.action, o.success, o.status)
+        };
+        assert_eq!(o(EventAction::Trigger, EventResult::Opened), ("Create", true, "Created alert"));
+        assert_eq!(o(EventAction::Trigger, EventResult::Grouped), ("Create", true, "Created alert"));
+        assert_eq!(o(EventAction::Trigger, EventResult::Deduplicated), ("Create", true, "Alert is deduplicated"));
+        assert_eq!(o(EventAction::Trigger, EventResult::Ignored).1, false);
+        assert_eq!(o(EventAction::Resolve, EventResult::Resolved), ("Close", true, "Closed alert"));
+        assert_eq!(o(EventAction::Resolve, EventResult::Ignored), ("Close", false, "Alert does not exist or is already closed"));
+        assert_eq!(o(EventAction::Acknowledge, EventResult::Acknowledged), ("Acknowledge", true, "Acknowledged alert"));
+        assert_eq!(o(EventAction::Acknowledge, EventResult::Ignored).1, false);
+    }
 
     #[test]
     fn documented_create_example() {

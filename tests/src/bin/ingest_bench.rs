@@ -606,7 +606,7 @@ fn main() {
                 (SELECT COUNT(*) FROM alerts a WHERE NOT EXISTS (SELECT 1 FROM incidents i WHERE i.id = a.incident_id)) AS orphans,
                 (SELECT COUNT(*) FROM alert_events) AS event_rows, (SELECT COUNT(*) FROM timeline) AS timeline_rows,
                 (SELECT COUNT(*) FROM incident_escalations) AS escalations,
-                (SELECT COUNT(*) FROM opsgenie_requests) AS opsgenie_requests",
+                (SELECT COUNT(*) FROM alert_events WHERE vendor = 'opsgenie') AS opsgenie_requests",
     );
     println!("D1 rows: {got}");
     let mut checks = vec![

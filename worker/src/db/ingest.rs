@@ -3,6 +3,7 @@
 //! (D1 runs a batch as one transaction): concurrent copies of a new alert give exactly one alert.
 
 use serde::Deserialize;
+use tocsin_domain::alert::{EventAction, EventResult};
 use worker::D1PreparedStatement;
 
 use super::{args, changes, rows, Arg, Db, OpenIncidentRow};
@@ -392,15 +393,15 @@ pub struct SnsSubscriptionRow {
     pub updated_at: i64,
 }
 
+/// An Opsgenie request, as its event's row in the event log (whose id is the request id).
 #[derive(Debug, Deserialize)]
 pub struct OpsgenieRequestRow {
-    pub request_id: String,
-    pub action: String,
-    pub success: i64,
-    pub status: String,
+    /// The event's action; an Opsgenie request always has one.
+    pub action: EventAction,
+    pub result: EventResult,
     pub alert_id: Option<String>,
-    pub alias: Option<String>,
-    pub created_at: i64,
+    pub dedup_key: Option<String>,
+    pub received_at: i64,
 }
 
 impl Db {
@@ -478,19 +479,10 @@ impl Db {
         .await
     }
 
-    #[allow(clippy::too_many_arguments)]
-    pub async fn insert_opsgenie_request(&self, request_id: &str, service_id: &str, action: &str, success: bool, status: &str, alert_id: Option<&str>, alias: Option<&str>, now: i64) -> ApiResult<()> {
-        self.run(
-            "INSERT INTO opsgenie_requests (request_id, service_id, action, success, status, alert_id, alias, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            args![request_id, service_id, action, success as i64, status, alert_id, alias, now],
-        )
-        .await?;
-        Ok(())
-    }
-
     pub async fn opsgenie_request(&self, service_id: &str, request_id: &str) -> ApiResult<Option<OpsgenieRequestRow>> {
         self.first(
-            "SELECT request_id, action, success, status, alert_id, alias, created_at FROM opsgenie_requests WHERE service_id = ? AND request_id = ?",
+            "SELECT action, result, alert_id, dedup_key, received_at FROM alert_events
+             WHERE id = ?2 AND service_id = ?1 AND vendor = 'opsgenie' AND action IS NOT NULL",
             args![service_id, request_id],
         )
         .await

@@ -3,7 +3,7 @@
 //! `requestId` whose outcome `GET /v2/alerts/requests/{id}` reports.
 
 use serde_json::{json, Value};
-use tocsin_domain::alert::{AlertEvent, EventAction, EventResult, MAX_BODY_BYTES};
+use tocsin_domain::alert::{AlertEvent, EventAction, MAX_BODY_BYTES};
 use tocsin_domain::vendors::opsgenie::{self, IdentifierType};
 use tocsin_domain::vendors::Vendor;
 use worker::{Date, Response};
@@ -12,7 +12,7 @@ use super::{json as json_response, views, Cx};
 use crate::crypto::new_id;
 use crate::db::ServiceRow;
 use crate::error::{ApiError, ApiResult};
-use crate::ingest::{apply_event, raw_text, reject, Applied};
+use crate::ingest::{apply_event, ignore, raw_text, reject};
 
 /// An Opsgenie-shaped answer: every body carries `took` (seconds) and `requestId`.
 fn answer(cx: &Cx, status: u16, mut body: Value, request_id: &str) -> ApiResult<Response> {
@@ -62,12 +62,9 @@ pub async fn create(cx: &mut Cx) -> ApiResult<Response> {
             return answer(cx, 422, json!({"message": "Request body is not processable. Please check the errors.", "errors": errors}), &request_id);
         }
     };
-    let applied = apply_event(&cx.db, cx.now, &service, Vendor::Opsgenie, &event, &raw, &cx.after).await?;
-    let status = match applied.result {
-        EventResult::Deduplicated => "Alert is deduplicated",
-        _ => "Created alert",
-    };
-    record(cx, &request_id, &service, "Create", true, status, &applied).await?;
+    // The request id is the event's row in the event log, written with its outcome: what
+    // `request_status` reports.
+    apply_event(&cx.db, cx.now, &service, Vendor::Opsgenie, &event, &raw, &cx.after, &request_id).await?;
     answer(cx, 202, json!({"result": "Request will be processed"}), &request_id)
 }
 
@@ -86,32 +83,20 @@ pub async fn act(cx: &mut Cx, identifier: &str, action: EventAction) -> ApiResul
     if let Err(e) = opsgenie::parse_action_body(&body) {
         return answer(cx, 422, json!({"message": "Request body is not processable. Please check the errors.", "errors": {"body": e.message}}), &request_id);
     }
-    let name = if action == EventAction::Resolve { "Close" } else { "Acknowledge" };
+    let raw = raw_text(&body);
     let dedup_key = match kind {
         IdentifierType::Alias => Some(identifier.to_string()),
         IdentifierType::Id => cx.db.alert_dedup_key(&service.id, identifier).await?,
         IdentifierType::Tiny => None,
     };
-    let Some(dedup_key) = dedup_key else {
-        let applied = Applied { result: EventResult::Ignored, alert_id: None, incident_id: None, dedup_key: String::new(), message: String::new() };
-        record(cx, &request_id, &service, name, false, "Alert does not exist", &applied).await?;
-        return answer(cx, 202, json!({"result": "Request will be processed"}), &request_id);
-    };
-    let event = AlertEvent { action, dedup_key: dedup_key.clone(), ..Default::default() };
-    let applied = apply_event(&cx.db, cx.now, &service, Vendor::Opsgenie, &event, &raw_text(&body), &cx.after).await?;
-    let (success, status) = match (applied.result, action) {
-        (EventResult::Ignored, _) => (false, "Alert does not exist or is already closed"),
-        (_, EventAction::Resolve) => (true, "Closed alert"),
-        _ => (true, "Acknowledged alert"),
-    };
-    record(cx, &request_id, &service, name, success, status, &applied).await?;
+    match dedup_key {
+        Some(dedup_key) => {
+            let event = AlertEvent { action, dedup_key, ..Default::default() };
+            apply_event(&cx.db, cx.now, &service, Vendor::Opsgenie, &event, &raw, &cx.after, &request_id).await?;
+        }
+        None => ignore(&cx.db, cx.now, &service, Vendor::Opsgenie, action, &format!("no alert of this service has the {} {identifier:?}", kind.as_str()), &raw, &request_id).await?,
+    }
     answer(cx, 202, json!({"result": "Request will be processed"}), &request_id)
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn record(cx: &Cx, request_id: &str, service: &ServiceRow, action: &str, success: bool, status: &str, a: &Applied) -> ApiResult<()> {
-    let alias = (!a.dedup_key.is_empty()).then_some(a.dedup_key.as_str());
-    cx.db.insert_opsgenie_request(request_id, &service.id, action, success, status, a.alert_id.as_deref(), alias, cx.now).await
 }
 
 pub async fn request_status(cx: &Cx, id: &str) -> ApiResult<Response> {
@@ -120,19 +105,21 @@ pub async fn request_status(cx: &Cx, id: &str) -> ApiResult<Response> {
         Ok(s) => s,
         Err(resp) => return Ok(resp),
     };
+    // Requests are rows of the event log (see `create`); a request that was refused (401, 422,
+    // 429…) wrote none and is "not found", as in Opsgenie.
     let Some(r) = cx.db.opsgenie_request(&service.id, id).await? else {
         return answer(cx, 404, json!({"message": "Request not found. It might not be processed, yet."}), &request_id);
     };
+    let outcome = opsgenie::request_outcome(r.action, r.result);
     let data = json!({
-        "success": r.success != 0,
-        "action": r.action,
-        "processedAt": views::time(r.created_at).to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        "success": outcome.success,
+        "action": outcome.action,
+        "processedAt": views::time(r.received_at).to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         "integrationId": service.id,
-        "isSuccess": r.success != 0,
-        "status": r.status,
+        "isSuccess": outcome.success,
+        "status": outcome.status,
         "alertId": r.alert_id.unwrap_or_default(),
-        "alias": r.alias.unwrap_or_default(),
+        "alias": r.dedup_key.unwrap_or_default(),
     });
-    let _ = r.request_id;
     answer(cx, 200, json!({"data": data}), &request_id)
 }

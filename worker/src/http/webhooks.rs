@@ -11,6 +11,7 @@ use tocsin_domain::vendors::{self, cloudwatch, datadog, grafana, replay, sentry,
 use worker::Response;
 
 use super::{json, Cx};
+use crate::crypto::new_id;
 use crate::db::ServiceRow;
 use crate::error::{ApiError, ApiResult};
 use crate::ingest::{apply_event, raw_text, reject, Applied};
@@ -79,7 +80,7 @@ pub async fn receive(cx: &mut Cx, vendor: &str, key: &str) -> ApiResult<Response
     }
     let mut applied = Vec::with_capacity(events.len());
     for e in &events {
-        let a = apply_event(&cx.db, cx.now, &service, vendor, e, &raw, &cx.after).await?;
+        let a = apply_event(&cx.db, cx.now, &service, vendor, e, &raw, &cx.after, &new_id(cx.now)).await?;
         // What it wrote is delivered even if a later alert of the payload fails.
         cx.after.deliver();
         applied.push(accepted(&a));
