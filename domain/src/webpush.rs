@@ -53,18 +53,30 @@ fn keys(ecdh_secret: &[u8], auth: &[u8], ua_public: &[u8], as_public: &[u8], sal
 /// with the application server's ephemeral key `as_private` (32 bytes) and a random 16-byte
 /// `salt`. Returns the request body.
 pub fn encrypt(plaintext: &[u8], ua_public: &[u8], auth: &[u8], as_private: &[u8], salt: &[u8; 16]) -> Result<Vec<u8>, PushError> {
+    let ua = PublicKey::from_sec1_bytes(ua_public).map_err(|_| PushError::BadUserAgentKey)?;
+    let secret = SecretKey::from_slice(as_private).map_err(|_| PushError::BadServerKey)?;
+    let as_public = secret.public_key().to_encoded_point(false);
+    let shared = p256::ecdh::diffie_hellman(secret.to_nonzero_scalar(), ua.as_affine());
+    encrypt_agreed(plaintext, ua.to_encoded_point(false).as_bytes(), auth, as_public.as_bytes(), shared.raw_secret_bytes(), salt)
+}
+
+/// [`encrypt`] after the key agreement, for a caller that made it elsewhere (the worker uses
+/// the runtime's native ECDH): `as_public` is the ephemeral key's uncompressed point (65
+/// bytes), `ecdh_secret` its shared secret with `ua_public` (32 bytes, the x coordinate).
+pub fn encrypt_agreed(plaintext: &[u8], ua_public: &[u8], auth: &[u8], as_public: &[u8], ecdh_secret: &[u8], salt: &[u8; 16]) -> Result<Vec<u8>, PushError> {
     if plaintext.len() > MAX_PLAINTEXT {
         return Err(PushError::TooLong);
     }
     if auth.len() != 16 {
         return Err(PushError::BadAuthSecret);
     }
-    let ua = PublicKey::from_sec1_bytes(ua_public).map_err(|_| PushError::BadUserAgentKey)?;
-    let secret = SecretKey::from_slice(as_private).map_err(|_| PushError::BadServerKey)?;
-    let as_public = secret.public_key().to_encoded_point(false);
-    let shared = p256::ecdh::diffie_hellman(secret.to_nonzero_scalar(), ua.as_affine());
-    let ua_bytes = ua.to_encoded_point(false);
-    let (cek, nonce) = keys(shared.raw_secret_bytes(), auth, ua_bytes.as_bytes(), as_public.as_bytes(), salt);
+    if ua_public.len() != 65 || ua_public[0] != 4 {
+        return Err(PushError::BadUserAgentKey);
+    }
+    if as_public.len() != 65 || as_public[0] != 4 || ecdh_secret.len() != 32 {
+        return Err(PushError::BadServerKey);
+    }
+    let (cek, nonce) = keys(ecdh_secret, auth, ua_public, as_public, salt);
     let mut padded = plaintext.to_vec();
     padded.push(2); // last-record delimiter, no padding
     let cipher = Aes128Gcm::new_from_slice(&cek).expect("16-byte key");
@@ -73,7 +85,7 @@ pub fn encrypt(plaintext: &[u8], ua_public: &[u8], auth: &[u8], as_private: &[u8
     body.extend_from_slice(salt);
     body.extend_from_slice(&RECORD_SIZE.to_be_bytes());
     body.push(65);
-    body.extend_from_slice(as_public.as_bytes());
+    body.extend_from_slice(as_public);
     body.extend_from_slice(&sealed);
     Ok(body)
 }
@@ -106,12 +118,6 @@ pub fn decrypt(body: &[u8], ua_private: &[u8], auth: &[u8]) -> Result<Vec<u8>, P
 pub fn public_key_of(private: &[u8]) -> Result<Vec<u8>, PushError> {
     let secret = SecretKey::from_slice(private).map_err(|_| PushError::BadServerKey)?;
     Ok(secret.public_key().to_encoded_point(false).as_bytes().to_vec())
-}
-
-/// Whether 32 bytes are a P-256 private key (not zero, below the curve order): the check a random
-/// ephemeral key needs, without computing its public point (`encrypt` does that once).
-pub fn is_private_key(bytes: &[u8]) -> bool {
-    bytes.len() == 32 && SecretKey::from_slice(bytes).is_ok()
 }
 
 /// How long a sender reuses one VAPID authorisation for the same push service. Each is valid
@@ -185,6 +191,24 @@ mod tests {
     }
 
     #[test]
+    fn an_agreement_made_elsewhere_gives_the_same_body() {
+        // As the worker does it: the key agreement outside (here p256, there the runtime's ECDH).
+        let salt: [u8; 16] = b64(SALT).try_into().unwrap();
+        let secret = SecretKey::from_slice(&b64(AS_PRIVATE)).unwrap();
+        let ua = PublicKey::from_sec1_bytes(&b64(UA_PUBLIC)).unwrap();
+        let shared = p256::ecdh::diffie_hellman(secret.to_nonzero_scalar(), ua.as_affine());
+        let as_public = public_key_of(&b64(AS_PRIVATE)).unwrap();
+        let plain = b"When I grow up, I want to be a watermelon";
+        let body = encrypt_agreed(plain, &b64(UA_PUBLIC), &b64(AUTH), &as_public, shared.raw_secret_bytes(), &salt).unwrap();
+        assert_eq!(URL_SAFE_NO_PAD.encode(&body), BODY);
+        let s = shared.raw_secret_bytes();
+        assert_eq!(encrypt_agreed(plain, &b64(UA_PUBLIC)[..33], &b64(AUTH), &as_public, s, &salt), Err(PushError::BadUserAgentKey), "a compressed point is not what p256dh holds");
+        assert_eq!(encrypt_agreed(plain, &b64(UA_PUBLIC), &b64(AUTH), &as_public[..64], s, &salt), Err(PushError::BadServerKey));
+        assert_eq!(encrypt_agreed(plain, &b64(UA_PUBLIC), &b64(AUTH), &as_public, &s[..31], &salt), Err(PushError::BadServerKey));
+        assert_eq!(encrypt_agreed(plain, &b64(UA_PUBLIC), b"short", &as_public, s, &salt), Err(PushError::BadAuthSecret));
+    }
+
+    #[test]
     fn tampering_and_bad_keys_are_refused() {
         let mut body = b64(BODY);
         let last = body.len() - 1;
@@ -210,11 +234,7 @@ mod tests {
     }
 
     #[test]
-    fn ephemeral_keys_and_token_reuse() {
-        assert!(is_private_key(&b64(AS_PRIVATE)));
-        assert!(!is_private_key(&[0u8; 32]), "zero is not a key");
-        assert!(!is_private_key(&[0xff; 32]), "above the curve order");
-        assert!(!is_private_key(&[1u8; 31]), "31 bytes");
+    fn token_reuse() {
         assert!(vapid_reusable(1_000, 1_000));
         assert!(vapid_reusable(1_000, 1_000 + VAPID_REUSE_SECS - 1));
         assert!(!vapid_reusable(1_000, 1_000 + VAPID_REUSE_SECS), "signed again after the window");

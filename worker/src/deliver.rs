@@ -41,8 +41,11 @@ thread_local! {
     /// VAPID authorisations made lately, by (organisation's public key, subject, push service
     /// origin) → (signed at, in seconds; the header): one ES256 signature per push service every
     /// `webpush::VAPID_REUSE_SECS`, not one per message. Per isolate, like the keys above.
-    static VAPID: RefCell<HashMap<(String, String, String), (i64, String)>> = RefCell::new(HashMap::new());
+    static VAPID: RefCell<HashMap<VapidFor, (i64, String)>> = RefCell::new(HashMap::new());
 }
+
+/// Whom a VAPID authorisation is for: (organisation's public key, subject, push service origin).
+type VapidFor = (String, String, String);
 
 fn time(ms: i64) -> DateTime<chrono::Utc> {
     DateTime::from_timestamp_millis(ms).unwrap_or_default()
@@ -677,14 +680,13 @@ async fn send_push(keys: &OrgKeysRow, sub: &crate::db::SubscriptionRow, d: &Deli
     let origin = webpush::endpoint_origin(&sub.endpoint).ok_or_else(|| NotSent::failed("the subscription's endpoint is not an http(s) URL"))?;
     let ua_public = decode(&sub.p256dh)?;
     let auth = decode(&sub.auth)?;
-    let ephemeral = loop {
-        let k: [u8; 32] = random_bytes();
-        if webpush::is_private_key(&k) {
-            break k;
-        }
-    };
+    // The key agreement natively (a fresh key pair per message), the rest in the domain.
+    let agreed = crate::webcrypto::ephemeral_ecdh(&ua_public).await.map_err(|e| match e {
+        crate::webcrypto::AgreeError::PeerKey => NotSent::failed(webpush::PushError::BadUserAgentKey.to_string()),
+        crate::webcrypto::AgreeError::Runtime(m) => NotSent::failed(format!("key agreement: {m}")),
+    })?;
     let salt: [u8; 16] = random_bytes();
-    let body = webpush::encrypt(&plaintext, &ua_public, &auth, &ephemeral, &salt).map_err(|e| NotSent::failed(e.to_string()))?;
+    let body = webpush::encrypt_agreed(&plaintext, &ua_public, &auth, &agreed.public, &agreed.secret, &salt).map_err(|e| NotSent::failed(e.to_string()))?;
     let authorization = vapid_authorization(keys, origin, now / 1000)?;
     // Topic: a newer message about the same incident replaces an undelivered older one.
     let topic: String = payload.incident_id.as_deref().unwrap_or("tocsin-test").chars().filter(|c| c.is_ascii_alphanumeric()).take(32).collect();

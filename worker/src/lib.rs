@@ -18,6 +18,7 @@ mod live_list;
 mod outbound;
 mod realtime;
 mod reseal;
+mod webcrypto;
 
 use worker::{event, Context, Date, Env, Request, Response, Result, ScheduleContext, ScheduledEvent};
 
