@@ -125,20 +125,25 @@ pub async fn pump_after_request(env: &Env, ctx: &Context, app_url_var: Option<St
 }
 
 /// After a response whose request queued pages (an escalation step fell due): those pages, and
-/// only those, are read (one batch, with their people's preferences and devices), dispatched and
-/// sent at once — two round trips from the response to the push request, whatever else this
+/// only those, are dispatched and sent at once — read (with their people's preferences and
+/// devices) by the step's own batch when it could (`read`), else here in one batch by id — so
+/// one round trip, at most two, from the response to the push request, whatever else this
 /// isolate is doing: not after the pump's current round of other work and its pause, nor behind
 /// another request's pages (each request sends its own, so none reads another's). Safe beside
-/// the pump, the cron and other isolates: a page is marked dispatched by a guarded write, its
-/// deliveries are unique per page and device and written claimed by the dispatcher that wrote
-/// them, so each is sent once; a page this misses (its request's work cut short) is still
-/// pending, and the pump takes it up.
-pub async fn pages_now(env: &Env, ctx: &Context, app_url_var: Option<String>, pages: &[String]) {
+/// the pump, the cron and other isolates: a page is marked dispatched by a guarded write (a page
+/// read before another runner dispatched it is not dispatched twice), its deliveries are unique
+/// per page and device and written claimed by the dispatcher that wrote them, so each is sent
+/// once; a page this misses (its request's work cut short) is still pending, and the pump takes
+/// it up.
+pub async fn pages_now(env: &Env, ctx: &Context, app_url_var: Option<String>, pages: &[String], read: Option<PendingPages>) {
     let Ok(d1) = env.d1("DB") else { return };
     let db = &Db::new(d1);
     let now = || worker::Date::now().as_millis() as i64;
     let sent = async {
-        let found = db.pages_by_id(pages).await?;
+        let found = match read {
+            Some(r) => r,
+            None => db.pages_by_id(pages).await?,
+        };
         dispatch(db, found, app_url_var.as_deref(), now(), &now, Some((ctx, env))).await
     };
     if let Err(e) = sent.await {

@@ -6,6 +6,9 @@
 //! behind for a later request.
 
 use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use crate::db::PendingPages;
 
 /// What one request asks for after its response.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -18,7 +21,24 @@ pub struct After {
     /// The pages this request queued (an escalation step fell due), by id: dispatched and sent
     /// at once, by this request alone, ahead of the pump's other work.
     pub pages: Vec<String>,
+    /// Those pages as the step that queued them read them in its own batch, when one step
+    /// queued them all: dispatched without another read. `None`: read by id after the response.
+    pub pages_read: Option<PagesRead>,
 }
+
+/// Pages read with what dispatching them needs ([`PendingPages`]), carried from the step's batch
+/// to the work after the response. Shared, not copied, when the request's [`After`] is taken; two
+/// are the same only if they are the same read.
+#[derive(Clone, Debug)]
+pub struct PagesRead(pub Rc<PendingPages>);
+
+impl PartialEq for PagesRead {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for PagesRead {}
 
 /// Collects a request's [`After`] while its handler runs (handlers hold the request by shared
 /// reference, hence the cell).
@@ -41,9 +61,15 @@ impl Effects {
         a.rearm = true;
     }
 
-    /// The step(s) just written queued these pages: send them right after the response.
-    pub fn paged(&self, pages: Vec<String>) {
-        self.0.borrow_mut().pages.extend(pages);
+    /// The step(s) just written queued these pages (and read them, when `read`): send them right
+    /// after the response. Pages queued by a second call are all read again by id.
+    pub fn paged(&self, pages: Vec<String>, read: Option<PendingPages>) {
+        if pages.is_empty() {
+            return;
+        }
+        let mut a = self.0.borrow_mut();
+        a.pages_read = if a.pages.is_empty() { read.map(|r| PagesRead(Rc::new(r))) } else { None };
+        a.pages.extend(pages);
     }
 
     pub fn get(&self) -> After {

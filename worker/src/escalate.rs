@@ -12,7 +12,7 @@ use tocsin_domain::schedule::{Layer, Override, Schedule};
 use tocsin_domain::status_page::uptime::tz_or_utc;
 
 use crate::crypto::new_id;
-use crate::db::{Db, EscalationContext, EscalationRow, NewNotification, OverrideRow, ScheduleRow};
+use crate::db::{Db, EscalationContext, EscalationRow, NewNotification, OverrideRow, PendingPages, ScheduleRow};
 use crate::error::ApiResult;
 
 fn time(ms: i64) -> DateTime<Utc> {
@@ -40,11 +40,14 @@ fn schedules_from(rows: Vec<ScheduleRow>, overrides: &[OverrideRow]) -> HashMap<
 }
 
 /// What running an escalation wrote: how many steps, and the ids of the pages they queued (a
-/// request sends those right after its response, `deliver::pages_now`).
+/// request sends those right after its response, `deliver::pages_now`), with those pages as
+/// the step's own batch read them when one step queued them all (several steps that paged: read
+/// again by id after the response, so one read sees every page).
 #[derive(Debug, Default)]
 pub struct Stepped {
     pub steps: usize,
     pub pages: Vec<String>,
+    pub read: Option<PendingPages>,
 }
 
 /// Runs every step of one escalation that is due at `now`.
@@ -105,10 +108,13 @@ pub async fn advance_in(db: &Db, mut e: EscalationRow, (schedule_rows, overrides
                     .collect();
                 let next = step.next.map(|n| (i64::from(n.cycle), n.level as i64, n.due_at.timestamp_millis()));
                 let t_id = new_id(now);
-                if !db.record_step(&e, next, Some((&t_id, &system, &message)), &pages, now).await? {
+                let Some(read) = db.record_step(&e, next, Some((&t_id, &system, &message)), &pages, now).await? else {
                     break; // another runner took this step
-                }
+                };
                 written.steps += 1;
+                if !pages.is_empty() {
+                    written.read = written.pages.is_empty().then_some(read);
+                }
                 written.pages.extend(pages.into_iter().map(|p| p.id));
                 match next {
                     Some((c, l, at)) => {

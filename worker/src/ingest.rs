@@ -268,7 +268,7 @@ async fn trigger(
                     Some((e, context)) => crate::escalate::advance_in(db, e, context, now).await?,
                     None => crate::escalate::run_incident(db, &f.incident_id, now).await?,
                 };
-                after.paged(stepped.pages);
+                after.paged(stepped.pages, stepped.read);
             }
             let (result, message) = match (f.mine == 1, chosen.is_some()) {
                 (true, false) => (EventResult::Opened, "incident opened"),

@@ -50,7 +50,9 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     // behind them, nor behind other requests' pages (deliver::pages_now).
     if !after.pages.is_empty() {
         let (env, inner, app_url, pages) = (env.clone(), ctx.clone(), app_url(&env), after.pages);
-        ctx.wait_until(async move { deliver::pages_now(&env, &inner, app_url, &pages).await });
+        // The request's own `After` holds the only other handle to the read; it is gone by now.
+        let read = after.pages_read.map(|r| std::rc::Rc::try_unwrap(r.0).unwrap_or_else(|r| (*r).clone()));
+        ctx.wait_until(async move { deliver::pages_now(&env, &inner, app_url, &pages, read).await });
     }
     if after.deliver {
         let (inner, app_url) = (ctx.clone(), app_url(&env));

@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-use super::{args, changes, Db};
+use super::{args, changes, Db, PendingPages};
 use crate::error::ApiResult;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -206,7 +206,10 @@ impl Db {
 
     /// Records a step: moves the escalation from the position it was read at to the next one
     /// (if another runner moved it first, nothing is written), writes the timeline row and the
-    /// outbox rows (unique per incident, pass, level and person). Returns whether this runner won.
+    /// outbox rows (unique per incident, pass, level and person). `None` when another runner
+    /// moved it first; else, when the step paged, the same batch (one transaction) reads those
+    /// pages as [`Db::pages_by_id`] does — with their people's preferences and devices — so the
+    /// request that wrote them dispatches them after its response without a read of its own.
     #[allow(clippy::too_many_arguments)]
     pub async fn record_step(
         &self,
@@ -215,7 +218,7 @@ impl Db {
         timeline: Option<(&str, &str, &str)>,
         pages: &[NewNotification<'_>],
         now: i64,
-    ) -> ApiResult<bool> {
+    ) -> ApiResult<Option<PendingPages>> {
         let (cycle, level, next_at) = match next {
             Some((c, l, at)) => (c, l, Some(at)),
             None => (e.cycle, e.level, None),
@@ -238,8 +241,15 @@ impl Db {
                 args![&p.id, &e.org_id, &e.incident_id, p.user_id, e.round, e.cycle, e.level, &p.reason, now],
             )?);
         }
+        if !pages.is_empty() {
+            let ids = serde_json::to_string(&pages.iter().map(|p| p.id.as_str()).collect::<Vec<_>>())?;
+            stmts.extend(self.pages_by_id_reads(&ids)?);
+        }
         let res = self.batch(stmts).await?;
-        Ok(changes(&res[0]) == 1)
+        if changes(&res[0]) != 1 {
+            return Ok(None);
+        }
+        Ok(Some(if pages.is_empty() { PendingPages::default() } else { super::pending_pages_from(&res)? }))
     }
 
     /// "Escalate now": the current step becomes due at once.

@@ -59,10 +59,20 @@ pub struct Dispatched {
 
 /// Pending pages and, for the people they page, their preferences (by person; absent: never
 /// chosen) and push devices (oldest first).
+#[derive(Debug, Clone, Default)]
 pub struct PendingPages {
     pub pages: Vec<OutboxPageRow>,
     pub preferences: std::collections::HashMap<String, PreferencesRow>,
     pub devices: Vec<SubscriptionRow>,
+}
+
+/// [`PendingPages`] from the results of the three page reads (the last three of a batch).
+pub fn pending_pages_from(res: &[super::D1Result]) -> ApiResult<PendingPages> {
+    let [pages, prefs, devices] = &res[res.len().saturating_sub(3)..] else {
+        return Err(crate::error::ApiError::Internal("the page reads' results are missing".into()));
+    };
+    let prefs: Vec<PersonPreferencesRow> = rows(prefs)?;
+    Ok(PendingPages { pages: rows(pages)?, preferences: prefs.into_iter().map(|p| (p.user_id, p.preferences)).collect(), devices: rows(devices)? })
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -411,36 +421,39 @@ impl Db {
 
     /// These pages (by id), with any other page to the same person about the same incident, if
     /// still pending, in the order they were made, with their people's preferences and devices:
-    /// what one request queued (`deliver::pages_now`).
+    /// what one request queued (`deliver::pages_now`), when the step that queued them did not
+    /// read them in its own batch ([`Db::record_step`]).
     pub async fn pages_by_id(&self, ids: &[String]) -> ApiResult<PendingPages> {
-        let ids = serde_json::to_string(ids)?;
+        let res = self.batch(self.pages_by_id_reads(&serde_json::to_string(ids)?)?).await?;
+        pending_pages_from(&res)
+    }
+
+    /// The three reads of [`Db::pages_by_id`] (`ids`: a JSON array), for a batch that also
+    /// writes those pages; [`pending_pages_from`] turns their results into [`PendingPages`].
+    pub fn pages_by_id_reads(&self, ids: &str) -> ApiResult<Vec<D1PreparedStatement>> {
         let people = format!("SELECT o.user_id FROM notification_outbox o WHERE {PAGES_CHOSEN_BY_ID}");
-        self.pages_with_people(&format!("WHERE {PAGES_CHOSEN_BY_ID} ORDER BY o.created_at, o.id"), &people, args![ids.as_str()]).await
+        self.page_reads(&format!("WHERE {PAGES_CHOSEN_BY_ID} ORDER BY o.created_at, o.id"), &people, args![ids])
     }
 
     /// Pages chosen by `pages_where` (after the join) with the preferences and devices of the
     /// people `people` selects, in one batch (one transaction: the three reads agree). Both
     /// take the same arguments.
     async fn pages_with_people(&self, pages_where: &str, people: &str, a: &[super::Arg<'_>]) -> ApiResult<PendingPages> {
-        let res = self
-            .batch(vec![
-                self.stmt(&format!("{PAGE_SELECT} {pages_where}"), a)?,
-                self.stmt(
-                    &format!(
-                        "SELECT user_id, push, webhook_kind, webhook_url, webhook_secret, repeat_minutes, repeat_severity FROM contact_preferences
-                         WHERE user_id IN (SELECT user_id FROM ({people}))"
-                    ),
-                    a,
-                )?,
-                self.stmt(&format!("SELECT {SUBSCRIPTION_COLS} FROM push_subscriptions WHERE user_id IN (SELECT user_id FROM ({people})) ORDER BY created_at"), a)?,
-            ])
-            .await?;
-        let prefs: Vec<PersonPreferencesRow> = super::rows(&res[1])?;
-        Ok(PendingPages {
-            pages: super::rows(&res[0])?,
-            preferences: prefs.into_iter().map(|p| (p.user_id, p.preferences)).collect(),
-            devices: super::rows(&res[2])?,
-        })
+        pending_pages_from(&self.batch(self.page_reads(pages_where, people, a)?).await?)
+    }
+
+    fn page_reads(&self, pages_where: &str, people: &str, a: &[super::Arg<'_>]) -> ApiResult<Vec<D1PreparedStatement>> {
+        Ok(vec![
+            self.stmt(&format!("{PAGE_SELECT} {pages_where}"), a)?,
+            self.stmt(
+                &format!(
+                    "SELECT user_id, push, webhook_kind, webhook_url, webhook_secret, repeat_minutes, repeat_severity FROM contact_preferences
+                     WHERE user_id IN (SELECT user_id FROM ({people}))"
+                ),
+                a,
+            )?,
+            self.stmt(&format!("SELECT {SUBSCRIPTION_COLS} FROM push_subscriptions WHERE user_id IN (SELECT user_id FROM ({people})) ORDER BY created_at"), a)?,
+        ])
     }
 
     pub async fn due_repeats(&self, now: i64, limit: i64) -> ApiResult<Vec<OutboxPageRow>> {

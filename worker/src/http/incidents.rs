@@ -185,7 +185,8 @@ pub async fn declare(cx: &mut Cx) -> ApiResult<Response> {
     if let Some(sid) = &r.service_id {
         if cx.db.start_escalation(&id, sid.as_str(), cx.now).await? {
             cx.after.escalation_due();
-            cx.after.paged(crate::escalate::run_incident(&cx.db, &id, cx.now).await?.pages);
+            let stepped = crate::escalate::run_incident(&cx.db, &id, cx.now).await?;
+            cx.after.paged(stepped.pages, stepped.read);
         }
     }
     json(201, &detail(cx, caller.org_id(), &id).await?)

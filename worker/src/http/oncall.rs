@@ -134,7 +134,7 @@ pub async fn escalate_now(cx: &Cx, incident_id: &str) -> ApiResult<Response> {
     }
     cx.after.escalation_due();
     let stepped = run_incident(&cx.db, incident_id, cx.now).await?;
-    cx.after.paged(stepped.pages);
+    cx.after.paged(stepped.pages, stepped.read);
     json(200, &json!({"steps": stepped.steps}))
 }
 
@@ -480,12 +480,13 @@ pub async fn reassign(cx: &mut Cx, incident_id: &str) -> ApiResult<Response> {
             cx.db.reassign_to_user(&org, incident_id, &user, &page, "reassigned", &new_id(cx.now), &actor, &message, cx.now).await?;
             // The page to the new assignee goes out right after the response, as an escalation's.
             cx.after.deliver();
-            cx.after.paged(vec![page]);
+            cx.after.paged(vec![page], None);
         }
         To::Policy(p) => {
             cx.db.restart_escalation(&org, incident_id, &p.policy, cx.now).await?;
             cx.after.escalation_due();
-            cx.after.paged(run_incident(&cx.db, incident_id, cx.now).await?.pages);
+            let stepped = run_incident(&cx.db, incident_id, cx.now).await?;
+            cx.after.paged(stepped.pages, stepped.read);
         }
     }
     notifications(cx, incident_id).await
