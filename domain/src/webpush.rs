@@ -120,6 +120,13 @@ pub fn public_key_of(private: &[u8]) -> Result<Vec<u8>, PushError> {
     Ok(secret.public_key().to_encoded_point(false).as_bytes().to_vec())
 }
 
+/// A subscription's `p256dh` as the uncompressed point (65 bytes) `encrypt_agreed` takes: checked
+/// to be on the curve, and decompressed when it came compressed (33 bytes).
+pub fn uncompressed_key(ua_public: &[u8]) -> Result<Vec<u8>, PushError> {
+    let key = PublicKey::from_sec1_bytes(ua_public).map_err(|_| PushError::BadUserAgentKey)?;
+    Ok(key.to_encoded_point(false).as_bytes().to_vec())
+}
+
 /// How long a sender reuses one VAPID authorisation for the same push service. Each is valid
 /// for 12 hours (RFC 8292 allows reuse until `exp`), but a push service may refuse a token
 /// issued long ago (Apple's: after an hour), so it is signed afresh every 10 minutes rather
@@ -202,6 +209,10 @@ mod tests {
         let body = encrypt_agreed(plain, &b64(UA_PUBLIC), &b64(AUTH), &as_public, shared.raw_secret_bytes(), &salt).unwrap();
         assert_eq!(URL_SAFE_NO_PAD.encode(&body), BODY);
         let s = shared.raw_secret_bytes();
+        let compressed = ua.to_encoded_point(true);
+        assert_eq!(uncompressed_key(compressed.as_bytes()).unwrap(), b64(UA_PUBLIC), "a compressed p256dh is sent as its point");
+        assert_eq!(uncompressed_key(&b64(UA_PUBLIC)).unwrap(), b64(UA_PUBLIC));
+        assert_eq!(uncompressed_key(&[4u8; 65]), Err(PushError::BadUserAgentKey), "not on the curve");
         assert_eq!(encrypt_agreed(plain, &b64(UA_PUBLIC)[..33], &b64(AUTH), &as_public, s, &salt), Err(PushError::BadUserAgentKey), "a compressed point is not what p256dh holds");
         assert_eq!(encrypt_agreed(plain, &b64(UA_PUBLIC), &b64(AUTH), &as_public[..64], s, &salt), Err(PushError::BadServerKey));
         assert_eq!(encrypt_agreed(plain, &b64(UA_PUBLIC), &b64(AUTH), &as_public, &s[..31], &salt), Err(PushError::BadServerKey));

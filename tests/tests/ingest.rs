@@ -274,6 +274,15 @@ fn opsgenie_lifecycle(c: &Ctx) {
     let again = og(c, "POST", &format!("/v2/alerts/{alert_id}/close"), &key, None);
     let again = og(c, "GET", &format!("/v2/alerts/requests/{}", again.json["requestId"].as_str().unwrap()), &key, None);
     assert_eq!(again.json["data"]["success"], false, "closing a closed alert is reported, not applied twice");
+    // The alias fires again: a new alert. Closing the old one by its id leaves the new one open.
+    let reopened = og(c, "POST", "/v2/alerts", &key, Some(fixture("opsgenie_create.json")));
+    let reopened = og(c, "GET", &format!("/v2/alerts/requests/{}", reopened.json["requestId"].as_str().unwrap()), &key, None);
+    assert_ne!(reopened.json["data"]["alertId"].as_str(), Some(alert_id.as_str()), "{}", reopened.text);
+    let stale = og(c, "POST", &format!("/v2/alerts/{alert_id}/close"), &key, None);
+    let stale = og(c, "GET", &format!("/v2/alerts/requests/{}", stale.json["requestId"].as_str().unwrap()), &key, None);
+    assert_eq!(stale.json["data"]["success"], false, "{}", stale.text);
+    let open: Vec<Value> = c.incidents_of(&sid).into_iter().filter(|i| i["status"] == "triggered").collect();
+    assert_eq!(open.len(), 1, "the newer alert's incident stays open: {open:?}");
     let acked = og(c, "GET", &format!("/v2/alerts/requests/{}", ack.json["requestId"].as_str().unwrap()), &key, None);
     let data = &acked.json["data"];
     assert_eq!((data["success"].as_bool(), data["action"].as_str(), data["status"].as_str()), (Some(true), Some("Acknowledge"), Some("Acknowledged alert")), "{}", acked.text);

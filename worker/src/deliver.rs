@@ -307,7 +307,8 @@ async fn page_deliveries<'a>(
 ///
 /// A page's deliveries are sent as soon as its dispatch is written, claimed by it (see
 /// [`Db::dispatch_page`]), with the devices and incident status its batch read as of the write:
-/// from the request that queued a page, two round trips before its push request leaves. With
+/// from the request that queued a page, one or two round trips after its response (one when
+/// the step's batch read the page, see `pages_now`) before its push request leaves. With
 /// `spawn`, the sends run as their own `waitUntil` task; without it they are awaited.
 async fn dispatch_pages(db: &Db, app_url_var: Option<&str>, now: i64, clock: &impl Fn() -> i64, spawn: Option<(&Context, &Env)>) -> ApiResult<()> {
     dispatch(db, db.pending_pages(BATCH).await?, app_url_var, now, clock, spawn).await
@@ -683,13 +684,15 @@ async fn send_push(keys: &OrgKeysRow, sub: &crate::db::SubscriptionRow, d: &Deli
         (payload, bytes)
     };
     let origin = webpush::endpoint_origin(&sub.endpoint).ok_or_else(|| NotSent::failed("the subscription's endpoint is not an http(s) URL"))?;
-    let ua_public = decode(&sub.p256dh)?;
+    // A compressed p256dh (accepted when subscribing) is sent as the point it names.
+    let ua_public = webpush::uncompressed_key(&decode(&sub.p256dh)?).map_err(|e| NotSent::failed(e.to_string()))?;
     let auth = decode(&sub.auth)?;
-    // The key agreement natively (a fresh key pair per message), the rest in the domain.
-    let agreed = crate::webcrypto::ephemeral_ecdh(&ua_public).await.map_err(|e| match e {
-        crate::webcrypto::AgreeError::PeerKey => NotSent::failed(webpush::PushError::BadUserAgentKey.to_string()),
-        crate::webcrypto::AgreeError::Runtime(m) => NotSent::failed(format!("key agreement: {m}")),
-    })?;
+    // The key agreement natively (a fresh key pair per message), the rest in the domain. The
+    // runtime failing is not the message's fault: answered like a network failure, so retried.
+    let agreed = match crate::webcrypto::ephemeral_ecdh(&ua_public).await {
+        Ok(a) => a,
+        Err(e) => return Ok(Answer { status: None, retry_after_secs: None, error: Some(format!("key agreement: {e}")) }),
+    };
     let salt: [u8; 16] = random_bytes();
     let body = webpush::encrypt_agreed(&plaintext, &ua_public, &auth, &agreed.public, &agreed.secret, &salt).map_err(|e| NotSent::failed(e.to_string()))?;
     let authorization = vapid_authorization(keys, origin, now / 1000)?;

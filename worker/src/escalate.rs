@@ -50,14 +50,23 @@ pub struct Stepped {
     pub read: Option<PendingPages>,
 }
 
+/// Who sends the pages a step queues: the request that ran the step, right after its response
+/// (so the step's own batch reads them too: [`Stepped::read`]), or the pump that runs after the
+/// cron and the escalation clock (which reads pending pages itself).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sender {
+    Request,
+    Pump,
+}
+
 /// Runs every step of one escalation that is due at `now`.
-pub async fn advance(db: &Db, e: EscalationRow, now: i64) -> ApiResult<Stepped> {
+pub async fn advance(db: &Db, e: EscalationRow, now: i64, sender: Sender) -> ApiResult<Stepped> {
     if serde_json::from_str::<Policy>(&e.policy).is_err() {
         return Ok(Stepped::default());
     }
     // One round trip for the schedules, overrides and people (a page waits for it).
     let context = db.escalation_context(&e.org_id, context_since(now)).await?;
-    advance_in(db, e, context, now).await
+    advance_in(db, e, context, now, sender).await
 }
 
 /// Overrides that ended before this are no longer read for a step.
@@ -67,7 +76,7 @@ pub fn context_since(now: i64) -> i64 {
 
 /// [`advance`] with the organisation's schedules, overrides and people already read (by the
 /// batch that opened the incident: a new incident's first page waits for no read of its own).
-pub async fn advance_in(db: &Db, mut e: EscalationRow, (schedule_rows, overrides, people): EscalationContext, now: i64) -> ApiResult<Stepped> {
+pub async fn advance_in(db: &Db, mut e: EscalationRow, (schedule_rows, overrides, people): EscalationContext, now: i64, sender: Sender) -> ApiResult<Stepped> {
     let Ok(policy) = serde_json::from_str::<Policy>(&e.policy) else { return Ok(Stepped::default()) };
     let schedules = schedules_from(schedule_rows, &overrides);
     // Deactivated people stay on schedules (named, flagged uncovered) but are never paged.
@@ -83,7 +92,7 @@ pub async fn advance_in(db: &Db, mut e: EscalationRow, (schedule_rows, overrides
             Decision::Wait { .. } => break,
             Decision::Stop(_) => {
                 if e.next_at.is_some() {
-                    db.record_step(&e, None, None, &[], now).await?;
+                    db.record_step(&e, None, None, &[], false, now).await?;
                 }
                 break;
             }
@@ -108,12 +117,12 @@ pub async fn advance_in(db: &Db, mut e: EscalationRow, (schedule_rows, overrides
                     .collect();
                 let next = step.next.map(|n| (i64::from(n.cycle), n.level as i64, n.due_at.timestamp_millis()));
                 let t_id = new_id(now);
-                let Some(read) = db.record_step(&e, next, Some((&t_id, &system, &message)), &pages, now).await? else {
+                let Some(read) = db.record_step(&e, next, Some((&t_id, &system, &message)), &pages, sender == Sender::Request, now).await? else {
                     break; // another runner took this step
                 };
                 written.steps += 1;
                 if !pages.is_empty() {
-                    written.read = written.pages.is_empty().then_some(read);
+                    written.read = (sender == Sender::Request && written.pages.is_empty()).then_some(read);
                 }
                 written.pages.extend(pages.into_iter().map(|p| p.id));
                 match next {
@@ -150,15 +159,15 @@ pub async fn run_due(db: &Db, now: i64) -> ApiResult<usize> {
         }
     }
     for e in db.due_escalations(now, 100).await? {
-        total += advance(db, e, now).await?.steps;
+        total += advance(db, e, now, Sender::Pump).await?.steps;
     }
     Ok(total)
 }
 
-/// Right after an incident opens (or "escalate now").
+/// Right after an incident opens (or "escalate now"), by the request that did it.
 pub async fn run_incident(db: &Db, incident_id: &str, now: i64) -> ApiResult<Stepped> {
     match db.escalation(incident_id).await? {
-        Some(e) => advance(db, e, now).await,
+        Some(e) => advance(db, e, now, Sender::Request).await,
         None => Ok(Stepped::default()),
     }
 }

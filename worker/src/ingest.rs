@@ -265,7 +265,7 @@ async fn trigger(
                 }
                 after.escalation_due();
                 let stepped = match triggered.escalation {
-                    Some((e, context)) => crate::escalate::advance_in(db, e, context, now).await?,
+                    Some((e, context)) => crate::escalate::advance_in(db, e, context, now, crate::escalate::Sender::Request).await?,
                     None => crate::escalate::run_incident(db, &f.incident_id, now).await?,
                 };
                 after.paged(stepped.pages, stepped.read);

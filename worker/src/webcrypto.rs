@@ -9,14 +9,6 @@ use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-/// Why no agreement was made.
-pub enum AgreeError {
-    /// The subscription's key is not a P-256 point (the runtime refused to import it).
-    PeerKey,
-    /// The runtime's WebCrypto failed otherwise (the message names how).
-    Runtime(String),
-}
-
 /// An agreement for one message: the fresh key pair's public point (65 bytes, uncompressed) and
 /// the shared secret with the peer (32 bytes). The private key never leaves the runtime.
 pub struct Agreement {
@@ -48,18 +40,20 @@ async fn subtle(method: &str, args: &[&JsValue]) -> Result<JsValue, String> {
     JsFuture::from(promise).await.map_err(describe)
 }
 
-/// A fresh P-256 key pair and its ECDH secret with `peer` (an uncompressed point, 65 bytes).
-pub async fn ephemeral_ecdh(peer: &[u8]) -> Result<Agreement, AgreeError> {
-    let curve = object(&[("name", &"ECDH".into()), ("namedCurve", &"P-256".into())]).map_err(AgreeError::Runtime)?;
-    let peer = subtle("importKey", &[&"raw".into(), &Uint8Array::from(peer).into(), &curve, &false.into(), &Array::new().into()]).await.map_err(|_| AgreeError::PeerKey)?;
+/// A fresh P-256 key pair and its ECDH secret with `peer` (an uncompressed point, 65 bytes,
+/// already checked to be on the curve: `webpush::uncompressed_key`). An error is the runtime's
+/// (its message), not the key's: the send is tried again later.
+pub async fn ephemeral_ecdh(peer: &[u8]) -> Result<Agreement, String> {
+    let curve = object(&[("name", &"ECDH".into()), ("namedCurve", &"P-256".into())])?;
+    let peer = subtle("importKey", &[&"raw".into(), &Uint8Array::from(peer).into(), &curve, &false.into(), &Array::new().into()]).await?;
     let usages: JsValue = Array::of1(&"deriveBits".into()).into();
-    let pair = subtle("generateKey", &[&curve, &false.into(), &usages]).await.map_err(AgreeError::Runtime)?;
-    let (private, public) = (get(&pair, "privateKey").map_err(AgreeError::Runtime)?, get(&pair, "publicKey").map_err(AgreeError::Runtime)?);
-    let derive = object(&[("name", &"ECDH".into()), ("public", &peer)]).map_err(AgreeError::Runtime)?;
+    let pair = subtle("generateKey", &[&curve, &false.into(), &usages]).await?;
+    let (private, public) = (get(&pair, "privateKey")?, get(&pair, "publicKey")?);
+    let derive = object(&[("name", &"ECDH".into()), ("public", &peer)])?;
     let raw: JsValue = "raw".into();
     let bits: JsValue = 256.into();
     // A public key is always exportable, whatever the pair's `extractable`.
     let (exported, secret) = futures_util::future::join(subtle("exportKey", &[&raw, &public]), subtle("deriveBits", &[&derive, &private, &bits])).await;
     let bytes = |v: JsValue| Uint8Array::new(&v).to_vec();
-    Ok(Agreement { public: bytes(exported.map_err(AgreeError::Runtime)?), secret: bytes(secret.map_err(AgreeError::Runtime)?) })
+    Ok(Agreement { public: bytes(exported?), secret: bytes(secret?) })
 }

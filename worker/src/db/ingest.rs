@@ -488,8 +488,9 @@ impl Db {
         .await
     }
 
-    /// The dedup key of a service's alert, by the alert's id.
+    /// The dedup key of a service's alert still firing, by the alert's id: a resolved alert's
+    /// key may already belong to a newer alert, which an action on the old one must not touch.
     pub async fn alert_dedup_key(&self, service_id: &str, alert_id: &str) -> ApiResult<Option<String>> {
-        self.first_text("SELECT dedup_key FROM alerts WHERE service_id = ? AND id = ?", args![service_id, alert_id], "dedup_key").await
+        self.first_text("SELECT dedup_key FROM alerts WHERE service_id = ? AND id = ? AND status = 'firing'", args![service_id, alert_id], "dedup_key").await
     }
 }

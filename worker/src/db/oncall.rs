@@ -207,9 +207,10 @@ impl Db {
     /// Records a step: moves the escalation from the position it was read at to the next one
     /// (if another runner moved it first, nothing is written), writes the timeline row and the
     /// outbox rows (unique per incident, pass, level and person). `None` when another runner
-    /// moved it first; else, when the step paged, the same batch (one transaction) reads those
-    /// pages as [`Db::pages_by_id`] does — with their people's preferences and devices — so the
-    /// request that wrote them dispatches them after its response without a read of its own.
+    /// moved it first; else, with `read_pages` and when the step paged, the same batch (one
+    /// transaction) reads those pages as [`Db::pages_by_id`] does — with their people's
+    /// preferences and devices — so the request that wrote them dispatches them after its
+    /// response without a read of its own.
     #[allow(clippy::too_many_arguments)]
     pub async fn record_step(
         &self,
@@ -217,6 +218,7 @@ impl Db {
         next: Option<(i64, i64, i64)>,
         timeline: Option<(&str, &str, &str)>,
         pages: &[NewNotification<'_>],
+        read_pages: bool,
         now: i64,
     ) -> ApiResult<Option<PendingPages>> {
         let (cycle, level, next_at) = match next {
@@ -241,7 +243,8 @@ impl Db {
                 args![&p.id, &e.org_id, &e.incident_id, p.user_id, e.round, e.cycle, e.level, &p.reason, now],
             )?);
         }
-        if !pages.is_empty() {
+        let read = read_pages && !pages.is_empty();
+        if read {
             let ids = serde_json::to_string(&pages.iter().map(|p| p.id.as_str()).collect::<Vec<_>>())?;
             stmts.extend(self.pages_by_id_reads(&ids)?);
         }
@@ -249,7 +252,7 @@ impl Db {
         if changes(&res[0]) != 1 {
             return Ok(None);
         }
-        Ok(Some(if pages.is_empty() { PendingPages::default() } else { super::pending_pages_from(&res)? }))
+        Ok(Some(if read { super::pending_pages_from(&res)? } else { PendingPages::default() }))
     }
 
     /// "Escalate now": the current step becomes due at once.

@@ -94,7 +94,7 @@ pub async fn act(cx: &mut Cx, identifier: &str, action: EventAction) -> ApiResul
             let event = AlertEvent { action, dedup_key, ..Default::default() };
             apply_event(&cx.db, cx.now, &service, Vendor::Opsgenie, &event, &raw, &cx.after, &request_id).await?;
         }
-        None => ignore(&cx.db, cx.now, &service, Vendor::Opsgenie, action, &format!("no alert of this service has the {} {identifier:?}", kind.as_str()), &raw, &request_id).await?,
+        None => ignore(&cx.db, cx.now, &service, Vendor::Opsgenie, action, &format!("no open alert of this service has the {} {identifier:?}", kind.as_str()), &raw, &request_id).await?,
     }
     answer(cx, 202, json!({"result": "Request will be processed"}), &request_id)
 }
