@@ -193,6 +193,10 @@ pub struct AlertEvent {
     /// `None` when the source did not say (resolve/acknowledge events need not).
     pub severity: Option<AlertSeverity>,
     pub dedup_key: String,
+    /// The stored alert a resolve or acknowledge is about, when the sender named it by its id
+    /// (Opsgenie's `identifierType=id`): it then applies to that alert only, checked in the
+    /// same transaction, never to a newer alert that took the same dedup key meanwhile.
+    pub alert_id: Option<String>,
     /// True when the sender gave no dedup key and one was derived from the content.
     pub dedup_key_derived: bool,
     pub source: Option<String>,

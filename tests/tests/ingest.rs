@@ -85,6 +85,7 @@ fn main() {
         ("per_key_rate_limit_answers_429", rate_limited),
         ("sns_string_to_sign_follows_awss_documentation", aws_documented_string_to_sign),
         ("every_alert_in_a_payload_counts_and_payloads_are_capped", alerts_counted_and_capped),
+        ("opsgenie_action_by_id_applies_to_that_alert_only", opsgenie_by_id_in_the_transaction),
     ];
     tocsin_tests::run_suite(ctx, tests, |c| eprintln!("--- wrangler log ---\n{}", c.inst.log()))
 }
@@ -707,4 +708,39 @@ fn alerts_counted_and_capped(c: &Ctx) {
     assert!(r.json["error"]["message"].as_str().unwrap().contains("101 alerts"), "names the count: {}", r.text);
     assert!(c.incidents_of(&sid2).is_empty(), "nothing was applied");
     assert_eq!(c.events_of(&sid2)[0]["result"], "rejected");
+}
+
+/// A close or acknowledge by alert id whose lookup raced a newer alert taking the same alias
+/// (the fault makes the lookup return a resolved alert's alias, as a read made a moment before
+/// the alert resolved would): the action's own transaction refuses it, so the newer alert's
+/// incident stays open and unacknowledged.
+fn opsgenie_by_id_in_the_transaction(_: &Ctx) {
+    let inst = Instance::start_with("ingest-stale-lookup", &[("TOCSIN_TEST_FAULT", "stale_alert_lookup")]);
+    let a = Api::setup(&inst.base, "Acme", "admin@example.com", "ingest password", "Admin");
+    let svc = a.post("/api/services", json!({"name": "Opsgenie by id"}));
+    let (sid, key) = (svc.json["id"].as_str().unwrap().to_string(), svc.json["integration_key"].as_str().unwrap().to_string());
+    let og = |method: &str, path: &str, body: Option<Value>| {
+        Api::new(&inst.base).send(method, path, body.map(|b| b.to_string().into_bytes()), &[("Authorization", &format!("GenieKey {key}"))])
+    };
+    let status = |r: &Reply| og("GET", &format!("/v2/alerts/requests/{}", r.json["requestId"].as_str().unwrap()), None).json["data"].clone();
+    let old = status(&og("POST", "/v2/alerts", Some(fixture("opsgenie_create.json"))));
+    let old_id = old["alertId"].as_str().unwrap().to_string();
+    let alias = "Life%20is%20too%20short%20for%20no%20alias";
+    assert_eq!(status(&og("POST", &format!("/v2/alerts/{alias}/close?identifierType=alias"), None))["success"], true);
+    let newer = status(&og("POST", "/v2/alerts", Some(fixture("opsgenie_create.json"))));
+    assert_ne!(newer["alertId"].as_str(), Some(old_id.as_str()), "a new alert: {newer}");
+    let open = || -> Vec<Value> {
+        let all = a.get(&format!("/api/incidents?service_id={sid}&limit=100")).json["incidents"].as_array().unwrap().clone();
+        all.into_iter().filter(|i| i["status"] != "resolved").collect()
+    };
+    let ack = status(&og("POST", &format!("/v2/alerts/{old_id}/acknowledge"), Some(json!({"user": "Monitoring Script"}))));
+    assert_eq!(ack["success"], false, "{ack}");
+    let close = status(&og("POST", &format!("/v2/alerts/{old_id}/close"), None));
+    assert_eq!(close["success"], false, "{close}");
+    let still = open();
+    assert_eq!(still.len(), 1, "{still:?}");
+    assert_eq!(still[0]["status"], "triggered", "neither acknowledged nor resolved by the old alert's id");
+    // By alias, the newer alert is closed as before.
+    assert_eq!(status(&og("POST", &format!("/v2/alerts/{alias}/close?identifierType=alias"), None))["success"], true);
+    assert!(open().is_empty());
 }

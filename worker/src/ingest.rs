@@ -139,7 +139,7 @@ async fn apply_event_inner(db: &Db, now: i64, service: &ServiceRow, vendor: Vend
             let prefix = format!("Alert resolved by {}: ", actor.name);
             let (a_id, i_id) = (new_id(now), new_id(now));
             open_hint(&format!("{}\u{0}{dedup_key}", service.id), Hint::Forget);
-            let o = db.resolve_by_key(&service.id, &dedup_key, service.auto_resolve != 0, &actor_json, &prefix, (&a_id, &i_id), &log, now).await?;
+            let o = db.resolve_by_key(&service.id, &dedup_key, event.alert_id.as_deref(), service.auto_resolve != 0, &actor_json, &prefix, (&a_id, &i_id), &log, now).await?;
             let (result, message) = match (o.result.as_str(), o.incident_resolved) {
                 ("resolved", true) => (EventResult::Resolved, "alert and incident resolved".to_string()),
                 ("resolved", _) => (EventResult::Resolved, "alert resolved; the incident stays open".to_string()),
@@ -148,7 +148,8 @@ async fn apply_event_inner(db: &Db, now: i64, service: &ServiceRow, vendor: Vend
             Ok(Applied { result, alert_id: o.alert_id, incident_id: o.incident_id, dedup_key, message })
         }
         EventAction::Acknowledge => {
-            let open = db.open_alert_with_incident(&service.id, &dedup_key).await?;
+            // Named by id: only that alert (a newer one under the same key is not it).
+            let open = db.open_alert_with_incident(&service.id, &dedup_key).await?.filter(|a| event.alert_id.as_ref().is_none_or(|id| *id == a.id));
             let done = |result: EventResult, alert: Option<&crate::db::OpenAlertRow>, message: &str| Applied {
                 result,
                 alert_id: alert.map(|a| a.id.clone()),

@@ -59,6 +59,7 @@ pub(crate) fn alert(a: &Value, i: usize, external_url: Option<&str>, group: &Val
     links.extend(link(s(a, &["generatorURL"]), "Source"));
     links.extend(link(external_url.map(str::to_string), "Alertmanager"));
     Ok(AlertEvent {
+        alert_id: None,
         action,
         summary: clip(&summary, MAX_SUMMARY_CHARS),
         severity,

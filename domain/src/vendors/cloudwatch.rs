@@ -109,6 +109,7 @@ fn alarm(message: &str) -> Result<Option<AlertEvent>, FieldError> {
         text: "CloudWatch alarm".into(),
     });
     Ok(Some(AlertEvent {
+        alert_id: None,
         action,
         summary: clip(&summary, MAX_SUMMARY_CHARS),
         severity: Some(AlertSeverity::Error),

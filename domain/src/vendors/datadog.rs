@@ -73,6 +73,7 @@ pub fn parse(body: &[u8]) -> Result<AlertEvent, FieldError> {
         details.insert("org".into(), org.clone());
     }
     Ok(AlertEvent {
+        alert_id: None,
         action,
         summary: clip(&title, MAX_SUMMARY_CHARS),
         severity: Some(severity),

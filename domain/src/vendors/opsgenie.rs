@@ -84,6 +84,7 @@ pub fn parse_create(body: &[u8]) -> Result<AlertEvent, FieldError> {
         None => (derived_dedup_key(source.as_deref(), &message), true),
     };
     Ok(AlertEvent {
+        alert_id: None,
         action: EventAction::Trigger,
         summary: message,
         severity: Some(severity),

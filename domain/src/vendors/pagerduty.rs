@@ -109,6 +109,7 @@ pub fn parse(body: &[u8]) -> Result<(String, AlertEvent), Vec<String>> {
     }
     let derived = dedup_key.is_empty();
     let event = AlertEvent {
+        alert_id: None,
         action: action.unwrap_or_default(),
         summary,
         severity,

@@ -57,6 +57,7 @@ fn event_alert(data: &Value) -> Result<AlertEvent, FieldError> {
         details.insert("triggered_rule".into(), rule.clone());
     }
     Ok(AlertEvent {
+        alert_id: None,
         action: EventAction::Trigger,
         summary: clip(&title, MAX_SUMMARY_CHARS),
         severity: Some(s(event, &["level"]).and_then(|l| severity_from_word(&l)).unwrap_or(AlertSeverity::Error)),
@@ -91,6 +92,7 @@ fn metric_alert(data: &Value, action: &str) -> Result<Option<AlertEvent>, FieldE
         details.insert("alert_rule".into(), rule.clone());
     }
     Ok(Some(AlertEvent {
+        alert_id: None,
         action,
         summary: clip(&title, MAX_SUMMARY_CHARS),
         severity: Some(severity),
@@ -114,6 +116,7 @@ fn issue(data: &Value, action: &str) -> Result<Option<AlertEvent>, FieldError> {
     };
     let title = s(issue, &["title"]).unwrap_or_else(|| format!("Sentry issue {id}"));
     Ok(Some(AlertEvent {
+        alert_id: None,
         action,
         summary: clip(&title, MAX_SUMMARY_CHARS),
         severity: Some(s(issue, &["level"]).and_then(|l| severity_from_word(&l)).unwrap_or(AlertSeverity::Error)),

@@ -292,12 +292,14 @@ impl Db {
     /// alert if there is one, logs the event with the outcome, writes the timeline, and — when
     /// the service resolves incidents automatically — resolves the incident once none of its
     /// alerts is firing any more. The event-log row records the outcome for the later
-    /// statements (and the answer).
+    /// statements (and the answer). With `only_alert` (an alert named by its id), the key's
+    /// firing alert is resolved only if it is that alert.
     #[allow(clippy::too_many_arguments)]
     pub async fn resolve_by_key(
         &self,
         service_id: &str,
         dedup_key: &str,
+        only_alert: Option<&str>,
         auto_resolve: bool,
         actor: &str,
         alert_message_prefix: &str,
@@ -308,8 +310,8 @@ impl Db {
         let target = "(SELECT id FROM alerts WHERE service_id = ?1 AND dedup_key = ?2 AND status = 'resolved' AND resolved_at = ?3 ORDER BY rowid DESC LIMIT 1)";
         let mut stmts = vec![
             self.stmt(
-                "UPDATE alerts SET status = 'resolved', resolved_at = ?3, last_seen_at = ?3 WHERE service_id = ?1 AND dedup_key = ?2 AND status = 'firing'",
-                args![service_id, dedup_key, now],
+                "UPDATE alerts SET status = 'resolved', resolved_at = ?3, last_seen_at = ?3 WHERE service_id = ?1 AND dedup_key = ?2 AND status = 'firing' AND (?4 IS NULL OR id = ?4)",
+                args![service_id, dedup_key, now, only_alert],
             )?,
             // changes() is the UPDATE's count here: it says whether an alert was resolved.
             self.stmt(
@@ -490,7 +492,15 @@ impl Db {
 
     /// The dedup key of a service's alert still firing, by the alert's id: a resolved alert's
     /// key may already belong to a newer alert, which an action on the old one must not touch.
+    /// (The test fault `stale_alert_lookup` reads the key whatever the alert's status: a lookup
+    /// made just before the alert resolved and a newer one took its key, which the action's own
+    /// transaction must then refuse.)
     pub async fn alert_dedup_key(&self, service_id: &str, alert_id: &str) -> ApiResult<Option<String>> {
-        self.first_text("SELECT dedup_key FROM alerts WHERE service_id = ? AND id = ? AND status = 'firing'", args![service_id, alert_id], "dedup_key").await
+        let sql = if crate::faults::at("stale_alert_lookup") {
+            "SELECT dedup_key FROM alerts WHERE service_id = ? AND id = ?"
+        } else {
+            "SELECT dedup_key FROM alerts WHERE service_id = ? AND id = ? AND status = 'firing'"
+        };
+        self.first_text(sql, args![service_id, alert_id], "dedup_key").await
     }
 }

@@ -91,7 +91,10 @@ pub async fn act(cx: &mut Cx, identifier: &str, action: EventAction) -> ApiResul
     };
     match dedup_key {
         Some(dedup_key) => {
-            let event = AlertEvent { action, dedup_key, ..Default::default() };
+            // By id: the action applies to that alert only (checked again in the same
+            // transaction), not to a newer alert that took its alias meanwhile.
+            let alert_id = (kind == IdentifierType::Id).then(|| identifier.to_string());
+            let event = AlertEvent { action, dedup_key, alert_id, ..Default::default() };
             apply_event(&cx.db, cx.now, &service, Vendor::Opsgenie, &event, &raw, &cx.after, &request_id).await?;
         }
         None => ignore(&cx.db, cx.now, &service, Vendor::Opsgenie, action, &format!("no open alert of this service has the {} {identifier:?}", kind.as_str()), &raw, &request_id).await?,
