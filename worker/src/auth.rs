@@ -2,7 +2,7 @@
 //! every authenticated route, and the cookie format.
 
 use tocsin_domain::auth::{allows, Permission, Role};
-use worker::Request;
+use crate::http::Req as Request;
 
 use crate::crypto::sha256_hex;
 use crate::db::{AuthRow, Db, UserRow};

@@ -20,10 +20,10 @@ mod realtime;
 mod reseal;
 mod webcrypto;
 
-use worker::{event, Context, Date, Env, Request, Response, Result, ScheduleContext, ScheduledEvent};
+use worker::{event, Context, Date, Env, Response, Result, ScheduleContext, ScheduledEvent};
 
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
+async fn fetch(req: worker::web_sys::Request, env: Env, ctx: Context) -> Result<Response> {
     let now = Date::now().as_millis() as i64;
     crypto::load_sealing_key(&env);
     faults::load(&env);
@@ -32,7 +32,7 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
         Err(e) => return Ok(error::ApiError::Internal(format!("D1 binding DB missing: {e}")).into_response()),
     };
     // What the request's work asked for after its response (effects::After), carried out here.
-    let (resp, after) = http::handle(req, db, env.clone(), now).await;
+    let (resp, after) = http::handle(http::Req::new(req), db, env.clone(), now).await;
     if after == effects::After::default() {
         return Ok(resp);
     }

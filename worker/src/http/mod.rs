@@ -18,6 +18,7 @@ mod opsgenie;
 mod pagerduty;
 mod push;
 mod readiness;
+mod req;
 mod responders;
 mod runtime;
 mod secrets;
@@ -35,7 +36,9 @@ mod webhooks;
 use serde::Serialize;
 use tocsin_domain::alert::EventAction;
 use tocsin_domain::web_security::{self, AnswerKind, CsrfRefusal};
-use worker::{Env, Method, Request, Response};
+use worker::{Env, Method, Response};
+
+pub use req::Req;
 
 use crate::auth::{caller, Caller};
 use crate::db::Db;
@@ -78,7 +81,7 @@ pub async fn status_page_sweep(db: &Db, now: i64) -> ApiResult<usize> {
 }
 
 pub struct Cx {
-    pub req: Request,
+    pub req: Req,
     pub db: Db,
     pub now: i64,
     pub env: Env,
@@ -108,7 +111,7 @@ impl Cx {
                 Err(_) => {}
             }
         }
-        let Ok(mut stream) = self.req.stream() else { return Ok(Vec::new()) };
+        let Ok(mut stream) = self.req.to_worker().stream() else { return Ok(Vec::new()) };
         let mut bytes = Vec::new();
         while let Some(chunk) = stream.next().await {
             let chunk = chunk.map_err(|e| ApiError::field("body", format!("could not be read: {e}")))?;
@@ -201,7 +204,7 @@ pub fn json<T: Serialize>(status: u16, body: &T) -> ApiResult<Response> {
     Ok(resp)
 }
 
-pub async fn handle(req: Request, db: Db, env: Env, now: i64) -> (Response, crate::effects::After) {
+pub async fn handle(req: Req, db: Db, env: Env, now: i64) -> (Response, crate::effects::After) {
     let method = req.method();
     let path = req.path();
     let segs: Vec<String> = path.trim_matches('/').split('/').map(percent_decode).collect();

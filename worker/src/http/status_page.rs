@@ -293,7 +293,7 @@ pub async fn root(cx: &Cx) -> ApiResult<Response> {
     if host.is_some() && page_host(&cx.db, cx.now).await? == host {
         return serve(cx, "/status").await;
     }
-    Ok(cx.env.assets("ASSETS")?.fetch_request(cx.req.clone()?).await?)
+    Ok(cx.env.assets("ASSETS")?.fetch_request(cx.req.to_worker()).await?)
 }
 
 /// Forget the cached page host (after the page's settings change).
