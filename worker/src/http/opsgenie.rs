@@ -91,8 +91,9 @@ pub async fn act(cx: &mut Cx, identifier: &str, action: EventAction) -> ApiResul
     };
     match dedup_key {
         Some(dedup_key) => {
-            // By id: the action applies to that alert only (checked again in the same
-            // transaction), not to a newer alert that took its alias meanwhile.
+            // By id: the action applies to that alert only, not to a newer alert that took its
+            // alias meanwhile (a close checks the id in its own transaction; an acknowledge
+            // compares it with the alert it read and writes only to that one).
             let alert_id = (kind == IdentifierType::Id).then(|| identifier.to_string());
             let event = AlertEvent { action, dedup_key, alert_id, ..Default::default() };
             apply_event(&cx.db, cx.now, &service, Vendor::Opsgenie, &event, &raw, &cx.after, &request_id).await?;
