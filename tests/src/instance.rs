@@ -163,8 +163,24 @@ impl Instance {
     }
 
     /// Rows of a query run on the instance's local D1 with `wrangler d1 execute` (to check what
-    /// is stored, not only what the API says); the error text when D1 refuses it.
+    /// is stored, not only what the API says); the error text when D1 refuses it. This opens the
+    /// SQLite file beside the running `wrangler dev`, which may hold its write lock for a moment
+    /// (a cron or a request writing): a refusal for that (`SQLITE_BUSY`, nothing was run) is
+    /// tried again, a few times.
     pub fn try_d1(&self, sql: &str) -> Result<Vec<serde_json::Value>, String> {
+        let mut tries = 0;
+        loop {
+            match self.try_d1_once(sql) {
+                Err(e) if e.contains("SQLITE_BUSY") && tries < 5 => {
+                    tries += 1;
+                    std::thread::sleep(Duration::from_millis(200 * tries));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn try_d1_once(&self, sql: &str) -> Result<Vec<serde_json::Value>, String> {
         let out = wrangler(&self.state)
             .args(["d1", "execute", "DB", "--local", "--persist-to"])
             .arg(&self.state)
