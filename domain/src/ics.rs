@@ -10,9 +10,29 @@ fn stamp(t: DateTime<Utc>) -> String {
     t.format("%Y%m%dT%H%M%SZ").to_string()
 }
 
-/// TEXT escaping (RFC 5545 §3.3.11).
+/// TEXT escaping (RFC 5545 §3.3.11). A line break of any kind (CRLF, LF, a lone CR or a Unicode
+/// line separator, which some readers also take as the end of a line) becomes `\n`; other
+/// control characters, which TEXT may not hold, are dropped — so no value can end its line and start a property or an
+/// event of its own.
 pub fn escape(s: &str) -> String {
-    s.replace('\\', "\\\\").replace(';', "\\;").replace(',', "\\,").replace("\r\n", "\\n").replace('\n', "\\n")
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            ';' => out.push_str("\\;"),
+            ',' => out.push_str("\\,"),
+            '\r' => {
+                chars.next_if_eq(&'\n');
+                out.push_str("\\n");
+            }
+            '\n' | '\u{2028}' | '\u{2029}' => out.push_str("\\n"),
+            '\t' => out.push(' '),
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Folds a content line at 75 octets (continuation lines start with a space), on char boundaries.
@@ -80,6 +100,17 @@ mod tests {
         assert_eq!(uid(&a), uid(&b), "the same shift keeps its UID");
         assert!(a.split("\r\n").all(|l| l.len() <= 75), "folded");
         assert!(!a.replace("\r\n", "").contains('\n'), "CRLF only");
+    }
+
+    #[test]
+    fn no_value_can_break_its_line() {
+        assert_eq!(escape("a\r\nb\nc\rd\u{2028}e"), "a\\nb\\nc\\nd\\ne");
+        assert_eq!(escape("Bob\rEND:VEVENT\rBEGIN:VEVENT\u{7}\u{85}\tx"), "Bob\\nEND:VEVENT\\nBEGIN:VEVENT x");
+        let shifts = vec![Shift { users: vec![UserId("u1".into())], start: t("2026-11-24T09:00:00Z"), end: t("2026-11-25T09:00:00Z") }];
+        let a = calendar("Primary", "s", &shifts, |_| "Bob\rDESCRIPTION:pwned\rEND:VEVENT".to_string(), t("2026-11-24T00:00:00Z"));
+        assert!(!a.replace("\r\n", "").contains(['\r', '\n']), "CRLF only, and only between lines: {a:?}");
+        assert_eq!(a.matches("BEGIN:VEVENT").count(), 1);
+        assert!(!a.split("\r\n").any(|l| l.starts_with("DESCRIPTION:")));
     }
 
     #[test]

@@ -50,6 +50,16 @@ impl<'a> Fields<'a> {
         self.opt_str(field, max_chars)?.ok_or_else(|| FieldError::new(field, "is required"))
     }
 
+    /// [`Fields::opt_str`] that must also be one line ([`one_line`]): names and titles.
+    pub fn opt_line(&self, field: &str, max_chars: usize) -> Result<Option<String>, FieldError> {
+        self.opt_str(field, max_chars)?.map(|s| one_line(field, &s, max_chars)).transpose()
+    }
+
+    /// [`Fields::req_str`] that must also be one line ([`one_line`]): names and titles.
+    pub fn req_line(&self, field: &str, max_chars: usize) -> Result<String, FieldError> {
+        self.opt_line(field, max_chars)?.ok_or_else(|| FieldError::new(field, "is required"))
+    }
+
     /// A JSON object field (free-form details); `None` when absent or null.
     pub fn opt_object(&self, field: &str) -> Result<Option<Map<String, Value>>, FieldError> {
         match self.obj.get(field) {
@@ -74,6 +84,28 @@ pub fn parse_json(body: &[u8]) -> Result<Value, FieldError> {
         return Err(FieldError::new("body", "is empty; expected a JSON object"));
     }
     serde_json::from_slice(body).map_err(|e| FieldError::new("body", format!("is not valid JSON: {e}")))
+}
+
+/// A one-line text (a name, a title): trimmed, required, at most `max_chars`, and without control
+/// characters or line separators — a name is written into calendar feeds, headers of messages and
+/// one-line views, where a line break would start something else.
+pub fn one_line(field: &str, raw: &str, max_chars: usize) -> Result<String, FieldError> {
+    let v = raw.trim();
+    if v.is_empty() {
+        Err(FieldError::new(field, "is required"))
+    } else if v.chars().count() > max_chars {
+        Err(FieldError::new(field, format!("must be at most {max_chars} characters")))
+    } else if v.chars().any(|c| c.is_control() || c == '\u{2028}' || c == '\u{2029}') {
+        Err(FieldError::new(field, "must be one line, without control characters"))
+    } else {
+        Ok(v.to_string())
+    }
+}
+
+/// A name as another system gave it, made one line: control characters and line separators
+/// become spaces, and it is cut to `max_chars`.
+pub fn one_line_lossy(raw: &str, max_chars: usize) -> String {
+    raw.chars().map(|c| if c.is_control() || c == '\u{2028}' || c == '\u{2029}' { ' ' } else { c }).take(max_chars).collect::<String>().trim().to_string()
 }
 
 /// A plausible e-mail address: one `@`, something on each side, a dot in the domain, no spaces.
@@ -143,6 +175,18 @@ pub fn http_url(field: &str, raw: &str) -> Result<String, FieldError> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn one_line_refuses_line_breaks_and_control_characters() {
+        assert_eq!(one_line("name", "  Ana Lima ", 100).unwrap(), "Ana Lima");
+        for bad in ["Bob\rDESCRIPTION:x", "Bob\nx", "a\u{7}", "a\u{2028}b", "tab\there"] {
+            assert_eq!(one_line("name", bad, 100).unwrap_err().field, "name", "{bad:?}");
+        }
+        assert!(one_line("name", "   ", 100).unwrap_err().message.contains("required"));
+        assert!(one_line("name", &"x".repeat(101), 100).unwrap_err().message.contains("at most 100"));
+        assert_eq!(one_line_lossy("Bob\rEND:VEVENT\u{2029}x", 100), "Bob END:VEVENT x");
+        assert_eq!(one_line_lossy("ééé", 2), "éé");
+    }
 
     #[test]
     fn fields_name_the_wrong_one() {

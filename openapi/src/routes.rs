@@ -92,7 +92,7 @@ pub fn routes() -> Vec<Op> {
             .query::<String>("action", "Only this kind of change")
             .query::<String>("target", "Only changes to this id")
             .ok::<AuditPage>(200),
-        post("/api/tokens", Observer, "Create an API token (secret shown once); never more than the creator's role")
+        post("/api/tokens", Observer, "Create an API token (secret shown once); never more than the creator's role; by a signed-in person (a token cannot create tokens: 403)")
             .body::<CreateTokenRequest>()
             .ok::<CreatedToken>(201)
             .links(&["delete_api_tokens_id"], "id", "$response.body#/id"),

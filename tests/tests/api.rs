@@ -312,8 +312,15 @@ fn api_tokens_bearer_and_role_cap(c: &Ctx) {
     let declared = bot.post("/api/incidents", json!({"title": "Declared by a script", "severity": "SEV2"}));
     assert_eq!(declared.status, 201, "{}", declared.text);
     assert_eq!(bot.post("/api/services", json!({"name": "nope"})).status, 403, "a responder token cannot administer");
-    let escalate = bot.post("/api/tokens", json!({"name": "more", "role": "admin"}));
-    assert_eq!(escalate.status, 403, "no token with more power than its creator");
+    // A token cannot make tokens (one that could would outlive its own expiry and revocation),
+    // not even with its own role; a person signed in makes them, never above their own role.
+    for body in [json!({"name": "more", "role": "admin"}), json!({"name": "same"}), json!({"name": "lasting", "role": "observer"})] {
+        let r = bot.post("/api/tokens", body.clone());
+        assert_eq!(r.status, 403, "{body}: {}", r.text);
+        assert!(r.text.contains("cannot create API tokens"), "{}", r.text);
+    }
+    let responder = c.user(&format!("{}@example.com", tocsin_tests::unique("maker")), "responder");
+    assert_eq!(responder.post("/api/tokens", json!({"name": "more", "role": "admin"})).status, 403, "no token with more power than its creator");
     let bad = Api::with_bearer(&c.inst.base, "tct_not-a-real-token");
     assert_eq!(bad.get("/api/me").status, 401);
 }
@@ -615,6 +622,24 @@ fn live_record(c: &Ctx) {
     assert_eq!(c.admin().post(&format!("/api/incidents/{id}/notes"), json!({"body": "back"})).status, 201);
     let rest: Vec<i64> = read_until(&mut again, now_last + 1).into_iter().map(|(s, _)| s).collect();
     assert_eq!(rest, ((last + 1)..=(now_last + 1)).collect::<Vec<_>>(), "what was missed, then the new row, once each");
+    // A watcher who logs out is sent nothing more: the next change closes the socket (4401).
+    let leaving = c.user(&format!("{}@example.com", tocsin_tests::unique("leaving")), "observer");
+    let mut gone = watch(c, &id, now_last + 1, Some(&leaving.cookie().unwrap())).unwrap();
+    let opened = gone.read().expect("the catch-up page on connecting");
+    assert!(matches!(&opened, tungstenite::Message::Text(t) if t.contains("\"timeline\"")), "{opened:?}");
+    assert_eq!(leaving.post("/api/auth/logout", json!({})).status, 204);
+    assert_eq!(c.admin().post(&format!("/api/incidents/{id}/notes"), json!({"body": "after the logout"})).status, 201);
+    loop {
+        match gone.read().expect("a close before the timeout") {
+            tungstenite::Message::Text(t) => panic!("sent after the logout: {t}"),
+            tungstenite::Message::Close(frame) => {
+                assert_eq!(frame.map(|f| u16::from(f.code)), Some(4401), "closed as signed out");
+                break;
+            }
+            _ => {}
+        }
+    }
+    assert!(read_until(&mut again, now_last + 2).iter().any(|(_, k)| k == "note"), "who is still signed in hears on");
     // Refused before the upgrade: no credentials, another organisation's or no such incident, no upgrade.
     assert_eq!(watch(c, &id, 0, None).err(), Some(401));
     assert_eq!(watch(c, "0190c8a2-8e1b-7c3d-9a4b-1c2d3e4f5a6b", 0, Some(&cookie)).err(), Some(404));

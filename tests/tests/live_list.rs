@@ -1,7 +1,8 @@
 //! The incidents list, live (`GET /api/incidents/live`), against a real `wrangler dev`: a
 //! WebSocket client (tungstenite) hears each incident of the organisation that is opened or
 //! changes in a way the list shows, whoever made the change (a monitoring tool, a person);
-//! refusals happen before the upgrade; client frames other than a ping are ignored.
+//! refusals happen before the upgrade; client frames other than a ping are ignored; a watcher
+//! whose session or token ended is closed (4401) and sent nothing more.
 
 use serde_json::{json, Value};
 use std::sync::OnceLock;
@@ -200,12 +201,62 @@ fn only_a_ping_is_answered_and_refusals_come_before_the_upgrade(c: &Ctx) {
     }
 }
 
+/// Waits for the socket to be closed as signed out (4401), failing if anything is sent first.
+fn closed_as_signed_out(ws: &mut Socket, who: &str) {
+    let end = Instant::now() + Duration::from_secs(15);
+    while Instant::now() < end {
+        match ws.read() {
+            Ok(tungstenite::Message::Text(t)) => panic!("{who}: sent after the credential ended: {t}"),
+            Ok(tungstenite::Message::Close(frame)) => {
+                assert_eq!(frame.map(|f| u16::from(f.code)), Some(4401), "{who}: closed as signed out");
+                return;
+            }
+            Ok(_) => {}
+            Err(tungstenite::Error::Io(e)) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
+            Err(e) => panic!("{who}: the socket ended without a close frame: {e}"),
+        }
+    }
+    panic!("{who}: still open 15 s after the credential ended");
+}
+
+/// A socket is sent nothing once the session or token it was opened with no longer lets its
+/// person in: a logout, a revoked token, a deactivated person. Who is still signed in hears on.
+fn a_watcher_signed_out_hears_nothing_more(c: &Ctx) {
+    let key = c.integration_key();
+    let stays = c.user("observer");
+    let mut staying = c.watch(&[("Cookie", stays.cookie().unwrap())]).unwrap();
+    let leaves = c.user("responder");
+    let mut logged_out = c.watch(&[("Cookie", leaves.cookie().unwrap())]).unwrap();
+    let owner = c.user("responder");
+    let token = owner.post("/api/tokens", json!({"name": "revoked soon"}));
+    assert_eq!(token.status, 201, "{}", token.text);
+    let mut revoked = c.watch(&[("Authorization", format!("Bearer {}", token.json["secret"].as_str().unwrap()))]).unwrap();
+    let fired = c.user("responder");
+    let fired_id = fired.get("/api/me").json["user"]["id"].as_str().unwrap().to_string();
+    let mut deactivated = c.watch(&[("Cookie", fired.cookie().unwrap())]).unwrap();
+    // Each still hears an incident opened now (all four credentials are good).
+    let first = c.hook(&key, json!({"summary": tocsin_tests::unique("Before"), "severity": "warning"}));
+    for ws in [&mut staying, &mut logged_out, &mut revoked, &mut deactivated] {
+        next_about(ws, first["incident_id"].as_str().unwrap());
+    }
+    assert_eq!(leaves.post("/api/auth/logout", json!({})).status, 204);
+    assert_eq!(owner.send("DELETE", &format!("/api/tokens/{}", token.json["id"].as_str().unwrap()), None, &[]).status, 204);
+    let r = c.admin().post(&format!("/api/users/{fired_id}/deactivate"), json!({}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    let after = c.hook(&key, json!({"summary": tocsin_tests::unique("After"), "severity": "critical"}));
+    next_about(&mut staying, after["incident_id"].as_str().unwrap());
+    closed_as_signed_out(&mut logged_out, "a session that logged out");
+    closed_as_signed_out(&mut revoked, "a revoked API token");
+    closed_as_signed_out(&mut deactivated, "a deactivated person's session");
+}
+
 type Test = fn(&Ctx);
 
 fn main() {
     let tests: &[(&str, Test)] = &[
         ("a_new_incident_reaches_every_list_watcher", a_new_incident_reaches_every_list_watcher),
         ("only_a_ping_is_answered_and_refusals_come_before_the_upgrade", only_a_ping_is_answered_and_refusals_come_before_the_upgrade),
+        ("a_watcher_signed_out_hears_nothing_more", a_watcher_signed_out_hears_nothing_more),
     ];
     let ctx = Ctx { inst: Instance::start("live_list"), admin: OnceLock::new() };
     tocsin_tests::run_suite(ctx, tests, |c| eprintln!("--- wrangler log ---\n{}", c.inst.log()))

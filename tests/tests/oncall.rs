@@ -254,6 +254,14 @@ fn calendars(c: &Ctx) {
     let r = bo.post(&format!("/api/schedules/{}/overrides", w.schedule),
         json!({"start": tocsin_tests::ms_rfc3339(start), "end": tocsin_tests::ms_rfc3339(start + 3_600_000)}));
     assert_eq!(r.status, 201, "{}", r.text);
+    // A name is one line: a line break in it could end an event's SUMMARY in a feed and start a
+    // property or an event of its own. Refused, and nothing changes.
+    for name in ["Bo\rDESCRIPTION:pwned", "Bo\nEND:VEVENT", "Bo\u{2028}x"] {
+        let r = bo.patch("/api/users/me", json!({"name": name}));
+        assert_eq!((r.status, r.field()), (400, "name"), "{name:?}: {}", r.text);
+    }
+    let r = w.admin.post("/api/schedules", json!({"name": "Night\rX-INJECTED:1", "layers": []}));
+    assert_eq!((r.status, r.field()), (400, "name"), "{}", r.text);
     let r = w.admin.post(&format!("/api/schedules/{}/calendar-feed", w.schedule), json!({}));
     assert_eq!(r.status, 201, "{}", r.text);
     let url = r.json["url"].as_str().unwrap().to_string();

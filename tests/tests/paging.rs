@@ -257,6 +257,7 @@ fn main() {
         ("a_404_from_the_push_service_removes_the_subscription_too", not_found_is_gone),
         ("server_errors_are_retried_with_backoff_and_bounded", retries),
         ("a_longer_retry_after_is_honoured", retry_after),
+        ("a_redirect_is_not_followed", redirect_not_followed),
         ("a_push_service_that_never_answers_is_retried_later", no_answer),
         ("retries_stop_once_the_incident_is_acknowledged", retries_stop_on_ack),
         ("pages_repeat_until_acknowledged", repeats),
@@ -624,6 +625,25 @@ fn retry_after(c: &Ctx) {
     let row = c.attempted(&ana, &incident, 3);
     assert_eq!(row["state"], "sent", "{row}");
     assert_eq!(statuses(&row), [Some(503), Some(429), Some(201)]);
+    c.resolve(&incident);
+    c.unsubscribe(&ana, &sub_id);
+}
+
+/// A receiver that answers with a redirect is not followed (the URL it names could be anywhere,
+/// an internal address too): the delivery fails with the 3xx at once, and nothing is sent there.
+fn redirect_not_followed(c: &Ctx) {
+    let (ana, svc) = c.on_call("Ana", "Checkout API");
+    let (s, sub_id) = c.subscribe(&ana, "moved");
+    let elsewhere = format!("/elsewhere{}", s.path);
+    c.rx.answer_with(&s.path, &[Scripted::status(307).header("Location", &c.rx.url(&elsewhere))]);
+    let incident = c.fire(&svc.key, "moved-1", "error");
+    c.rx.wait_for(&s.path, 1, WAIT);
+    let row = c.attempted(&ana, &incident, 1);
+    assert_eq!(statuses(&row), [Some(307)], "{row}");
+    assert_eq!(row["state"], "failed", "a redirect is not retried either: {row}");
+    assert!(row["next_attempt_at"].is_null(), "{row}");
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(c.rx.received(&elsewhere).is_empty(), "the redirect was followed");
     c.resolve(&incident);
     c.unsubscribe(&ana, &sub_id);
 }

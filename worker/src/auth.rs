@@ -18,6 +18,35 @@ pub struct Caller {
     pub role: Role,
     /// The API token the request came with: (id, name); None for a session.
     pub token: Option<(String, String)>,
+    /// The session or token itself, by its stored hash: what a live socket opened with it keeps
+    /// and re-checks before each thing it is sent (`Db::credentials_alive`).
+    pub credential: Credential,
+}
+
+/// A session or an API token, by the hash D1 stores of its secret (never the secret itself).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", content = "hash", rename_all = "lowercase")]
+pub enum Credential {
+    Session(String),
+    Token(String),
+}
+
+impl Credential {
+    /// `session:<hash>` / `token:<hash>`: how the worker names it to a live object.
+    pub fn to_param(&self) -> String {
+        match self {
+            Credential::Session(h) => format!("session:{h}"),
+            Credential::Token(h) => format!("token:{h}"),
+        }
+    }
+
+    pub fn from_param(p: &str) -> Option<Self> {
+        match p.split_once(':')? {
+            ("session", h) if !h.is_empty() => Some(Credential::Session(h.to_string())),
+            ("token", h) if !h.is_empty() => Some(Credential::Token(h.to_string())),
+            _ => None,
+        }
+    }
 }
 
 impl Caller {
@@ -67,8 +96,9 @@ pub async fn caller(req: &Request, db: &Db, now: i64, idle_ms: i64) -> ApiResult
     // Cross-site writes with the cookie are refused before routing (http::handle, web_security).
     // An Authorization header that is not a usable Bearer token never falls back to the cookie.
     let has_authorization = req.headers().get("Authorization").ok().flatten().is_some();
-    let row: Option<AuthRow> = if let Some(token) = bearer(req).filter(|t| !t.is_empty()) {
-        db.token_user(&sha256_hex(&token), now).await?.filter(|r| tocsin_domain::auth::token_alive(r.cred_expires_at, now))
+    let (row, credential): (Option<AuthRow>, Credential) = if let Some(token) = bearer(req).filter(|t| !t.is_empty()) {
+        let hash = sha256_hex(&token);
+        (db.token_user(&hash, now).await?.filter(|r| tocsin_domain::auth::token_alive(r.cred_expires_at, now)), Credential::Token(hash))
     } else if has_authorization {
         return Err(ApiError::Unauthenticated("the Authorization header is not Bearer <token>"));
     } else if let Some(session) = cookie(req, SESSION_COOKIE) {
@@ -79,7 +109,7 @@ pub async fn caller(req: &Request, db: &Db, now: i64, idle_ms: i64) -> ApiResult
         if row.as_ref().is_some_and(|r| now - r.cred_last_seen_at.unwrap_or(0) >= tocsin_domain::auth::SESSION_TOUCH_EVERY_MS) {
             db.touch_session(&hash, now).await?;
         }
-        row
+        (row, Credential::Session(hash))
     } else {
         return Err(ApiError::Unauthenticated("log in, or send an API token as Authorization: Bearer <token>"));
     };
@@ -87,7 +117,7 @@ pub async fn caller(req: &Request, db: &Db, now: i64, idle_ms: i64) -> ApiResult
     let user_role: Role = row.user.role.parse()?;
     let token_role: Role = row.acting_role.parse()?;
     let token = row.cred_id.zip(row.cred_name);
-    Ok(Caller { role: user_role.min(token_role), user: row.user, token })
+    Ok(Caller { role: user_role.min(token_role), user: row.user, token, credential })
 }
 
 pub fn session_cookie(value: &str, secure: bool, max_age_secs: i64) -> String {

@@ -12,14 +12,24 @@
 //! calls objects whose incident is in `live_watchers`: the object adds it when a socket
 //! connects (before its catch-up read, so no row falls between) and removes it when told of a
 //! change with no socket left.
+//!
+//! A socket keeps the session or API token it was opened with (by its stored hash) and is sent
+//! nothing once that no longer lets its person in: each round checks every socket's credential
+//! in one D1 read first, and closes those that fail with 4401 (a logout, "log out everywhere", a
+//! password change, a revoked or expired token or a deactivated person ends the watching too,
+//! not only the next request).
 
 use serde::{Deserialize, Serialize};
 use tocsin_domain::api::timeline::TimelinePage;
 use worker::{durable_object, DurableObject, Env, Method, Request, RequestInit, Response, Result, State, WebSocket, WebSocketIncomingMessage, WebSocketPair};
 
+use crate::auth::Credential;
 use crate::db::Db;
 
 pub const BINDING: &str = "INCIDENT_LIVE";
+
+/// The close code of a socket whose session or token no longer lets its person in.
+pub const SIGNED_OUT: u16 = 4401;
 
 /// What a socket remembers across hibernation.
 #[derive(Serialize, Deserialize, Default, Clone)]
@@ -27,6 +37,29 @@ struct Seen {
     org_id: String,
     incident_id: String,
     seq: i64,
+    /// What it was opened with; `None` (a socket from before this was kept) is closed at the
+    /// next round, and its client reconnects with its credential.
+    #[serde(default)]
+    credential: Option<Credential>,
+}
+
+/// The sockets among `sockets` (with what each holds) whose credential still lets its person
+/// in; the others are closed with [`SIGNED_OUT`]. Nothing passes when D1 cannot say (logged):
+/// the rows wait for the next round rather than reach someone unchecked.
+pub async fn still_signed_in<T>(db: &Db, sockets: Vec<(WebSocket, T)>, credential: impl Fn(&T) -> Option<&Credential>) -> Vec<(WebSocket, T)> {
+    let creds: Vec<&Credential> = sockets.iter().filter_map(|(_, t)| credential(t)).collect();
+    let alive = match db.credentials_alive(&creds, worker::Date::now().as_millis() as i64).await {
+        Ok(a) => a,
+        Err(e) => {
+            worker::console_error!("live: checking credentials: {e}");
+            return Vec::new();
+        }
+    };
+    let (keep, close): (Vec<_>, Vec<_>) = sockets.into_iter().partition(|(_, t)| credential(t).is_some_and(|c| alive.contains(c)));
+    for (ws, _) in close {
+        let _ = ws.close(Some(SIGNED_OUT), Some("signed out"));
+    }
+    keep
 }
 
 #[durable_object]
@@ -57,8 +90,12 @@ impl IncidentLive {
                 Some(ws) => vec![ws],
                 None => self.state.get_websockets(),
             };
-            for ws in sockets {
-                let Ok(Some(seen)) = ws.deserialize_attachment::<Seen>() else { continue };
+            let sockets: Vec<(WebSocket, Seen)> = sockets.into_iter().filter_map(|ws| ws.deserialize_attachment::<Seen>().ok().flatten().map(|s| (ws, s))).collect();
+            let sockets = match self.db() {
+                Ok(db) if !sockets.is_empty() => still_signed_in(&db, sockets, |s| s.credential.as_ref()).await,
+                _ => Vec::new(),
+            };
+            for (ws, seen) in sockets {
                 if let Err(e) = self.catch_up(&ws, seen).await {
                     worker::console_error!("live: {e}");
                 }
@@ -150,7 +187,12 @@ impl DurableObject for IncidentLive {
         match url.path() {
             // A watcher (the worker checked who it is and that the incident is theirs).
             "/connect" => {
-                let seen = Seen { org_id: q("org").unwrap_or_default(), incident_id: q("incident").unwrap_or_default(), seq: q("after").and_then(|a| a.parse().ok()).unwrap_or(0) };
+                let seen = Seen {
+                    org_id: q("org").unwrap_or_default(),
+                    incident_id: q("incident").unwrap_or_default(),
+                    seq: q("after").and_then(|a| a.parse().ok()).unwrap_or(0),
+                    credential: q("credential").as_deref().and_then(Credential::from_param),
+                };
                 let pair = WebSocketPair::new()?;
                 self.state.accept_web_socket(&pair.server);
                 pair.server.serialize_attachment(&seen)?;
@@ -204,11 +246,16 @@ impl DurableObject for IncidentLive {
     }
 }
 
-/// Opens a watcher's socket on the incident's object (the caller was checked by the route).
-pub async fn connect(env: &Env, org_id: &str, incident_id: &str, after: i64) -> Result<Response> {
+/// Opens a watcher's socket on the incident's object (the caller was checked by the route;
+/// `credential` is what it came with).
+pub async fn connect(env: &Env, org_id: &str, incident_id: &str, after: i64, credential: &Credential) -> Result<Response> {
     let stub = env.durable_object(BINDING)?.id_from_name(incident_id)?.get_stub()?;
     let mut url = worker::Url::parse("https://live/connect").map_err(|e| worker::Error::RustError(e.to_string()))?;
-    url.query_pairs_mut().append_pair("org", org_id).append_pair("incident", incident_id).append_pair("after", &after.to_string());
+    url.query_pairs_mut()
+        .append_pair("org", org_id)
+        .append_pair("incident", incident_id)
+        .append_pair("after", &after.to_string())
+        .append_pair("credential", &credential.to_param());
     let mut init = RequestInit::new();
     let headers = worker::Headers::new();
     headers.set("Upgrade", "websocket")?;

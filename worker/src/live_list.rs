@@ -8,13 +8,25 @@
 //! Who tells it: the delivery pump (`deliver`), next to the incidents' own live records, for the
 //! timeline rows it marks as dispatched — each row is marked once, by whichever isolate gets
 //! there, so a change made on any isolate reaches the list watchers.
+//!
+//! Like the live record, each socket keeps the session or token it was opened with and is sent
+//! nothing once that no longer lets its person in (`crate::live::still_signed_in`).
 
 use tocsin_domain::api::incidents_live::{ListClientMessage, ListMessage};
 use worker::{durable_object, DurableObject, Env, Method, Request, RequestInit, Response, Result, State, WebSocket, WebSocketIncomingMessage, WebSocketPair};
 
+use crate::auth::Credential;
 use crate::db::Db;
 
 pub const BINDING: &str = "ORG_LIVE";
+
+/// What a socket remembers across hibernation: what it was opened with (`None`: a socket from
+/// before this was kept, closed at the next round; its client reconnects).
+#[derive(serde::Serialize, serde::Deserialize, Default)]
+struct Watcher {
+    #[serde(default)]
+    credential: Option<Credential>,
+}
 
 #[durable_object]
 pub struct OrgLive {
@@ -63,7 +75,11 @@ impl OrgLive {
             return Ok(());
         }
         let text = serde_json::to_string(&ListMessage::Incidents { incidents })?;
-        for ws in sockets {
+        let sockets: Vec<(WebSocket, Watcher)> = sockets.into_iter().map(|ws| {
+            let w = ws.deserialize_attachment::<Watcher>().ok().flatten().unwrap_or_default();
+            (ws, w)
+        }).collect();
+        for (ws, _) in crate::live::still_signed_in(&db, sockets, |w| w.credential.as_ref()).await {
             // A socket that is closing just misses it; it refetches when it reconnects.
             let _ = ws.send_with_str(&text);
         }
@@ -84,6 +100,7 @@ impl DurableObject for OrgLive {
             "/connect" => {
                 let pair = WebSocketPair::new()?;
                 self.state.accept_web_socket(&pair.server);
+                pair.server.serialize_attachment(&Watcher { credential: q("credential").as_deref().and_then(Credential::from_param) })?;
                 Response::from_websocket(pair.client)
             }
             // Incidents of the organisation changed: everyone gets their new state.
@@ -117,14 +134,17 @@ impl DurableObject for OrgLive {
     }
 }
 
-/// Opens a watcher's socket on its organisation's object (the caller was checked by the route).
-pub async fn connect(env: &Env, org_id: &str) -> Result<Response> {
+/// Opens a watcher's socket on its organisation's object (the caller was checked by the route;
+/// `credential` is what it came with).
+pub async fn connect(env: &Env, org_id: &str, credential: &Credential) -> Result<Response> {
     let stub = env.durable_object(BINDING)?.id_from_name(org_id)?.get_stub()?;
+    let mut url = worker::Url::parse("https://live/connect").map_err(|e| worker::Error::RustError(e.to_string()))?;
+    url.query_pairs_mut().append_pair("credential", &credential.to_param());
     let mut init = RequestInit::new();
     let headers = worker::Headers::new();
     headers.set("Upgrade", "websocket")?;
     init.with_method(Method::Get).with_headers(headers);
-    stub.fetch_with_request(Request::new_with_init("https://live/connect", &init)?).await
+    stub.fetch_with_request(Request::new_with_init(url.as_str(), &init)?).await
 }
 
 /// Tells each organisation's object which of its incidents changed (`(org_id, incident_id)`

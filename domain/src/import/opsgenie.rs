@@ -237,7 +237,7 @@ pub fn read(body: &Value, now: DateTime<Utc>) -> Result<Export, FieldError> {
         let email = crate::validation::email(&format!("users[{i}].username"), &u.username)?;
         let (role, note) = role(u.role.as_ref());
         let name = u.full_name.clone().filter(|n| !n.trim().is_empty()).unwrap_or_else(|| email.clone());
-        out.users.push(SourceUser { id: u.id.clone(), email, name: name.chars().take(100).collect(), role, notes: note.into_iter().collect() });
+        out.users.push(SourceUser { id: u.id.clone(), email, name: crate::validation::one_line_lossy(&name, 100), role, notes: note.into_iter().collect() });
     }
     // Opsgenie names people by id or by username (their e-mail): both lead to the user's id.
     let user_id = |r: &Recipient| -> Option<String> {
@@ -398,7 +398,7 @@ fn schedule(s: &Schedule, now: DateTime<Utc>, user_id: &dyn Fn(&Recipient) -> Op
         if always {
             restrictions.clear();
         }
-        let layer = Layer { name: name.chars().take(100).collect(), participants, start: r.start_date.with_timezone(&tz).naive_local(), turn, restrictions };
+        let layer = Layer { name: crate::validation::one_line_lossy(&name, 100), participants, start: r.start_date.with_timezone(&tz).naive_local(), turn, restrictions };
         for earlier in &layers {
             if let Some(t) = overlap(earlier, &layer) {
                 notes.push(format!(

@@ -172,7 +172,7 @@ pub fn read(body: &Value, now: DateTime<Utc>) -> Result<Export, FieldError> {
     for (i, u) in users.into_iter().enumerate() {
         let email = crate::validation::email(&format!("users[{i}].email"), &u.email)?;
         let (role, note) = role(u.role.as_deref());
-        out.users.push(SourceUser { id: u.id, email, name: u.name.chars().take(100).collect(), role, notes: note.into_iter().collect() });
+        out.users.push(SourceUser { id: u.id, email, name: crate::validation::one_line_lossy(&u.name, 100), role, notes: note.into_iter().collect() });
     }
     for t in teams {
         let name = t.name.or(t.summary).unwrap_or_default();

@@ -16,7 +16,8 @@ pub enum Outcome {
     Gone,
     /// 429, 5xx, no answer: try again later.
     Retry,
-    /// Any other 4xx: the request itself is refused; retrying will not help.
+    /// Any other 4xx, or a 3xx (redirects are not followed: the place one names was never
+    /// checked): the request itself is refused; retrying will not help.
     Refused,
 }
 

@@ -1,12 +1,21 @@
 //! Who watches which incident's live record: one row per incident with an open WebSocket on its
 //! `IncidentLive` object, written by the object itself and read by the delivery pump.
 
+use std::collections::HashSet;
+
 use super::{args, Db};
+use crate::auth::Credential;
 use crate::error::ApiResult;
 
 #[derive(serde::Deserialize)]
 struct Watched {
     incident_id: String,
+}
+
+#[derive(serde::Deserialize)]
+struct Alive {
+    kind: String,
+    hash: String,
 }
 
 impl Db {
@@ -28,5 +37,33 @@ impl Db {
         let ids = serde_json::to_string(incident_ids).unwrap_or_default();
         let rows: Vec<Watched> = self.all("SELECT incident_id FROM live_watchers WHERE incident_id IN (SELECT value FROM json_each(?))", args![ids.as_str()]).await?;
         Ok(rows.into_iter().map(|r| r.incident_id).collect())
+    }
+
+    /// Which of these sessions and tokens still let their person in: not revoked or expired,
+    /// and the person not deactivated (one statement whatever their number). A live socket is
+    /// sent nothing more once its credential is not among them.
+    pub async fn credentials_alive(&self, creds: &[&Credential], now: i64) -> ApiResult<HashSet<Credential>> {
+        let of = |session: bool| {
+            let hashes: Vec<&str> = creds
+                .iter()
+                .filter_map(|c| match (c, session) {
+                    (Credential::Session(h), true) | (Credential::Token(h), false) => Some(h.as_str()),
+                    _ => None,
+                })
+                .collect();
+            serde_json::to_string(&hashes).unwrap_or_default()
+        };
+        let (sessions, tokens) = (of(true), of(false));
+        let rows: Vec<Alive> = self
+            .all(
+                "SELECT 'session' AS kind, s.token_hash AS hash FROM sessions s JOIN users u ON u.id = s.user_id
+                  WHERE s.token_hash IN (SELECT value FROM json_each(?1)) AND s.revoked_at IS NULL AND s.expires_at > ?3 AND u.deactivated_at IS NULL
+                 UNION ALL
+                 SELECT 'token', t.token_hash FROM api_tokens t JOIN users u ON u.id = t.user_id
+                  WHERE t.token_hash IN (SELECT value FROM json_each(?2)) AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > ?3) AND u.deactivated_at IS NULL",
+                args![sessions.as_str(), tokens.as_str(), now],
+            )
+            .await?;
+        Ok(rows.into_iter().map(|r| if r.kind == "session" { Credential::Session(r.hash) } else { Credential::Token(r.hash) }).collect())
     }
 }

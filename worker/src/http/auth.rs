@@ -12,7 +12,13 @@ use crate::crypto::{burn_password_check, hash_password, new_id, new_secret, sha2
 use crate::db::{NewUser, UserRow};
 use crate::error::{ApiError, ApiResult};
 
-/// A required, trimmed, length-limited text field.
+/// A required, trimmed, length-limited one-line field (a name, a title): no line breaks or
+/// control characters (`tocsin_domain::validation::one_line`).
+pub fn line(field: &str, value: &str, max: usize) -> ApiResult<String> {
+    Ok(tocsin_domain::validation::one_line(field, value, max)?)
+}
+
+/// A required, trimmed, length-limited text field (may span lines).
 pub fn text(field: &str, value: &str, max: usize) -> ApiResult<String> {
     let v = value.trim();
     if v.is_empty() {
@@ -34,8 +40,8 @@ pub async fn setup(cx: &mut Cx) -> ApiResult<Response> {
         return Err(already());
     }
     let r: SetupRequest = cx.json().await?;
-    let org_name = text("organization", &r.organization, 100)?;
-    let name = text("name", &r.name, 100)?;
+    let org_name = line("organization", &r.organization, 100)?;
+    let name = line("name", &r.name, 100)?;
     let email = email("email", &r.email)?;
     check_password(&r.password)?;
     let hash = hash_password(&r.password)?;

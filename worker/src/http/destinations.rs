@@ -9,7 +9,7 @@ use tocsin_domain::outbound::{url_hint, DestinationKind};
 use tocsin_domain::validation::http_url;
 use worker::Response;
 
-use super::auth::text;
+use super::auth::line;
 use super::{json, views, Cx};
 use crate::auth::Caller;
 use crate::crypto::{new_id, new_secret, open, seal};
@@ -46,7 +46,7 @@ async fn admin(cx: &Cx) -> ApiResult<Caller> {
 
 /// Checks a request and the services it names; `url` is the new URL when one is given.
 async fn checked(cx: &Cx, caller: &Caller, r: &DestinationRequest) -> ApiResult<(String, Option<String>)> {
-    let name = text("name", &r.name, 100)?;
+    let name = line("name", &r.name, 100)?;
     let url = r.url.as_deref().map(|u| http_url("url", u)).transpose()?;
     if r.events.is_empty() {
         return Err(ApiError::field("events", "choose at least one event"));

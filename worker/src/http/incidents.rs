@@ -8,7 +8,7 @@ use tocsin_domain::auth::Permission;
 use tocsin_domain::incident::{apply, IncidentAction, IncidentStatus, Transition};
 use worker::Response;
 
-use super::auth::text;
+use super::auth::line;
 use super::{json, views, Cx};
 use crate::crypto::new_id;
 use crate::db::{IncidentQuery, NewIncident, NewTimeline, UserRow};
@@ -129,7 +129,7 @@ pub async fn live(cx: &Cx, id: &str) -> ApiResult<Response> {
     if !cx.header("Upgrade").is_some_and(|u| u.eq_ignore_ascii_case("websocket")) {
         return Err(ApiError::field("Upgrade", "this is a WebSocket: connect with Upgrade: websocket (or read GET /api/incidents/{id}/timeline?after=N)"));
     }
-    Ok(crate::live::connect(&cx.env, caller.org_id(), id, after).await?)
+    Ok(crate::live::connect(&cx.env, caller.org_id(), id, after, &caller.credential).await?)
 }
 
 /// `GET /api/incidents/live` (WebSocket): the incidents list, live, served by the organisation's
@@ -141,7 +141,7 @@ pub async fn live_list(cx: &Cx) -> ApiResult<Response> {
     if !cx.header("Upgrade").is_some_and(|u| u.eq_ignore_ascii_case("websocket")) {
         return Err(ApiError::field("Upgrade", "this is a WebSocket: connect with Upgrade: websocket (or read GET /api/incidents)"));
     }
-    Ok(crate::live_list::connect(&cx.env, caller.org_id()).await?)
+    Ok(crate::live_list::connect(&cx.env, caller.org_id(), &caller.credential).await?)
 }
 
 pub(super) async fn detail(cx: &Cx, org_id: &str, id: &str) -> ApiResult<IncidentDetail> {
@@ -166,7 +166,7 @@ pub async fn declare(cx: &mut Cx) -> ApiResult<Response> {
     let caller = cx.caller().await?;
     caller.require(Permission::Respond)?;
     let r: DeclareIncidentRequest = cx.json().await?;
-    let title = text("title", &r.title, 255)?;
+    let title = line("title", &r.title, 255)?;
     if let Some(sid) = &r.service_id {
         cx.db.service(caller.org_id(), sid.as_str()).await?.ok_or_else(|| ApiError::field("service_id", "no such service"))?;
     }

@@ -28,7 +28,7 @@ pub async fn create_schedule(cx: &mut Cx) -> ApiResult<Response> {
     caller.require(Permission::Administer)?;
     let v = cx.json_value().await?;
     let f = Fields::new(&v)?;
-    let name = f.req_str("name", 100)?;
+    let name = f.req_line("name", 100)?;
     let tz = time_zone("time_zone", f.opt_str("time_zone", 64)?)?;
     let layers: Vec<Layer> = parse(&v, "layers")?;
     check_layers(cx, caller.org_id(), &layers).await?;
@@ -328,7 +328,7 @@ pub async fn update_schedule(cx: &mut Cx, id: &str) -> ApiResult<Response> {
     caller.require(Permission::Administer)?;
     let v = cx.json_value().await?;
     let f = Fields::new(&v)?;
-    let name = f.req_str("name", 100)?;
+    let name = f.req_line("name", 100)?;
     let tz = time_zone("time_zone", f.opt_str("time_zone", 64)?)?;
     let layers: Vec<Layer> = parse(&v, "layers")?;
     check_layers(cx, caller.org_id(), &layers).await?;
@@ -368,7 +368,7 @@ pub async fn delete_override(cx: &Cx, schedule_id: &str, id: &str) -> ApiResult<
 }
 
 async fn policy_from(cx: &Cx, org: &str, v: &Value) -> ApiResult<(String, Policy)> {
-    let name = Fields::new(v)?.req_str("name", 100)?;
+    let name = Fields::new(v)?.req_line("name", 100)?;
     let policy = Policy { levels: parse(v, "levels")?, repeats: v.get("repeats").and_then(Value::as_u64).unwrap_or(0) as u32 };
     policy.validate()?;
     let users = cx.db.active_user_ids(org).await?;

@@ -15,7 +15,7 @@ use tocsin_domain::validation::http_url;
 use tocsin_domain::webpush;
 use worker::Response;
 
-use super::auth::text;
+use super::auth::line;
 use super::{json, views, Cx};
 use crate::auth::Caller;
 use crate::crypto::{new_id, new_secret, open, seal};
@@ -64,7 +64,7 @@ pub async fn subscribe(cx: &mut Cx) -> ApiResult<Response> {
     })?;
     let ua = cx.header("User-Agent").unwrap_or_default();
     let device = match r.device.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
-        Some(d) => text("device", d, 80)?,
+        Some(d) => line("device", d, 80)?,
         None => tocsin_domain::notification::device_name(&ua, false),
     };
     org_keys(cx, &caller).await?;

@@ -9,7 +9,7 @@ use tocsin_domain::validation::{http_url, parse_json, FieldError, Fields};
 use tocsin_domain::vendors::integrations::endpoints;
 use worker::Response;
 
-use super::auth::text;
+use super::auth::line;
 use super::{json, views, Cx};
 use crate::crypto::{new_id, new_integration_key};
 use crate::db::{is_unique_violation, ServiceFields, ServiceRow};
@@ -56,7 +56,7 @@ pub fn secret_place(service_id: &str) -> String {
 fn settings(body: &Value, current: Option<&ServiceRow>, id: &str) -> ApiResult<Settings> {
     let f = Fields::new(body)?;
     let keep = |key: &str| current.filter(|_| body.get(key).is_none());
-    let name = match (f.opt_str("name", 100)?, keep("name")) {
+    let name = match (f.opt_line("name", 100)?, keep("name")) {
         (Some(n), _) => n,
         (None, Some(c)) => c.name.clone(),
         (None, None) => return Err(ApiError::field("name", "is required")),
@@ -139,7 +139,7 @@ fn settings(body: &Value, current: Option<&ServiceRow>, id: &str) -> ApiResult<S
         (None, Some(c)) => c.team_id.clone(),
         (None, None) => None,
     };
-    Ok(Settings { name: text("name", &name, 100)?, description, runbook_url, grouping, auto_resolve, webhook_secret, unack_timeout_minutes, allowed_senders, expertise, team_id })
+    Ok(Settings { name: line("name", &name, 100)?, description, runbook_url, grouping, auto_resolve, webhook_secret, unack_timeout_minutes, allowed_senders, expertise, team_id })
 }
 
 /// A service's settings as the audit log keeps them (the secret only as set or not).

@@ -95,7 +95,7 @@ pub async fn put_page(cx: &mut Cx) -> ApiResult<Response> {
     caller.require(Permission::Administer)?;
     let v = cx.json_value().await?;
     let f = Fields::new(&v)?;
-    let name = f.req_str("name", 100)?;
+    let name = f.req_line("name", 100)?;
     let tz = time_zone("time_zone", f.opt_str("time_zone", 64)?)?;
     let url = f.opt_str("url", 300)?.map(|u| http_url("url", &u)).transpose()?;
     let audit = cx.audit(&caller, Action::StatusPageUpdated, None).after(serde_json::json!({"name": name, "time_zone": tz, "page_url": url}));
@@ -110,7 +110,7 @@ pub async fn create_group(cx: &mut Cx) -> ApiResult<Response> {
     caller.require(Permission::Administer)?;
     let v = cx.json_value().await?;
     let f = Fields::new(&v)?;
-    let name = f.req_str("name", 100)?;
+    let name = f.req_line("name", 100)?;
     let position = position(&v, 0)?;
     let id = new_id(cx.now);
     let audit = cx.audit(&caller, Action::StatusGroupCreated, Some(&id)).after(serde_json::json!({"name": name, "position": position}));
@@ -124,7 +124,7 @@ pub async fn create_component(cx: &mut Cx) -> ApiResult<Response> {
     caller.require(Permission::Administer)?;
     let v = cx.json_value().await?;
     let f = Fields::new(&v)?;
-    let name = f.req_str("name", 100)?;
+    let name = f.req_line("name", 100)?;
     let description = f.opt_str("description", 500)?.unwrap_or_default();
     let group_id = f.opt_str("group_id", 64)?;
     if let Some(g) = &group_id {
@@ -154,7 +154,7 @@ pub async fn patch_component(cx: &mut Cx, id: &str) -> ApiResult<Response> {
     let structural = ["name", "description", "group_id", "position", "service_ids"].iter().any(|k| v.get(*k).is_some());
     if structural {
         caller.require(Permission::Administer)?;
-        let name = f.opt_str("name", 100)?.unwrap_or(current.name.clone());
+        let name = f.opt_line("name", 100)?.unwrap_or(current.name.clone());
         let description = if v.get("description").is_some() { f.opt_str("description", 500)?.unwrap_or_default() } else { current.description.clone() };
         let group_id = if v.get("group_id").is_some() { f.opt_str("group_id", 64)? } else { current.group_id.clone() };
         if let Some(g) = &group_id {
@@ -199,7 +199,7 @@ pub async fn publish_incident(cx: &mut Cx) -> ApiResult<Response> {
     caller.require(Permission::Respond)?;
     let v = cx.json_value().await?;
     let f = Fields::new(&v)?;
-    let name = f.req_str("name", 255)?;
+    let name = f.req_line("name", 255)?;
     let body_text = f.req_str("body", 10_000)?;
     let status = parse_enum::<UpdateStatus>(&f, "status")?.unwrap_or(UpdateStatus::Investigating);
     let impact = parse_enum::<Impact>(&f, "impact")?.unwrap_or(Impact::Minor);
@@ -242,7 +242,7 @@ pub async fn post_incident_update(cx: &mut Cx, id: &str) -> ApiResult<Response> 
     if let Some(impact) = parse_enum::<Impact>(&f, "impact")? {
         row.impact = impact.as_str().into();
     }
-    if let Some(name) = f.opt_str("name", 255)? {
+    if let Some(name) = f.opt_line("name", 255)? {
         row.name = name;
     }
     // Resolving sets the affected components back to operational unless told otherwise.
@@ -267,7 +267,7 @@ pub async fn schedule_maintenance(cx: &mut Cx) -> ApiResult<Response> {
     caller.require(Permission::Respond)?;
     let v = cx.json_value().await?;
     let f = Fields::new(&v)?;
-    let name = f.req_str("name", 255)?;
+    let name = f.req_line("name", 255)?;
     let body_text = f.opt_str("body", 10_000)?.unwrap_or_else(|| maintenance_transition_text(MaintenanceStatus::Scheduled).into());
     let (from, until) = (time_field(&f, "scheduled_for")?, time_field(&f, "scheduled_until")?);
     if until <= from {

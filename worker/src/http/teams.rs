@@ -11,7 +11,7 @@ use tocsin_domain::auth::Permission;
 use tocsin_domain::ids::UserId;
 use worker::Response;
 
-use super::auth::text;
+use super::auth::{line, text};
 use super::{json, views, Cx};
 use crate::crypto::new_id;
 use crate::db::{is_unique_violation, Db, MemberRow, TeamRow};
@@ -63,7 +63,7 @@ pub async fn create(cx: &mut Cx) -> ApiResult<Response> {
     let caller = cx.caller().await?;
     caller.require(Permission::Administer)?;
     let r: CreateTeamRequest = cx.json().await?;
-    let name = text("name", &r.name, 100)?;
+    let name = line("name", &r.name, 100)?;
     let description = description(r.description.as_deref())?;
     let id = new_id(cx.now);
     let audit = cx.audit(&caller, Action::TeamCreated, Some(&id)).after(json!({"name": name, "description": description}));
@@ -76,7 +76,7 @@ pub async fn patch(cx: &mut Cx, id: &str) -> ApiResult<Response> {
     caller.require(Permission::Administer)?;
     let r: PatchTeamRequest = cx.json().await?;
     let current = cx.db.team(caller.org_id(), id).await?.ok_or(ApiError::NotFound("team"))?;
-    let name = r.name.as_deref().map(|n| text("name", n, 100)).transpose()?.unwrap_or_else(|| current.name.clone());
+    let name = r.name.as_deref().map(|n| line("name", n, 100)).transpose()?.unwrap_or_else(|| current.name.clone());
     let description = match r.description.as_deref() {
         Some(d) => description(Some(d))?,
         None => current.description.clone(),

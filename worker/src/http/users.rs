@@ -10,7 +10,7 @@ use tocsin_domain::ids::TokenId;
 use tocsin_domain::validation::email;
 use worker::Response;
 
-use super::auth::text;
+use super::auth::line;
 use super::{json, views, Cx};
 use crate::crypto::{hash_password, new_id, new_secret, sha256_hex};
 use crate::db::{is_unique_violation, NewUser};
@@ -23,7 +23,7 @@ pub async fn create(cx: &mut Cx) -> ApiResult<Response> {
     caller.require(Permission::Administer)?;
     let r: CreateUserRequest = cx.json().await?;
     let email = email("email", &r.email)?;
-    let name = text("name", &r.name, 100)?;
+    let name = line("name", &r.name, 100)?;
     let password_hash = match r.password.as_deref() {
         Some(pw) => {
             check_password(pw)?;
@@ -66,8 +66,13 @@ pub async fn create(cx: &mut Cx) -> ApiResult<Response> {
 
 pub async fn create_token(cx: &mut Cx) -> ApiResult<Response> {
     let caller = cx.caller().await?;
+    // A token made by a token could outlive the one that made it (its expiry, its revocation):
+    // a leaked CI token must not be able to mint a lasting one. A signed-in person makes tokens.
+    if caller.token.is_some() {
+        return Err(ApiError::Forbidden("an API token cannot create API tokens: sign in to create one"));
+    }
     let r: CreateTokenRequest = cx.json().await?;
-    let name = text("name", &r.name, 100)?;
+    let name = line("name", &r.name, 100)?;
     let role = r.role.unwrap_or(caller.role);
     if !caller.role.may_grant(role) {
         return Err(ApiError::Forbidden("a token cannot have more power than the role that creates it"));
@@ -155,7 +160,7 @@ pub async fn patch(cx: &mut Cx, id: &str) -> ApiResult<Response> {
     // `me` stands for the caller.
     let id = if id == "me" { caller.user.id.clone() } else { id.to_string() };
     let id = id.as_str();
-    let name = r.name.as_deref().map(|n| text("name", n, 100)).transpose()?;
+    let name = r.name.as_deref().map(|n| line("name", n, 100)).transpose()?;
     let target = cx.db.user_by_id(caller.org_id(), id).await?.ok_or(ApiError::NotFound("user"))?;
     let current: Role = target.role.parse()?;
     let t = Target { role: current, deactivated: target.deactivated_at.is_some(), is_caller: target.id == caller.user.id, can_log_in: target.password_hash.is_some() };
