@@ -82,6 +82,9 @@ pub fn edit(now: &Editable, e: &IncidentEdit) -> Result<(Editable, Vec<Change>),
         if t.is_empty() || t.chars().count() > MAX_TITLE {
             return Err(("title", format!("must be 1 to {MAX_TITLE} characters")));
         }
+        if t.chars().any(crate::validation::not_in_a_line) {
+            return Err(("title", "must be one line, without control characters".into()));
+        }
         if t != now.title {
             next.title = t.to_string();
             changes.push(Change::Title { to: t.to_string() });
@@ -141,6 +144,7 @@ mod tests {
         let bad = |e: IncidentEdit| edit(&now(), &e).unwrap_err().0;
         assert_eq!(bad(IncidentEdit { title: Some("  ".into()), ..Default::default() }), "title");
         assert_eq!(bad(IncidentEdit { title: Some("x".repeat(256)), ..Default::default() }), "title");
+        assert_eq!(bad(IncidentEdit { title: Some("Checkout\rdown".into()), ..Default::default() }), "title");
         assert_eq!(bad(IncidentEdit { summary: Some("x".repeat(4001)), ..Default::default() }), "summary");
         assert_eq!(bad(IncidentEdit { severity: Some(Severity::Sev1), ..Default::default() }), "reason");
         assert_eq!(bad(IncidentEdit { severity: Some(Severity::Sev1), reason: Some(" ".into()), ..Default::default() }), "reason");

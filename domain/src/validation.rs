@@ -86,6 +86,12 @@ pub fn parse_json(body: &[u8]) -> Result<Value, FieldError> {
     serde_json::from_slice(body).map_err(|e| FieldError::new("body", format!("is not valid JSON: {e}")))
 }
 
+/// A character a one-line text may not hold: a control character (line breaks included) or a
+/// Unicode line or paragraph separator.
+pub fn not_in_a_line(c: char) -> bool {
+    c.is_control() || c == '\u{2028}' || c == '\u{2029}'
+}
+
 /// A one-line text (a name, a title): trimmed, required, at most `max_chars`, and without control
 /// characters or line separators — a name is written into calendar feeds, headers of messages and
 /// one-line views, where a line break would start something else.
@@ -95,7 +101,7 @@ pub fn one_line(field: &str, raw: &str, max_chars: usize) -> Result<String, Fiel
         Err(FieldError::new(field, "is required"))
     } else if v.chars().count() > max_chars {
         Err(FieldError::new(field, format!("must be at most {max_chars} characters")))
-    } else if v.chars().any(|c| c.is_control() || c == '\u{2028}' || c == '\u{2029}') {
+    } else if v.chars().any(not_in_a_line) {
         Err(FieldError::new(field, "must be one line, without control characters"))
     } else {
         Ok(v.to_string())
@@ -105,7 +111,7 @@ pub fn one_line(field: &str, raw: &str, max_chars: usize) -> Result<String, Fiel
 /// A name as another system gave it, made one line: control characters and line separators
 /// become spaces, and it is cut to `max_chars`.
 pub fn one_line_lossy(raw: &str, max_chars: usize) -> String {
-    raw.chars().map(|c| if c.is_control() || c == '\u{2028}' || c == '\u{2029}' { ' ' } else { c }).take(max_chars).collect::<String>().trim().to_string()
+    raw.chars().map(|c| if not_in_a_line(c) { ' ' } else { c }).take(max_chars).collect::<String>().trim().to_string()
 }
 
 /// A plausible e-mail address: one `@`, something on each side, a dot in the domain, no spaces.

@@ -283,8 +283,9 @@ pub fn routes() -> Vec<Op> {
         get("/api/schedules/{id}/timeline", Observer, "Each layer's turns and the final rota")
             .query::<u32>("days", "1–60 (default 14)")
             .ok::<ScheduleTimeline>(200),
-        post("/api/schedules/{id}/calendar-feed", Observer, "A calendar subscription for a schedule (token shown once)").ok::<CalendarFeed>(201),
-        post("/api/users/me/calendar-feed", Observer, "A calendar subscription for one's own shifts (token shown once)").ok::<CalendarFeed>(201),
+        post("/api/schedules/{id}/calendar-feed", Observer, "A calendar subscription for a schedule (token shown once); by a person signed in (an API token gets 403)").ok::<CalendarFeed>(201),
+        post("/api/users/me/calendar-feed", Observer, "A calendar subscription for one's own shifts (token shown once); by a person signed in (an API token gets 403)").ok::<CalendarFeed>(201),
+        get("/api/calendar-feeds", Observer, "Live calendar feeds one may revoke: those one made and one's own (admins: all); never their links").ok::<CalendarFeedList>(200),
         delete("/api/calendar-feeds/{id}", Observer, "Revoke a calendar feed (its maker, the person it is for, or an admin)").no_content(),
         get("/api/schedules/{id}/calendar.ics", Anyone, "A schedule's shifts as iCalendar (the feed's token is the credential)")
             .query::<String>("token", "The feed's token, from its URL")
@@ -305,7 +306,7 @@ pub fn routes() -> Vec<Op> {
         // ---- Paging ----
         get("/api/push/vapid-public-key", Observer, "The VAPID public key for pushManager.subscribe").ok::<VapidPublicKey>(200),
         get("/api/push/subscriptions", Observer, "One's own push devices").ok::<PushDeviceList>(200),
-        post("/api/push/subscriptions", Observer, "Register a push device (200 when it was known)").body::<PushSubscriptionRequest>()
+        post("/api/push/subscriptions", Observer, "Register a push device (200 when it was known); by a person signed in (an API token gets 403)").body::<PushSubscriptionRequest>()
             .ok::<PushDevice>(201)
             .ok::<PushDevice>(200)
             .links(&["post_api_push_subscriptions_id_test", "delete_api_push_subscriptions_id"], "id", "$response.body#/id"),
@@ -317,7 +318,7 @@ pub fn routes() -> Vec<Op> {
             .body::<ActionRequest>()
             .ok::<ActionDone>(200),
         get("/api/users/me/contact-preferences", Observer, "How one is paged").ok::<ContactPreferences>(200),
-        put("/api/users/me/contact-preferences", Observer, "Set how one is paged (a new generic webhook's signing secret is shown once)")
+        put("/api/users/me/contact-preferences", Observer, "Set how one is paged (a new generic webhook's signing secret is shown once); a new webhook address only by a person signed in (an API token gets 403)")
             .body::<ContactPreferences>()
             .ok::<ContactPreferences>(200),
         get("/api/webhook-destinations", Admin, "Chat and webhook destinations").ok::<DestinationList>(200),

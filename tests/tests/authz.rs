@@ -550,10 +550,12 @@ fn write_rows() -> Vec<Row> {
             let id = w.admin_ok("POST", "/api/escalation-policies", w.policy_body(&w.p.pat, 1))["id"].as_str().unwrap().to_string();
             Attempt::new(format!("/api/escalation-policies/{id}")).probe(w.admin(), "/api/escalation-policies", format!("/escalation_policies {id}"), has_item)
         }),
-        row("POST", "/api/schedules/{id}/calendar-feed", "subscribe to a schedule", any_user(201), |w, _| {
+        signed_in_only(row("POST", "/api/schedules/{id}/calendar-feed", "subscribe to a schedule", any_user(201), |w, _| {
             Attempt::new(format!("/api/schedules/{}/calendar-feed", w.schedule)).json(json!({}))
-        }),
-        row("POST", "/api/users/me/calendar-feed", "subscribe to one's own shifts", any_user(201), |_, _| Attempt::new("/api/users/me/calendar-feed").json(json!({}))),
+        })),
+        signed_in_only(row("POST", "/api/users/me/calendar-feed", "subscribe to one's own shifts", any_user(201), |_, _| {
+            Attempt::new("/api/users/me/calendar-feed").json(json!({}))
+        })),
         row("DELETE", "/api/calendar-feeds/{id}", "one's own personal feed", any_user(204), |w, c| w.feed_attempt(c.owner(w.p), None)),
         row("DELETE", "/api/calendar-feeds/{id}", "a schedule feed one made", any_user(204), |w, c| w.feed_attempt(c.owner(w.p), Some(&w.schedule))),
         row("DELETE", "/api/calendar-feeds/{id}", "someone else's personal feed", [401, 403, 403, 204], |w, c| w.feed_attempt(c.someone_else(w.p), None)),
@@ -561,9 +563,10 @@ fn write_rows() -> Vec<Row> {
             w.feed_attempt(c.someone_else(w.p), Some(&w.schedule))
         }),
         // ---- paging: devices, the notification's action, contact preferences
-        row("POST", "/api/push/subscriptions", "a new device", any_user(201), |w, _| {
-            Attempt::new("/api/push/subscriptions").json(TestSubscription::new(&w.c.rx, "authz").json("Authz phone"))
-        }),
+        signed_in_only(row("POST", "/api/push/subscriptions", "a new device", any_user(201), |w, c| {
+            let owner = c.owner(w.p).auth();
+            Attempt::new("/api/push/subscriptions").json(TestSubscription::new(&w.c.rx, "authz").json("Authz phone")).probe(owner, "/api/push/subscriptions", "/devices", count)
+        })),
         row("DELETE", "/api/push/subscriptions/{id}", "one's own device", any_user(204), |w, c| w.device_attempt(c.owner(w.p), "DELETE", "")),
         row("DELETE", "/api/push/subscriptions/{id}", "someone else's device", [401, 404, 404, 404], |w, c| {
             w.device_attempt(c.someone_else(w.p), "DELETE", "")
@@ -589,6 +592,12 @@ fn write_rows() -> Vec<Row> {
                 .json(json!({"push": true, "repeat": {"every_minutes": every, "min_severity": "SEV1"}}))
                 .probe(owner, "/api/users/me/contact-preferences", "", at)
         }),
+        signed_in_only(row("PUT", "/api/users/me/contact-preferences", "a new personal webhook address", any_user(200), |w, c| {
+            let owner = c.owner(w.p).auth();
+            Attempt::new("/api/users/me/contact-preferences")
+                .json(json!({"push": true, "webhook": {"kind": "generic", "url": w.c.rx.url(&format!("/personal/{}", unique("hook")))}}))
+                .probe(owner, "/api/users/me/contact-preferences", "/webhook", at)
+        })),
         // ---- outbound webhook destinations
         row("POST", "/api/webhook-destinations", "create", admin_only(201), |w, _| Attempt::new("/api/webhook-destinations").json(w.destination_body())),
         row("PUT", "/api/webhook-destinations/{id}", "replace", admin_only(200), |w, _| {
@@ -812,6 +821,7 @@ fn read_rows() -> Vec<Row> {
         row("GET", "/api/push/deliveries", "one's own deliveries", any_user(200), |_, _| Attempt::new("/api/push/deliveries")),
         row("GET", "/api/users/me/contact-preferences", "one's own", any_user(200), |_, _| Attempt::new("/api/users/me/contact-preferences")),
         row("GET", "/api/tokens", "one's own (an admin's: everyone's)", any_user(200), |_, _| Attempt::new("/api/tokens")),
+        row("GET", "/api/calendar-feeds", "one's own (an admin's: everyone's)", any_user(200), |_, _| Attempt::new("/api/calendar-feeds")),
         // ---- action items and ticket systems (issue 14)
         row("GET", "/api/action-items", "overdue ones", any_user(200), |_, _| Attempt::new("/api/action-items?filter=overdue")),
         row("GET", "/api/action-items/{id}", "", any_user(200), |w, _| {

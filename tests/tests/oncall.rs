@@ -301,6 +301,26 @@ fn calendars(c: &Ctx) {
     assert!(!events.is_empty(), "Ana is on call in Primary: {cal}");
     assert!(events.iter().all(|e| e["summary"].as_str().unwrap().contains("Ana")), "{cal}");
     assert_eq!(Api::new(&c.inst.base).get(&format!("/api/users/{}/oncall.ics?token=wrong", w.ana)).status, 404);
+    // Each person lists the feeds they may revoke (never their links); an admin lists them all.
+    let schedule_feed = w.admin.post(&format!("/api/schedules/{}/calendar-feed", w.schedule), json!({}));
+    assert_eq!(schedule_feed.status, 201, "{}", schedule_feed.text);
+    let (mine_id, theirs_id) = (mine.json["id"].as_str().unwrap(), schedule_feed.json["id"].as_str().unwrap());
+    let ids = |api: &Api| -> Vec<String> {
+        let r = api.get("/api/calendar-feeds");
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert!(!r.text.contains("token=") && !r.text.contains("tcf_"), "no link in the list: {}", r.text);
+        r.json["feeds"].as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap().to_string()).collect()
+    };
+    let all = w.admin.get("/api/calendar-feeds");
+    let feed = |id: &str| all.json["feeds"].as_array().unwrap().iter().find(|f| f["id"] == id).cloned().unwrap_or_else(|| panic!("{id} listed for the admin: {}", all.text));
+    assert_eq!((feed(mine_id)["kind"].as_str(), feed(mine_id)["subject_name"].as_str(), feed(mine_id)["subject_id"].as_str()), (Some("user"), Some("Ana"), Some(w.ana.as_str())));
+    assert_eq!((feed(theirs_id)["kind"].as_str(), feed(theirs_id)["subject_name"].as_str()), (Some("schedule"), Some("Primary")));
+    assert!(feed(theirs_id)["created_by"].is_string(), "{}", all.text);
+    assert!(!ids(&w.admin).contains(&id.to_string()), "a revoked feed is not listed");
+    assert_eq!(ids(&ana), vec![mine_id.to_string()], "Ana: her own feed only");
+    assert!(ids(&bo).is_empty(), "Bo made none and has no personal feed");
+    assert_eq!(ana.send("DELETE", &format!("/api/calendar-feeds/{mine_id}"), None, &[]).status, 204);
+    assert!(ids(&ana).is_empty() && !ids(&w.admin).contains(&mine_id.to_string()), "revoked: listed no more");
 }
 
 /// A second service on the world's policy, with `settings`.

@@ -63,6 +63,17 @@ impl Caller {
         &self.user.org_id
     }
 
+    /// Refuses a request made with an API token (403 saying `why`). What would outlive the
+    /// token — another token, a device or a personal webhook that receives pages with their
+    /// acknowledge links, a calendar feed — is made by a person signed in, so a leaked token
+    /// cannot leave one behind that its expiry or revocation does not end.
+    pub fn require_signed_in(&self, why: &'static str) -> ApiResult<()> {
+        match self.token {
+            Some(_) => Err(ApiError::Forbidden(why)),
+            None => Ok(()),
+        }
+    }
+
     pub fn require(&self, needed: Permission) -> ApiResult<()> {
         if allows(self.role, needed) {
             Ok(())
@@ -118,6 +129,12 @@ pub async fn caller(req: &Request, db: &Db, now: i64, idle_ms: i64) -> ApiResult
     let token_role: Role = row.acting_role.parse()?;
     let token = row.cred_id.zip(row.cred_name);
     Ok(Caller { role: user_role.min(token_role), user: row.user, token, credential })
+}
+
+/// How long a session may go unused: `SESSION_IDLE_HOURS` (a positive number of hours) or the
+/// default. Requests and live sockets read it the same way.
+pub fn session_idle_ms(var: Option<String>) -> i64 {
+    var.and_then(|h| h.parse::<i64>().ok()).filter(|h| *h > 0).unwrap_or(tocsin_domain::auth::DEFAULT_SESSION_IDLE_HOURS) * 3_600_000
 }
 
 pub fn session_cookie(value: &str, secure: bool, max_age_secs: i64) -> String {

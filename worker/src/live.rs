@@ -44,22 +44,23 @@ struct Seen {
 }
 
 /// The sockets among `sockets` (with what each holds) whose credential still lets its person
-/// in; the others are closed with [`SIGNED_OUT`]. Nothing passes when D1 cannot say (logged):
-/// the rows wait for the next round rather than reach someone unchecked.
-pub async fn still_signed_in<T>(db: &Db, sockets: Vec<(WebSocket, T)>, credential: impl Fn(&T) -> Option<&Credential>) -> Vec<(WebSocket, T)> {
+/// in; the others are closed with [`SIGNED_OUT`]. `None` when D1 cannot say (logged): nothing is
+/// sent unchecked, and the caller keeps what it was to send for a later round.
+pub async fn still_signed_in<T>(env: &Env, db: &Db, sockets: Vec<(WebSocket, T)>, credential: impl Fn(&T) -> Option<&Credential>) -> Option<Vec<(WebSocket, T)>> {
     let creds: Vec<&Credential> = sockets.iter().filter_map(|(_, t)| credential(t)).collect();
-    let alive = match db.credentials_alive(&creds, worker::Date::now().as_millis() as i64).await {
+    let idle_ms = crate::auth::session_idle_ms(env.var("SESSION_IDLE_HOURS").ok().map(|v| v.to_string()));
+    let alive = match db.credentials_alive(&creds, worker::Date::now().as_millis() as i64, idle_ms).await {
         Ok(a) => a,
         Err(e) => {
             worker::console_error!("live: checking credentials: {e}");
-            return Vec::new();
+            return None;
         }
     };
     let (keep, close): (Vec<_>, Vec<_>) = sockets.into_iter().partition(|(_, t)| credential(t).is_some_and(|c| alive.contains(c)));
     for (ws, _) in close {
         let _ = ws.close(Some(SIGNED_OUT), Some("signed out"));
     }
-    keep
+    Some(keep)
 }
 
 #[durable_object]
@@ -90,12 +91,16 @@ impl IncidentLive {
                 Some(ws) => vec![ws],
                 None => self.state.get_websockets(),
             };
-            let sockets: Vec<(WebSocket, Seen)> = sockets.into_iter().filter_map(|ws| ws.deserialize_attachment::<Seen>().ok().flatten().map(|s| (ws, s))).collect();
+            let sockets: Vec<(WebSocket, Option<Credential>)> = sockets.into_iter().filter_map(|ws| ws.deserialize_attachment::<Seen>().ok().flatten().map(|s| (ws, s.credential))).collect();
+            // When D1 cannot say, nothing is sent: each socket's attachment still names the last
+            // row it had, so the next round (or its `{"after":N}`) sends the rest.
             let sockets = match self.db() {
-                Ok(db) if !sockets.is_empty() => still_signed_in(&db, sockets, |s| s.credential.as_ref()).await,
+                Ok(db) if !sockets.is_empty() => still_signed_in(&self.env, &db, sockets, Option::as_ref).await.unwrap_or_default(),
                 _ => Vec::new(),
             };
-            for (ws, seen) in sockets {
+            for (ws, _) in sockets {
+                // Read again after the check's await: an `{"after":N}` that came meanwhile counts.
+                let Ok(Some(seen)) = ws.deserialize_attachment::<Seen>() else { continue };
                 if let Err(e) = self.catch_up(&ws, seen).await {
                     worker::console_error!("live: {e}");
                 }

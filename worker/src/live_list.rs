@@ -56,7 +56,10 @@ impl OrgLive {
                 break;
             }
             if let Err(e) = self.send_round(org, &ids).await {
+                // Left for the next change to announce with its own (a failing D1 is not asked
+                // again and again here).
                 worker::console_error!("live list: {e}");
+                break;
             }
         }
         self.busy.set(false);
@@ -79,7 +82,11 @@ impl OrgLive {
             let w = ws.deserialize_attachment::<Watcher>().ok().flatten().unwrap_or_default();
             (ws, w)
         }).collect();
-        for (ws, _) in crate::live::still_signed_in(&db, sockets, |w| w.credential.as_ref()).await {
+        let Some(sockets) = crate::live::still_signed_in(&self.env, &db, sockets, |w| w.credential.as_ref()).await else {
+            self.pending.borrow_mut().extend(ids.iter().map(|i| i.to_string()));
+            return Err(worker::Error::RustError("the watchers' credentials could not be checked; kept for the next round".into()));
+        };
+        for (ws, _) in sockets {
             // A socket that is closing just misses it; it refetches when it reconnects.
             let _ = ws.send_with_str(&text);
         }

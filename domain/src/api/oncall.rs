@@ -123,6 +123,39 @@ pub struct CalendarFeed {
     pub url: String,
 }
 
+/// What a calendar feed shows: one schedule, or one person's shifts across schedules.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum FeedKind {
+    Schedule,
+    User,
+}
+
+/// A live calendar feed as `GET /api/calendar-feeds` lists it: never its link (the token in it
+/// is shown once, when the feed is made).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct CalendarFeedView {
+    pub id: String,
+    pub kind: FeedKind,
+    /// The schedule's or the person's id.
+    pub subject_id: String,
+    /// The schedule's or the person's name.
+    pub subject_name: String,
+    pub created_at: DateTime<Utc>,
+    /// Who made it; `None` for a feed made before makers were recorded (an admin revokes those).
+    pub created_by: Option<String>,
+}
+
+/// `GET /api/calendar-feeds`: the live feeds the caller may revoke — the ones they made and the
+/// one of their own shifts; an admin: every feed of the organisation.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct CalendarFeedList {
+    pub feeds: Vec<CalendarFeedView>,
+}
+
 /// Someone on call (in `GET /api/oncall` and a schedule's timeline). A deactivated person keeps
 /// their turns and stays named, but is never paged: their shifts are uncovered.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -293,7 +293,7 @@ pub fn read(body: &Value, now: DateTime<Utc>) -> Result<Export, FieldError> {
                 None
             }
         };
-        out.services.push(SourceService { id: i.id.clone(), name: i.name.chars().take(100).collect(), description: String::new(), policy, key: i.api_key.clone(), notes });
+        out.services.push(SourceService { id: i.id.clone(), name: crate::validation::one_line_lossy(&i.name, 100), description: String::new(), policy, key: i.api_key.clone(), notes });
     }
     for h in &heartbeats {
         let every = match (h.interval, h.interval_unit.as_deref()) {
@@ -430,7 +430,7 @@ fn schedule(s: &Schedule, now: DateTime<Utc>, user_id: &dyn Fn(&Recipient) -> Op
             None => notes.push(format!("override {label:?} is for a {} Tocsin does not import: left out", o.user.kind)),
         }
     }
-    Ok(SourceSchedule { id: s.id.clone(), name: s.name.chars().take(100).collect(), time_zone: tz, layers, overrides, notes })
+    Ok(SourceSchedule { id: s.id.clone(), name: crate::validation::one_line_lossy(&s.name, 100), time_zone: tz, layers, overrides, notes })
 }
 
 trait HourMin {
@@ -506,7 +506,7 @@ fn escalation(e: &Escalation, user_id: &dyn Fn(&Recipient) -> Option<String>) ->
     if repeat.is_some_and(|r| r.count > 9) {
         notes.push("it repeats more than 9 times; Tocsin repeats a policy at most 9 times".into());
     }
-    Ok(SourcePolicy { id: e.id.clone(), name: e.name.chars().take(100).collect(), policy: Policy { levels: levels.into_iter().map(|(_, l)| l).collect(), repeats }, notes })
+    Ok(SourcePolicy { id: e.id.clone(), name: crate::validation::one_line_lossy(&e.name, 100), policy: Policy { levels: levels.into_iter().map(|(_, l)| l).collect(), repeats }, notes })
 }
 
 #[cfg(test)]

@@ -210,7 +210,7 @@ pub fn read(body: &Value, now: DateTime<Utc>) -> Result<Export, FieldError> {
         if p.num_loops > 9 {
             notes.push(format!("it loops {} times; Tocsin repeats a policy at most 9 times", p.num_loops));
         }
-        out.policies.push(SourcePolicy { id: p.id, name: p.name.chars().take(100).collect(), policy: Policy { levels, repeats }, notes });
+        out.policies.push(SourcePolicy { id: p.id, name: crate::validation::one_line_lossy(&p.name, 100), policy: Policy { levels, repeats }, notes });
     }
     for s in services {
         let mut notes = Vec::new();
@@ -235,7 +235,7 @@ pub fn read(body: &Value, now: DateTime<Utc>) -> Result<Export, FieldError> {
         }
         out.services.push(SourceService {
             id: s.id,
-            name: s.name.chars().take(100).collect(),
+            name: crate::validation::one_line_lossy(&s.name, 100),
             description: s.description.unwrap_or_default().chars().take(2000).collect(),
             policy: s.escalation_policy.map(|p| p.id),
             key,
@@ -290,7 +290,7 @@ fn schedule(s: &Schedule, now: DateTime<Utc>) -> Result<SourceSchedule, String> 
             notes.push(format!("layer {:?} has nobody on it: left out", l.name));
             continue;
         }
-        layers.push(Layer { name: l.name.chars().take(100).collect(), participants: l.users.iter().map(|u| UserId(u.user.id.clone())).collect(), start, turn, restrictions });
+        layers.push(Layer { name: crate::validation::one_line_lossy(&l.name, 100), participants: l.users.iter().map(|u| UserId(u.user.id.clone())).collect(), start, turn, restrictions });
     }
     let overrides = match (&s.overrides, &s.overrides_subschedule) {
         (Some(list), _) => list.iter().collect::<Vec<_>>(),
@@ -302,7 +302,7 @@ fn schedule(s: &Schedule, now: DateTime<Utc>) -> Result<SourceSchedule, String> 
         .filter(|o| o.end.with_timezone(&Utc) > now && o.end > o.start)
         .map(|o| Override { user: UserId(o.user.id.clone()), start: o.start.with_timezone(&Utc), end: o.end.with_timezone(&Utc) })
         .collect();
-    Ok(SourceSchedule { id: s.id.clone(), name: s.name.chars().take(100).collect(), time_zone: tz, layers, overrides, notes })
+    Ok(SourceSchedule { id: s.id.clone(), name: crate::validation::one_line_lossy(&s.name, 100), time_zone: tz, layers, overrides, notes })
 }
 
 fn weekday(iso: u32) -> Weekday {

@@ -13,9 +13,11 @@ struct Watched {
 }
 
 #[derive(serde::Deserialize)]
-struct Alive {
+struct Held {
     kind: String,
     hash: String,
+    expires_at: Option<i64>,
+    last_seen: Option<i64>,
 }
 
 impl Db {
@@ -39,10 +41,12 @@ impl Db {
         Ok(rows.into_iter().map(|r| r.incident_id).collect())
     }
 
-    /// Which of these sessions and tokens still let their person in: not revoked or expired,
-    /// and the person not deactivated (one statement whatever their number). A live socket is
-    /// sent nothing more once its credential is not among them.
-    pub async fn credentials_alive(&self, creds: &[&Credential], now: i64) -> ApiResult<HashSet<Credential>> {
+    /// Which of these sessions and tokens still let their person in, by the same rules as a
+    /// request's (`tocsin_domain::auth::session_alive` with `idle_ms`, `token_alive`): not
+    /// revoked, not expired, a session not idle too long, the person not deactivated. One
+    /// statement whatever their number. A live socket is sent nothing more once its credential is
+    /// not among them.
+    pub async fn credentials_alive(&self, creds: &[&Credential], now: i64, idle_ms: i64) -> ApiResult<HashSet<Credential>> {
         let of = |session: bool| {
             let hashes: Vec<&str> = creds
                 .iter()
@@ -54,16 +58,25 @@ impl Db {
             serde_json::to_string(&hashes).unwrap_or_default()
         };
         let (sessions, tokens) = (of(true), of(false));
-        let rows: Vec<Alive> = self
+        let rows: Vec<Held> = self
             .all(
-                "SELECT 'session' AS kind, s.token_hash AS hash FROM sessions s JOIN users u ON u.id = s.user_id
-                  WHERE s.token_hash IN (SELECT value FROM json_each(?1)) AND s.revoked_at IS NULL AND s.expires_at > ?3 AND u.deactivated_at IS NULL
+                "SELECT 'session' AS kind, s.token_hash AS hash, s.expires_at, COALESCE(s.last_seen_at, s.created_at) AS last_seen
+                   FROM sessions s JOIN users u ON u.id = s.user_id
+                  WHERE s.token_hash IN (SELECT value FROM json_each(?1)) AND s.revoked_at IS NULL AND u.deactivated_at IS NULL
                  UNION ALL
-                 SELECT 'token', t.token_hash FROM api_tokens t JOIN users u ON u.id = t.user_id
-                  WHERE t.token_hash IN (SELECT value FROM json_each(?2)) AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > ?3) AND u.deactivated_at IS NULL",
-                args![sessions.as_str(), tokens.as_str(), now],
+                 SELECT 'token', t.token_hash, t.expires_at, NULL FROM api_tokens t JOIN users u ON u.id = t.user_id
+                  WHERE t.token_hash IN (SELECT value FROM json_each(?2)) AND t.revoked_at IS NULL AND u.deactivated_at IS NULL",
+                args![sessions.as_str(), tokens.as_str()],
             )
             .await?;
-        Ok(rows.into_iter().map(|r| if r.kind == "session" { Credential::Session(r.hash) } else { Credential::Token(r.hash) }).collect())
+        use tocsin_domain::auth::{session_alive, token_alive};
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| match r.kind.as_str() {
+                "session" if session_alive(r.expires_at.unwrap_or(0), r.last_seen.unwrap_or(0), idle_ms, false, now) => Some(Credential::Session(r.hash)),
+                "token" if token_alive(r.expires_at, now) => Some(Credential::Token(r.hash)),
+                _ => None,
+            })
+            .collect())
     }
 }

@@ -299,6 +299,21 @@ pub struct CalendarFeedRow {
     pub created_by: Option<String>,
 }
 
+/// A live feed as its list shows it (the subject's and the maker's names read with it).
+#[derive(Deserialize, Debug)]
+pub struct CalendarFeedListRow {
+    pub id: String,
+    pub kind: String,
+    pub subject_id: String,
+    #[serde(default)]
+    pub subject_name: Option<String>,
+    pub created_at: i64,
+    #[serde(default)]
+    pub created_by: Option<String>,
+    #[serde(default)]
+    pub created_by_name: Option<String>,
+}
+
 impl Db {
     #[allow(clippy::too_many_arguments)]
     pub async fn insert_calendar_feed(&self, id: &str, org_id: &str, kind: &str, subject: &str, token_hash: &str, created_by: &str, now: i64, audit: &super::Audit) -> ApiResult<()> {
@@ -313,6 +328,22 @@ impl Db {
 
     pub async fn calendar_feed(&self, token_hash: &str) -> ApiResult<Option<CalendarFeedRow>> {
         self.first("SELECT org_id, kind, subject_id, created_by FROM calendar_feeds WHERE token_hash = ? AND revoked_at IS NULL", args![token_hash]).await
+    }
+
+    /// The organisation's live feeds, newest first; with `only` (a person who is not an admin),
+    /// those they made and those of their own shifts.
+    pub async fn calendar_feeds(&self, org_id: &str, only: Option<&str>) -> ApiResult<Vec<CalendarFeedListRow>> {
+        self.all(
+            "SELECT f.id, f.kind, f.subject_id, COALESCE(sc.name, su.name) AS subject_name, f.created_at, f.created_by, mk.name AS created_by_name
+             FROM calendar_feeds f
+             LEFT JOIN schedules sc ON f.kind = 'schedule' AND sc.id = f.subject_id AND sc.org_id = f.org_id
+             LEFT JOIN users su ON f.kind = 'user' AND su.id = f.subject_id AND su.org_id = f.org_id
+             LEFT JOIN users mk ON mk.id = f.created_by AND mk.org_id = f.org_id
+             WHERE f.org_id = ?1 AND f.revoked_at IS NULL AND (?2 IS NULL OR f.created_by = ?2 OR (f.kind = 'user' AND f.subject_id = ?2))
+             ORDER BY f.created_at DESC LIMIT 1000",
+            args![org_id, only],
+        )
+        .await
     }
 
     /// A live feed by id (for deciding who may revoke it).

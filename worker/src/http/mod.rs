@@ -91,8 +91,7 @@ pub struct Cx {
 
 impl Cx {
     pub async fn caller(&self) -> ApiResult<Caller> {
-        let idle_hours = self.var("SESSION_IDLE_HOURS").and_then(|h| h.parse::<i64>().ok()).filter(|h| *h > 0).unwrap_or(tocsin_domain::auth::DEFAULT_SESSION_IDLE_HOURS);
-        caller(&self.req, &self.db, self.now, idle_hours * 3_600_000).await
+        caller(&self.req, &self.db, self.now, crate::auth::session_idle_ms(self.var("SESSION_IDLE_HOURS"))).await
     }
 
     /// Reads the body, refusing more than `limit` bytes: at once when `Content-Length` says so,
@@ -297,6 +296,7 @@ pub async fn handle(req: Req, db: Db, env: Env, now: i64) -> (Response, crate::e
         (["api", "schedules", id, "timeline"], Get) => oncall::timeline(&cx, id).await,
         (["api", "schedules", id, "calendar-feed"], Post) => oncall::create_calendar_feed(&cx, "schedule", Some(id)).await,
         (["api", "users", "me", "calendar-feed"], Post) => oncall::create_calendar_feed(&cx, "user", None).await,
+        (["api", "calendar-feeds"], Get) => oncall::list_calendar_feeds(&cx).await,
         (["api", "calendar-feeds", id], Delete) => oncall::revoke_calendar_feed(&cx, id).await,
         (["api", "schedules", id, "calendar.ics"], Get) => oncall::calendar(&cx, "schedule", id).await,
         (["api", "users", id, "oncall.ics"], Get) => oncall::calendar(&cx, "user", id).await,
@@ -409,7 +409,7 @@ pub async fn handle(req: Req, db: Db, env: Env, now: i64) -> (Response, crate::e
             | ["api", "teams"] | ["api", "teams", _] | ["api", "incidents", _, "responders" | "responder-suggestions"] | ["api", "incidents", _, "responders", _, "join" | "decline"]
             | ["api", "schedules" | "escalation-policies", _] | ["api", "schedules", _, "overrides", _] | ["api", "schedules" | "oncall" | "escalation-policies"]
             | ["api", "schedules", _, "overrides" | "calendar-feed" | "calendar.ics" | "timeline"] | ["api", "services", _, "escalation-policy"]
-            | ["api", "users", _, "calendar-feed" | "oncall.ics" | "deactivate"] | ["api", "users", _] | ["api", "audit"] | ["api", "calendar-feeds", _] | ["webhooks", _, _] | ["v2", "enqueue"] | ["v2", "change", "enqueue"]
+            | ["api", "users", _, "calendar-feed" | "oncall.ics" | "deactivate"] | ["api", "users", _] | ["api", "audit"] | ["api", "calendar-feeds"] | ["api", "calendar-feeds", _] | ["webhooks", _, _] | ["v2", "enqueue"] | ["v2", "change", "enqueue"]
             | ["v2", "alerts"] | ["v2", "alerts", _, _] | ["status"] | ["status", "history"] | ["status", "incidents", _]
             | ["history.atom" | "history.rss"] | ["api", "status"] | ["api", "status", "page" | "groups" | "components" | "incidents" | "maintenances"]
             | ["api", "status", "components", _] | ["api", "status", "incidents" | "maintenances", _, "updates"],

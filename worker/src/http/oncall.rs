@@ -190,6 +190,8 @@ const FEED_DAYS: i64 = 60;
 /// subscription URL (its token is shown once).
 pub async fn create_calendar_feed(cx: &Cx, kind: &str, subject: Option<&str>) -> ApiResult<Response> {
     let caller = cx.caller().await?;
+    // A feed's link works until it is revoked, whatever becomes of a token.
+    caller.require_signed_in("an API token cannot create a calendar feed: sign in to create one")?;
     let subject = match (kind, subject) {
         ("schedule", Some(id)) => {
             if !cx.db.schedules(caller.org_id()).await?.iter().any(|s| s.id == id) {
@@ -208,6 +210,32 @@ pub async fn create_calendar_feed(cx: &Cx, kind: &str, subject: Option<&str>) ->
         _ => format!("/api/users/{subject}/oncall.ics"),
     };
     json(201, &json!({"id": id, "url": format!("{}{path}?token={secret}", cx.origin())}))
+}
+
+/// `GET /api/calendar-feeds`: the live feeds the caller may revoke (the domain's rule for
+/// revoking decides which are listed), without their links.
+pub async fn list_calendar_feeds(cx: &Cx) -> ApiResult<Response> {
+    use tocsin_domain::api::oncall::{CalendarFeedList, CalendarFeedView, FeedKind};
+    let caller = cx.caller().await?;
+    let feeds = cx
+        .db
+        .calendar_feeds(caller.org_id(), (caller.role != tocsin_domain::auth::Role::Admin).then_some(caller.user.id.as_str()))
+        .await?
+        .into_iter()
+        .filter(|f| {
+            let personal = (f.kind == "user").then_some(f.subject_id.as_str());
+            tocsin_domain::auth::may_revoke_feed(caller.role, &caller.user.id, f.created_by.as_deref(), personal)
+        })
+        .map(|f| CalendarFeedView {
+            kind: if f.kind == "user" { FeedKind::User } else { FeedKind::Schedule },
+            subject_name: f.subject_name.unwrap_or_default(),
+            created_at: views::time(f.created_at),
+            created_by: f.created_by_name,
+            id: f.id,
+            subject_id: f.subject_id,
+        })
+        .collect();
+    json(200, &CalendarFeedList { feeds })
 }
 
 /// Revoking a feed: whoever made it, the person whose own feed it is, or an admin.

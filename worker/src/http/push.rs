@@ -48,6 +48,8 @@ fn device_view(s: &SubscriptionRow) -> PushDevice {
 
 pub async fn subscribe(cx: &mut Cx) -> ApiResult<Response> {
     let caller = cx.caller().await?;
+    // A device receives every page with its acknowledge link, whatever becomes of a token.
+    caller.require_signed_in("an API token cannot add a device: the app adds one for a person signed in")?;
     let r: PushSubscriptionRequest = cx.json().await?;
     let endpoint = r.endpoint.trim();
     // Push services speak https; plain http only to this machine (a local push service).
@@ -199,6 +201,11 @@ pub async fn put_preferences(cx: &mut Cx) -> ApiResult<Response> {
     let webhook = match &r.webhook {
         None => None,
         Some(w) => {
+            // A new address receives every page with its acknowledge link, whatever becomes of
+            // a token: set by a person signed in (a token may keep the one there).
+            if w.url.is_some() {
+                caller.require_signed_in("an API token cannot set a personal webhook's address: sign in to set it")?;
+            }
             // Stored sealed; an absent URL keeps the stored one.
             let me = &caller.user.id;
             let url = match (&w.url, old.as_ref().and_then(|o| o.webhook_url.clone())) {

@@ -187,7 +187,9 @@ async fn send(req: &TicketRequest) -> (Option<u16>, String) {
         }
     }
     let mut init = worker::RequestInit::new();
-    init.with_method(worker::Method::Post).with_headers(h).with_body(Some(wasm_bindgen::JsValue::from_str(&req.body)));
+    // Never redirected: the request carries the tracker's credentials, and the place a redirect
+    // names was never checked; a 3xx is the tracker's answer (an error).
+    init.with_method(worker::Method::Post).with_headers(h).with_body(Some(wasm_bindgen::JsValue::from_str(&req.body))).with_redirect(worker::RequestRedirect::Manual);
     let Ok(request) = worker::Request::new_with_init(&req.url, &init) else { return (None, String::new()) };
     let controller = worker::AbortController::default();
     let signal = controller.signal();

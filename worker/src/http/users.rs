@@ -66,11 +66,8 @@ pub async fn create(cx: &mut Cx) -> ApiResult<Response> {
 
 pub async fn create_token(cx: &mut Cx) -> ApiResult<Response> {
     let caller = cx.caller().await?;
-    // A token made by a token could outlive the one that made it (its expiry, its revocation):
-    // a leaked CI token must not be able to mint a lasting one. A signed-in person makes tokens.
-    if caller.token.is_some() {
-        return Err(ApiError::Forbidden("an API token cannot create API tokens: sign in to create one"));
-    }
+    // A token made by a token could outlive the one that made it (its expiry, its revocation).
+    caller.require_signed_in("an API token cannot create API tokens: sign in to create one")?;
     let r: CreateTokenRequest = cx.json().await?;
     let name = line("name", &r.name, 100)?;
     let role = r.role.unwrap_or(caller.role);
