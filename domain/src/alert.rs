@@ -67,6 +67,14 @@ mod retention_tests {
     }
 }
 
+/// Days the first answer to a numbered delivery (Sentry's `Request-ID`) is kept for its retries,
+/// unless `RETRY_ANSWER_RETENTION_DAYS` says otherwise: a sender retries within minutes or
+/// hours, so a week is ample; after it the row is forgotten (bounded storage).
+pub const DEFAULT_RETRY_ANSWER_RETENTION_DAYS: i64 = 7;
+
+/// Kept retry answers forgotten per cron tick (bounded work; a backlog clears over ticks).
+pub const RETRY_ANSWER_SWEEP: i64 = 5_000;
+
 /// Event-log rows deleted per service per cron tick (bounded work; a backlog clears over ticks).
 pub const EVENT_LOG_SWEEP_PER_SERVICE: i64 = 2_000;
 pub const MAX_SUMMARY_CHARS: usize = 1024;

@@ -474,6 +474,10 @@ fn cron_sweep(c: &Ctx) {
                    ORDER BY received_at LIMIT ?3)",
     );
     c.no_big_scan("the event log retention", &bind(&event_log, &["'svc'", NOW, "2000"]));
+    // Db::clear_old_retry_answers (the kept answers to numbered deliveries), oldest first.
+    let answers = copied(INGEST_RS, "ingest.rs", "DELETE FROM deliveries WHERE rowid IN (SELECT rowid FROM deliveries WHERE created_at < ?1 ORDER BY created_at LIMIT ?2)");
+    let p = c.no_big_scan("the retry answer retention", &bind(&answers, &[NOW, "5000"]));
+    assert!(p.iter().any(|d| d.contains("deliveries_created")), "{p:?}");
 }
 
 /// The checker itself: a query that does scan a big table is caught (so a pass means something).

@@ -516,6 +516,23 @@ fn raw_retention(c: &Ctx) {
     assert_eq!(left["result"], "deduplicated", "the newest stays: {left}");
     let alert = c.inst.d1(&format!("SELECT event_count FROM alerts WHERE service_id = '{sid}'"));
     assert_eq!(alert[0]["event_count"], 2, "the alert still counts both: {alert:?}");
+    // The first answer kept for a numbered delivery (Sentry's Request-ID: a retry gets it
+    // again) is forgotten after a week, so the table does not grow for ever.
+    let sentry = std::fs::read_to_string(tocsin_tests::instance::root().join("tests/fixtures/sentry_event_alert.json")).unwrap();
+    let send = || {
+        let headers = [("Content-Type", "application/json"), ("Sentry-Hook-Resource", "event_alert"), ("Request-ID", "retention-1")];
+        Api::new(&c.inst.base).send("POST", &format!("/webhooks/sentry/{key}"), Some(sentry.clone().into_bytes()), &headers)
+    };
+    let first = send();
+    assert_eq!(first.status, 202, "{}", first.text);
+    let sent = tocsin_tests::now_ms();
+    let kept = |c: &Ctx| c.inst.d1(&format!("SELECT COUNT(*) AS n FROM deliveries WHERE service_id = '{sid}'"))[0]["n"].as_i64().unwrap();
+    assert_eq!(kept(c), 1);
+    assert_eq!(send().text, first.text, "a retry gets the first answer");
+    tocsin_tests::cron(&c.inst.base, sent + 6 * 86_400_000);
+    assert_eq!(kept(c), 1, "6 days on: still kept");
+    tocsin_tests::cron(&c.inst.base, sent + 7 * 86_400_000 + 60_000);
+    assert_eq!(kept(c), 0, "a week on: forgotten");
 }
 
 fn chunked_body_capped(c: &Ctx) {

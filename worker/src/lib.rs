@@ -135,6 +135,11 @@ async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     if let Err(e) = db.clear_old_event_log(event_log_cutoff, tocsin_domain::alert::EVENT_LOG_SWEEP_PER_SERVICE).await {
         worker::console_error!("scheduled: event log retention sweep failed: {e}");
     }
+    // The first answers kept for senders' retries (Sentry's Request-ID), after a week.
+    let answers = cutoff("RETRY_ANSWER_RETENTION_DAYS", tocsin_domain::alert::DEFAULT_RETRY_ANSWER_RETENTION_DAYS);
+    if let Err(e) = db.clear_old_retry_answers(answers, tocsin_domain::alert::RETRY_ANSWER_SWEEP).await {
+        worker::console_error!("scheduled: retry answer retention sweep failed: {e}");
+    }
     // Retries, repeats and anything a request's own run left behind.
     deliver::pump(&db, app_url(&env), || now, None, Some(&env)).await;
 }

@@ -473,6 +473,16 @@ impl Db {
         Ok(deleted)
     }
 
+    /// Forgets the answers kept for senders' retries (`deliveries`) recorded before `cutoff`, at
+    /// most `limit` a call, oldest first (read from the `created_at` index). Returns how many.
+    pub async fn clear_old_retry_answers(&self, cutoff: i64, limit: i64) -> ApiResult<usize> {
+        self.run(
+            "DELETE FROM deliveries WHERE rowid IN (SELECT rowid FROM deliveries WHERE created_at < ?1 ORDER BY created_at LIMIT ?2)",
+            args![cutoff, limit],
+        )
+        .await
+    }
+
     pub async fn sns_subscriptions(&self, service_id: &str) -> ApiResult<Vec<SnsSubscriptionRow>> {
         self.all(
             "SELECT topic_arn, subscribe_url, status, updated_at FROM sns_subscriptions WHERE service_id = ? ORDER BY updated_at DESC",
