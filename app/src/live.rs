@@ -1,6 +1,8 @@
 //! The live record in the app: a WebSocket to `/api/incidents/{id}/live` that hands the page
 //! every new timeline row, reconnecting with the last sequence number it saw (the server then
-//! sends exactly what was missed). The page keeps a slow refresh as a safety net.
+//! sends exactly what was missed). The page keeps a slow refresh as a safety net. A socket the
+//! server closes because its session ended (`SIGNED_OUT`: a logout elsewhere, "log out
+//! everywhere", a password change, a deactivation) is not reopened: the app shows the login screen.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -9,7 +11,9 @@ use leptos::prelude::*;
 use tocsin_domain::api::TimelineEntry;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
-use web_sys::{MessageEvent, WebSocket};
+use web_sys::{CloseEvent, MessageEvent, WebSocket};
+
+use crate::state::Session;
 
 /// What the page says about the connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,7 +65,7 @@ pub fn watch(id: String, rows: impl Fn(Vec<TimelineEntry>) + 'static) -> RwSigna
     let state = RwSignal::new(Live::Connecting);
     let w = Rc::new(Watch { socket: RefCell::new(None), last_seq: Cell::new(0), stopped: Cell::new(false), retries: Cell::new(0), was_lost: Cell::new(false) });
     let changed: Rc<dyn Fn(Vec<TimelineEntry>)> = Rc::new(rows);
-    connect(w.clone(), id, state, changed);
+    connect(w.clone(), id, state, crate::state::session(), changed);
     stop_when_the_page_goes(w, |w| {
         w.stopped.set(true);
         w.socket.borrow_mut().take()
@@ -69,7 +73,7 @@ pub fn watch(id: String, rows: impl Fn(Vec<TimelineEntry>) + 'static) -> RwSigna
     state
 }
 
-fn connect(w: Rc<Watch>, id: String, state: RwSignal<Live>, changed: Rc<dyn Fn(Vec<TimelineEntry>)>) {
+fn connect(w: Rc<Watch>, id: String, state: RwSignal<Live>, session: RwSignal<Session>, changed: Rc<dyn Fn(Vec<TimelineEntry>)>) {
     if w.stopped.get() {
         return;
     }
@@ -112,8 +116,12 @@ fn connect(w: Rc<Watch>, id: String, state: RwSignal<Live>, changed: Rc<dyn Fn(V
     socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     on_message.forget();
     let w_close = w.clone();
-    let on_close = Closure::<dyn FnMut()>::new(move || {
+    let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |e: CloseEvent| {
         if w_close.stopped.get() {
+            return;
+        }
+        if signed_out(&e, session) {
+            w_close.stopped.set(true);
             return;
         }
         state.set(Live::Lost);
@@ -122,11 +130,21 @@ fn connect(w: Rc<Watch>, id: String, state: RwSignal<Live>, changed: Rc<dyn Fn(V
         w_close.retries.set(n + 1);
         let delay = backoff_ms(n);
         let (w2, id2, changed2) = (w_close.clone(), id.clone(), changed.clone());
-        gloo_timers::callback::Timeout::new(delay, move || connect(w2, id2, state, changed2)).forget();
+        gloo_timers::callback::Timeout::new(delay, move || connect(w2, id2, state, session, changed2)).forget();
     });
     socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
     on_close.forget();
     *w.socket.borrow_mut() = Some(socket);
+}
+
+/// Whether the server closed a live socket because its session ended; if so the app shows the
+/// login screen (as a request answered 401 does) and the caller does not reconnect.
+pub(crate) fn signed_out(e: &CloseEvent, session: RwSignal<Session>) -> bool {
+    let ended = e.code() == tocsin_domain::api::incidents_live::SIGNED_OUT;
+    if ended {
+        session.try_set(Session::LoggedOut);
+    }
+    ended
 }
 
 /// How long "caught up" is said after a reconnect before the banner says plain "live".

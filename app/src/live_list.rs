@@ -2,6 +2,7 @@
 //! page each incident of the organisation that was opened or changed. Whenever the socket opens
 //! (the first time and after every reconnect, with the incident record's backoff,
 //! `crate::live::backoff_ms`) the page refetches the list, so nothing is missed across a gap.
+//! A socket closed because its session ended is not reopened (`crate::live::signed_out`).
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -11,9 +12,10 @@ use tocsin_domain::api::incidents_live::ListMessage;
 use tocsin_domain::api::Incident;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
-use web_sys::{MessageEvent, WebSocket};
+use web_sys::{CloseEvent, MessageEvent, WebSocket};
 
-use crate::live::{backoff_ms, socket_url, Live};
+use crate::live::{backoff_ms, signed_out, socket_url, Live};
+use crate::state::Session;
 
 struct Watch {
     socket: RefCell<Option<WebSocket>>,
@@ -31,7 +33,7 @@ struct Handlers {
 pub fn watch_list(opened: impl Fn() + 'static, changed: impl Fn(Vec<Incident>) + 'static) -> RwSignal<Live> {
     let state = RwSignal::new(Live::Connecting);
     let w = Rc::new(Watch { socket: RefCell::new(None), stopped: Cell::new(false), retries: Cell::new(0) });
-    connect(w.clone(), state, Rc::new(Handlers { opened: Box::new(opened), changed: Box::new(changed) }));
+    connect(w.clone(), state, crate::state::session(), Rc::new(Handlers { opened: Box::new(opened), changed: Box::new(changed) }));
     crate::live::stop_when_the_page_goes(w, |w| {
         w.stopped.set(true);
         w.socket.borrow_mut().take()
@@ -39,7 +41,7 @@ pub fn watch_list(opened: impl Fn() + 'static, changed: impl Fn(Vec<Incident>) +
     state
 }
 
-fn connect(w: Rc<Watch>, state: RwSignal<Live>, h: Rc<Handlers>) {
+fn connect(w: Rc<Watch>, state: RwSignal<Live>, session: RwSignal<Session>, h: Rc<Handlers>) {
     if w.stopped.get() {
         return;
     }
@@ -66,15 +68,19 @@ fn connect(w: Rc<Watch>, state: RwSignal<Live>, h: Rc<Handlers>) {
     socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     on_message.forget();
     let w_close = w.clone();
-    let on_close = Closure::<dyn FnMut()>::new(move || {
+    let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |e: CloseEvent| {
         if w_close.stopped.get() {
+            return;
+        }
+        if signed_out(&e, session) {
+            w_close.stopped.set(true);
             return;
         }
         state.set(Live::Lost);
         let n = w_close.retries.get();
         w_close.retries.set(n + 1);
         let (w2, h2) = (w_close.clone(), h.clone());
-        gloo_timers::callback::Timeout::new(backoff_ms(n), move || connect(w2, state, h2)).forget();
+        gloo_timers::callback::Timeout::new(backoff_ms(n), move || connect(w2, state, session, h2)).forget();
     });
     socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
     on_close.forget();

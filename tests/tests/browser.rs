@@ -103,6 +103,7 @@ fn main() {
         ("phone_audit_log_screen", phone_audit_log),
         ("phone_incident_page_is_live", phone_incident_live),
         ("phone_incidents_list_is_live", phone_incidents_list_is_live),
+        ("phone_signed_out_elsewhere_shows_login", phone_signed_out_elsewhere_shows_login),
         ("phone_cold_start_reads_once", phone_cold_start_reads_once),
         ("phone_incident_workspace_two_phones", phone_incident_workspace_two_phones),
         ("phone_workspace_links_services_merge", phone_workspace_links_services_merge),
@@ -1126,6 +1127,54 @@ fn phone_incidents_list_is_live(c: &Ctx) {
     assert_eq!(b.script("return window.__sameDocument === true"), json!(true), "the page was not reloaded");
     assert_eq!(live(), json!("live"));
     b.screenshot("32-incidents-list-live");
+}
+
+/// A phone whose session ends behind the app's back ("log out everywhere" or a password change
+/// on another device; here its own session, ended by a request the app did not make) shows the
+/// login screen as soon as a live socket is closed for it (4401), on the incident page and on the
+/// list, and does not reconnect. (Before, it reconnected every few seconds, saying "live updates
+/// lost", until the page's next 30 s refresh met the 401; the list, while live, never refreshes.)
+fn phone_signed_out_elsewhere_shows_login(c: &Ctx) {
+    let svc = c.service(&unique("Signed out elsewhere"));
+    let iid = c.alert(&svc, "Disk full on db-3", "critical");
+    let b = c.phone();
+    // Counts the app's WebSocket connections from now on (the glue looks `WebSocket` up at each call).
+    let count_sockets = || {
+        b.script(
+            "window.__sockets = 0; if (!window.__counted) { const W = window.WebSocket; \
+             window.WebSocket = new Proxy(W, {construct(t, a) { window.__sockets++; return Reflect.construct(t, a); }}); \
+             window.__counted = true; } return null",
+        );
+    };
+    let end_session = || {
+        let v = b.script_async("const r = await fetch('/api/auth/logout', {method: 'POST', headers: {'Content-Type': 'application/json'}}); return r.status;");
+        assert!(v.as_u64().is_some_and(|s| (200..300).contains(&s)), "logout answered {v}");
+    };
+    let on_login_screen = |what: &str| {
+        wait_for(what, Duration::from_secs(10), || b.try_find("#password").map(|_| ()));
+        std::thread::sleep(Duration::from_secs(3));
+        assert_eq!(b.script("return window.__sockets"), json!(0), "no reconnect after the socket was closed as signed out");
+    };
+
+    // The incident page: the socket is closed at the record's next change.
+    b.goto(&c.inst.url(&format!("/incidents/{iid}")));
+    b.find_text("h1", "Disk full on db-3", WAIT);
+    wait_for("the live record connected", WAIT, || (b.find(".live-state").attr("data-state").as_deref() == Some("live")).then_some(()));
+    count_sockets();
+    end_session();
+    let r = c.admin().post(&format!("/api/incidents/{iid}/notes"), json!({"body": "Freed 20 GB"}));
+    assert_eq!(r.status, 201, "{}", r.text);
+    on_login_screen("the login screen after the record's socket was closed (well before the 30 s refresh)");
+    b.screenshot("33-signed-out-elsewhere");
+
+    // The list: the socket is closed at the organisation's next change.
+    let b = c.phone();
+    let live = || b.script("const e = document.querySelector('.live-note'); return e ? e.dataset.live : null");
+    wait_for("the live list connected", WAIT, || (live() == json!("live")).then_some(()));
+    count_sockets();
+    end_session();
+    c.alert(&svc, &unique("Disk full on db-4"), "critical");
+    on_login_screen("the login screen after the list's socket was closed");
 }
 
 /// A cold start of the app (a reload, or a page notification opening it) asks for what its first

@@ -29,7 +29,7 @@ use crate::db::Db;
 pub const BINDING: &str = "INCIDENT_LIVE";
 
 /// The close code of a socket whose session or token no longer lets its person in.
-pub const SIGNED_OUT: u16 = 4401;
+pub const SIGNED_OUT: u16 = tocsin_domain::api::incidents_live::SIGNED_OUT;
 
 /// What a socket remembers across hibernation.
 #[derive(Serialize, Deserialize, Default, Clone)]

@@ -10,6 +10,10 @@ use serde::{Deserialize, Serialize};
 
 use super::Incident;
 
+/// The close code of either live socket (this list's, an incident record's) whose session or API
+/// token no longer lets its person in: the client stops reconnecting and asks them to sign in.
+pub const SIGNED_OUT: u16 = 4401;
+
 /// What the server sends.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]

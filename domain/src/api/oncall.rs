@@ -132,6 +132,21 @@ pub enum FeedKind {
     User,
 }
 
+impl FeedKind {
+    /// As stored (`calendar_feeds.kind`) and on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Schedule => "schedule",
+            Self::User => "user",
+        }
+    }
+
+    /// The person whose own shifts a feed of this kind about `subject` shows (`None`: a schedule's).
+    pub fn personal(self, subject: &str) -> Option<&str> {
+        (self == Self::User).then_some(subject)
+    }
+}
+
 /// A live calendar feed as `GET /api/calendar-feeds` lists it: never its link (the token in it
 /// is shown once, when the feed is made).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -165,4 +180,19 @@ pub struct OnCallPerson {
     pub name: String,
     #[serde(default)]
     pub deactivated: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FeedKind;
+
+    #[test]
+    fn a_feed_kind_is_stored_as_it_is_sent() {
+        for k in [FeedKind::Schedule, FeedKind::User] {
+            assert_eq!(serde_json::to_value(k).unwrap(), serde_json::Value::String(k.as_str().into()));
+            assert_eq!(serde_json::from_value::<FeedKind>(k.as_str().into()).unwrap(), k);
+        }
+        assert_eq!(FeedKind::User.personal("u1"), Some("u1"));
+        assert_eq!(FeedKind::Schedule.personal("s1"), None);
+    }
 }

@@ -2,6 +2,7 @@
 //! notification outbox.
 
 use serde::Deserialize;
+use tocsin_domain::api::oncall::FeedKind;
 
 use super::{args, changes, Db, PendingPages};
 use crate::error::ApiResult;
@@ -293,7 +294,7 @@ impl Db {
 #[derive(Debug, Clone, Deserialize)]
 pub struct CalendarFeedRow {
     pub org_id: String,
-    pub kind: String,
+    pub kind: FeedKind,
     pub subject_id: String,
     #[serde(default)]
     pub created_by: Option<String>,
@@ -303,7 +304,7 @@ pub struct CalendarFeedRow {
 #[derive(Deserialize, Debug)]
 pub struct CalendarFeedListRow {
     pub id: String,
-    pub kind: String,
+    pub kind: FeedKind,
     pub subject_id: String,
     #[serde(default)]
     pub subject_name: Option<String>,
@@ -316,10 +317,10 @@ pub struct CalendarFeedListRow {
 
 impl Db {
     #[allow(clippy::too_many_arguments)]
-    pub async fn insert_calendar_feed(&self, id: &str, org_id: &str, kind: &str, subject: &str, token_hash: &str, created_by: &str, now: i64, audit: &super::Audit) -> ApiResult<()> {
+    pub async fn insert_calendar_feed(&self, id: &str, org_id: &str, kind: FeedKind, subject: &str, token_hash: &str, created_by: &str, now: i64, audit: &super::Audit) -> ApiResult<()> {
         self.run_audited(
             "INSERT INTO calendar_feeds (id, org_id, kind, subject_id, token_hash, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            args![id, org_id, kind, subject, token_hash, now, created_by],
+            args![id, org_id, kind.as_str(), subject, token_hash, now, created_by],
             audit,
         )
         .await?;

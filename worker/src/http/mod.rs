@@ -35,6 +35,7 @@ mod webhooks;
 
 use serde::Serialize;
 use tocsin_domain::alert::EventAction;
+use tocsin_domain::api::oncall::FeedKind;
 use tocsin_domain::web_security::{self, AnswerKind, CsrfRefusal};
 use worker::{Env, Method, Response};
 
@@ -294,12 +295,12 @@ pub async fn handle(req: Req, db: Db, env: Env, now: i64) -> (Response, crate::e
         (["api", "schedules", id, "overrides"], Post) => oncall::create_override(&mut cx, id).await,
         (["api", "oncall"], Get) => oncall::who_is_on_call(&cx).await,
         (["api", "schedules", id, "timeline"], Get) => oncall::timeline(&cx, id).await,
-        (["api", "schedules", id, "calendar-feed"], Post) => oncall::create_calendar_feed(&cx, "schedule", Some(id)).await,
-        (["api", "users", "me", "calendar-feed"], Post) => oncall::create_calendar_feed(&cx, "user", None).await,
+        (["api", "schedules", id, "calendar-feed"], Post) => oncall::create_calendar_feed(&cx, FeedKind::Schedule, Some(id)).await,
+        (["api", "users", "me", "calendar-feed"], Post) => oncall::create_calendar_feed(&cx, FeedKind::User, None).await,
         (["api", "calendar-feeds"], Get) => oncall::list_calendar_feeds(&cx).await,
         (["api", "calendar-feeds", id], Delete) => oncall::revoke_calendar_feed(&cx, id).await,
-        (["api", "schedules", id, "calendar.ics"], Get) => oncall::calendar(&cx, "schedule", id).await,
-        (["api", "users", id, "oncall.ics"], Get) => oncall::calendar(&cx, "user", id).await,
+        (["api", "schedules", id, "calendar.ics"], Get) => oncall::calendar(&cx, FeedKind::Schedule, id).await,
+        (["api", "users", id, "oncall.ics"], Get) => oncall::calendar(&cx, FeedKind::User, id).await,
         (["api", "escalation-policies"], Post) => oncall::create_policy(&mut cx).await,
         (["api", "escalation-policies"], Get) => oncall::list_policies(&cx).await,
         (["api", "services", id, "escalation-policy"], Put) => oncall::set_service_policy(&mut cx, id).await,

@@ -2,6 +2,7 @@
 //! escalation (escalate now, the notifications decided for it).
 
 use serde_json::{json, Value};
+use tocsin_domain::api::oncall::FeedKind;
 use tocsin_domain::api::{EscalationState, IncidentNotifications, Notification, OnCallNow, PageDelivery, OnCallSchedule};
 use tocsin_domain::coverage::on_call_people;
 use tocsin_domain::audit::Action;
@@ -187,27 +188,29 @@ pub async fn notifications(cx: &Cx, incident_id: &str) -> ApiResult<Response> {
 const FEED_DAYS: i64 = 60;
 
 /// `POST /api/schedules/{id}/calendar-feed` or `POST /api/users/me/calendar-feed`: a new
-/// subscription URL (its token is shown once).
-pub async fn create_calendar_feed(cx: &Cx, kind: &str, subject: Option<&str>) -> ApiResult<Response> {
+/// subscription URL (its token is shown once). `subject`: the schedule's id; a personal feed is
+/// always the caller's own.
+pub async fn create_calendar_feed(cx: &Cx, kind: FeedKind, subject: Option<&str>) -> ApiResult<Response> {
     let caller = cx.caller().await?;
     // A feed's link works until it is revoked, whatever becomes of a token.
     caller.require_signed_in("an API token cannot create a calendar feed: sign in to create one")?;
-    let subject = match (kind, subject) {
-        ("schedule", Some(id)) => {
+    let subject = match kind {
+        FeedKind::Schedule => {
+            let id = subject.unwrap_or_default();
             if !cx.db.schedules(caller.org_id()).await?.iter().any(|s| s.id == id) {
                 return Err(ApiError::NotFound("schedule"));
             }
             id.to_string()
         }
-        _ => caller.user.id.clone(),
+        FeedKind::User => caller.user.id.clone(),
     };
     let secret = crate::crypto::new_secret("tcf_");
     let id = new_id(cx.now);
     let audit = cx.audit(&caller, Action::CalendarFeedCreated, Some(&id)).after(json!({"kind": kind, "subject_id": subject}));
     cx.db.insert_calendar_feed(&id, caller.org_id(), kind, &subject, &crate::crypto::sha256_hex(&secret), &caller.user.id, cx.now, &audit).await?;
     let path = match kind {
-        "schedule" => format!("/api/schedules/{subject}/calendar.ics"),
-        _ => format!("/api/users/{subject}/oncall.ics"),
+        FeedKind::Schedule => format!("/api/schedules/{subject}/calendar.ics"),
+        FeedKind::User => format!("/api/users/{subject}/oncall.ics"),
     };
     json(201, &json!({"id": id, "url": format!("{}{path}?token={secret}", cx.origin())}))
 }
@@ -215,7 +218,7 @@ pub async fn create_calendar_feed(cx: &Cx, kind: &str, subject: Option<&str>) ->
 /// `GET /api/calendar-feeds`: the live feeds the caller may revoke (the domain's rule for
 /// revoking decides which are listed), without their links.
 pub async fn list_calendar_feeds(cx: &Cx) -> ApiResult<Response> {
-    use tocsin_domain::api::oncall::{CalendarFeedList, CalendarFeedView, FeedKind};
+    use tocsin_domain::api::oncall::{CalendarFeedList, CalendarFeedView};
     let caller = cx.caller().await?;
     let feeds = cx
         .db
@@ -223,11 +226,10 @@ pub async fn list_calendar_feeds(cx: &Cx) -> ApiResult<Response> {
         .await?
         .into_iter()
         .filter(|f| {
-            let personal = (f.kind == "user").then_some(f.subject_id.as_str());
-            tocsin_domain::auth::may_revoke_feed(caller.role, &caller.user.id, f.created_by.as_deref(), personal)
+            tocsin_domain::auth::may_revoke_feed(caller.role, &caller.user.id, f.created_by.as_deref(), f.kind.personal(&f.subject_id))
         })
         .map(|f| CalendarFeedView {
-            kind: if f.kind == "user" { FeedKind::User } else { FeedKind::Schedule },
+            kind: f.kind,
             subject_name: f.subject_name.unwrap_or_default(),
             created_at: views::time(f.created_at),
             created_by: f.created_by_name,
@@ -242,8 +244,7 @@ pub async fn list_calendar_feeds(cx: &Cx) -> ApiResult<Response> {
 pub async fn revoke_calendar_feed(cx: &Cx, id: &str) -> ApiResult<Response> {
     let caller = cx.caller().await?;
     let feed = cx.db.calendar_feed_by_id(caller.org_id(), id).await?.ok_or(ApiError::NotFound("calendar feed"))?;
-    let personal = (feed.kind == "user").then_some(feed.subject_id.as_str());
-    if !tocsin_domain::auth::may_revoke_feed(caller.role, &caller.user.id, feed.created_by.as_deref(), personal) {
+    if !tocsin_domain::auth::may_revoke_feed(caller.role, &caller.user.id, feed.created_by.as_deref(), feed.kind.personal(&feed.subject_id)) {
         return Err(ApiError::Forbidden("only the feed's owner or an admin may revoke it"));
     }
     let audit = cx.audit(&caller, Action::CalendarFeedRevoked, Some(id)).before(json!({"kind": feed.kind, "subject_id": feed.subject_id}));
@@ -254,7 +255,7 @@ pub async fn revoke_calendar_feed(cx: &Cx, id: &str) -> ApiResult<Response> {
 }
 
 /// The ICS document for a subscription: calendar apps fetch it without a session, with the token.
-pub async fn calendar(cx: &Cx, kind: &str, subject: &str) -> ApiResult<Response> {
+pub async fn calendar(cx: &Cx, kind: FeedKind, subject: &str) -> ApiResult<Response> {
     let token = cx.query("token").unwrap_or_default();
     let feed = cx
         .db
@@ -269,11 +270,11 @@ pub async fn calendar(cx: &Cx, kind: &str, subject: &str) -> ApiResult<Response>
     let day_start = cx.now - cx.now.rem_euclid(86_400_000);
     let (from, to) = (views::time(day_start), views::time(day_start + (FEED_DAYS + 1) * 86_400_000));
     let (title, shifts) = match kind {
-        "schedule" => {
+        FeedKind::Schedule => {
             let (name, s) = schedules.get(subject).ok_or(ApiError::NotFound("schedule"))?;
             (name.clone(), tocsin_domain::schedule::shifts(s, from, to))
         }
-        _ => {
+        FeedKind::User => {
             let me = UserId(subject.to_string());
             let mut all: Vec<tocsin_domain::schedule::Shift> = schedules
                 .values()
