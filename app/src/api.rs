@@ -148,12 +148,21 @@ pub async fn accept_invite(body: &AcceptInviteRequest) -> ApiResult<Me> {
     send_json(Request::post("/api/invites/accept"), body).await
 }
 
+/// Ends this browser's session. Only the server can (the cookie is HttpOnly): when the request
+/// fails (offline, a 5xx) the session still lets this browser in, so the offline copies are kept
+/// and the error is for the caller to say; a 401 means it had already ended.
 pub async fn logout() -> ApiResult<()> {
     forget_prefetched();
     let result = send_empty(Request::post("/api/auth/logout")).await;
-    // After the session ended (or could not be reached): no read in flight can store a copy
-    // afterwards, since the service worker stores nothing from a 401.
-    forget_offline_copies().await;
+    let ended = match &result {
+        Ok(()) => true,
+        Err(e) => e.is_unauthenticated(),
+    };
+    if ended {
+        // After the session ended: no read in flight can store a copy afterwards, since the
+        // service worker stores nothing from a 401.
+        forget_offline_copies().await;
+    }
     result
 }
 
@@ -225,6 +234,11 @@ pub async fn status_admin() -> ApiResult<StatusAdmin> {
 /// `POST /api/status/…` with a JSON body; answers `{"id": …}`.
 pub async fn status_post(path: &str, body: &serde_json::Value) -> ApiResult<serde_json::Value> {
     send_json(Request::post(&format!("/api/status/{path}")), body).await
+}
+
+/// `PATCH /api/status/updates/{id}`: corrects a published update's text.
+pub async fn status_edit_update(id: &str, body: &str) -> ApiResult<status::PublicUpdateEdited> {
+    send_json(Request::patch(&format!("/api/status/updates/{id}")), &status::PublicUpdateEdit { body: body.to_string() }).await
 }
 
 pub async fn status_component(id: &str, body: &serde_json::Value) -> ApiResult<StatusAdmin> {

@@ -2,7 +2,8 @@
 //! every new timeline row, reconnecting with the last sequence number it saw (the server then
 //! sends exactly what was missed). The page keeps a slow refresh as a safety net. A socket the
 //! server closes because its session ended (`SIGNED_OUT`: a logout elsewhere, "log out
-//! everywhere", a password change, a deactivation) is not reopened: the app shows the login screen.
+//! everywhere", a password change, a deactivation) is not reopened: the app shows the login screen
+//! (`unless_signed_out`).
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -120,31 +121,40 @@ fn connect(w: Rc<Watch>, id: String, state: RwSignal<Live>, session: RwSignal<Se
         if w_close.stopped.get() {
             return;
         }
-        if signed_out(&e, session) {
-            w_close.stopped.set(true);
-            return;
-        }
         state.set(Live::Lost);
         w_close.was_lost.set(true);
         let n = w_close.retries.get();
         w_close.retries.set(n + 1);
         let delay = backoff_ms(n);
         let (w2, id2, changed2) = (w_close.clone(), id.clone(), changed.clone());
-        gloo_timers::callback::Timeout::new(delay, move || connect(w2, id2, state, session, changed2)).forget();
+        unless_signed_out(&e, session, move || {
+            gloo_timers::callback::Timeout::new(delay, move || connect(w2, id2, state, session, changed2)).forget();
+        });
     });
     socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
     on_close.forget();
     *w.socket.borrow_mut() = Some(socket);
 }
 
-/// Whether the server closed a live socket because its session ended; if so the app shows the
-/// login screen (as a request answered 401 does) and the caller does not reconnect.
-pub(crate) fn signed_out(e: &CloseEvent, session: RwSignal<Session>) -> bool {
-    let ended = e.code() == tocsin_domain::api::incidents_live::SIGNED_OUT;
-    if ended {
-        session.try_set(Session::LoggedOut);
+/// Runs `reconnect` unless the server closed the socket because its session ended
+/// (`SIGNED_OUT`) and `/api/me` confirms it — this browser may have signed in again since, in
+/// another tab; then the socket reconnects with the new cookie. An ended session forgets the
+/// offline copies (the service worker would only drop them on a 401 it sees) and shows the login
+/// screen, as a request answered 401 does; the socket is not reopened.
+pub(crate) fn unless_signed_out(e: &CloseEvent, session: RwSignal<Session>, reconnect: impl FnOnce() + 'static) {
+    if e.code() != tocsin_domain::api::incidents_live::SIGNED_OUT {
+        reconnect();
+        return;
     }
-    ended
+    leptos::task::spawn_local(async move {
+        match crate::api::me().await {
+            Err(e) if e.is_unauthenticated() => {
+                crate::api::forget_offline_copies().await;
+                session.try_set(Session::LoggedOut);
+            }
+            _ => reconnect(),
+        }
+    });
 }
 
 /// How long "caught up" is said after a reconnect before the banner says plain "live".

@@ -2,7 +2,7 @@
 //! page each incident of the organisation that was opened or changed. Whenever the socket opens
 //! (the first time and after every reconnect, with the incident record's backoff,
 //! `crate::live::backoff_ms`) the page refetches the list, so nothing is missed across a gap.
-//! A socket closed because its session ended is not reopened (`crate::live::signed_out`).
+//! A socket closed because its session ended is not reopened (`crate::live::unless_signed_out`).
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -14,7 +14,7 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 use web_sys::{CloseEvent, MessageEvent, WebSocket};
 
-use crate::live::{backoff_ms, signed_out, socket_url, Live};
+use crate::live::{backoff_ms, socket_url, unless_signed_out, Live};
 use crate::state::Session;
 
 struct Watch {
@@ -72,15 +72,13 @@ fn connect(w: Rc<Watch>, state: RwSignal<Live>, session: RwSignal<Session>, h: R
         if w_close.stopped.get() {
             return;
         }
-        if signed_out(&e, session) {
-            w_close.stopped.set(true);
-            return;
-        }
         state.set(Live::Lost);
         let n = w_close.retries.get();
         w_close.retries.set(n + 1);
         let (w2, h2) = (w_close.clone(), h.clone());
-        gloo_timers::callback::Timeout::new(backoff_ms(n), move || connect(w2, state, session, h2)).forget();
+        unless_signed_out(&e, session, move || {
+            gloo_timers::callback::Timeout::new(backoff_ms(n), move || connect(w2, state, session, h2)).forget();
+        });
     });
     socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
     on_close.forget();

@@ -98,10 +98,16 @@ fn Shell() -> impl IntoView {
 #[component]
 fn Header(org: String, user: String) -> impl IntoView {
     let session = state::session();
+    // Why the last tap on "Log out" did not end the session (it still lets this phone in).
+    let not_out = RwSignal::new(None::<String>);
     let logout = move |_| {
         spawn_local(async move {
-            let _ = api::logout().await;
-            session.set(Session::LoggedOut);
+            match api::logout().await {
+                Ok(()) => session.set(Session::LoggedOut),
+                Err(e) if e.is_unauthenticated() => session.set(Session::LoggedOut),
+                Err(e) if e.status == 0 => not_out.set(Some("Not logged out: Tocsin cannot be reached, so this phone is still signed in. Try again when you are online.".into())),
+                Err(e) => not_out.set(Some(format!("Not logged out ({}): this phone is still signed in. Try again.", e.message))),
+            }
         })
     };
     view! {
@@ -119,6 +125,7 @@ fn Header(org: String, user: String) -> impl IntoView {
             <span class="org">{org}</span>
             <button class="link-btn" on:click=logout title=format!("Log out {user}")>"Log out"</button>
         </header>
+        {move || not_out.get().map(|m| view! { <p class="error-note logout-failed" role="alert">{m}</p> })}
     }
 }
 

@@ -120,6 +120,7 @@ actions! {
     StatusIncidentUpdated => "status_incident.updated",
     MaintenanceScheduled => "maintenance.scheduled",
     MaintenanceUpdated => "maintenance.updated",
+    PublicUpdateEdited => "public_update.edited",
     SecretsResealed => "secrets.resealed",
     ImportApplied => "import.applied",
     TeamCreated => "team.created",

@@ -40,12 +40,15 @@ pub fn validate(r: &StatusUpdateRequest) -> Result<ValidUpdate, FieldError> {
     if n > MAX_MESSAGE_CHARS {
         return Err(FieldError::new("message", format!("must be at most {MAX_MESSAGE_CHARS} characters (it has {n})")));
     }
+    // Published (status page, feeds): no control characters but line breaks and tabs. An internal
+    // one may hold pasted terminal output.
+    let message = if r.publish { crate::validation::text("message", message.to_string())? } else { message.to_string() };
     if let Some(m) = r.next_update_minutes {
         if !(MIN_NEXT_MINUTES..=MAX_NEXT_MINUTES).contains(&m) {
             return Err(FieldError::new("next_update_minutes", format!("must be from {MIN_NEXT_MINUTES} to {MAX_NEXT_MINUTES} minutes")));
         }
     }
-    Ok(ValidUpdate { status: r.status, message: message.to_string(), next_update_minutes: r.next_update_minutes, publish: r.publish })
+    Ok(ValidUpdate { status: r.status, message, next_update_minutes: r.next_update_minutes, publish: r.publish })
 }
 
 /// When the next update is due: `minutes` after it was posted.
@@ -125,9 +128,14 @@ pub fn public_impact(s: Severity) -> Impact {
 /// (without Markdown heading marks), at most [`PUBLIC_NAME_CHARS`] characters. Only the
 /// update's own words — the internal title may say things the public must not read.
 pub fn public_name(message: &str) -> String {
-    let line = message.lines().map(|l| l.trim().trim_start_matches('#').trim()).find(|l| !l.is_empty()).unwrap_or("Service disruption");
+    // One line whatever the message holds (a lone CR, U+2028): a name is written into one-line places.
+    let line = message
+        .lines()
+        .map(|l| crate::validation::one_line_lossy(l.trim().trim_start_matches('#'), usize::MAX))
+        .find(|l| !l.is_empty())
+        .unwrap_or_else(|| "Service disruption".to_string());
     if line.chars().count() <= PUBLIC_NAME_CHARS {
-        line.to_string()
+        line
     } else {
         let mut s: String = line.chars().take(PUBLIC_NAME_CHARS - 1).collect();
         s.push('…');
@@ -195,9 +203,19 @@ mod tests {
     }
 
     #[test]
+    fn a_published_message_with_a_control_character_is_refused() {
+        let pasted = "Deploy log:\n\u{1b}[31mERROR\u{1b}[0m";
+        assert!(validate(&req(pasted, None)).is_ok(), "an internal update may hold pasted terminal output");
+        let e = validate(&StatusUpdateRequest { publish: true, ..req(pasted, None) }).unwrap_err();
+        assert_eq!(e.field, "message", "a published one may not");
+        assert!(validate(&req("Line one\r\n\tline two", None)).is_ok());
+    }
+
+    #[test]
     fn publishing_shows_only_the_updates_words() {
         assert_eq!(public_name("## Checkout is slow\nWe are on it"), "Checkout is slow");
         assert_eq!(public_name("\n\n  Payments failing  "), "Payments failing");
+        assert_eq!(public_name("Checkout\rEND:VEVENT\u{2028}x\nmore"), "Checkout END:VEVENT x");
         let long = public_name(&"y".repeat(200));
         assert_eq!(long.chars().count(), PUBLIC_NAME_CHARS);
         assert!(long.ends_with('…'));

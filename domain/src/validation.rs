@@ -60,6 +60,17 @@ impl<'a> Fields<'a> {
         self.opt_line(field, max_chars)?.ok_or_else(|| FieldError::new(field, "is required"))
     }
 
+    /// [`Fields::opt_str`] that may span lines but holds no other control character ([`text`]):
+    /// messages and bodies that are published (status page, feeds).
+    pub fn opt_text(&self, field: &str, max_chars: usize) -> Result<Option<String>, FieldError> {
+        self.opt_str(field, max_chars)?.map(|s| text(field, s)).transpose()
+    }
+
+    /// [`Fields::req_str`] that may span lines but holds no other control character ([`text`]).
+    pub fn req_text(&self, field: &str, max_chars: usize) -> Result<String, FieldError> {
+        self.opt_text(field, max_chars)?.ok_or_else(|| FieldError::new(field, "is required"))
+    }
+
     /// A JSON object field (free-form details); `None` when absent or null.
     pub fn opt_object(&self, field: &str) -> Result<Option<Map<String, Value>>, FieldError> {
         match self.obj.get(field) {
@@ -105,6 +116,22 @@ pub fn one_line(field: &str, raw: &str, max_chars: usize) -> Result<String, Fiel
         Err(FieldError::new(field, "must be one line, without control characters"))
     } else {
         Ok(v.to_string())
+    }
+}
+
+/// A character a text of several lines may not hold: a control character other than a line break
+/// (LF, CR) or a tab. XML 1.0 cannot carry them at all (not even as `&#27;`), so one in a
+/// published update would break every feed reader's copy of the status history.
+pub fn not_in_a_text(c: char) -> bool {
+    c.is_control() && !matches!(c, '\n' | '\r' | '\t')
+}
+
+/// A text of several lines (a message, an update's body) without other control characters: pasted
+/// terminal output with colour codes is refused with a message saying what to remove.
+pub fn text(field: &str, v: String) -> Result<String, FieldError> {
+    match v.chars().find(|c| not_in_a_text(*c)) {
+        Some(c) => Err(FieldError::new(field, format!("must not hold control characters (found U+{:04X}); only line breaks and tabs are kept", c as u32))),
+        None => Ok(v),
     }
 }
 
@@ -192,6 +219,18 @@ mod tests {
         assert!(one_line("name", &"x".repeat(101), 100).unwrap_err().message.contains("at most 100"));
         assert_eq!(one_line_lossy("Bob\rEND:VEVENT\u{2029}x", 100), "Bob END:VEVENT x");
         assert_eq!(one_line_lossy("ééé", 2), "éé");
+    }
+
+    #[test]
+    fn a_text_keeps_its_lines_but_no_other_control_character() {
+        let v = json!({"ok": "Line one\r\nline two\n\tindented \u{2028} ✓", "esc": "\u{1b}[31mERROR\u{1b}[0m", "ff": "page\u{c}break"});
+        let f = Fields::new(&v).unwrap();
+        assert_eq!(f.req_text("ok", 100).unwrap(), "Line one\r\nline two\n\tindented \u{2028} ✓");
+        let e = f.req_text("esc", 100).unwrap_err();
+        assert_eq!((e.field.as_str(), e.message.contains("U+001B")), ("esc", true), "{e}");
+        assert_eq!(f.opt_text("ff", 100).unwrap_err().field, "ff");
+        assert_eq!(f.opt_text("absent", 100).unwrap(), None);
+        assert_eq!(f.req_text("absent", 100).unwrap_err().message, "is required");
     }
 
     #[test]

@@ -50,6 +50,7 @@ pub fn routes() -> Vec<Op> {
             .text(200, HTML)
             .answer(304, "Not modified", Content::Empty),
         get("/status/incidents/{id}", Anyone, "One public incident").text(200, HTML).answer(304, "Not modified", Content::Empty),
+        get("/status/maintenance/{id}", Anyone, "One scheduled maintenance (while the page shows it)").text(200, HTML).answer(304, "Not modified", Content::Empty),
         get("/history.atom", Anyone, "Public incidents as Atom").text(200, ATOM).answer(304, "Not modified", Content::Empty),
         get("/history.rss", Anyone, "Public incidents as RSS").text(200, RSS).answer(304, "Not modified", Content::Empty),
         get("/api/openapi.json", Anyone, "This document").answer(200, "OpenAPI 3.1", Content::Json(|g| g.subschema_for::<JsonObject>())),
@@ -69,6 +70,10 @@ pub fn routes() -> Vec<Op> {
         post("/api/status/incidents/{id}/updates", Responder, "Post an update to a public incident").body::<PublicIncidentUpdateRequest>().ok::<UpdatePosted>(201),
         post("/api/status/maintenances", Responder, "Schedule maintenance").body::<MaintenanceRequest>().ok::<UpdatePosted>(201).links(&["post_api_status_maintenances_id_updates"], "id", "$response.body#/id"),
         post("/api/status/maintenances/{id}/updates", Responder, "Post an update to maintenance").body::<MaintenanceUpdateRequest>().ok::<UpdatePosted>(201),
+        patch("/api/status/updates/{id}", Responder, "Correct a published update's text (of a public incident or maintenance)")
+            .note("The audit log keeps the replaced text; the page, its feeds and caches show the new one at once.")
+            .body::<PublicUpdateEdit>()
+            .ok::<PublicUpdateEdited>(200),
         // ---- First run, sessions, people, tokens ----
         get("/api/setup", Anyone, "Whether the first-run screen applies").ok::<SetupState>(200),
         post("/api/setup", Anyone, "First run: create the organisation and its admin, and log in")

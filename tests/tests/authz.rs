@@ -248,6 +248,9 @@ fn write_rows() -> Vec<Row> {
         row("POST", "/api/status/incidents/{id}/updates", "an update", responders(201), |w, _| {
             Attempt::new(format!("/api/status/incidents/{}/updates", w.public_incident)).json(json!({"status": "identified", "body": "Found it."}))
         }),
+        row("PATCH", "/api/status/updates/{id}", "correct a published update's text", responders(200), |w, _| {
+            Attempt::new(format!("/api/status/updates/{}", w.public_update)).json(json!({"body": unique("Looking into it (corrected).")}))
+        }),
         row("POST", "/api/status/maintenances", "schedule one", responders(201), |_, _| {
             let from = now_ms() + 2 * 86_400_000;
             Attempt::new("/api/status/maintenances").json(json!({"name": unique("Maintenance"), "scheduled_for": ms_rfc3339(from), "scheduled_until": ms_rfc3339(from + 3_600_000)}))
@@ -775,6 +778,7 @@ fn read_rows() -> Vec<Row> {
         row("GET", "/status", "", anyone(200), |_, _| Attempt::new("/status")),
         row("GET", "/status/history", "", anyone(200), |_, _| Attempt::new("/status/history")),
         row("GET", "/status/incidents/{id}", "a published incident", anyone(200), |w, _| Attempt::new(format!("/status/incidents/{}", w.public_incident))),
+        row("GET", "/status/maintenance/{id}", "a scheduled maintenance", anyone(200), |w, _| Attempt::new(format!("/status/maintenance/{}", w.maintenance))),
         row("GET", "/history.atom", "", anyone(200), |_, _| Attempt::new("/history.atom")),
         row("GET", "/history.rss", "", anyone(200), |_, _| Attempt::new("/history.rss")),
         row("GET", "/api/v2/{doc..}", "summary.json", anyone(200), |_, _| Attempt::new("/api/v2/summary.json")),
@@ -1144,6 +1148,8 @@ struct World<'a> {
     edit_schedule: String,
     edit_policy: String,
     public_incident: String,
+    /// The public incident's first update.
+    public_update: String,
     maintenance: String,
     incident: String,
     destination: String,
@@ -1184,6 +1190,13 @@ impl<'a> World<'a> {
         let edit_policy = e.policy(&p.pat, 1);
         let public_incident =
             e.admin_ok("POST", "/api/status/incidents", json!({"name": unique("Public incident"), "body": "Looking into it."}))["id"].as_str().unwrap().to_string();
+        let public_update = e.admin_ok("GET", "/api/status", Value::Null)["incidents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["id"] == public_incident.as_str())
+            .map(|i| i["updates"][0]["id"].as_str().unwrap().to_string())
+            .expect("the public incident's update");
         let from = now_ms() + 3 * 86_400_000;
         let maintenance = e.admin_ok(
             "POST",
@@ -1232,6 +1245,7 @@ impl<'a> World<'a> {
             edit_schedule,
             edit_policy,
             public_incident,
+            public_update,
             maintenance,
             incident,
             destination: String::new(),

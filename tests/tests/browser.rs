@@ -357,9 +357,26 @@ fn phone_status_page(c: &Ctx) {
     b.goto(&c.inst.url("/status"));
     b.find_text("p.banner", "Partial System Outage", Duration::from_secs(10));
     b.screenshot("12-public-page");
-    // Resolve from the template.
+    // A wrong detail in public words, corrected from the phone: the page shows the new text.
     b.goto(&c.inst.url("/status-admin"));
-    let public_items = "section[aria-labelledby=pi-h] li";
+    let public_items = "section[aria-labelledby=pi-h] > ul > li";
+    within(b, public_items, &public_title, "details.public-updates > summary").click();
+    within(b, public_items, &public_title, "li.public-update button").click();
+    let corrected = format!("Card payments fail for some customers in the EU; we are investigating ({}).", unique("fix"));
+    let text = within(b, public_items, &public_title, "textarea[id^=ub-]");
+    b.script("document.querySelector(\"textarea[id^='ub-']\").value = ''; return null");
+    text.type_text(&corrected);
+    b.screenshot("12b-correct-public-update");
+    within(b, public_items, &public_title, "form[aria-label='Correct this update'] button[type=submit]").click();
+    wait_for("the corrected text in the public JSON", Duration::from_secs(10), || {
+        let v = Api::new(&c.inst.base).get("/api/v2/incidents.json").json;
+        let i = v["incidents"].as_array()?.iter().find(|i| i["name"] == public_title.as_str())?.clone();
+        (i["incident_updates"][0]["body"] == corrected.as_str()).then_some(())
+    });
+    wait_for("the new text on the screen, the list still open", WAIT, || {
+        within(b, public_items, &public_title, "details.public-updates[open] p.update-body").try_text().filter(|t| t.contains(&corrected)).map(|_| ())
+    });
+    // Resolve from the template.
     within(b, public_items, &public_title, "button").click();
     within(b, public_items, &public_title, "select[id^=us-] option[value=resolved]").click();
     let body = b.find("#update-body").prop("value");
@@ -678,8 +695,8 @@ fn pwa_manifest_and_service_worker(c: &Ctx) {
 }
 
 /// Offline, the app still opens from the service worker's cache and shows the incidents it saw
-/// last, saying clearly that they are stale; back online the banner goes; logging out deletes
-/// the copies.
+/// last, saying clearly that they are stale; "Log out" offline says the session could not be
+/// ended; back online the banner goes; logging out deletes the copies.
 fn phone_offline(c: &Ctx) {
     let title = &unique("Payments queue backed up");
     let r = c.admin().post("/api/incidents", json!({"title": title, "severity": "SEV2"}));
@@ -709,6 +726,14 @@ fn phone_offline(c: &Ctx) {
     b.find_text(".incident-card", title, WAIT).click();
     b.find_text(".incident-title", title, WAIT);
     b.find_text(".offline-banner", "showing this incident as of", WAIT);
+    // Only the server can end the session (its cookie is HttpOnly): offline, "Log out" says the
+    // phone is still signed in rather than show a login screen over a session that still works.
+    b.find_text("button", "Log out", WAIT).click();
+    let said = b.find_text(".logout-failed[role=alert]", "Not logged out", WAIT).text();
+    assert!(said.contains("still signed in"), "{said}");
+    assert!(b.try_find("#password").is_none(), "no login screen while the session lives");
+    b.find_text(".incident-title", title, WAIT);
+    b.screenshot("21-offline-logout-refused");
 
     drop(offline);
     b.goto(&c.link.url("/"));

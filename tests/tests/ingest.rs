@@ -83,6 +83,7 @@ fn main() {
         ("auto_resolve_can_be_switched_off", auto_resolve_off),
         ("integrations_panel_endpoints_and_event_log", integrations_panel),
         ("per_key_rate_limit_answers_429", rate_limited),
+        ("refusals_count_against_the_rate_limit", refusals_rate_limited),
         ("sns_string_to_sign_follows_awss_documentation", aws_documented_string_to_sign),
         ("every_alert_in_a_payload_counts_and_payloads_are_capped", alerts_counted_and_capped),
         ("opsgenie_action_by_id_applies_to_that_alert_only", opsgenie_by_id_in_the_transaction),
@@ -674,6 +675,27 @@ fn rate_limited(c: &Ctx) {
     assert_eq!(og.status, 429);
     let quiet = c.post(&format!("/webhooks/generic/{other}"), br#"{"summary":"x","severity":"info"}"#, &[]);
     assert_eq!(quiet.status, 202, "other keys are not affected");
+}
+
+/// Refused requests count against the key's limit before they are logged: someone holding a
+/// leaked key of a service that takes only some senders cannot fill its event log with refusals
+/// (an Events API body that does not parse, an Opsgenie request to a service that refuses
+/// Opsgenie) faster than with accepted events.
+fn refusals_rate_limited(c: &Ctx) {
+    let (sid, key) = c.service("Refusing", json!({}));
+    let r = c.admin().patch(&format!("/api/services/{sid}"), json!({"allowed_senders": ["alertmanager"]}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    let malformed = json!({"routing_key": key, "event_action": "explode"});
+    for n in 0..30 {
+        assert_eq!(pd(c, malformed.clone()).status, 400, "refusal {n} is within the limit");
+        assert_eq!(og(c, "POST", "/v2/alerts", &key, Some(json!({"message": "x"}))).status, 403, "refusal {n} is within the limit");
+    }
+    let log = c.events_of(&sid);
+    assert!(!log.is_empty() && log.iter().all(|e| e["result"] == "rejected"), "refusals are logged: {log:?}");
+    let r = pd(c, malformed.clone());
+    assert_eq!((r.status, r.json["status"].as_str()), (429, Some("throttle event")), "the 61st refusal in a minute: {}", r.text);
+    assert_eq!(og(c, "POST", "/v2/alerts", &key, Some(json!({"message": "x"}))).status, 429);
+    assert_eq!(og(c, "GET", "/v2/alerts/requests/nope", &key, None).status, 429, "the request-status route too");
 }
 
 /// An Alertmanager group of `n` alerts (fingerprints made unique by `tag`).

@@ -145,6 +145,7 @@ fn main() {
         ("updates_resolve_and_indicator_recovers", updates_resolve),
         ("maintenance_moves_with_the_cron_trigger", maintenance_cron),
         ("answers_are_cached_validated_and_purged", caching),
+        ("a_published_update_is_corrected_everywhere", correct_update),
         ("editing_needs_the_right_role_and_valid_input", validation),
         ("phone_without_javascript_renders_the_page", phone_no_js),
         ("own_domain_root_serves_the_page", own_domain_root),
@@ -228,6 +229,25 @@ fn feeds_parse(c: &Ctx) {
         let e = entries.iter().find(|e| e["link"].as_str().is_some_and(|l| l.ends_with(&link))).unwrap_or_else(|| panic!("an entry for {link}: {feed}"));
         assert_eq!(e["title"], "Checkout errors <script>alert(1)</script>", "the reader sees the title as text");
         assert!(e["summary"].as_str().unwrap().contains("elevated"), "{e}");
+        // Every entry's link is a page a reader can open (incidents and maintenance alike).
+        for e in entries {
+            let link = e["link"].as_str().unwrap_or_else(|| panic!("a link: {e}"));
+            let path = &link[link.find("/status/").unwrap_or_else(|| panic!("under /status/: {link}"))..];
+            let r = c.public(path);
+            assert_eq!(r.status, 200, "{link} opens: {}", r.text);
+        }
+    }
+    // The status page names its feeds where feed readers look for them, at their real address.
+    let page = c.public("/status");
+    for kind in ["application/atom+xml", "application/rss+xml"] {
+        let tag = format!("<link rel=\"alternate\" type=\"{kind}\" href=\"");
+        let at = page.text.find(&tag).unwrap_or_else(|| panic!("{kind} named in the page")) + tag.len();
+        let href = &page.text[at..at + page.text[at..].find('"').unwrap()];
+        let path = &href[href.find("/history.").unwrap_or_else(|| panic!("{href}"))..];
+        assert!(href.ends_with(path) && !href.contains("/status/history."), "{href}");
+        let feed = c.public(path);
+        assert_eq!(feed.status, 200, "{href}");
+        assert!(feed.text.starts_with("<?xml"), "{href}");
     }
     let raw = c.public("/history.atom");
     assert!(raw.text.contains("&lt;script&gt;") && !raw.text.contains("<script>"), "escaped in the XML");
@@ -299,6 +319,13 @@ fn maintenance_cron(c: &Ctx) {
     let find = |doc: &str| -> Option<Value> {
         c.public(doc).json["scheduled_maintenances"].as_array()?.iter().find(|m| m["id"] == id.as_str()).cloned()
     };
+    // Its page, where the feeds' entry and the JSON's shortlink lead.
+    let shortlink = find("/api/v2/scheduled-maintenances.json").expect("listed")["shortlink"].as_str().unwrap().to_string();
+    assert!(shortlink.ends_with(&format!("/status/maintenance/{id}")), "{shortlink}");
+    let own = c.public(&format!("/status/maintenance/{id}"));
+    assert_eq!(own.status, 200, "{}", own.text);
+    assert!(own.text.contains("Database upgrade") && own.text.contains("Upgrading Postgres to 17.") && own.text.contains(&name), "name, update, affected component");
+    assert_eq!(c.public("/status/maintenance/no-such-id").status, 404);
     let upcoming = find("/api/v2/scheduled-maintenances/upcoming.json").expect("upcoming");
     assert_eq!(upcoming["name"], "Database upgrade");
     // The cron fires at the start (read back from the public document): in progress, components
@@ -352,6 +379,78 @@ fn caching(c: &Ctx) {
     assert_eq!(c.admin().patch(&format!("/api/status/components/{id}"), json!({"status": "operational"})).status, 200);
 }
 
+/// A published update's text corrected (`PATCH /api/status/updates/{id}`): the page, its
+/// JSON, its feeds (entry updated) and the cached answers show the new words at once; the audit
+/// log keeps the old ones; bad input and unknown ids are refused and change nothing.
+fn correct_update(c: &Ctx) {
+    let w = c.world();
+    let a = c.admin();
+    let component = c.component(&tocsin_tests::unique("Corrected"));
+    let public_incident = c.publish(&w, &component);
+    let update_of = || -> Value {
+        let v = c.public("/api/v2/incidents.json").json;
+        v["incidents"].as_array().unwrap().iter().find(|i| i["id"] == public_incident.as_str()).unwrap()["incident_updates"][0].clone()
+    };
+    let before = update_of();
+    let id = before["id"].as_str().unwrap().to_string();
+    let etag = reqwest_like(c, "/history.atom", None).1.get("etag").cloned().expect("ETag");
+    let atom_updated = |atom: &str| -> String {
+        let entry = &atom[atom.find(&format!("/status/incidents/{public_incident}</id>")).unwrap()..];
+        entry[entry.find("<updated>").unwrap() + 9..entry.find("</updated>").unwrap()].to_string()
+    };
+    let updated_before = atom_updated(&c.public("/history.atom").text);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+
+    let fixed = "We are investigating elevated errors at checkout in the EU (corrected).";
+    let r = a.patch(&format!("/api/status/updates/{id}"), json!({"body": fixed}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!((r.json["id"].as_str(), r.json["parent_id"].as_str(), r.json["body"].as_str()), (Some(id.as_str()), Some(public_incident.as_str()), Some(fixed)));
+    let after = update_of();
+    assert_eq!(after["body"], fixed);
+    assert_eq!((&after["id"], &after["status"], &after["created_at"]), (&before["id"], &before["status"], &before["created_at"]), "the same update, only its words");
+    assert!(after["updated_at"].as_str() > before["updated_at"].as_str(), "its updated_at moved: {} → {}", before["updated_at"], after["updated_at"]);
+    let page = c.public(&format!("/status/incidents/{public_incident}"));
+    assert!(page.text.contains(fixed) && !page.text.contains("&lt;b&gt;elevated"), "the page shows the new words only");
+    let atom = reqwest_like(c, "/history.atom", Some(&etag));
+    assert_eq!(atom.0, 200, "the feed changed, so not 304");
+    let atom = c.public("/history.atom").text;
+    assert!(atom.contains("(corrected)"), "{atom}");
+    assert!(atom_updated(&atom) > updated_before, "the entry is marked updated for feed readers: {} → {}", updated_before, atom_updated(&atom));
+    let audit = a.get(&format!("/api/audit?action=public_update.edited&target={id}"));
+    assert_eq!(audit.status, 200, "{}", audit.text);
+    let e = &audit.json["events"][0];
+    assert_eq!(e["before"]["body"], before["body"], "the replaced words are kept: {e}");
+    assert_eq!(e["before"]["body"], "We are investigating <b>elevated</b> errors & timeouts.");
+    assert_eq!(e["after"]["body"], fixed, "{e}");
+
+    // Corrections at once: each one written is audited with the words it really replaced (none
+    // lost unannounced: one whose read went stale gets 409 and changes nothing).
+    let path = format!("/api/status/updates/{id}");
+    let path = path.as_str();
+    let answers: Vec<u16> = std::thread::scope(|sc| {
+        let hs: Vec<_> = (0..8).map(|n| sc.spawn(move || a.patch(path, json!({"body": format!("Concurrent correction {n}.")})).status)).collect();
+        hs.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert!(answers.iter().all(|s| *s == 200 || *s == 409), "{answers:?}");
+    let events = a.get(&format!("/api/audit?action=public_update.edited&target={id}")).json["events"].as_array().unwrap().clone();
+    let written = answers.iter().filter(|s| **s == 200).count();
+    assert_eq!(events.len(), 1 + written, "one audit row per correction written: {answers:?}");
+    let befores: std::collections::HashSet<String> = events.iter().map(|e| e["before"]["body"].to_string()).collect();
+    assert_eq!(befores.len(), events.len(), "no two corrections replaced the same words: {events:?}");
+    let shown = update_of()["body"].as_str().unwrap().to_string();
+    assert!(events.iter().any(|e| e["after"]["body"] == shown.as_str()), "an audit row says what the page shows: {shown}");
+    let fixed = shown.as_str();
+
+    let r = a.patch(&format!("/api/status/updates/{id}"), json!({"body": "bad \u{1b}[0m"}));
+    assert_eq!((r.status, r.field()), (400, "body"), "{}", r.text);
+    let r = a.patch(&format!("/api/status/updates/{id}"), json!({"body": "  "}));
+    assert_eq!((r.status, r.field()), (400, "body"), "{}", r.text);
+    assert_eq!(a.patch("/api/status/updates/no-such-update", json!({"body": "x"})).status, 404);
+    assert_eq!(a.get(&format!("/api/audit?action=public_update.edited&target={id}")).json["events"].as_array().map(Vec::len), Some(1 + written), "refusals are not audited");
+    assert_eq!(update_of()["body"], fixed, "refused edits changed nothing");
+    c.resolve(&public_incident);
+}
+
 /// GET with an optional If-None-Match: (status, lower-cased headers).
 fn reqwest_like(c: &Ctx, path: &str, etag: Option<&str>) -> (u16, std::collections::HashMap<String, String>) {
     let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
@@ -374,6 +473,12 @@ fn validation(c: &Ctx) {
     assert_eq!((r.status, r.field()), (400, "status"));
     let r = a.post("/api/status/incidents", json!({"name": "x"}));
     assert_eq!((r.status, r.field()), (400, "body"));
+    // XML cannot carry control characters: one would break every reader's copy of the feeds.
+    let r = a.post("/api/status/incidents", json!({"name": "x", "body": "Deploy log: \u{1b}[31mERROR\u{1b}[0m"}));
+    assert_eq!((r.status, r.field()), (400, "body"), "{}", r.text);
+    assert!(r.text.contains("U+001B"), "names the character: {}", r.text);
+    let r = a.post("/api/status/maintenances", json!({"name": "m", "body": "page\u{c}break", "scheduled_for": "2026-12-01T01:00:00Z", "scheduled_until": "2026-12-01T02:00:00Z"}));
+    assert_eq!((r.status, r.field()), (400, "body"), "{}", r.text);
     let email = format!("{}@example.com", tocsin_tests::unique("watch"));
     assert_eq!(a.post("/api/users", json!({"email": email, "name": "Watcher", "role": "observer", "password": "observer password"})).status, 201);
     let obs = Api::new(&c.inst.base);

@@ -1,6 +1,7 @@
 //! Running the public status page from a phone: the indicator, component statuses (with the
 //! status linked services suggest, applied in one tap), publishing an incident (prefilled from an
-//! internal one), posting updates from templates, scheduling maintenance, and adding components.
+//! internal one), posting updates from templates, correcting a published update's text,
+//! scheduling maintenance, and adding components.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -8,7 +9,7 @@ use leptos_router::hooks::use_query_map;
 use serde_json::json;
 use tocsin_domain::api::{AdminComponent, StatusAdmin};
 use tocsin_domain::auth::Role;
-use tocsin_domain::status_page::{ComponentStatus, PublicIncident, UpdateStatus};
+use tocsin_domain::status_page::{ComponentStatus, PublicIncident, Update as PublicUpdate, UpdateStatus};
 
 use crate::api::{self, ApiError};
 use crate::components::{clock, ErrorNote, Field};
@@ -55,7 +56,7 @@ pub fn StatusAdminPage() -> impl IntoView {
                     {if s.incidents.is_empty() {
                         view! { <p class="muted">"Nothing published."</p> }.into_any()
                     } else {
-                        view! { <ul class="events">{s.incidents.iter().cloned().map(|i| view! { <PublicIncidentItem incident=i on_done=move || load()/> }).collect_view()}</ul> }.into_any()
+                        view! { <ul class="events">{s.incidents.iter().cloned().map(|i| view! { <PublicIncidentItem incident=i can_edit=can_edit() on_done=move || load()/> }).collect_view()}</ul> }.into_any()
                     }}
                 </section>
                 <section aria-labelledby="cm-h">
@@ -72,6 +73,7 @@ pub fn StatusAdminPage() -> impl IntoView {
                             <li>
                                 <div class="alert-summary">{m.name.clone()}</div>
                                 <div class="card-meta">{m.status.label()}" · "{clock(m.scheduled_for)}" – "{clock(m.scheduled_until)}</div>
+                                <UpdateList updates=m.updates.clone() can_edit=can_edit()/>
                             </li>
                         }).collect_view()}
                     </ul>
@@ -118,7 +120,7 @@ fn ComponentItem(component: AdminComponent, state: RwSignal<Option<StatusAdmin>>
 }
 
 #[component]
-fn PublicIncidentItem(incident: PublicIncident, on_done: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+fn PublicIncidentItem(incident: PublicIncident, can_edit: bool, on_done: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
     let open = RwSignal::new(false);
     let status = RwSignal::new(UpdateStatus::Identified.as_str().to_string());
     let body = RwSignal::new(UpdateStatus::Identified.template().to_string());
@@ -143,7 +145,7 @@ fn PublicIncidentItem(incident: PublicIncident, on_done: impl Fn() + Copy + Send
         <li>
             <div class="alert-summary">{incident.name.clone()}</div>
             <div class="card-meta">{incident.status.label()}" · impact "{incident.impact.as_str()}" · "{clock(incident.updated_at)}</div>
-            {(!resolved).then(|| view! {
+            {(!resolved && can_edit).then(|| view! {
                 <Show when=move || open.get() fallback=move || view! { <button class="btn" on:click=move |_| open.set(true)>"Post update"</button> }>
                     <form on:submit=submit.clone() aria-label="Post update">
                         <div class="field">
@@ -164,6 +166,76 @@ fn PublicIncidentItem(incident: PublicIncident, on_done: impl Fn() + Copy + Send
                     </form>
                 </Show>
             })}
+            <UpdateList updates=incident.updates.clone() can_edit=can_edit/>
+        </li>
+    }
+}
+
+/// A public incident's or maintenance's updates as the page shows them (newest first), folded;
+/// a responder can correct each one's text (a typo or a wrong detail in public words).
+#[component]
+fn UpdateList(updates: Vec<PublicUpdate>, can_edit: bool) -> impl IntoView {
+    (!updates.is_empty()).then(|| {
+        view! {
+            <details class="public-updates">
+                <summary>{format!("Published updates ({})", updates.len())}</summary>
+                <ul class="events">{updates.into_iter().map(|u| view! { <UpdateItem update=u can_edit=can_edit/> }).collect_view()}</ul>
+            </details>
+        }
+    })
+}
+
+/// One published update; "Correct" edits its text in place (the list stays open: nothing else of
+/// the page changes with a correction).
+#[component]
+fn UpdateItem(update: PublicUpdate, can_edit: bool) -> impl IntoView {
+    let session = session();
+    let editing = RwSignal::new(false);
+    // The text as published now, and the one being edited.
+    let shown = RwSignal::new(update.body.clone());
+    let body = RwSignal::new(update.body.clone());
+    let error: RwSignal<Option<ApiError>> = RwSignal::new(None);
+    let id = update.id.clone();
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let id = id.clone();
+        spawn_local(async move {
+            match api::status_edit_update(&id, &body.get_untracked()).await {
+                Ok(done) => {
+                    shown.set(done.body);
+                    error.set(None);
+                    editing.set(false);
+                }
+                Err(e) => {
+                    handle_error(session, &e);
+                    error.set(Some(e));
+                }
+            }
+        });
+    };
+    let cancel = move |_| {
+        body.set(shown.get_untracked());
+        error.set(None);
+        editing.set(false);
+    };
+    let when = format!("{} · {}", update.status, clock(update.created_at));
+    let label = format!("Correct the update of {when}");
+    let field_id = format!("ub-{}", update.id);
+    view! {
+        <li class="public-update">
+            <div class="card-meta">{when}</div>
+            <Show when=move || editing.get() fallback=move || view! {
+                <p class="update-body">{move || shown.get()}</p>
+                {can_edit.then(|| view! { <button class="link-btn" type="button" aria-label=label.clone() on:click=move |_| editing.set(true)>"Correct"</button> })}
+            }>
+                <form on:submit=save.clone() aria-label="Correct this update">
+                    <Field name="body" id=field_id.clone() label="Published text" kind="textarea" value=body error=error/>
+                    <ErrorNote error=error/>
+                    <button class="btn primary" type="submit">"Save correction"</button>
+                    " "
+                    <button class="btn" type="button" on:click=cancel>"Cancel"</button>
+                </form>
+            </Show>
         </li>
     }
 }

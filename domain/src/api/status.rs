@@ -118,6 +118,25 @@ pub struct PublicIncidentUpdateRequest {
     pub component_status: Option<ComponentStatus>,
 }
 
+/// `PATCH /api/status/updates/{id}`: a published update's corrected text.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct PublicUpdateEdit {
+    pub body: String,
+}
+
+/// A published update after its text was corrected.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct PublicUpdateEdited {
+    pub id: String,
+    /// The public incident or maintenance it belongs to.
+    pub parent_id: String,
+    /// As posted (unchanged by an edit).
+    pub status: String,
+    pub body: String,
+}
+
 /// The update that was posted (maintenance: with the status it moved to).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]

@@ -53,7 +53,15 @@ fn content(e: &Entry<'_>, tz: chrono_tz::Tz) -> String {
 
 /// The page's base URL, escaped for XML (it is written into elements and attributes).
 fn base(s: &Snapshot) -> String {
-    esc(s.page.url.trim_end_matches('/').trim_end_matches("/status"))
+    esc(s.page.site())
+}
+
+/// Whether XML 1.0 can carry `c` at all: not even as a character reference can a document hold
+/// other control characters (ESC from pasted terminal output, a form feed), and one would make
+/// every reader refuse the whole feed. Updates are checked when posted; this keeps older ones,
+/// and anything else written into a feed, from breaking it.
+fn xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
 }
 
 pub fn atom(s: &Snapshot) -> String {
@@ -86,6 +94,7 @@ pub fn atom(s: &Snapshot) -> String {
         );
     }
     out.push_str("</feed>\n");
+    out.retain(xml_char);
     out
 }
 
@@ -114,6 +123,7 @@ pub fn rss(s: &Snapshot) -> String {
         );
     }
     out.push_str("</channel></rss>\n");
+    out.retain(xml_char);
     out
 }
 
@@ -136,5 +146,35 @@ mod tests {
         assert!(r.contains("<rss version=\"2.0\""));
         assert_eq!(r.matches("<item>").count(), 4);
         assert!(r.contains("<pubDate>Tue, 24 Nov 2026 10:00:00 +0000</pubDate>"), "{r}");
+    }
+
+    #[test]
+    fn a_control_character_cannot_break_a_feed() {
+        let mut s = sample();
+        s.incidents[0].name = "Disk \u{c}full".into();
+        s.incidents[0].updates[0].body = "\u{1b}[31mERROR\u{1b}[0m at\tdb-3\r\nline \u{2028}two \u{fffe}".into();
+        for feed in [atom(&s), rss(&s)] {
+            assert!(feed.chars().all(xml_char), "{feed:?}");
+            assert!(feed.contains("Disk full"), "{feed}");
+            assert!(feed.contains("[31mERROR[0m at\tdb-3\r\nline \u{2028}two"), "{feed}");
+        }
+    }
+
+    #[test]
+    fn links_are_under_the_site_whatever_the_page_url_ends_with() {
+        for url in ["https://status.example.com", "https://status.example.com/", "https://status.example.com/status", "https://status.example.com/status/"] {
+            let mut s = sample();
+            s.page.url = url.into();
+            let (a, r) = (atom(&s), rss(&s));
+            let id = &s.incidents[0].id;
+            assert!(a.contains(&format!("href=\"https://status.example.com/status/incidents/{id}\"")), "{url}: {a}");
+            assert!(a.contains("href=\"https://status.example.com/history.atom\""), "{url}");
+            assert!(r.contains("<atom:link href=\"https://status.example.com/history.rss\""), "{url}");
+            assert!(a.contains(&format!("https://status.example.com/status/maintenance/{}", s.maintenances[0].id)), "{url}");
+            let html = super::super::html::page(&s);
+            assert!(html.contains("<link rel=\"alternate\" type=\"application/atom+xml\" href=\"https://status.example.com/history.atom\""), "{url}");
+            let json = super::super::statuspage::incident(&s, &s.incidents[0]);
+            assert_eq!(json["shortlink"], format!("https://status.example.com/status/incidents/{id}"), "{url}");
+        }
     }
 }

@@ -52,7 +52,7 @@ fn when(t: DateTime<Utc>, tz: Tz) -> String {
 
 fn head(out: &mut String, title: &str, s: &Snapshot) {
     // Escaped like every other value written into an attribute (the URL is validated too).
-    let base = esc(s.page.url.trim_end_matches('/'));
+    let base = esc(s.page.site());
     let _ = write!(
         out,
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
@@ -112,10 +112,11 @@ fn incident_block(out: &mut String, i: &PublicIncident, tz: Tz, heading: &str) {
     out.push_str("</ul></article>");
 }
 
-fn maintenance_block(out: &mut String, m: &Maintenance, tz: Tz) {
+fn maintenance_block(out: &mut String, m: &Maintenance, tz: Tz, heading: &str) {
     let _ = write!(
         out,
-        "<article class=\"c\"><h3>{}</h3><p class=\"m\">{} · {} – {}</p><ul>",
+        "<article class=\"c\"><{heading}><a href=\"/status/maintenance/{}\">{}</a></{heading}><p class=\"m\">{} · {} – {}</p><ul>",
+        esc(&m.id),
         esc(&m.name),
         m.status.label(),
         esc(&when(m.scheduled_for, tz)),
@@ -174,7 +175,7 @@ pub fn page(s: &Snapshot) -> String {
     if !current.is_empty() {
         out.push_str("<section aria-labelledby=\"mt\"><h2 id=\"mt\">Scheduled maintenance</h2>");
         for m in current {
-            maintenance_block(&mut out, m, tz);
+            maintenance_block(&mut out, m, tz, "h3");
         }
         out.push_str("</section>");
     }
@@ -229,10 +230,7 @@ pub fn incident(s: &Snapshot, id: &str) -> Option<String> {
     head(&mut out, &format!("{} · {}", i.name, s.page.name), s);
     let _ = write!(out, "<header><p><a href=\"/status\">← {}</a></p></header><main>", esc(&s.page.name));
     incident_block(&mut out, i, tz, "h1");
-    let names: Vec<String> = s.components.iter().filter(|c| i.component_ids.contains(&c.id)).map(|c| esc(&c.name)).collect();
-    if !names.is_empty() {
-        let _ = write!(out, "<p class=\"m\">Affected: {}</p>", names.join(", "));
-    }
+    affected(&mut out, s, &i.component_ids);
     // A published postmortem: the customer-facing text only, from the safe Markdown subset.
     if let (Some(body), Some(at)) = (&i.postmortem_body, i.postmortem_published_at) {
         let _ = write!(
@@ -245,6 +243,29 @@ pub fn incident(s: &Snapshot, id: &str) -> Option<String> {
     out.push_str("</main>");
     foot(&mut out, s);
     Some(out)
+}
+
+/// `GET /status/maintenance/{id}`: one scheduled maintenance with its updates (the feeds' and the
+/// Statuspage JSON's link for it), while the page still shows it, in its state now.
+pub fn maintenance(s: &Snapshot, id: &str) -> Option<String> {
+    // Its state now (as the page and the JSON say it), not as last stored by the cron.
+    let m = s.effective_maintenances().into_iter().find(|m| m.id == id)?;
+    let mut out = String::new();
+    head(&mut out, &format!("{} · {}", m.name, s.page.name), s);
+    let _ = write!(out, "<header><p><a href=\"/status\">← {}</a></p></header><main>", esc(&s.page.name));
+    maintenance_block(&mut out, &m, tz(s), "h1");
+    affected(&mut out, s, &m.component_ids);
+    out.push_str("</main>");
+    foot(&mut out, s);
+    Some(out)
+}
+
+/// The names of the components among `ids`, if any.
+fn affected(out: &mut String, s: &Snapshot, ids: &[String]) {
+    let names: Vec<String> = s.components.iter().filter(|c| ids.contains(&c.id)).map(|c| esc(&c.name)).collect();
+    if !names.is_empty() {
+        let _ = write!(out, "<p class=\"m\">Affected: {}</p>", names.join(", "));
+    }
 }
 
 /// `GET /status/history?page=N`: `incidents` is the page's slice (newest first).
@@ -306,7 +327,7 @@ mod tests {
         // Stored before validation was strict, or written straight into D1: still inert.
         let mut s = sample();
         s.page.url = "https://x.io/\"><script>alert(1)</script>".into();
-        for out in [page(&s), history(&s, 1, false), super::super::feeds::atom(&s), super::super::feeds::rss(&s)] {
+        for out in [page(&s), history(&s, 1, false), maintenance(&s, &s.maintenances[0].id).unwrap(), super::super::feeds::atom(&s), super::super::feeds::rss(&s)] {
             assert!(!out.contains("<script>"), "{out}");
             assert!(!out.contains("x.io/\">"), "no attribute is closed early");
         }
@@ -317,6 +338,12 @@ mod tests {
         let s = sample();
         assert!(incident(&s, "i2").unwrap().contains("A bad deploy; rolling back."));
         assert!(incident(&s, "nope").is_none());
+        let m = &s.maintenances[0];
+        let page_of_m = maintenance(&s, &m.id).unwrap();
+        assert!(page_of_m.contains(&format!("<h1><a href=\"/status/maintenance/{}\">{}</a></h1>", m.id, m.name)), "{page_of_m}");
+        assert!(page_of_m.contains(&m.updates[0].body), "its updates");
+        assert!(page(&s).contains(&format!("href=\"/status/maintenance/{}\"", m.id)), "the page links to it");
+        assert!(maintenance(&s, "nope").is_none());
         let h = history(&s, 2, true);
         assert!(h.contains("page=1\">Newer") && h.contains("page=3\">Older"));
     }

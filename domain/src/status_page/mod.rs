@@ -251,6 +251,16 @@ pub struct Page {
     pub updated_at: DateTime<Utc>,
 }
 
+impl Page {
+    /// Where the public routes are: the page's URL without a trailing `/status` (the page is
+    /// `{site}/status`, an incident `{site}/status/incidents/{id}`, a maintenance
+    /// `{site}/status/maintenance/{id}`, the feeds `{site}/history.atom` and `.rss`), the same for
+    /// the HTML, the feeds and the Statuspage JSON.
+    pub fn site(&self) -> &str {
+        self.url.trim_end_matches('/').trim_end_matches("/status").trim_end_matches('/')
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Component {
@@ -285,6 +295,9 @@ pub struct Update {
     pub status: String,
     pub body: String,
     pub created_at: DateTime<Utc>,
+    /// When its text was last corrected; `None`: as posted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edited_at: Option<DateTime<Utc>>,
     /// Components whose status this update changed.
     #[serde(default)]
     pub affected: Vec<AffectedComponent>,

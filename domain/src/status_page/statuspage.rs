@@ -62,7 +62,7 @@ fn update(s: &Snapshot, u: &Update, parent_id: &str) -> Value {
         .collect();
     json!({
         "id": u.id, "status": u.status, "body": u.body, "incident_id": parent_id,
-        "created_at": time(u.created_at, tz(s)), "updated_at": time(u.created_at, tz(s)), "display_at": time(u.created_at, tz(s)),
+        "created_at": time(u.created_at, tz(s)), "updated_at": time(u.edited_at.unwrap_or(u.created_at), tz(s)), "display_at": time(u.created_at, tz(s)),
         "affected_components": if affected.is_empty() { Value::Null } else { json!(affected) },
         "deliver_notifications": true, "custom_tweet": null, "tweet_id": null,
     })
@@ -77,7 +77,7 @@ pub fn incident(s: &Snapshot, i: &PublicIncident) -> Value {
         "id": i.id, "name": i.name, "status": i.status.as_str(), "created_at": time(i.created_at, tz(s)),
         "updated_at": time(i.updated_at, tz(s)), "monitoring_at": opt_time(i.monitoring_at, tz(s)),
         "resolved_at": opt_time(i.resolved_at, tz(s)), "impact": i.impact.as_str(),
-        "shortlink": format!("{}/status/incidents/{}", s.page.url.trim_end_matches("/status").trim_end_matches('/'), i.id),
+        "shortlink": format!("{}/status/incidents/{}", s.page.site(), i.id),
         "started_at": time(i.created_at, tz(s)), "page_id": s.page.id,
         "incident_updates": i.updates.iter().map(|u| update(s, u, &i.id)).collect::<Vec<_>>(),
         "components": listed_components(s, &i.component_ids),
@@ -97,7 +97,7 @@ pub fn maintenance(s: &Snapshot, m: &Maintenance) -> Value {
         "updated_at": time(m.updated_at, tz(s)), "monitoring_at": null,
         "resolved_at": if m.status == MaintenanceStatus::Completed { json!(time(m.scheduled_until.min(s.now), tz(s))) } else { Value::Null },
         "impact": m.impact.as_str(),
-        "shortlink": format!("{}/status/maintenance/{}", s.page.url.trim_end_matches("/status").trim_end_matches('/'), m.id),
+        "shortlink": format!("{}/status/maintenance/{}", s.page.site(), m.id),
         "started_at": time(m.scheduled_for, tz(s)), "page_id": s.page.id,
         "incident_updates": m.updates.iter().map(|u| update(s, u, &m.id)).collect::<Vec<_>>(),
         "components": listed_components(s, &m.component_ids),
@@ -151,7 +151,7 @@ pub(crate) mod tests {
             id: id.into(), name: name.into(), description: String::new(), status, position, group_id: group.map(str::to_string),
             created_at: t("2026-01-01T00:00:00Z"), updated_at: now, uptime: vec![Some(1.0); 90],
         };
-        let upd = |id: &str, status: &str, body: &str, at: &str| Update { id: id.into(), status: status.into(), body: body.into(), created_at: t(at), affected: vec![] };
+        let upd = |id: &str, status: &str, body: &str, at: &str| Update { id: id.into(), status: status.into(), body: body.into(), created_at: t(at), edited_at: None, affected: vec![] };
         Snapshot {
             page: Page { id: "page1".into(), name: "Acme Status".into(), url: "https://status.acme.test".into(), time_zone: "Europe/Berlin".into(), updated_at: now },
             groups: vec![Group { id: "g1".into(), name: "Checkout".into(), position: 1, created_at: now, updated_at: now }],

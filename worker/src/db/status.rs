@@ -90,6 +90,9 @@ pub struct UpdateRow {
     pub body: String,
     pub affected: String,
     pub created_at: i64,
+    /// When its text was last corrected (`None`: as posted).
+    #[serde(default)]
+    pub edited_at: Option<i64>,
 }
 
 pub struct SnapshotRows {
@@ -139,7 +142,7 @@ impl Db {
                 self.stmt(maint_sql, args![org_id, recent_since])?,
                 self.stmt(
                     &format!(
-                        "SELECT id, parent_id, status, body, affected, created_at FROM public_updates WHERE org_id = ?1 AND
+                        "SELECT id, parent_id, status, body, affected, created_at, edited_at FROM public_updates WHERE org_id = ?1 AND
                          (parent_id IN (SELECT id FROM ({})) OR parent_id IN (SELECT id FROM ({}))) ORDER BY created_at DESC, rowid DESC",
                         incidents_sql.replace("?2", "?4").replace("?3", "?5"),
                         maint_sql.replace("?2", "?6")
@@ -314,6 +317,27 @@ impl Db {
         stmts.push(self.touch_page_stmt(org_id, now)?);
         self.batch_audited(stmts, audit).await?;
         Ok(())
+    }
+
+    /// One published update (of a public incident or a maintenance).
+    pub async fn public_update(&self, org_id: &str, id: &str) -> ApiResult<Option<UpdateRow>> {
+        self.first("SELECT id, parent_id, status, body, affected, created_at, edited_at FROM public_updates WHERE org_id = ? AND id = ?", args![org_id, id]).await
+    }
+
+    /// Corrects a published update's text, in one transaction with its parent's and the page's
+    /// `updated_at` (feed readers see the entry updated; validators change). Every write is guarded
+    /// on the text still being `u.body`, the one read: of two corrections at once, one is written
+    /// and audited with what it replaced, the other changes nothing (`false`: the caller answers
+    /// 409). The text's write comes last, so the audit row follows it (`batch_audited`).
+    pub async fn edit_public_update(&self, org_id: &str, u: &UpdateRow, body: &str, now: i64, audit: &super::Audit) -> ApiResult<bool> {
+        const UNCHANGED: &str = "EXISTS (SELECT 1 FROM public_updates WHERE org_id = ?2 AND id = ?3 AND body = ?4)";
+        let stmts = vec![
+            self.stmt(&format!("UPDATE public_incidents SET updated_at = ?1 WHERE org_id = ?2 AND id = ?5 AND {UNCHANGED}"), args![now, org_id, &u.id, &u.body, &u.parent_id])?,
+            self.stmt(&format!("UPDATE maintenances SET updated_at = ?1 WHERE org_id = ?2 AND id = ?5 AND {UNCHANGED}"), args![now, org_id, &u.id, &u.body, &u.parent_id])?,
+            self.stmt(&format!("UPDATE status_pages SET updated_at = ?1 WHERE org_id = ?2 AND {UNCHANGED}"), args![now, org_id, &u.id, &u.body])?,
+            self.stmt("UPDATE public_updates SET body = ?5, edited_at = ?1 WHERE org_id = ?2 AND id = ?3 AND body = ?4", args![now, org_id, &u.id, &u.body, body])?,
+        ];
+        Ok(super::changes(&self.batch_audited(stmts, audit).await?[3]) == 1)
     }
 
     fn update_stmt(&self, org_id: &str, u: &UpdateRow) -> ApiResult<worker::D1PreparedStatement> {

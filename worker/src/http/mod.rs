@@ -233,6 +233,7 @@ pub async fn handle(req: Req, db: Db, env: Env, now: i64) -> (Response, crate::e
         (["status"], Get) => status_page::serve(&cx, "/status").await,
         (["status", "history"], Get) => status_page::serve(&cx, "/status/history").await,
         (["status", "incidents", id], Get) => status_page::serve(&cx, &format!("/status/incidents/{id}")).await,
+        (["status", "maintenance", id], Get) => status_page::serve(&cx, &format!("/status/maintenance/{id}")).await,
         (["history.atom"], Get) => status_page::serve(&cx, "/history.atom").await,
         (["history.rss"], Get) => status_page::serve(&cx, "/history.rss").await,
         (["api", "v2", doc @ ..], Get) if !doc.is_empty() && doc.last().is_some_and(|d| d.ends_with(".json")) => {
@@ -248,6 +249,7 @@ pub async fn handle(req: Req, db: Db, env: Env, now: i64) -> (Response, crate::e
         (["api", "status", "incidents", id, "updates"], Post) => status_admin::post_incident_update(&mut cx, id).await,
         (["api", "status", "maintenances"], Post) => status_admin::schedule_maintenance(&mut cx).await,
         (["api", "status", "maintenances", id, "updates"], Post) => status_admin::post_maintenance_update(&mut cx, id).await,
+        (["api", "status", "updates", id], Patch) => status_admin::edit_update(&mut cx, id).await,
         (["api", "setup"], Get) => auth::setup_state(&cx).await,
         (["api", "setup"], Post) => auth::setup(&mut cx).await,
         (["api", "auth", "login"], Post) => auth::login(&mut cx).await,
@@ -411,9 +413,9 @@ pub async fn handle(req: Req, db: Db, env: Env, now: i64) -> (Response, crate::e
             | ["api", "schedules" | "escalation-policies", _] | ["api", "schedules", _, "overrides", _] | ["api", "schedules" | "oncall" | "escalation-policies"]
             | ["api", "schedules", _, "overrides" | "calendar-feed" | "calendar.ics" | "timeline"] | ["api", "services", _, "escalation-policy"]
             | ["api", "users", _, "calendar-feed" | "oncall.ics" | "deactivate"] | ["api", "users", _] | ["api", "audit"] | ["api", "calendar-feeds"] | ["api", "calendar-feeds", _] | ["webhooks", _, _] | ["v2", "enqueue"] | ["v2", "change", "enqueue"]
-            | ["v2", "alerts"] | ["v2", "alerts", _, _] | ["status"] | ["status", "history"] | ["status", "incidents", _]
+            | ["v2", "alerts"] | ["v2", "alerts", _, _] | ["status"] | ["status", "history"] | ["status", "incidents" | "maintenance", _]
             | ["history.atom" | "history.rss"] | ["api", "status"] | ["api", "status", "page" | "groups" | "components" | "incidents" | "maintenances"]
-            | ["api", "status", "components", _] | ["api", "status", "incidents" | "maintenances", _, "updates"],
+            | ["api", "status", "components" | "updates", _] | ["api", "status", "incidents" | "maintenances", _, "updates"],
             _,
         ) => Err(wrong()),
         _ => Err(ApiError::NotFound("route")),

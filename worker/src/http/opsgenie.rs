@@ -28,15 +28,17 @@ async fn service(cx: &Cx, request_id: &str) -> ApiResult<Result<ServiceRow, Resp
         Some(k) => cx.db.service_by_key(k, cx.now).await?,
         None => None,
     };
+    // Counted against the key's limit before anything is written, refusals included: a leaked key
+    // cannot fill the event log with refused requests faster than with accepted ones.
     match found {
+        Some(s) if cx.admit_event(&s.integration_key).is_err() => {
+            Ok(Err(answer(cx, 429, json!({"message": "You are making too many requests! To avoid errors, we recommend you limit requests."}), request_id)?))
+        }
         Some(s) if !s.accepts(Vendor::Opsgenie) => {
             reject(&cx.db, cx.now, &s, Vendor::Opsgenie, super::webhooks::NOT_ALLOWED, "").await?;
             Ok(Err(answer(cx, 403, json!({"message": super::webhooks::NOT_ALLOWED}), request_id)?))
         }
-        Some(s) => match cx.admit_event(&s.integration_key) {
-            Ok(()) => Ok(Ok(s)),
-            Err(_) => Ok(Err(answer(cx, 429, json!({"message": "You are making too many requests! To avoid errors, we recommend you limit requests."}), request_id)?)),
-        },
+        Some(s) => Ok(Ok(s)),
         None => Ok(Err(answer(cx, 401, json!({"message": "Could not authenticate"}), request_id)?)),
     }
 }

@@ -66,6 +66,10 @@ pub async fn enqueue(cx: &mut Cx) -> ApiResult<Response> {
         Ok(parsed) => parsed,
         Err(errors) => {
             if let Some(service) = service_of(cx, &body).await? {
+                // Counted like any event before it is logged: refusals cannot flood the log.
+                if let Err(secs) = cx.admit_event(&service.integration_key) {
+                    return throttled(secs);
+                }
                 reject(&cx.db, cx.now, &service, Vendor::PagerDuty, &errors.join("; "), &raw).await?;
             }
             return invalid(errors);

@@ -200,7 +200,7 @@ pub async fn publish_incident(cx: &mut Cx) -> ApiResult<Response> {
     let v = cx.json_value().await?;
     let f = Fields::new(&v)?;
     let name = f.req_line("name", 255)?;
-    let body_text = f.req_str("body", 10_000)?;
+    let body_text = f.req_text("body", 10_000)?;
     let status = parse_enum::<UpdateStatus>(&f, "status")?.unwrap_or(UpdateStatus::Investigating);
     let impact = parse_enum::<Impact>(&f, "impact")?.unwrap_or(Impact::Minor);
     let incident_id = f.opt_str("incident_id", 64)?;
@@ -224,7 +224,7 @@ pub async fn publish_incident(cx: &mut Cx) -> ApiResult<Response> {
         postmortem_body: None,
         postmortem_published_at: None,
     };
-    let update = UpdateRow { id: new_id(cx.now), parent_id: id.clone(), status: status.as_str().into(), body: body_text, affected, created_at: cx.now };
+    let update = UpdateRow { id: new_id(cx.now), parent_id: id.clone(), status: status.as_str().into(), body: body_text, affected, created_at: cx.now, edited_at: None };
     let audit = cx.audit(&caller, Action::StatusIncidentPublished, Some(&row.id)).after(serde_json::json!({"name": row.name, "status": row.status, "impact": row.impact, "body": update.body}));
     cx.db.write_public_incident(caller.org_id(), &row, true, &update, &changes, cx.now, &audit).await?;
     super::status_page::purge_with(&[row.id.as_str()]).await;
@@ -238,7 +238,7 @@ pub async fn post_incident_update(cx: &mut Cx, id: &str) -> ApiResult<Response> 
     let v = cx.json_value().await?;
     let f = Fields::new(&v)?;
     let status = parse_enum::<UpdateStatus>(&f, "status")?.ok_or_else(|| ApiError::field("status", "is required"))?;
-    let body_text = f.req_str("body", 10_000)?;
+    let body_text = f.req_text("body", 10_000)?;
     if let Some(impact) = parse_enum::<Impact>(&f, "impact")? {
         row.impact = impact.as_str().into();
     }
@@ -255,7 +255,7 @@ pub async fn post_incident_update(cx: &mut Cx, id: &str) -> ApiResult<Response> 
         row.monitoring_at = Some(cx.now);
     }
     row.resolved_at = if status.is_resolved() { row.resolved_at.or(Some(cx.now)) } else { None };
-    let update = UpdateRow { id: new_id(cx.now), parent_id: row.id.clone(), status: status.as_str().into(), body: body_text, affected, created_at: cx.now };
+    let update = UpdateRow { id: new_id(cx.now), parent_id: row.id.clone(), status: status.as_str().into(), body: body_text, affected, created_at: cx.now, edited_at: None };
     let audit = cx.audit(&caller, Action::StatusIncidentUpdated, Some(&row.id)).after(serde_json::json!({"status": row.status, "impact": row.impact, "body": update.body}));
     cx.db.write_public_incident(caller.org_id(), &row, false, &update, &changes, cx.now, &audit).await?;
     super::status_page::purge_with(&[row.id.as_str()]).await;
@@ -268,7 +268,7 @@ pub async fn schedule_maintenance(cx: &mut Cx) -> ApiResult<Response> {
     let v = cx.json_value().await?;
     let f = Fields::new(&v)?;
     let name = f.req_line("name", 255)?;
-    let body_text = f.opt_str("body", 10_000)?.unwrap_or_else(|| maintenance_transition_text(MaintenanceStatus::Scheduled).into());
+    let body_text = f.opt_text("body", 10_000)?.unwrap_or_else(|| maintenance_transition_text(MaintenanceStatus::Scheduled).into());
     let (from, until) = (time_field(&f, "scheduled_for")?, time_field(&f, "scheduled_until")?);
     if until <= from {
         return Err(ApiError::field("scheduled_until", "must be after scheduled_for"));
@@ -293,10 +293,10 @@ pub async fn schedule_maintenance(cx: &mut Cx) -> ApiResult<Response> {
         created_at: cx.now,
         updated_at: cx.now,
     };
-    let update = UpdateRow { id: new_id(cx.now), parent_id: id.clone(), status: "scheduled".into(), body: body_text, affected: "[]".into(), created_at: cx.now };
+    let update = UpdateRow { id: new_id(cx.now), parent_id: id.clone(), status: "scheduled".into(), body: body_text, affected: "[]".into(), created_at: cx.now, edited_at: None };
     let audit = cx.audit(&caller, Action::MaintenanceScheduled, Some(&m.id)).after(serde_json::json!({"name": m.name, "status": m.status, "scheduled_for": m.scheduled_for, "scheduled_until": m.scheduled_until}));
     cx.db.write_maintenance(&m, true, Some(&update), &[], cx.now, &audit).await?;
-    purge().await;
+    super::status_page::purge_with(&[m.id.as_str()]).await;
     json(201, &serde_json::json!({"id": id, "status": status.as_str()}))
 }
 
@@ -307,20 +307,38 @@ pub async fn post_maintenance_update(cx: &mut Cx, id: &str) -> ApiResult<Respons
     let v = cx.json_value().await?;
     let f = Fields::new(&v)?;
     let status = parse_enum::<MaintenanceStatus>(&f, "status")?.unwrap_or(m.status.parse().unwrap_or(MaintenanceStatus::Scheduled));
-    let body_text = f.opt_str("body", 10_000)?.unwrap_or_else(|| maintenance_transition_text(status).into());
+    let body_text = f.opt_text("body", 10_000)?.unwrap_or_else(|| maintenance_transition_text(status).into());
     m.status = status.as_str().into();
     m.updated_at = cx.now;
-    let update = UpdateRow { id: new_id(cx.now), parent_id: m.id.clone(), status: status.as_str().into(), body: body_text, affected: "[]".into(), created_at: cx.now };
+    let update = UpdateRow { id: new_id(cx.now), parent_id: m.id.clone(), status: status.as_str().into(), body: body_text, affected: "[]".into(), created_at: cx.now, edited_at: None };
     let audit = cx.audit(&caller, Action::MaintenanceUpdated, Some(&m.id)).after(serde_json::json!({"status": m.status, "body": update.body}));
     cx.db.write_maintenance(&m, false, Some(&update), &[], cx.now, &audit).await?;
-    purge().await;
+    super::status_page::purge_with(&[m.id.as_str()]).await;
     json(201, &serde_json::json!({"id": update.id, "status": status.as_str()}))
+}
+
+/// `PATCH /api/status/updates/{id}` `{body}`: corrects the text of a published update (of a
+/// public incident or a maintenance), as Statuspage lets one edit an update: a typo or a wrong
+/// detail in public words during an outage. The audit log keeps the words it replaced; the page,
+/// its feeds (the entry's `updated`) and caches show the new ones at once.
+pub async fn edit_update(cx: &mut Cx, id: &str) -> ApiResult<Response> {
+    let caller = cx.caller().await?;
+    caller.require(Permission::Respond)?;
+    let v = cx.json_value().await?;
+    let body = Fields::new(&v)?.req_text("body", 10_000)?;
+    let u = cx.db.public_update(caller.org_id(), id).await?.ok_or(ApiError::NotFound("public update"))?;
+    let audit = cx.audit(&caller, Action::PublicUpdateEdited, Some(id)).before(serde_json::json!({"body": u.body})).after(serde_json::json!({"body": body}));
+    if !cx.db.edit_public_update(caller.org_id(), &u, &body, cx.now, &audit).await? {
+        return Err(ApiError::Conflict("the update's text was changed meanwhile; reload it and correct it again".into()));
+    }
+    super::status_page::purge_with(&[u.parent_id.as_str()]).await;
+    json(200, &tocsin_domain::api::status::PublicUpdateEdited { id: u.id, parent_id: u.parent_id, status: u.status, body })
 }
 
 /// The cron sweep: moves maintenance into progress and to completion at its times, marks its
 /// components under maintenance meanwhile, and writes the update that says so.
 pub async fn sweep_maintenance(db: &crate::db::Db, now: i64) -> ApiResult<usize> {
-    let mut moved = 0;
+    let mut moved: Vec<String> = Vec::new();
     for mut m in db.open_maintenances(200).await? {
         let stored: MaintenanceStatus = m.status.parse().unwrap_or(MaintenanceStatus::Scheduled);
         let to = sp::maintenance_status(stored, m.scheduled_for, m.scheduled_until, now);
@@ -339,7 +357,7 @@ pub async fn sweep_maintenance(db: &crate::db::Db, now: i64) -> ApiResult<usize>
             .collect();
         m.status = to.as_str().into();
         m.updated_at = now;
-        let update = UpdateRow { id: new_id(now), parent_id: m.id.clone(), status: to.as_str().into(), body: maintenance_transition_text(to).into(), affected: "[]".into(), created_at: now };
+        let update = UpdateRow { id: new_id(now), parent_id: m.id.clone(), status: to.as_str().into(), body: maintenance_transition_text(to).into(), affected: "[]".into(), created_at: now, edited_at: None };
         let audit = crate::db::Audit {
             id: new_id(now),
             org_id: m.org_id.clone(),
@@ -348,10 +366,10 @@ pub async fn sweep_maintenance(db: &crate::db::Db, now: i64) -> ApiResult<usize>
             entry: tocsin_domain::audit::Entry::new(tocsin_domain::audit::Actor::System, Action::MaintenanceUpdated, Some(&m.id)).after(serde_json::json!({"status": m.status})),
         };
         db.write_maintenance(&m, false, Some(&update), &statuses, now, &audit).await?;
-        moved += 1;
+        moved.push(m.id);
     }
-    if moved > 0 {
-        purge().await;
+    if !moved.is_empty() {
+        super::status_page::purge_with(&moved.iter().map(String::as_str).collect::<Vec<_>>()).await;
     }
-    Ok(moved)
+    Ok(moved.len())
 }

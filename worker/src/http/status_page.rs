@@ -45,7 +45,14 @@ pub fn snapshot(r: SnapshotRows, now: i64, origin: &str) -> sp::Snapshot {
         r.updates
             .iter()
             .filter(|u| u.parent_id == parent)
-            .map(|u| sp::Update { id: u.id.clone(), status: u.status.clone(), body: u.body.clone(), created_at: time(u.created_at), affected: serde_json::from_str(&u.affected).unwrap_or_default() })
+            .map(|u| sp::Update {
+                id: u.id.clone(),
+                status: u.status.clone(),
+                body: u.body.clone(),
+                created_at: time(u.created_at),
+                edited_at: u.edited_at.map(time),
+                affected: serde_json::from_str(&u.affected).unwrap_or_default(),
+            })
             .collect()
     };
     let components = r
@@ -155,13 +162,21 @@ async fn build(cx: &Cx, path: &str) -> ApiResult<Response> {
             public(cx, Response::ok(feeds::rss(&s))?, "application/rss+xml; charset=utf-8", &s)
         }
         p => {
-            let id = p.strip_prefix("/status/incidents/").filter(|id| !id.is_empty() && !id.contains('/')).ok_or(ApiError::NotFound("page"))?;
+            let one = |prefix: &str| p.strip_prefix(prefix).filter(|id| !id.is_empty() && !id.contains('/')).map(str::to_string);
+            let (id, render, what): (String, Render, &'static str) = match (one("/status/incidents/"), one("/status/maintenance/")) {
+                (Some(id), _) => (id, html::incident, "incident"),
+                (_, Some(id)) => (id, html::maintenance, "maintenance"),
+                _ => return Err(ApiError::NotFound("page")),
+            };
             let s = load(&cx.db, cx.now, &origin, 200, 0).await?;
-            let page = html::incident(&s, id).ok_or(ApiError::NotFound("incident"))?;
+            let page = render(&s, &id).ok_or(ApiError::NotFound(what))?;
             public(cx, Response::from_html(page)?, "text/html; charset=utf-8", &s)
         }
     }
 }
+
+/// Draws one public incident's or maintenance's page (`None`: not on the page).
+type Render = fn(&sp::Snapshot, &str) -> Option<String>;
 
 /// Headers every public answer carries: type, CORS, CDN caching, validators.
 fn public(cx: &Cx, mut resp: Response, content_type: &str, s: &sp::Snapshot) -> ApiResult<Response> {
@@ -253,7 +268,8 @@ pub async fn purge() {
     purge_with(&[]).await;
 }
 
-/// Same, and the pages of the public incidents `changed` (their own pages show their updates).
+/// Same, and the pages of the public incidents or maintenances `changed` (their own pages show
+/// their updates).
 pub async fn purge_with(changed: &[&str]) {
     let cache = Cache::default();
     for p in PURGE_PATHS {
@@ -264,6 +280,7 @@ pub async fn purge_with(changed: &[&str]) {
     }
     for id in changed {
         let _ = cache.delete(cache_key(&format!("/status/incidents/{id}"), None), false).await;
+        let _ = cache.delete(cache_key(&format!("/status/maintenance/{id}"), None), false).await;
     }
 }
 

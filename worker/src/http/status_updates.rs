@@ -88,7 +88,7 @@ pub async fn post(cx: &mut Cx, incident_id: &str) -> ApiResult<Response> {
             row.monitoring_at = Some(now);
         }
         row.resolved_at = if status.is_resolved() { row.resolved_at.or(Some(now)) } else { None };
-        let update = UpdateRow { id: new_id(now), parent_id: row.id.clone(), status: status.as_str().into(), body: u.message.clone(), affected, created_at: now };
+        let update = UpdateRow { id: new_id(now), parent_id: row.id.clone(), status: status.as_str().into(), body: u.message.clone(), affected, created_at: now, edited_at: None };
         public = Some((row, insert, update, changes));
     }
     let audit = public.as_ref().map(|(row, insert, update, _)| {
