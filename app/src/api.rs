@@ -237,8 +237,9 @@ pub async fn status_post(path: &str, body: &serde_json::Value) -> ApiResult<serd
 }
 
 /// `PATCH /api/status/updates/{id}`: corrects a published update's text.
-pub async fn status_edit_update(id: &str, body: &str) -> ApiResult<status::PublicUpdateEdited> {
-    send_json(Request::patch(&format!("/api/status/updates/{id}")), &status::PublicUpdateEdit { body: body.to_string() }).await
+/// `previous`: the text as the editor shows it (409 when someone corrected it since).
+pub async fn status_edit_update(id: &str, body: &str, previous: &str) -> ApiResult<status::PublicUpdateEdited> {
+    send_json(Request::patch(&format!("/api/status/updates/{id}")), &status::PublicUpdateEdit { body: body.to_string(), previous: Some(previous.to_string()) }).await
 }
 
 pub async fn status_component(id: &str, body: &serde_json::Value) -> ApiResult<StatusAdmin> {

@@ -83,6 +83,12 @@ fn connect(w: Rc<Watch>, id: String, state: RwSignal<Live>, session: RwSignal<Se
         state.set(Live::Lost);
         return;
     };
+    // Whether this socket ever opened (one refused at the upgrade closes without opening).
+    let opened = Rc::new(Cell::new(false));
+    let opened_now = opened.clone();
+    let on_open = Closure::<dyn FnMut()>::new(move || opened_now.set(true));
+    socket.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+    on_open.forget();
     let (w_msg, changed_msg) = (w.clone(), changed.clone());
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
         let Some(text) = e.data().as_string() else { return };
@@ -127,7 +133,7 @@ fn connect(w: Rc<Watch>, id: String, state: RwSignal<Live>, session: RwSignal<Se
         w_close.retries.set(n + 1);
         let delay = backoff_ms(n);
         let (w2, id2, changed2) = (w_close.clone(), id.clone(), changed.clone());
-        unless_signed_out(&e, session, move || {
+        unless_signed_out(&e, opened.get(), session, move || {
             gloo_timers::callback::Timeout::new(delay, move || connect(w2, id2, state, session, changed2)).forget();
         });
     });
@@ -136,21 +142,33 @@ fn connect(w: Rc<Watch>, id: String, state: RwSignal<Live>, session: RwSignal<Se
     *w.socket.borrow_mut() = Some(socket);
 }
 
-/// Runs `reconnect` unless the server closed the socket because its session ended
-/// (`SIGNED_OUT`) and `/api/me` confirms it — this browser may have signed in again since, in
-/// another tab; then the socket reconnects with the new cookie. An ended session forgets the
-/// offline copies (the service worker would only drop them on a 401 it sees) and shows the login
-/// screen, as a request answered 401 does; the socket is not reopened.
-pub(crate) fn unless_signed_out(e: &CloseEvent, session: RwSignal<Session>, reconnect: impl FnOnce() + 'static) {
-    if e.code() != tocsin_domain::api::incidents_live::SIGNED_OUT {
+/// Runs `reconnect` unless the session has ended. When the server closed the socket because its
+/// session ended (`SIGNED_OUT`), or the socket closed without ever opening (a 401 at the upgrade
+/// reaches the page as 1006), `/api/me` says who this browser is now:
+/// - 401: the session ended. The offline copies are forgotten (the service worker drops them only
+///   on a 401 it sees) and the login screen shown, as a request answered 401 does; no reconnect.
+/// - the same person (signed in again in another tab): reconnect, with the new cookie.
+/// - someone else (another person signed in, in another tab): the app becomes theirs (it is
+///   drawn again for them); this page's socket is not reopened for the one before.
+/// - no answer (offline, a 5xx): reconnect, with the caller's back-off, and ask again if it fails.
+pub(crate) fn unless_signed_out(e: &CloseEvent, opened: bool, session: RwSignal<Session>, reconnect: impl FnOnce() + 'static) {
+    if opened && e.code() != tocsin_domain::api::incidents_live::SIGNED_OUT {
         reconnect();
         return;
     }
     leptos::task::spawn_local(async move {
-        match crate::api::me().await {
+        // The check leaves the offline mark as it was: an answer from the offline copy would
+        // otherwise date the screen by when `/api/me` was stored, not by what the screen shows.
+        let mark = crate::api::stale().get_untracked();
+        let me = crate::api::me().await;
+        crate::api::stale().try_set(mark);
+        match me {
             Err(e) if e.is_unauthenticated() => {
                 crate::api::forget_offline_copies().await;
                 session.try_set(Session::LoggedOut);
+            }
+            Ok(me) if !matches!(session.get_untracked(), Session::LoggedIn(was) if was.user.id == me.user.id) => {
+                session.try_set(Session::LoggedIn(me));
             }
             _ => reconnect(),
         }

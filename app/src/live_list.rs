@@ -50,8 +50,11 @@ fn connect(w: Rc<Watch>, state: RwSignal<Live>, session: RwSignal<Session>, h: R
         state.set(Live::Lost);
         return;
     };
-    let (w_open, h_open) = (w.clone(), h.clone());
+    // Whether this socket ever opened (one refused at the upgrade closes without opening).
+    let opened = Rc::new(Cell::new(false));
+    let (w_open, h_open, opened_now) = (w.clone(), h.clone(), opened.clone());
     let on_open = Closure::<dyn FnMut()>::new(move || {
+        opened_now.set(true);
         w_open.retries.set(0);
         state.set(Live::Live);
         (h_open.opened)();
@@ -76,7 +79,7 @@ fn connect(w: Rc<Watch>, state: RwSignal<Live>, session: RwSignal<Session>, h: R
         let n = w_close.retries.get();
         w_close.retries.set(n + 1);
         let (w2, h2) = (w_close.clone(), h.clone());
-        unless_signed_out(&e, session, move || {
+        unless_signed_out(&e, opened.get(), session, move || {
             gloo_timers::callback::Timeout::new(backoff_ms(n), move || connect(w2, state, session, h2)).forget();
         });
     });

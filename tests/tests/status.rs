@@ -441,6 +441,18 @@ fn correct_update(c: &Ctx) {
     assert!(events.iter().any(|e| e["after"]["body"] == shown.as_str()), "an audit row says what the page shows: {shown}");
     let fixed = shown.as_str();
 
+    // A form left open on older words does not replace a newer correction: 409 saying what the
+    // update reads now, nothing changed. The same words again change nothing either.
+    let r = a.patch(path, json!({"body": "From a stale form.", "previous": before["body"]}));
+    assert_eq!(r.status, 409, "{}", r.text);
+    assert!(r.text.contains(&fixed[..20]), "says what it reads now: {}", r.text);
+    let updated = update_of()["updated_at"].clone();
+    let r = a.patch(path, json!({"body": fixed, "previous": fixed}));
+    assert_eq!((r.status, r.json["body"].as_str()), (200, Some(fixed)), "{}", r.text);
+    let r = a.patch(path, json!({"body": format!("{fixed} "), "previous": fixed}));
+    assert_eq!(r.status, 200, "the same words (trimmed) again: {}", r.text);
+    assert_eq!(update_of()["updated_at"], updated, "the same words move nothing (and the audit count below is unchanged)");
+
     let r = a.patch(&format!("/api/status/updates/{id}"), json!({"body": "bad \u{1b}[0m"}));
     assert_eq!((r.status, r.field()), (400, "body"), "{}", r.text);
     let r = a.patch(&format!("/api/status/updates/{id}"), json!({"body": "  "}));

@@ -200,7 +200,7 @@ fn UpdateItem(update: PublicUpdate, can_edit: bool) -> impl IntoView {
         ev.prevent_default();
         let id = id.clone();
         spawn_local(async move {
-            match api::status_edit_update(&id, &body.get_untracked()).await {
+            match api::status_edit_update(&id, &body.get_untracked(), &shown.get_untracked()).await {
                 Ok(done) => {
                     shown.set(done.body);
                     error.set(None);

@@ -123,6 +123,11 @@ pub struct PublicIncidentUpdateRequest {
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct PublicUpdateEdit {
     pub body: String,
+    /// The text being corrected, as the editor read it: when someone has corrected it since,
+    /// the answer is 409 and nothing changes (a form left open does not silently replace a newer
+    /// correction).
+    #[serde(default)]
+    pub previous: Option<String>,
 }
 
 /// A published update after its text was corrected.
