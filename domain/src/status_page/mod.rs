@@ -227,6 +227,37 @@ pub fn update_component_status(update: UpdateStatus, asked: Option<ComponentStat
     asked.or(update.is_resolved().then_some(ComponentStatus::Operational))
 }
 
+/// What a correction of a published update's text does (`PATCH /api/status/updates/{id}`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Correction {
+    /// Write the new text (guarded on `current` still being there).
+    Write,
+    /// The same text again: nothing to write, audit or date.
+    Unchanged,
+    /// The editor corrected older words than the update holds now: refuse (409) with this message.
+    Stale(String),
+}
+
+/// Decides a correction: `previous` is the text the editor showed (when it says), `current` the
+/// text stored, `new` the corrected one (both trimmed as stored).
+pub fn correction(current: &str, previous: Option<&str>, new: &str) -> Correction {
+    if previous.is_some_and(|p| p != current) {
+        Correction::Stale(stale_correction(current))
+    } else if new == current {
+        Correction::Unchanged
+    } else {
+        Correction::Write
+    }
+}
+
+/// The 409's message for a correction of words someone else corrected since: what the update
+/// reads now (its first 120 characters).
+pub fn stale_correction(now: &str) -> String {
+    let start: String = now.chars().take(120).collect();
+    let more = if now.chars().count() > 120 { "…" } else { "" };
+    format!("someone corrected this update since you opened it; it now reads \"{start}{more}\". Reload the page and correct it again if needed")
+}
+
 /// What automatically entering a maintenance state says on the page.
 pub fn maintenance_transition_text(to: MaintenanceStatus) -> &'static str {
     match to {
@@ -389,6 +420,18 @@ impl Snapshot {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_correction_of_older_words_is_stale_and_the_same_words_change_nothing() {
+        assert_eq!(correction("Old.", None, "New."), Correction::Write);
+        assert_eq!(correction("Old.", Some("Old."), "New."), Correction::Write);
+        assert_eq!(correction("Old.", Some("Old."), "Old."), Correction::Unchanged);
+        let Correction::Stale(m) = correction("Newer.", Some("Old."), "Mine.") else { panic!("stale") };
+        assert!(m.contains("\"Newer.\""), "{m}");
+        let long = stale_correction(&"é".repeat(200));
+        assert!(long.contains(&format!("{}…\"", "é".repeat(120))) && !long.contains(&"é".repeat(121)), "{long}");
+    }
+
     use super::*;
     use ComponentStatus::*;
 

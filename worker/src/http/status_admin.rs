@@ -330,27 +330,19 @@ pub async fn edit_update(cx: &mut Cx, id: &str) -> ApiResult<Response> {
     let previous = f.opt_str("previous", 10_000)?;
     let u = cx.db.public_update(caller.org_id(), id).await?.ok_or(ApiError::NotFound("public update"))?;
     let edited = |u: UpdateRow, body: String| tocsin_domain::api::status::PublicUpdateEdited { id: u.id, parent_id: u.parent_id, status: u.status, body };
-    if previous.is_some_and(|p| p != u.body) {
-        return Err(stale_correction(&u.body));
-    }
-    if body == u.body {
+    match sp::correction(&u.body, previous.as_deref(), &body) {
+        sp::Correction::Stale(m) => return Err(ApiError::Conflict(m)),
         // Nothing to correct: no write, no audit row, no new `edited_at`.
-        return json(200, &edited(u, body));
+        sp::Correction::Unchanged => return json(200, &edited(u, body)),
+        sp::Correction::Write => {}
     }
     let audit = cx.audit(&caller, Action::PublicUpdateEdited, Some(id)).before(serde_json::json!({"body": u.body})).after(serde_json::json!({"body": body}));
     if !cx.db.edit_public_update(caller.org_id(), &u, &body, cx.now, &audit).await? {
         let now = cx.db.public_update(caller.org_id(), id).await?.map(|n| n.body).unwrap_or_default();
-        return Err(stale_correction(&now));
+        return Err(ApiError::Conflict(sp::stale_correction(&now)));
     }
     super::status_page::purge_with(&[u.parent_id.as_str()]).await;
     json(200, &edited(u, body))
-}
-
-/// 409 for a correction of words someone else has corrected since: what they read now begins with.
-fn stale_correction(now: &str) -> ApiError {
-    let start: String = now.chars().take(120).collect();
-    let more = if now.chars().count() > 120 { "…" } else { "" };
-    ApiError::Conflict(format!("someone corrected this update since you opened it; it now reads \"{start}{more}\". Reload the page and correct it again if needed"))
 }
 
 /// The cron sweep: moves maintenance into progress and to completion at its times, marks its
