@@ -30,9 +30,31 @@ pub fn scrub_raw(raw: &str, integration_key: &str) -> String {
     out
 }
 
-/// Alerts one payload may carry (an Alertmanager or Grafana group); more is refused with 413,
-/// so one request cannot write thousands of rows. Alertmanager: `max_alerts: 100`.
+/// Alerts applied from one payload (an Alertmanager or Grafana group), so one request cannot
+/// write thousands of rows; the rest are dropped and logged (see [`applying_order`]).
+/// Alertmanager: `max_alerts: 100`; Grafana: "Max alerts" 100.
 pub const MAX_ALERTS_PER_PAYLOAD: usize = 100;
+
+/// The alerts of one payload in the order they are applied, at most [`MAX_ALERTS_PER_PAYLOAD`],
+/// with how many were dropped.
+///
+/// Firing alerts come first (each kind keeps its order). Alertmanager orders a group by labels,
+/// not status: applied as sent, `[A resolved, B firing]` resolved A's incident first (its last
+/// firing alert) and then opened a new incident for B, paging again, where B belonged with A.
+/// Over the cap, firing alerts are the ones kept: a page lost costs more than a resolve, which
+/// the source sends again. Only when every alert has its own key (one key's events keep their
+/// order).
+pub fn applying_order(mut events: Vec<AlertEvent>) -> (Vec<AlertEvent>, usize) {
+    let mut keys: Vec<&str> = events.iter().map(|e| e.dedup_key.as_str()).collect();
+    keys.sort_unstable();
+    let distinct = keys.windows(2).all(|w| w[0] != w[1]);
+    if distinct {
+        events.sort_by_key(|e| e.action != EventAction::Trigger);
+    }
+    let dropped = events.len().saturating_sub(MAX_ALERTS_PER_PAYLOAD);
+    events.truncate(MAX_ALERTS_PER_PAYLOAD);
+    (events, dropped)
+}
 /// Days raw payloads are kept in the event log (`RAW_PAYLOAD_RETENTION_DAYS`); older ones are
 /// cleared by the cron, the outcome rows stay.
 pub const DEFAULT_RAW_RETENTION_DAYS: i64 = 30;
@@ -241,6 +263,19 @@ pub fn derived_dedup_key(source: Option<&str>, summary: &str) -> String {
     format!("auto-{hex}")
 }
 
+/// A source's own key kept within `max` characters without merging alerts: a longer key keeps
+/// its beginning and ends with a hash of the whole (`~` and 32 hex digits), so two long keys
+/// that share a prefix stay two alerts (clipping made them one: the second counted as a repeat
+/// of the first, and one resolve ended both).
+pub fn key_within(key: &str, max: usize) -> String {
+    if key.chars().count() <= max {
+        return key.to_string();
+    }
+    let digest = Sha256::digest(key.as_bytes());
+    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    key.chars().take(max.saturating_sub(33)).collect::<String>() + "~" + &hex
+}
+
 /// Cuts a string to at most `max` characters (on a character boundary), marking the cut.
 pub fn clip(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
@@ -391,6 +426,33 @@ mod tests {
         assert_eq!(e.details["value"], 2.4);
         assert!(e.dedup_key_derived);
         assert_eq!(e.dedup_key, derived_dedup_key(Some("prom-1"), "p99 > 2s"));
+    }
+
+    #[test]
+    fn a_payload_applies_firing_alerts_first_and_at_most_the_cap() {
+        let ev = |key: &str, action| AlertEvent { dedup_key: key.into(), action, ..Default::default() };
+        let order = |es: &[AlertEvent]| es.iter().map(|e| e.dedup_key.clone()).collect::<Vec<_>>();
+        let (es, dropped) = applying_order(vec![ev("a", EventAction::Resolve), ev("b", EventAction::Trigger), ev("c", EventAction::Resolve), ev("d", EventAction::Trigger)]);
+        assert_eq!((order(&es), dropped), (vec!["b".to_string(), "d".into(), "a".into(), "c".into()], 0));
+        let (es, _) = applying_order(vec![ev("a", EventAction::Resolve), ev("a", EventAction::Trigger)]);
+        assert_eq!(es[0].action, EventAction::Resolve, "one key's events keep their order");
+        let many: Vec<_> = (0..150).map(|i| ev(&format!("k{i}"), if i < 100 { EventAction::Resolve } else { EventAction::Trigger })).collect();
+        let (es, dropped) = applying_order(many);
+        assert_eq!((es.len(), dropped), (MAX_ALERTS_PER_PAYLOAD, 50));
+        assert_eq!(es.iter().filter(|e| e.action == EventAction::Trigger).count(), 50, "every firing alert kept");
+    }
+
+    #[test]
+    fn long_source_keys_stay_distinct_and_within_the_limit() {
+        let arn = |name: &str| format!("arn:aws:cloudwatch:eu-west-1:123456789012:alarm:{}{name}", "checkout-service-".repeat(14));
+        let (a, b) = (key_within(&arn("latency"), MAX_DEDUP_KEY_CHARS), key_within(&arn("errors"), MAX_DEDUP_KEY_CHARS));
+        assert_ne!(a, b, "two alarms sharing a long prefix");
+        assert_eq!(a, key_within(&arn("latency"), MAX_DEDUP_KEY_CHARS), "stable");
+        assert_eq!((a.chars().count(), b.chars().count()), (MAX_DEDUP_KEY_CHARS, MAX_DEDUP_KEY_CHARS));
+        assert!(a.starts_with("arn:aws:cloudwatch:eu-west-1:123456789012:alarm:checkout-service-"));
+        assert_eq!(key_within("short", MAX_DEDUP_KEY_CHARS), "short");
+        let wide = "é".repeat(300);
+        assert_eq!(key_within(&wide, MAX_DEDUP_KEY_CHARS).chars().count(), MAX_DEDUP_KEY_CHARS, "counted in characters");
     }
 
     #[test]

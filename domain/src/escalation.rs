@@ -38,6 +38,13 @@ pub struct Policy {
 }
 
 impl Policy {
+    /// A reassignment's policy: the assignee alone, once. Stored as the incident's escalation,
+    /// so a lapsed acknowledgement (which restarts the escalation) pages the assignee again, as
+    /// PagerDuty and Opsgenie do, not the level 1 of the policy it was reassigned away from.
+    pub fn assignee(user: UserId) -> Policy {
+        Policy { levels: vec![Level { targets: vec![Target::User(user)], delay_minutes: 5 }], repeats: 0 }
+    }
+
     pub fn validate(&self) -> Result<(), crate::validation::FieldError> {
         use crate::validation::FieldError;
         if self.levels.is_empty() {
@@ -285,6 +292,16 @@ mod tests {
         let last = step(next_step(&p, IncidentStatus::Triggered, again.next, no_schedules, everyone, again.next.unwrap().due_at));
         assert_eq!(last.next, None, "one repeat, then no more");
         assert_eq!(next_step(&p, IncidentStatus::Triggered, last.next, no_schedules, everyone, t("2026-11-24T12:00:00Z")), Decision::Stop(StopReason::Exhausted));
+    }
+
+    #[test]
+    fn a_reassignment_restarted_pages_the_assignee_once() {
+        let p = Policy::assignee(u("bo"));
+        assert_eq!(p, serde_json::from_str(&serde_json::to_string(&p).unwrap()).unwrap(), "stored as JSON and read back");
+        let lapsed = t("2026-11-24T03:35:00Z");
+        let s = step(next_step(&p, IncidentStatus::Triggered, start(&p, lapsed), no_schedules, everyone, lapsed));
+        assert_eq!(users(&s), ["bo"], "the assignee, not the old level 1");
+        assert_eq!(s.next, None, "and nothing further");
     }
 
     #[test]

@@ -50,9 +50,31 @@ fn fold(line: &str, out: &mut String) {
     out.push_str("\r\n");
 }
 
-/// A calendar of `shifts`; `names` gives a person's display name for a user id; `scope`
-/// (a schedule or user id) keeps UIDs distinct between feeds.
-pub fn calendar(title: &str, scope: &str, shifts: &[Shift], names: impl Fn(&str) -> String, now: DateTime<Utc>) -> String {
+/// One event of a feed: a shift of one schedule.
+pub struct FeedShift<'a> {
+    pub schedule_id: &'a str,
+    /// Named in the event's summary ("On call: Ana (Primary)").
+    pub schedule_name: &'a str,
+    pub shift: Shift,
+}
+
+/// The window of shifts a feed shows, from `now`: shifts that end after the start of today
+/// (UTC), up to `days` ahead, computed from a start that moves only every 28 days (`from`), so
+/// a shift under way keeps its real start rather than one cut at today's midnight, and its UID
+/// stays put from one day's fetch to the next. Returns (from, today, to).
+pub fn window(now: DateTime<Utc>, days: i64) -> (DateTime<Utc>, DateTime<Utc>, DateTime<Utc>) {
+    const DAY: i64 = 86_400;
+    let today = now.timestamp() - now.timestamp().rem_euclid(DAY);
+    let from = today - today.rem_euclid(28 * DAY) - 28 * DAY;
+    let at = |s: i64| DateTime::from_timestamp(s, 0).unwrap_or_default();
+    (at(from), at(today), at(today + (days + 1) * DAY))
+}
+
+/// A calendar of `shifts`; `names` gives a person's display name for a user id. An event's UID
+/// comes from its schedule, start and people, not its end: the last shift of the window, cut
+/// where the window ends, moves its end every day and stays one event; two schedules with the
+/// same times in one person's feed stay two events.
+pub fn calendar(title: &str, shifts: &[FeedShift], names: impl Fn(&str) -> String, now: DateTime<Utc>) -> String {
     let mut out = String::new();
     let mut line = |s: &str| fold(s, &mut out);
     line("BEGIN:VCALENDAR");
@@ -61,16 +83,17 @@ pub fn calendar(title: &str, scope: &str, shifts: &[Shift], names: impl Fn(&str)
     line("CALSCALE:GREGORIAN");
     line("METHOD:PUBLISH");
     line(&format!("X-WR-CALNAME:{}", escape(title)));
-    for s in shifts {
+    for f in shifts {
+        let s = &f.shift;
         let who: Vec<String> = s.users.iter().map(|u| names(u.as_str())).collect();
-        let key = format!("{scope}|{}|{}|{}", s.start.timestamp(), s.end.timestamp(), s.users.iter().map(|u| u.as_str()).collect::<Vec<_>>().join(","));
+        let key = format!("{}|{}|{}", f.schedule_id, s.start.timestamp(), s.users.iter().map(|u| u.as_str()).collect::<Vec<_>>().join(","));
         let uid: String = Sha256::digest(key.as_bytes()).iter().take(16).map(|b| format!("{b:02x}")).collect();
         line("BEGIN:VEVENT");
         line(&format!("UID:{uid}@tocsin"));
         line(&format!("DTSTAMP:{}", stamp(now)));
         line(&format!("DTSTART:{}", stamp(s.start)));
         line(&format!("DTEND:{}", stamp(s.end)));
-        line(&format!("SUMMARY:{}", escape(&format!("On call: {} ({title})", who.join(", ")))));
+        line(&format!("SUMMARY:{}", escape(&format!("On call: {} ({})", who.join(", "), f.schedule_name))));
         line("TRANSP:TRANSPARENT");
         line("END:VEVENT");
     }
@@ -89,10 +112,10 @@ mod tests {
 
     #[test]
     fn valid_stable_and_escaped() {
-        let shifts = vec![Shift { users: vec![UserId("u1".into())], start: t("2026-11-24T09:00:00Z"), end: t("2026-11-25T09:00:00Z") }];
+        let shifts = vec![feed("sched1", "Primary, EU", "2026-11-24T09:00:00Z", "2026-11-25T09:00:00Z")];
         let name = |_: &str| "Ana; the, \\boss".to_string();
-        let a = calendar("Primary, EU", "sched1", &shifts, name, t("2026-11-24T00:00:00Z"));
-        let b = calendar("Primary, EU", "sched1", &shifts, name, t("2026-11-25T00:00:00Z"));
+        let a = calendar("Primary, EU", &shifts, name, t("2026-11-24T00:00:00Z"));
+        let b = calendar("Primary, EU", &shifts, name, t("2026-11-25T00:00:00Z"));
         assert!(a.starts_with("BEGIN:VCALENDAR\r\nVERSION:2.0\r\n") && a.ends_with("END:VCALENDAR\r\n"));
         assert!(a.contains("DTSTART:20261124T090000Z\r\nDTEND:20261125T090000Z\r\n"));
         assert!(a.contains("SUMMARY:On call: Ana\\; the\\, \\\\boss (Primary\\, EU)"));
@@ -102,12 +125,38 @@ mod tests {
         assert!(!a.replace("\r\n", "").contains('\n'), "CRLF only");
     }
 
+    fn feed<'a>(schedule_id: &'a str, schedule_name: &'a str, start: &str, end: &str) -> FeedShift<'a> {
+        FeedShift { schedule_id, schedule_name, shift: Shift { users: vec![UserId("u1".into())], start: t(start), end: t(end) } }
+    }
+
+    #[test]
+    fn uids_follow_the_schedule_start_and_people_not_the_cut_end() {
+        let uids = |c: &str| c.lines().filter(|l| l.starts_with("UID:")).map(str::to_string).collect::<Vec<_>>();
+        let today = calendar("Ana on call", &[feed("s1", "Primary", "2026-11-23T08:00:00Z", "2027-01-24T00:00:00Z")], |_| "Ana".into(), t("2026-11-24T00:00:00Z"));
+        let tomorrow = calendar("Ana on call", &[feed("s1", "Primary", "2026-11-23T08:00:00Z", "2027-01-25T00:00:00Z")], |_| "Ana".into(), t("2026-11-25T00:00:00Z"));
+        assert_eq!(uids(&today), uids(&tomorrow), "the window's end moved; the event is the same");
+        let both = calendar("Ana on call", &[feed("s1", "Primary", "2026-11-23T08:00:00Z", "2026-11-30T08:00:00Z"), feed("s2", "Database", "2026-11-23T08:00:00Z", "2026-11-30T08:00:00Z")], |_| "Ana".into(), t("2026-11-24T00:00:00Z"));
+        let u = uids(&both);
+        assert_ne!(u[0], u[1], "one UID per event (RFC 5545), also for two schedules at the same times");
+        assert!(both.contains("SUMMARY:On call: Ana (Primary)") && both.contains("SUMMARY:On call: Ana (Database)"), "{both}");
+    }
+
+    #[test]
+    fn the_window_starts_on_a_28_day_grid() {
+        let (from, today, to) = window(t("2026-11-24T15:30:00Z"), 60);
+        assert_eq!(today, t("2026-11-24T00:00:00Z"));
+        assert_eq!(to, t("2027-01-24T00:00:00Z"));
+        assert!(from <= today - chrono::Duration::days(28) && from > today - chrono::Duration::days(56), "{from}");
+        assert_eq!(window(t("2026-11-25T01:00:00Z"), 60).0, from, "the next day: the same start, so a shift under way keeps its times");
+        assert_eq!(from.timestamp() % 86_400, 0);
+    }
+
     #[test]
     fn no_value_can_break_its_line() {
         assert_eq!(escape("a\r\nb\nc\rd\u{2028}e"), "a\\nb\\nc\\nd\\ne");
         assert_eq!(escape("Bob\rEND:VEVENT\rBEGIN:VEVENT\u{7}\u{85}\tx"), "Bob\\nEND:VEVENT\\nBEGIN:VEVENT x");
-        let shifts = vec![Shift { users: vec![UserId("u1".into())], start: t("2026-11-24T09:00:00Z"), end: t("2026-11-25T09:00:00Z") }];
-        let a = calendar("Primary", "s", &shifts, |_| "Bob\rDESCRIPTION:pwned\rEND:VEVENT".to_string(), t("2026-11-24T00:00:00Z"));
+        let shifts = vec![feed("s", "Primary", "2026-11-24T09:00:00Z", "2026-11-25T09:00:00Z")];
+        let a = calendar("Primary", &shifts, |_| "Bob\rDESCRIPTION:pwned\rEND:VEVENT".to_string(), t("2026-11-24T00:00:00Z"));
         assert!(!a.replace("\r\n", "").contains(['\r', '\n']), "CRLF only, and only between lines: {a:?}");
         assert_eq!(a.matches("BEGIN:VEVENT").count(), 1);
         assert!(!a.split("\r\n").any(|l| l.starts_with("DESCRIPTION:")));

@@ -203,9 +203,14 @@ impl Layer {
 
 /// Who is on call at `at`: the overrides covering it, else the highest layer that applies.
 pub fn on_call(s: &Schedule, at: DateTime<Utc>) -> Vec<UserId> {
-    let mut covering: Vec<UserId> = s.overrides.iter().filter(|o| o.start <= at && at < o.end).map(|o| o.user.clone()).collect();
+    let mut covering: Vec<UserId> = Vec::new();
+    for o in s.overrides.iter().filter(|o| o.start <= at && at < o.end) {
+        // Each person once, however many of their overrides overlap (not only adjacent ones).
+        if !covering.contains(&o.user) {
+            covering.push(o.user.clone());
+        }
+    }
     if !covering.is_empty() {
-        covering.dedup();
         return covering;
     }
     s.layers.iter().rev().find_map(|l| l.on_call(s.time_zone, at)).map(|u| vec![u.clone()]).unwrap_or_default()
@@ -276,6 +281,19 @@ mod tests {
     }
     fn new_york() -> Tz {
         "America/New_York".parse().unwrap()
+    }
+
+    #[test]
+    fn overlapping_overrides_name_each_person_once() {
+        let o = |who: &str, start: &str, end: &str| Override { user: u(who), start: utc(start), end: utc(end) };
+        let s = Schedule {
+            time_zone: berlin(),
+            layers: vec![layer(&["c"], "2026-03-01 09:00", Turn::Daily)],
+            overrides: vec![o("ana", "2026-11-24T08:00:00Z", "2026-11-24T12:00:00Z"), o("bo", "2026-11-24T09:00:00Z", "2026-11-24T10:00:00Z"), o("ana", "2026-11-24T08:30:00Z", "2026-11-24T11:00:00Z")],
+        };
+        assert_eq!(on_call(&s, utc("2026-11-24T09:30:00Z")), vec![u("ana"), u("bo")]);
+        let sh = shifts(&s, utc("2026-11-24T08:00:00Z"), utc("2026-11-24T12:00:00Z"));
+        assert_eq!(sh.iter().map(|x| x.users.len()).collect::<Vec<_>>(), [1, 2, 1], "{sh:?}");
     }
 
     #[test]

@@ -281,9 +281,9 @@ fn write_rows() -> Vec<Row> {
             let token = r["invite_url"].as_str().unwrap().split_once("/invite#").unwrap().1.to_string();
             Attempt::new("/api/invites/accept").json(json!({"token": token, "password": "invitee's password"}))
         }),
-        row("POST", "/api/users", "invite someone", admin_only(201), |_, _| {
+        signed_in_only(row("POST", "/api/users", "invite someone", admin_only(201), |_, _| {
             Attempt::new("/api/users").json(json!({"email": format!("{}@example.com", unique("new")), "name": "New", "role": "responder"}))
-        }),
+        })),
         row("PATCH", "/api/users/{id}", "one's own name", any_user(200), |w, c| {
             let who = c.owner(w.p);
             let path = format!("/api/users/{}", who.id);
@@ -350,13 +350,13 @@ fn write_rows() -> Vec<Row> {
         }),
         // ---- moving from PagerDuty and Opsgenie (each attempt imports a schedule of its own)
         row("POST", "/api/import/pagerduty", "dry run (the default)", admin_only(200), |_, _| Attempt::new("/api/import/pagerduty").json(import_body("pagerduty"))),
-        row("POST", "/api/import/pagerduty", "apply", admin_only(200), |w, _| {
+        signed_in_only(row("POST", "/api/import/pagerduty", "apply", admin_only(200), |w, _| {
             Attempt::new("/api/import/pagerduty?apply=true").json(import_body("pagerduty")).probe(w.admin(), "/api/schedules", "/schedules", count)
-        }),
+        })),
         row("POST", "/api/import/opsgenie", "dry run (the default)", admin_only(200), |_, _| Attempt::new("/api/import/opsgenie").json(import_body("opsgenie"))),
-        row("POST", "/api/import/opsgenie", "apply", admin_only(200), |w, _| {
+        signed_in_only(row("POST", "/api/import/opsgenie", "apply", admin_only(200), |w, _| {
             Attempt::new("/api/import/opsgenie?apply=true").json(import_body("opsgenie")).probe(w.admin(), "/api/schedules", "/schedules", count)
-        }),
+        })),
         // ---- incidents
         row("POST", "/api/incidents", "declare one", responders(201), |_, _| {
             Attempt::new("/api/incidents").json(json!({"title": unique("Declared"), "severity": "SEV4"}))
@@ -409,6 +409,11 @@ fn write_rows() -> Vec<Row> {
         }),
         row("PUT", "/api/incidents/{id}/roles/{role}", "give the commander role", responders(200), |w, _| {
             let id = w.declare();
+            Attempt::new(format!("/api/incidents/{id}/roles/commander")).json(json!({"user_id": w.p.pat})).probe(w.admin(), format!("/api/incidents/{id}"), "/roles/0/holder", at)
+        }),
+        row("PUT", "/api/incidents/{id}/roles/{role}", "the commander of a resolved incident (owns its postmortem)", admin_only(200), |w, _| {
+            let id = w.declare();
+            w.admin_ok("POST", &format!("/api/incidents/{id}/resolve"), json!({}));
             Attempt::new(format!("/api/incidents/{id}/roles/commander")).json(json!({"user_id": w.p.pat})).probe(w.admin(), format!("/api/incidents/{id}"), "/roles/0/holder", at)
         }),
         row("DELETE", "/api/incidents/{id}/roles/{role}", "a held role", responders(200), |w, _| {
@@ -595,6 +600,16 @@ fn write_rows() -> Vec<Row> {
                 .json(json!({"push": true, "repeat": {"every_minutes": every, "min_severity": "SEV1"}}))
                 .probe(owner, "/api/users/me/contact-preferences", "", at)
         }),
+        signed_in_only(row("PUT", "/api/users/me/contact-preferences", "a personal webhook's kind changed (address kept)", any_user(200), |w, c| {
+            let owner = c.owner(w.p).auth();
+            let current = w.ok(&owner, "GET", "/api/users/me/contact-preferences", Value::Null);
+            if current["webhook"].is_null() {
+                w.ok(&owner, "PUT", "/api/users/me/contact-preferences", json!({"push": true, "webhook": {"kind": "slack", "url": w.c.rx.url(&format!("/personal/{}", unique("hook")))}}));
+            }
+            let current = w.ok(&owner, "GET", "/api/users/me/contact-preferences", Value::Null);
+            let kind = if current["webhook"]["kind"] == "generic" { "slack" } else { "generic" };
+            Attempt::new("/api/users/me/contact-preferences").json(json!({"push": true, "webhook": {"kind": kind}})).probe(owner, "/api/users/me/contact-preferences", "/webhook/kind", at)
+        })),
         signed_in_only(row("PUT", "/api/users/me/contact-preferences", "a new personal webhook address", any_user(200), |w, c| {
             let owner = c.owner(w.p).auth();
             Attempt::new("/api/users/me/contact-preferences")
@@ -602,9 +617,19 @@ fn write_rows() -> Vec<Row> {
                 .probe(owner, "/api/users/me/contact-preferences", "/webhook", at)
         })),
         // ---- outbound webhook destinations
-        row("POST", "/api/webhook-destinations", "create", admin_only(201), |w, _| Attempt::new("/api/webhook-destinations").json(w.destination_body())),
-        row("PUT", "/api/webhook-destinations/{id}", "replace", admin_only(200), |w, _| {
+        signed_in_only(row("POST", "/api/webhook-destinations", "create", admin_only(201), |w, _| Attempt::new("/api/webhook-destinations").json(w.destination_body()))),
+        signed_in_only(row("PUT", "/api/webhook-destinations/{id}", "replace (a new address)", admin_only(200), |w, _| {
             Attempt::new(format!("/api/webhook-destinations/{}", w.destination)).json(w.destination_body()).probe(
+                w.admin(),
+                "/api/webhook-destinations",
+                format!("/destinations {}", w.destination),
+                item,
+            )
+        })),
+        row("PUT", "/api/webhook-destinations/{id}", "rename (address and kind kept)", admin_only(200), |w, _| {
+            let mut body = w.destination_body();
+            body.as_object_mut().unwrap().remove("url");
+            Attempt::new(format!("/api/webhook-destinations/{}", w.destination)).json(body).probe(
                 w.admin(),
                 "/api/webhook-destinations",
                 format!("/destinations {}", w.destination),

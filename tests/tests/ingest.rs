@@ -64,13 +64,14 @@ fn fixture(name: &str) -> Value {
 
 fn main() {
     let peer = Peer::start(vec![("/cert.pem".into(), CERT.into()), ("/confirm".into(), "<ConfirmSubscriptionResponse/>".into())]);
-    let inst = Instance::start_with("ingest", &[("SNS_TEST_URL_PREFIX", &peer.base), ("EVENTS_PER_MINUTE_PER_KEY", "60")]);
+    let inst = Instance::start_with("ingest", &[("SNS_TEST_URL_PREFIX", &peer.base), ("EVENTS_PER_MINUTE_PER_KEY", "120")]);
     let ctx = Ctx { inst, peer, admin: OnceLock::new() };
     let tests: &[(&str, fn(&Ctx))] = &[
         ("pagerduty_documented_trigger_then_acknowledge_and_resolve", pagerduty_lifecycle),
         ("pagerduty_trigger_without_dedup_key_gets_one", pagerduty_generates_key),
         ("pagerduty_invalid_events_unknown_key_and_too_large", pagerduty_errors),
         ("pagerduty_change_events_show_on_incidents", pagerduty_change_events),
+        ("a_repeat_at_a_higher_severity_raises_the_incident", severity_raised_by_repeat),
         ("concurrent_identical_new_alerts_give_one_alert_and_incident", concurrent_identical),
         ("opsgenie_create_acknowledge_close_and_request_status", opsgenie_lifecycle),
         ("opsgenie_auth_and_validation", opsgenie_errors),
@@ -79,6 +80,7 @@ fn main() {
         ("datadog_template_secret_and_recovery", datadog_flow),
         ("sentry_signature_and_request_id_retries", sentry_flow),
         ("cloudwatch_sns_subscription_signature_and_alarms", cloudwatch_flow),
+        ("cloudwatch_expected_topic_admits_only_that_topic", cloudwatch_expected_topic),
         ("grouping_time_window_and_by_field", grouping_rules),
         ("auto_resolve_can_be_switched_off", auto_resolve_off),
         ("integrations_panel_endpoints_and_event_log", integrations_panel),
@@ -86,6 +88,7 @@ fn main() {
         ("refusals_count_against_the_rate_limit", refusals_rate_limited),
         ("sns_string_to_sign_follows_awss_documentation", aws_documented_string_to_sign),
         ("every_alert_in_a_payload_counts_and_payloads_are_capped", alerts_counted_and_capped),
+        ("a_group_resolving_and_firing_at_once_keeps_its_incident", mixed_group_keeps_its_incident),
         ("opsgenie_action_by_id_applies_to_that_alert_only", opsgenie_by_id_in_the_transaction),
     ];
     tocsin_tests::run_suite(ctx, tests, |c| eprintln!("--- wrangler log ---\n{}", c.inst.log()))
@@ -129,6 +132,43 @@ fn pagerduty_lifecycle(c: &Ctx) {
     assert_eq!(d["alerts"][0]["event_count"], 2);
     let kinds: Vec<&str> = d["timeline"].as_array().unwrap().iter().map(|t| t["kind"].as_str().unwrap()).collect();
     assert_eq!(kinds, ["incident.triggered", "incident.acknowledged", "alert.resolved", "incident.resolved"]);
+}
+
+/// PagerDuty: the same dedup key "can change the severity of previous messages". A repeat at a
+/// higher severity raises the alert and its incident (with a timeline row); a repeat at a lower
+/// one lowers the alert only, and a responder's own lowering of the incident stands until the
+/// source escalates again.
+fn severity_raised_by_repeat(c: &Ctx) {
+    let (sid, key) = c.service("Escalating source", json!({}));
+    let event = |severity: &str| {
+        json!({"routing_key": key, "event_action": "trigger", "dedup_key": "disk-db-7",
+            "payload": {"summary": "Disk on db-7 filling", "source": "db-7", "severity": severity}})
+    };
+    let r = pd(c, event("warning"));
+    assert_eq!(r.status, 202, "{}", r.text);
+    let id = c.incidents_of(&sid)[0]["id"].as_str().unwrap().to_string();
+    let state = || {
+        let d = c.incident(&id);
+        let raised = d["timeline"].as_array().unwrap().iter().filter(|t| t["kind"] == "incident.severity_changed" && t["message"].as_str().unwrap_or_default().starts_with("Severity raised")).count();
+        (d["incident"]["severity"].as_str().unwrap().to_string(), d["alerts"][0]["severity"].as_str().unwrap().to_string(), raised, d)
+    };
+    assert_eq!(state().0, "SEV3");
+    assert_eq!(pd(c, event("critical")).status, 202);
+    let (incident, alert, raised, d) = state();
+    assert_eq!((incident.as_str(), alert.as_str(), raised), ("SEV1", "critical", 1), "{d}");
+    assert!(d.to_string().contains("Severity raised to SEV1"), "{d}");
+    assert_eq!(pd(c, event("critical")).status, 202);
+    assert_eq!(state().2, 1, "the same severity again raises nothing");
+    assert_eq!(pd(c, event("warning")).status, 202);
+    let (incident, alert, raised, _) = state();
+    assert_eq!((incident.as_str(), alert.as_str(), raised), ("SEV1", "warning", 1), "a lower repeat lowers the alert, not the incident");
+    let r = c.admin().patch(&format!("/api/incidents/{id}"), json!({"severity": "SEV4", "reason": "a warning on one disk, not an outage"}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(pd(c, event("warning")).status, 202);
+    assert_eq!(state().0, "SEV4", "a responder's lowering stands while the source does not escalate");
+    assert_eq!(pd(c, event("error")).status, 202);
+    let (incident, _, raised, _) = state();
+    assert_eq!((incident.as_str(), raised), ("SEV2", 2), "the source escalating raises it again");
 }
 
 fn pagerduty_generates_key(c: &Ctx) {
@@ -564,6 +604,49 @@ fn cloudwatch_flow(c: &Ctx) {
     assert_eq!(c.peer.hits().len(), hits, "no certificate fetched for version 3");
 }
 
+/// With the service's `sns_topic_arn` set, only that topic is heard: someone holding the key
+/// cannot pin their own topic before the owner subscribes (trust on first use is not needed).
+fn cloudwatch_expected_topic(c: &Ctx) {
+    let ours = "arn:aws:sns:eu-west-1:123456789012:expected-alarms";
+    let bad = c.admin().post("/api/services", json!({"name": "AWS expected bad", "sns_topic_arn": "arn:aws:sqs:eu-west-1:123456789012:q"}));
+    assert_eq!((bad.status, bad.json["error"]["field"].as_str()), (400, Some("sns_topic_arn")), "{}", bad.text);
+    assert!(bad.json["error"]["message"].as_str().unwrap_or_default().contains("SNS"), "the message says what is wrong: {}", bad.text);
+    let (sid, key) = c.service("AWS expected", json!({"sns_topic_arn": ours}));
+    assert_eq!(c.admin().get(&format!("/api/services/{sid}")).json["sns_topic_arn"], ours);
+    let path = format!("/webhooks/cloudwatch/{key}");
+    let cert_url = format!("{}cert.pem?expected={}", c.peer.base, tocsin_tests::unique("c"));
+    let subscription = |topic: &str, token: &str| {
+        json!({"Type": "SubscriptionConfirmation", "MessageId": tocsin_tests::unique("m"), "Token": token, "TopicArn": topic,
+            "Message": "subscribe", "SubscribeURL": format!("{}confirm?Action=ConfirmSubscription&Token={token}", c.peer.base)})
+    };
+    // Someone else's topic subscribes first: refused, before any certificate is fetched or any
+    // subscription visited, and nothing is recorded.
+    let hits = c.peer.hits().len();
+    let r = c.post(&path, sns_sign(subscription("arn:aws:sns:eu-west-1:999999999999:theirs", "tok-theirs"), "2", &cert_url).as_bytes(), &[]);
+    assert_eq!(r.status, 403, "a foreign topic first: {}", r.text);
+    assert!(r.text.contains("sns_topic_arn"), "the refusal names the setting: {}", r.text);
+    assert_eq!(c.peer.hits().len(), hits, "nothing fetched or visited for it");
+    let panel = c.admin().get(&format!("/api/services/{sid}/integrations"));
+    assert_eq!(panel.json["sns_subscriptions"].as_array().map(Vec::len), Some(0), "{}", panel.text);
+    // The expected topic subscribes and its alarm opens an incident.
+    let r = c.post(&path, sns_sign(subscription(ours, "tok-ours"), "2", &cert_url).as_bytes(), &[]);
+    assert_eq!((r.status, r.json["status"].as_str()), (200, Some("confirmed")), "{}", r.text);
+    let mut alarm = fixture("sns_notification.json");
+    alarm["TopicArn"] = json!(ours);
+    alarm["MessageId"] = json!(tocsin_tests::unique("m"));
+    let r = c.post(&path, sns_sign(alarm.clone(), "2", &cert_url).as_bytes(), &[]);
+    assert_eq!((r.status, r.json["alerts"][0]["result"].as_str()), (202, Some("opened")), "{}", r.text);
+    // Cleared, the first confirmed topic (ours) stays pinned; set to another, ours is refused.
+    let cleared = c.admin().patch(&format!("/api/services/{sid}"), json!({"sns_topic_arn": null}));
+    assert_eq!(cleared.status, 200, "{}", cleared.text);
+    assert!(cleared.json.get("sns_topic_arn").is_none(), "{}", cleared.text);
+    let moved = c.admin().patch(&format!("/api/services/{sid}"), json!({"sns_topic_arn": "arn:aws:sns:eu-west-1:123456789012:newer"}));
+    assert_eq!(moved.status, 200, "{}", moved.text);
+    alarm["MessageId"] = json!(tocsin_tests::unique("m"));
+    let r = c.post(&path, sns_sign(alarm, "2", &cert_url).as_bytes(), &[]);
+    assert_eq!(r.status, 403, "the old topic, once another is expected: {}", r.text);
+}
+
 fn grouping_rules(c: &Ctx) {
     let (sid, key) = c.service("Grouped by time", json!({"grouping": {"type": "time_window", "minutes": 10}}));
     let hook = |k: &str, body: Value| c.post(&format!("/webhooks/generic/{k}"), body.to_string().as_bytes(), &[]);
@@ -662,10 +745,10 @@ fn rate_limited(c: &Ctx) {
     let (_, other) = c.service("Quiet", json!({}));
     let body = |n: usize| json!({"routing_key": key, "event_action": "trigger", "dedup_key": format!("n{n}"),
         "payload": {"summary": "flood", "source": "loop", "severity": "info"}});
-    for n in 0..60 {
-        assert_eq!(pd(c, body(n)).status, 202, "event {n} is within the limit (60 per minute in this test instance)");
+    for n in 0..120 {
+        assert_eq!(pd(c, body(n)).status, 202, "event {n} is within the limit (120 per minute in this test instance)");
     }
-    let r = pd(c, body(60));
+    let r = pd(c, body(120));
     assert_eq!(r.status, 429, "{}", r.text);
     assert_eq!(r.json["status"], "throttle event");
     assert!(r.retry_after.as_deref().and_then(|s| s.parse::<u32>().ok()).is_some_and(|s| (1..=60).contains(&s)), "{r:?}");
@@ -686,14 +769,14 @@ fn refusals_rate_limited(c: &Ctx) {
     let r = c.admin().patch(&format!("/api/services/{sid}"), json!({"allowed_senders": ["alertmanager"]}));
     assert_eq!(r.status, 200, "{}", r.text);
     let malformed = json!({"routing_key": key, "event_action": "explode"});
-    for n in 0..30 {
+    for n in 0..60 {
         assert_eq!(pd(c, malformed.clone()).status, 400, "refusal {n} is within the limit");
         assert_eq!(og(c, "POST", "/v2/alerts", &key, Some(json!({"message": "x"}))).status, 403, "refusal {n} is within the limit");
     }
     let log = c.events_of(&sid);
     assert!(!log.is_empty() && log.iter().all(|e| e["result"] == "rejected"), "refusals are logged: {log:?}");
     let r = pd(c, malformed.clone());
-    assert_eq!((r.status, r.json["status"].as_str()), (429, Some("throttle event")), "the 61st refusal in a minute: {}", r.text);
+    assert_eq!((r.status, r.json["status"].as_str()), (429, Some("throttle event")), "the 121st refusal in a minute: {}", r.text);
     assert_eq!(og(c, "POST", "/v2/alerts", &key, Some(json!({"message": "x"}))).status, 429);
     assert_eq!(og(c, "GET", "/v2/alerts/requests/nope", &key, None).status, 429, "the request-status route too");
 }
@@ -713,23 +796,56 @@ fn alertmanager_group(tag: &str, n: usize) -> Value {
     body
 }
 
-/// The per-key limit (60 a minute in this instance) counts alerts, not requests; one payload
-/// may carry at most 100.
+/// The per-key limit (120 a minute in this instance) counts alerts, not requests; one payload
+/// applies at most 100, the firing ones first, and says how many it dropped.
 fn alerts_counted_and_capped(c: &Ctx) {
     let (sid, key) = c.service("Flood", json!({}));
     let path = format!("/webhooks/alertmanager/{key}");
-    let r = c.post(&path, alertmanager_group("a", 50).to_string().as_bytes(), &[]);
-    assert_eq!(r.status, 202, "50 alerts fit: {}", r.text);
-    let r = c.post(&path, alertmanager_group("b", 20).to_string().as_bytes(), &[]);
-    assert_eq!((r.status, r.code()), (429, "rate_limited"), "50 + 20 alerts > 60 a minute, though only 2 requests: {}", r.text);
+    let r = c.post(&path, alertmanager_group("a", 90).to_string().as_bytes(), &[]);
+    assert_eq!(r.status, 202, "90 alerts fit: {}", r.text);
+    assert!(r.json.get("dropped").is_none(), "{}", r.text);
+    let r = c.post(&path, alertmanager_group("b", 40).to_string().as_bytes(), &[]);
+    assert_eq!((r.status, r.code()), (429, "rate_limited"), "90 + 40 alerts > 120 a minute, though only 2 requests: {}", r.text);
     let open = c.incidents_of(&sid).len();
-    assert_eq!(open, 50, "none of the refused payload's alerts was applied");
+    assert_eq!(open, 90, "none of the refused payload's alerts was applied");
+    // A group over the cap (Alertmanager's default sends them all): applied as far as the cap,
+    // every firing alert among them, not refused (a 4xx would lose the whole group for good:
+    // Alertmanager and Grafana retry only 5xx).
     let (sid2, key2) = c.service("Huge group", json!({}));
-    let r = c.post(&format!("/webhooks/alertmanager/{key2}"), alertmanager_group("c", 101).to_string().as_bytes(), &[]);
-    assert_eq!((r.status, r.code()), (413, "payload_too_large"), "{}", r.text);
-    assert!(r.json["error"]["message"].as_str().unwrap().contains("101 alerts"), "names the count: {}", r.text);
-    assert!(c.incidents_of(&sid2).is_empty(), "nothing was applied");
-    assert_eq!(c.events_of(&sid2)[0]["result"], "rejected");
+    let mut body = alertmanager_group("c", 101);
+    for (i, a) in body["alerts"].as_array_mut().unwrap().iter_mut().enumerate() {
+        if i % 3 != 2 {
+            a["status"] = json!("resolved");
+            a["endsAt"] = json!("2026-11-24T10:05:00Z");
+        }
+    }
+    let r = c.post(&format!("/webhooks/alertmanager/{key2}"), body.to_string().as_bytes(), &[]);
+    assert_eq!(r.status, 202, "{}", r.text);
+    assert_eq!((r.json["dropped"].as_u64(), r.json["alerts"].as_array().map(Vec::len)), (Some(1), Some(100)), "{}", r.text);
+    let firing = (0..101).filter(|i| i % 3 == 2).count();
+    assert_eq!(c.incidents_of(&sid2).len(), firing, "every firing alert of the group opened its incident");
+    let log = c.events_of(&sid2);
+    assert!(log.iter().any(|e| e["result"] == "rejected" && e["message"].as_str().unwrap_or_default().contains("1 dropped")), "the drop is logged: {log:?}");
+}
+
+/// A group whose alerts resolve and fire in one notification (Alertmanager orders a group by
+/// labels, not status): the firing alert joins the open incident before the resolve could close
+/// it, so nobody is paged for a new incident.
+fn mixed_group_keeps_its_incident(c: &Ctx) {
+    let (sid, key) = c.service("Mixed group", json!({"grouping": {"type": "time_window", "minutes": 10}}));
+    let path = format!("/webhooks/alertmanager/{key}");
+    let first = alertmanager_group("mix", 1);
+    let r = c.post(&path, first.to_string().as_bytes(), &[]);
+    assert_eq!(r.json["alerts"][0]["result"], "opened", "{}", r.text);
+    let incident = r.json["alerts"][0]["incident_id"].clone();
+    let mut both = alertmanager_group("mix", 2);
+    both["alerts"][0]["status"] = json!("resolved");
+    both["alerts"][0]["endsAt"] = json!("2026-11-24T10:05:00Z");
+    let r = c.post(&path, both.to_string().as_bytes(), &[]);
+    assert_eq!(r.status, 202, "{}", r.text);
+    let incidents = c.incidents_of(&sid);
+    assert_eq!(incidents.len(), 1, "no second incident: {}", r.text);
+    assert_eq!((incidents[0]["id"].clone(), incidents[0]["status"].as_str()), (incident, Some("triggered")), "the new alert keeps it open");
 }
 
 /// A close or acknowledge by alert id whose lookup raced a newer alert taking the same alias

@@ -118,6 +118,8 @@ fn main() {
         ("editing_a_policy_leaves_running_escalations_alone", snapshot_and_crud),
         ("policy_repeats_run_the_levels_again", policy_repeats),
         ("a_deactivated_person_on_call_is_not_paged_and_their_shift_is_uncovered", deactivated_on_call),
+        ("a_lapsed_acknowledgement_after_a_reassignment_pages_the_assignee", reassigned_then_lapsed),
+        ("a_deactivated_persons_override_ends_and_the_rotation_is_paged", deactivated_override),
     ];
     tocsin_tests::run_suite(ctx, tests, |c| eprintln!("--- wrangler log ---\n{}", c.inst.log()))
 }
@@ -285,6 +287,10 @@ fn calendars(c: &Ctx) {
         assert_eq!(pair[0]["end"], pair[1]["start"], "back to back: {events:?}");
     }
     assert!(events[0]["start"].as_str().unwrap().ends_with("T00:00:00+00:00"), "whole UTC days: {}", events[0]["start"]);
+    // The shift under way keeps a start that does not move with each day's fetch (a start cut
+    // at today's midnight changed its times and UID every day).
+    let today = now_ms() - now_ms().rem_euclid(86_400_000);
+    assert!(tocsin_tests::rfc3339_ms(events[0]["start"].as_str().unwrap()) < today, "begun before today: {}", events[0]);
     assert!(events[bo_at + 1]["start"].as_str().unwrap().ends_with("+00:00"), "UTC times: {}", events[bo_at + 1]["start"]);
     let again = read_calendar(&url);
     assert_eq!(again["events"], cal["events"], "stable UIDs and times between fetches");
@@ -292,7 +298,15 @@ fn calendars(c: &Ctx) {
     let id = r.json["id"].as_str().unwrap();
     assert_eq!(w.admin.send("DELETE", &format!("/api/calendar-feeds/{id}"), None, &[]).status, 204);
     assert_eq!(Api::new(&c.inst.base).get(url.trim_start_matches(&c.inst.base)).status, 404);
-    // A person's own shifts across schedules.
+    // A person's own shifts across schedules: a second schedule with the same rota and the same
+    // override has events at exactly the same times, each its own event (one UID per event),
+    // named by its schedule.
+    let db = w.admin.post("/api/schedules", json!({"name": "Database", "time_zone": "Europe/Berlin", "layers": [
+        {"name": "Week", "participants": [w.ana], "start": "2026-01-01T09:00:00", "turn": {"type": "weekly"}}]}));
+    assert_eq!(db.status, 201, "{}", db.text);
+    let r = bo.post(&format!("/api/schedules/{}/overrides", db.json["id"].as_str().unwrap()),
+        json!({"start": tocsin_tests::ms_rfc3339(start), "end": tocsin_tests::ms_rfc3339(start + 3_600_000)}));
+    assert_eq!(r.status, 201, "{}", r.text);
     let ana = c.login(&w.ana_email);
     let mine = ana.post("/api/users/me/calendar-feed", json!({}));
     assert_eq!(mine.status, 201, "{}", mine.text);
@@ -300,6 +314,12 @@ fn calendars(c: &Ctx) {
     let events = cal["events"].as_array().unwrap();
     assert!(!events.is_empty(), "Ana is on call in Primary: {cal}");
     assert!(events.iter().all(|e| e["summary"].as_str().unwrap().contains("Ana")), "{cal}");
+    let uids: std::collections::HashSet<&str> = events.iter().map(|e| e["uid"].as_str().unwrap()).collect();
+    assert_eq!(uids.len(), events.len(), "one UID per event: {cal}");
+    for schedule in ["Primary", "Database"] {
+        let n = events.iter().filter(|e| e["summary"] == format!("On call: Ana ({schedule})").as_str()).count();
+        assert_eq!(n, 2, "Ana before and after Bo's hour in {schedule}: {cal}");
+    }
     assert_eq!(Api::new(&c.inst.base).get(&format!("/api/users/{}/oncall.ics?token=wrong", w.ana)).status, 404);
     // Each person lists the feeds they may revoke (never their links); an admin lists them all.
     let schedule_feed = w.admin.post(&format!("/api/schedules/{}/calendar-feed", w.schedule), json!({}));
@@ -469,4 +489,63 @@ fn deactivated_on_call(c: &Ctx) {
     assert_eq!(covered["on_call"], json!([{"id": w.bo, "name": "Bo", "deactivated": false}]), "{covered}");
     let later = mine(Some(iso(start + 2 * 3_600_000)));
     assert_eq!(later["uncovered"], true, "after Bo's hour, Ana's turn again: {later}");
+}
+
+/// PagerDuty and Opsgenie re-notify the assignee when an acknowledgement lapses: after a
+/// reassignment to Bo, the lapse pages Bo again, not the old policy's level 1 (Ana), and Ana's
+/// page stops repeating at the reassignment.
+fn reassigned_then_lapsed(c: &Ctx) {
+    let w = c.world();
+    let (_, key) = service_with_policy(&w, "Reassigned lapse", json!({"unack_timeout_minutes": 10}));
+    let r = w.admin.post(&format!("/webhooks/generic/{key}"), json!({"summary": "reassigned then lapsed", "severity": "critical", "dedup_key": "rl"}));
+    let incident = r.json["incident_id"].as_str().unwrap().to_string();
+    // Ana's page is dispatched right after the response, with its repeat scheduled (SEV1).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let ana_page = loop {
+        let n = c.notifications(&w, &incident);
+        if let Some(p) = n.iter().find(|x| x["user_id"] == w.ana.as_str() && !x["next_repeat_at"].is_null()) {
+            break p["id"].clone();
+        }
+        assert!(std::time::Instant::now() < deadline, "Ana's page with its repeat: {n:?}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    let r = w.admin.post(&format!("/api/incidents/{incident}/reassign"), json!({"user_id": w.bo}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    let n = c.notifications(&w, &incident);
+    let ana = n.iter().find(|x| x["id"] == ana_page).unwrap();
+    assert!(ana["next_repeat_at"].is_null(), "Ana is no longer the one expected to answer: {ana}");
+    let acked = w.admin.post(&format!("/api/incidents/{incident}/acknowledge"), json!({}));
+    assert_eq!(acked.status, 200, "{}", acked.text);
+    let lapses = tocsin_tests::rfc3339_ms(acked.json["incident"]["acknowledged_at"].as_str().unwrap()) + 10 * 60_000;
+    let before = c.notifications(&w, &incident).len();
+    c.cron(lapses);
+    let d = w.admin.get(&format!("/api/incidents/{incident}"));
+    assert_eq!(d.json["incident"]["status"], "triggered", "{}", d.text);
+    let n = c.notifications(&w, &incident);
+    let new: Vec<&str> = n[before..].iter().map(|x| x["user_id"].as_str().unwrap()).collect();
+    assert_eq!(new, [w.bo.as_str()], "the assignee is paged again, nobody else: {n:?}");
+    assert_eq!(c.next_at(&w, &incident), None, "and nothing further");
+}
+
+/// An override wins over the rotation: one left in place for a person deactivated would leave
+/// the schedule with nobody to page. Deactivating ends their current override and removes their
+/// future ones (as PagerDuty does), so the rotation (Ana) is paged again.
+fn deactivated_override(c: &Ctx) {
+    let w = c.world();
+    let iso = tocsin_tests::ms_rfc3339;
+    let start = now_ms() - 1_000;
+    let bo = c.login(&w.bo_email);
+    for (from, to) in [(start, start + 3_600_000), (start + 86_400_000, start + 2 * 86_400_000)] {
+        let r = bo.post(&format!("/api/schedules/{}/overrides", w.schedule), json!({"start": iso(from), "end": iso(to)}));
+        assert_eq!(r.status, 201, "{}", r.text);
+    }
+    let names = |v: Vec<Value>| -> Vec<String> { v.iter().map(|u| u["name"].as_str().unwrap().to_string()).collect() };
+    assert_eq!(names(c.on_call(&w, None)), ["Bo"]);
+    let r = w.admin.post(&format!("/api/users/{}/deactivate", w.bo), json!({}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(names(c.on_call(&w, None)), ["Ana"], "Bo's override ended with him");
+    assert_eq!(names(c.on_call(&w, Some(&iso(start + 86_400_000 + 60_000)))), ["Ana"], "and tomorrow's is gone");
+    let incident = c.fire(&w, "deactivated-override");
+    let n = c.notifications(&w, &incident);
+    assert_eq!(n.iter().map(|x| x["user_id"].as_str().unwrap()).collect::<Vec<_>>(), [w.ana.as_str()], "the rotation is paged: {n:?}");
 }

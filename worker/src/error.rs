@@ -16,9 +16,6 @@ pub enum ApiError {
     /// One field over its size limit (a note over 16 KB): 413 naming the field.
     #[error("{0}")]
     FieldTooLarge(FieldError),
-    /// A payload with more alerts than one request may carry; the message says how many.
-    #[error("{0}")]
-    PayloadTooMany(String),
     #[error("{0}")]
     Unauthenticated(&'static str),
     #[error("{0}")]
@@ -27,6 +24,9 @@ pub enum ApiError {
     NotFound(&'static str),
     #[error("{0}")]
     Conflict(String),
+    /// Contention that a retry resolves (503 with `Retry-After: 1`): senders retry 5xx, never a 4xx.
+    #[error("{0}")]
+    Busy(String),
     #[error("too many attempts; try again in {retry_after_secs} s")]
     RateLimited { retry_after_secs: i64 },
     #[error("method {method} is not allowed here")]
@@ -55,11 +55,12 @@ impl ApiError {
     fn status_and_code(&self) -> (u16, &'static str) {
         match self {
             Self::Invalid(_) => (400, "invalid_request"),
-            Self::TooLarge { .. } | Self::PayloadTooMany(_) | Self::FieldTooLarge(_) => (413, "payload_too_large"),
+            Self::TooLarge { .. } | Self::FieldTooLarge(_) => (413, "payload_too_large"),
             Self::Unauthenticated(_) => (401, "unauthenticated"),
             Self::Forbidden(_) => (403, "forbidden"),
             Self::NotFound(_) => (404, "not_found"),
             Self::Conflict(_) => (409, "conflict"),
+            Self::Busy(_) => (503, "busy"),
             Self::RateLimited { .. } => (429, "rate_limited"),
             Self::MethodNotAllowed { .. } => (405, "method_not_allowed"),
             Self::UnsupportedMediaType(_) => (415, "unsupported_media_type"),
@@ -84,8 +85,14 @@ impl ApiError {
         };
         let body = ErrorBody { error: ErrorDetail { code: code.to_string(), message, field } };
         let mut resp = Response::from_json(&body).unwrap_or_else(|_| Response::empty().unwrap()).with_status(status);
-        if let Self::RateLimited { retry_after_secs } = self {
-            let _ = resp.headers_mut().set("Retry-After", &retry_after_secs.to_string());
+        match self {
+            Self::RateLimited { retry_after_secs } => {
+                let _ = resp.headers_mut().set("Retry-After", &retry_after_secs.to_string());
+            }
+            Self::Busy(_) => {
+                let _ = resp.headers_mut().set("Retry-After", "1");
+            }
+            _ => {}
         }
         resp
     }

@@ -9,7 +9,7 @@ use tocsin_domain::incident::{apply, IncidentAction, Transition};
 use tocsin_domain::vendors::Vendor;
 
 use crate::crypto::new_id;
-use crate::db::{Db, EventLog, ServiceRow, Target, TriggerAlert};
+use crate::db::{Db, EventLog, Repeat, ServiceRow, Target, TriggerAlert};
 use crate::error::{ApiError, ApiResult};
 
 /// Raw payloads are kept for debugging, cut at this many bytes.
@@ -197,11 +197,24 @@ async fn trigger(
     let details = serde_json::to_string(&event.details)?;
     let links = serde_json::to_string(&event.links)?;
     let summary = if event.summary.is_empty() { format!("Alert {dedup_key}") } else { event.summary.clone() };
-    // Repeats are the bulk of traffic: when this isolate saw the alert open, try the two-statement
-    // repeat first (the database still decides; a miss falls through to the full batch).
+    let raise_message = format!("Severity raised to {} by {}: a repeat of \"{}\" came as {severity}", severity.incident_severity().as_str(), actor.name, clip(&summary, 200));
+    let raise_id = new_id(now);
+    let repeat = Repeat {
+        dedup_key,
+        summary: &summary,
+        details: &details,
+        links: &links,
+        severity: severity.as_str(),
+        incident_severity: severity.incident_severity().as_str(),
+        timeline_id: &raise_id,
+        actor: actor_json,
+        message: &raise_message,
+    };
+    // Repeats are the bulk of traffic: when this isolate saw the alert open, try the short
+    // repeat batch first (the database still decides; a miss falls through to the full batch).
     let hint = format!("{}\u{0}{dedup_key}", service.id);
     if open_hint(&hint, Hint::Check) {
-        if let Some(f) = db.count_repeat(&service.id, dedup_key, &summary, &details, &links, log, now).await? {
+        if let Some(f) = db.count_repeat(&service.org_id, &service.id, &repeat, log, now).await? {
             return Ok(Applied {
                 result: EventResult::Deduplicated,
                 alert_id: Some(f.id),
@@ -256,7 +269,7 @@ async fn trigger(
         // A new incident of a service with a policy: the batch also reads what its first step needs.
         let escalates = chosen.is_none() && service.escalation_policy_id.is_some();
         let since = escalates.then(|| crate::escalate::context_since(now));
-        let triggered = db.apply_trigger(&service.org_id, &service.id, &alert, &target, log, since, now).await?;
+        let triggered = db.apply_trigger(&service.org_id, &service.id, &alert, &target, &repeat, log, since, now).await?;
         if let Some(f) = triggered.firing {
             open_hint(&hint, Hint::Remember);
             // The batch started the new incident's escalation; its first step runs now.
@@ -281,5 +294,6 @@ async fn trigger(
         // The incident chosen for grouping was resolved meanwhile, or another alert of the group
         // opened one first: decide again.
     }
-    Err(ApiError::Conflict("the service's incidents kept changing while the alert was processed; retry it".into()))
+    // A 5xx, which every sender retries (Alertmanager, Grafana and Datadog drop a 4xx for good).
+    Err(ApiError::Busy("the service's incidents kept changing while the alert was processed; retry it".into()))
 }

@@ -40,9 +40,15 @@ impl DurableObject for EscalationClock {
         if let Err(e) = crate::escalate::run_due(&db, now).await {
             worker::console_error!("escalation clock: {e}");
         }
-        // Re-arm first, so slow receivers cannot hold up the next escalation step.
+        // Re-arm first, so slow receivers cannot hold up the next escalation step. Only ever
+        // earlier: a `fetch` arriving while this ran (its step written after the read above)
+        // may have set an earlier alarm, which a later one must not replace.
         if let Ok(Some(next)) = db.earliest_escalation().await {
-            self.state.storage().set_alarm(chrono::DateTime::from_timestamp_millis(next.max(now + 250)).unwrap_or_default()).await?;
+            let storage = self.state.storage();
+            let next = next.max(now + 250);
+            if storage.get_alarm().await?.is_none_or(|current| next < current) {
+                storage.set_alarm(chrono::DateTime::from_timestamp_millis(next).unwrap_or_default()).await?;
+            }
         }
         // Send the pages it just decided.
         crate::deliver::pump(&db, crate::app_url(&self.env), || worker::Date::now().as_millis() as i64, None, Some(&self.env)).await;

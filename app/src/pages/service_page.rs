@@ -95,7 +95,7 @@ pub fn ServicePage() -> impl IntoView {
                                 <li>
                                     <div class="mono">{s.topic_arn}</div>
                                     <div class="card-meta">{s.status.clone()}</div>
-                                    {(s.status == "pending").then(|| view! {
+                                    {(s.status == "pending" && !s.subscribe_url.is_empty()).then(|| view! {
                                         <a href=s.subscribe_url target="_blank" rel="noopener noreferrer">"Confirm the subscription ↗"</a>
                                     })}
                                 </li>
@@ -174,6 +174,7 @@ fn Settings(service: Service, on_saved: impl Fn(Service) + Copy + Send + Sync + 
     let auto_resolve = RwSignal::new(service.auto_resolve);
     let unack = RwSignal::new(service.unack_timeout_minutes.map(|m| m.to_string()).unwrap_or_default());
     let secret = RwSignal::new(String::new());
+    let topic = RwSignal::new(service.sns_topic_arn.clone().unwrap_or_default());
     let error: RwSignal<Option<ApiError>> = RwSignal::new(None);
     let saved = RwSignal::new(false);
     let id = service.id.to_string();
@@ -204,7 +205,7 @@ fn Settings(service: Service, on_saved: impl Fn(Service) + Copy + Send + Sync + 
             _ => json!({"type": "none"}),
         };
         let unack_value = unack.get().trim().parse::<i64>().ok();
-        let mut body = json!({"grouping": grouping, "auto_resolve": auto_resolve.get(), "unack_timeout_minutes": unack_value});
+        let mut body = json!({"grouping": grouping, "auto_resolve": auto_resolve.get(), "unack_timeout_minutes": unack_value, "sns_topic_arn": topic.get()});
         if !secret.get().is_empty() {
             body["webhook_secret"] = json!(secret.get());
         }
@@ -259,6 +260,9 @@ fn Settings(service: Service, on_saved: impl Fn(Service) + Copy + Send + Sync + 
                 <Field name="webhook_secret" label="Webhook secret" kind="password" autocomplete="off"
                     hint=if secret_set { "A secret is set. Type a new one to replace it." } else { "Optional, 16+ characters: Grafana HMAC, Sentry client secret, Datadog header." }
                     value=secret error=error/>
+                <Field name="sns_topic_arn" label="SNS topic (CloudWatch)" autocomplete="off"
+                    hint="Optional: arn:aws:sns:region:account:topic. Only this topic's alarms are accepted. Empty: the first topic confirmed is kept."
+                    value=topic error=error/>
                 <ErrorNote error=error/>
                 <button class="btn primary" type="submit">"Save settings"</button>
                 {move || saved.get().then(|| view! { <p class="muted" role="status">"Saved."</p> })}

@@ -194,6 +194,10 @@ pub struct AlertAccepted {
 pub struct AlertsAccepted {
     pub status: String,
     pub alerts: Vec<AlertAccepted>,
+    /// Alerts of the payload past the per-payload cap (100), not applied (firing ones are kept
+    /// first); absent when none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dropped: Option<u32>,
 }
 
 

@@ -47,6 +47,10 @@ pub struct Service {
     /// The team that owns the service.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub team_id: Option<String>,
+    /// The only SNS topic CloudWatch alarms may come from; absent: the first confirmed
+    /// subscription's topic.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sns_topic_arn: Option<String>,
 }
 
 pub(crate) fn yes() -> bool {
@@ -86,6 +90,9 @@ pub struct IntegrationEndpoint {
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct SnsSubscription {
     pub topic_arn: String,
+    /// The link that confirms the subscription at SNS; only for those who see the integration
+    /// key (admins), empty (absent) for others.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub subscribe_url: String,
     pub status: String,
     pub updated_at: DateTime<Utc>,

@@ -32,6 +32,10 @@ pub struct ServiceSettings {
     /// The owning team's id; `null` clears it.
     #[serde(default)]
     pub team_id: Option<String>,
+    /// The SNS topic ARN CloudWatch alarms must come from (`arn:aws:sns:<region>:<account>:<topic>`);
+    /// `null` or `""` clears it (the first confirmed subscription's topic is then pinned).
+    #[serde(default)]
+    pub sns_topic_arn: Option<String>,
 }
 
 /// `POST /api/services`.

@@ -18,9 +18,12 @@ pub const MAX_CUSTOM: usize = 20;
 pub const ASSIGNED: &str = "role.assigned";
 pub const UNASSIGNED: &str = "role.unassigned";
 
+/// The commander's id: who leads the response, and owns the postmortem.
+pub const COMMANDER: &str = "commander";
+
 /// The built-in roles, in the order they are shown: (id, name, description).
 pub const BUILT_IN: [(&str, &str, &str); 3] = [
-    ("commander", "Incident commander", "Leads the response: decides, delegates and keeps everyone on one plan."),
+    (COMMANDER, "Incident commander", "Leads the response: decides, delegates and keeps everyone on one plan."),
     ("communications", "Communications lead", "Keeps stakeholders and customers informed with regular status updates."),
     ("scribe", "Scribe", "Keeps the record: notes decisions, findings and actions as they happen."),
 ];

@@ -63,7 +63,7 @@ pub(crate) fn alert(a: &Value, i: usize, external_url: Option<&str>, group: &Val
         action,
         summary: clip(&summary, MAX_SUMMARY_CHARS),
         severity,
-        dedup_key: clip(&fingerprint, crate::alert::MAX_DEDUP_KEY_CHARS),
+        dedup_key: crate::alert::key_within(&fingerprint, crate::alert::MAX_DEDUP_KEY_CHARS),
         dedup_key_derived: false,
         source: labels.get("instance").or_else(|| labels.get("job")).cloned().or(name),
         details,

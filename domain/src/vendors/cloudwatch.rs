@@ -113,7 +113,7 @@ fn alarm(message: &str) -> Result<Option<AlertEvent>, FieldError> {
         action,
         summary: clip(&summary, MAX_SUMMARY_CHARS),
         severity: Some(AlertSeverity::Error),
-        dedup_key: clip(&arn, crate::alert::MAX_DEDUP_KEY_CHARS),
+        dedup_key: crate::alert::key_within(&arn, crate::alert::MAX_DEDUP_KEY_CHARS),
         dedup_key_derived: false,
         source: Some(s(&a, &["AWSAccountId"]).map(|acct| format!("aws:{acct}")).unwrap_or_else(|| "cloudwatch".into())),
         details,
@@ -139,20 +139,52 @@ pub fn supported_signature_version(v: &str) -> bool {
     matches!(v, "1" | "2")
 }
 
-/// The topic pin: a service's first confirmed subscription fixes which SNS topics may deliver to
-/// it (a correctly signed message from another AWS account's topic is still refused). A
-/// confirmation for a new topic is accepted only while nothing is confirmed; a notification only
-/// from a confirmed topic.
+/// The topic pin: which SNS topics may deliver to a service (a correctly signed message from
+/// another AWS account's topic is still refused).
 ///
-/// A subscription confirmed by hand (the panel's link, or the AWS console) stays `pending` here:
-/// while nothing is confirmed, a notification from a pending topic is accepted, and its
-/// verified signature confirms (pins) that topic.
-pub fn topic_allowed(is_confirmation: bool, topic: &str, confirmed: &[&str], pending: &[&str]) -> bool {
-    if is_confirmation {
-        confirmed.is_empty() || confirmed.contains(&topic)
-    } else {
-        confirmed.contains(&topic) || confirmed.is_empty() && pending.contains(&topic)
+/// With the service's expected topic set (`sns_topic_arn`), that topic and no other: nothing
+/// is left to whoever subscribes first.
+///
+/// Without it, trust on first use: the first confirmed subscription fixes the topic. A
+/// confirmation for a new topic is accepted only while nothing is confirmed; a notification only
+/// from a confirmed topic. A subscription confirmed by hand (the panel's link, or the AWS
+/// console) stays `pending` here: while nothing is confirmed, a notification from a pending topic
+/// is accepted, and its verified signature confirms (pins) that topic.
+pub fn topic_allowed(is_confirmation: bool, topic: &str, expected: Option<&str>, confirmed: &[&str], pending: &[&str]) -> bool {
+    match expected {
+        Some(e) => topic == e,
+        None if is_confirmation => confirmed.is_empty() || confirmed.contains(&topic),
+        None => confirmed.contains(&topic) || confirmed.is_empty() && pending.contains(&topic),
     }
+}
+
+/// A service's expected topic as an admin types it: an SNS topic ARN,
+/// `arn:<partition>:sns:<region>:<12-digit account>:<name>` (names as SNS allows them: 1–256
+/// letters, digits, `-` and `_`, `.fifo` at the end of a FIFO topic's). The error names what
+/// is wrong.
+pub fn topic_arn(value: &str) -> Result<String, &'static str> {
+    let v = value.trim();
+    let parts: Vec<&str> = v.splitn(6, ':').collect();
+    let [arn, partition, service, region, account, name] = parts[..] else {
+        return Err("must be an SNS topic ARN: arn:aws:sns:<region>:<account>:<topic>");
+    };
+    if arn != "arn" || !partition.starts_with("aws") || !partition.chars().all(|c| c.is_ascii_lowercase() || c == '-') {
+        return Err("must start with arn:aws (or another AWS partition, e.g. arn:aws-cn)");
+    }
+    if service != "sns" {
+        return Err("must be an SNS topic's ARN (arn:aws:sns:…)");
+    }
+    if region.is_empty() || !region.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
+        return Err("has no valid region (e.g. eu-west-1)");
+    }
+    if account.len() != 12 || !account.chars().all(|c| c.is_ascii_digit()) {
+        return Err("must hold the 12-digit AWS account id");
+    }
+    let base = name.strip_suffix(".fifo").unwrap_or(name);
+    if base.is_empty() || name.len() > 256 || !base.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        return Err("has no valid topic name (1–256 letters, digits, - and _)");
+    }
+    Ok(v.to_string())
 }
 
 #[cfg(test)]
@@ -161,16 +193,47 @@ mod pin_tests {
 
     #[test]
     fn the_first_confirmed_topic_is_pinned() {
-        assert!(topic_allowed(true, "arn:a", &[], &[]), "the first confirmation");
-        assert!(!topic_allowed(false, "arn:a", &[], &[]), "no notification before a subscription");
-        assert!(topic_allowed(false, "arn:a", &["arn:a"], &[]));
-        assert!(!topic_allowed(false, "arn:evil", &["arn:a"], &[]), "another account's topic");
-        assert!(!topic_allowed(true, "arn:evil", &["arn:a"], &[]), "cannot re-pin by confirming another topic");
-        assert!(topic_allowed(true, "arn:a", &["arn:a"], &[]), "SNS may resend the confirmation");
-        assert!(topic_allowed(false, "arn:a", &[], &["arn:a"]), "confirmed by hand: the first notification pins it");
-        assert!(!topic_allowed(false, "arn:b", &["arn:a"], &["arn:b"]), "not once another topic is pinned");
+        assert!(topic_allowed(true, "arn:a", None, &[], &[]), "the first confirmation");
+        assert!(!topic_allowed(false, "arn:a", None, &[], &[]), "no notification before a subscription");
+        assert!(topic_allowed(false, "arn:a", None, &["arn:a"], &[]));
+        assert!(!topic_allowed(false, "arn:evil", None, &["arn:a"], &[]), "another account's topic");
+        assert!(!topic_allowed(true, "arn:evil", None, &["arn:a"], &[]), "cannot re-pin by confirming another topic");
+        assert!(topic_allowed(true, "arn:a", None, &["arn:a"], &[]), "SNS may resend the confirmation");
+        assert!(topic_allowed(false, "arn:a", None, &[], &["arn:a"]), "confirmed by hand: the first notification pins it");
+        assert!(!topic_allowed(false, "arn:b", None, &["arn:a"], &["arn:b"]), "not once another topic is pinned");
         assert!(supported_signature_version("1") && supported_signature_version("2"));
         assert!(!supported_signature_version("3") && !supported_signature_version(""));
+    }
+
+    #[test]
+    fn an_expected_topic_admits_that_topic_only() {
+        let arn = "arn:aws:sns:eu-west-1:123456789012:alarms";
+        let e = Some(arn);
+        assert!(topic_allowed(true, arn, e, &[], &[]), "its confirmation");
+        assert!(!topic_allowed(true, "arn:aws:sns:eu-west-1:999999999999:alarms", e, &[], &[]), "not another account's, even first");
+        assert!(!topic_allowed(false, "arn:evil", e, &["arn:evil"], &[]), "not a topic pinned before the setting");
+        assert!(topic_allowed(false, arn, e, &["arn:evil"], &[]), "the expected one, whatever was pinned");
+        assert!(topic_allowed(false, arn, e, &[], &[]), "confirmed by hand");
+    }
+
+    #[test]
+    fn topic_arns_are_checked() {
+        assert_eq!(topic_arn(" arn:aws:sns:eu-west-1:123456789012:alarms ").as_deref(), Ok("arn:aws:sns:eu-west-1:123456789012:alarms"));
+        assert!(topic_arn("arn:aws-cn:sns:cn-north-1:123456789012:a_b-c.fifo").is_ok());
+        for bad in [
+            "",
+            "alarms",
+            "arn:aws:sqs:eu-west-1:123456789012:q",
+            "arn:aws:sns:eu-west-1:1234:alarms",
+            "arn:aws:sns::123456789012:alarms",
+            "arn:aws:sns:eu-west-1:123456789012:",
+            "arn:aws:sns:eu-west-1:123456789012:a b",
+            "arn:gcp:sns:eu-west-1:123456789012:a",
+            "arn:aws:sns:eu-west-1:123456789012:a:b",
+            "arn:aws:sns:eu-west-1:123456789012:.fifo",
+        ] {
+            assert!(topic_arn(bad).is_err(), "{bad}");
+        }
     }
 }
 

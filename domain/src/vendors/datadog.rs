@@ -49,7 +49,7 @@ pub fn parse(body: &[u8]) -> Result<AlertEvent, FieldError> {
     };
     let source = s(&v, &["hostname"]).or_else(|| Some("datadog".into()));
     let (dedup_key, derived) = match s(&v, &["aggreg_key"]).or_else(|| s(&v, &["alert_id"])) {
-        Some(k) => (clip(&k, crate::alert::MAX_DEDUP_KEY_CHARS), false),
+        Some(k) => (crate::alert::key_within(&k, crate::alert::MAX_DEDUP_KEY_CHARS), false),
         None => (derived_dedup_key(source.as_deref(), &title), true),
     };
     let fields = s(&v, &["tags"])

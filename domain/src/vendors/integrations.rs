@@ -27,7 +27,7 @@ pub fn endpoints(base: &str, key: &str) -> Vec<IntegrationEndpoint> {
             "Prometheus Alertmanager",
             hook("alertmanager"),
             format!(
-                "# alertmanager.yml\nreceivers:\n  - name: tocsin\n    webhook_configs:\n      - url: {}\n        send_resolved: true\n# or keep a PagerDuty receiver and change only its URL:\n#   pagerduty_configs:\n#     - routing_key: {key}\n#       url: {base}/v2/enqueue",
+                "# alertmanager.yml\nreceivers:\n  - name: tocsin\n    webhook_configs:\n      - url: {}\n        send_resolved: true\n        max_alerts: 100\n# or keep a PagerDuty receiver and change only its URL:\n#   pagerduty_configs:\n#     - routing_key: {key}\n#       url: {base}/v2/enqueue",
                 hook("alertmanager")
             ),
             "Each alert in a group becomes its own Tocsin alert, keyed by its fingerprint.",
@@ -37,7 +37,7 @@ pub fn endpoints(base: &str, key: &str) -> Vec<IntegrationEndpoint> {
             "Grafana alerting",
             hook("grafana"),
             format!(
-                "Alerting → Contact points → New → Integration: Webhook\n  URL: {}\n  HTTP method: POST\n  Optional → HMAC signature → Secret: the service's webhook secret\n    (header X-Grafana-Alerting-Signature)",
+                "Alerting → Contact points → New → Integration: Webhook\n  URL: {}\n  HTTP method: POST\n  Optional → Max alerts: 100\n  Optional → HMAC signature → Secret: the service's webhook secret\n    Signature header: X-Grafana-Alerting-Signature\n    Timestamp header: X-Grafana-Alerting-Signature-Timestamp (refuses replays)",
                 hook("grafana")
             ),
             "When the service has a webhook secret, unsigned or wrongly signed requests are refused (401).",

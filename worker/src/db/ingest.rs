@@ -34,6 +34,30 @@ pub struct TriggerAlert<'a> {
     pub vendor: &'a str,
 }
 
+/// A repeat that may raise its alert's severity (PagerDuty: the same dedup key "can change the
+/// severity"): the alert takes the repeat's severity; when that is higher than the alert had,
+/// its open incident is raised to match (never lowered, so a responder's own lowering stands
+/// until the source escalates again), with a timeline row saying so.
+pub struct Repeat<'a> {
+    pub dedup_key: &'a str,
+    pub summary: &'a str,
+    pub details: &'a str,
+    pub links: &'a str,
+    pub severity: &'a str,
+    pub incident_severity: &'a str,
+    /// The raise's timeline row: id, actor (JSON) and message.
+    pub timeline_id: &'a str,
+    pub actor: &'a str,
+    pub message: &'a str,
+}
+
+/// SQL for the rank of an alert severity (`expr`: a column or a placeholder), in the domain's
+/// order: a lower rank is more severe.
+fn severity_rank(expr: &str) -> String {
+    let order: String = tocsin_domain::alert::AlertSeverity::ALL.iter().map(|s| format!(",{}", s.as_str())).collect::<String>() + ",";
+    format!("instr('{order}', ',' || {expr} || ',')")
+}
+
 /// Where a new alert goes: a new incident, or an open one (grouping).
 pub enum Target<'a> {
     /// `guard`: the open incidents the decision to open a new one assumed absent (grouping): the
@@ -127,6 +151,7 @@ impl Db {
         service_id: &str,
         a: &TriggerAlert<'_>,
         target: &Target<'_>,
+        repeat: &Repeat<'_>,
         log: &EventLog<'_>,
         escalation_since: Option<i64>,
         now: i64,
@@ -192,11 +217,7 @@ impl Db {
             }
         };
         let _ = incident_id;
-        stmts.push(self.stmt(
-            "UPDATE alerts SET event_count = event_count + 1, last_seen_at = ?, summary = ?, details = ?, links = ?
-             WHERE service_id = ? AND dedup_key = ? AND status = 'firing' AND id != ?",
-            args![now, a.summary, a.details, a.links, service_id, a.dedup_key, a.alert_id],
-        )?);
+        stmts.extend(self.repeat_stmts(org_id, service_id, repeat, Some(a.alert_id), now)?);
         // The log row says what happened, and RETURNING hands it back: no extra read.
         stmts.push(self.stmt(
             "INSERT INTO alert_events (id, org_id, service_id, vendor, action, dedup_key, alert_id, incident_id, result, message, raw, received_at)
@@ -221,26 +242,52 @@ impl Db {
         Ok(Triggered { firing, escalation })
     }
 
-    /// The fast path for a repeat of an alert believed open: count it and log it (two
-    /// statements). `None` when no alert is firing for the key any more.
-    pub async fn count_repeat(&self, service_id: &str, dedup_key: &str, summary: &str, details: &str, links: &str, log: &EventLog<'_>, now: i64) -> ApiResult<Option<FiringAlert>> {
-        let res = self
-            .batch(vec![
-                self.stmt(
-                    "UPDATE alerts SET event_count = event_count + 1, last_seen_at = ?, summary = ?, details = ?, links = ?
-                     WHERE service_id = ? AND dedup_key = ? AND status = 'firing'",
-                    args![now, summary, details, links, service_id, dedup_key],
-                )?,
-                self.stmt(
+    /// A repeat's statements, for the key's firing alert (but `new_alert`, just inserted by the
+    /// same batch): the incident raised if the repeat is more severe than the alert was, its
+    /// timeline row, then the alert counted and updated.
+    fn repeat_stmts(&self, org_id: &str, service_id: &str, r: &Repeat<'_>, new_alert: Option<&str>, now: i64) -> ApiResult<Vec<D1PreparedStatement>> {
+        let not_new = "(?4 IS NULL OR id != ?4)";
+        Ok(vec![
+            self.stmt(
+                &format!(
+                    "UPDATE incidents SET severity = ?6, updated_at = ?1
+                     WHERE id = (SELECT incident_id FROM alerts WHERE service_id = ?2 AND dedup_key = ?3 AND status = 'firing' AND {not_new} AND {} > {})
+                       AND status != 'resolved' AND severity > ?6",
+                    severity_rank("severity"),
+                    severity_rank("?5")
+                ),
+                args![now, service_id, r.dedup_key, new_alert, r.severity, r.incident_severity],
+            )?,
+            self.stmt(
+                "INSERT INTO timeline (id, org_id, incident_id, at, kind, actor, message, seq)
+                 SELECT ?1, ?2, a.incident_id, ?3, 'incident.severity_changed', ?4, ?5, (SELECT COALESCE(MAX(seq), 0) + 1 FROM timeline WHERE incident_id = a.incident_id)
+                 FROM alerts a WHERE changes() = 1 AND a.service_id = ?6 AND a.dedup_key = ?7 AND a.status = 'firing' AND (?8 IS NULL OR a.id != ?8)",
+                args![r.timeline_id, org_id, now, r.actor, r.message, service_id, r.dedup_key, new_alert],
+            )?,
+            self.stmt(
+                &format!(
+                    "UPDATE alerts SET event_count = event_count + 1, last_seen_at = ?1, summary = ?5, details = ?6, links = ?7, severity = ?8
+                     WHERE service_id = ?2 AND dedup_key = ?3 AND status = 'firing' AND {not_new}"
+                ),
+                args![now, service_id, r.dedup_key, new_alert, r.summary, r.details, r.links, r.severity],
+            )?,
+        ])
+    }
+
+    /// The fast path for a repeat of an alert believed open: count it (raising its severity as
+    /// [`Repeat`] says) and log it, in one batch. `None` when no alert is firing for the key any
+    /// more.
+    pub async fn count_repeat(&self, org_id: &str, service_id: &str, r: &Repeat<'_>, log: &EventLog<'_>, now: i64) -> ApiResult<Option<FiringAlert>> {
+        let mut stmts = self.repeat_stmts(org_id, service_id, r, None, now)?;
+        stmts.push(self.stmt(
                     "INSERT INTO alert_events (id, org_id, service_id, vendor, action, dedup_key, alert_id, incident_id, result, message, raw, received_at)
                      SELECT ?, ?, ?, ?, ?, ?, a.id, a.incident_id, 'deduplicated', 'repeat counted on the open alert', ?, ?
                      FROM alerts a WHERE a.service_id = ? AND a.dedup_key = ? AND a.status = 'firing'
                      RETURNING alert_id AS id, incident_id, 0 AS mine",
-                    args![log.id, log.org_id, log.service_id, log.vendor, log.action, log.dedup_key, log.raw, now, service_id, dedup_key],
-                )?,
-            ])
-            .await?;
-        Ok(rows::<FiringAlert>(&res[1])?.into_iter().next())
+                    args![log.id, log.org_id, log.service_id, log.vendor, log.action, log.dedup_key, log.raw, now, service_id, r.dedup_key],
+                )?);
+        let res = self.batch(stmts).await?;
+        Ok(rows::<FiringAlert>(res.last().ok_or_else(|| ApiError::Internal("an empty batch answer".into()))?)?.into_iter().next())
     }
 
     fn alert_insert(&self, org_id: &str, service_id: &str, a: &TriggerAlert<'_>, incident_id: &str, guard: &str, now: i64) -> ApiResult<D1PreparedStatement> {

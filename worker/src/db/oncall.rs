@@ -385,10 +385,12 @@ impl Db {
         .await
     }
 
-    /// Puts an acknowledged incident back to triggered (if it still is acknowledged as read) and
-    /// starts a new round of its escalation at level 1. Returns whether it happened.
+    /// Puts an acknowledged incident back to triggered (if it still is acknowledged as read) and,
+    /// with `rearm`, starts a new round of its escalation at level 1 (a reassignment says
+    /// itself who is paged next, so it does not: no step of the old policy can fall due in
+    /// between). Returns whether it happened.
     #[allow(clippy::too_many_arguments)]
-    pub async fn unacknowledge(&self, org_id: &str, incident_id: &str, acknowledged_at: Option<i64>, timeline_id: &str, actor: &str, message: &str, now: i64) -> ApiResult<bool> {
+    pub async fn unacknowledge(&self, org_id: &str, incident_id: &str, acknowledged_at: Option<i64>, rearm: bool, timeline_id: &str, actor: &str, message: &str, now: i64) -> ApiResult<bool> {
         let res = self
             .batch(vec![
                 self.stmt(
@@ -402,8 +404,8 @@ impl Db {
                 )?,
                 self.stmt(
                     "UPDATE incident_escalations SET round = round + 1, cycle = 0, level = 0, next_at = ?, updated_at = ?
-                     WHERE incident_id = ? AND EXISTS (SELECT 1 FROM incidents WHERE id = ? AND status = 'triggered' AND updated_at = ?)",
-                    args![now, now, incident_id, incident_id, now],
+                     WHERE ? AND incident_id = ? AND EXISTS (SELECT 1 FROM incidents WHERE id = ? AND status = 'triggered' AND updated_at = ?)",
+                    args![now, now, rearm as i64, incident_id, incident_id, now],
                 )?,
             ])
             .await?;
@@ -411,15 +413,29 @@ impl Db {
     }
 
     /// Replaces an incident's escalation with `policy` (a new round from level 1, due now).
+    /// The people paged in earlier rounds are paged again no more (their repeats stop).
     pub async fn restart_escalation(&self, org_id: &str, incident_id: &str, policy: &str, now: i64) -> ApiResult<()> {
-        self.run(
-            "INSERT INTO incident_escalations (incident_id, org_id, policy, round, cycle, level, next_at, updated_at) VALUES (?, ?, ?, 0, 0, 0, ?, ?)
-             ON CONFLICT (incident_id) DO UPDATE SET policy = excluded.policy, round = incident_escalations.round + 1, cycle = 0, level = 0,
-               next_at = excluded.next_at, updated_at = excluded.updated_at",
-            args![incident_id, org_id, policy, now, now],
-        )
+        self.batch(vec![
+            self.stmt(
+                "INSERT INTO incident_escalations (incident_id, org_id, policy, round, cycle, level, next_at, updated_at) VALUES (?, ?, ?, 0, 0, 0, ?, ?)
+                 ON CONFLICT (incident_id) DO UPDATE SET policy = excluded.policy, round = incident_escalations.round + 1, cycle = 0, level = 0,
+                   next_at = excluded.next_at, updated_at = excluded.updated_at",
+                args![incident_id, org_id, policy, now, now],
+            )?,
+            self.earlier_repeats_stop(incident_id)?,
+        ])
         .await?;
         Ok(())
+    }
+
+    /// Ends the repeat chains of pages from earlier rounds of an incident's escalation: after a
+    /// reassignment, those people are no longer the ones expected to answer.
+    fn earlier_repeats_stop(&self, incident_id: &str) -> ApiResult<worker::D1PreparedStatement> {
+        self.stmt(
+            "UPDATE notification_outbox SET next_repeat_at = NULL
+             WHERE incident_id = ?1 AND next_repeat_at IS NOT NULL AND round < (SELECT round FROM incident_escalations WHERE incident_id = ?1)",
+            args![incident_id],
+        )
     }
 
     pub async fn policy(&self, org_id: &str, id: &str) -> ApiResult<Option<PolicyRow>> {
@@ -476,16 +492,20 @@ impl Db {
     }
 
     /// Pages one person now for an incident (reassignment), in a new round of its escalation
-    /// that does nothing further.
+    /// whose policy is that person alone (`policy`, see `escalation::Policy::assignee`) and that
+    /// does nothing further: a lapsed acknowledgement restarts it and pages them again, not the
+    /// old policy's level 1. Earlier rounds' repeats stop.
     #[allow(clippy::too_many_arguments)]
-    pub async fn reassign_to_user(&self, org_id: &str, incident_id: &str, user_id: &str, outbox_id: &str, reason: &str, timeline_id: &str, actor: &str, message: &str, now: i64) -> ApiResult<()> {
+    pub async fn reassign_to_user(&self, org_id: &str, incident_id: &str, user_id: &str, policy: &str, outbox_id: &str, reason: &str, timeline_id: &str, actor: &str, message: &str, now: i64) -> ApiResult<()> {
         self.batch(vec![
             self.stmt(
                 "INSERT INTO incident_escalations (incident_id, org_id, policy, round, cycle, level, next_at, updated_at)
-                 VALUES (?, ?, '{\"levels\":[],\"repeats\":0}', 0, 0, 0, NULL, ?)
-                 ON CONFLICT (incident_id) DO UPDATE SET round = incident_escalations.round + 1, cycle = 0, level = 0, next_at = NULL, updated_at = excluded.updated_at",
-                args![incident_id, org_id, now],
+                 VALUES (?, ?, ?, 0, 0, 0, NULL, ?)
+                 ON CONFLICT (incident_id) DO UPDATE SET policy = excluded.policy, round = incident_escalations.round + 1, cycle = 0, level = 0, next_at = NULL,
+                   updated_at = excluded.updated_at",
+                args![incident_id, org_id, policy, now],
             )?,
+            self.earlier_repeats_stop(incident_id)?,
             self.stmt(
                 "INSERT INTO notification_outbox (id, org_id, incident_id, user_id, round, cycle, level, reason, state, created_at)
                  SELECT ?, ?, ?, ?, round, 0, 0, ?, 'pending', ? FROM incident_escalations WHERE incident_id = ? ON CONFLICT DO NOTHING",

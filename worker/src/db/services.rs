@@ -46,6 +46,9 @@ pub struct ServiceRow {
     pub expertise: Option<String>,
     #[serde(default)]
     pub team_id: Option<String>,
+    /// The SNS topic ARN this service expects (see `cloudwatch::topic_allowed`).
+    #[serde(default)]
+    pub sns_topic_arn: Option<String>,
 }
 
 impl ServiceRow {
@@ -60,7 +63,7 @@ impl ServiceRow {
 }
 
 const SERVICE_COLS: &str = "s.id, s.org_id, s.name, s.description, s.runbook_url, s.integration_key, s.created_at, s.updated_at,
-     s.grouping, s.auto_resolve, s.webhook_secret, s.escalation_policy_id, s.unack_timeout_minutes, s.allowed_senders, s.expertise, s.team_id,
+     s.grouping, s.auto_resolve, s.webhook_secret, s.escalation_policy_id, s.unack_timeout_minutes, s.allowed_senders, s.expertise, s.team_id, s.sns_topic_arn,
      (SELECT COUNT(*) FROM incidents i WHERE i.service_id = s.id AND i.status != 'resolved') AS open_incidents";
 
 pub struct ServiceFields<'a> {
@@ -75,15 +78,16 @@ pub struct ServiceFields<'a> {
     /// JSON array of expertise tags.
     pub expertise: &'a str,
     pub team_id: Option<&'a str>,
+    pub sns_topic_arn: Option<&'a str>,
 }
 
 impl Db {
     pub async fn insert_service(&self, id: &str, org_id: &str, f: &ServiceFields<'_>, key: &str, now: i64, audit: &Audit) -> ApiResult<()> {
         self.run_audited(
             "INSERT INTO services (id, org_id, name, description, runbook_url, integration_key, created_at, updated_at, grouping, auto_resolve,
-               webhook_secret, unack_timeout_minutes, allowed_senders, expertise, team_id)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            args![id, org_id, f.name, f.description, f.runbook_url, key, now, now, f.grouping, f.auto_resolve as i64, f.webhook_secret, f.unack_timeout_minutes, f.allowed_senders, f.expertise, f.team_id],
+               webhook_secret, unack_timeout_minutes, allowed_senders, expertise, team_id, sns_topic_arn)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            args![id, org_id, f.name, f.description, f.runbook_url, key, now, now, f.grouping, f.auto_resolve as i64, f.webhook_secret, f.unack_timeout_minutes, f.allowed_senders, f.expertise, f.team_id, f.sns_topic_arn],
             audit,
         )
         .await?;
@@ -123,8 +127,8 @@ impl Db {
         forget_keys();
         self.run_audited(
             "UPDATE services SET name = ?, description = ?, runbook_url = ?, grouping = ?, auto_resolve = ?, webhook_secret = ?,
-             unack_timeout_minutes = ?, allowed_senders = ?, expertise = ?, team_id = ?, updated_at = ? WHERE org_id = ? AND id = ?",
-            args![f.name, f.description, f.runbook_url, f.grouping, f.auto_resolve as i64, f.webhook_secret, f.unack_timeout_minutes, f.allowed_senders, f.expertise, f.team_id, now, org_id, id],
+             unack_timeout_minutes = ?, allowed_senders = ?, expertise = ?, team_id = ?, sns_topic_arn = ?, updated_at = ? WHERE org_id = ? AND id = ?",
+            args![f.name, f.description, f.runbook_url, f.grouping, f.auto_resolve as i64, f.webhook_secret, f.unack_timeout_minutes, f.allowed_senders, f.expertise, f.team_id, f.sns_topic_arn, now, org_id, id],
             audit,
         )
         .await?;

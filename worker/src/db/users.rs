@@ -381,6 +381,17 @@ impl Db {
                            AND EXISTS (SELECT 1 FROM users WHERE id = ?2 AND deactivated_at = ?1)",
                         args![now, id],
                     )?,
+                    // Their overrides end now (and future ones go), as PagerDuty does: an override
+                    // wins over the rotation, so one left for a person who is gone would leave the
+                    // schedule with nobody to page.
+                    self.stmt(
+                        "DELETE FROM schedule_overrides WHERE user_id = ?2 AND starts_at >= ?1 AND EXISTS (SELECT 1 FROM users WHERE id = ?2 AND deactivated_at = ?1)",
+                        args![now, id],
+                    )?,
+                    self.stmt(
+                        "UPDATE schedule_overrides SET ends_at = ?1 WHERE user_id = ?2 AND ends_at > ?1 AND EXISTS (SELECT 1 FROM users WHERE id = ?2 AND deactivated_at = ?1)",
+                        args![now, id],
+                    )?,
                     // The audit row follows this statement: it changes one row exactly when the
                     // person was deactivated by this request.
                     self.stmt("UPDATE users SET deactivated_at = deactivated_at WHERE id = ? AND deactivated_at = ?", args![id, now])?,

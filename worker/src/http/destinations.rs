@@ -72,6 +72,8 @@ pub async fn list(cx: &Cx) -> ApiResult<Response> {
 
 pub async fn create(cx: &mut Cx) -> ApiResult<Response> {
     let caller = admin(cx).await?;
+    // An address that receives every incident's events outlives the token.
+    caller.require_signed_in("an API token cannot add a webhook destination: sign in to add one")?;
     let r: DestinationRequest = cx.json().await?;
     let (name, url) = checked(cx, &caller, &r).await?;
     let url = url.ok_or_else(|| ApiError::field("url", "is required"))?;
@@ -101,6 +103,9 @@ pub async fn update(cx: &mut Cx, id: &str) -> ApiResult<Response> {
     let old = cx.db.destination(caller.org_id(), id).await?.ok_or(ApiError::NotFound("webhook destination"))?;
     let old_view = old.clone();
     let (name, url) = checked(cx, &caller, &r).await?;
+    if url.is_some() || old.kind != r.kind.as_str() {
+        caller.require_signed_in("an API token cannot change a webhook destination's address or kind: sign in to change them")?;
+    }
     // A generic destination keeps its secret; one that becomes generic gets one (shown once).
     let mut shown = None;
     let secret = match (r.kind, old.secret.clone()) {

@@ -27,6 +27,10 @@ pub async fn import(cx: &mut Cx, source: Source) -> ApiResult<Response> {
         Some("true") => true,
         Some(_) => return Err(ApiError::field("apply", "must be true (apply) or false (dry run, the default)")),
     };
+    // Applying adds people (with invitation links in the answer) and more, which outlive the token.
+    if apply {
+        caller.require_signed_in("an API token cannot apply an import (it adds people): sign in to apply it; a dry run is allowed")?;
+    }
     let body = parse_json(&cx.body(BODY_LIMIT).await?)?;
     let export = source.read(&body, views::time(cx.now))?;
     let org = caller.org_id().to_string();

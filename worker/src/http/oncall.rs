@@ -1,6 +1,7 @@
 //! On-call API: schedules and overrides, escalation policies, who is on call, and an incident's
 //! escalation (escalate now, the notifications decided for it).
 
+use tocsin_domain::ics::FeedShift;
 use serde_json::{json, Value};
 use tocsin_domain::api::oncall::FeedKind;
 use tocsin_domain::api::{EscalationState, IncidentNotifications, Notification, OnCallNow, PageDelivery, OnCallSchedule};
@@ -265,28 +266,35 @@ pub async fn calendar(cx: &Cx, kind: FeedKind, subject: &str) -> ApiResult<Respo
         .ok_or(ApiError::NotFound("calendar (the link is wrong or was revoked)"))?;
     let schedules = load_schedules(&cx.db, &feed.org_id, cx.now).await?;
     let names: std::collections::HashMap<String, String> = cx.db.user_names(&feed.org_id).await?.into_iter().collect();
-    // Whole UTC days: the first shift is cut at the same instant on every fetch that day, so its
-    // times and UID stay put (calendar apps would otherwise see a new event each refresh).
-    let day_start = cx.now - cx.now.rem_euclid(86_400_000);
-    let (from, to) = (views::time(day_start), views::time(day_start + (FEED_DAYS + 1) * 86_400_000));
+    // Shifts ending after today's start, each with its real start (see `ics::window`): the same
+    // events, times and UIDs on every fetch, so calendar apps see no new event each refresh.
+    let (from, today, to) = tocsin_domain::ics::window(views::time(cx.now), FEED_DAYS);
+    let of = |id: &'_ str| -> Vec<tocsin_domain::schedule::Shift> {
+        schedules.get(id).map(|(_, s)| tocsin_domain::schedule::shifts(s, from, to)).unwrap_or_default().into_iter().filter(|sh| sh.end > today).collect()
+    };
     let (title, shifts) = match kind {
         FeedKind::Schedule => {
-            let (name, s) = schedules.get(subject).ok_or(ApiError::NotFound("schedule"))?;
-            (name.clone(), tocsin_domain::schedule::shifts(s, from, to))
+            let (name, _) = schedules.get(subject).ok_or(ApiError::NotFound("schedule"))?;
+            let shifts = of(subject).into_iter().map(|shift| FeedShift { schedule_id: subject, schedule_name: name, shift }).collect();
+            (name.clone(), shifts)
         }
         FeedKind::User => {
             let me = UserId(subject.to_string());
-            let mut all: Vec<tocsin_domain::schedule::Shift> = schedules
-                .values()
-                .flat_map(|(_, s)| tocsin_domain::schedule::shifts(s, from, to))
-                .filter(|sh| sh.users.contains(&me))
-                .map(|sh| tocsin_domain::schedule::Shift { users: vec![me.clone()], ..sh })
+            let mut all: Vec<FeedShift> = schedules
+                .iter()
+                .flat_map(|(id, (name, _))| {
+                    of(id).into_iter().filter(|sh| sh.users.contains(&me)).map(|sh| FeedShift {
+                        schedule_id: id,
+                        schedule_name: name,
+                        shift: tocsin_domain::schedule::Shift { users: vec![me.clone()], ..sh },
+                    })
+                })
                 .collect();
-            all.sort_by_key(|s| s.start);
+            all.sort_by(|a, b| (a.shift.start, a.schedule_name).cmp(&(b.shift.start, b.schedule_name)));
             (format!("{} on call", names.get(subject).cloned().unwrap_or_default()), all)
         }
     };
-    let body = tocsin_domain::ics::calendar(&title, subject, &shifts, |u| names.get(u).cloned().unwrap_or_else(|| u.to_string()), views::time(cx.now));
+    let body = tocsin_domain::ics::calendar(&title, &shifts, |u| names.get(u).cloned().unwrap_or_else(|| u.to_string()), views::time(cx.now));
     let mut resp = Response::ok(body)?;
     resp.headers_mut().set("Content-Type", "text/calendar; charset=utf-8")?;
     resp.headers_mut().set("Cache-Control", "private, max-age=300")?;
@@ -500,13 +508,14 @@ pub async fn reassign(cx: &mut Cx, incident_id: &str) -> ApiResult<Response> {
         _ => return Err(ApiError::field("body", "give either user_id or policy_id")),
     };
     if matches!(transition, tocsin_domain::incident::Transition::Changed { .. }) {
-        cx.db.unacknowledge(&org, incident_id, None, &new_id(cx.now), &actor, &format!("Back to triggered: reassigned by {}", caller.user.name), cx.now).await?;
+        cx.db.unacknowledge(&org, incident_id, None, false, &new_id(cx.now), &actor, &format!("Back to triggered: reassigned by {}", caller.user.name), cx.now).await?;
     }
     match to {
         To::User(user, name) => {
             let message = format!("Reassigned to {name} by {}", caller.user.name);
             let page = new_id(cx.now);
-            cx.db.reassign_to_user(&org, incident_id, &user, &page, "reassigned", &new_id(cx.now), &actor, &message, cx.now).await?;
+            let policy = serde_json::to_string(&tocsin_domain::escalation::Policy::assignee(tocsin_domain::ids::UserId(user.clone())))?;
+            cx.db.reassign_to_user(&org, incident_id, &user, &policy, &page, "reassigned", &new_id(cx.now), &actor, &message, cx.now).await?;
             // The page to the new assignee goes out right after the response, as an escalation's.
             cx.after.deliver();
             cx.after.paged(vec![page], None);

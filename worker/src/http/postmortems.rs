@@ -113,7 +113,7 @@ async fn owns(cx: &Cx, caller: &crate::auth::Caller, pm: &PostmortemRow) -> ApiR
     if !allows(caller.role, Permission::Respond) {
         return Ok(false);
     }
-    Ok(cx.db.role_holder(&pm.incident_id, "commander").await?.is_some_and(|h| h.user_id == caller.user.id))
+    Ok(cx.db.role_holder(&pm.incident_id, tocsin_domain::command::roles::COMMANDER).await?.is_some_and(|h| h.user_id == caller.user.id))
 }
 
 fn all_hints(l: &Loaded) -> Vec<hints::Hint> {

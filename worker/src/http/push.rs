@@ -206,6 +206,10 @@ pub async fn put_preferences(cx: &mut Cx) -> ApiResult<Response> {
             if w.url.is_some() {
                 caller.require_signed_in("an API token cannot set a personal webhook's address: sign in to set it")?;
             }
+            // Nor a new kind: one that becomes generic would show the token a new signing secret.
+            if old.as_ref().and_then(|o| o.webhook_kind.as_deref()) != Some(w.kind.as_str()) {
+                caller.require_signed_in("an API token cannot change a personal webhook's kind: sign in to change it")?;
+            }
             // Stored sealed; an absent URL keeps the stored one.
             let me = &caller.user.id;
             let url = match (&w.url, old.as_ref().and_then(|o| o.webhook_url.clone())) {

@@ -29,6 +29,7 @@ struct Settings {
     /// JSON array of normalised expertise tags.
     expertise: String,
     team_id: Option<String>,
+    sns_topic_arn: Option<String>,
 }
 
 impl Settings {
@@ -44,6 +45,7 @@ impl Settings {
             allowed_senders: self.allowed_senders.as_deref(),
             expertise: &self.expertise,
             team_id: self.team_id.as_deref(),
+            sns_topic_arn: self.sns_topic_arn.as_deref(),
         }
     }
 }
@@ -139,7 +141,15 @@ fn settings(body: &Value, current: Option<&ServiceRow>, id: &str) -> ApiResult<S
         (None, Some(c)) => c.team_id.clone(),
         (None, None) => None,
     };
-    Ok(Settings { name: line("name", &name, 100)?, description, runbook_url, grouping, auto_resolve, webhook_secret, unack_timeout_minutes, allowed_senders, expertise, team_id })
+    let sns_topic_arn = match (body.get("sns_topic_arn"), keep("sns_topic_arn")) {
+        (Some(Value::Null), _) => None,
+        (Some(Value::String(t)), _) if t.trim().is_empty() => None,
+        (Some(Value::String(t)), _) => Some(tocsin_domain::vendors::cloudwatch::topic_arn(t).map_err(|why| ApiError::field("sns_topic_arn", why))?),
+        (Some(_), _) => return Err(ApiError::field("sns_topic_arn", "must be an SNS topic ARN, or null")),
+        (None, Some(c)) => c.sns_topic_arn.clone(),
+        (None, None) => None,
+    };
+    Ok(Settings { name: line("name", &name, 100)?, description, runbook_url, grouping, auto_resolve, webhook_secret, unack_timeout_minutes, allowed_senders, expertise, team_id, sns_topic_arn })
 }
 
 /// A service's settings as the audit log keeps them (the secret only as set or not).
@@ -148,7 +158,7 @@ fn audited(s: &Settings) -> Value {
         "name": s.name, "description": s.description, "runbook_url": s.runbook_url, "grouping": serde_json::from_str::<Value>(&s.grouping).unwrap_or_default(),
         "auto_resolve": s.auto_resolve, "has_webhook_secret": s.webhook_secret.is_some(), "unack_timeout_minutes": s.unack_timeout_minutes,
         "allowed_senders": s.allowed_senders.as_deref().and_then(|a| serde_json::from_str::<Value>(a).ok()),
-        "expertise": serde_json::from_str::<Value>(&s.expertise).unwrap_or_default(), "team_id": s.team_id,
+        "expertise": serde_json::from_str::<Value>(&s.expertise).unwrap_or_default(), "team_id": s.team_id, "sns_topic_arn": s.sns_topic_arn,
     })
 }
 
@@ -245,7 +255,7 @@ pub async fn integrations(cx: &Cx, id: &str) -> ApiResult<Response> {
             endpoints: endpoints(&cx.origin(), key),
             key_hidden: !shown,
             recent_events: events.iter().map(views::event_log).map(scrub).collect(),
-            sns_subscriptions: subs.iter().map(views::sns_subscription).collect(),
+            sns_subscriptions: subs.iter().map(|s| views::sns_subscription(s, shown)).collect(),
             recent_changes: changes.iter().map(views::change).collect(),
         },
     )

@@ -21,6 +21,8 @@ const INVITE_TTL_MS: i64 = 7 * 24 * 3600 * 1000;
 pub async fn create(cx: &mut Cx) -> ApiResult<Response> {
     let caller = cx.caller().await?;
     caller.require(Permission::Administer)?;
+    // A new person (with a password, or an invitation link in the answer) outlives the token.
+    caller.require_signed_in("an API token cannot add people: sign in to add or invite someone")?;
     let r: CreateUserRequest = cx.json().await?;
     let email = email("email", &r.email)?;
     let name = line("name", &r.name, 100)?;

@@ -64,6 +64,7 @@ pub fn service(s: &ServiceRow, role: tocsin_domain::auth::Role) -> api::Service 
         allowed_senders: s.allowed_senders.as_deref().and_then(|j| serde_json::from_str(j).ok()),
         expertise: s.expertise.as_deref().map(tocsin_domain::expertise::parse_stored).unwrap_or_default(),
         team_id: s.team_id.clone(),
+        sns_topic_arn: s.sns_topic_arn.clone(),
     }
 }
 
@@ -93,10 +94,12 @@ pub fn change(c: &ChangeEventRow) -> api::ChangeEvent {
     }
 }
 
-pub fn sns_subscription(s: &SnsSubscriptionRow) -> api::SnsSubscription {
+/// A subscription as the panel shows it: its confirmation link (which confirms the topic at
+/// SNS) only to those who see the integration key (`shown`), as for the stored payloads.
+pub fn sns_subscription(s: &SnsSubscriptionRow, shown: bool) -> api::SnsSubscription {
     api::SnsSubscription {
         topic_arn: s.topic_arn.clone(),
-        subscribe_url: s.subscribe_url.clone(),
+        subscribe_url: if shown { s.subscribe_url.clone() } else { String::new() },
         status: s.status.clone(),
         updated_at: time(s.updated_at),
     }

@@ -69,12 +69,10 @@ pub async fn receive(cx: &mut Cx, vendor: &str, key: &str) -> ApiResult<Response
             return Err(e);
         }
     };
-    // A flood in one request: capped, and every alert counts against the key's limit.
-    if events.len() > tocsin_domain::alert::MAX_ALERTS_PER_PAYLOAD {
-        let msg = format!("{} alerts in one payload; at most {} (Alertmanager: set max_alerts)", events.len(), tocsin_domain::alert::MAX_ALERTS_PER_PAYLOAD);
-        reject(&cx.db, cx.now, &service, vendor, &msg, &raw).await?;
-        return Err(ApiError::PayloadTooMany(msg));
-    }
+    // Firing alerts first; a flood in one request is capped (the firing ones kept, the rest
+    // logged as dropped, answered 202 so the group's later notifications still arrive), and
+    // every alert counts against the key's limit.
+    let (events, dropped) = tocsin_domain::alert::applying_order(events);
     if events.len() > 1 {
         cx.admit_events(key, events.len() as u32 - 1).map_err(|secs| ApiError::RateLimited { retry_after_secs: secs })?;
     }
@@ -85,9 +83,19 @@ pub async fn receive(cx: &mut Cx, vendor: &str, key: &str) -> ApiResult<Response
         cx.after.deliver();
         applied.push(accepted(&a));
     }
+    // Logged after the applied ones, so the panel's newest row says what was dropped.
+    if dropped > 0 {
+        let msg = format!(
+            "{} alerts in one payload: {} applied (firing ones first), {dropped} dropped (Alertmanager: set max_alerts: {}; Grafana: Max alerts)",
+            events.len() + dropped,
+            events.len(),
+            tocsin_domain::alert::MAX_ALERTS_PER_PAYLOAD
+        );
+        reject(&cx.db, cx.now, &service, vendor, &msg, &raw).await?;
+    }
     let body = match (vendor, applied.len()) {
         (Vendor::Generic | Vendor::Datadog | Vendor::Sentry, 1) => serde_json::to_string(&applied[0])?,
-        _ => serde_json::to_string(&AlertsAccepted { status: "accepted".into(), alerts: applied })?,
+        _ => serde_json::to_string(&AlertsAccepted { status: "accepted".into(), alerts: applied, dropped: (dropped > 0).then_some(dropped as u32) })?,
     };
     if let Some(id) = &delivery_id {
         cx.db.record_delivery(&service.id, id, &body, cx.now).await?;
@@ -178,8 +186,12 @@ async fn sns(cx: &Cx, service: &ServiceRow, body: &[u8]) -> ApiResult<Parsed> {
     let is_confirmation = matches!(msg, cloudwatch::SnsMessage::SubscriptionConfirmation { .. });
     let known = subs.iter().any(|s| s.topic_arn == env.topic_arn);
     let unsubscribe = matches!(msg, cloudwatch::SnsMessage::UnsubscribeConfirmation { .. });
-    if !(cloudwatch::topic_allowed(is_confirmation, &env.topic_arn, &confirmed, &pending) || unsubscribe && known) {
-        return Err(ApiError::Forbidden("this SNS topic is not the one confirmed for this service"));
+    if !(cloudwatch::topic_allowed(is_confirmation, &env.topic_arn, service.sns_topic_arn.as_deref(), &confirmed, &pending) || unsubscribe && known) {
+        return Err(ApiError::Forbidden(if service.sns_topic_arn.is_some() {
+            "this SNS topic is not the one this service expects (its sns_topic_arn setting)"
+        } else {
+            "this SNS topic is not the one confirmed for this service"
+        }));
     }
     if !cloudwatch::cert_url_allowed(&env.signing_cert_url, test_prefix.as_deref()) {
         return Err(ApiError::Unauthenticated("SigningCertURL is not an Amazon SNS certificate URL"));
