@@ -71,10 +71,12 @@ pub fn window(now: DateTime<Utc>, days: i64) -> (DateTime<Utc>, DateTime<Utc>, D
 }
 
 /// A calendar of `shifts`; `names` gives a person's display name for a user id. An event's UID
-/// comes from its schedule, start and people, not its end: the last shift of the window, cut
+/// comes from the feed (`scope`: its kind and subject, so the same shift in a schedule's feed and
+/// a person's feed are two UIDs, as RFC 5545 wants them unique), its schedule, start and people,
+/// not its end: the last shift of the window, cut
 /// where the window ends, moves its end every day and stays one event; two schedules with the
 /// same times in one person's feed stay two events.
-pub fn calendar(title: &str, shifts: &[FeedShift], names: impl Fn(&str) -> String, now: DateTime<Utc>) -> String {
+pub fn calendar(title: &str, scope: &str, shifts: &[FeedShift], names: impl Fn(&str) -> String, now: DateTime<Utc>) -> String {
     let mut out = String::new();
     let mut line = |s: &str| fold(s, &mut out);
     line("BEGIN:VCALENDAR");
@@ -86,7 +88,7 @@ pub fn calendar(title: &str, shifts: &[FeedShift], names: impl Fn(&str) -> Strin
     for f in shifts {
         let s = &f.shift;
         let who: Vec<String> = s.users.iter().map(|u| names(u.as_str())).collect();
-        let key = format!("{}|{}|{}", f.schedule_id, s.start.timestamp(), s.users.iter().map(|u| u.as_str()).collect::<Vec<_>>().join(","));
+        let key = format!("{scope}|{}|{}|{}", f.schedule_id, s.start.timestamp(), s.users.iter().map(|u| u.as_str()).collect::<Vec<_>>().join(","));
         let uid: String = Sha256::digest(key.as_bytes()).iter().take(16).map(|b| format!("{b:02x}")).collect();
         line("BEGIN:VEVENT");
         line(&format!("UID:{uid}@tocsin"));
@@ -114,8 +116,8 @@ mod tests {
     fn valid_stable_and_escaped() {
         let shifts = vec![feed("sched1", "Primary, EU", "2026-11-24T09:00:00Z", "2026-11-25T09:00:00Z")];
         let name = |_: &str| "Ana; the, \\boss".to_string();
-        let a = calendar("Primary, EU", &shifts, name, t("2026-11-24T00:00:00Z"));
-        let b = calendar("Primary, EU", &shifts, name, t("2026-11-25T00:00:00Z"));
+        let a = calendar("Primary, EU", "schedule:sched1", &shifts, name, t("2026-11-24T00:00:00Z"));
+        let b = calendar("Primary, EU", "schedule:sched1", &shifts, name, t("2026-11-25T00:00:00Z"));
         assert!(a.starts_with("BEGIN:VCALENDAR\r\nVERSION:2.0\r\n") && a.ends_with("END:VCALENDAR\r\n"));
         assert!(a.contains("DTSTART:20261124T090000Z\r\nDTEND:20261125T090000Z\r\n"));
         assert!(a.contains("SUMMARY:On call: Ana\\; the\\, \\\\boss (Primary\\, EU)"));
@@ -132,12 +134,14 @@ mod tests {
     #[test]
     fn uids_follow_the_schedule_start_and_people_not_the_cut_end() {
         let uids = |c: &str| c.lines().filter(|l| l.starts_with("UID:")).map(str::to_string).collect::<Vec<_>>();
-        let today = calendar("Ana on call", &[feed("s1", "Primary", "2026-11-23T08:00:00Z", "2027-01-24T00:00:00Z")], |_| "Ana".into(), t("2026-11-24T00:00:00Z"));
-        let tomorrow = calendar("Ana on call", &[feed("s1", "Primary", "2026-11-23T08:00:00Z", "2027-01-25T00:00:00Z")], |_| "Ana".into(), t("2026-11-25T00:00:00Z"));
+        let today = calendar("Ana on call", "user:ana", &[feed("s1", "Primary", "2026-11-23T08:00:00Z", "2027-01-24T00:00:00Z")], |_| "Ana".into(), t("2026-11-24T00:00:00Z"));
+        let tomorrow = calendar("Ana on call", "user:ana", &[feed("s1", "Primary", "2026-11-23T08:00:00Z", "2027-01-25T00:00:00Z")], |_| "Ana".into(), t("2026-11-25T00:00:00Z"));
         assert_eq!(uids(&today), uids(&tomorrow), "the window's end moved; the event is the same");
-        let both = calendar("Ana on call", &[feed("s1", "Primary", "2026-11-23T08:00:00Z", "2026-11-30T08:00:00Z"), feed("s2", "Database", "2026-11-23T08:00:00Z", "2026-11-30T08:00:00Z")], |_| "Ana".into(), t("2026-11-24T00:00:00Z"));
+        let both = calendar("Ana on call", "user:ana", &[feed("s1", "Primary", "2026-11-23T08:00:00Z", "2026-11-30T08:00:00Z"), feed("s2", "Database", "2026-11-23T08:00:00Z", "2026-11-30T08:00:00Z")], |_| "Ana".into(), t("2026-11-24T00:00:00Z"));
         let u = uids(&both);
         assert_ne!(u[0], u[1], "one UID per event (RFC 5545), also for two schedules at the same times");
+        let in_schedule_feed = calendar("Primary", "schedule:s1", &[feed("s1", "Primary", "2026-11-23T08:00:00Z", "2026-11-30T08:00:00Z")], |_| "Ana".into(), t("2026-11-24T00:00:00Z"));
+        assert_ne!(uids(&in_schedule_feed)[0], u[0], "the same shift in the schedule's feed and in the person's: two UIDs");
         assert!(both.contains("SUMMARY:On call: Ana (Primary)") && both.contains("SUMMARY:On call: Ana (Database)"), "{both}");
     }
 
@@ -156,7 +160,7 @@ mod tests {
         assert_eq!(escape("a\r\nb\nc\rd\u{2028}e"), "a\\nb\\nc\\nd\\ne");
         assert_eq!(escape("Bob\rEND:VEVENT\rBEGIN:VEVENT\u{7}\u{85}\tx"), "Bob\\nEND:VEVENT\\nBEGIN:VEVENT x");
         let shifts = vec![feed("s", "Primary", "2026-11-24T09:00:00Z", "2026-11-25T09:00:00Z")];
-        let a = calendar("Primary", &shifts, |_| "Bob\rDESCRIPTION:pwned\rEND:VEVENT".to_string(), t("2026-11-24T00:00:00Z"));
+        let a = calendar("Primary", "schedule:s", &shifts, |_| "Bob\rDESCRIPTION:pwned\rEND:VEVENT".to_string(), t("2026-11-24T00:00:00Z"));
         assert!(!a.replace("\r\n", "").contains(['\r', '\n']), "CRLF only, and only between lines: {a:?}");
         assert_eq!(a.matches("BEGIN:VEVENT").count(), 1);
         assert!(!a.split("\r\n").any(|l| l.starts_with("DESCRIPTION:")));

@@ -261,10 +261,10 @@ fn error_responses(g: &mut SchemaGenerator) -> Map<String, Value> {
         (403, "The caller may not do this, or a cross-site write was refused (`forbidden`)"),
         (404, "No such resource in the caller's organisation (`not_found`)"),
         (409, "Conflict or invalid transition (`conflict`)"),
-        (413, "Request body or alert count too large (`payload_too_large`)"),
+        (413, "Request body or a field too large (`payload_too_large`)"),
         (415, "A cookie-authenticated write must be `Content-Type: application/json` (`unsupported_media_type`)"),
         (429, "Too many requests; see `Retry-After` (`rate_limited`)"),
-        (503, "The deployment lacks a worker secret (`not_configured`, naming it)"),
+        (503, "The deployment lacks a worker secret (`not_configured`, naming it), or an alert met contention a retry resolves (`busy`, with `Retry-After`)"),
     ];
     for (status, description) in all {
         m.insert(error_response_name(status), error_response(description, status, schema.clone()));

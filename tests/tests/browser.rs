@@ -283,6 +283,22 @@ fn phone_service_integrations(c: &Ctx) {
     b.screenshot("09-settings");
     let service = api.get(&format!("/api/services/{sid}"));
     assert_eq!(service.json["grouping"], json!({"type": "time_window", "minutes": 15}), "{}", service.text);
+    assert!(service.json.get("sns_topic_arn").is_none(), "an empty field sets no topic: {}", service.text);
+    // The expected SNS topic: a wrong ARN is refused at the field, with why; a right one is kept.
+    let topic = b.find("input[name='sns_topic_arn']");
+    topic.type_text("arn:aws:sqs:eu-west-1:123456789012:alarms");
+    b.find_text("button[type=submit]", "Save settings", Duration::from_secs(5)).click();
+    b.find_text("#sns_topic_arn-error", "SNS", Duration::from_secs(10));
+    assert_eq!(b.find("input[name='sns_topic_arn']").attr("aria-invalid").as_deref(), Some("true"));
+    b.screenshot("09b-settings-sns-topic-refused");
+    b.script("document.querySelector(\"input[name='sns_topic_arn']\").value = ''");
+    b.find("input[name='sns_topic_arn']").type_text("arn:aws:sns:eu-west-1:123456789012:checkout-alarms");
+    b.find_text("button[type=submit]", "Save settings", Duration::from_secs(5)).click();
+    let kept = wait_for("the topic saved", Duration::from_secs(10), || {
+        let s = api.get(&format!("/api/services/{sid}"));
+        s.json["sns_topic_arn"].as_str().map(str::to_string)
+    });
+    assert_eq!(kept, "arn:aws:sns:eu-west-1:123456789012:checkout-alarms");
 
     // A PagerDuty-format event joins the open incident, and shows up in the log without a reload.
     let key = service.json["integration_key"].as_str().unwrap();

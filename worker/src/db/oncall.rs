@@ -402,10 +402,17 @@ impl Db {
                     "INSERT INTO timeline (id, org_id, incident_id, at, kind, actor, message, seq) SELECT ?, ?, ?, ?, 'incident.unacknowledged', ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM timeline WHERE incident_id = ?3) WHERE changes() = 1",
                     args![timeline_id, org_id, incident_id, now, actor, message],
                 )?,
+                // Without `rearm`, nothing of the old policy may fall due before the caller's own
+                // batch says who is paged next (the acknowledgement left its next step scheduled).
                 self.stmt(
-                    "UPDATE incident_escalations SET round = round + 1, cycle = 0, level = 0, next_at = ?, updated_at = ?
-                     WHERE ? AND incident_id = ? AND EXISTS (SELECT 1 FROM incidents WHERE id = ? AND status = 'triggered' AND updated_at = ?)",
-                    args![now, now, rearm as i64, incident_id, incident_id, now],
+                    if rearm {
+                        "UPDATE incident_escalations SET round = round + 1, cycle = 0, level = 0, next_at = ?1, updated_at = ?1
+                         WHERE incident_id = ?2 AND EXISTS (SELECT 1 FROM incidents WHERE id = ?2 AND status = 'triggered' AND updated_at = ?1)"
+                    } else {
+                        "UPDATE incident_escalations SET next_at = NULL, updated_at = ?1
+                         WHERE incident_id = ?2 AND EXISTS (SELECT 1 FROM incidents WHERE id = ?2 AND status = 'triggered' AND updated_at = ?1)"
+                    },
+                    args![now, incident_id],
                 )?,
             ])
             .await?;

@@ -270,8 +270,12 @@ impl Db {
                    AND (incident_id, user_id) = (SELECT incident_id, user_id FROM notification_outbox WHERE id = ?1 AND state = 'pending')",
                 args![page_id],
             )?,
+            // A page of an earlier round (still pending when the incident was reassigned) is sent
+            // once, but does not repeat: its person is no longer the one expected to answer.
             self.stmt(
-                "UPDATE notification_outbox SET state = ?, next_repeat_at = ? WHERE id = ? AND state = 'pending'",
+                "UPDATE notification_outbox SET state = ?,
+                   next_repeat_at = CASE WHEN round >= COALESCE((SELECT e.round FROM incident_escalations e WHERE e.incident_id = notification_outbox.incident_id), round) THEN ? END
+                 WHERE id = ? AND state = 'pending'",
                 args![state, next_repeat_at, page_id],
             )?,
         ];

@@ -264,11 +264,13 @@ pub async fn calendar(cx: &Cx, kind: FeedKind, subject: &str) -> ApiResult<Respo
         .await?
         .filter(|f| f.kind == kind && f.subject_id == subject)
         .ok_or(ApiError::NotFound("calendar (the link is wrong or was revoked)"))?;
-    let schedules = load_schedules(&cx.db, &feed.org_id, cx.now).await?;
-    let names: std::collections::HashMap<String, String> = cx.db.user_names(&feed.org_id).await?.into_iter().collect();
     // Shifts ending after today's start, each with its real start (see `ics::window`): the same
     // events, times and UIDs on every fetch, so calendar apps see no new event each refresh.
     let (from, today, to) = tocsin_domain::ics::window(views::time(cx.now), FEED_DAYS);
+    // With every override since the window's start: one that ended yesterday still splits the
+    // shift under way (without it, the shift would merge and change its start and UID).
+    let schedules = load_schedules(&cx.db, &feed.org_id, from.timestamp_millis() + 86_400_000).await?;
+    let names: std::collections::HashMap<String, String> = cx.db.user_names(&feed.org_id).await?.into_iter().collect();
     let of = |id: &'_ str| -> Vec<tocsin_domain::schedule::Shift> {
         schedules.get(id).map(|(_, s)| tocsin_domain::schedule::shifts(s, from, to)).unwrap_or_default().into_iter().filter(|sh| sh.end > today).collect()
     };
@@ -294,7 +296,7 @@ pub async fn calendar(cx: &Cx, kind: FeedKind, subject: &str) -> ApiResult<Respo
             (format!("{} on call", names.get(subject).cloned().unwrap_or_default()), all)
         }
     };
-    let body = tocsin_domain::ics::calendar(&title, &shifts, |u| names.get(u).cloned().unwrap_or_else(|| u.to_string()), views::time(cx.now));
+    let body = tocsin_domain::ics::calendar(&title, &format!("{}:{subject}", kind.as_str()), &shifts, |u| names.get(u).cloned().unwrap_or_else(|| u.to_string()), views::time(cx.now));
     let mut resp = Response::ok(body)?;
     resp.headers_mut().set("Content-Type", "text/calendar; charset=utf-8")?;
     resp.headers_mut().set("Cache-Control", "private, max-age=300")?;
