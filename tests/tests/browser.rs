@@ -290,6 +290,7 @@ fn phone_service_integrations(c: &Ctx) {
     b.find_text("button[type=submit]", "Save settings", Duration::from_secs(5)).click();
     b.find_text("#sns_topic_arn-error", "SNS", Duration::from_secs(10));
     assert_eq!(b.find("input[name='sns_topic_arn']").attr("aria-invalid").as_deref(), Some("true"));
+    assert!(b.find_all("form[aria-label='Alert settings'] [role=status]").is_empty(), "no \"Saved.\" beside the error");
     b.screenshot("09b-settings-sns-topic-refused");
     b.script("document.querySelector(\"input[name='sns_topic_arn']\").value = ''");
     b.find("input[name='sns_topic_arn']").type_text("arn:aws:sns:eu-west-1:123456789012:checkout-alarms");

@@ -210,6 +210,8 @@ fn Settings(service: Service, on_saved: impl Fn(Service) + Copy + Send + Sync + 
             body["webhook_secret"] = json!(secret.get());
         }
         let id = id.clone();
+        // A "Saved." from an earlier save must not stand beside this one's error.
+        saved.set(false);
         spawn_local(async move {
             match api::patch_service(&id, &body).await {
                 Ok(s) => {
