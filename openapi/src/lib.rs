@@ -241,8 +241,8 @@ fn error_statuses(o: &Op) -> Vec<(u16, &'static str)> {
 
 fn error_response(description: &str, status: u16, schema: Value) -> Value {
     let mut r = json!({"description": description, "content": {"application/json": {"schema": schema}}});
-    if status == 429 {
-        r["headers"] = json!({"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}});
+    if matches!(status, 429 | 503) {
+        r["headers"] = json!({"Retry-After": {"description": "Seconds to wait (429; 503 `busy`)", "schema": {"type": "integer"}}});
     }
     r
 }

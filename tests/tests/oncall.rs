@@ -393,6 +393,7 @@ fn reassign(c: &Ctx) {
     let d = w.admin.get(&format!("/api/incidents/{incident}"));
     assert_eq!(d.json["incident"]["status"], "triggered", "the new assignee acknowledges");
     assert!(d.text.contains("Reassigned to Bo by Admin"));
+    assert!(d.text.contains("Back to triggered: reassigned by Admin"), "written in the reassignment's batch: {}", d.text);
     let n = c.notifications(&w, &incident);
     assert_eq!(n.last().unwrap()["user_id"], w.bo.as_str(), "{n:?}");
     assert!(r.json["escalation"]["next_at"].is_null(), "nothing further after a person: {}", r.json);

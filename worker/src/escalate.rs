@@ -148,7 +148,7 @@ pub async fn run_due(db: &Db, now: i64) -> ApiResult<usize> {
         let due = tocsin_domain::escalation::acknowledgement_expires(time(lapsed.acknowledged_at), u32::try_from(lapsed.timeout).ok());
         if due.is_some_and(|d| d <= time(now)) {
             let message = format!("Acknowledgement timed out after {} minutes: back to triggered, escalating again", lapsed.timeout);
-            db.unacknowledge(&lapsed.org_id, &lapsed.incident_id, Some(lapsed.acknowledged_at), true, &new_id(now), &system, &message, now).await?;
+            db.unacknowledge(&lapsed.org_id, &lapsed.incident_id, Some(lapsed.acknowledged_at), &new_id(now), &system, &message, now).await?;
         }
     }
     // An incident stored without its escalation (the request failed between the two writes,

@@ -92,6 +92,13 @@ pub fn escalation_context_of(res: &[super::D1Result]) -> ApiResult<EscalationCon
 pub const ESCALATION_SELECT: &str = "SELECT e.incident_id, e.org_id, e.policy, e.round, e.cycle, e.level, e.next_at, i.status, i.number
      FROM incident_escalations e JOIN incidents i ON i.id = e.incident_id";
 
+/// The timeline row of an acknowledged incident going back to triggered (a reassignment).
+pub struct Back<'a> {
+    pub timeline_id: &'a str,
+    pub actor: &'a str,
+    pub message: &'a str,
+}
+
 impl Db {
     pub async fn insert_schedule(&self, id: &str, org_id: &str, name: &str, tz: &str, layers: &str, now: i64, audit: &super::Audit) -> ApiResult<()> {
         self.run_audited(
@@ -228,8 +235,8 @@ impl Db {
         };
         let mut stmts = vec![self.stmt(
             "UPDATE incident_escalations SET cycle = ?, level = ?, next_at = ?, updated_at = ?
-             WHERE incident_id = ? AND cycle = ? AND level = ? AND next_at IS ?",
-            args![cycle, level, next_at, now, &e.incident_id, e.cycle, e.level, e.next_at],
+             WHERE incident_id = ? AND round = ? AND cycle = ? AND level = ? AND next_at IS ?",
+            args![cycle, level, next_at, now, &e.incident_id, e.round, e.cycle, e.level, e.next_at],
         )?];
         if let Some((id, actor, message)) = timeline {
             stmts.push(self.stmt(
@@ -238,9 +245,13 @@ impl Db {
             )?);
         }
         for p in pages {
+            // Only if the step was written (a reassignment meanwhile started another round: the
+            // old policy's level must not page).
             stmts.push(self.stmt(
                 "INSERT INTO notification_outbox (id, org_id, incident_id, user_id, round, cycle, level, reason, state, created_at)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?) ON CONFLICT DO NOTHING",
+                 SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending', ?9
+                 WHERE EXISTS (SELECT 1 FROM incident_escalations WHERE incident_id = ?3 AND round = ?5 AND updated_at = ?9)
+                 ON CONFLICT DO NOTHING",
                 args![&p.id, &e.org_id, &e.incident_id, p.user_id, e.round, e.cycle, e.level, &p.reason, now],
             )?);
         }
@@ -385,44 +396,47 @@ impl Db {
         .await
     }
 
-    /// Puts an acknowledged incident back to triggered (if it still is acknowledged as read) and,
-    /// with `rearm`, starts a new round of its escalation at level 1 (a reassignment says
-    /// itself who is paged next, so it does not: no step of the old policy can fall due in
-    /// between). Returns whether it happened.
+    /// Puts an acknowledged incident back to triggered (if it still is acknowledged as read) and
+    /// starts a new round of its escalation at level 1. Returns whether it happened.
     #[allow(clippy::too_many_arguments)]
-    pub async fn unacknowledge(&self, org_id: &str, incident_id: &str, acknowledged_at: Option<i64>, rearm: bool, timeline_id: &str, actor: &str, message: &str, now: i64) -> ApiResult<bool> {
-        let res = self
-            .batch(vec![
-                self.stmt(
-                    "UPDATE incidents SET status = 'triggered', acknowledged_at = NULL, acknowledged_by = NULL, updated_at = ?
-                     WHERE org_id = ? AND id = ? AND status = 'acknowledged' AND (? IS NULL OR acknowledged_at = ?)",
-                    args![now, org_id, incident_id, acknowledged_at, acknowledged_at],
-                )?,
-                self.stmt(
-                    "INSERT INTO timeline (id, org_id, incident_id, at, kind, actor, message, seq) SELECT ?, ?, ?, ?, 'incident.unacknowledged', ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM timeline WHERE incident_id = ?3) WHERE changes() = 1",
-                    args![timeline_id, org_id, incident_id, now, actor, message],
-                )?,
-                // Without `rearm`, nothing of the old policy may fall due before the caller's own
-                // batch says who is paged next (the acknowledgement left its next step scheduled).
-                self.stmt(
-                    if rearm {
-                        "UPDATE incident_escalations SET round = round + 1, cycle = 0, level = 0, next_at = ?1, updated_at = ?1
-                         WHERE incident_id = ?2 AND EXISTS (SELECT 1 FROM incidents WHERE id = ?2 AND status = 'triggered' AND updated_at = ?1)"
-                    } else {
-                        "UPDATE incident_escalations SET next_at = NULL, updated_at = ?1
-                         WHERE incident_id = ?2 AND EXISTS (SELECT 1 FROM incidents WHERE id = ?2 AND status = 'triggered' AND updated_at = ?1)"
-                    },
-                    args![now, incident_id],
-                )?,
-            ])
-            .await?;
+    pub async fn unacknowledge(&self, org_id: &str, incident_id: &str, acknowledged_at: Option<i64>, timeline_id: &str, actor: &str, message: &str, now: i64) -> ApiResult<bool> {
+        let back = Back { timeline_id, actor, message };
+        let mut stmts = self.back_to_triggered(org_id, incident_id, acknowledged_at, &back, now)?;
+        stmts.push(self.stmt(
+            "UPDATE incident_escalations SET round = round + 1, cycle = 0, level = 0, next_at = ?1, updated_at = ?1
+             WHERE incident_id = ?2 AND EXISTS (SELECT 1 FROM incidents WHERE id = ?2 AND status = 'triggered' AND updated_at = ?1)",
+            args![now, incident_id],
+        )?);
+        let res = self.batch(stmts).await?;
         Ok(changes(&res[0]) == 1)
     }
 
+    /// An acknowledged incident back to triggered (if it still is acknowledged as read, or with
+    /// `None`, at all), with its timeline row.
+    fn back_to_triggered(&self, org_id: &str, incident_id: &str, acknowledged_at: Option<i64>, back: &Back<'_>, now: i64) -> ApiResult<Vec<worker::D1PreparedStatement>> {
+        Ok(vec![
+            self.stmt(
+                "UPDATE incidents SET status = 'triggered', acknowledged_at = NULL, acknowledged_by = NULL, updated_at = ?
+                 WHERE org_id = ? AND id = ? AND status = 'acknowledged' AND (? IS NULL OR acknowledged_at = ?)",
+                args![now, org_id, incident_id, acknowledged_at, acknowledged_at],
+            )?,
+            self.stmt(
+                "INSERT INTO timeline (id, org_id, incident_id, at, kind, actor, message, seq) SELECT ?, ?, ?, ?, 'incident.unacknowledged', ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM timeline WHERE incident_id = ?3) WHERE changes() = 1",
+                args![back.timeline_id, org_id, incident_id, now, back.actor, back.message],
+            )?,
+        ])
+    }
+
     /// Replaces an incident's escalation with `policy` (a new round from level 1, due now).
-    /// The people paged in earlier rounds are paged again no more (their repeats stop).
-    pub async fn restart_escalation(&self, org_id: &str, incident_id: &str, policy: &str, now: i64) -> ApiResult<()> {
-        self.batch(vec![
+    /// The people paged in earlier rounds are paged again no more (their repeats stop). With
+    /// `back`, an acknowledged incident goes back to triggered in the same batch (a reassignment):
+    /// it is never left triggered with the old policy's step due, or with none.
+    pub async fn restart_escalation(&self, org_id: &str, incident_id: &str, policy: &str, back: Option<&Back<'_>>, now: i64) -> ApiResult<()> {
+        let mut stmts = match back {
+            Some(b) => self.back_to_triggered(org_id, incident_id, None, b, now)?,
+            None => Vec::new(),
+        };
+        stmts.extend([
             self.stmt(
                 "INSERT INTO incident_escalations (incident_id, org_id, policy, round, cycle, level, next_at, updated_at) VALUES (?, ?, ?, 0, 0, 0, ?, ?)
                  ON CONFLICT (incident_id) DO UPDATE SET policy = excluded.policy, round = incident_escalations.round + 1, cycle = 0, level = 0,
@@ -430,8 +444,8 @@ impl Db {
                 args![incident_id, org_id, policy, now, now],
             )?,
             self.earlier_repeats_stop(incident_id)?,
-        ])
-        .await?;
+        ]);
+        self.batch(stmts).await?;
         Ok(())
     }
 
@@ -501,10 +515,15 @@ impl Db {
     /// Pages one person now for an incident (reassignment), in a new round of its escalation
     /// whose policy is that person alone (`policy`, see `escalation::Policy::assignee`) and that
     /// does nothing further: a lapsed acknowledgement restarts it and pages them again, not the
-    /// old policy's level 1. Earlier rounds' repeats stop.
+    /// old policy's level 1. Earlier rounds' repeats stop. With `back`, an acknowledged incident
+    /// goes back to triggered in the same batch.
     #[allow(clippy::too_many_arguments)]
-    pub async fn reassign_to_user(&self, org_id: &str, incident_id: &str, user_id: &str, policy: &str, outbox_id: &str, reason: &str, timeline_id: &str, actor: &str, message: &str, now: i64) -> ApiResult<()> {
-        self.batch(vec![
+    pub async fn reassign_to_user(&self, org_id: &str, incident_id: &str, user_id: &str, policy: &str, outbox_id: &str, reason: &str, back: Option<&Back<'_>>, timeline_id: &str, actor: &str, message: &str, now: i64) -> ApiResult<()> {
+        let mut stmts = match back {
+            Some(b) => self.back_to_triggered(org_id, incident_id, None, b, now)?,
+            None => Vec::new(),
+        };
+        stmts.extend([
             self.stmt(
                 "INSERT INTO incident_escalations (incident_id, org_id, policy, round, cycle, level, next_at, updated_at)
                  VALUES (?, ?, ?, 0, 0, 0, NULL, ?)
@@ -522,8 +541,8 @@ impl Db {
                 "INSERT INTO timeline (id, org_id, incident_id, at, kind, actor, message, seq) VALUES (?, ?, ?, ?, 'incident.reassigned', ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM timeline WHERE incident_id = ?3))",
                 args![timeline_id, org_id, incident_id, now, actor, message],
             )?,
-        ])
-        .await?;
+        ]);
+        self.batch(stmts).await?;
         Ok(())
     }
 }

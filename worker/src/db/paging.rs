@@ -267,7 +267,8 @@ impl Db {
             self.stmt(
                 "UPDATE notification_outbox SET next_repeat_at = NULL
                  WHERE id != ?1 AND next_repeat_at IS NOT NULL
-                   AND (incident_id, user_id) = (SELECT incident_id, user_id FROM notification_outbox WHERE id = ?1 AND state = 'pending')",
+                   AND (incident_id, user_id) = (SELECT incident_id, user_id FROM notification_outbox WHERE id = ?1 AND state = 'pending')
+                   AND round <= (SELECT round FROM notification_outbox WHERE id = ?1)",
                 args![page_id],
             )?,
             // A page of an earlier round (still pending when the incident was reassigned) is sent

@@ -309,8 +309,6 @@ pub async fn timeline(cx: &Cx, id: &str) -> ApiResult<Response> {
     use tocsin_domain::schedule::{shifts, Schedule};
     let caller = cx.caller().await?;
     let days: i64 = cx.query("days").and_then(|d| d.parse().ok()).filter(|d| (1..=60).contains(d)).unwrap_or(14);
-    let schedules = load_schedules(&cx.db, caller.org_id(), cx.now).await?;
-    let (name, s) = schedules.get(id).ok_or(ApiError::NotFound("schedule"))?;
     let names: std::collections::HashMap<String, String> = cx.db.user_names(caller.org_id()).await?.into_iter().collect();
     let active: std::collections::HashSet<String> = cx.db.active_user_ids(caller.org_id()).await?.into_iter().collect();
     // `from` (RFC 3339, default now): render another stretch, e.g. to compare with an imported
@@ -319,6 +317,9 @@ pub async fn timeline(cx: &Cx, id: &str) -> ApiResult<Response> {
         Some(f) => chrono::DateTime::parse_from_rfc3339(&f).map(|t| t.timestamp_millis()).map_err(|_| ApiError::field("from", "must be an RFC 3339 time"))?,
         None => cx.now,
     };
+    // Overrides since the rendered start (a past stretch shows the overrides that were in it).
+    let schedules = load_schedules(&cx.db, caller.org_id(), start.min(cx.now) + 86_400_000).await?;
+    let (name, s) = schedules.get(id).ok_or(ApiError::NotFound("schedule"))?;
     let (from, to) = (views::time(start), views::time(start + days * 86_400_000));
     let row = |label: String, list: Vec<tocsin_domain::schedule::Shift>| TimelineRow {
         name: label,
@@ -509,21 +510,23 @@ pub async fn reassign(cx: &mut Cx, incident_id: &str) -> ApiResult<Response> {
         (None, Some(policy_id)) => To::Policy(cx.db.policy(&org, &policy_id).await?.ok_or_else(|| ApiError::field("policy_id", "no such escalation policy"))?),
         _ => return Err(ApiError::field("body", "give either user_id or policy_id")),
     };
-    if matches!(transition, tocsin_domain::incident::Transition::Changed { .. }) {
-        cx.db.unacknowledge(&org, incident_id, None, false, &new_id(cx.now), &actor, &format!("Back to triggered: reassigned by {}", caller.user.name), cx.now).await?;
-    }
+    // Back to triggered in the reassignment's own batch: never triggered with the old policy's
+    // step due, nor with none.
+    let (back_id, back_message) = (new_id(cx.now), format!("Back to triggered: reassigned by {}", caller.user.name));
+    let back = matches!(transition, tocsin_domain::incident::Transition::Changed { .. })
+        .then(|| crate::db::Back { timeline_id: &back_id, actor: &actor, message: &back_message });
     match to {
         To::User(user, name) => {
             let message = format!("Reassigned to {name} by {}", caller.user.name);
             let page = new_id(cx.now);
             let policy = serde_json::to_string(&tocsin_domain::escalation::Policy::assignee(tocsin_domain::ids::UserId(user.clone())))?;
-            cx.db.reassign_to_user(&org, incident_id, &user, &policy, &page, "reassigned", &new_id(cx.now), &actor, &message, cx.now).await?;
+            cx.db.reassign_to_user(&org, incident_id, &user, &policy, &page, "reassigned", back.as_ref(), &new_id(cx.now), &actor, &message, cx.now).await?;
             // The page to the new assignee goes out right after the response, as an escalation's.
             cx.after.deliver();
             cx.after.paged(vec![page], None);
         }
         To::Policy(p) => {
-            cx.db.restart_escalation(&org, incident_id, &p.policy, cx.now).await?;
+            cx.db.restart_escalation(&org, incident_id, &p.policy, back.as_ref(), cx.now).await?;
             cx.after.escalation_due();
             let stepped = run_incident(&cx.db, incident_id, cx.now).await?;
             cx.after.paged(stepped.pages, stepped.read);
