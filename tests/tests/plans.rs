@@ -279,16 +279,47 @@ fn incident_page(c: &Ctx) {
 }
 
 fn ingestion(c: &Ctx) {
-    // Db::count_repeat (a repeat of an open alert).
+    // Db::repeat_stmts (a repeat of an open alert, in count_repeat and apply_trigger): the
+    // incident raised if the repeat is more severe, its timeline row, the alert counted. Built
+    // with format!: the copies are the templates, filled in as the worker fills them.
+    let not_new = copied(INGEST_RS, "ingest.rs", "(?4 IS NULL OR id != ?4)");
+    let rank = |expr: &str| format!("instr(',critical,error,warning,info,', ',' || {expr} || ',')");
+    let raise = copied(
+        INGEST_RS,
+        "ingest.rs",
+        "UPDATE incidents SET severity = ?6, updated_at = ?1
+                     WHERE id = (SELECT incident_id FROM alerts WHERE service_id = ?2 AND dedup_key = ?3 AND status = 'firing' AND {not_new} AND {} > {})
+                       AND status != 'resolved' AND severity > ?6",
+    )
+    .replace("{not_new}", &not_new)
+    .replacen("{}", &rank("severity"), 1)
+    .replacen("{}", &rank("?5"), 1);
+    let p = c.no_big_scan(
+        "raising the incident of a repeat",
+        &bind(&raise, &[NOW, "'svc'", "'key'", "NULL", "'critical'", "'SEV1'"]),
+    );
+    assert!(p.iter().any(|d| d.contains("alerts_open_dedup")), "the alert by its key: {p:?}");
+    let raised_row = copied(
+        INGEST_RS,
+        "ingest.rs",
+        "INSERT INTO timeline (id, org_id, incident_id, at, kind, actor, message, seq)
+                 SELECT ?1, ?2, a.incident_id, ?3, 'incident.severity_changed', ?4, ?5, (SELECT COALESCE(MAX(seq), 0) + 1 FROM timeline WHERE incident_id = a.incident_id)
+                 FROM alerts a WHERE changes() = 1 AND a.service_id = ?6 AND a.dedup_key = ?7 AND a.status = 'firing' AND (?8 IS NULL OR a.id != ?8)",
+    );
+    c.no_big_scan(
+        "the raise's timeline row",
+        &bind(&raised_row, &["'t1'", ORG, NOW, "'{}'", "'raised'", "'svc'", "'key'", "NULL"]),
+    );
     let repeat = copied(
         INGEST_RS,
         "ingest.rs",
-        "UPDATE alerts SET event_count = event_count + 1, last_seen_at = ?, summary = ?, details = ?, links = ?
-         WHERE service_id = ? AND dedup_key = ? AND status = 'firing'",
-    );
+        "UPDATE alerts SET event_count = event_count + 1, last_seen_at = ?1, summary = ?5, details = ?6, links = ?7, severity = ?8
+                     WHERE service_id = ?2 AND dedup_key = ?3 AND status = 'firing' AND {not_new}",
+    )
+    .replace("{not_new}", &not_new);
     let p = c.no_big_scan(
         "counting a repeat",
-        &bind(&repeat, &[NOW, "'s'", "'{}'", "'[]'", "'svc'", "'key'"]),
+        &bind(&repeat, &[NOW, "'svc'", "'key'", "NULL", "'s'", "'{}'", "'[]'", "'critical'"]),
     );
     assert!(p.iter().any(|d| d.contains("alerts_open_dedup")), "{p:?}");
     // Db::open_alert_with_incident (acknowledge from the source).
