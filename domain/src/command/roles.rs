@@ -21,6 +21,13 @@ pub const UNASSIGNED: &str = "role.unassigned";
 /// The commander's id: who leads the response, and owns the postmortem.
 pub const COMMANDER: &str = "commander";
 
+/// Whether handing `role_id` over needs an admin: the commander of a resolved incident owns its
+/// postmortem (publishing it, on the status page too), so after the response nobody else takes
+/// that role, or they would gain those rights.
+pub fn handover_needs_admin(role_id: &str, incident_resolved: bool) -> bool {
+    role_id == COMMANDER && incident_resolved
+}
+
 /// The built-in roles, in the order they are shown: (id, name, description).
 pub const BUILT_IN: [(&str, &str, &str); 3] = [
     (COMMANDER, "Incident commander", "Leads the response: decides, delegates and keeps everyone on one plan."),
@@ -106,6 +113,13 @@ pub fn unassigned_message(by: Person<'_>, role: &str, from: Person<'_>) -> Strin
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_an_admin_hands_over_a_resolved_incidents_commander() {
+        assert!(handover_needs_admin(COMMANDER, true));
+        assert!(!handover_needs_admin(COMMANDER, false), "during the response anyone may lead");
+        assert!(!handover_needs_admin("scribe", true));
+    }
 
     const ANN: Person<'static> = Person { id: "u1", name: "Ann Lee" };
     const BOB: Person<'static> = Person { id: "u2", name: "Bob" };

@@ -120,10 +120,7 @@ pub async fn assign_role(cx: &mut Cx, id: &str, role_id: &str) -> ApiResult<Resp
     let (caller, incident) = responder_on(cx, id).await?;
     let r: AssignRoleRequest = cx.json().await?;
     let role = all_roles(cx, caller.org_id()).await?.into_iter().find(|x| x.id == role_id).ok_or_else(|| ApiError::field("role", format!("no incident role {role_id}")))?;
-    // The commander of a resolved incident owns its postmortem (publishing it, on the status
-    // page too): after the response, only an admin hands that over, so a responder cannot take
-    // it to gain those rights.
-    if role.id == roles::COMMANDER && incident.status == "resolved" {
+    if roles::handover_needs_admin(&role.id, incident.status == "resolved") {
         caller.require(Permission::Administer)?;
     }
     let user = cx.db.user_by_id(caller.org_id(), r.user_id.as_str()).await?.ok_or_else(|| ApiError::field("user_id", "no such person in this organisation"))?;
