@@ -126,9 +126,14 @@ pub enum Decision {
     Stop(StopReason),
 }
 
-/// What to do at `now`. Steps are decided at their due time (not at `now`), so a sweep that runs
-/// late fires every missed step, in order, each exactly once: call again with the stored `next`
-/// until the answer is `Wait` or `Stop`. `is_active` says who may be paged (not deactivated).
+/// What to do at `now`: call again with the stored `next` until the answer is `Wait` or `Stop`.
+/// A step is decided when its page goes out: at its due time, or at `now` when it runs late (the
+/// escalation clock and the cron were down). Who is on call is then who is on call *now* (not
+/// the person whose shift ended meanwhile), and the next level's wait starts now, as PagerDuty
+/// counts an escalation timeout from the notification: a late run fires one step, then waits,
+/// rather than paging every missed level at once with no time to answer. A level nobody could be
+/// paged at still falls through to the next at once. `is_active` says who may be paged (not
+/// deactivated).
 pub fn next_step<'a>(
     policy: &Policy,
     status: IncidentStatus,
@@ -147,6 +152,8 @@ pub fn next_step<'a>(
     if now < pos.due_at {
         return Decision::Wait { until: pos.due_at };
     }
+    // When the page goes out (see above).
+    let at = now.max(pos.due_at);
     let mut pages: Vec<Page> = Vec::new();
     let mut empty_schedules = Vec::new();
     let mut skipped: Vec<Page> = Vec::new();
@@ -160,7 +167,7 @@ pub fn next_step<'a>(
         match t {
             Target::User(u) => add(Page { user: u.clone(), via_schedule: None }),
             Target::Schedule(id) => {
-                let users = schedules(id).map(|s| on_call(s, pos.due_at)).unwrap_or_default();
+                let users = schedules(id).map(|s| on_call(s, at)).unwrap_or_default();
                 if crate::coverage::uncovered(&users, &is_active) {
                     empty_schedules.push(id.clone());
                 }
@@ -172,12 +179,12 @@ pub fn next_step<'a>(
     }
     let fell_through = pages.is_empty();
     let wait = if fell_through { Duration::zero() } else { Duration::minutes(i64::from(level.delay_minutes.max(1))) };
-    let due = pos.due_at + wait;
+    let due = at + wait;
     let next = if pos.level + 1 < policy.levels.len() {
         Some(Position { cycle: pos.cycle, level: pos.level + 1, due_at: due })
     } else if pos.cycle < policy.repeats {
         // A pass where nobody at all could be paged does not loop forever at one instant.
-        Some(Position { cycle: pos.cycle + 1, level: 0, due_at: if fell_through { pos.due_at + Duration::minutes(1) } else { due } })
+        Some(Position { cycle: pos.cycle + 1, level: 0, due_at: if fell_through { at + Duration::minutes(1) } else { due } })
     } else {
         None
     };
@@ -449,28 +456,61 @@ mod tests {
         );
     }
 
-    #[test]
-    fn a_late_sweep_fires_every_missed_step_once_in_order() {
-        let p = policy(vec![(vec![user("a")], 1), (vec![user("b")], 1), (vec![user("c")], 1)], 0);
-        let open = t("2026-11-24T10:00:00Z");
-        let now = t("2026-11-24T10:30:00Z");
-        let mut pos = start(&p, open);
+    /// Runs `next_step` at `now` until it waits or stops: who each step paged, and the wait.
+    fn run_at(p: &Policy, mut pos: Option<Position>, schedules: &dyn Fn(&str) -> Option<&'static Schedule>, now: DateTime<Utc>) -> (Vec<Vec<String>>, Decision) {
         let mut fired = Vec::new();
         loop {
-            match next_step(&p, IncidentStatus::Triggered, pos, no_schedules, everyone, now) {
+            match next_step(p, IncidentStatus::Triggered, pos, schedules, everyone, now) {
                 Decision::Notify(s) => {
-                    fired.push((users(&s)[0].to_string(), s.position.due_at));
+                    fired.push(users(&s).into_iter().map(String::from).collect());
                     pos = s.next;
                 }
-                Decision::Stop(StopReason::Exhausted) => break,
-                other => panic!("{other:?}"),
+                other => return (fired, other),
             }
         }
-        assert_eq!(
-            fired,
-            [("a".into(), open), ("b".into(), t("2026-11-24T10:01:00Z")), ("c".into(), t("2026-11-24T10:02:00Z"))],
-            "due times come from the policy, not from when the sweep ran"
-        );
+    }
+
+    #[test]
+    fn a_late_run_fires_one_step_and_the_next_level_waits_from_then() {
+        let p = policy(vec![(vec![user("a")], 5), (vec![user("b")], 5), (vec![user("c")], 5)], 0);
+        let open = t("2026-11-24T10:00:00Z");
+        // On time: level 1 now, level 2 five minutes later.
+        let (fired, then) = run_at(&p, start(&p, open), &no_schedules, open);
+        assert_eq!((fired, then), (vec![vec!["a".to_string()]], Decision::Wait { until: t("2026-11-24T10:05:00Z") }));
+        // The clock and the cron were down for half an hour: level 1 goes out now, and level 2
+        // (due at 10:05 by the policy) waits its five minutes from now, not paged at once.
+        let late = t("2026-11-24T10:30:00Z");
+        let (fired, then) = run_at(&p, start(&p, open), &no_schedules, late);
+        assert_eq!(fired, vec![vec!["a".to_string()]]);
+        assert_eq!(then, Decision::Wait { until: t("2026-11-24T10:35:00Z") });
+        // A level nobody can be paged at still falls through at once, late or not.
+        let p = policy(vec![(vec![Target::Schedule("unknown".into())], 5), (vec![user("b")], 5), (vec![user("c")], 5)], 0);
+        let (fired, then) = run_at(&p, start(&p, open), &no_schedules, late);
+        assert_eq!(fired, vec![vec![], vec!["b".to_string()]]);
+        assert_eq!(then, Decision::Wait { until: t("2026-11-24T10:35:00Z") });
+    }
+
+    #[test]
+    fn a_late_step_pages_who_is_on_call_when_it_runs() {
+        // Night until 08:00, then day; level 2 was due at 07:55 but the run came at 08:10.
+        let p = policy(vec![(vec![user("x")], 5), (vec![Target::Schedule("rota".into())], 5)], 0);
+        let s: &'static Schedule = Box::leak(Box::new(Schedule {
+            time_zone: chrono_tz::UTC,
+            layers: vec![Layer {
+                name: "rota".into(),
+                participants: vec![u("night"), u("day")],
+                start: chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap().and_hms_opt(20, 0, 0).unwrap(),
+                turn: Turn::Hours { hours: 12 },
+                restrictions: vec![],
+            }],
+            overrides: vec![],
+        }));
+        let lookup = move |id: &str| (id == "rota").then_some(s);
+        let pos = Some(Position { cycle: 0, level: 1, due_at: t("2026-11-24T07:55:00Z") });
+        let (fired, _) = run_at(&p, pos, &lookup, t("2026-11-24T07:55:00Z"));
+        assert_eq!(fired, vec![vec!["night".to_string()]], "on time: the night shift");
+        let (fired, _) = run_at(&p, pos, &lookup, t("2026-11-24T08:10:00Z"));
+        assert_eq!(fired, vec![vec!["day".to_string()]], "late: whoever is on call now, not who went off at 08:00");
     }
 
     #[test]

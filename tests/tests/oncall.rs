@@ -117,6 +117,7 @@ fn main() {
         ("reassign_to_a_person_or_a_policy", reassign),
         ("editing_a_policy_leaves_running_escalations_alone", snapshot_and_crud),
         ("policy_repeats_run_the_levels_again", policy_repeats),
+        ("a_late_run_pages_one_level_and_gives_it_its_minutes", late_run),
         ("a_deactivated_person_on_call_is_not_paged_and_their_shift_is_uncovered", deactivated_on_call),
         ("a_lapsed_acknowledgement_after_a_reassignment_pages_the_assignee", reassigned_then_lapsed),
         ("a_deactivated_persons_override_ends_and_the_rotation_is_paged", deactivated_override),
@@ -179,6 +180,29 @@ fn policy_repeats(c: &Ctx) {
     assert_eq!(c.next_at(&w, &incident), None, "stopped after one repeat");
     c.cron(due2 + 60 * 60_000);
     assert_eq!(c.notifications(&w, &incident).len(), 6);
+    let r = w.admin.post(&format!("/api/incidents/{incident}/resolve"), json!({}));
+    assert_eq!(r.status, 200);
+}
+
+/// The escalation clock and the cron were down for half an hour past level 2's time: the run
+/// after the outage pages level 2 only, and the repeat waits level 2's five minutes from then
+/// (before, the run paged level 2, then the repeat's level 1 and 2 at once).
+fn late_run(c: &Ctx) {
+    let w = c.world_with_repeats(1);
+    let incident = c.fire(&w, "late-run");
+    assert_eq!(c.notifications(&w, &incident).len(), 1, "level 1 at once");
+    let due = c.next_at(&w, &incident).expect("level 2 due");
+    let late = due + 30 * 60_000;
+    c.cron(late);
+    let n = c.notifications(&w, &incident);
+    let levels: Vec<(i64, i64)> = n.iter().map(|x| (x["cycle"].as_i64().unwrap(), x["level"].as_i64().unwrap())).collect();
+    assert_eq!(n.len(), 3, "level 2 (Bo and Ana), not the repeat's levels too: {levels:?}");
+    assert!(n.iter().all(|x| x["cycle"] == n[0]["cycle"]), "{levels:?}");
+    assert_eq!(c.next_at(&w, &incident), Some(late + 5 * 60_000), "level 2's wait counts from the late page");
+    c.cron(late);
+    assert_eq!(c.notifications(&w, &incident).len(), 3, "the same run again: nothing new");
+    c.cron(late + 5 * 60_000);
+    assert_eq!(c.notifications(&w, &incident).len(), 4, "then the repeat's level 1");
     let r = w.admin.post(&format!("/api/incidents/{incident}/resolve"), json!({}));
     assert_eq!(r.status, 200);
 }

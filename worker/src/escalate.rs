@@ -1,6 +1,7 @@
 //! Running escalations: the domain's `next_step` decides, this writes each decision (timeline
 //! and outbox) idempotently. Called right after an incident opens, by "escalate now", and by the
-//! cron sweep with the event's scheduled time as "now" (catching up every missed step once).
+//! cron sweep with the event's scheduled time as "now" (a late step is decided as of then: see
+//! `next_step`).
 
 use std::collections::HashMap;
 
