@@ -231,8 +231,15 @@ pub struct AlertEvent {
     pub dedup_key_derived: bool,
     pub source: Option<String>,
     pub details: Map<String, Value>,
-    /// When the problem started according to the source (used for time-to-detect).
+    /// When the problem started according to the source (used for time-to-detect): for a
+    /// trigger, when this firing began (Alertmanager's and Grafana's `startsAt`, CloudWatch's
+    /// `StateChangeTime` into ALARM). A trigger that began before the source's own resolve of
+    /// the key (see `ended_at`) is a late copy, not a new problem: see [`stale_trigger`].
     pub started_at: Option<DateTime<Utc>>,
+    /// For a resolve, when the problem ended according to the source (Alertmanager's and
+    /// Grafana's `endsAt`, CloudWatch's `StateChangeTime` into OK); stored on the alert it
+    /// resolves.
+    pub ended_at: Option<DateTime<Utc>>,
     pub links: Vec<Link>,
     /// Flat key/value labels (Alertmanager labels, tags) that grouping rules can use.
     pub fields: BTreeMap<String, String>,
@@ -376,6 +383,18 @@ pub enum DedupDecision {
     NothingOpen,
 }
 
+/// Whether a trigger for a key with no firing alert is a late copy of a firing the source has
+/// already ended: it began (`started_at`) before the time the source gave for the key's last
+/// resolve (`source_ended_at`). SNS does not keep order and retries, so CloudWatch's ALARM can
+/// arrive after its OK; a lagging Alertmanager peer can send a firing after the other peer's
+/// resolve. Such a trigger is ignored rather than opening an incident that nothing would
+/// resolve. A new firing begins after the resolve; either time unknown: not stale. The
+/// ingestion batch applies this rule as a guard in SQL (`db::ingest`), in the same transaction
+/// as the insert it prevents.
+pub fn stale_trigger(started_at_ms: Option<i64>, source_ended_at_ms: Option<i64>) -> bool {
+    matches!((started_at_ms, source_ended_at_ms), (Some(start), Some(end)) if start < end)
+}
+
 pub fn dedup(action: EventAction, open_alert_exists: bool) -> DedupDecision {
     match (action, open_alert_exists) {
         (EventAction::Trigger, false) => DedupDecision::OpenAlert,
@@ -388,6 +407,15 @@ pub fn dedup(action: EventAction, open_alert_exists: bool) -> DedupDecision {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_firing_that_began_before_the_sources_resolve_is_stale() {
+        use super::stale_trigger;
+        assert!(stale_trigger(Some(100), Some(200)), "began before the source ended it: a late copy");
+        assert!(!stale_trigger(Some(200), Some(200)), "began as it ended: a new firing");
+        assert!(!stale_trigger(Some(300), Some(200)), "began after: a new firing");
+        assert!(!stale_trigger(None, Some(200)) && !stale_trigger(Some(100), None), "a time unknown: never stale");
+    }
+
     #[test]
     fn raw_payloads_lose_keys_and_capability_urls() {
         let key = "0123456789abcdef0123456789abcdef";

@@ -68,6 +68,8 @@ pub(crate) fn alert(a: &Value, i: usize, external_url: Option<&str>, group: &Val
         source: labels.get("instance").or_else(|| labels.get("job")).cloned().or(name),
         details,
         started_at: time(a, "startsAt"),
+        // A resolved alert's end; a firing one's `endsAt` is year 1 or a mere expiry estimate.
+        ended_at: (action == EventAction::Resolve).then(|| time(a, "endsAt")).flatten(),
         links,
         fields: labels,
     })
@@ -99,6 +101,8 @@ mod tests {
         assert_eq!(resolved.action, EventAction::Resolve);
         assert_eq!(resolved.dedup_key, "7d9e2f40c3b1a655");
         assert_eq!(resolved.severity, Some(AlertSeverity::Warning));
+        assert_eq!(firing.ended_at, None, "a firing alert's endsAt is not an end");
+        assert_eq!(resolved.ended_at.unwrap().to_rfc3339(), "2026-11-24T10:05:00+00:00");
     }
 
     #[test]

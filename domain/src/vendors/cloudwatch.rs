@@ -104,6 +104,7 @@ fn alarm(message: &str) -> Result<Option<AlertEvent>, FieldError> {
             details.insert(key.into(), val.clone());
         }
     }
+    let changed = s(&a, &["StateChangeTime"]).and_then(|t| state_change_time(&t));
     let region_link = s(&a, &["Region"]).and(arn.split(':').nth(3).map(str::to_string)).map(|region| Link {
         href: format!("https://console.aws.amazon.com/cloudwatch/home?region={region}#alarmsV2:alarm/{}", url_component(&name)),
         text: "CloudWatch alarm".into(),
@@ -117,10 +118,21 @@ fn alarm(message: &str) -> Result<Option<AlertEvent>, FieldError> {
         dedup_key_derived: false,
         source: Some(s(&a, &["AWSAccountId"]).map(|acct| format!("aws:{acct}")).unwrap_or_else(|| "cloudwatch".into())),
         details,
-        started_at: None,
+        // When the alarm entered this state: the firing's start, or the problem's end.
+        started_at: changed.filter(|_| action == EventAction::Trigger),
+        ended_at: changed.filter(|_| action == EventAction::Resolve),
         links: region_link.into_iter().collect(),
         fields: Default::default(),
     }))
+}
+
+/// CloudWatch writes `StateChangeTime` as `2026-11-24T10:01:12.345+0000` (an offset without a
+/// colon, not RFC 3339); RFC 3339 is taken too.
+fn state_change_time(t: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S%.f%z")
+        .or_else(|_| chrono::DateTime::parse_from_rfc3339(t))
+        .ok()
+        .map(|t| t.with_timezone(&chrono::Utc))
 }
 
 fn url_component(s: &str) -> String {
@@ -357,9 +369,13 @@ mod tests {
         assert_eq!(e.summary, "checkout-5xx: 5xx rate of the checkout ALB above 5%");
         assert_eq!(e.source.as_deref(), Some("aws:123456789012"));
         assert!(e.links[0].href.contains("region=eu-west-1"));
+        assert_eq!((e.started_at.map(|t| t.timestamp_millis()), e.ended_at), (Some(1_795_514_472_345), None), "ALARM since StateChangeTime (+0000)");
         let ok = NOTIFICATION.replace(r#"\"NewStateValue\":\"ALARM\""#, r#"\"NewStateValue\":\"OK\""#);
         let SnsMessage::Notification { events, .. } = parse(ok.as_bytes()).unwrap() else { panic!() };
         assert_eq!(events[0].action, EventAction::Resolve);
+        assert_eq!((events[0].started_at, events[0].ended_at.map(|t| t.timestamp_millis())), (None, Some(1_795_514_472_345)), "OK since StateChangeTime");
+        assert_eq!(state_change_time("2026-11-24T10:01:12Z").map(|t| t.timestamp()), Some(1_795_514_472), "RFC 3339 too");
+        assert_eq!(state_change_time("yesterday"), None);
     }
 
     #[test]

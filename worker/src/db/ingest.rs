@@ -70,6 +70,9 @@ pub enum Target<'a> {
 /// asked for, the escalation it started with its first step's context.
 pub struct Triggered {
     pub firing: Option<FiringAlert>,
+    /// Nothing was written because the trigger is a late copy of a firing the source has since
+    /// resolved (`tocsin_domain::alert::stale_trigger`): that resolved alert, as its log row says.
+    pub stale: Option<StaleCopy>,
     pub escalation: Option<(super::EscalationRow, super::EscalationContext)>,
 }
 
@@ -80,6 +83,17 @@ pub struct FiringAlert {
     pub incident_id: String,
     pub mine: i64,
 }
+
+/// The resolved alert a late trigger was a copy of.
+#[derive(Debug, Deserialize)]
+pub struct StaleCopy {
+    pub id: String,
+    pub incident_id: String,
+}
+
+/// The guard of a trigger's inserts: no alert of the key (`?svc`, `?key`) was resolved by its
+/// source at a time after the trigger began (`?start`): see `tocsin_domain::alert::stale_trigger`.
+const NOT_STALE: &str = "NOT EXISTS (SELECT 1 FROM alerts WHERE service_id = ?svc AND dedup_key = ?key AND status = 'resolved' AND source_ended_at > ?start)";
 
 /// What a resolve batch did, read back from its own event-log row.
 #[derive(Debug, Deserialize)]
@@ -180,6 +194,11 @@ impl Db {
                     }
                     grouped.push(')');
                 }
+                if let Some(start) = a.started_at {
+                    grouped.push_str(" AND ");
+                    grouped.push_str(&NOT_STALE.replace("?svc", "?").replace("?key", "?").replace("?start", "?"));
+                    args.extend([Arg::Text(service_id), Arg::Text(a.dedup_key), Arg::Int(start)]);
+                }
                 stmts.push(self.stmt(
                     &format!(
                         "INSERT INTO incidents (id, org_id, number, title, status, severity, service_id, created_at, updated_at, group_value{kt_cols})
@@ -204,8 +223,12 @@ impl Db {
                 (*id, "opened", "incident opened")
             }
             Target::Existing { id, timeline_id, actor, message } => {
-                let guard = format!("NOT EXISTS ({firing_sql}) AND EXISTS (SELECT 1 FROM incidents WHERE id = '{inc}' AND status != 'resolved')",
+                let mut guard = format!("NOT EXISTS ({firing_sql}) AND EXISTS (SELECT 1 FROM incidents WHERE id = '{inc}' AND status != 'resolved')",
                     firing_sql = "SELECT 1 FROM alerts WHERE service_id = ?9 AND dedup_key = ?10 AND status = 'firing'", inc = sql_id(id));
+                if a.started_at.is_some() {
+                    guard.push_str(" AND ");
+                    guard.push_str(&NOT_STALE.replace("?svc", "?9").replace("?key", "?10").replace("?start", "?12"));
+                }
                 stmts.push(self.alert_insert(org_id, service_id, a, id, &guard, now)?);
                 stmts.push(self.guarded_timeline(org_id, id, timeline_id, "alert.grouped", actor, message, a.alert_id, now)?);
                 let kt = super::key_times::alert_joined(now, tocsin_domain::key_times::impact_start(a.started_at, now));
@@ -218,6 +241,22 @@ impl Db {
         };
         let _ = incident_id;
         stmts.extend(self.repeat_stmts(org_id, service_id, repeat, Some(a.alert_id), now)?);
+        // A late copy wrote nothing above: its log row names the resolved alert it copies.
+        let stale_at = match a.started_at {
+            Some(start) => {
+                stmts.push(self.stmt(
+                    "INSERT INTO alert_events (id, org_id, service_id, vendor, action, dedup_key, alert_id, incident_id, result, message, raw, received_at)
+                     SELECT ?1, ?2, ?3, ?4, ?5, ?6, r.id, r.incident_id, 'ignored', 'a late copy: the source resolved this alert after this firing began', ?7, ?8
+                     FROM alerts r WHERE r.service_id = ?3 AND r.dedup_key = ?6 AND r.status = 'resolved' AND r.source_ended_at > ?9
+                       AND NOT EXISTS (SELECT 1 FROM alerts WHERE service_id = ?3 AND dedup_key = ?6 AND status = 'firing')
+                     ORDER BY r.source_ended_at DESC LIMIT 1
+                     RETURNING alert_id AS id, incident_id",
+                    args![log.id, log.org_id, service_id, log.vendor, log.action, a.dedup_key, log.raw, now, start],
+                )?);
+                Some(stmts.len() - 1)
+            }
+            None => None,
+        };
         // The log row says what happened, and RETURNING hands it back: no extra read.
         stmts.push(self.stmt(
             "INSERT INTO alert_events (id, org_id, service_id, vendor, action, dedup_key, alert_id, incident_id, result, message, raw, received_at)
@@ -235,11 +274,15 @@ impl Db {
         }
         let res = self.batch(stmts).await?;
         let firing = rows::<FiringAlert>(&res[n - 1])?.into_iter().next();
+        let stale = match stale_at {
+            Some(i) => rows::<StaleCopy>(&res[i])?.into_iter().next(),
+            None => None,
+        };
         let escalation = match res.get(n) {
             Some(e) => rows::<super::EscalationRow>(e)?.into_iter().next().map(|e| Ok::<_, ApiError>((e, super::escalation_context_of(&res[n + 1..])?))).transpose()?,
             None => None,
         };
-        Ok(Triggered { firing, escalation })
+        Ok(Triggered { firing, stale, escalation })
     }
 
     /// A repeat's statements, for the key's firing alert (but `new_alert`, just inserted by the
@@ -347,6 +390,7 @@ impl Db {
         service_id: &str,
         dedup_key: &str,
         only_alert: Option<&str>,
+        source_ended: Option<i64>,
         auto_resolve: bool,
         actor: &str,
         alert_message_prefix: &str,
@@ -357,8 +401,8 @@ impl Db {
         let target = "(SELECT id FROM alerts WHERE service_id = ?1 AND dedup_key = ?2 AND status = 'resolved' AND resolved_at = ?3 ORDER BY rowid DESC LIMIT 1)";
         let mut stmts = vec![
             self.stmt(
-                "UPDATE alerts SET status = 'resolved', resolved_at = ?3, last_seen_at = ?3 WHERE service_id = ?1 AND dedup_key = ?2 AND status = 'firing' AND (?4 IS NULL OR id = ?4)",
-                args![service_id, dedup_key, now, only_alert],
+                "UPDATE alerts SET status = 'resolved', resolved_at = ?3, last_seen_at = ?3, source_ended_at = ?5 WHERE service_id = ?1 AND dedup_key = ?2 AND status = 'firing' AND (?4 IS NULL OR id = ?4)",
+                args![service_id, dedup_key, now, only_alert, source_ended],
             )?,
             // changes() is the UPDATE's count here: it says whether an alert was resolved.
             self.stmt(
