@@ -231,15 +231,12 @@ pub struct AlertEvent {
     pub dedup_key_derived: bool,
     pub source: Option<String>,
     pub details: Map<String, Value>,
-    /// When the problem started according to the source (used for time-to-detect): for a
-    /// trigger, when this firing began (Alertmanager's and Grafana's `startsAt`, CloudWatch's
-    /// `StateChangeTime` into ALARM). A trigger that began before the source's own resolve of
-    /// the key (see `ended_at`) is a late copy, not a new problem: see [`stale_trigger`].
+    /// When the problem started according to the source (used for time-to-detect).
     pub started_at: Option<DateTime<Utc>>,
-    /// For a resolve, when the problem ended according to the source (Alertmanager's and
-    /// Grafana's `endsAt`, CloudWatch's `StateChangeTime` into OK); stored on the alert it
-    /// resolves.
-    pub ended_at: Option<DateTime<Utc>>,
+    /// When the source observed the change this event reports, for a source whose events of one
+    /// key are ordered by it but may be delivered out of order: CloudWatch's `StateChangeTime`
+    /// (SNS neither orders nor de-duplicates deliveries, and retries). See [`late_copy`].
+    pub source_changed_at: Option<DateTime<Utc>>,
     pub links: Vec<Link>,
     /// Flat key/value labels (Alertmanager labels, tags) that grouping rules can use.
     pub fields: BTreeMap<String, String>,
@@ -383,16 +380,20 @@ pub enum DedupDecision {
     NothingOpen,
 }
 
-/// Whether a trigger for a key with no firing alert is a late copy of a firing the source has
-/// already ended: it began (`started_at`) before the time the source gave for the key's last
-/// resolve (`source_ended_at`). SNS does not keep order and retries, so CloudWatch's ALARM can
-/// arrive after its OK; a lagging Alertmanager peer can send a firing after the other peer's
-/// resolve. Such a trigger is ignored rather than opening an incident that nothing would
-/// resolve. A new firing begins after the resolve; either time unknown: not stale. The
-/// ingestion batch applies this rule as a guard in SQL (`db::ingest`), in the same transaction
-/// as the insert it prevents.
-pub fn stale_trigger(started_at_ms: Option<i64>, source_ended_at_ms: Option<i64>) -> bool {
-    matches!((started_at_ms, source_ended_at_ms), (Some(start), Some(end)) if start < end)
+/// Whether an event is a late copy: it reports a change the source observed (`changed_at`)
+/// before the key's last change the other way (`other_way_at`). A trigger is compared with the
+/// source's last resolve of its key; a resolve, with the start of the alert firing now. SNS does
+/// not keep order and retries for up to an hour, so a CloudWatch ALARM can arrive after its OK —
+/// which used to open an incident nothing would resolve — and an OK can arrive after a newer
+/// ALARM — which used to resolve an alarm still on. A late copy is logged as ignored and
+/// changes nothing. A change at the same instant or after is new; either time unknown: not a
+/// copy. Only sources that give `AlertEvent::source_changed_at` are judged (not Alertmanager:
+/// when Prometheus stops reaching it, it resolves an alert with an estimated `endsAt`, and
+/// Prometheus's later resends of the still-firing alert carry the original `startsAt`; taking
+/// those for copies would lose a real outage). The ingestion batch applies this rule as guards in
+/// SQL (`db::ingest`), in the transaction it protects.
+pub fn late_copy(changed_at_ms: Option<i64>, other_way_at_ms: Option<i64>) -> bool {
+    matches!((changed_at_ms, other_way_at_ms), (Some(at), Some(other)) if at < other)
 }
 
 pub fn dedup(action: EventAction, open_alert_exists: bool) -> DedupDecision {
@@ -408,12 +409,12 @@ pub fn dedup(action: EventAction, open_alert_exists: bool) -> DedupDecision {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn a_firing_that_began_before_the_sources_resolve_is_stale() {
-        use super::stale_trigger;
-        assert!(stale_trigger(Some(100), Some(200)), "began before the source ended it: a late copy");
-        assert!(!stale_trigger(Some(200), Some(200)), "began as it ended: a new firing");
-        assert!(!stale_trigger(Some(300), Some(200)), "began after: a new firing");
-        assert!(!stale_trigger(None, Some(200)) && !stale_trigger(Some(100), None), "a time unknown: never stale");
+    fn a_change_observed_before_the_last_one_the_other_way_is_a_late_copy() {
+        use super::late_copy;
+        assert!(late_copy(Some(100), Some(200)), "an ALARM observed before the OK already applied");
+        assert!(!late_copy(Some(200), Some(200)), "at the same instant: new");
+        assert!(!late_copy(Some(300), Some(200)), "after: a new change");
+        assert!(!late_copy(None, Some(200)) && !late_copy(Some(100), None), "a time unknown: never a copy");
     }
 
     #[test]

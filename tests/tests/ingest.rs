@@ -90,7 +90,7 @@ fn main() {
         ("every_alert_in_a_payload_counts_and_payloads_are_capped", alerts_counted_and_capped),
         ("a_group_resolving_and_firing_at_once_keeps_its_incident", mixed_group_keeps_its_incident),
         ("opsgenie_action_by_id_applies_to_that_alert_only", opsgenie_by_id_in_the_transaction),
-        ("a_firing_that_began_before_the_sources_resolve_is_a_late_copy", late_copies),
+        ("cloudwatch_events_delivered_out_of_order_are_late_copies", late_copies),
     ];
     tocsin_tests::run_suite(ctx, tests, |c| eprintln!("--- wrangler log ---\n{}", c.inst.log()))
 }
@@ -829,83 +829,87 @@ fn alerts_counted_and_capped(c: &Ctx) {
     assert!(log.iter().any(|e| e["result"] == "rejected" && e["message"].as_str().unwrap_or_default().contains("1 dropped")), "the drop is logged: {log:?}");
 }
 
-/// A trigger that began before the source's own resolve of its key is a late copy, not a new
-/// problem: a lagging Alertmanager peer's firing after the other peer's resolve, CloudWatch's
-/// ALARM that SNS delivers (or retries) after its OK. It is logged as ignored and opens nothing;
-/// a firing that began after the resolve opens a new incident as before.
+/// CloudWatch's alarms through SNS, which neither orders nor de-duplicates deliveries: an event
+/// the source observed (`StateChangeTime`) before the key's last change the other way is a late
+/// copy, logged as ignored and changing nothing — an ALARM's retry after its OK, an ALARM after
+/// an OK delivered first, an OK after a newer ALARM; also when the service groups alerts.
+/// Alertmanager is not judged so: a resend of a still-firing alert after Alertmanager resolved it
+/// by timeout carries its original `startsAt`, and opens an incident again.
 fn late_copies(c: &Ctx) {
-    let (sid, key) = c.service("HA Alertmanager", json!({}));
-    let path = format!("/webhooks/alertmanager/{key}");
-    let firing = alertmanager_group("late", 1);
-    let r = c.post(&path, firing.to_string().as_bytes(), &[]);
-    assert_eq!(r.json["alerts"][0]["result"], "opened", "{}", r.text);
-    let mut resolved = firing.clone();
-    resolved["alerts"][0]["status"] = json!("resolved");
-    resolved["alerts"][0]["endsAt"] = json!("2026-11-24T10:05:00Z");
-    let r = c.post(&path, resolved.to_string().as_bytes(), &[]);
-    assert_eq!(r.json["alerts"][0]["result"], "resolved", "{}", r.text);
-    // The other peer's firing (startsAt 10:00) arrives after the resolve (endsAt 10:05).
-    let r = c.post(&path, firing.to_string().as_bytes(), &[]);
-    assert_eq!(r.status, 202, "{}", r.text);
-    assert_eq!(r.json["alerts"][0]["result"], "ignored", "{}", r.text);
-    let incidents = c.incidents_of(&sid);
-    assert_eq!(incidents.len(), 1, "no incident for the late copy: {incidents:?}");
-    assert_eq!(incidents[0]["status"], "resolved");
-    let log = c.events_of(&sid);
-    let copy = log.iter().find(|e| e["result"] == "ignored").unwrap_or_else(|| panic!("the copy is logged: {log:?}"));
-    assert!(copy["message"].as_str().unwrap().contains("late copy"), "{copy}");
-    assert_eq!(copy["incident_id"], incidents[0]["id"], "and names the incident it copies: {copy}");
-    // Prometheus fires again later (a new startsAt): a new problem, a new incident.
-    let mut again = firing.clone();
-    again["alerts"][0]["startsAt"] = json!("2026-11-24T10:20:00Z");
-    let r = c.post(&path, again.to_string().as_bytes(), &[]);
-    assert_eq!(r.json["alerts"][0]["result"], "opened", "{}", r.text);
-    assert_eq!(c.incidents_of(&sid).len(), 2);
-    // Grouped services check the same (the alert joins no incident).
-    let (gsid, gkey) = c.service("HA Alertmanager grouped", json!({"grouping": {"type": "time_window", "minutes": 10}}));
-    let gpath = format!("/webhooks/alertmanager/{gkey}");
-    let two = alertmanager_group("late-g", 2);
-    assert_eq!(c.post(&gpath, two.to_string().as_bytes(), &[]).status, 202);
-    let mut first_resolved = alertmanager_group("late-g", 1);
-    first_resolved["alerts"][0]["status"] = json!("resolved");
-    first_resolved["alerts"][0]["endsAt"] = json!("2026-11-24T10:05:00Z");
-    c.post(&gpath, first_resolved.to_string().as_bytes(), &[]);
-    let r = c.post(&gpath, alertmanager_group("late-g", 1).to_string().as_bytes(), &[]);
-    assert_eq!(r.json["alerts"][0]["result"], "ignored", "{}", r.text);
-    let inc = c.incidents_of(&gsid);
-    assert_eq!(inc.len(), 1, "{inc:?}");
-    let d = c.incident(inc[0]["id"].as_str().unwrap());
-    let firing_alerts = d["alerts"].as_array().unwrap().iter().filter(|a| a["status"] == "firing").count();
-    assert_eq!(firing_alerts, 1, "the copy did not join the open incident: {}", d["alerts"]);
-
-    // CloudWatch: SNS delivers the ALARM's retry after the OK.
-    let (csid, ckey) = c.service("AWS out of order", json!({}));
-    let cpath = format!("/webhooks/cloudwatch/{ckey}");
     let cert_url = format!("{}cert.pem", c.peer.base);
     let topic = "arn:aws:sns:eu-west-1:123456789012:out-of-order";
-    let sub = json!({"Type": "SubscriptionConfirmation", "MessageId": tocsin_tests::unique("m"), "Token": "tokooo", "TopicArn": topic,
-        "Message": "subscribe", "SubscribeURL": format!("{}confirm?Action=ConfirmSubscription&Token=tokooo", c.peer.base)});
-    assert_eq!(c.post(&cpath, sns_sign(sub, "1", &cert_url).as_bytes(), &[]).status, 200);
-    let alarm = |state: &str, at: &str| {
+    let subscribe = |path: &str| {
+        let sub = json!({"Type": "SubscriptionConfirmation", "MessageId": tocsin_tests::unique("m"), "Token": "tokooo", "TopicArn": topic,
+            "Message": "subscribe", "SubscribeURL": format!("{}confirm?Action=ConfirmSubscription&Token=tokooo", c.peer.base)});
+        assert_eq!(c.post(path, sns_sign(sub, "1", &cert_url).as_bytes(), &[]).status, 200);
+    };
+    let alarm = |name: &str, state: &str, at: &str| {
         let mut m = fixture("sns_notification.json");
         m["TopicArn"] = json!(topic);
         m["MessageId"] = json!(tocsin_tests::unique("m"));
         let text = m["Message"].as_str().unwrap().replace("\"NewStateValue\":\"ALARM\"", &format!("\"NewStateValue\":\"{state}\""));
-        m["Message"] = json!(text.replace("2026-11-24T10:01:12.345+0000", at));
+        m["Message"] = json!(text.replace("2026-11-24T10:01:12.345+0000", at).replace("checkout-5xx", name));
         sns_sign(m, "2", &cert_url)
     };
-    let result = |body: String| {
-        let r = c.post(&cpath, body.as_bytes(), &[]);
+    let send = |path: &str, body: String| {
+        let r = c.post(path, body.as_bytes(), &[]);
         assert_eq!(r.status, 202, "{}", r.text);
-        r.json["alerts"][0]["result"].as_str().unwrap().to_string()
+        (r.json["alerts"][0]["result"].as_str().unwrap().to_string(), r.json["alerts"][0]["incident_id"].clone())
     };
-    assert_eq!(result(alarm("ALARM", "2026-11-24T10:01:12.345+0000")), "opened");
-    assert_eq!(result(alarm("OK", "2026-11-24T10:09:00.000+0000")), "resolved");
-    assert_eq!(result(alarm("ALARM", "2026-11-24T10:01:12.345+0000")), "ignored", "the ALARM's retry, delivered after the OK");
-    let inc = c.incidents_of(&csid);
+    let (sid, key) = c.service("AWS out of order", json!({}));
+    let path = format!("/webhooks/cloudwatch/{key}");
+    subscribe(&path);
+    // The ALARM's retry, delivered after its OK.
+    assert_eq!(send(&path, alarm("a", "ALARM", "2026-11-24T10:01:12.345+0000")).0, "opened");
+    assert_eq!(send(&path, alarm("a", "OK", "2026-11-24T10:09:00.000+0000")).0, "resolved");
+    let (result, incident) = send(&path, alarm("a", "ALARM", "2026-11-24T10:01:12.345+0000"));
+    assert_eq!(result, "ignored", "the ALARM's retry, delivered after the OK");
+    let inc = c.incidents_of(&sid);
     assert_eq!((inc.len(), inc[0]["status"].as_str()), (1, Some("resolved")), "{inc:?}");
-    assert_eq!(result(alarm("ALARM", "2026-11-24T10:30:00.000+0000")), "opened", "the alarm fires again later");
-    assert_eq!(c.incidents_of(&csid).len(), 2);
+    assert_eq!(incident, inc[0]["id"], "the copy names the incident it copies");
+    let log = c.events_of(&sid);
+    assert!(log.iter().any(|e| e["result"] == "ignored" && e["message"].as_str().unwrap_or_default().contains("late copy")), "{log:?}");
+    // The alarm fires again later: a new incident.
+    assert_eq!(send(&path, alarm("a", "ALARM", "2026-11-24T10:30:00.000+0000")).0, "opened");
+    // An OK observed before that ALARM, delivered after it, resolves nothing.
+    assert_eq!(send(&path, alarm("a", "OK", "2026-11-24T10:20:00.000+0000")).0, "ignored");
+    let open: Vec<Value> = c.incidents_of(&sid).into_iter().filter(|i| i["status"] == "triggered").collect();
+    assert_eq!(open.len(), 1, "the alarm that is on stays on");
+    let log = c.events_of(&sid);
+    assert!(log.iter().any(|e| e["action"] == "resolve" && e["message"].as_str().unwrap_or_default().contains("late copy")), "{log:?}");
+    assert_eq!(send(&path, alarm("a", "OK", "2026-11-24T10:40:00.000+0000")).0, "resolved", "its own OK resolves it");
+    // An OK delivered before its ALARM: the ALARM then opens nothing.
+    assert_eq!(send(&path, alarm("b", "OK", "2026-11-24T11:05:00.000+0000")).0, "ignored", "nothing to resolve yet");
+    assert_eq!(send(&path, alarm("b", "ALARM", "2026-11-24T11:00:00.000+0000")).0, "ignored", "observed before the OK");
+    assert_eq!(c.incidents_of(&sid).len(), 2, "no incident for b");
+
+    // A service that groups: the copy joins no open incident either.
+    let (gsid, gkey) = c.service("AWS out of order, grouped", json!({"grouping": {"type": "time_window", "minutes": 10}}));
+    let gpath = format!("/webhooks/cloudwatch/{gkey}");
+    subscribe(&gpath);
+    assert_eq!(send(&gpath, alarm("c", "ALARM", "2026-11-24T10:01:00.000+0000")).0, "opened");
+    assert_eq!(send(&gpath, alarm("d", "ALARM", "2026-11-24T10:02:00.000+0000")).0, "grouped");
+    assert_eq!(send(&gpath, alarm("c", "OK", "2026-11-24T10:03:00.000+0000")).0, "resolved");
+    assert_eq!(send(&gpath, alarm("c", "ALARM", "2026-11-24T10:01:00.000+0000")).0, "ignored");
+    let inc = c.incidents_of(&gsid);
+    assert_eq!(inc.len(), 1, "{inc:?}");
+    let d = c.incident(inc[0]["id"].as_str().unwrap());
+    let firing = d["alerts"].as_array().unwrap().iter().filter(|a| a["status"] == "firing").count();
+    assert_eq!(firing, 1, "only d fires: {}", d["alerts"]);
+
+    // Alertmanager: resolved by its timeout (Prometheus could not reach it), then Prometheus
+    // resends the alert, still firing, with its original startsAt: an incident again.
+    let (asid, akey) = c.service("Alertmanager timeout", json!({}));
+    let apath = format!("/webhooks/alertmanager/{akey}");
+    let firing = alertmanager_group("timeout", 1);
+    assert_eq!(c.post(&apath, firing.to_string().as_bytes(), &[]).json["alerts"][0]["result"], "opened");
+    let mut timed_out = firing.clone();
+    timed_out["alerts"][0]["status"] = json!("resolved");
+    timed_out["alerts"][0]["endsAt"] = json!("2026-11-24T10:05:00Z");
+    assert_eq!(c.post(&apath, timed_out.to_string().as_bytes(), &[]).json["alerts"][0]["result"], "resolved");
+    let r = c.post(&apath, firing.to_string().as_bytes(), &[]);
+    assert_eq!(r.json["alerts"][0]["result"], "opened", "still firing: paged again: {}", r.text);
+    assert_eq!(c.incidents_of(&asid).len(), 2);
 }
 
 /// A group whose alerts resolve and fire in one notification (Alertmanager orders a group by

@@ -322,32 +322,31 @@ fn ingestion(c: &Ctx) {
         &bind(&repeat, &[NOW, "'svc'", "'key'", "NULL", "'s'", "'{}'", "'[]'", "'critical'"]),
     );
     assert!(p.iter().any(|d| d.contains("alerts_open_dedup")), "{p:?}");
-    // Db::apply_trigger's late-copy rule (a trigger with a source start): the guard of its
-    // inserts and the log row naming the resolved alert it copies, each by the resolved-alert
-    // index, never a scan of the alerts.
+    // Db::apply_trigger's late-copy rule (a trigger with the source's own change time): the
+    // guard of its inserts and the log row naming the key's last resolved alert, each by the
+    // primary key of source_resolves and the resolved-alert index, never a scan of the alerts.
     let guard = copied(
         INGEST_RS,
         "ingest.rs",
-        "NOT EXISTS (SELECT 1 FROM alerts WHERE service_id = ?svc AND dedup_key = ?key AND status = 'resolved' AND source_ended_at > ?start)",
+        "NOT EXISTS (SELECT 1 FROM source_resolves WHERE service_id = ?svc AND dedup_key = ?key AND ended_at > ?at)",
     );
-    let p = c.no_big_scan(
+    c.no_big_scan(
         "a trigger's late-copy guard",
-        &format!("SELECT 1 WHERE {}", guard.replace("?svc", "'svc'").replace("?key", "'key'").replace("?start", NOW)),
+        &format!("SELECT 1 WHERE {}", guard.replace("?svc", "'svc'").replace("?key", "'key'").replace("?at", NOW)),
     );
-    assert!(p.iter().any(|d| d.contains("alerts_service_key_resolved")), "{p:?}");
     let copy_row = copied(
         INGEST_RS,
         "ingest.rs",
         "INSERT INTO alert_events (id, org_id, service_id, vendor, action, dedup_key, alert_id, incident_id, result, message, raw, received_at)
                      SELECT ?1, ?2, ?3, ?4, ?5, ?6, r.id, r.incident_id, 'ignored', 'a late copy: the source resolved this alert after this firing began', ?7, ?8
-                     FROM alerts r WHERE r.service_id = ?3 AND r.dedup_key = ?6 AND r.status = 'resolved' AND r.source_ended_at > ?9
+                     FROM source_resolves s LEFT JOIN (SELECT id, incident_id FROM alerts WHERE service_id = ?3 AND dedup_key = ?6 AND status = 'resolved' ORDER BY resolved_at DESC LIMIT 1) r
+                     WHERE s.service_id = ?3 AND s.dedup_key = ?6 AND s.ended_at > ?9
                        AND NOT EXISTS (SELECT 1 FROM alerts WHERE service_id = ?3 AND dedup_key = ?6 AND status = 'firing')
-                     ORDER BY r.source_ended_at DESC LIMIT 1
                      RETURNING alert_id AS id, incident_id",
     );
     let p = c.no_big_scan(
         "a late copy's log row",
-        &bind(&copy_row, &["'e1'", ORG, "'svc'", "'alertmanager'", "'trigger'", "'key'", "'{}'", NOW, NOW]),
+        &bind(&copy_row, &["'e1'", ORG, "'svc'", "'cloudwatch'", "'trigger'", "'key'", "'{}'", NOW, NOW]),
     );
     assert!(p.iter().any(|d| d.contains("alerts_service_key_resolved")), "{p:?}");
     // Db::open_alert_with_incident (acknowledge from the source).

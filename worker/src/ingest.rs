@@ -139,7 +139,7 @@ async fn apply_event_inner(db: &Db, now: i64, service: &ServiceRow, vendor: Vend
             let prefix = format!("Alert resolved by {}: ", actor.name);
             let (a_id, i_id) = (new_id(now), new_id(now));
             open_hint(&format!("{}\u{0}{dedup_key}", service.id), Hint::Forget);
-            let o = db.resolve_by_key(&service.id, &dedup_key, event.alert_id.as_deref(), event.ended_at.map(|t| t.timestamp_millis()), service.auto_resolve != 0, &actor_json, &prefix, (&a_id, &i_id), &log, now).await?;
+            let o = db.resolve_by_key(&service.id, &dedup_key, event.alert_id.as_deref(), event.source_changed_at.map(|t| t.timestamp_millis()), service.auto_resolve != 0, &actor_json, &prefix, (&a_id, &i_id), &log, now).await?;
             let (result, message) = match (o.result.as_str(), o.incident_resolved) {
                 ("resolved", true) => (EventResult::Resolved, "alert and incident resolved".to_string()),
                 ("resolved", _) => (EventResult::Resolved, "alert resolved; the incident stays open".to_string()),
@@ -247,6 +247,7 @@ async fn trigger(
             details: &details,
             links: &links,
             started_at: event.started_at.map(|t| t.timestamp_millis()),
+            source_changed_at: event.source_changed_at.map(|t| t.timestamp_millis()),
             vendor: vendor.as_str(),
         };
         let title = clip(&summary, 255);
@@ -294,8 +295,8 @@ async fn trigger(
         if let Some(copy) = triggered.stale {
             return Ok(Applied {
                 result: EventResult::Ignored,
-                alert_id: Some(copy.id),
-                incident_id: Some(copy.incident_id),
+                alert_id: copy.id,
+                incident_id: copy.incident_id,
                 dedup_key: dedup_key.to_string(),
                 message: "a late copy: the source resolved this alert after this firing began".into(),
             });

@@ -90,7 +90,8 @@ async fn arm_after_request(env: &Env) {
 }
 
 /// Cron trigger (every minute): uses the event's scheduled time as "now" and applies what is
-/// due: escalation steps (catching up any missed ones) and maintenance transitions.
+/// due: escalation steps (a late one decided as of now: see `escalation::next_step`) and
+/// maintenance transitions.
 #[event(scheduled)]
 async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     let now = event.schedule() as i64;
@@ -139,6 +140,10 @@ async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     let answers = cutoff("RETRY_ANSWER_RETENTION_DAYS", tocsin_domain::alert::DEFAULT_RETRY_ANSWER_RETENTION_DAYS);
     if let Err(e) = db.clear_old_retry_answers(answers, tocsin_domain::alert::RETRY_ANSWER_SWEEP).await {
         worker::console_error!("scheduled: retry answer retention sweep failed: {e}");
+    }
+    // The sources' resolve times kept to recognise late copies, after as long.
+    if let Err(e) = db.clear_old_source_resolves(answers).await {
+        worker::console_error!("scheduled: source resolve retention sweep failed: {e}");
     }
     // Retries, repeats and anything a request's own run left behind.
     deliver::pump(&db, app_url(&env), || now, None, Some(&env)).await;

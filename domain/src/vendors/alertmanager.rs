@@ -68,8 +68,9 @@ pub(crate) fn alert(a: &Value, i: usize, external_url: Option<&str>, group: &Val
         source: labels.get("instance").or_else(|| labels.get("job")).cloned().or(name),
         details,
         started_at: time(a, "startsAt"),
-        // A resolved alert's end; a firing one's `endsAt` is year 1 or a mere expiry estimate.
-        ended_at: (action == EventAction::Resolve).then(|| time(a, "endsAt")).flatten(),
+        // Not judged for late copies: a resolve's `endsAt` may be Alertmanager's estimate (see
+        // `alert::late_copy`).
+        source_changed_at: None,
         links,
         fields: labels,
     })
@@ -101,8 +102,7 @@ mod tests {
         assert_eq!(resolved.action, EventAction::Resolve);
         assert_eq!(resolved.dedup_key, "7d9e2f40c3b1a655");
         assert_eq!(resolved.severity, Some(AlertSeverity::Warning));
-        assert_eq!(firing.ended_at, None, "a firing alert's endsAt is not an end");
-        assert_eq!(resolved.ended_at.unwrap().to_rfc3339(), "2026-11-24T10:05:00+00:00");
+        assert_eq!((firing.source_changed_at, resolved.source_changed_at), (None, None), "not judged for late copies");
     }
 
     #[test]

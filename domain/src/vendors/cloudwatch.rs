@@ -118,9 +118,9 @@ fn alarm(message: &str) -> Result<Option<AlertEvent>, FieldError> {
         dedup_key_derived: false,
         source: Some(s(&a, &["AWSAccountId"]).map(|acct| format!("aws:{acct}")).unwrap_or_else(|| "cloudwatch".into())),
         details,
-        // When the alarm entered this state: the firing's start, or the problem's end.
+        // When the alarm entered this state: also the firing's start.
         started_at: changed.filter(|_| action == EventAction::Trigger),
-        ended_at: changed.filter(|_| action == EventAction::Resolve),
+        source_changed_at: changed,
         links: region_link.into_iter().collect(),
         fields: Default::default(),
     }))
@@ -369,11 +369,11 @@ mod tests {
         assert_eq!(e.summary, "checkout-5xx: 5xx rate of the checkout ALB above 5%");
         assert_eq!(e.source.as_deref(), Some("aws:123456789012"));
         assert!(e.links[0].href.contains("region=eu-west-1"));
-        assert_eq!((e.started_at.map(|t| t.timestamp_millis()), e.ended_at), (Some(1_795_514_472_345), None), "ALARM since StateChangeTime (+0000)");
+        assert_eq!((e.started_at.map(|t| t.timestamp_millis()), e.source_changed_at.map(|t| t.timestamp_millis())), (Some(1_795_514_472_345), Some(1_795_514_472_345)), "ALARM since StateChangeTime (+0000)");
         let ok = NOTIFICATION.replace(r#"\"NewStateValue\":\"ALARM\""#, r#"\"NewStateValue\":\"OK\""#);
         let SnsMessage::Notification { events, .. } = parse(ok.as_bytes()).unwrap() else { panic!() };
         assert_eq!(events[0].action, EventAction::Resolve);
-        assert_eq!((events[0].started_at, events[0].ended_at.map(|t| t.timestamp_millis())), (None, Some(1_795_514_472_345)), "OK since StateChangeTime");
+        assert_eq!((events[0].started_at, events[0].source_changed_at.map(|t| t.timestamp_millis())), (None, Some(1_795_514_472_345)), "OK since StateChangeTime");
         assert_eq!(state_change_time("2026-11-24T10:01:12Z").map(|t| t.timestamp()), Some(1_795_514_472), "RFC 3339 too");
         assert_eq!(state_change_time("yesterday"), None);
     }

@@ -82,7 +82,7 @@ pub fn parse(body: &[u8]) -> Result<AlertEvent, FieldError> {
         source,
         details,
         started_at: None,
-        ended_at: None,
+        source_changed_at: None,
         links: link(s(&v, &["link"]), "Datadog").into_iter().collect(),
         fields,
     })

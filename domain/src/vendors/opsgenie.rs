@@ -93,7 +93,7 @@ pub fn parse_create(body: &[u8]) -> Result<AlertEvent, FieldError> {
         source,
         details,
         started_at: None,
-        ended_at: None,
+        source_changed_at: None,
         links: Vec::new(),
         fields,
     })

@@ -118,7 +118,7 @@ pub fn parse(body: &[u8]) -> Result<(String, AlertEvent), Vec<String>> {
         source,
         details,
         started_at,
-        ended_at: None,
+        source_changed_at: None,
         links,
         fields,
     };

@@ -66,7 +66,7 @@ fn event_alert(data: &Value) -> Result<AlertEvent, FieldError> {
         source: Some("sentry".into()),
         details,
         started_at: time(event, "datetime"),
-        ended_at: None,
+        source_changed_at: None,
         links: link(s(event, &["web_url"]), "Sentry issue").into_iter().collect(),
         fields: Default::default(),
     })
@@ -102,7 +102,7 @@ fn metric_alert(data: &Value, action: &str) -> Result<Option<AlertEvent>, FieldE
         source: Some("sentry".into()),
         details,
         started_at: time(alert, "date_started"),
-        ended_at: None,
+        source_changed_at: None,
         links: link(s(data, &["web_url"]), "Sentry alert").into_iter().collect(),
         fields: Default::default(),
     }))
@@ -127,7 +127,7 @@ fn issue(data: &Value, action: &str) -> Result<Option<AlertEvent>, FieldError> {
         source: Some("sentry".into()),
         details: Map::new(),
         started_at: time(issue, "firstSeen"),
-        ended_at: None,
+        source_changed_at: None,
         links: link(s(issue, &["web_url"]).or_else(|| s(issue, &["permalink"])), "Sentry issue").into_iter().collect(),
         fields: Default::default(),
     }))

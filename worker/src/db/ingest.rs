@@ -31,6 +31,9 @@ pub struct TriggerAlert<'a> {
     pub details: &'a str,
     pub links: &'a str,
     pub started_at: Option<i64>,
+    /// When the source observed the firing (`AlertEvent::source_changed_at`): judged against the
+    /// source's last resolve of the key (`alert::late_copy`).
+    pub source_changed_at: Option<i64>,
     pub vendor: &'a str,
 }
 
@@ -70,8 +73,8 @@ pub enum Target<'a> {
 /// asked for, the escalation it started with its first step's context.
 pub struct Triggered {
     pub firing: Option<FiringAlert>,
-    /// Nothing was written because the trigger is a late copy of a firing the source has since
-    /// resolved (`tocsin_domain::alert::stale_trigger`): that resolved alert, as its log row says.
+    /// Nothing was written because the trigger is a late copy, observed before the source's
+    /// last resolve of its key (`tocsin_domain::alert::late_copy`), as its log row says.
     pub stale: Option<StaleCopy>,
     pub escalation: Option<(super::EscalationRow, super::EscalationContext)>,
 }
@@ -84,16 +87,17 @@ pub struct FiringAlert {
     pub mine: i64,
 }
 
-/// The resolved alert a late trigger was a copy of.
+/// A late trigger's log row: the key's last resolved alert, if it had one (an OK delivered
+/// before its ALARM resolved nothing).
 #[derive(Debug, Deserialize)]
 pub struct StaleCopy {
-    pub id: String,
-    pub incident_id: String,
+    pub id: Option<String>,
+    pub incident_id: Option<String>,
 }
 
-/// The guard of a trigger's inserts: no alert of the key (`?svc`, `?key`) was resolved by its
-/// source at a time after the trigger began (`?start`): see `tocsin_domain::alert::stale_trigger`.
-const NOT_STALE: &str = "NOT EXISTS (SELECT 1 FROM alerts WHERE service_id = ?svc AND dedup_key = ?key AND status = 'resolved' AND source_ended_at > ?start)";
+/// The guard of a trigger's inserts: the source's last resolve of the key (`?svc`, `?key`) was
+/// not observed after the firing (`?at`): see `tocsin_domain::alert::late_copy`.
+const NOT_STALE: &str = "NOT EXISTS (SELECT 1 FROM source_resolves WHERE service_id = ?svc AND dedup_key = ?key AND ended_at > ?at)";
 
 /// What a resolve batch did, read back from its own event-log row.
 #[derive(Debug, Deserialize)]
@@ -194,10 +198,10 @@ impl Db {
                     }
                     grouped.push(')');
                 }
-                if let Some(start) = a.started_at {
+                if let Some(at) = a.source_changed_at {
                     grouped.push_str(" AND ");
-                    grouped.push_str(&NOT_STALE.replace("?svc", "?").replace("?key", "?").replace("?start", "?"));
-                    args.extend([Arg::Text(service_id), Arg::Text(a.dedup_key), Arg::Int(start)]);
+                    grouped.push_str(&NOT_STALE.replace("?svc", "?").replace("?key", "?").replace("?at", "?"));
+                    args.extend([Arg::Text(service_id), Arg::Text(a.dedup_key), Arg::Int(at)]);
                 }
                 stmts.push(self.stmt(
                     &format!(
@@ -225,9 +229,9 @@ impl Db {
             Target::Existing { id, timeline_id, actor, message } => {
                 let mut guard = format!("NOT EXISTS ({firing_sql}) AND EXISTS (SELECT 1 FROM incidents WHERE id = '{inc}' AND status != 'resolved')",
                     firing_sql = "SELECT 1 FROM alerts WHERE service_id = ?9 AND dedup_key = ?10 AND status = 'firing'", inc = sql_id(id));
-                if a.started_at.is_some() {
+                if a.source_changed_at.is_some() {
                     guard.push_str(" AND ");
-                    guard.push_str(&NOT_STALE.replace("?svc", "?9").replace("?key", "?10").replace("?start", "?12"));
+                    guard.push_str(&NOT_STALE.replace("?svc", "?9").replace("?key", "?10").replace("?at", "?14"));
                 }
                 stmts.push(self.alert_insert(org_id, service_id, a, id, &guard, now)?);
                 stmts.push(self.guarded_timeline(org_id, id, timeline_id, "alert.grouped", actor, message, a.alert_id, now)?);
@@ -242,16 +246,16 @@ impl Db {
         let _ = incident_id;
         stmts.extend(self.repeat_stmts(org_id, service_id, repeat, Some(a.alert_id), now)?);
         // A late copy wrote nothing above: its log row names the resolved alert it copies.
-        let stale_at = match a.started_at {
-            Some(start) => {
+        let stale_at = match a.source_changed_at {
+            Some(at) => {
                 stmts.push(self.stmt(
                     "INSERT INTO alert_events (id, org_id, service_id, vendor, action, dedup_key, alert_id, incident_id, result, message, raw, received_at)
                      SELECT ?1, ?2, ?3, ?4, ?5, ?6, r.id, r.incident_id, 'ignored', 'a late copy: the source resolved this alert after this firing began', ?7, ?8
-                     FROM alerts r WHERE r.service_id = ?3 AND r.dedup_key = ?6 AND r.status = 'resolved' AND r.source_ended_at > ?9
+                     FROM source_resolves s LEFT JOIN (SELECT id, incident_id FROM alerts WHERE service_id = ?3 AND dedup_key = ?6 AND status = 'resolved' ORDER BY resolved_at DESC LIMIT 1) r
+                     WHERE s.service_id = ?3 AND s.dedup_key = ?6 AND s.ended_at > ?9
                        AND NOT EXISTS (SELECT 1 FROM alerts WHERE service_id = ?3 AND dedup_key = ?6 AND status = 'firing')
-                     ORDER BY r.source_ended_at DESC LIMIT 1
                      RETURNING alert_id AS id, incident_id",
-                    args![log.id, log.org_id, service_id, log.vendor, log.action, a.dedup_key, log.raw, now, start],
+                    args![log.id, log.org_id, service_id, log.vendor, log.action, a.dedup_key, log.raw, now, at],
                 )?);
                 Some(stmts.len() - 1)
             }
@@ -341,7 +345,8 @@ impl Db {
                    event_count, first_seen_at, last_seen_at, vendor, started_at, links)
                  SELECT ?1, ?2, ?9, ?3, ?10, 'firing', ?4, ?5, ?6, ?7, 1, ?8, ?8, ?11, ?12, ?13 WHERE {guard}"
             ),
-            args![a.alert_id, org_id, incident_id, a.summary, a.severity, a.source, a.details, now, service_id, a.dedup_key, a.vendor, a.started_at, a.links],
+            // ?14 only where the guard uses it (the late-copy rule of a grouped alert).
+            &args![a.alert_id, org_id, incident_id, a.summary, a.severity, a.source, a.details, now, service_id, a.dedup_key, a.vendor, a.started_at, a.links, a.source_changed_at][..if guard.contains("?14") { 14 } else { 13 }],
         )
     }
 
@@ -390,7 +395,7 @@ impl Db {
         service_id: &str,
         dedup_key: &str,
         only_alert: Option<&str>,
-        source_ended: Option<i64>,
+        source_changed: Option<i64>,
         auto_resolve: bool,
         actor: &str,
         alert_message_prefix: &str,
@@ -401,8 +406,11 @@ impl Db {
         let target = "(SELECT id FROM alerts WHERE service_id = ?1 AND dedup_key = ?2 AND status = 'resolved' AND resolved_at = ?3 ORDER BY rowid DESC LIMIT 1)";
         let mut stmts = vec![
             self.stmt(
-                "UPDATE alerts SET status = 'resolved', resolved_at = ?3, last_seen_at = ?3, source_ended_at = ?5 WHERE service_id = ?1 AND dedup_key = ?2 AND status = 'firing' AND (?4 IS NULL OR id = ?4)",
-                args![service_id, dedup_key, now, only_alert, source_ended],
+                // A resolve the source observed before the firing alert began is a late copy
+                // (`alert::late_copy`): it resolves nothing.
+                "UPDATE alerts SET status = 'resolved', resolved_at = ?3, last_seen_at = ?3 WHERE service_id = ?1 AND dedup_key = ?2 AND status = 'firing' AND (?4 IS NULL OR id = ?4)
+                 AND (?5 IS NULL OR started_at IS NULL OR started_at <= ?5)",
+                args![service_id, dedup_key, now, only_alert, source_changed],
             )?,
             // changes() is the UPDATE's count here: it says whether an alert was resolved.
             self.stmt(
@@ -410,11 +418,14 @@ impl Db {
                     "INSERT INTO alert_events (id, org_id, service_id, vendor, action, dedup_key, alert_id, incident_id, result, message, raw, received_at)
                      SELECT ?4, ?5, ?1, ?6, ?7, ?2, t.id, (SELECT incident_id FROM alerts WHERE id = t.id),
                             CASE WHEN c = 1 THEN 'resolved' ELSE 'ignored' END,
-                            CASE WHEN c = 1 THEN 'alert resolved' ELSE 'no open alert has this dedup key; nothing to resolve' END, ?8, ?3
+                            CASE WHEN c = 1 THEN 'alert resolved'
+                                 WHEN ?9 IS NOT NULL AND EXISTS (SELECT 1 FROM alerts WHERE service_id = ?1 AND dedup_key = ?2 AND status = 'firing')
+                                   THEN 'a late copy: the alert firing now began after the source observed this resolve'
+                                 ELSE 'no open alert has this dedup key; nothing to resolve' END, ?8, ?3
                      FROM (SELECT changes() AS c) LEFT JOIN (SELECT {target} AS id) t ON c = 1
                      RETURNING result, alert_id, incident_id"
                 ),
-                args![service_id, dedup_key, now, log.id, log.org_id, log.vendor, log.action, log.raw],
+                args![service_id, dedup_key, now, log.id, log.org_id, log.vendor, log.action, log.raw, source_changed],
             )?,
             self.stmt(
                 "INSERT INTO timeline (id, org_id, incident_id, at, kind, actor, message, seq)
@@ -438,6 +449,15 @@ impl Db {
                  SELECT ?1, e.org_id, e.incident_id, ?2, 'incident.resolved', ?3, 'Resolved automatically: all of its alerts have resolved', (SELECT COALESCE(MAX(t.seq), 0) + 1 FROM timeline t WHERE t.incident_id = e.incident_id)
                  FROM alert_events e WHERE e.id = ?4 AND changes() = 1",
                 args![ids.1, now, actor, log.id],
+            )?);
+        }
+        // The source's end, kept whatever happened above (an OK delivered before its ALARM
+        // resolved nothing, and still makes that ALARM a late copy).
+        if let Some(at) = source_changed {
+            stmts.push(self.stmt(
+                "INSERT INTO source_resolves (service_id, dedup_key, ended_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (service_id, dedup_key) DO UPDATE SET ended_at = MAX(ended_at, excluded.ended_at)",
+                args![service_id, dedup_key, at],
             )?);
         }
         let res = self.batch(stmts).await?;
@@ -566,6 +586,12 @@ impl Db {
 
     /// Forgets the answers kept for senders' retries (`deliveries`) recorded before `cutoff`, at
     /// most `limit` a call, oldest first (read from the `created_at` index). Returns how many.
+    /// Forgets the sources' resolve times (`source_resolves`) observed before `cutoff`: a copy
+    /// that late is no longer delivered (SNS retries for an hour at most).
+    pub async fn clear_old_source_resolves(&self, cutoff: i64) -> ApiResult<usize> {
+        self.run("DELETE FROM source_resolves WHERE ended_at < ?1", args![cutoff]).await
+    }
+
     pub async fn clear_old_retry_answers(&self, cutoff: i64, limit: i64) -> ApiResult<usize> {
         self.run(
             "DELETE FROM deliveries WHERE rowid IN (SELECT rowid FROM deliveries WHERE created_at < ?1 ORDER BY created_at LIMIT ?2)",
