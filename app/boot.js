@@ -5,16 +5,24 @@
 // once rather than after the module graph has loaded.
 import("/pkg/__VERSION__/tocsin_app.js").then(({ default: init }) => init({ module_or_path: "/pkg/__VERSION__/tocsin_app_bg.wasm" }));
 // The service worker (public/sw.js): the app offline, and pages with an Acknowledge button.
-// Its first install downloads every screen's modules for offline use (hundreds of files), so on a
-// page it does not control yet it is registered only once the page has loaded and the browser is
-// idle: on a weak connection that download would otherwise compete with the first screen's own.
-// Under a worker already installed, registering is only the browser's update check: at once.
+// Its first install downloads and stores every screen's modules for offline use (hundreds of
+// files): seconds of CPU and network that, begun while the first screen still loads or has just
+// drawn, made that screen's tasks long. On a page it does not control yet it is registered only
+// once the screen has drawn: 2 s after the page's last largest paint (a larger one restarts the
+// wait), or 15 s after load where the browser does not report those, then when the browser is
+// idle. Under a worker already installed, registering is only the browser's update check: at once.
+// (Enabling push on the Me screen registers it itself.)
 if ("serviceWorker" in navigator) {
   const register = () => navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(console.warn);
-  const whenIdle = () => (globalThis.requestIdleCallback ? requestIdleCallback(register, { timeout: 3000 }) : setTimeout(register, 1000));
+  let timer;
+  const after = (ms) => { clearTimeout(timer); timer = setTimeout(() => (globalThis.requestIdleCallback ? requestIdleCallback(register, { timeout: 3000 }) : register()), ms); };
+  const loaded = () => {
+    after(15000);
+    if (globalThis.PerformanceObserver?.supportedEntryTypes?.includes("largest-contentful-paint")) new PerformanceObserver(() => after(2000)).observe({ type: "largest-contentful-paint", buffered: true });
+  };
   if (navigator.serviceWorker.controller) register();
-  else if (document.readyState === "complete") whenIdle();
-  else addEventListener("load", whenIdle, { once: true });
+  else if (document.readyState === "complete") loaded();
+  else addEventListener("load", loaded, { once: true });
 }
 const bundles = "__BUNDLES__";
 const routes = [[/^\/(invite)?$/, "incidents"], [/^\/incidents\/[^/]+$/, "incident"], [/^\/incidents\/[^/]+\/postmortem$/, "postmortem"],
