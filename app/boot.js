@@ -13,12 +13,12 @@ import("/pkg/__VERSION__/tocsin_app.js").then(({ default: init }) => init({ modu
 // idle. Under a worker already installed, registering is only the browser's update check: at once.
 // (Enabling push on the Me screen registers it itself.)
 if ("serviceWorker" in navigator) {
-  const register = () => navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(console.warn);
-  let timer;
+  let timer, paints, done;
+  const register = () => done || (done = navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(console.warn), paints?.disconnect());
   const after = (ms) => { clearTimeout(timer); timer = setTimeout(() => (globalThis.requestIdleCallback ? requestIdleCallback(register, { timeout: 3000 }) : register()), ms); };
   const loaded = () => {
     after(15000);
-    if (globalThis.PerformanceObserver?.supportedEntryTypes?.includes("largest-contentful-paint")) new PerformanceObserver(() => after(2000)).observe({ type: "largest-contentful-paint", buffered: true });
+    if (globalThis.PerformanceObserver?.supportedEntryTypes?.includes("largest-contentful-paint")) (paints = new PerformanceObserver(() => after(2000))).observe({ type: "largest-contentful-paint", buffered: true });
   };
   if (navigator.serviceWorker.controller) register();
   else if (document.readyState === "complete") loaded();

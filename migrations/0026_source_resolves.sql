@@ -9,3 +9,7 @@ CREATE TABLE source_resolves (
   ended_at   INTEGER NOT NULL,
   PRIMARY KEY (service_id, dedup_key)
 ) WITHOUT ROWID;
+CREATE INDEX source_resolves_ended ON source_resolves(ended_at);
+-- The latest change into firing the source observed for an alert (its first trigger's, raised by
+-- each repeat's): a resolve observed before it is a late copy and resolves nothing.
+ALTER TABLE alerts ADD COLUMN source_changed_at INTEGER;

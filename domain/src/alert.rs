@@ -382,7 +382,8 @@ pub enum DedupDecision {
 
 /// Whether an event is a late copy: it reports a change the source observed (`changed_at`)
 /// before the key's last change the other way (`other_way_at`). A trigger is compared with the
-/// source's last resolve of its key; a resolve, with the start of the alert firing now. SNS does
+/// source's last resolve of its key; a resolve, with the latest change into firing of the alert
+/// firing now (its first trigger's, or a later repeat's). SNS does
 /// not keep order and retries for up to an hour, so a CloudWatch ALARM can arrive after its OK —
 /// which used to open an incident nothing would resolve — and an OK can arrive after a newer
 /// ALARM — which used to resolve an alarm still on. A late copy is logged as ignored and

@@ -878,10 +878,20 @@ fn late_copies(c: &Ctx) {
     let log = c.events_of(&sid);
     assert!(log.iter().any(|e| e["action"] == "resolve" && e["message"].as_str().unwrap_or_default().contains("late copy")), "{log:?}");
     assert_eq!(send(&path, alarm("a", "OK", "2026-11-24T10:40:00.000+0000")).0, "resolved", "its own OK resolves it");
+    // ALARM (t1), OK (t2) delayed, ALARM (t3) counted on the alert still open, then the OK:
+    // the alarm has been on since t3, so the OK is a late copy too.
+    assert_eq!(send(&path, alarm("e", "ALARM", "2026-11-24T12:00:00.000+0000")).0, "opened");
+    assert_eq!(send(&path, alarm("e", "ALARM", "2026-11-24T12:10:00.000+0000")).0, "deduplicated");
+    let r = c.post(&path, alarm("e", "OK", "2026-11-24T12:05:00.000+0000").as_bytes(), &[]);
+    assert_eq!(r.json["alerts"][0]["result"], "ignored", "{}", r.text);
+    assert!(r.json["alerts"][0]["message"].as_str().unwrap_or_default().contains("late copy"), "the sender is told why: {}", r.text);
+    assert_eq!(send(&path, alarm("e", "OK", "2026-11-24T12:15:00.000+0000")).0, "resolved");
     // An OK delivered before its ALARM: the ALARM then opens nothing.
     assert_eq!(send(&path, alarm("b", "OK", "2026-11-24T11:05:00.000+0000")).0, "ignored", "nothing to resolve yet");
-    assert_eq!(send(&path, alarm("b", "ALARM", "2026-11-24T11:00:00.000+0000")).0, "ignored", "observed before the OK");
-    assert_eq!(c.incidents_of(&sid).len(), 2, "no incident for b");
+    let (result, incident) = send(&path, alarm("b", "ALARM", "2026-11-24T11:00:00.000+0000"));
+    assert_eq!(result, "ignored", "observed before the OK");
+    assert!(incident.is_null(), "no incident of another alarm period is named: {incident}");
+    assert_eq!(c.incidents_of(&sid).len(), 3, "no incident for b");
 
     // A service that groups: the copy joins no open incident either.
     let (gsid, gkey) = c.service("AWS out of order, grouped", json!({"grouping": {"type": "time_window", "minutes": 10}}));

@@ -143,7 +143,8 @@ async fn apply_event_inner(db: &Db, now: i64, service: &ServiceRow, vendor: Vend
             let (result, message) = match (o.result.as_str(), o.incident_resolved) {
                 ("resolved", true) => (EventResult::Resolved, "alert and incident resolved".to_string()),
                 ("resolved", _) => (EventResult::Resolved, "alert resolved; the incident stays open".to_string()),
-                _ => (EventResult::Ignored, "no open alert has this dedup key; nothing to resolve".to_string()),
+                // Why, as its log row says (nothing open, or a late copy).
+                _ => (EventResult::Ignored, o.message.clone()),
             };
             Ok(Applied { result, alert_id: o.alert_id, incident_id: o.incident_id, dedup_key, message })
         }
@@ -209,6 +210,7 @@ async fn trigger(
         timeline_id: &raise_id,
         actor: actor_json,
         message: &raise_message,
+        source_changed_at: event.source_changed_at.map(|t| t.timestamp_millis()),
     };
     // Repeats are the bulk of traffic: when this isolate saw the alert open, try the short
     // repeat batch first (the database still decides; a miss falls through to the full batch).

@@ -142,7 +142,7 @@ async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
         worker::console_error!("scheduled: retry answer retention sweep failed: {e}");
     }
     // The sources' resolve times kept to recognise late copies, after as long.
-    if let Err(e) = db.clear_old_source_resolves(answers).await {
+    if let Err(e) = db.clear_old_source_resolves(answers, tocsin_domain::alert::RETRY_ANSWER_SWEEP).await {
         worker::console_error!("scheduled: source resolve retention sweep failed: {e}");
     }
     // Retries, repeats and anything a request's own run left behind.

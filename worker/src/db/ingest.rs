@@ -52,6 +52,9 @@ pub struct Repeat<'a> {
     pub timeline_id: &'a str,
     pub actor: &'a str,
     pub message: &'a str,
+    /// When the source observed this firing (`AlertEvent::source_changed_at`): the alert keeps
+    /// the latest, which a resolve must not precede.
+    pub source_changed_at: Option<i64>,
 }
 
 /// SQL for the rank of an alert severity (`expr`: a column or a placeholder), in the domain's
@@ -106,6 +109,8 @@ pub struct ResolveOutcome {
     pub result: String,
     pub alert_id: Option<String>,
     pub incident_id: Option<String>,
+    /// What the log row says happened (an ignored resolve says why).
+    pub message: String,
     /// Whether the incident resolved with this alert (set from the batch, not a column).
     #[serde(default)]
     pub incident_resolved: bool,
@@ -251,7 +256,8 @@ impl Db {
                 stmts.push(self.stmt(
                     "INSERT INTO alert_events (id, org_id, service_id, vendor, action, dedup_key, alert_id, incident_id, result, message, raw, received_at)
                      SELECT ?1, ?2, ?3, ?4, ?5, ?6, r.id, r.incident_id, 'ignored', 'a late copy: the source resolved this alert after this firing began', ?7, ?8
-                     FROM source_resolves s LEFT JOIN (SELECT id, incident_id FROM alerts WHERE service_id = ?3 AND dedup_key = ?6 AND status = 'resolved' ORDER BY resolved_at DESC LIMIT 1) r
+                     FROM source_resolves s LEFT JOIN (SELECT id, incident_id FROM alerts WHERE service_id = ?3 AND dedup_key = ?6 AND status = 'resolved'
+                       AND started_at <= ?9 AND source_changed_at >= ?9 ORDER BY resolved_at DESC LIMIT 1) r
                      WHERE s.service_id = ?3 AND s.dedup_key = ?6 AND s.ended_at > ?9
                        AND NOT EXISTS (SELECT 1 FROM alerts WHERE service_id = ?3 AND dedup_key = ?6 AND status = 'firing')
                      RETURNING alert_id AS id, incident_id",
@@ -313,10 +319,12 @@ impl Db {
             )?,
             self.stmt(
                 &format!(
-                    "UPDATE alerts SET event_count = event_count + 1, last_seen_at = ?1, summary = ?5, details = ?6, links = ?7, severity = ?8
-                     WHERE service_id = ?2 AND dedup_key = ?3 AND status = 'firing' AND {not_new}"
+                    "UPDATE alerts SET event_count = event_count + 1, last_seen_at = ?1, summary = ?5, details = ?6, links = ?7, severity = ?8{changed}
+                     WHERE service_id = ?2 AND dedup_key = ?3 AND status = 'firing' AND {not_new}",
+                    // Only from sources that give it (the storm's usual repeat binds nothing more).
+                    changed = if r.source_changed_at.is_some() { ", source_changed_at = MAX(COALESCE(source_changed_at, ?9), ?9)" } else { "" }
                 ),
-                args![now, service_id, r.dedup_key, new_alert, r.summary, r.details, r.links, r.severity],
+                &args![now, service_id, r.dedup_key, new_alert, r.summary, r.details, r.links, r.severity, r.source_changed_at][..if r.source_changed_at.is_some() { 9 } else { 8 }],
             )?,
         ])
     }
@@ -342,11 +350,10 @@ impl Db {
         self.stmt(
             &format!(
                 "INSERT INTO alerts (id, org_id, service_id, incident_id, dedup_key, status, summary, severity, source, details,
-                   event_count, first_seen_at, last_seen_at, vendor, started_at, links)
-                 SELECT ?1, ?2, ?9, ?3, ?10, 'firing', ?4, ?5, ?6, ?7, 1, ?8, ?8, ?11, ?12, ?13 WHERE {guard}"
+                   event_count, first_seen_at, last_seen_at, vendor, started_at, links, source_changed_at)
+                 SELECT ?1, ?2, ?9, ?3, ?10, 'firing', ?4, ?5, ?6, ?7, 1, ?8, ?8, ?11, ?12, ?13, ?14 WHERE {guard}"
             ),
-            // ?14 only where the guard uses it (the late-copy rule of a grouped alert).
-            &args![a.alert_id, org_id, incident_id, a.summary, a.severity, a.source, a.details, now, service_id, a.dedup_key, a.vendor, a.started_at, a.links, a.source_changed_at][..if guard.contains("?14") { 14 } else { 13 }],
+            args![a.alert_id, org_id, incident_id, a.summary, a.severity, a.source, a.details, now, service_id, a.dedup_key, a.vendor, a.started_at, a.links, a.source_changed_at],
         )
     }
 
@@ -409,7 +416,7 @@ impl Db {
                 // A resolve the source observed before the firing alert began is a late copy
                 // (`alert::late_copy`): it resolves nothing.
                 "UPDATE alerts SET status = 'resolved', resolved_at = ?3, last_seen_at = ?3 WHERE service_id = ?1 AND dedup_key = ?2 AND status = 'firing' AND (?4 IS NULL OR id = ?4)
-                 AND (?5 IS NULL OR started_at IS NULL OR started_at <= ?5)",
+                 AND (?5 IS NULL OR source_changed_at IS NULL OR source_changed_at <= ?5)",
                 args![service_id, dedup_key, now, only_alert, source_changed],
             )?,
             // changes() is the UPDATE's count here: it says whether an alert was resolved.
@@ -423,7 +430,7 @@ impl Db {
                                    THEN 'a late copy: the alert firing now began after the source observed this resolve'
                                  ELSE 'no open alert has this dedup key; nothing to resolve' END, ?8, ?3
                      FROM (SELECT changes() AS c) LEFT JOIN (SELECT {target} AS id) t ON c = 1
-                     RETURNING result, alert_id, incident_id"
+                     RETURNING result, message, alert_id, incident_id"
                 ),
                 args![service_id, dedup_key, now, log.id, log.org_id, log.vendor, log.action, log.raw, source_changed],
             )?,
@@ -586,15 +593,20 @@ impl Db {
 
     /// Forgets the answers kept for senders' retries (`deliveries`) recorded before `cutoff`, at
     /// most `limit` a call, oldest first (read from the `created_at` index). Returns how many.
-    /// Forgets the sources' resolve times (`source_resolves`) observed before `cutoff`: a copy
-    /// that late is no longer delivered (SNS retries for an hour at most).
-    pub async fn clear_old_source_resolves(&self, cutoff: i64) -> ApiResult<usize> {
-        self.run("DELETE FROM source_resolves WHERE ended_at < ?1", args![cutoff]).await
-    }
-
     pub async fn clear_old_retry_answers(&self, cutoff: i64, limit: i64) -> ApiResult<usize> {
         self.run(
             "DELETE FROM deliveries WHERE rowid IN (SELECT rowid FROM deliveries WHERE created_at < ?1 ORDER BY created_at LIMIT ?2)",
+            args![cutoff, limit],
+        )
+        .await
+    }
+
+    /// Forgets the sources' resolve times (`source_resolves`) observed before `cutoff`, at most
+    /// `limit` a call (by the `ended_at` index): a copy that late is no longer delivered (SNS
+    /// retries for an hour at most).
+    pub async fn clear_old_source_resolves(&self, cutoff: i64, limit: i64) -> ApiResult<usize> {
+        self.run(
+            "DELETE FROM source_resolves WHERE (service_id, dedup_key) IN (SELECT service_id, dedup_key FROM source_resolves WHERE ended_at < ?1 ORDER BY ended_at LIMIT ?2)",
             args![cutoff, limit],
         )
         .await
