@@ -279,6 +279,20 @@ mod tests {
             other => panic!("expected a step, got {other:?}"),
         }
     }
+    /// Two people in 12-hour turns (UTC) from November `start.0`, 2026 at `start.1` o'clock.
+    fn twelve_hour_rota(name: &str, people: [&str; 2], start: (u32, u32)) -> Schedule {
+        Schedule {
+            time_zone: chrono_tz::UTC,
+            layers: vec![Layer {
+                name: name.into(),
+                participants: people.iter().map(|p| u(p)).collect(),
+                start: chrono::NaiveDate::from_ymd_opt(2026, 11, start.0).unwrap().and_hms_opt(start.1, 0, 0).unwrap(),
+                turn: Turn::Hours { hours: 12 },
+                restrictions: vec![],
+            }],
+            overrides: vec![],
+        }
+    }
     fn users(s: &Step) -> Vec<&str> {
         s.pages.iter().map(|p| p.user.as_str()).collect()
     }
@@ -321,17 +335,7 @@ mod tests {
 
     #[test]
     fn schedules_resolve_to_whoever_is_on_call_at_the_step() {
-        let sched = Schedule {
-            time_zone: chrono_tz::UTC,
-            layers: vec![Layer {
-                name: "primary".into(),
-                participants: vec![u("day"), u("night")],
-                start: chrono::NaiveDate::from_ymd_opt(2026, 11, 24).unwrap().and_hms_opt(8, 0, 0).unwrap(),
-                turn: Turn::Hours { hours: 12 },
-                restrictions: vec![],
-            }],
-            overrides: vec![],
-        };
+        let sched = twelve_hour_rota("primary", ["day", "night"], (24, 8));
         let lookup = |id: &str| (id == "primary").then_some(&sched);
         let p = policy(vec![(vec![Target::Schedule("primary".into()), user("day")], 30)], 0);
         let s = step(next_step(&p, IncidentStatus::Triggered, start(&p, t("2026-11-24T19:50:00Z")), lookup, everyone, t("2026-11-24T19:50:00Z")));
@@ -494,17 +498,7 @@ mod tests {
     fn a_late_step_pages_who_is_on_call_when_it_runs() {
         // Night until 08:00, then day; level 2 was due at 07:55 but the run came at 08:10.
         let p = policy(vec![(vec![user("x")], 5), (vec![Target::Schedule("rota".into())], 5)], 0);
-        let s: &'static Schedule = Box::leak(Box::new(Schedule {
-            time_zone: chrono_tz::UTC,
-            layers: vec![Layer {
-                name: "rota".into(),
-                participants: vec![u("night"), u("day")],
-                start: chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap().and_hms_opt(20, 0, 0).unwrap(),
-                turn: Turn::Hours { hours: 12 },
-                restrictions: vec![],
-            }],
-            overrides: vec![],
-        }));
+        let s: &'static Schedule = Box::leak(Box::new(twelve_hour_rota("rota", ["night", "day"], (23, 20))));
         let lookup = move |id: &str| (id == "rota").then_some(s);
         let pos = Some(Position { cycle: 0, level: 1, due_at: t("2026-11-24T07:55:00Z") });
         let (fired, _) = run_at(&p, pos, &lookup, t("2026-11-24T07:55:00Z"));
