@@ -13,3 +13,6 @@ CREATE INDEX source_resolves_ended ON source_resolves(ended_at);
 -- The latest change into firing the source observed for an alert (its first trigger's, raised by
 -- each repeat's): a resolve observed before it is a late copy and resolves nothing.
 ALTER TABLE alerts ADD COLUMN source_changed_at INTEGER;
+-- When the source observed the end of an alert's firing (the resolve's own time): a late copy's
+-- log row names the alert whose firing, from started_at to this, it falls in.
+ALTER TABLE alerts ADD COLUMN source_ended_at INTEGER;

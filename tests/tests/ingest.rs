@@ -878,6 +878,12 @@ fn late_copies(c: &Ctx) {
     let log = c.events_of(&sid);
     assert!(log.iter().any(|e| e["action"] == "resolve" && e["message"].as_str().unwrap_or_default().contains("late copy")), "{log:?}");
     assert_eq!(send(&path, alarm("a", "OK", "2026-11-24T10:40:00.000+0000")).0, "resolved", "its own OK resolves it");
+    // A copy names the alarm period it falls in: none between the two, the first for its ALARM.
+    let first_incident = incident.clone();
+    let (result, named) = send(&path, alarm("a", "ALARM", "2026-11-24T10:15:00.000+0000"));
+    assert_eq!((result.as_str(), named.is_null()), ("ignored", true), "between the two periods: {named}");
+    let (result, named) = send(&path, alarm("a", "ALARM", "2026-11-24T10:01:12.345+0000"));
+    assert_eq!((result.as_str(), &named), ("ignored", &first_incident), "the first period's ALARM, again");
     // ALARM (t1), OK (t2) delayed, ALARM (t3) counted on the alert still open, then the OK:
     // the alarm has been on since t3, so the OK is a late copy too.
     assert_eq!(send(&path, alarm("e", "ALARM", "2026-11-24T12:00:00.000+0000")).0, "opened");

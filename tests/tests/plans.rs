@@ -341,7 +341,7 @@ fn ingestion(c: &Ctx) {
         "INSERT INTO alert_events (id, org_id, service_id, vendor, action, dedup_key, alert_id, incident_id, result, message, raw, received_at)
                      SELECT ?1, ?2, ?3, ?4, ?5, ?6, r.id, r.incident_id, 'ignored', 'a late copy: the source resolved this alert after this firing began', ?7, ?8
                      FROM source_resolves s LEFT JOIN (SELECT id, incident_id FROM alerts WHERE service_id = ?3 AND dedup_key = ?6 AND status = 'resolved'
-                       AND started_at <= ?9 AND source_changed_at >= ?9 ORDER BY resolved_at DESC LIMIT 1) r
+                       AND started_at <= ?9 AND source_ended_at > ?9 ORDER BY resolved_at DESC LIMIT 1) r
                      WHERE s.service_id = ?3 AND s.dedup_key = ?6 AND s.ended_at > ?9
                        AND NOT EXISTS (SELECT 1 FROM alerts WHERE service_id = ?3 AND dedup_key = ?6 AND status = 'firing')
                      RETURNING alert_id AS id, incident_id",

@@ -257,7 +257,7 @@ impl Db {
                     "INSERT INTO alert_events (id, org_id, service_id, vendor, action, dedup_key, alert_id, incident_id, result, message, raw, received_at)
                      SELECT ?1, ?2, ?3, ?4, ?5, ?6, r.id, r.incident_id, 'ignored', 'a late copy: the source resolved this alert after this firing began', ?7, ?8
                      FROM source_resolves s LEFT JOIN (SELECT id, incident_id FROM alerts WHERE service_id = ?3 AND dedup_key = ?6 AND status = 'resolved'
-                       AND started_at <= ?9 AND source_changed_at >= ?9 ORDER BY resolved_at DESC LIMIT 1) r
+                       AND started_at <= ?9 AND source_ended_at > ?9 ORDER BY resolved_at DESC LIMIT 1) r
                      WHERE s.service_id = ?3 AND s.dedup_key = ?6 AND s.ended_at > ?9
                        AND NOT EXISTS (SELECT 1 FROM alerts WHERE service_id = ?3 AND dedup_key = ?6 AND status = 'firing')
                      RETURNING alert_id AS id, incident_id",
@@ -415,7 +415,7 @@ impl Db {
             self.stmt(
                 // A resolve the source observed before the firing alert began is a late copy
                 // (`alert::late_copy`): it resolves nothing.
-                "UPDATE alerts SET status = 'resolved', resolved_at = ?3, last_seen_at = ?3 WHERE service_id = ?1 AND dedup_key = ?2 AND status = 'firing' AND (?4 IS NULL OR id = ?4)
+                "UPDATE alerts SET status = 'resolved', resolved_at = ?3, last_seen_at = ?3, source_ended_at = ?5 WHERE service_id = ?1 AND dedup_key = ?2 AND status = 'firing' AND (?4 IS NULL OR id = ?4)
                  AND (?5 IS NULL OR source_changed_at IS NULL OR source_changed_at <= ?5)",
                 args![service_id, dedup_key, now, only_alert, source_changed],
             )?,
@@ -427,7 +427,7 @@ impl Db {
                             CASE WHEN c = 1 THEN 'resolved' ELSE 'ignored' END,
                             CASE WHEN c = 1 THEN 'alert resolved'
                                  WHEN ?9 IS NOT NULL AND EXISTS (SELECT 1 FROM alerts WHERE service_id = ?1 AND dedup_key = ?2 AND status = 'firing')
-                                   THEN 'a late copy: the alert firing now began after the source observed this resolve'
+                                   THEN 'a late copy: the alarm was last raised after the source observed this resolve'
                                  ELSE 'no open alert has this dedup key; nothing to resolve' END, ?8, ?3
                      FROM (SELECT changes() AS c) LEFT JOIN (SELECT {target} AS id) t ON c = 1
                      RETURNING result, message, alert_id, incident_id"
