@@ -540,13 +540,23 @@ fn chunked_body_capped(c: &Ctx) {
     let url = c.inst.url(&format!("/webhooks/generic/{}", svc["integration_key"].as_str().unwrap()));
     let file = c.inst.state.join("big-body.json");
     std::fs::write(&file, format!("{{\"summary\":\"x\",\"severity\":\"info\",\"details\":{{\"blob\":\"{}\"}}}}", "a".repeat(2 * 1024 * 1024))).unwrap();
-    // curl sends a file piped through stdin as chunks, without Content-Length.
-    let out = std::process::Command::new("sh")
-        .arg("-c")
-        .arg(format!("cat '{}' | curl -s -o /dev/null -w '%{{http_code}}' -H 'Transfer-Encoding: chunked' -H 'Content-Type: application/json' --data-binary @- '{url}'", file.display()))
-        .output()
-        .expect("curl");
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "413", "{}", String::from_utf8_lossy(&out.stderr));
+    // curl sends a file piped through stdin as chunks, without Content-Length. Several at once:
+    // each must get its 413, not a connection reset while it is still writing.
+    let senders: Vec<_> = (0..6)
+        .map(|_| {
+            std::process::Command::new("sh")
+                .arg("-c")
+                .arg(format!("cat '{}' | curl -sS -o /dev/null -w '%{{http_code}}' -H 'Transfer-Encoding: chunked' -H 'Content-Type: application/json' --data-binary @- '{url}'", file.display()))
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("curl")
+        })
+        .collect();
+    for sender in senders {
+        let out = sender.wait_with_output().expect("curl");
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "413", "{}", String::from_utf8_lossy(&out.stderr));
+    }
     let list = c.admin().get(&format!("/api/incidents?service_id={}", svc["id"].as_str().unwrap()));
     assert_eq!(list.json["incidents"], json!([]), "nothing created");
 }

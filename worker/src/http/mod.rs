@@ -90,6 +90,9 @@ pub struct Cx {
     pub after: crate::effects::Effects,
 }
 
+/// How much of a streamed body past its limit is read and dropped before the 413 is sent.
+const DRAIN_BYTES: usize = 8 * 1024 * 1024;
+
 impl Cx {
     pub async fn caller(&self) -> ApiResult<Caller> {
         caller(&self.req, &self.db, self.now, crate::auth::session_idle_ms(self.var("SESSION_IDLE_HOURS"))).await
@@ -113,12 +116,27 @@ impl Cx {
         }
         let Ok(mut stream) = self.req.to_worker().stream() else { return Ok(Vec::new()) };
         let mut bytes = Vec::new();
+        let mut over = 0usize;
         while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|e| ApiError::field("body", format!("could not be read: {e}")))?;
-            if bytes.len() + chunk.len() > limit {
-                return Err(ApiError::TooLarge { limit });
+            let chunk = match chunk {
+                Ok(chunk) => chunk,
+                Err(_) if over > 0 => return Err(ApiError::TooLarge { limit }),
+                Err(e) => return Err(ApiError::field("body", format!("could not be read: {e}"))),
+            };
+            if over > 0 || bytes.len() + chunk.len() > limit {
+                // Over the limit: nothing more is kept, but the rest is read and dropped (up to
+                // DRAIN_BYTES), so a sender that writes its whole body before it reads the answer
+                // gets the 413 rather than a reset connection.
+                over += chunk.len();
+                if over > DRAIN_BYTES {
+                    break;
+                }
+                continue;
             }
             bytes.extend_from_slice(&chunk);
+        }
+        if over > 0 {
+            return Err(ApiError::TooLarge { limit });
         }
         Ok(bytes)
     }
