@@ -53,7 +53,7 @@ build_app() {
   cargo rustc -q --release --target $WASM_TARGET -p tocsin-app -- -C link-args=--emit-relocs || die "app build failed"
   local wasm="$CARGO_TARGET_DIR/$WASM_TARGET/release/tocsin-app.wasm" out=dist/app-pkg stamp
   # The cargo output and the scripts that turn it into the served pieces: a change to either redoes them.
-  stamp=$(cat "$wasm" scripts/build.sh scripts/split-bundles.mjs scripts/wasm-opt-all.mjs | sha256sum | cut -c1-16)${TOCSIN_WASM_NAMES:+-names}
+  stamp=$(cat "$wasm" scripts/build.sh scripts/split-bundles.mjs scripts/wasm-opt-all.mjs scripts/precompress.mjs | sha256sum | cut -c1-16)${TOCSIN_WASM_NAMES:+-names}
   if ! { [ -f "$out/.stamp" ] && [ "$(cat "$out/.stamp")" = "$stamp" ]; }; then
     rm -rf "$out" dist/app-split; mkdir -p "$out" dist/app-split
     # wasm-split warns (e.g. when it has to keep every constant in the main module) through RUST_LOG.
@@ -79,19 +79,23 @@ build_app() {
       || die "wasm-opt failed on the app's chunks"
     # One merged file per screen for a cold first load (scripts/split-bundles.mjs).
     PATH="$NODE_BIN:$PATH" node scripts/split-bundles.mjs "$out" || die "bundling the app's chunks failed"
+    # Zstandard copies (level 19) of what a first load fetches, served by worker/src/http/app_files.rs
+    # (the same names there).
+    PATH="$NODE_BIN:$PATH" node scripts/precompress.mjs "$out/tocsin_app_bg.wasm" "$out/tocsin_app.js" "$out/__wasm_split.js" "$out"/bundle_*.wasm \
+      || die "compressing the app's first-load pieces failed"
     echo "$stamp" > "$out/.stamp"
   fi
   rm -rf dist/app.new; mkdir -p dist/app.new/pkg
-  cp dist/app-pkg/*.js dist/app-pkg/*.wasm dist/app.new/pkg/
+  cp dist/app-pkg/*.js dist/app-pkg/*.wasm dist/app-pkg/*.zst dist/app.new/pkg/
   cp -r public/. dist/app.new/
   cp style/*.css dist/app.new/
   # Cache busting: the app's modules live in /pkg/<hash of the build>/ (the split chunks import
   # each other by relative URL, so one directory per build keeps them one module graph), and the
   # service worker names its shell cache with the same hash and keeps every piece for offline use
   # (but the per-screen bundles: a page it controls loads chunks from its cache instead).
-  local v; v=$({ cat dist/app.new/pkg/* dist/app.new/*.css app/index.html app/boot.js; find public -type f -print0 | sort -z | xargs -0 cat; } | sha256sum | cut -c1-12)
+  local v; v=$({ cat dist/app.new/pkg/*.js dist/app.new/pkg/*.wasm dist/app.new/*.css app/index.html app/boot.js; find public -type f -print0 | sort -z | xargs -0 cat; } | sha256sum | cut -c1-12)
   mkdir -p "dist/app.new/pkg/$v"; find dist/app.new/pkg -maxdepth 1 -type f -exec mv {} "dist/app.new/pkg/$v/" \;
-  local files; files=$(cd dist/app.new && find "pkg/$v" -type f ! -name 'bundle_*' | sort | sed 's|^\(.*\)$|"/\1"|' | paste -sd, -)
+  local files; files=$(cd dist/app.new && find "pkg/$v" -type f ! -name 'bundle_*' ! -name '*.zst' | sort | sed 's|^\(.*\)$|"/\1"|' | paste -sd, -)
   sed "s/__VERSION__/$v/g" app/index.html > dist/app.new/index.html
   # boot.js preloads the first screen's bundle: screen name → file (bundle_split___<name>_screen_view_*).
   local bundles; bundles=$(cd "dist/app.new/pkg/$v" && for f in bundle_split___*_screen_view_*.wasm; do

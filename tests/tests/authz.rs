@@ -800,6 +800,10 @@ fn read_rows() -> Vec<Row> {
         row("GET", "/healthz", "", anyone(200), |_, _| Attempt::new("/healthz")),
         row("GET", "/api/openapi.json", "the API's description", anyone(200), |_, _| Attempt::new("/api/openapi.json")),
         row("GET", "/", "the app (the status page on its own domain)", anyone(200), |_, _| Attempt::new("/")),
+        row("GET", "/pkg/{build}/{file}", "the app's modules", anyone(200), |_, _| {
+            let build = std::fs::read_to_string(tocsin_tests::instance::root().join("dist/app/pkg/.current")).unwrap();
+            Attempt::new(format!("/pkg/{}/tocsin_app_bg.wasm", build.trim()))
+        }),
         row("GET", "/status", "", anyone(200), |_, _| Attempt::new("/status")),
         row("GET", "/status/history", "", anyone(200), |_, _| Attempt::new("/status/history")),
         row("GET", "/status/incidents/{id}", "a published incident", anyone(200), |w, _| Attempt::new(format!("/status/incidents/{}", w.public_incident))),

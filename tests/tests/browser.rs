@@ -105,6 +105,7 @@ fn main() {
         ("phone_incidents_list_is_live", phone_incidents_list_is_live),
         ("phone_signed_out_elsewhere_shows_login", phone_signed_out_elsewhere_shows_login),
         ("phone_cold_start_reads_once", phone_cold_start_reads_once),
+        ("phone_first_load_arrives_zstd_compressed", phone_first_load_zstd),
         ("phone_incident_workspace_two_phones", phone_incident_workspace_two_phones),
         ("phone_workspace_links_services_merge", phone_workspace_links_services_merge),
     ];
@@ -1269,6 +1270,63 @@ fn phone_cold_start_reads_once(c: &Ctx) {
         }
         assert_eq!(waiting, json!([]), "boot.js's reads all taken by the app");
     }
+}
+
+/// The first load's big pieces come as the build's Zstandard copies (worker/src/http/app_files.rs):
+/// Chromium receives exactly the `.zst` file's bytes, decodes them to the module and runs it; curl
+/// gets the same, a client without `zstd` (or refusing it with q=0) the file as before.
+fn phone_first_load_zstd(c: &Ctx) {
+    let svc = c.service(&unique("Zstd"));
+    let iid = c.alert(&svc, &unique("Zstd incident"), "critical");
+    let root = tocsin_tests::instance::root();
+    let build = std::fs::read_to_string(root.join("dist/app/pkg/.current")).unwrap().trim().to_string();
+    let pkg = root.join("dist/app/pkg").join(&build);
+    let size = |f: &str| std::fs::metadata(pkg.join(f)).unwrap_or_else(|e| panic!("{f}: {e}")).len();
+    // A phone of its own, logged in by its cookie: the incident page is the first it opens, with
+    // nothing of the app in its caches (nor a service worker) yet.
+    let b = Browser::phone();
+    let cookie = c.admin().cookie().expect("the admin's session");
+    let (name, value) = cookie.split_once('=').unwrap();
+    let set = b.cdp("Network.setCookie", json!({"name": name, "value": value, "url": c.inst.url("/"), "httpOnly": true}));
+    assert_eq!(set["success"], json!(true), "{set}");
+    b.goto(&c.inst.url(&format!("/incidents/{iid}")));
+    b.find("li.tl-row");
+    let entries = b.script(
+        "return performance.getEntriesByType('resource').filter((e) => e.name.includes('/pkg/'))\
+           .map((e) => [new URL(e.name).pathname.split('/').pop(), e.encodedBodySize, e.decodedBodySize])",
+    );
+    let entries = entries.as_array().cloned().unwrap_or_default();
+    let bundle = std::fs::read_dir(&pkg).unwrap().filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .find(|f| f.starts_with("bundle_split___incident_screen_view_") && f.ends_with(".wasm")).expect("the incident screen's bundle");
+    for file in ["tocsin_app_bg.wasm", "tocsin_app.js", "__wasm_split.js", bundle.as_str()] {
+        let e = entries.iter().find(|e| e[0] == file).unwrap_or_else(|| panic!("{file} not loaded: {entries:?}"));
+        assert_eq!(e[1].as_u64(), Some(size(&format!("{file}.zst"))), "{file} arrived as its Zstandard copy: {e}");
+        assert_eq!(e[2].as_u64(), Some(size(file)), "{file} decoded to the file: {e}");
+    }
+    let url = c.inst.url(&format!("/pkg/{build}/tocsin_app_bg.wasm"));
+    let curl = |args: &[&str]| {
+        let out = std::process::Command::new("curl").args(["-sS", "-D", "-", "-o", "/dev/null", "-w", "%{size_download}"]).args(args).arg(&url).output().expect("curl");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let text = String::from_utf8_lossy(&out.stdout).to_ascii_lowercase();
+        let downloaded: u64 = text.lines().last().unwrap_or("").trim().parse().unwrap_or(0);
+        (text, downloaded)
+    };
+    let (headers, n) = curl(&["-H", "Accept-Encoding: gzip, deflate, br, zstd"]);
+    assert!(headers.starts_with("http/1.1 200") && headers.contains("content-encoding: zstd") && headers.contains("content-type: application/wasm"), "{headers}");
+    assert!(headers.contains("vary: accept-encoding") && headers.contains("x-content-type-options: nosniff"), "{headers}");
+    assert_eq!(n, size("tocsin_app_bg.wasm.zst"), "{headers}");
+    for refused in ["gzip, br", "zstd;q=0, gzip", "identity"] {
+        let (headers, _) = curl(&["-H", &format!("Accept-Encoding: {refused}")]);
+        assert!(headers.starts_with("http/1.1 200") && !headers.contains("content-encoding: zstd"), "{refused}: {headers}");
+    }
+    // A file the build does not have is not found (rather than the app's page under a module's name).
+    let out = std::process::Command::new("curl").args(["-sS", "-o", "/dev/null", "-w", "%{http_code}"]).arg(c.inst.url(&format!("/pkg/{build}/bundle_nothing.wasm"))).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "404");
+    // The loader's small chunks have no copy: the static file, as before.
+    let chunk = std::fs::read_dir(&pkg).unwrap().filter_map(|e| e.ok()?.file_name().into_string().ok()).find(|f| f.starts_with("chunk_") && f.ends_with(".wasm")).unwrap();
+    let out = std::process::Command::new("curl").args(["-sS", "-D", "-", "-o", "/dev/null", "-H", "Accept-Encoding: zstd"]).arg(c.inst.url(&format!("/pkg/{build}/{chunk}"))).output().unwrap();
+    let headers = String::from_utf8_lossy(&out.stdout).to_ascii_lowercase();
+    assert!(headers.starts_with("http/1.1 200") && headers.contains("content-type: application/wasm") && !headers.contains("content-encoding: zstd"), "{chunk}: {headers}");
 }
 
 /// Opens the Me screen, lets it finish loading (its sections arrive one by one and move the

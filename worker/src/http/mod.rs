@@ -2,6 +2,7 @@
 //! ask the domain, persist through `db`, answer.
 
 mod action_items;
+mod app_files;
 mod audit;
 mod auth;
 mod command;
@@ -245,6 +246,8 @@ pub async fn handle(req: Req, db: Db, env: Env, now: i64) -> (Response, crate::e
     }
     let result = match (segs.as_slice(), &method) {
         (["healthz"], Get) => health::get(&cx).await,
+        // The app's static files (the first-load pieces Brotli-compressed ahead of time).
+        (["pkg", build, file], Get) => app_files::get(&cx, build, file).await,
         (["api", "openapi.json"], Get) => openapi::get(),
         // The public status page (no login); at the root of its own domain when one is set.
         ([""], Get) => status_page::root(&cx).await,

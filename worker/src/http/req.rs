@@ -43,6 +43,15 @@ impl Req {
         Ok(js_sys::Uint8Array::new(&buf).to_vec())
     }
 
+    /// The `Accept-Encoding` the client sent: Cloudflare's front line keeps it in
+    /// `cf.clientAcceptEncoding` and hands the worker its own (`br, gzip`).
+    pub fn client_accept_encoding(&self) -> String {
+        let cf = js_sys::Reflect::get(&self.raw, &"cf".into()).ok().filter(|v| v.is_object());
+        cf.and_then(|cf| js_sys::Reflect::get(&cf, &"clientAcceptEncoding".into()).ok()?.as_string())
+            .or_else(|| self.headers.get("Accept-Encoding").ok().flatten())
+            .unwrap_or_default()
+    }
+
     /// The `worker` crate's request for the same runtime request: for the few paths that hand
     /// the request on (the static assets) or read a body of unknown length as a stream.
     pub fn to_worker(&self) -> worker::Request {
