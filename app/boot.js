@@ -50,8 +50,12 @@ globalThis.__tocsinForget = () => prefetch.clear();
 // The URLs read ahead and not taken yet (for tests/tests/browser.rs: a cold start leaves none).
 globalThis.__tocsinWaiting = () => [...prefetch.keys()];
 // For app/src/components/lazy_part.rs: resolves once the next frame has been painted (a timeout
-// queued from an animation frame runs after that frame's paint).
-globalThis.__tocsinAfterPaint = () => new Promise((done) => requestAnimationFrame(() => setTimeout(done)));
+// queued from an animation frame runs after that frame's paint) and the browser has had a moment
+// with nothing to do (at most 500 ms later; at once where it cannot say so), so that a part's
+// code (the note form under a timeline) is fetched after the screen is on show, not while the
+// frame that shows it is still on its way.
+globalThis.__tocsinAfterPaint = () => new Promise((done) => requestAnimationFrame(() => setTimeout(() =>
+  globalThis.requestIdleCallback ? requestIdleCallback(done, { timeout: 500 }) : done())));
 // For app/src/components/turns.rs: resolves in a new task (a yield to input and rendering between
 // the steps of a start): `scheduler.yield` where the browser has it, else a message to itself (a
 // task too, and unlike a timeout not slowed to once a second in a background tab).

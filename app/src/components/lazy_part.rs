@@ -1,9 +1,9 @@
 //! Drawing a part of a screen whose code arrives on demand (a `#[lazy]` function that wasm-split
 //! cuts into its own chunk): "Loading…" while the chunk is fetched the first time, the part after.
 //!
-//! A part's first load waits for the screen around it to be painted: its chunk's fetch and
-//! instantiation then come after what the responder came to see (an incident's timeline, say),
-//! not before it. Once a part has been drawn its code is there, and it draws at once again.
+//! A part's first load waits for the screen around it to be painted and the browser to have a
+//! moment with nothing to do: its chunk's fetch and instantiation then come after what the
+//! responder came to see (an incident's timeline, say), not before it. Once a part has been drawn its code is there, and it draws at once again.
 
 use std::any::TypeId;
 use std::cell::RefCell;

@@ -12,8 +12,8 @@ extern "C" {
     fn next_turn() -> js_sys::Promise;
 }
 
-/// Resolves after the next frame has been painted (app/boot.js `__tocsinAfterPaint`), or at once
-/// should that fail (the sender dropped).
+/// Resolves after the next frame has been painted and the browser has been idle a moment (app/boot.js
+/// `__tocsinAfterPaint`), or at once should that fail (the sender dropped).
 pub fn after_paint() -> futures_channel::oneshot::Receiver<()> {
     let (tx, rx) = futures_channel::oneshot::channel();
     leptos::task::spawn_local(async move {
