@@ -1,11 +1,12 @@
-// Bytes a phone downloads before each screen can draw, gzipped (./tocsin build and ./tocsin bench):
+// Bytes a phone downloads before each screen can draw, gzipped (./tocsin build and ./tocsin bench),
+// and as a browser that takes zstd gets them ("as zstd": the build's Zstandard copies):
 // index.html, boot.js, the stylesheet, the main module (JS + wasm), the split loader, and the
 // screen's own chunk with every chunk it depends on (read from the loader wasm-split wrote), and
 // what each part loaded after its screen (a tab, a sheet) adds to it.
 // Usage: node scripts/first-load.mjs dist/app [budget_bytes] [--quiet]. Prints one row per screen
 // and the per-file budget (with --quiet, only the screens over it); exits 1 when a screen passes
 // the budget, unless TOCSIN_SIZE_BUDGET=warn.
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 
 const args = process.argv.slice(2).filter((a) => a !== "--quiet");
@@ -16,6 +17,9 @@ const log = quiet ? () => {} : console.log;
 const version = readFileSync(`${dir}/pkg/.current`, "utf8").trim(); // older builds' folders stay for open tabs
 const pkg = `${dir}/pkg/${version}`;
 const gz = (f) => gzipSync(readFileSync(f), { level: 9 }).length;
+// What a browser that takes zstd downloads: the build's Zstandard copy where there is one
+// (worker/src/http/app_files.rs), else the gzipped file.
+const served = (f) => existsSync(`${f}.zst`) ? statSync(`${f}.zst`).size : gz(f);
 
 const loader = readFileSync(`${pkg}/__wasm_split.js`, "utf8");
 const defs = new Map();
@@ -32,6 +36,8 @@ for (const m of loader.matchAll(/(?:const|export const) (__\w+) = (?:wrapAsyncCb
 const shell = { "index.html": gz(`${dir}/index.html`), "boot.js": gz(`${dir}/boot.js`), "tocsin.css": gz(`${dir}/tocsin.css`),
   "tocsin_app.js": gz(`${pkg}/tocsin_app.js`), "tocsin_app_bg.wasm": gz(`${pkg}/tocsin_app_bg.wasm`), "__wasm_split.js": gz(`${pkg}/__wasm_split.js`) };
 const base = Object.values(shell).reduce((a, b) => a + b, 0);
+const baseServed = base - shell["tocsin_app.js"] - shell["tocsin_app_bg.wasm"] - shell["__wasm_split.js"]
+  + served(`${pkg}/tocsin_app.js`) + served(`${pkg}/tocsin_app_bg.wasm`) + served(`${pkg}/__wasm_split.js`);
 const kb = (n) => (n / 1024).toFixed(1).padStart(7);
 log(`first load, gzipped (budget ${kb(budget)} KB per screen); ${defs.size} chunks in ${pkg}`);
 for (const [f, n] of Object.entries(shell)) log(`  ${f.padEnd(34)} ${kb(n)} KB`);
@@ -54,18 +60,20 @@ for (const [name, d] of defs) {
   // A cold first load fetches the entry's bundle (scripts/split-bundles.mjs) instead of its chunks.
   const files = d.bundle ? 1 : seen.size;
   if (d.bundle) bytes = gz(`${pkg}/${d.bundle}`);
-  (/_screen_view$/.test(label(d)) ? screens : parts).push({ name, label: label(d), seen, files, bytes, first: base + bytes });
+  const zstd = d.bundle ? baseServed + served(`${pkg}/${d.bundle}`) : undefined;
+  (/_screen_view$/.test(label(d)) ? screens : parts).push({ name, label: label(d), seen, files, bytes, first: base + bytes, zstd });
 }
 // No screen found means the loader's format changed under the regex above: that is a failure,
 // not a pass.
 if (!screens.length) { console.log(`no screens found in ${pkg}/__wasm_split.js (did wasm-split's output change?)`); process.exit(1); }
 screens.sort((a, b) => b.first - a.first);
 let over = 0;
-log(`  ${"screen".padEnd(34)} ${"own".padStart(7)}    ${"first".padStart(7)}     files`);
+log(`  ${"screen".padEnd(34)} ${"own".padStart(7)}    ${"first".padStart(7)}     files   as zstd`);
 for (const s of screens) {
   const flag = s.first > budget ? "  over" : "";
   if (s.first > budget) over++;
-  (flag ? console.log : log)(`  ${s.label.padEnd(34)} ${kb(s.bytes)} KB ${kb(s.first)} KB ${String(s.files).padStart(5)}${flag}`);
+  const zstd = s.zstd === undefined ? "" : `${kb(s.zstd)} KB`;
+  (flag ? console.log : log)(`  ${s.label.padEnd(34)} ${kb(s.bytes)} KB ${kb(s.first)} KB ${String(s.files).padStart(5)} ${zstd}${flag}`);
 }
 log(`  ${"part (after its screen drew)".padEnd(34)} ${"adds".padStart(7)}    ${"total".padStart(7)}     files  screen`);
 const partRows = parts.map((p) => {
