@@ -44,7 +44,7 @@ pub fn routes() -> Vec<Op> {
         // ---- Health, the public status page and its feeds ----
         get("/healthz", Anyone, "Health: a real D1 query").ok::<Health>(200).answer(503, "The database is not answering", Content::Json(|g| g.subschema_for::<Health>())),
         get("/", Anyone, "The app (or the status page, on the status page's own domain)").text(200, HTML),
-        get("/pkg/{build}/{file}", Anyone, "The app's modules (WebAssembly and JavaScript); the first-load pieces Brotli-encoded for a browser that accepts `br`")
+        get("/pkg/{build}/{file}", Anyone, "The app's first-load modules (the main WebAssembly module, its JavaScript glue, the split loader, a screen's bundle), Zstandard-encoded for a browser that accepts `zstd`")
             .text(200, "application/wasm"),
         get("/status", Anyone, "The public status page (no JavaScript)").text(200, HTML).answer(304, "Not modified", Content::Empty),
         get("/status/history", Anyone, "Past public incidents, 20 a page")

@@ -1315,9 +1315,14 @@ fn phone_first_load_zstd(c: &Ctx) {
     assert!(headers.starts_with("http/1.1 200") && headers.contains("content-encoding: zstd") && headers.contains("content-type: application/wasm"), "{headers}");
     assert!(headers.contains("vary: accept-encoding") && headers.contains("x-content-type-options: nosniff"), "{headers}");
     assert_eq!(n, size("tocsin_app_bg.wasm.zst"), "{headers}");
-    for refused in ["gzip, br", "zstd;q=0, gzip", "identity"] {
+    // Its own ETag: a browser (or the service worker's no-cache install) holding it gets 304.
+    let etag = headers.lines().find_map(|l| l.strip_prefix("etag:")).map(str::trim).expect("an ETag").to_string();
+    let (again, n) = curl(&["-H", "Accept-Encoding: gzip, deflate, br, zstd", "-H", &format!("If-None-Match: {etag}")]);
+    assert!(again.starts_with("http/1.1 304") && n == 0, "{again}");
+    for refused in ["gzip, br", "zstd;q=0, gzip", "zstd;Q=0", "identity"] {
         let (headers, _) = curl(&["-H", &format!("Accept-Encoding: {refused}")]);
         assert!(headers.starts_with("http/1.1 200") && !headers.contains("content-encoding: zstd"), "{refused}: {headers}");
+        assert!(headers.contains("vary: accept-encoding") && headers.contains("content-type: application/wasm"), "{refused}: {headers}");
     }
     // A file the build does not have is not found (rather than the app's page under a module's name).
     let out = std::process::Command::new("curl").args(["-sS", "-o", "/dev/null", "-w", "%{http_code}"]).arg(c.inst.url(&format!("/pkg/{build}/bundle_nothing.wasm"))).output().unwrap();

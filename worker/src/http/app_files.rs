@@ -13,55 +13,83 @@
 //! client's own `Accept-Encoding` is in `request.cf.clientAcceptEncoding` (the worker sees
 //! `br, gzip`, set by the front line).
 
-use worker::{EncodeBody, Headers, Response};
+use worker::{EncodeBody, Headers, RequestInit, Response};
 
 use super::Cx;
 use crate::error::{ApiError, ApiResult};
 
-/// Whether the build wrote a Zstandard copy of this file (the same names as scripts/build.sh).
+/// Whether the build wrote a Zstandard copy of this file (the same names as scripts/build.sh). The
+/// chunks (`chunk_*`, `split_*`) never reach the worker (wrangler.toml `run_worker_first`); any
+/// other name under `/pkg/` does, and is not found.
 fn precompressed(file: &str) -> Option<&'static str> {
     match file {
         "tocsin_app_bg.wasm" => Some("application/wasm"),
         "tocsin_app.js" | "__wasm_split.js" => Some("text/javascript; charset=utf-8"),
-        f if f.starts_with("bundle_") && f.ends_with(".wasm") && !f.contains(['/', '\\']) => Some("application/wasm"),
+        f if f.starts_with("bundle_") && f.ends_with(".wasm") => Some("application/wasm"),
         _ => None,
     }
 }
 
-/// Whether an `Accept-Encoding` value lists `zstd` with a non-zero weight.
+/// Whether an `Accept-Encoding` value lists `zstd` with a non-zero weight (`q` in any case).
 fn accepts_zstd(accept: &str) -> bool {
     accept.split(',').any(|part| {
         let mut it = part.split(';');
         let coding = it.next().unwrap_or("").trim();
-        let q = it.find_map(|p| p.trim().strip_prefix("q=")).and_then(|q| q.trim().parse::<f32>().ok()).unwrap_or(1.0);
+        let q = it
+            .find_map(|p| p.trim().split_once('=').filter(|(k, _)| k.trim().eq_ignore_ascii_case("q")).map(|(_, v)| v.trim().to_string()))
+            .map(|q| q.parse::<f32>().unwrap_or(0.0))
+            .unwrap_or(1.0);
         coding.eq_ignore_ascii_case("zstd") && q > 0.0
     })
 }
 
-/// `GET /pkg/<build>/<file>`: the Zstandard copy where there is one and the browser takes it, else the
-/// file; 404 for a file the build does not have (not the app's page, which a module loader would
-/// try to run).
+/// A name the build could have written: letters, digits, `_`, `-` and `.`, no `..`.
+fn plain_name(s: &str) -> bool {
+    !s.is_empty() && !s.contains("..") && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b))
+}
+
+/// `GET /pkg/<build>/<file>` for the names above: the Zstandard copy when the browser takes it
+/// (with its own ETag, and 304 when the browser already holds it), else the file; 404 when the
+/// build has no such file (not the app's page, which a module loader would try to run).
 pub async fn get(cx: &Cx, build: &str, file: &str) -> ApiResult<Response> {
     let assets = cx.env.assets("ASSETS")?;
     let is_page = |r: &Response| r.headers().get("Content-Type").ok().flatten().is_some_and(|t| t.starts_with("text/html"));
-    let valid = build.chars().all(|c| c.is_ascii_alphanumeric());
-    if let (Some(content_type), true, true) = (precompressed(file), valid, accepts_zstd(&cx.req.client_accept_encoding())) {
+    let (Some(content_type), true) = (precompressed(file), plain_name(build) && plain_name(file)) else {
+        return Err(ApiError::NotFound("file"));
+    };
+    if accepts_zstd(&cx.req.client_accept_encoding()) {
         let url = cx.req.url()?.join(&format!("/pkg/{build}/{file}.zst")).map_err(|e| ApiError::Internal(e.to_string()))?;
-        let copy = assets.fetch(url.to_string(), None).await?;
+        let conditional = Headers::new();
+        if let Some(tag) = cx.header("If-None-Match") {
+            conditional.set("If-None-Match", &tag)?;
+        }
+        let copy = assets.fetch(url.to_string(), Some(RequestInit { headers: conditional, ..RequestInit::new() })).await?;
         // A missing copy answers with the app's page (single-page fallback): not a copy.
-        if copy.status_code() == 200 && !is_page(&copy) {
+        if matches!(copy.status_code(), 200 | 304) && !is_page(&copy) {
             let headers = Headers::new();
-            headers.set("Content-Type", content_type)?;
-            headers.set("Content-Encoding", "zstd")?;
+            if let Some(tag) = copy.headers().get("ETag")? {
+                headers.set("ETag", &tag)?;
+            }
             headers.set("Vary", "Accept-Encoding")?;
             // Named by the build's hash: never changes.
             headers.set("Cache-Control", "public, max-age=31536000, immutable")?;
+            if copy.status_code() == 304 {
+                return Ok(Response::empty()?.with_status(304).with_headers(headers));
+            }
+            headers.set("Content-Type", content_type)?;
+            headers.set("Content-Encoding", "zstd")?;
             return Ok(copy.with_headers(headers).with_encode_body(EncodeBody::Manual));
         }
     }
     let file_answer = assets.fetch_request(cx.req.to_worker()).await?;
-    if !valid || is_page(&file_answer) {
+    if is_page(&file_answer) {
         return Err(ApiError::NotFound("file"));
     }
-    Ok(file_answer)
+    // The same URL answers in two codings: caches must keep them apart.
+    let headers = Headers::new();
+    for (name, value) in file_answer.headers().entries() {
+        headers.set(&name, &value)?;
+    }
+    headers.set("Vary", "Accept-Encoding")?;
+    Ok(file_answer.with_headers(headers))
 }

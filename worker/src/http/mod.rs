@@ -246,7 +246,7 @@ pub async fn handle(req: Req, db: Db, env: Env, now: i64) -> (Response, crate::e
     }
     let result = match (segs.as_slice(), &method) {
         (["healthz"], Get) => health::get(&cx).await,
-        // The app's static files (the first-load pieces Brotli-compressed ahead of time).
+        // The app's first-load modules (their Zstandard copies; wrangler.toml keeps the chunks static).
         (["pkg", build, file], Get) => app_files::get(&cx, build, file).await,
         (["api", "openapi.json"], Get) => openapi::get(),
         // The public status page (no login); at the root of its own domain when one is set.
