@@ -1,6 +1,7 @@
-//! Browser-facing defences as rules: which security headers each kind of answer carries, and
-//! whether a cookie-authenticated write may proceed (CSRF). The worker asks; nothing here reads a
-//! request or writes a response.
+//! Browser-facing defences as rules: which security headers each kind of answer carries,
+//! whether a cookie-authenticated write may proceed (CSRF), and what the app's static modules may
+//! be named and sent as (content codings). The worker asks; nothing here reads a request or
+//! writes a response.
 
 /// What an answer is, for choosing its Content-Security-Policy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -104,6 +105,25 @@ pub fn check_socket(bearer: bool, origin: Option<&str>, own_origin: &str) -> Res
     }
 }
 
+/// Whether an `Accept-Encoding` value takes `coding`: listed (by name, in any case) with a weight
+/// above zero (`q`, in any case; a weight that does not parse counts as zero).
+pub fn accepts_coding(accept: &str, coding: &str) -> bool {
+    accept.split(',').any(|part| {
+        let mut it = part.split(';');
+        let name = it.next().unwrap_or("").trim();
+        let q = it
+            .find_map(|p| p.trim().split_once('=').filter(|(k, _)| k.trim().eq_ignore_ascii_case("q")).map(|(_, v)| v.trim().parse::<f32>().unwrap_or(0.0)))
+            .unwrap_or(1.0);
+        name.eq_ignore_ascii_case(coding) && q > 0.0
+    })
+}
+
+/// Whether a path segment under `/pkg/` could be one the build wrote: letters, digits, `_`, `-`
+/// and `.`, and no `..`.
+pub fn is_build_file_name(s: &str) -> bool {
+    !s.is_empty() && !s.contains("..") && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -165,5 +185,28 @@ mod tests {
         assert_eq!(check_write(false, Some("application/json"), None, Some("cross-site"), own), Err(CsrfRefusal::CrossSite));
         assert_eq!(check_write(false, Some("application/json"), None, Some("same-site"), own), Err(CsrfRefusal::CrossSite));
         assert_eq!(check_write(true, None, Some("https://evil.example"), Some("cross-site"), own), Ok(()), "Bearer tokens are not ambient");
+    }
+
+    #[test]
+    fn a_coding_is_taken_when_listed_with_a_weight_above_zero() {
+        assert!(accepts_coding("gzip, deflate, br, zstd", "zstd"));
+        assert!(accepts_coding("ZSTD;q=0.5", "zstd"));
+        assert!(!accepts_coding("gzip, br", "zstd"));
+        assert!(!accepts_coding("zstd;q=0, gzip", "zstd"));
+        assert!(!accepts_coding("zstd;Q=0", "zstd"));
+        assert!(!accepts_coding("zstd; q = 0.0", "zstd"));
+        assert!(!accepts_coding("zstd;q=nonsense", "zstd"));
+        assert!(!accepts_coding("zstdx, xzstd", "zstd"));
+        assert!(!accepts_coding("", "zstd"));
+    }
+
+    #[test]
+    fn build_file_names_are_plain() {
+        assert!(is_build_file_name("tocsin_app_bg.wasm"));
+        assert!(is_build_file_name("bundle_split___incident_screen_view_11371655458197556821.wasm"));
+        assert!(is_build_file_name("e08c8eb4b296"));
+        for bad in ["", "..", "a..b", "a/b", "a\\b", "a%2Fb", "a b", "é.wasm"] {
+            assert!(!is_build_file_name(bad), "{bad}");
+        }
     }
 }

@@ -15,6 +15,8 @@
 
 use worker::{EncodeBody, Headers, RequestInit, Response};
 
+use tocsin_domain::web_security::{accepts_coding, is_build_file_name};
+
 use super::Cx;
 use crate::error::{ApiError, ApiResult};
 
@@ -30,34 +32,16 @@ fn precompressed(file: &str) -> Option<&'static str> {
     }
 }
 
-/// Whether an `Accept-Encoding` value lists `zstd` with a non-zero weight (`q` in any case).
-fn accepts_zstd(accept: &str) -> bool {
-    accept.split(',').any(|part| {
-        let mut it = part.split(';');
-        let coding = it.next().unwrap_or("").trim();
-        let q = it
-            .find_map(|p| p.trim().split_once('=').filter(|(k, _)| k.trim().eq_ignore_ascii_case("q")).map(|(_, v)| v.trim().to_string()))
-            .map(|q| q.parse::<f32>().unwrap_or(0.0))
-            .unwrap_or(1.0);
-        coding.eq_ignore_ascii_case("zstd") && q > 0.0
-    })
-}
-
-/// A name the build could have written: letters, digits, `_`, `-` and `.`, no `..`.
-fn plain_name(s: &str) -> bool {
-    !s.is_empty() && !s.contains("..") && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b))
-}
-
 /// `GET /pkg/<build>/<file>` for the names above: the Zstandard copy when the browser takes it
 /// (with its own ETag, and 304 when the browser already holds it), else the file; 404 when the
 /// build has no such file (not the app's page, which a module loader would try to run).
 pub async fn get(cx: &Cx, build: &str, file: &str) -> ApiResult<Response> {
     let assets = cx.env.assets("ASSETS")?;
     let is_page = |r: &Response| r.headers().get("Content-Type").ok().flatten().is_some_and(|t| t.starts_with("text/html"));
-    let (Some(content_type), true) = (precompressed(file), plain_name(build) && plain_name(file)) else {
+    let (Some(content_type), true) = (precompressed(file), is_build_file_name(build) && is_build_file_name(file)) else {
         return Err(ApiError::NotFound("file"));
     };
-    if accepts_zstd(&cx.req.client_accept_encoding()) {
+    if accepts_coding(&cx.req.client_accept_encoding(), "zstd") {
         let url = cx.req.url()?.join(&format!("/pkg/{build}/{file}.zst")).map_err(|e| ApiError::Internal(e.to_string()))?;
         let conditional = Headers::new();
         if let Some(tag) = cx.header("If-None-Match") {
