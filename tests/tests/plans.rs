@@ -418,6 +418,40 @@ fn ingestion(c: &Ctx) {
         "the auto-resolve guard",
         &format!("SELECT id FROM incidents WHERE id = {ID} AND {auto}"),
     );
+    // Db::contacts_stmts (a new incident's batch, when its service escalates): the people its
+    // escalation may page, with their preferences and devices.
+    let may = worker_const(PAGING_RS, "MAY_BE_PAGED").replace("\\\"", "\"");
+    let people = copied(
+        PAGING_RS,
+        "paging.rs",
+        "SELECT c.id AS user_id, p.push, p.webhook_kind, p.webhook_url, p.webhook_secret, p.repeat_minutes, p.repeat_severity
+                     FROM c LEFT JOIN contact_preferences p ON p.user_id = c.id",
+    );
+    let p = c.no_big_scan(
+        "the people a new incident's escalation may page",
+        &bind(&format!("{may} {people}"), &[ORG, ID, NOW]),
+    );
+    assert!(p.iter().any(|d| d.contains("users_org")), "{p:?}");
+    assert!(p.iter().any(|d| d.contains("schedule_overrides_org_ends")), "{p:?}");
+    let devices = copied(PAGING_RS, "paging.rs", "SELECT {SUBSCRIPTION_COLS} FROM push_subscriptions WHERE user_id IN (SELECT id FROM c) ORDER BY created_at")
+        .replace("{SUBSCRIPTION_COLS}", "id");
+    c.no_big_scan(
+        "their devices",
+        &bind(&format!("{may} {devices}"), &[ORG, ID, NOW]),
+    );
+    // Db::dispatch_page_stmts with `alone` (a step's batch dispatching the page it wrote):
+    // no other page to the same person about the incident pending, by the incident index.
+    let alone = copied(
+        PAGING_RS,
+        "paging.rs",
+        "NOT EXISTS (SELECT 1 FROM notification_outbox p WHERE p.org_id = notification_outbox.org_id AND p.incident_id = notification_outbox.incident_id
+                AND p.user_id = notification_outbox.user_id AND p.state = 'pending' AND p.id != notification_outbox.id)",
+    );
+    let p = c.no_big_scan(
+        "a page dispatched by the batch that wrote it",
+        &format!("UPDATE notification_outbox SET state = 'dispatched' WHERE id = {ID} AND state = 'pending' AND {alone}"),
+    );
+    assert!(p.iter().any(|d| d.contains("notification_outbox_incident")), "{p:?}");
 }
 
 fn status_page(c: &Ctx) {

@@ -8,7 +8,8 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use crate::db::PendingPages;
+use crate::db::{Claimed, PendingPages};
+use crate::escalate::Stepped;
 
 /// What one request asks for after its response.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -24,7 +25,22 @@ pub struct After {
     /// Those pages as the step that queued them read them in its own batch, when one step
     /// queued them all: dispatched without another read. `None`: read by id after the response.
     pub pages_read: Option<PagesRead>,
+    /// The deliveries of the pages the steps' batches dispatched themselves, claimed: sent at
+    /// once, by this request alone.
+    pub sends: Option<Sends>,
 }
+
+/// Deliveries claimed by this request's dispatches ([`Claimed`]), carried like [`PagesRead`].
+#[derive(Clone, Debug)]
+pub struct Sends(pub Rc<Claimed>);
+
+impl PartialEq for Sends {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for Sends {}
 
 /// Pages read with what dispatching them needs ([`PendingPages`]), carried from the step's batch
 /// to the work after the response. Shared, not copied, when the request's [`After`] is taken; two
@@ -61,15 +77,21 @@ impl Effects {
         a.rearm = true;
     }
 
-    /// The step(s) just written queued these pages (and read them, when `read`): send them right
-    /// after the response. Pages queued by a second call are all read again by id.
-    pub fn paged(&self, pages: Vec<String>, read: Option<PendingPages>) {
-        if pages.is_empty() {
+    /// The step(s) just written dispatched pages (their claimed deliveries) or queued them (and
+    /// read them, when `read`): send them right after the response. Pages queued by a second
+    /// call are all read again by id.
+    pub fn paged(&self, stepped: Stepped) {
+        let mut a = self.0.borrow_mut();
+        if !stepped.claimed.is_empty() {
+            let mut all = a.sends.take().map(|s| Rc::try_unwrap(s.0).unwrap_or_default()).unwrap_or_default();
+            all.extend(stepped.claimed);
+            a.sends = Some(Sends(Rc::new(all)));
+        }
+        if stepped.pages.is_empty() {
             return;
         }
-        let mut a = self.0.borrow_mut();
-        a.pages_read = if a.pages.is_empty() { read.map(|r| PagesRead(Rc::new(r))) } else { None };
-        a.pages.extend(pages);
+        a.pages_read = if a.pages.is_empty() { stepped.read.map(|r| PagesRead(Rc::new(r))) } else { None };
+        a.pages.extend(stepped.pages);
     }
 
     pub fn get(&self) -> After {

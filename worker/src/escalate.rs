@@ -13,7 +13,7 @@ use tocsin_domain::schedule::{Layer, Override, Schedule};
 use tocsin_domain::status_page::uptime::tz_or_utc;
 
 use crate::crypto::new_id;
-use crate::db::{Db, EscalationContext, EscalationRow, NewNotification, OverrideRow, PendingPages, ScheduleRow};
+use crate::db::{Claimed, Contacts, Db, EscalationContext, EscalationRow, NewNotification, OutboxPageRow, OverrideRow, PendingPages, ScheduleRow, StepPages, SubscriptionRow};
 use crate::error::ApiResult;
 
 fn time(ms: i64) -> DateTime<Utc> {
@@ -40,15 +40,27 @@ fn schedules_from(rows: Vec<ScheduleRow>, overrides: &[OverrideRow]) -> HashMap<
         .collect()
 }
 
-/// What running an escalation wrote: how many steps, and the ids of the pages they queued (a
-/// request sends those right after its response, `deliver::pages_now`), with those pages as
-/// the step's own batch read them when one step queued them all (several steps that paged: read
-/// again by id after the response, so one read sees every page).
+/// What running an escalation wrote: how many steps; the deliveries of the pages its batches
+/// dispatched, claimed (a request sends them right after its response, `deliver::pages_now`);
+/// and the ids of the pages they queued but left pending (the request dispatches those after
+/// its response), with those pages as the step's own batch read them when one step left them
+/// all (several steps: read again by id after the response, so one read sees every page).
 #[derive(Debug, Default)]
 pub struct Stepped {
     pub steps: usize,
     pub pages: Vec<String>,
     pub read: Option<PendingPages>,
+    pub claimed: Claimed,
+}
+
+/// What a request that runs a step knows of the people it may page: their contact preferences
+/// and devices, read by the batch that opened the incident, and the app's address (a personal
+/// webhook's link). With it, the step's batch dispatches the pages it writes: their push
+/// requests leave right after the response, with no round trip between.
+#[derive(Clone, Copy)]
+pub struct Reach<'a> {
+    pub contacts: &'a Contacts,
+    pub app_url: Option<&'a str>,
 }
 
 /// Who sends the pages a step queues: the request that ran the step, right after its response
@@ -67,7 +79,7 @@ pub async fn advance(db: &Db, e: EscalationRow, now: i64, sender: Sender) -> Api
     }
     // One round trip for the schedules, overrides and people (a page waits for it).
     let context = db.escalation_context(&e.org_id, context_since(now)).await?;
-    advance_in(db, e, context, now, sender).await
+    advance_in(db, e, context, now, sender, None).await
 }
 
 /// Overrides that ended before this are no longer read for a step.
@@ -76,8 +88,9 @@ pub fn context_since(now: i64) -> i64 {
 }
 
 /// [`advance`] with the organisation's schedules, overrides and people already read (by the
-/// batch that opened the incident: a new incident's first page waits for no read of its own).
-pub async fn advance_in(db: &Db, mut e: EscalationRow, (schedule_rows, overrides, people): EscalationContext, now: i64, sender: Sender) -> ApiResult<Stepped> {
+/// batch that opened the incident: a new incident's first page waits for no read of its own),
+/// and, with `reach` (a request), its pages dispatched by the batch that writes them.
+pub async fn advance_in(db: &Db, mut e: EscalationRow, (schedule_rows, overrides, people): EscalationContext, now: i64, sender: Sender, reach: Option<Reach<'_>>) -> ApiResult<Stepped> {
     let Ok(policy) = serde_json::from_str::<Policy>(&e.policy) else { return Ok(Stepped::default()) };
     let schedules = schedules_from(schedule_rows, &overrides);
     // Deactivated people stay on schedules (named, flagged uncovered) but are never paged.
@@ -93,7 +106,7 @@ pub async fn advance_in(db: &Db, mut e: EscalationRow, (schedule_rows, overrides
             Decision::Wait { .. } => break,
             Decision::Stop(_) => {
                 if e.next_at.is_some() {
-                    db.record_step(&e, None, None, &[], false, now).await?;
+                    db.record_step(&e, None, None, &[], StepPages::Leave, now).await?;
                 }
                 break;
             }
@@ -118,14 +131,34 @@ pub async fn advance_in(db: &Db, mut e: EscalationRow, (schedule_rows, overrides
                     .collect();
                 let next = step.next.map(|n| (i64::from(n.cycle), n.level as i64, n.due_at.timestamp_millis()));
                 let t_id = new_id(now);
-                let Some(read) = db.record_step(&e, next, Some((&t_id, &system, &message)), &pages, sender == Sender::Request, now).await? else {
+                // Dispatched in the step's batch when the request knows whom it pages.
+                let reach = reach.filter(|r| sender == Sender::Request && pages.iter().all(|p| r.contacts.people.contains(p.user_id)));
+                let rows: Vec<OutboxPageRow> = match reach {
+                    Some(_) => pages.iter().map(|p| page_row(&e, p, now)).collect(),
+                    None => Vec::new(),
+                };
+                let mut planned = Vec::new();
+                if let Some(r) = reach {
+                    for row in &rows {
+                        let devices: Vec<&SubscriptionRow> = r.contacts.devices.iter().filter(|d| d.user_id == row.user_id).collect();
+                        planned.push(crate::deliver::plan_page(db, row, r.contacts.preferences.get(&row.user_id), &devices, r.app_url, now).await?);
+                    }
+                }
+                let then = match (sender, reach) {
+                    (Sender::Pump, _) => StepPages::Leave,
+                    (Sender::Request, Some(_)) => StepPages::Dispatch { pages: &planned, lease_ms: crate::deliver::LEASE_MS },
+                    (Sender::Request, None) => StepPages::Read,
+                };
+                let Some(w) = db.record_step(&e, next, Some((&t_id, &system, &message)), &pages, then, now).await? else {
                     break; // another runner took this step
                 };
                 written.steps += 1;
-                if !pages.is_empty() {
-                    written.read = (sender == Sender::Request && written.pages.is_empty()).then_some(read);
+                written.claimed.extend(w.claimed);
+                let left: Vec<String> = pages.into_iter().map(|p| p.id).filter(|id| !w.dispatched.contains(id)).collect();
+                if !left.is_empty() && sender == Sender::Request {
+                    written.read = written.pages.is_empty().then_some(w.read);
                 }
-                written.pages.extend(pages.into_iter().map(|p| p.id));
+                written.pages.extend(left);
                 match next {
                     Some((c, l, at)) => {
                         e.cycle = c;
@@ -138,6 +171,25 @@ pub async fn advance_in(db: &Db, mut e: EscalationRow, (schedule_rows, overrides
         }
     }
     Ok(written)
+}
+
+/// A page as the outbox will hold it once the step's batch wrote it (what dispatching it reads).
+fn page_row(e: &EscalationRow, p: &NewNotification<'_>, now: i64) -> OutboxPageRow {
+    OutboxPageRow {
+        id: p.id.clone(),
+        org_id: e.org_id.clone(),
+        incident_id: e.incident_id.clone(),
+        user_id: p.user_id.to_string(),
+        reason: p.reason.clone(),
+        created_at: now,
+        repeats: 0,
+        next_repeat_at: None,
+        number: e.number,
+        title: e.title.clone(),
+        status: e.status.clone(),
+        severity: e.severity.clone(),
+        service_name: e.service_name.clone(),
+    }
 }
 
 /// The cron sweep: acknowledgements that lapsed go back to triggered (a new round of escalation),

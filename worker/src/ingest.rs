@@ -105,19 +105,20 @@ pub async fn ignore(db: &Db, now: i64, service: &ServiceRow, vendor: Vendor, act
 }
 
 /// `after`: what the event leaves for after the response (a new incident's first escalation step).
+/// `app_url`: the app's address when configured (`APP_URL`), for the links of the pages it sends.
 /// `log_id`: the id of the event's row in the event log, which is written with its outcome in
 /// the same batch (Opsgenie's request id, so that the request's status is read from that row).
 #[allow(clippy::too_many_arguments)]
-pub async fn apply_event(db: &Db, now: i64, service: &ServiceRow, vendor: Vendor, event: &AlertEvent, raw: &str, after: &crate::effects::Effects, log_id: &str) -> ApiResult<Applied> {
+pub async fn apply_event(db: &Db, now: i64, service: &ServiceRow, vendor: Vendor, event: &AlertEvent, raw: &str, after: &crate::effects::Effects, log_id: &str, app_url: Option<&str>) -> ApiResult<Applied> {
     // Stored payloads are shown to every member: never with the key or SNS's capability URLs.
     let raw = &tocsin_domain::alert::scrub_raw(raw, &service.integration_key);
     // What it wrote is delivered after the response: `http::handle` records that for every
     // accepted event (a repeat is a row of the live record too).
-    apply_event_inner(db, now, service, vendor, event, raw, after, log_id).await
+    apply_event_inner(db, now, service, vendor, event, raw, after, log_id, app_url).await
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn apply_event_inner(db: &Db, now: i64, service: &ServiceRow, vendor: Vendor, event: &AlertEvent, raw: &str, after: &crate::effects::Effects, log_id: &str) -> ApiResult<Applied> {
+async fn apply_event_inner(db: &Db, now: i64, service: &ServiceRow, vendor: Vendor, event: &AlertEvent, raw: &str, after: &crate::effects::Effects, log_id: &str, app_url: Option<&str>) -> ApiResult<Applied> {
     // PagerDuty semantics: a trigger without a dedup key gets a fresh one (returned to the sender).
     let dedup_key = if event.dedup_key.is_empty() { new_id(now) } else { event.dedup_key.clone() };
     let log = EventLog {
@@ -132,7 +133,7 @@ async fn apply_event_inner(db: &Db, now: i64, service: &ServiceRow, vendor: Vend
     let actor = vendor_actor(service, vendor);
     let actor_json = actor_json(&actor);
     match event.action {
-        EventAction::Trigger => trigger(db, now, service, vendor, event, &dedup_key, &actor, &actor_json, &log, after).await,
+        EventAction::Trigger => trigger(db, now, service, vendor, event, &dedup_key, &actor, &actor_json, &log, after, app_url).await,
         EventAction::Resolve => {
             // One batch decides (see `Db::resolve_by_key`); the domain's rule that an incident
             // resolves with its last alert is applied there, under the service's switch.
@@ -192,6 +193,7 @@ async fn trigger(
     actor_json: &str,
     log: &EventLog<'_>,
     after: &crate::effects::Effects,
+    app_url: Option<&str>,
 ) -> ApiResult<Applied> {
     let rule: GroupingRule = serde_json::from_str(&service.grouping).unwrap_or_default();
     let severity = event.severity.unwrap_or(AlertSeverity::Error);
@@ -282,10 +284,13 @@ async fn trigger(
                 }
                 after.escalation_due();
                 let stepped = match triggered.escalation {
-                    Some((e, context)) => crate::escalate::advance_in(db, e, context, now, crate::escalate::Sender::Request).await?,
+                    Some((e, context, contacts)) => {
+                        let reach = crate::escalate::Reach { contacts: &contacts, app_url };
+                        crate::escalate::advance_in(db, e, context, now, crate::escalate::Sender::Request, Some(reach)).await?
+                    }
                     None => crate::escalate::run_incident(db, &f.incident_id, now).await?,
                 };
-                after.paged(stepped.pages, stepped.read);
+                after.paged(stepped);
             }
             let (result, message) = match (f.mine == 1, chosen.is_some()) {
                 (true, false) => (EventResult::Opened, "incident opened"),

@@ -48,11 +48,12 @@ async fn fetch(req: worker::web_sys::Request, env: Env, ctx: Context) -> Result<
     // pages this request queued go first, on their own: during an alert storm the pump's rounds
     // are busy with every new incident's timeline rows and events, and a page must not queue
     // behind them, nor behind other requests' pages (deliver::pages_now).
-    if !after.pages.is_empty() {
+    if !after.pages.is_empty() || after.sends.is_some() {
         let (env, inner, app_url, pages) = (env.clone(), ctx.clone(), app_url(&env), after.pages);
-        // The request's own `After` holds the only other handle to the read; it is gone by now.
+        // The request's own `After` holds the only other handle to these; it is gone by now.
         let read = after.pages_read.map(|r| std::rc::Rc::try_unwrap(r.0).unwrap_or_else(|r| (*r).clone()));
-        ctx.wait_until(async move { deliver::pages_now(&env, &inner, app_url, &pages, read).await });
+        let sends = after.sends.map(|s| std::rc::Rc::try_unwrap(s.0).unwrap_or_else(|s| (*s).clone()));
+        ctx.wait_until(async move { deliver::pages_now(&env, &inner, app_url, &pages, read, sends).await });
     }
     if after.deliver {
         let (inner, app_url) = (ctx.clone(), app_url(&env));

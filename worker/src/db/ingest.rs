@@ -73,13 +73,14 @@ pub enum Target<'a> {
 }
 
 /// What a trigger batch did: the alert firing for its key (None: none any more), and, when
-/// asked for, the escalation it started with its first step's context.
+/// asked for, the escalation it started with its first step's context and the contacts of the
+/// people it may page.
 pub struct Triggered {
     pub firing: Option<FiringAlert>,
     /// Nothing was written because the trigger is a late copy, observed before the source's
     /// last resolve of its key (`tocsin_domain::alert::late_copy`), as its log row says.
     pub stale: Option<StaleCopy>,
-    pub escalation: Option<(super::EscalationRow, super::EscalationContext)>,
+    pub escalation: Option<(super::EscalationRow, super::EscalationContext, super::Contacts)>,
 }
 
 /// The firing alert for a key after a trigger batch, and whether this batch created it.
@@ -281,6 +282,7 @@ impl Db {
         if let (Some(since), Target::NewIncident { id, .. }) = (escalation_since, target) {
             stmts.push(self.stmt(&format!("{} WHERE e.incident_id = ?", super::ESCALATION_SELECT), args![*id])?);
             stmts.extend(self.escalation_context_stmts(org_id, since)?);
+            stmts.extend(self.contacts_stmts(org_id, id, since)?);
         }
         let res = self.batch(stmts).await?;
         let firing = rows::<FiringAlert>(&res[n - 1])?.into_iter().next();
@@ -289,7 +291,11 @@ impl Db {
             None => None,
         };
         let escalation = match res.get(n) {
-            Some(e) => rows::<super::EscalationRow>(e)?.into_iter().next().map(|e| Ok::<_, ApiError>((e, super::escalation_context_of(&res[n + 1..])?))).transpose()?,
+            Some(e) => rows::<super::EscalationRow>(e)?
+                .into_iter()
+                .next()
+                .map(|e| Ok::<_, ApiError>((e, super::escalation_context_of(&res[n + 1..])?, super::contacts_from(&res)?)))
+                .transpose()?,
             None => None,
         };
         Ok(Triggered { firing, stale, escalation })

@@ -4,7 +4,7 @@
 use serde::Deserialize;
 use tocsin_domain::api::oncall::FeedKind;
 
-use super::{args, changes, Db, PendingPages};
+use super::{args, changes, Claimed, Db, PageDispatch, PendingPages};
 use crate::error::ApiResult;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -51,6 +51,10 @@ pub struct EscalationRow {
     pub next_at: Option<i64>,
     pub status: String,
     pub number: i64,
+    /// The incident's title, severity and service's name (what a page says).
+    pub title: String,
+    pub severity: String,
+    pub service_name: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -89,8 +93,33 @@ pub fn escalation_context_of(res: &[super::D1Result]) -> ApiResult<EscalationCon
     Ok((super::rows(&res[0])?, super::rows(&res[1])?, super::rows(&res[2])?))
 }
 
-pub const ESCALATION_SELECT: &str = "SELECT e.incident_id, e.org_id, e.policy, e.round, e.cycle, e.level, e.next_at, i.status, i.number
+pub const ESCALATION_SELECT: &str = "SELECT e.incident_id, e.org_id, e.policy, e.round, e.cycle, e.level, e.next_at, i.status, i.number,
+       i.title, i.severity, (SELECT name FROM services WHERE id = i.service_id) AS service_name
      FROM incident_escalations e JOIN incidents i ON i.id = e.incident_id";
+
+/// What a step's batch does with the pages it writes ([`Db::record_step`]).
+pub enum StepPages<'a> {
+    /// Leaves them pending, for the pump.
+    Leave,
+    /// Reads them back, with their people's preferences and devices ([`Db::pages_by_id`]): the
+    /// request that ran the step dispatches them after its response.
+    Read,
+    /// Dispatches them as planned (one per page, in order: [`Db::dispatch_page_stmts`]), their
+    /// deliveries written claimed for the request to send after its response; reads back, as
+    /// `Read`, any left pending (an older page to the same person about the incident was).
+    Dispatch { pages: &'a [PageDispatch<'a>], lease_ms: i64 },
+}
+
+/// What a step's batch wrote and read of its pages (see [`StepPages`]).
+#[derive(Debug, Default)]
+pub struct StepWritten {
+    /// The pages it dispatched.
+    pub dispatched: Vec<String>,
+    /// Their deliveries, claimed, with the devices and status read as of the write.
+    pub claimed: Claimed,
+    /// The pages still pending, read back (with `Read`, or `Dispatch`).
+    pub read: PendingPages,
+}
 
 /// The timeline row of an acknowledged incident going back to triggered (a reassignment).
 pub struct Back<'a> {
@@ -215,10 +244,10 @@ impl Db {
     /// Records a step: moves the escalation from the position it was read at to the next one
     /// (if another runner moved it first, nothing is written), writes the timeline row and the
     /// outbox rows (unique per incident, pass, level and person). `None` when another runner
-    /// moved it first; else, with `read_pages` and when the step paged, the same batch (one
-    /// transaction) reads those pages as [`Db::pages_by_id`] does — with their people's
+    /// moved it first; else what the same batch (one transaction) did with the pages as `then`
+    /// asks: left pending, read back as [`Db::pages_by_id`] does — with their people's
     /// preferences and devices — so the request that wrote them dispatches them after its
-    /// response without a read of its own.
+    /// response without a read of its own, or dispatched (see [`StepPages::Dispatch`]).
     #[allow(clippy::too_many_arguments)]
     pub async fn record_step(
         &self,
@@ -226,9 +255,9 @@ impl Db {
         next: Option<(i64, i64, i64)>,
         timeline: Option<(&str, &str, &str)>,
         pages: &[NewNotification<'_>],
-        read_pages: bool,
+        then: StepPages<'_>,
         now: i64,
-    ) -> ApiResult<Option<PendingPages>> {
+    ) -> ApiResult<Option<StepWritten>> {
         let (cycle, level, next_at) = match next {
             Some((c, l, at)) => (c, l, Some(at)),
             None => (e.cycle, e.level, None),
@@ -255,7 +284,17 @@ impl Db {
                 args![&p.id, &e.org_id, &e.incident_id, p.user_id, e.round, e.cycle, e.level, &p.reason, now],
             )?);
         }
-        let read = read_pages && !pages.is_empty();
+        // Each page dispatched right after its insert (so only if it was written), unless an
+        // older page to the same person about the incident is still pending.
+        let mut dispatches = Vec::new();
+        if let StepPages::Dispatch { pages: planned, lease_ms } = then {
+            for d in planned {
+                dispatches.push((stmts.len(), d));
+                stmts.extend(self.dispatch_page_stmts(d, now, lease_ms, true)?);
+            }
+        }
+        // The reads come last: those still pending after the dispatches above.
+        let read = !pages.is_empty() && !matches!(then, StepPages::Leave);
         if read {
             let ids = serde_json::to_string(&pages.iter().map(|p| p.id.as_str()).collect::<Vec<_>>())?;
             stmts.extend(self.pages_by_id_reads(&ids)?);
@@ -264,7 +303,18 @@ impl Db {
         if changes(&res[0]) != 1 {
             return Ok(None);
         }
-        Ok(Some(if read { super::pending_pages_from(&res)? } else { PendingPages::default() }))
+        let mut out = StepWritten::default();
+        for (at, d) in dispatches {
+            let x = super::dispatched_from(&res[at..at + d.statements()], d)?;
+            if x.written {
+                out.dispatched.push(d.page_id.to_string());
+            }
+            out.claimed.add(&e.incident_id, x);
+        }
+        if read {
+            out.read = super::pending_pages_from(&res)?;
+        }
+        Ok(Some(out))
     }
 
     /// "Escalate now": the current step becomes due at once.

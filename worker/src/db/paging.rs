@@ -21,10 +21,123 @@ struct PersonPreferencesRow {
 /// dispatcher was first), and, as of the write, its incident's status and its person's devices.
 #[derive(Default)]
 pub struct Dispatched {
+    /// Whether the page's state was written by this batch (it was still pending).
+    pub written: bool,
     pub deliveries: Vec<DeliveryRow>,
     pub status: Option<String>,
     pub devices: Vec<SubscriptionRow>,
 }
+
+/// One page's dispatch as decided (`deliver::plan_page`): the state it moves to, when it next
+/// repeats, and the deliveries it makes.
+pub struct PageDispatch<'a> {
+    pub page_id: &'a str,
+    /// `dispatched`, `skipped` or `expired`.
+    pub state: &'static str,
+    pub next_repeat_at: Option<i64>,
+    pub deliveries: Vec<NewDelivery<'a>>,
+}
+
+impl PageDispatch<'_> {
+    /// How many statements [`Db::dispatch_page_stmts`] makes of it.
+    pub fn statements(&self) -> usize {
+        2 + self.deliveries.len() + if self.deliveries.is_empty() { 0 } else { 2 }
+    }
+}
+
+/// What [`Db::dispatch_page_stmts`] of `d` did, from their results (`res`: exactly those).
+pub fn dispatched_from(res: &[super::D1Result], d: &PageDispatch<'_>) -> ApiResult<Dispatched> {
+    let n = d.deliveries.len();
+    let mut out = Dispatched { written: super::changes(&res[1]) == 1, ..Dispatched::default() };
+    for r in &res[2..2 + n] {
+        out.deliveries.extend(super::rows::<DeliveryRow>(r)?);
+    }
+    if n > 0 {
+        out.status = super::rows::<serde_json::Value>(&res[2 + n])?.first().and_then(|r| r["status"].as_str().map(str::to_string));
+        out.devices = super::rows(&res[3 + n])?;
+    }
+    Ok(out)
+}
+
+/// Deliveries written claimed by dispatches, with the devices (by id) and incident statuses
+/// their batches read as of the write: what the dispatcher sends at once.
+#[derive(Debug, Clone, Default)]
+pub struct Claimed {
+    pub deliveries: Vec<DeliveryRow>,
+    pub devices: std::collections::HashMap<String, SubscriptionRow>,
+    pub statuses: std::collections::HashMap<String, String>,
+}
+
+impl Claimed {
+    pub fn add(&mut self, incident_id: &str, d: Dispatched) {
+        if d.deliveries.is_empty() {
+            return;
+        }
+        self.deliveries.extend(d.deliveries);
+        self.devices.extend(d.devices.into_iter().map(|s| (s.id.clone(), s)));
+        if let Some(status) = d.status {
+            self.statuses.insert(incident_id.to_string(), status);
+        }
+    }
+
+    pub fn extend(&mut self, other: Claimed) {
+        self.deliveries.extend(other.deliveries);
+        self.devices.extend(other.devices);
+        self.statuses.extend(other.statuses);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.deliveries.is_empty()
+    }
+}
+
+/// The contact preferences and push devices of the people an escalation may page, read by the
+/// batch that opens an incident (see [`Db::contacts_stmts`]), so that its first step can
+/// dispatch its pages in the batch that writes them.
+#[derive(Debug, Clone, Default)]
+pub struct Contacts {
+    /// Whose contacts were read (a person not here is dispatched after the response, as before).
+    pub people: std::collections::HashSet<String>,
+    pub preferences: std::collections::HashMap<String, PreferencesRow>,
+    /// Oldest first.
+    pub devices: Vec<SubscriptionRow>,
+}
+
+/// A person's preferences, if they chose any, beside whose they are.
+#[derive(Debug, Deserialize)]
+struct MaybePreferencesRow {
+    user_id: String,
+    push: Option<i64>,
+    webhook_kind: Option<String>,
+    webhook_url: Option<String>,
+    webhook_secret: Option<String>,
+    repeat_minutes: Option<i64>,
+    repeat_severity: Option<String>,
+}
+
+/// [`Contacts`] from the results of [`Db::contacts_stmts`] (the last two of a batch).
+pub fn contacts_from(res: &[super::D1Result]) -> ApiResult<Contacts> {
+    let [people, devices] = &res[res.len().saturating_sub(2)..] else {
+        return Err(crate::error::ApiError::Internal("the contact reads' results are missing".into()));
+    };
+    let mut out = Contacts { devices: rows(devices)?, ..Contacts::default() };
+    for p in rows::<MaybePreferencesRow>(people)? {
+        if let (Some(push), Some(repeat_severity)) = (p.push, p.repeat_severity) {
+            let prefs = PreferencesRow { push, webhook_kind: p.webhook_kind, webhook_url: p.webhook_url, webhook_secret: p.webhook_secret, repeat_minutes: p.repeat_minutes, repeat_severity };
+            out.preferences.insert(p.user_id.clone(), prefs);
+        }
+        out.people.insert(p.user_id);
+    }
+    Ok(out)
+}
+
+/// The people of an organisation (`?1`) whom the escalation of incident `?2` may page: active,
+/// and named (as a JSON string) in its policy, in a layer of one of the organisation's
+/// schedules, or in an override ending after `?3`. A superset of whom a step can page.
+pub const MAY_BE_PAGED: &str = "WITH c AS (SELECT u.id FROM users u WHERE u.org_id = ?1 AND u.deactivated_at IS NULL
+       AND (instr((SELECT policy FROM incident_escalations WHERE incident_id = ?2), '\"' || u.id || '\"') > 0
+         OR EXISTS (SELECT 1 FROM schedules s WHERE s.org_id = ?1 AND instr(s.layers, '\"' || u.id || '\"') > 0)
+         OR EXISTS (SELECT 1 FROM schedule_overrides o WHERE o.org_id = ?1 AND o.user_id = u.id AND o.ends_at > ?3)))";
 
 /// Pending pages and, for the people they page, their preferences (by person; absent: never
 /// chosen) and push devices (oldest first).
@@ -248,6 +361,25 @@ impl Db {
         ])
     }
 
+    /// The two reads of [`Contacts`] for the escalation of `incident_id` in `org_id`: the people
+    /// it may page with their preferences, and their push devices. `since`: overrides that
+    /// ended before it are not counted. For the batch that opens the incident.
+    pub fn contacts_stmts(&self, org_id: &str, incident_id: &str, since: i64) -> ApiResult<Vec<D1PreparedStatement>> {
+        Ok(vec![
+            self.stmt(
+                &format!(
+                    "{MAY_BE_PAGED} SELECT c.id AS user_id, p.push, p.webhook_kind, p.webhook_url, p.webhook_secret, p.repeat_minutes, p.repeat_severity
+                     FROM c LEFT JOIN contact_preferences p ON p.user_id = c.id"
+                ),
+                args![org_id, incident_id, since],
+            )?,
+            self.stmt(
+                &format!("{MAY_BE_PAGED} SELECT {SUBSCRIPTION_COLS} FROM push_subscriptions WHERE user_id IN (SELECT id FROM c) ORDER BY created_at"),
+                args![org_id, incident_id, since],
+            )?,
+        ])
+    }
+
     pub async fn due_repeats(&self, now: i64, limit: i64) -> ApiResult<Vec<OutboxPageRow>> {
         self.all(&format!("{PAGE_SELECT} WHERE o.next_repeat_at <= ? ORDER BY o.next_repeat_at LIMIT ?"), args![now, limit]).await
     }
@@ -260,50 +392,61 @@ impl Db {
     /// claim them; one it fails to send is taken up by any runner once the lease has passed.
     /// With deliveries, the same batch reads the incident's status and the person's devices as
     /// of the write, for the sends.
-    pub async fn dispatch_page(&self, page_id: &str, state: &str, next_repeat_at: Option<i64>, ds: &[NewDelivery<'_>], now: i64, lease_ms: i64) -> ApiResult<Dispatched> {
+    pub async fn dispatch_page(&self, d: &PageDispatch<'_>, now: i64, lease_ms: i64) -> ApiResult<Dispatched> {
+        let res = self.batch(self.dispatch_page_stmts(d, now, lease_ms, false)?).await?;
+        dispatched_from(&res, d)
+    }
+
+    /// The statements of [`Db::dispatch_page`], for a batch that may do more. `alone`: only if
+    /// no other page to the same person about the same incident is pending (a batch that writes
+    /// a page and dispatches it at once leaves it pending behind an older one, which must go
+    /// first: see [`PAGES_CHOSEN_BY_ID`]). [`dispatched_from`] reads their results.
+    pub fn dispatch_page_stmts(&self, d: &PageDispatch<'_>, now: i64, lease_ms: i64, alone: bool) -> ApiResult<Vec<D1PreparedStatement>> {
+        let page_id = d.page_id;
+        let alone = if alone {
+            " AND NOT EXISTS (SELECT 1 FROM notification_outbox p WHERE p.org_id = notification_outbox.org_id AND p.incident_id = notification_outbox.incident_id
+                AND p.user_id = notification_outbox.user_id AND p.state = 'pending' AND p.id != notification_outbox.id)"
+        } else {
+            ""
+        };
         let mut stmts = vec![
             // A newer page to the same person about the same incident takes over repeating: one
             // repeat chain per person and incident, however many levels or passes paged them.
             self.stmt(
-                "UPDATE notification_outbox SET next_repeat_at = NULL
-                 WHERE id != ?1 AND next_repeat_at IS NOT NULL
-                   AND (incident_id, user_id) = (SELECT incident_id, user_id FROM notification_outbox WHERE id = ?1 AND state = 'pending')
-                   AND round <= (SELECT round FROM notification_outbox WHERE id = ?1)",
+                &format!(
+                    "UPDATE notification_outbox SET next_repeat_at = NULL
+                     WHERE id != ?1 AND next_repeat_at IS NOT NULL
+                       AND (incident_id, user_id) = (SELECT incident_id, user_id FROM notification_outbox WHERE id = ?1 AND state = 'pending'{alone})
+                       AND round <= (SELECT round FROM notification_outbox WHERE id = ?1)"
+                ),
                 args![page_id],
             )?,
             // A page of an earlier round (still pending when the incident was reassigned) is sent
             // once, but does not repeat: its person is no longer the one expected to answer.
             self.stmt(
-                "UPDATE notification_outbox SET state = ?,
-                   next_repeat_at = CASE WHEN round >= COALESCE((SELECT e.round FROM incident_escalations e WHERE e.incident_id = notification_outbox.incident_id), round) THEN ? END
-                 WHERE id = ? AND state = 'pending'",
-                args![state, next_repeat_at, page_id],
+                &format!(
+                    "UPDATE notification_outbox SET state = ?,
+                       next_repeat_at = CASE WHEN round >= COALESCE((SELECT e.round FROM incident_escalations e WHERE e.incident_id = notification_outbox.incident_id), round) THEN ? END
+                     WHERE id = ? AND state = 'pending'{alone}"
+                ),
+                args![d.state, d.next_repeat_at, page_id],
             )?,
         ];
-        for d in ds {
+        for x in &d.deliveries {
             stmts.push(self.stmt(
                 &format!(
                     "INSERT OR IGNORE INTO outbound_deliveries (id, org_id, channel, target_id, user_id, incident_id, source, event, payload, state, attempts, next_attempt_at, created_at, lease_until)
                      SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ? WHERE EXISTS (SELECT 1 FROM notification_outbox WHERE id = ? AND state = ?)
                      RETURNING {DELIVERY_COLS}"
                 ),
-                args![&d.id, d.org_id, d.channel, &d.target_id, d.user_id, d.incident_id, &d.source, d.event, &d.payload, now, now, now + lease_ms, page_id, state],
+                args![&x.id, x.org_id, x.channel, &x.target_id, x.user_id, x.incident_id, &x.source, x.event, &x.payload, now, now, now + lease_ms, page_id, d.state],
             )?);
         }
-        if !ds.is_empty() {
+        if !d.deliveries.is_empty() {
             stmts.push(self.stmt("SELECT status FROM incidents WHERE id = (SELECT incident_id FROM notification_outbox WHERE id = ?)", args![page_id])?);
             stmts.push(self.stmt(&format!("SELECT {SUBSCRIPTION_COLS} FROM push_subscriptions WHERE user_id = (SELECT user_id FROM notification_outbox WHERE id = ?)"), args![page_id])?);
         }
-        let res = self.batch(stmts).await?;
-        let mut out = Dispatched::default();
-        for r in &res[2..2 + ds.len()] {
-            out.deliveries.extend(super::rows::<DeliveryRow>(r)?);
-        }
-        if !ds.is_empty() {
-            out.status = super::rows::<serde_json::Value>(&res[2 + ds.len()])?.first().and_then(|r| r["status"].as_str().map(str::to_string));
-            out.devices = super::rows(&res[3 + ds.len()])?;
-        }
-        Ok(out)
+        Ok(stmts)
     }
 
     /// Records a repeat (or that repeating stopped) with its deliveries, guarded on the repeat

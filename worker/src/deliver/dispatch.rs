@@ -149,39 +149,24 @@ pub(super) async fn dispatch(db: &Db, pending: PendingPages, app_url_var: Option
     failed
 }
 
-/// Deliveries written claimed by dispatches, with the devices (by id) and incident statuses
-/// their batches read as of the write.
-#[derive(Default)]
-struct Claimed {
-    deliveries: Vec<DeliveryRow>,
-    devices: HashMap<String, SubscriptionRow>,
-    statuses: HashMap<String, String>,
-}
-
-impl Claimed {
-    fn add(&mut self, incident_id: &str, d: Dispatched) {
-        if d.deliveries.is_empty() {
-            return;
-        }
-        self.deliveries.extend(d.deliveries);
-        self.devices.extend(d.devices.into_iter().map(|s| (s.id.clone(), s)));
-        if let Some(status) = d.status {
-            self.statuses.insert(incident_id.to_string(), status);
-        }
-    }
-}
-
 /// One page: its deliveries written (and returned, claimed), or the page skipped when no
 /// longer wanted.
 async fn dispatch_one_page(db: &Db, p: &OutboxPageRow, prefs: Option<&PreferencesRow>, devices: &[&SubscriptionRow], app_url_var: Option<&str>, now: i64) -> ApiResult<Dispatched> {
+    db.dispatch_page(&plan_page(db, p, prefs, devices, app_url_var, now).await?, now, LEASE_MS).await
+}
+
+/// What dispatching a page at `now` writes: skipped (or expired) when no longer wanted, else
+/// its deliveries (each device of the person, their personal webhook) and when it repeats.
+/// `devices`: the person's push devices.
+pub(crate) async fn plan_page<'a>(db: &Db, p: &'a OutboxPageRow, prefs: Option<&'a PreferencesRow>, devices: &[&SubscriptionRow], app_url_var: Option<&str>, now: i64) -> ApiResult<PageDispatch<'a>> {
     let status: IncidentStatus = p.status.parse().unwrap_or(IncidentStatus::Triggered);
     if let Err(why) = notification::page_wanted(Some(status), time(p.created_at), time(now)) {
         let state = if why == NotWanted::TooOld { "expired" } else { "skipped" };
-        return db.dispatch_page(&p.id, state, None, &[], now, LEASE_MS).await;
+        return Ok(PageDispatch { page_id: &p.id, state, next_repeat_at: None, deliveries: Vec::new() });
     }
-    let ds = page_deliveries(db, p, prefs, devices, &format!("outbox:{}", p.id), false, app_url_var, now).await?;
-    let next = next_repeat(repeat_rule(prefs), subject(p).severity, status, time(now), 0).map(|t| t.timestamp_millis());
-    db.dispatch_page(&p.id, "dispatched", next, &ds, now, LEASE_MS).await
+    let deliveries = page_deliveries(db, p, prefs, devices, &format!("outbox:{}", p.id), false, app_url_var, now).await?;
+    let next_repeat_at = next_repeat(repeat_rule(prefs), subject(p).severity, status, time(now), 0).map(|t| t.timestamp_millis());
+    Ok(PageDispatch { page_id: &p.id, state: "dispatched", next_repeat_at, deliveries })
 }
 
 pub(super) async fn dispatch_repeats(db: &Db, app_url_var: Option<&str>, now: i64) -> ApiResult<()> {

@@ -23,7 +23,7 @@ use tocsin_domain::webpush;
 
 use crate::effects::OneRun;
 use crate::crypto::{new_id, open, random_bytes, seal};
-use crate::db::{Db, DeliveryRow, Dispatched, NewDelivery, OrgKeysRow, OutboxPageRow, PendingPages, PreferencesRow, SubscriptionRow};
+use crate::db::{Claimed, Db, DeliveryRow, Dispatched, NewDelivery, PageDispatch, OrgKeysRow, OutboxPageRow, PendingPages, PreferencesRow, SubscriptionRow};
 use crate::error::{ApiError, ApiResult};
 use crate::outbound::{post, Answer};
 use worker::{Context, Env};
@@ -31,13 +31,14 @@ use worker::{Context, Env};
 mod dispatch;
 mod send;
 
+pub(crate) use dispatch::plan_page;
 use dispatch::{dispatch, dispatch_events, dispatch_pages, dispatch_repeats};
 use send::send_due;
 
 /// How long one send may take before it counts as "no answer".
 const SEND_TIMEOUT_MS: u64 = 10_000;
 /// A claimed delivery is left alone by other runners for this long.
-const LEASE_MS: i64 = 60_000;
+pub(crate) const LEASE_MS: i64 = 60_000;
 const BATCH: i64 = 25;
 /// Under a burst, the running pump goes round again at most this often.
 const COALESCE_MS: u64 = 100;
@@ -126,28 +127,45 @@ pub async fn pump_after_request(env: &Env, ctx: &Context, app_url_var: Option<St
 }
 
 /// After a response whose request queued pages (an escalation step fell due): those pages, and
-/// only those, are dispatched and sent at once — read (with their people's preferences and
-/// devices) by the step's own batch when it could (`read`), else here in one batch by id — so
-/// one round trip, at most two, from the response to the push request, whatever else this
-/// isolate is doing: not after the pump's current round of other work and its pause, nor behind
-/// another request's pages (each request sends its own, so none reads another's). Safe beside
-/// the pump, the cron and other isolates: a page is marked dispatched by a guarded write (a page
-/// read before another runner dispatched it is not dispatched twice), its deliveries are unique
-/// per page and device and written claimed by the dispatcher that wrote them, so each is sent
-/// once; a page this misses (its request's work cut short) is still pending, and the pump takes
-/// it up.
-pub async fn pages_now(env: &Env, ctx: &Context, app_url_var: Option<String>, pages: &[String], read: Option<PendingPages>) {
+/// only those, are sent at once — whatever else this isolate is doing: not after the pump's
+/// current round of other work and its pause, nor behind another request's pages (each request
+/// sends its own, so none reads another's).
+/// - `sends`: the deliveries of the pages the step's own batch dispatched (a new incident's
+///   first step, whose batch knew the people's contacts), already claimed: their push requests
+///   leave with no round trip after the response.
+/// - `pages`: those it left pending, read (with their people's preferences and devices) by the
+///   step's own batch when it could (`read`), else here in one batch by id, then dispatched and
+///   sent: one round trip, at most two, from the response to the push request.
+///
+/// Safe beside the pump, the cron and other isolates: a page is marked dispatched by a guarded
+/// write (a page read before another runner dispatched it is not dispatched twice), its
+/// deliveries are unique per page and device and written claimed by the dispatcher that wrote
+/// them, so each is sent once; a page this misses (its request's work cut short) is still
+/// pending, and the pump takes it up, and a claimed delivery this does not send (the same) is
+/// sent by any runner once its lease has passed.
+pub async fn pages_now(env: &Env, ctx: &Context, app_url_var: Option<String>, pages: &[String], read: Option<PendingPages>, sends: Option<Claimed>) {
     let Ok(d1) = env.d1("DB") else { return };
     let db = &Db::new(d1);
     let now = || worker::Date::now().as_millis() as i64;
+    // A test's stand-in for a runner stopped between its dispatch batch and its sends (as in
+    // `dispatch`): the deliveries stay claimed until their lease has passed.
     let sent = async {
+        if let Some(c) = sends.filter(|_| !crate::faults::at("after_dispatch")) {
+            send::send_with(db, &c.deliveries, &c.devices, &c.statuses, &now).await;
+        }
+    };
+    let dispatched = async {
+        if pages.is_empty() {
+            return Ok(());
+        }
         let found = match read {
             Some(r) => r,
             None => db.pages_by_id(pages).await?,
         };
         dispatch(db, found, app_url_var.as_deref(), now(), &now, Some((ctx, env))).await
     };
-    if let Err(e) = sent.await {
+    let ((), r) = futures_util::future::join(sent, dispatched).await;
+    if let Err(e) = r {
         worker::console_error!("delivery (pages): {e}");
     }
 }

@@ -186,7 +186,7 @@ pub async fn declare(cx: &mut Cx) -> ApiResult<Response> {
         if cx.db.start_escalation(&id, sid.as_str(), cx.now).await? {
             cx.after.escalation_due();
             let stepped = crate::escalate::run_incident(&cx.db, &id, cx.now).await?;
-            cx.after.paged(stepped.pages, stepped.read);
+            cx.after.paged(stepped);
         }
     }
     json(201, &detail(cx, caller.org_id(), &id).await?)

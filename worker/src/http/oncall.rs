@@ -136,8 +136,9 @@ pub async fn escalate_now(cx: &Cx, incident_id: &str) -> ApiResult<Response> {
     }
     cx.after.escalation_due();
     let stepped = run_incident(&cx.db, incident_id, cx.now).await?;
-    cx.after.paged(stepped.pages, stepped.read);
-    json(200, &json!({"steps": stepped.steps}))
+    let steps = stepped.steps;
+    cx.after.paged(stepped);
+    json(200, &json!({"steps": steps}))
 }
 
 pub async fn notifications(cx: &Cx, incident_id: &str) -> ApiResult<Response> {
@@ -523,13 +524,13 @@ pub async fn reassign(cx: &mut Cx, incident_id: &str) -> ApiResult<Response> {
             cx.db.reassign_to_user(&org, incident_id, &user, &policy, &page, "reassigned", back.as_ref(), &new_id(cx.now), &actor, &message, cx.now).await?;
             // The page to the new assignee goes out right after the response, as an escalation's.
             cx.after.deliver();
-            cx.after.paged(vec![page], None);
+            cx.after.paged(crate::escalate::Stepped { pages: vec![page], ..Default::default() });
         }
         To::Policy(p) => {
             cx.db.restart_escalation(&org, incident_id, &p.policy, back.as_ref(), cx.now).await?;
             cx.after.escalation_due();
             let stepped = run_incident(&cx.db, incident_id, cx.now).await?;
-            cx.after.paged(stepped.pages, stepped.read);
+            cx.after.paged(stepped);
         }
     }
     notifications(cx, incident_id).await

@@ -66,7 +66,7 @@ pub async fn create(cx: &mut Cx) -> ApiResult<Response> {
     };
     // The request id is the event's row in the event log, written with its outcome: what
     // `request_status` reports.
-    apply_event(&cx.db, cx.now, &service, Vendor::Opsgenie, &event, &raw, &cx.after, &request_id).await?;
+    apply_event(&cx.db, cx.now, &service, Vendor::Opsgenie, &event, &raw, &cx.after, &request_id, crate::app_url(&cx.env).as_deref()).await?;
     answer(cx, 202, json!({"result": "Request will be processed"}), &request_id)
 }
 
@@ -98,7 +98,7 @@ pub async fn act(cx: &mut Cx, identifier: &str, action: EventAction) -> ApiResul
             // compares it with the alert it read and writes only to that one).
             let alert_id = (kind == IdentifierType::Id).then(|| identifier.to_string());
             let event = AlertEvent { action, dedup_key, alert_id, ..Default::default() };
-            apply_event(&cx.db, cx.now, &service, Vendor::Opsgenie, &event, &raw, &cx.after, &request_id).await?;
+            apply_event(&cx.db, cx.now, &service, Vendor::Opsgenie, &event, &raw, &cx.after, &request_id, crate::app_url(&cx.env).as_deref()).await?;
         }
         None => ignore(&cx.db, cx.now, &service, Vendor::Opsgenie, action, &format!("no open alert of this service has the {} {identifier:?}", kind.as_str()), &raw, &request_id).await?,
     }

@@ -85,7 +85,7 @@ pub async fn enqueue(cx: &mut Cx) -> ApiResult<Response> {
         reject(&cx.db, cx.now, &service, Vendor::PagerDuty, super::webhooks::NOT_ALLOWED, &raw).await?;
         return refused();
     }
-    let applied = apply_event(&cx.db, cx.now, &service, Vendor::PagerDuty, &event, &raw, &cx.after, &new_id(cx.now)).await?;
+    let applied = apply_event(&cx.db, cx.now, &service, Vendor::PagerDuty, &event, &raw, &cx.after, &new_id(cx.now), crate::app_url(&cx.env).as_deref()).await?;
     json(202, &json!({"status": "success", "message": "Event processed", "dedup_key": applied.dedup_key}))
 }
 

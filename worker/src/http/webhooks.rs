@@ -78,7 +78,7 @@ pub async fn receive(cx: &mut Cx, vendor: &str, key: &str) -> ApiResult<Response
     }
     let mut applied = Vec::with_capacity(events.len());
     for e in &events {
-        let a = apply_event(&cx.db, cx.now, &service, vendor, e, &raw, &cx.after, &new_id(cx.now)).await?;
+        let a = apply_event(&cx.db, cx.now, &service, vendor, e, &raw, &cx.after, &new_id(cx.now), crate::app_url(&cx.env).as_deref()).await?;
         // What it wrote is delivered even if a later alert of the payload fails.
         cx.after.deliver();
         applied.push(accepted(&a));
