@@ -151,6 +151,7 @@ fn main() {
         ("own_domain_root_serves_the_page", own_domain_root),
         ("history_pages_newer_and_older", history_pages),
         ("offsets_follow_summer_time", offsets_follow_summer_time),
+        ("head_answers_as_get_without_the_body", head_like_get),
     ];
     tocsin_tests::run_suite(ctx, tests, |c| eprintln!("--- wrangler log ---\n{}", c.inst.log()))
 }
@@ -584,4 +585,37 @@ fn offsets_follow_summer_time(c: &Ctx) {
         assert!(shown.ends_with(&expected), "{start} is shown as {shown}, expected the offset {expected}");
         assert_eq!(tocsin_tests::rfc3339_ms(&shown), tocsin_tests::rfc3339_ms(&start), "the same instant");
     }
+}
+
+/// `HEAD` (what uptime monitors, feed readers and link checkers send) answers as `GET` does —
+/// status, type, validators, caching — without the body; a path without `GET` still refuses it.
+fn head_like_get(c: &Ctx) {
+    c.world();
+    let curl = |method: &str, path: &str| {
+        let mut args = vec!["-sS", "-D", "-", "-o", "/dev/null", "-w", "%{size_download}"];
+        if method == "HEAD" {
+            args.push("-I");
+        }
+        let out = std::process::Command::new("curl").args(&args).arg(c.inst.url(path)).output().expect("curl");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let text = String::from_utf8_lossy(&out.stdout).to_ascii_lowercase();
+        let status: u16 = text.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+        let header = |name: &str| text.lines().find_map(|l| l.strip_prefix(&format!("{name}:")).map(|v| v.trim().to_string()));
+        let downloaded: u64 = text.lines().last().unwrap_or("").trim().parse().unwrap_or(u64::MAX);
+        (status, header("content-type"), header("etag").is_some(), header("cache-control"), downloaded)
+    };
+    for path in ["/status", "/status/history", "/history.atom", "/history.rss", "/api/v2/status.json", "/api/v2/summary.json", "/healthz"] {
+        let (get_status, get_type, _, get_cache, get_bytes) = curl("GET", path);
+        let (status, ctype, _, cache, bytes) = curl("HEAD", path);
+        assert_eq!((status, get_status), (200, 200), "{path}");
+        assert!(get_bytes > 0, "{path}: GET has a body");
+        assert_eq!(bytes, 0, "{path}: HEAD has none");
+        assert_eq!(ctype, get_type, "{path}: the same type");
+        assert_eq!(cache, get_cache, "{path}: the same caching");
+    }
+    let (_, _, etag, _, _) = curl("HEAD", "/api/v2/status.json");
+    assert!(etag, "a validator for a monitor that compares");
+    // Only where GET is: a POST-only path refuses it, an unknown one is not found (as GET).
+    assert_eq!(curl("HEAD", "/v2/enqueue").0, 405);
+    assert_eq!((curl("HEAD", "/api/no-such-thing").0, curl("GET", "/api/no-such-thing").0), (404, 404));
 }

@@ -244,7 +244,10 @@ pub async fn handle(req: Req, db: Db, env: Env, now: i64) -> (Response, crate::e
             return (secured(e.into_response(), https), cx.after.get());
         }
     }
-    let result = match (segs.as_slice(), &method) {
+    // HEAD is GET without the body (RFC 9110 §9.3.2: uptime monitors, feed readers and link
+    // checkers send it): the same handler, whose body the runtime leaves out of the answer.
+    let routed = if method == Head { Get } else { method.clone() };
+    let result = match (segs.as_slice(), &routed) {
         (["healthz"], Get) => health::get(&cx).await,
         // The app's first-load modules (their Zstandard copies; wrangler.toml keeps the chunks static).
         (["pkg", build, file], Get) => app_files::get(&cx, build, file).await,
@@ -444,7 +447,7 @@ pub async fn handle(req: Req, db: Db, env: Env, now: i64) -> (Response, crate::e
     // A successful change may have written something to deliver (a timeline row, a page, a
     // public update): the delivery pump runs after the response.
     // Ingestion too: a repeat or a resolve from a monitoring tool is a row of the live record.
-    if method != Get && result.as_ref().is_ok_and(|r| r.status_code() < 300) && matches!(segs.first(), Some(&"api" | &"webhooks" | &"v2")) {
+    if routed != Get && result.as_ref().is_ok_and(|r| r.status_code() < 300) && matches!(segs.first(), Some(&"api" | &"webhooks" | &"v2")) {
         cx.after.deliver();
     }
     (secured(result.unwrap_or_else(ApiError::into_response), https), cx.after.get())
