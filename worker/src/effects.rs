@@ -24,37 +24,32 @@ pub struct After {
     pub pages: Vec<String>,
     /// Those pages as the step that queued them read them in its own batch, when one step
     /// queued them all: dispatched without another read. `None`: read by id after the response.
-    pub pages_read: Option<PagesRead>,
+    pub pages_read: Option<Shared<PendingPages>>,
     /// The deliveries of the pages the steps' batches dispatched themselves, claimed: sent at
     /// once, by this request alone.
-    pub sends: Option<Sends>,
+    pub sends: Option<Shared<Claimed>>,
 }
 
-/// Deliveries claimed by this request's dispatches ([`Claimed`]), carried like [`PagesRead`].
+/// Something read or written by a request's work ([`PendingPages`], [`Claimed`]), carried to
+/// the work after its response. Shared, not copied, when the request's [`After`] is taken; two
+/// are the same only if they are the same value.
 #[derive(Clone, Debug)]
-pub struct Sends(pub Rc<Claimed>);
+pub struct Shared<T>(pub Rc<T>);
 
-impl PartialEq for Sends {
+impl<T> PartialEq for Shared<T> {
     fn eq(&self, other: &Self) -> bool {
         Rc::ptr_eq(&self.0, &other.0)
     }
 }
 
-impl Eq for Sends {}
+impl<T> Eq for Shared<T> {}
 
-/// Pages read with what dispatching them needs ([`PendingPages`]), carried from the step's batch
-/// to the work after the response. Shared, not copied, when the request's [`After`] is taken; two
-/// are the same only if they are the same read.
-#[derive(Clone, Debug)]
-pub struct PagesRead(pub Rc<PendingPages>);
-
-impl PartialEq for PagesRead {
-    fn eq(&self, other: &Self) -> bool {
-        Rc::ptr_eq(&self.0, &other.0)
+impl<T: Clone> Shared<T> {
+    /// The value itself: the request's own `After` held the only other handle, gone by now.
+    pub fn take(self) -> T {
+        Rc::try_unwrap(self.0).unwrap_or_else(|v| (*v).clone())
     }
 }
-
-impl Eq for PagesRead {}
 
 /// Collects a request's [`After`] while its handler runs (handlers hold the request by shared
 /// reference, hence the cell).
@@ -83,14 +78,14 @@ impl Effects {
     pub fn paged(&self, stepped: Stepped) {
         let mut a = self.0.borrow_mut();
         if !stepped.claimed.is_empty() {
-            let mut all = a.sends.take().map(|s| Rc::try_unwrap(s.0).unwrap_or_default()).unwrap_or_default();
+            let mut all = a.sends.take().map(Shared::take).unwrap_or_default();
             all.extend(stepped.claimed);
-            a.sends = Some(Sends(Rc::new(all)));
+            a.sends = Some(Shared(Rc::new(all)));
         }
         if stepped.pages.is_empty() {
             return;
         }
-        a.pages_read = if a.pages.is_empty() { stepped.read.map(|r| PagesRead(Rc::new(r))) } else { None };
+        a.pages_read = if a.pages.is_empty() { stepped.read.map(|r| Shared(Rc::new(r))) } else { None };
         a.pages.extend(stepped.pages);
     }
 

@@ -50,9 +50,7 @@ async fn fetch(req: worker::web_sys::Request, env: Env, ctx: Context) -> Result<
     // behind them, nor behind other requests' pages (deliver::pages_now).
     if !after.pages.is_empty() || after.sends.is_some() {
         let (env, inner, app_url, pages) = (env.clone(), ctx.clone(), app_url(&env), after.pages);
-        // The request's own `After` holds the only other handle to these; it is gone by now.
-        let read = after.pages_read.map(|r| std::rc::Rc::try_unwrap(r.0).unwrap_or_else(|r| (*r).clone()));
-        let sends = after.sends.map(|s| std::rc::Rc::try_unwrap(s.0).unwrap_or_else(|s| (*s).clone()));
+        let (read, sends) = (after.pages_read.map(effects::Shared::take), after.sends.map(effects::Shared::take));
         ctx.wait_until(async move { deliver::pages_now(&env, &inner, app_url, &pages, read, sends).await });
     }
     if after.deliver {
