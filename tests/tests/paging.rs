@@ -269,6 +269,7 @@ fn main() {
         ("contact_preferences_and_a_personal_webhook", preferences),
         ("without_the_sealing_secret_setup_works_and_paging_says_what_is_missing", unsealed),
         ("a_page_claimed_by_a_runner_that_stopped_is_sent_once_its_lease_has_passed", stopped_runner),
+        ("an_incident_opened_and_resolved_by_one_payload_pushes_nothing", opened_and_resolved_at_once),
     ];
     tocsin_tests::run_suite(ctx, tests, |c| eprintln!("--- wrangler log ---\n{}", c.inst.log()))
 }
@@ -353,6 +354,21 @@ fn stopped_runner(_: &Ctx) {
     f.cron(written + 62_000);
     assert_eq!(f.page_delivery(&ana, &incident)["attempts"].as_array().map(Vec::len), Some(1), "sent once");
     assert_eq!(f.rx.received(&s.path).len(), 1, "sent once");
+    // A page dispatched after the response (a reassignment's, read by id then) is claimed the
+    // same way by the runner that dispatched it, and left alone by others while the claim holds.
+    let bo = f.person("Bo");
+    let (bs, _) = f.subscribe(&bo, "phone");
+    let r = f.admin().post(&format!("/api/incidents/{incident}/reassign"), json!({"user_id": bo.id}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    let claimed = wait_for("Bo's page's delivery, claimed", WAIT, || f.push_deliveries(&bo, &incident).into_iter().next());
+    assert_eq!((claimed["state"].as_str(), claimed["attempts"].as_array().map(Vec::len)), (Some("pending"), Some(0)), "{claimed}");
+    let written = ms(&claimed["created_at"]);
+    f.cron(written + 59_000);
+    assert_eq!(f.page_delivery(&bo, &incident)["attempts"].as_array().map(Vec::len), Some(0), "not sent while claimed");
+    assert!(f.rx.received(&bs.path).is_empty(), "sent while claimed");
+    f.cron(written + 61_000);
+    assert_eq!(f.page_delivery(&bo, &incident)["state"], "sent");
+    assert_eq!(bs.decrypt(&f.rx.wait_for(&bs.path, 1, WAIT)[0])["incident_id"], incident.as_str());
 }
 
 fn page_reaches_phone(c: &Ctx) {
@@ -1116,4 +1132,30 @@ fn unsealed(_: &Ctx) {
     // Incidents still work.
     let r = admin.post("/api/incidents", json!({"title": "Still works", "severity": "SEV3"}));
     assert_eq!(r.status, 201, "{}", r.text);
+}
+
+/// One Alertmanager notification whose group holds an alert firing and then the same alert
+/// resolved (its order kept): the incident opens, its first step dispatches the page in its own
+/// batch, and the payload's next alert resolves it. The claimed push is sent as of the
+/// incident's status after the whole payload, so nobody is woken for it.
+fn opened_and_resolved_at_once(c: &Ctx) {
+    let (ana, svc) = c.on_call("Ana", "Flapping");
+    let (s, _) = c.subscribe(&ana, "phone");
+    let alert = |status: &str, ends: &str| {
+        json!({"status": status, "fingerprint": "flap-1", "labels": {"alertname": "Flapping disk"}, "startsAt": "2026-12-05T10:00:00Z", "endsAt": ends})
+    };
+    let body = json!({"version": "4", "status": "resolved", "alerts": [alert("firing", "0001-01-01T00:00:00Z"), alert("resolved", "2026-12-05T10:01:00Z")]});
+    let r = Api::new(&c.inst.base).post(&format!("/webhooks/alertmanager/{}", svc.key), body);
+    assert_eq!(r.status, 202, "{}", r.text);
+    let incident = r.json["alerts"][0]["incident_id"].as_str().expect("the incident it opened").to_string();
+    assert_eq!(r.json["alerts"][1]["incident_id"], incident.as_str(), "{}", r.text);
+    assert_eq!(c.admin().get(&format!("/api/incidents/{incident}")).json["incident"]["status"], "resolved");
+    // Whatever delivery the page made ends unsent ("skipped": the incident was resolved).
+    let rows = wait_for("the page's deliveries settled", WAIT, || {
+        let rows = c.push_deliveries(&ana, &incident);
+        rows.iter().all(|d| d["state"] != "pending").then_some(rows)
+    });
+    assert!(rows.iter().all(|d| d["state"] == "skipped"), "{rows:?}");
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(c.rx.received(&s.path).is_empty(), "a push for an incident resolved by the same payload");
 }

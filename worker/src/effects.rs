@@ -28,6 +28,9 @@ pub struct After {
     /// The deliveries of the pages the steps' batches dispatched themselves, claimed: sent at
     /// once, by this request alone.
     pub sends: Option<Shared<Claimed>>,
+    /// Incidents this request acknowledged or resolved (a payload of several alert events):
+    /// the pages it claimed about them are sent as of their status after it.
+    pub settled: Vec<String>,
 }
 
 /// Something read or written by a request's work ([`PendingPages`], [`Claimed`]), carried to
@@ -87,6 +90,14 @@ impl Effects {
         }
         a.pages_read = if a.pages.is_empty() { stepped.read.map(|r| Shared(Rc::new(r))) } else { None };
         a.pages.extend(stepped.pages);
+    }
+
+    /// This request acknowledged or resolved the incident.
+    pub fn settled(&self, incident_id: &str) {
+        let mut a = self.0.borrow_mut();
+        if !a.settled.iter().any(|i| i == incident_id) {
+            a.settled.push(incident_id.to_string());
+        }
     }
 
     pub fn get(&self) -> After {

@@ -131,8 +131,11 @@ pub async fn advance_in(db: &Db, mut e: EscalationRow, (schedule_rows, overrides
                     .collect();
                 let next = step.next.map(|n| (i64::from(n.cycle), n.level as i64, n.due_at.timestamp_millis()));
                 let t_id = new_id(now);
-                // Dispatched in the step's batch when the request knows whom it pages.
-                let reach = reach.filter(|r| sender == Sender::Request && pages.iter().all(|p| r.contacts.people.contains(p.user_id)));
+                // Dispatched in the step's batch when the request knows whom it pages, and early
+                // in its life: what it claims is sent after its response, within the lease.
+                let claimed_at = worker::Date::now().as_millis() as i64;
+                let young = claimed_at - now < crate::deliver::LEASE_MS / 4;
+                let mut reach = reach.filter(|r| young && sender == Sender::Request && pages.iter().all(|p| r.contacts.people.contains(p.user_id)));
                 let rows: Vec<OutboxPageRow> = match reach {
                     Some(_) => pages.iter().map(|p| page_row(&e, p, now)).collect(),
                     None => Vec::new(),
@@ -141,12 +144,21 @@ pub async fn advance_in(db: &Db, mut e: EscalationRow, (schedule_rows, overrides
                 if let Some(r) = reach {
                     for row in &rows {
                         let devices: Vec<&SubscriptionRow> = r.contacts.devices.iter().filter(|d| d.user_id == row.user_id).collect();
-                        planned.push(crate::deliver::plan_page(db, row, r.contacts.preferences.get(&row.user_id), &devices, r.app_url, now).await?);
+                        match crate::deliver::plan_page(db, row, r.contacts.preferences.get(&row.user_id), &devices, r.app_url, now).await {
+                            Ok(p) => planned.push(p),
+                            // (The organisation's keys would not open, say.) The step is written
+                            // all the same; its pages are dispatched after the response, as before.
+                            Err(err) => {
+                                worker::console_warn!("escalation: pages left to dispatch after the response: {err}");
+                                reach = None;
+                                break;
+                            }
+                        }
                     }
                 }
                 let then = match (sender, reach) {
                     (Sender::Pump, _) => StepPages::Leave,
-                    (Sender::Request, Some(_)) => StepPages::Dispatch { pages: &planned, lease_ms: crate::deliver::LEASE_MS },
+                    (Sender::Request, Some(_)) => StepPages::Dispatch { pages: &planned, claimed_at, lease_ms: crate::deliver::LEASE_MS },
                     (Sender::Request, None) => StepPages::Read,
                 };
                 let Some(w) = db.record_step(&e, next, Some((&t_id, &system, &message)), &pages, then, now).await? else {

@@ -114,7 +114,11 @@ pub async fn apply_event(db: &Db, now: i64, service: &ServiceRow, vendor: Vendor
     let raw = &tocsin_domain::alert::scrub_raw(raw, &service.integration_key);
     // What it wrote is delivered after the response: `http::handle` records that for every
     // accepted event (a repeat is a row of the live record too).
-    apply_event_inner(db, now, service, vendor, event, raw, after, log_id, app_url).await
+    let applied = apply_event_inner(db, now, service, vendor, event, raw, after, log_id, app_url).await?;
+    if let (EventResult::Resolved | EventResult::Acknowledged, Some(i)) = (&applied.result, &applied.incident_id) {
+        after.settled(i);
+    }
+    Ok(applied)
 }
 
 #[allow(clippy::too_many_arguments)]

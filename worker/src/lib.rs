@@ -51,7 +51,8 @@ async fn fetch(req: worker::web_sys::Request, env: Env, ctx: Context) -> Result<
     if !after.pages.is_empty() || after.sends.is_some() {
         let (env, inner, app_url, pages) = (env.clone(), ctx.clone(), app_url(&env), after.pages);
         let (read, sends) = (after.pages_read.map(effects::Shared::take), after.sends.map(effects::Shared::take));
-        ctx.wait_until(async move { deliver::pages_now(&env, &inner, app_url, &pages, read, sends).await });
+        let settled = after.settled;
+        ctx.wait_until(async move { deliver::pages_now(&env, &inner, app_url, &pages, read, sends, &settled).await });
     }
     if after.deliver {
         let (inner, app_url) = (ctx.clone(), app_url(&env));

@@ -105,9 +105,10 @@ pub enum StepPages<'a> {
     /// request that ran the step dispatches them after its response.
     Read,
     /// Dispatches them as planned (one per page, in order: [`Db::dispatch_page_stmts`]), their
-    /// deliveries written claimed for the request to send after its response; reads back, as
-    /// `Read`, any left pending (an older page to the same person about the incident was).
-    Dispatch { pages: &'a [PageDispatch<'a>], lease_ms: i64 },
+    /// deliveries written claimed — at `claimed_at`, leased for `lease_ms` — for the request to
+    /// send after its response; reads back, as `Read`, any left pending (an older page to the
+    /// same person about the incident was).
+    Dispatch { pages: &'a [PageDispatch<'a>], claimed_at: i64, lease_ms: i64 },
 }
 
 /// What a step's batch wrote and read of its pages (see [`StepPages`]).
@@ -287,10 +288,12 @@ impl Db {
         // Each page dispatched right after its insert (so only if it was written), unless an
         // older page to the same person about the incident is still pending.
         let mut dispatches = Vec::new();
-        if let StepPages::Dispatch { pages: planned, lease_ms } = then {
+        let mut claimed_at = None;
+        if let StepPages::Dispatch { pages: planned, claimed_at: at, lease_ms } = then {
+            claimed_at = Some(at);
             for d in planned {
                 dispatches.push((stmts.len(), d));
-                stmts.extend(self.dispatch_page_stmts(d, now, lease_ms, true)?);
+                stmts.extend(self.dispatch_page_stmts(d, now, at + lease_ms, true)?);
             }
         }
         // The reads come last: those still pending after the dispatches above.
@@ -310,6 +313,9 @@ impl Db {
                 out.dispatched.push(d.page_id.to_string());
             }
             out.claimed.add(&e.incident_id, x);
+        }
+        if !out.claimed.is_empty() {
+            out.claimed.claimed_at = claimed_at;
         }
         if read {
             out.read = super::pending_pages_from(&res)?;

@@ -66,6 +66,9 @@ pub struct Claimed {
     pub deliveries: Vec<DeliveryRow>,
     pub devices: std::collections::HashMap<String, SubscriptionRow>,
     pub statuses: std::collections::HashMap<String, String>,
+    /// When the earliest of them was claimed, when a request claimed them before its response
+    /// (its lease runs from then: see `deliver::pages_now`).
+    pub claimed_at: Option<i64>,
 }
 
 impl Claimed {
@@ -81,6 +84,10 @@ impl Claimed {
     }
 
     pub fn extend(&mut self, other: Claimed) {
+        self.claimed_at = match (self.claimed_at, other.claimed_at) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         self.deliveries.extend(other.deliveries);
         self.devices.extend(other.devices);
         self.statuses.extend(other.statuses);
@@ -396,15 +403,16 @@ impl Db {
     /// With deliveries, the same batch reads the incident's status and the person's devices as
     /// of the write, for the sends.
     pub async fn dispatch_page(&self, d: &PageDispatch<'_>, now: i64, lease_ms: i64) -> ApiResult<Dispatched> {
-        let res = self.batch(self.dispatch_page_stmts(d, now, lease_ms, false)?).await?;
+        let res = self.batch(self.dispatch_page_stmts(d, now, now + lease_ms, false)?).await?;
         dispatched_from(&res, d)
     }
 
-    /// The statements of [`Db::dispatch_page`], for a batch that may do more. `alone`: only if
+    /// The statements of [`Db::dispatch_page`] (the deliveries leased until `lease_until`), for
+    /// a batch that may do more. `alone`: only if
     /// no other page to the same person about the same incident is pending (a batch that writes
     /// a page and dispatches it at once leaves it pending behind an older one, which must go
     /// first: see [`PAGES_CHOSEN_BY_ID`]). [`dispatched_from`] reads their results.
-    pub fn dispatch_page_stmts(&self, d: &PageDispatch<'_>, now: i64, lease_ms: i64, alone: bool) -> ApiResult<Vec<D1PreparedStatement>> {
+    pub fn dispatch_page_stmts(&self, d: &PageDispatch<'_>, now: i64, lease_until: i64, alone: bool) -> ApiResult<Vec<D1PreparedStatement>> {
         let page_id = d.page_id;
         let alone = if alone {
             " AND NOT EXISTS (SELECT 1 FROM notification_outbox p WHERE p.org_id = notification_outbox.org_id AND p.incident_id = notification_outbox.incident_id
@@ -442,7 +450,7 @@ impl Db {
                      SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ? WHERE EXISTS (SELECT 1 FROM notification_outbox WHERE id = ? AND state = ?)
                      RETURNING {DELIVERY_COLS}"
                 ),
-                args![&x.id, x.org_id, x.channel, &x.target_id, x.user_id, x.incident_id, &x.source, x.event, &x.payload, now, now, now + lease_ms, page_id, d.state],
+                args![&x.id, x.org_id, x.channel, &x.target_id, x.user_id, x.incident_id, &x.source, x.event, &x.payload, now, now, lease_until, page_id, d.state],
             )?);
         }
         if !d.deliveries.is_empty() {

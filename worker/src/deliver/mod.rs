@@ -143,16 +143,35 @@ pub async fn pump_after_request(env: &Env, ctx: &Context, app_url_var: Option<St
 /// them, so each is sent once; a page this misses (its request's work cut short) is still
 /// pending, and the pump takes it up, and a claimed delivery this does not send (the same) is
 /// sent by any runner once its lease has passed.
-pub async fn pages_now(env: &Env, ctx: &Context, app_url_var: Option<String>, pages: &[String], read: Option<PendingPages>, sends: Option<Claimed>) {
+/// `settled`: incidents the request acknowledged or resolved after claiming pages about them
+/// (one payload, several events): their statuses are read again before those sends.
+#[allow(clippy::too_many_arguments)]
+pub async fn pages_now(env: &Env, ctx: &Context, app_url_var: Option<String>, pages: &[String], read: Option<PendingPages>, sends: Option<Claimed>, settled: &[String]) {
     let Ok(d1) = env.d1("DB") else { return };
     let db = &Db::new(d1);
     let now = || worker::Date::now().as_millis() as i64;
     // A test's stand-in for a runner stopped between its dispatch batch and its sends (as in
     // `dispatch`): the deliveries stay claimed until their lease has passed.
     let sent = async {
-        if let Some(c) = sends.filter(|_| !crate::faults::at("after_dispatch")) {
-            send::send_with(db, &c.deliveries, &c.devices, &c.statuses, &now).await;
+        let Some(mut c) = sends.filter(|_| !crate::faults::at("after_dispatch")) else { return };
+        // Claimed before the response, leased from then: past half the lease (a request that
+        // ran very long), they are left to whichever runner takes them once it has passed,
+        // never sent while another could already be sending them.
+        if now() - c.claimed_at.unwrap_or(0) >= LEASE_MS / 2 {
+            worker::console_warn!("delivery (pages): {} claimed deliveries left for after their lease: the request ran long", c.deliveries.len());
+            return;
         }
+        let changed: Vec<&str> = settled.iter().map(String::as_str).filter(|i| c.statuses.contains_key(*i)).collect();
+        if !changed.is_empty() {
+            match db.incident_statuses(&changed).await {
+                Ok(now_statuses) => c.statuses.extend(now_statuses),
+                Err(e) => {
+                    worker::console_error!("delivery (pages): reading statuses: {e}");
+                    return;
+                }
+            }
+        }
+        send::send_with(db, &c.deliveries, &c.devices, &c.statuses, &now).await;
     };
     let dispatched = async {
         if pages.is_empty() {
