@@ -154,11 +154,19 @@ pub async fn pages_now(env: &Env, ctx: &Context, app_url_var: Option<String>, pa
     // `dispatch`): the deliveries stay claimed until their lease has passed.
     let sent = async {
         let Some(mut c) = sends.filter(|_| !crate::faults::at("after_dispatch")) else { return };
+        let Some(claimed_at) = c.claimed_at else { return };
         // Claimed before the response, leased from then: past half the lease (a request that
         // ran very long), they are left to whichever runner takes them once it has passed,
         // never sent while another could already be sending them.
-        if now() - c.claimed_at.unwrap_or(0) >= LEASE_MS / 2 {
-            worker::console_warn!("delivery (pages): {} claimed deliveries left for after their lease: the request ran long", c.deliveries.len());
+        let n = c.deliveries.len();
+        let late = || {
+            let late = now() - claimed_at >= LEASE_MS / 2;
+            if late {
+                worker::console_warn!("delivery (pages): {n} claimed deliveries left for after their lease: the request ran long");
+            }
+            late
+        };
+        if late() {
             return;
         }
         let changed: Vec<&str> = settled.iter().map(String::as_str).filter(|i| c.statuses.contains_key(*i)).collect();
@@ -169,6 +177,10 @@ pub async fn pages_now(env: &Env, ctx: &Context, app_url_var: Option<String>, pa
                     worker::console_error!("delivery (pages): reading statuses: {e}");
                     return;
                 }
+            }
+            // (That read may have waited long in a storm.)
+            if late() {
+                return;
             }
         }
         send::send_with(db, &c.deliveries, &c.devices, &c.statuses, &now).await;
