@@ -216,6 +216,24 @@ pub fn urgency(severity: Option<Severity>) -> &'static str {
 /// RFC 8030 `TTL` in seconds: a page older than an hour is stale (escalation has moved on).
 pub const PUSH_TTL_SECS: u32 = 3600;
 
+/// How long a dispatcher's claim on a delivery keeps every other runner off it (ms): after it,
+/// any runner may send the delivery.
+pub const CLAIM_LEASE_MS: i64 = 60_000;
+
+/// Whether a request started at `request_started` may still claim deliveries before its response
+/// at `now` (it sends them after the response): only in its first quarter-lease, so that what it
+/// claims is sent well within the lease even if the rest of the request is slow.
+pub fn may_claim_before_response(request_started: i64, now: i64) -> bool {
+    now - request_started < CLAIM_LEASE_MS / 4
+}
+
+/// Whether deliveries claimed at `claimed_at` may still be sent by their claimer at `now`: within
+/// half the lease (a send takes at most a few seconds), never when another runner could already
+/// have taken them — later, they are left to whichever runner does once the lease has passed.
+pub fn claim_still_sendable(claimed_at: i64, now: i64) -> bool {
+    now - claimed_at < CLAIM_LEASE_MS / 2
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -223,6 +241,17 @@ mod tests {
 
     fn t0() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 12, 1, 3, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn a_claim_is_made_early_and_sent_well_within_its_lease() {
+        assert!(may_claim_before_response(1_000, 1_000));
+        assert!(may_claim_before_response(1_000, 1_000 + 14_999));
+        assert!(!may_claim_before_response(1_000, 1_000 + 15_000));
+        assert!(claim_still_sendable(5_000, 5_000 + 29_999));
+        assert!(!claim_still_sendable(5_000, 5_000 + 30_000));
+        // The latest claim still sendable plus the longest send stays inside the lease.
+        assert!(CLAIM_LEASE_MS / 2 + 10_000 < CLAIM_LEASE_MS);
     }
 
     #[test]

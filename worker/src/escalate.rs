@@ -134,7 +134,7 @@ pub async fn advance_in(db: &Db, mut e: EscalationRow, (schedule_rows, overrides
                 // Dispatched in the step's batch when the request knows whom it pages, and early
                 // in its life: what it claims is sent after its response, within the lease.
                 let claimed_at = worker::Date::now().as_millis() as i64;
-                let young = claimed_at - now < crate::deliver::LEASE_MS / 4;
+                let young = tocsin_domain::notification::may_claim_before_response(now, claimed_at);
                 let mut reach = reach.filter(|r| young && sender == Sender::Request && pages.iter().all(|p| r.contacts.people.contains(p.user_id)));
                 let rows: Vec<OutboxPageRow> = match reach {
                     Some(_) => pages.iter().map(|p| page_row(&e, p, now)).collect(),

@@ -38,7 +38,7 @@ use send::send_due;
 /// How long one send may take before it counts as "no answer".
 const SEND_TIMEOUT_MS: u64 = 10_000;
 /// A claimed delivery is left alone by other runners for this long.
-pub(crate) const LEASE_MS: i64 = 60_000;
+pub(crate) const LEASE_MS: i64 = notification::CLAIM_LEASE_MS;
 const BATCH: i64 = 25;
 /// Under a burst, the running pump goes round again at most this often.
 const COALESCE_MS: u64 = 100;
@@ -160,7 +160,7 @@ pub async fn pages_now(env: &Env, ctx: &Context, app_url_var: Option<String>, pa
         // never sent while another could already be sending them.
         let n = c.deliveries.len();
         let late = || {
-            let late = now() - claimed_at >= LEASE_MS / 2;
+            let late = !notification::claim_still_sendable(claimed_at, now());
             if late {
                 worker::console_warn!("delivery (pages): {n} claimed deliveries left for after their lease: the request ran long");
             }
