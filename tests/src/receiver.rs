@@ -76,13 +76,25 @@ struct State {
 pub struct Receiver {
     pub base: String,
     state: Arc<Mutex<State>>,
+    connections: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Receiver {
     pub fn start() -> Receiver {
+        Self::listen(false)
+    }
+
+    /// A receiver that keeps each connection open for the sender's next request, as real push
+    /// services do (the benches: a page's path without a TCP handshake per message).
+    pub fn start_keep_alive() -> Receiver {
+        Self::listen(true)
+    }
+
+    fn listen(keep_alive: bool) -> Receiver {
         let state = Arc::new(Mutex::new(State::default()));
         let st = state.clone();
-        let base = crate::serve::spawn(move |req, stream| {
+        let close = if keep_alive { "" } else { "Connection: close\r\n" };
+        let handle = move |req: crate::serve::Request, stream: std::net::TcpStream| {
             let crate::serve::Request { method, path, headers, body } = req;
             let (answer, delay) = {
                 let mut s = st.lock().unwrap();
@@ -99,9 +111,15 @@ impl Receiver {
             std::thread::sleep(delay + answer.delay);
             let extra: String = answer.headers.iter().map(|(k, v)| format!("{k}: {v}\r\n")).collect();
             let mut s = stream;
-            let _ = write!(s, "HTTP/1.1 {} Scripted\r\n{extra}Content-Length: 0\r\nConnection: close\r\n\r\n", answer.status);
-        });
-        Receiver { base, state }
+            let _ = write!(s, "HTTP/1.1 {} Scripted\r\n{extra}Content-Length: 0\r\n{close}\r\n", answer.status);
+        };
+        let (base, connections) = crate::serve::spawn_with(keep_alive, handle);
+        Receiver { base, state, connections }
+    }
+
+    /// Connections accepted so far (with keep-alive, fewer than the requests received).
+    pub fn connections(&self) -> usize {
+        self.connections.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -1,12 +1,14 @@
 //! The few lines of HTTP/1.1 the tests' local stand-ins need (the push/webhook receiver and the
-//! Jira/GitHub stand-in): accept connections on 127.0.0.1, read one request (method, path,
-//! lower-cased headers, a `Content-Length` body) per connection, and hand it to a handler that
-//! writes the answer. Real clients (the worker's `fetch`) talk to it; nothing here is a mock of
+//! Jira/GitHub stand-in): accept connections on 127.0.0.1, read a request (method, path,
+//! lower-cased headers, a `Content-Length` body) and hand it to a handler that writes the
+//! answer; one request per connection, or as many as the client sends with keep-alive. Real clients (the worker's `fetch`) talk to it; nothing here is a mock of
 //! Tocsin.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read};
 use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// One request as it arrived.
@@ -20,25 +22,41 @@ pub struct Request {
 /// Listens on a free port of 127.0.0.1 and runs `handle` on its own thread for each request
 /// (the handler writes the answer to the stream). Returns the base URL (`http://127.0.0.1:PORT`).
 pub fn spawn(handle: impl Fn(Request, TcpStream) + Send + Sync + Clone + 'static) -> String {
+    spawn_with(false, handle).0
+}
+
+/// As [`spawn`], and with `keep_alive` a connection stays open for the client's next request
+/// once an answer is written (HTTP/1.1 keep-alive, as real push services keep theirs; the handler
+/// then answers with a `Content-Length` and without `Connection: close`). Also returns the count
+/// of connections accepted so far.
+pub fn spawn_with(keep_alive: bool, handle: impl Fn(Request, TcpStream) + Send + Sync + Clone + 'static) -> (String, Arc<AtomicUsize>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
+    let connections = Arc::new(AtomicUsize::new(0));
+    let accepted = connections.clone();
     std::thread::spawn(move || {
         for stream in listener.incoming().flatten() {
+            accepted.fetch_add(1, Ordering::Relaxed);
             let handle = handle.clone();
             std::thread::spawn(move || {
-                if let Some(req) = read_request(&stream) {
-                    handle(req, stream);
+                let Ok(read_half) = stream.try_clone() else { return };
+                let mut reader = BufReader::new(read_half);
+                while let Some(req) = read_request(&stream, &mut reader) {
+                    let Ok(answer) = stream.try_clone() else { return };
+                    handle(req, answer);
+                    if !keep_alive {
+                        return;
+                    }
                 }
             });
         }
     });
-    base
+    (base, connections)
 }
 
 /// Reads one request; `None` when the peer closed or sent something unreadable.
-fn read_request(stream: &TcpStream) -> Option<Request> {
+fn read_request(stream: &TcpStream, reader: &mut BufReader<TcpStream>) -> Option<Request> {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
-    let mut reader = BufReader::new(stream.try_clone().ok()?);
     let mut line = String::new();
     if reader.read_line(&mut line).is_err() || line.is_empty() {
         return None;

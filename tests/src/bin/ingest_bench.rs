@@ -419,7 +419,10 @@ struct Paging {
 }
 
 fn set_up_paging(admin: &Api, service_ids: &[String], escalate_all: bool) -> Paging {
-    let rx = Receiver::start();
+    // The local push service keeps connections open, as real ones do (FCM, APNs and Mozilla's
+    // autopush all reuse them); `TOCSIN_RX_CLOSE=1` closes each after its answer instead (a TCP
+    // handshake per message, the benches' behaviour before 2026-12-05's fourth stop).
+    let rx = if std::env::var_os("TOCSIN_RX_CLOSE").is_some() { Receiver::start() } else { Receiver::start_keep_alive() };
     let other = admin.post("/api/users", json!({"email": "l2@example.com", "name": "Level Two", "role": "responder", "password": "level two password"}));
     let level2_user = other.json["user"]["id"].as_str().unwrap().to_string();
     let me = admin.get("/api/me").json["user"]["id"].as_str().unwrap().to_string();
@@ -705,6 +708,10 @@ fn main() {
     if paging.is_some() {
         println!("{:<44} n={} p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms (target p95 ≤ 250 ms)", "alert → push request during the run", push.len(), pct(&push, 0.5), pct(&push, 0.95), pct(&push, 1.0));
         println!("{:<44} p50 {:.1} ms, p95 {:.1} ms", "  push request after the alert's own answer", pct(&push_after, 0.5), pct(&push_after, 0.95));
+        if let Some(p) = &paging {
+            let keep = std::env::var_os("TOCSIN_RX_CLOSE").is_none();
+            println!("{:<44} {} ({} connections in all)", "  local push service", if keep { "keeps connections open" } else { "closes each connection (TOCSIN_RX_CLOSE)" }, p.rx.connections());
+        }
         if late.0.is_empty() {
             println!("{:<44} not measured: no level 2 fell due during the run (shorter than 60 s?)", "escalation lateness during the run");
         } else {
