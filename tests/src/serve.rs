@@ -41,7 +41,10 @@ pub fn spawn_with(keep_alive: bool, handle: impl Fn(Request, TcpStream) + Send +
             std::thread::spawn(move || {
                 let Ok(read_half) = stream.try_clone() else { return };
                 let mut reader = BufReader::new(read_half);
-                while let Some(req) = read_request(&stream, &mut reader) {
+                // A kept-alive connection may sit idle between messages for up to two minutes
+                // (longer than a sender keeps an idle one), then it is closed.
+                let idle = Duration::from_secs(if keep_alive { 120 } else { 10 });
+                while let Some(req) = read_request(&stream, &mut reader, idle) {
                     let Ok(answer) = stream.try_clone() else { return };
                     handle(req, answer);
                     if !keep_alive {
@@ -54,25 +57,40 @@ pub fn spawn_with(keep_alive: bool, handle: impl Fn(Request, TcpStream) + Send +
     (base, connections)
 }
 
-/// Reads one request; `None` when the peer closed or sent something unreadable.
-fn read_request(stream: &TcpStream, reader: &mut BufReader<TcpStream>) -> Option<Request> {
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+/// Reads one request; `None` when the peer closed or sent something unreadable (then the
+/// connection is closed: with keep-alive, bytes of a request half read must not be taken for the
+/// next one). `idle`: how long to wait for a request to begin (a kept-alive connection waits
+/// between messages); once begun, 10 s.
+fn read_request(stream: &TcpStream, reader: &mut BufReader<TcpStream>, idle: Duration) -> Option<Request> {
+    let _ = stream.set_read_timeout(Some(idle));
     let mut line = String::new();
-    if reader.read_line(&mut line).is_err() || line.is_empty() {
-        return None;
+    // Empty lines before a request line are skipped (RFC 9112 §2.2).
+    while line.trim().is_empty() {
+        line.clear();
+        if reader.read_line(&mut line).map(|n| n == 0).unwrap_or(true) {
+            return None;
+        }
     }
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
     let mut parts = line.split_whitespace();
     let method = parts.next().unwrap_or("").to_string();
     let path = parts.next().unwrap_or("/").to_string();
     let mut headers = HashMap::new();
     loop {
         let mut h = String::new();
-        if reader.read_line(&mut h).map(|n| n == 0).unwrap_or(true) || h == "\r\n" {
+        if reader.read_line(&mut h).map(|n| n == 0).unwrap_or(true) {
+            return None;
+        }
+        if h == "\r\n" || h == "\n" {
             break;
         }
         if let Some((k, v)) = h.trim_end().split_once(':') {
             headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
         }
+    }
+    // Only `Content-Length` bodies are read: anything else would leave the stream out of step.
+    if headers.contains_key("transfer-encoding") {
+        return None;
     }
     let len: usize = headers.get("content-length").and_then(|l| l.parse().ok()).unwrap_or(0);
     let mut body = vec![0u8; len];

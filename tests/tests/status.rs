@@ -486,6 +486,17 @@ fn validation(c: &Ctx) {
     assert_eq!((r.status, r.field()), (400, "status"));
     let r = a.post("/api/status/incidents", json!({"name": "x"}));
     assert_eq!((r.status, r.field()), (400, "body"));
+    // A component that is not the page's is refused whether or not its status is to change, and
+    // nothing is published.
+    let before = a.get("/api/status").text.matches("\"Ghost component\"").count();
+    for extra in [json!({}), json!({"component_status": "degraded_performance"})] {
+        let mut body = json!({"name": "Ghost component", "body": "y", "component_ids": ["not-a-component"]});
+        body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        let r = a.post("/api/status/incidents", body);
+        assert_eq!((r.status, r.field()), (400, "component_ids"), "{}", r.text);
+        assert!(r.text.contains("not-a-component"), "names the id: {}", r.text);
+    }
+    assert_eq!(a.get("/api/status").text.matches("\"Ghost component\"").count(), before, "nothing published");
     // XML cannot carry control characters: one would break every reader's copy of the feeds.
     let r = a.post("/api/status/incidents", json!({"name": "x", "body": "Deploy log: \u{1b}[31mERROR\u{1b}[0m"}));
     assert_eq!((r.status, r.field()), (400, "body"), "{}", r.text);

@@ -17,7 +17,8 @@
 //! request (what any design that writes each event before answering costs at least); then
 //! Tocsin's cheapest route (an unknown path). During a storm it also
 //! measures alert → push request latency (service 0's policy pages a person with one device on a
-//! local push service; `--escalate-all` gives the other 9 services a policy too), escalation lateness (level 2 due 60 s after each of service 0's
+//! local push service that keeps connections open as real ones do, or closes each after its
+//! answer with `TOCSIN_RX_CLOSE=1`; `--escalate-all` gives the other 9 services a policy too), escalation lateness (level 2 due 60 s after each of service 0's
 //! incidents opened), and the worker's wasm linear memory before and after
 //! (`GET /api/admin/runtime`), after rendering a big incident (1 000 alerts grouped into one,
 //! its detail read three times), and after M events in all when `--memory-events M` is given.
@@ -422,7 +423,7 @@ fn set_up_paging(admin: &Api, service_ids: &[String], escalate_all: bool) -> Pag
     // The local push service keeps connections open, as real ones do (FCM, APNs and Mozilla's
     // autopush all reuse them); `TOCSIN_RX_CLOSE=1` closes each after its answer instead (a TCP
     // handshake per message, the benches' behaviour before 2026-12-05's fourth stop).
-    let rx = if std::env::var_os("TOCSIN_RX_CLOSE").is_some() { Receiver::start() } else { Receiver::start_keep_alive() };
+    let rx = if rx_keeps_connections() { Receiver::start_keep_alive() } else { Receiver::start() };
     let other = admin.post("/api/users", json!({"email": "l2@example.com", "name": "Level Two", "role": "responder", "password": "level two password"}));
     let level2_user = other.json["user"]["id"].as_str().unwrap().to_string();
     let me = admin.get("/api/me").json["user"]["id"].as_str().unwrap().to_string();
@@ -439,6 +440,12 @@ fn set_up_paging(admin: &Api, service_ids: &[String], escalate_all: bool) -> Pag
     let sub = TestSubscription::new(&rx, "storm");
     assert_eq!(admin.post("/api/push/subscriptions", sub.json("storm phone")).status, 201);
     Paging { rx, sub, level2_user }
+}
+
+/// Whether the local push service keeps connections open (the default) rather than closing
+/// each after its answer (`TOCSIN_RX_CLOSE=1`).
+fn rx_keeps_connections() -> bool {
+    std::env::var("TOCSIN_RX_CLOSE").map_or(true, |v| v != "1")
 }
 
 /// Alert → push request for each incident service 0's new alerts opened (ms, sorted), and the
@@ -694,19 +701,16 @@ fn main() {
     }
     println!("{:<44} {:.0} events/s, p50 {:.1} ms, p99 {:.1} ms", format!("Tocsin {} ingestion", mix.name()), run.rate(), run.p(0.5), run.p(0.99));
     if mix != Mix::Classic {
-        for (name, k) in ["new alert, paged (service 0)", "new alert, not paged", "repeat", "resolve"].iter().zip(&run.kinds) {
+        for (name, k) in ["new alert, paged (service 0)", "new alert, other service", "repeat", "resolve"].iter().zip(&run.kinds) {
             println!("{:<44} n={} p50 {:.1} ms, p95 {:.1} ms", format!("  answered: {name}"), k.len(), pct(k, 0.5), pct(k, 0.95));
         }
     }
     println!("{:<44} {:.0} %  (target ≥ 75 %)", "ingestion / ceiling", ratio * 100.0);
     println!("{:<44} {:.1} ms (target ≤ {:.1} ms: {})", "ingestion p99", run.p(0.99), p99_target, if run.p(0.99) <= p99_target { "met" } else { "missed" });
-    if paging.is_some() {
+    if let Some(p) = &paging {
         println!("{:<44} n={} p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms (target p95 ≤ 250 ms)", "alert → push request during the run", push.len(), pct(&push, 0.5), pct(&push, 0.95), pct(&push, 1.0));
         println!("{:<44} p50 {:.1} ms, p95 {:.1} ms", "  push request after the alert's own answer", pct(&push_after, 0.5), pct(&push_after, 0.95));
-        if let Some(p) = &paging {
-            let keep = std::env::var_os("TOCSIN_RX_CLOSE").is_none();
-            println!("{:<44} {} ({} connections in all)", "  local push service", if keep { "keeps connections open" } else { "closes each connection (TOCSIN_RX_CLOSE)" }, p.rx.connections());
-        }
+        println!("{:<44} {} ({} connections in all)", "  local push service", if rx_keeps_connections() { "keeps connections open" } else { "closes each connection (TOCSIN_RX_CLOSE=1)" }, p.rx.connections());
         if late.0.is_empty() {
             println!("{:<44} not measured: no level 2 fell due during the run (shorter than 60 s?)", "escalation lateness during the run");
         } else {

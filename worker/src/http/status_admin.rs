@@ -178,6 +178,18 @@ pub async fn patch_component(cx: &mut Cx, id: &str) -> ApiResult<Response> {
     get(cx).await
 }
 
+/// 400 naming `component_ids` unless every id is one of the organisation's components.
+async fn require_components(cx: &Cx, org: &str, ids: &[String]) -> ApiResult<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let known = cx.db.component_names(org).await?;
+    match ids.iter().find(|id| !known.iter().any(|(k, _, _)| k == *id)) {
+        Some(bad) => Err(ApiError::field("component_ids", format!("no such component: {bad}"))),
+        None => Ok(()),
+    }
+}
+
 /// The component status changes an update asks for, with what they were (for the update's record).
 pub(super) async fn status_changes(cx: &Cx, org: &str, ids: &[String], to: Option<ComponentStatus>) -> ApiResult<(Vec<(String, String)>, String)> {
     let Some(to) = to else { return Ok((vec![], "[]".into())) };
@@ -208,6 +220,8 @@ pub async fn publish_incident(cx: &mut Cx) -> ApiResult<Response> {
         cx.db.incident(caller.org_id(), i).await?.ok_or_else(|| ApiError::field("incident_id", "no such incident"))?;
     }
     let component_ids = string_list(&v, "component_ids")?.unwrap_or_default();
+    // Checked whether or not their status changes: the incident keeps the list.
+    require_components(cx, caller.org_id(), &component_ids).await?;
     let (changes, affected) = status_changes(cx, caller.org_id(), &component_ids, parse_enum(&f, "component_status")?).await?;
     let id = new_id(cx.now);
     let row = PublicIncidentRow {
@@ -275,10 +289,7 @@ pub async fn schedule_maintenance(cx: &mut Cx) -> ApiResult<Response> {
     }
     let impact = parse_enum::<Impact>(&f, "impact")?.unwrap_or(Impact::None);
     let component_ids = string_list(&v, "component_ids")?.unwrap_or_default();
-    let known = cx.db.component_names(caller.org_id()).await?;
-    if let Some(bad) = component_ids.iter().find(|id| !known.iter().any(|(k, _, _)| k == *id)) {
-        return Err(ApiError::field("component_ids", format!("no such component: {bad}")));
-    }
+    require_components(cx, caller.org_id(), &component_ids).await?;
     let id = new_id(cx.now);
     let status = sp::maintenance_status(MaintenanceStatus::Scheduled, from, until, cx.now);
     let m = MaintenanceRow {
