@@ -56,7 +56,12 @@ pub fn run_suite<C: Send + Sync + 'static>(ctx: C, tests: &[(&'static str, fn(&C
         .map(|(name, f)| {
             let ctx = ctx.clone();
             libtest_mimic::Trial::test(name, move || {
+                // How long each test took, on its own line's end (`test x ... (12.3 s) ok`):
+                // where the test command's minutes go.
+                let started = std::time::Instant::now();
                 f(&ctx);
+                print!("({:.1} s) ", started.elapsed().as_secs_f64());
+                let _ = std::io::Write::flush(&mut std::io::stdout());
                 Ok(())
             })
         })
