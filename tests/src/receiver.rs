@@ -77,6 +77,7 @@ pub struct Receiver {
     pub base: String,
     state: Arc<Mutex<State>>,
     connections: Arc<std::sync::atomic::AtomicUsize>,
+    keep_alive: bool,
 }
 
 impl Receiver {
@@ -84,10 +85,16 @@ impl Receiver {
         Self::listen(false)
     }
 
-    /// A receiver that keeps each connection open for the sender's next request, as real push
-    /// services do (the benches: a page's path without a TCP handshake per message).
-    pub fn start_keep_alive() -> Receiver {
-        Self::listen(true)
+    /// The benches' push service: connections kept open unless `TOCSIN_RX_CLOSE=1` asks for one
+    /// per message (see [`Receiver::connection_policy`]).
+    pub fn for_bench() -> Receiver {
+        Self::listen(std::env::var("TOCSIN_RX_CLOSE").map_or(true, |v| v != "1"))
+    }
+
+    /// Whether it keeps connections open, as a line for a bench's table.
+    pub fn connection_policy(&self) -> String {
+        let how = if self.keep_alive { "keeps connections open" } else { "closes each connection (TOCSIN_RX_CLOSE=1)" };
+        format!("{how} ({} connections in all)", self.connections())
     }
 
     fn listen(keep_alive: bool) -> Receiver {
@@ -114,7 +121,7 @@ impl Receiver {
             let _ = write!(s, "HTTP/1.1 {} Scripted\r\n{extra}Content-Length: 0\r\n{close}\r\n", answer.status);
         };
         let (base, connections) = crate::serve::spawn_with(keep_alive, handle);
-        Receiver { base, state, connections }
+        Receiver { base, state, connections, keep_alive }
     }
 
     /// Connections accepted so far (with keep-alive, fewer than the requests received).

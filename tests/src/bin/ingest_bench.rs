@@ -423,7 +423,7 @@ fn set_up_paging(admin: &Api, service_ids: &[String], escalate_all: bool) -> Pag
     // The local push service keeps connections open, as real ones do (FCM, APNs and Mozilla's
     // autopush all reuse them); `TOCSIN_RX_CLOSE=1` closes each after its answer instead (a TCP
     // handshake per message, the benches' behaviour before 2026-12-05's fourth stop).
-    let rx = if rx_keeps_connections() { Receiver::start_keep_alive() } else { Receiver::start() };
+    let rx = Receiver::for_bench();
     let other = admin.post("/api/users", json!({"email": "l2@example.com", "name": "Level Two", "role": "responder", "password": "level two password"}));
     let level2_user = other.json["user"]["id"].as_str().unwrap().to_string();
     let me = admin.get("/api/me").json["user"]["id"].as_str().unwrap().to_string();
@@ -440,12 +440,6 @@ fn set_up_paging(admin: &Api, service_ids: &[String], escalate_all: bool) -> Pag
     let sub = TestSubscription::new(&rx, "storm");
     assert_eq!(admin.post("/api/push/subscriptions", sub.json("storm phone")).status, 201);
     Paging { rx, sub, level2_user }
-}
-
-/// Whether the local push service keeps connections open (the default) rather than closing
-/// each after its answer (`TOCSIN_RX_CLOSE=1`).
-fn rx_keeps_connections() -> bool {
-    std::env::var("TOCSIN_RX_CLOSE").map_or(true, |v| v != "1")
 }
 
 /// Alert → push request for each incident service 0's new alerts opened (ms, sorted), and the
@@ -710,7 +704,7 @@ fn main() {
     if let Some(p) = &paging {
         println!("{:<44} n={} p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms (target p95 ≤ 250 ms)", "alert → push request during the run", push.len(), pct(&push, 0.5), pct(&push, 0.95), pct(&push, 1.0));
         println!("{:<44} p50 {:.1} ms, p95 {:.1} ms", "  push request after the alert's own answer", pct(&push_after, 0.5), pct(&push_after, 0.95));
-        println!("{:<44} {} ({} connections in all)", "  local push service", if rx_keeps_connections() { "keeps connections open" } else { "closes each connection (TOCSIN_RX_CLOSE=1)" }, p.rx.connections());
+        println!("{:<44} {}", "  local push service", p.rx.connection_policy());
         if late.0.is_empty() {
             println!("{:<44} not measured: no level 2 fell due during the run (shorter than 60 s?)", "escalation lateness during the run");
         } else {

@@ -65,8 +65,7 @@ fn main() {
     let n = args.first().copied().unwrap_or(200);
     let c = args.get(1).copied().unwrap_or(4);
     // Connections kept open, as real push services do; `TOCSIN_RX_CLOSE=1`: one per message.
-    let keep = std::env::var("TOCSIN_RX_CLOSE").map_or(true, |v| v != "1");
-    let rx = if keep { Receiver::start_keep_alive() } else { Receiver::start() };
+    let rx = Receiver::for_bench();
     let inst = Instance::start("push-bench");
     let admin = Api::setup(&inst.base, "Bench", "b@example.com", "benchmark password", "B");
     let me = admin.get("/api/me").json["user"]["id"].as_str().unwrap().to_string();
@@ -82,5 +81,5 @@ fn main() {
     run(&inst, &rx, &key, &sub, "concurrent", n, c);
     rx.slow_down(Duration::from_secs(2));
     run(&inst, &rx, &key, &sub, "push service answers in 2 s", n / 4, c);
-    println!("local push service: {} ({} connections in all)", if keep { "keeps connections open" } else { "closes each connection (TOCSIN_RX_CLOSE=1)" }, rx.connections());
+    println!("local push service: {}", rx.connection_policy());
 }

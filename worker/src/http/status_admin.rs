@@ -178,22 +178,28 @@ pub async fn patch_component(cx: &mut Cx, id: &str) -> ApiResult<Response> {
     get(cx).await
 }
 
-/// 400 naming `component_ids` unless every id is one of the organisation's components.
-async fn require_components(cx: &Cx, org: &str, ids: &[String]) -> ApiResult<()> {
+/// The organisation's components (id, name, status) when `ids` names any, after checking each
+/// is one of them (400 naming `component_ids`): one read serves the check and the changes.
+async fn known_components(cx: &Cx, org: &str, ids: &[String]) -> ApiResult<Vec<(String, String, String)>> {
     if ids.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let known = cx.db.component_names(org).await?;
     match ids.iter().find(|id| !known.iter().any(|(k, _, _)| k == *id)) {
         Some(bad) => Err(ApiError::field("component_ids", format!("no such component: {bad}"))),
-        None => Ok(()),
+        None => Ok(known),
     }
 }
 
 /// The component status changes an update asks for, with what they were (for the update's record).
 pub(super) async fn status_changes(cx: &Cx, org: &str, ids: &[String], to: Option<ComponentStatus>) -> ApiResult<(Vec<(String, String)>, String)> {
     let Some(to) = to else { return Ok((vec![], "[]".into())) };
-    let all = cx.db.component_names(org).await?;
+    changes_against(&cx.db.component_names(org).await?, ids, Some(to))
+}
+
+/// [`status_changes`] against components already read.
+fn changes_against(all: &[(String, String, String)], ids: &[String], to: Option<ComponentStatus>) -> ApiResult<(Vec<(String, String)>, String)> {
+    let Some(to) = to else { return Ok((vec![], "[]".into())) };
     let mut changes = Vec::new();
     let mut affected = Vec::new();
     for id in ids {
@@ -221,8 +227,8 @@ pub async fn publish_incident(cx: &mut Cx) -> ApiResult<Response> {
     }
     let component_ids = string_list(&v, "component_ids")?.unwrap_or_default();
     // Checked whether or not their status changes: the incident keeps the list.
-    require_components(cx, caller.org_id(), &component_ids).await?;
-    let (changes, affected) = status_changes(cx, caller.org_id(), &component_ids, parse_enum(&f, "component_status")?).await?;
+    let known = known_components(cx, caller.org_id(), &component_ids).await?;
+    let (changes, affected) = changes_against(&known, &component_ids, parse_enum(&f, "component_status")?)?;
     let id = new_id(cx.now);
     let row = PublicIncidentRow {
         id: id.clone(),
@@ -289,7 +295,7 @@ pub async fn schedule_maintenance(cx: &mut Cx) -> ApiResult<Response> {
     }
     let impact = parse_enum::<Impact>(&f, "impact")?.unwrap_or(Impact::None);
     let component_ids = string_list(&v, "component_ids")?.unwrap_or_default();
-    require_components(cx, caller.org_id(), &component_ids).await?;
+    known_components(cx, caller.org_id(), &component_ids).await?;
     let id = new_id(cx.now);
     let status = sp::maintenance_status(MaintenanceStatus::Scheduled, from, until, cx.now);
     let m = MaintenanceRow {
